@@ -1,0 +1,228 @@
+using OrleansDsm.Pages;
+
+namespace OrleansDsm.Arrays;
+
+/// <summary>
+/// A typed view of a region of the cluster's shared memory: an array of <typeparamref name="T"/> that every process
+/// connected to the cluster can read, write and update atomically.
+/// </summary>
+/// <remarks>
+/// <para><b>Memory model.</b> Each single-element operation (<see cref="GetAsync"/>, <see cref="SetAsync"/>,
+/// <see cref="AddAsync"/>, <see cref="ExchangeAsync"/>, <see cref="CompareExchangeAsync"/>) is atomic and linearizable:
+/// it takes effect at one instant between its call and its return, and every operation that starts later, in any
+/// process, sees its effect. Range operations (<see cref="ReadAsync"/>, <see cref="WriteAsync"/>) are atomic per page
+/// only: each page's part is applied at once, but another process may see some pages of a range write before others.
+/// An acknowledged write has been stored by the cluster's storage provider (with the default in-memory storage it is
+/// lost when the silo stops).</para>
+/// <para><b>Errors.</b> An index out of range throws <see cref="ArgumentOutOfRangeException"/> before any call is made.
+/// A handle to a region that has since been freed throws <see cref="RegionFreedException"/>. A call that fails leaves
+/// memory as it was, except that a range write that fails part way may have applied some of its pages.</para>
+/// <para><b>Threads.</b> Instances are immutable and safe to use from any number of threads at once.</para>
+/// </remarks>
+/// <typeparam name="T">The element type: unmanaged, with a size that divides the cluster's page size.</typeparam>
+public sealed class SharedArray<T> where T : unmanaged
+{
+    private readonly IGrainFactory _grains;
+    private readonly int _shift;
+    private readonly int _pageMask;
+
+    internal SharedArray(IGrainFactory grains, RegionDescriptor region)
+    {
+        _grains = grains;
+        Region = region;
+        _shift = region.Geometry.Shift;
+        _pageMask = region.PageSize - 1;
+    }
+
+    /// <summary>The region's metadata: name, base address, type, epoch and consistency.</summary>
+    public RegionDescriptor Region { get; }
+
+    /// <summary>The region's name.</summary>
+    public string Name => Region.Name;
+
+    /// <summary>How many elements the array holds.</summary>
+    public long Length => Region.ElementCount;
+
+    /// <summary>The address of element 0.</summary>
+    public GlobalAddress BaseAddress => Region.BaseAddress;
+
+    /// <summary>
+    /// Reads or writes one element, blocking the calling thread until the cluster answers. A convenience for scripts
+    /// and tests: never use it inside a grain (it blocks the grain's scheduler) or on a thread that must stay
+    /// responsive; prefer <see cref="GetAsync"/> and <see cref="SetAsync"/>.
+    /// </summary>
+    public T this[long index]
+    {
+        get => GetAsync(index).AsTask().GetAwaiter().GetResult();
+        set => SetAsync(index, value).GetAwaiter().GetResult();
+    }
+
+    /// <summary>Reads element <paramref name="index"/>. Linearizable.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The index is outside [0, <see cref="Length"/>).</exception>
+    /// <exception cref="RegionFreedException">The region has been freed.</exception>
+    public async ValueTask<T> GetAsync(long index, CancellationToken cancellation = default)
+    {
+        var (page, offset) = Locate(index);
+        try
+        {
+            if (ElementCodec<T>.IsWord)
+                return ElementCodec<T>.FromBits(await Page(page).ReadElement(Region.Epoch, offset, ElementCodec<T>.Size, cancellation));
+            var bytes = await Page(page).Read(Region.Epoch, offset, ElementCodec<T>.Size, cancellation);
+            return System.Runtime.InteropServices.MemoryMarshal.Read<T>(bytes);
+        }
+        catch (RegionFreedException)
+        {
+            throw Freed();
+        }
+    }
+
+    /// <summary>Writes element <paramref name="index"/>; returns once the write is stored. Linearizable.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The index is outside [0, <see cref="Length"/>).</exception>
+    /// <exception cref="RegionFreedException">The region has been freed.</exception>
+    public async Task SetAsync(long index, T value, CancellationToken cancellation = default)
+    {
+        var (page, offset) = Locate(index);
+        try
+        {
+            if (ElementCodec<T>.IsWord)
+                await Page(page).WriteElement(Region.Epoch, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), cancellation);
+            else
+                await PagedIo.WriteAsync<T>(_grains, Region, index * ElementCodec<T>.Size, new[] { value }, cancellation);
+        }
+        catch (RegionFreedException)
+        {
+            throw Freed();
+        }
+    }
+
+    /// <summary>
+    /// Atomically adds <paramref name="delta"/> to element <paramref name="index"/> and returns the new value, as
+    /// <c>Interlocked.Add</c> does: integers wrap on overflow; floating point adds by IEEE 754 rules.
+    /// </summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not int, uint, long, ulong, float or double.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The index is outside [0, <see cref="Length"/>).</exception>
+    /// <exception cref="RegionFreedException">The region has been freed.</exception>
+    public async Task<T> AddAsync(long index, T delta, CancellationToken cancellation = default)
+    {
+        var kind = ElementCodec<T>.Numeric
+            ?? throw new NotSupportedException($"AddAsync works on int, uint, long, ulong, float and double elements, not {typeof(T).Name}.");
+        var (page, offset) = Locate(index);
+        try
+        {
+            return ElementCodec<T>.FromBits(await Page(page).Add(Region.Epoch, offset, kind, ElementCodec<T>.ToBits(delta), cancellation));
+        }
+        catch (RegionFreedException)
+        {
+            throw Freed();
+        }
+    }
+
+    /// <summary>Atomically stores <paramref name="value"/> and returns the element's original value, as <c>Interlocked.Exchange</c>.</summary>
+    /// <exception cref="NotSupportedException">The element is not 1, 2, 4 or 8 bytes.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The index is outside [0, <see cref="Length"/>).</exception>
+    /// <exception cref="RegionFreedException">The region has been freed.</exception>
+    public async Task<T> ExchangeAsync(long index, T value, CancellationToken cancellation = default)
+    {
+        RequireWord(nameof(ExchangeAsync));
+        var (page, offset) = Locate(index);
+        try
+        {
+            return ElementCodec<T>.FromBits(await Page(page).Exchange(Region.Epoch, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), cancellation));
+        }
+        catch (RegionFreedException)
+        {
+            throw Freed();
+        }
+    }
+
+    /// <summary>
+    /// Atomically stores <paramref name="value"/> if the element equals <paramref name="comparand"/>, and returns the
+    /// element's original value either way, as <c>Interlocked.CompareExchange</c>. The comparison is bitwise, so for
+    /// floating point NaN equals an identical NaN and 0.0 differs from -0.0.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The element is not 1, 2, 4 or 8 bytes.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The index is outside [0, <see cref="Length"/>).</exception>
+    /// <exception cref="RegionFreedException">The region has been freed.</exception>
+    public async Task<T> CompareExchangeAsync(long index, T value, T comparand, CancellationToken cancellation = default)
+    {
+        RequireWord(nameof(CompareExchangeAsync));
+        var (page, offset) = Locate(index);
+        try
+        {
+            return ElementCodec<T>.FromBits(await Page(page).CompareExchange(
+                Region.Epoch, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), ElementCodec<T>.ToBits(comparand), cancellation));
+        }
+        catch (RegionFreedException)
+        {
+            throw Freed();
+        }
+    }
+
+    /// <summary>
+    /// Reads elements [<paramref name="start"/>, start + destination.Length) into <paramref name="destination"/>, with
+    /// one concurrent call per page. Each page's part is read atomically; the range as a whole is not a snapshot.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range does not lie within the array.</exception>
+    /// <exception cref="RegionFreedException">The region has been freed.</exception>
+    public async Task ReadAsync(long start, Memory<T> destination, CancellationToken cancellation = default)
+    {
+        CheckRange(start, destination.Length);
+        try
+        {
+            await PagedIo.ReadAsync(_grains, Region, start * ElementCodec<T>.Size, destination, cancellation);
+        }
+        catch (RegionFreedException)
+        {
+            throw Freed();
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="source"/> to elements [<paramref name="start"/>, start + source.Length), with one
+    /// concurrent call per page; returns once every page is stored. Each page's part is applied atomically; if the
+    /// call fails, some pages may have been written and others not.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range does not lie within the array.</exception>
+    /// <exception cref="RegionFreedException">The region has been freed.</exception>
+    public async Task WriteAsync(long start, ReadOnlyMemory<T> source, CancellationToken cancellation = default)
+    {
+        CheckRange(start, source.Length);
+        try
+        {
+            await PagedIo.WriteAsync(_grains, Region, start * ElementCodec<T>.Size, source, cancellation);
+        }
+        catch (RegionFreedException)
+        {
+            throw Freed();
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name}: {Length} x {ElementCodec<T>.TypeName} at {BaseAddress}";
+
+    private IPageGrain Page(long page) => _grains.GetGrain<IPageGrain>(page);
+
+    private (long Page, int Offset) Locate(long index)
+    {
+        if ((ulong)index >= (ulong)Length)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"Index {index} is outside array '{Name}' of length {Length}.");
+        var byteOffset = index * ElementCodec<T>.Size;
+        return (Region.FirstPage + (byteOffset >> _shift), (int)(byteOffset & _pageMask));
+    }
+
+    private void CheckRange(long start, int count)
+    {
+        if (start < 0 || start > Length || count > Length - start)
+            throw new ArgumentOutOfRangeException(nameof(start), start,
+                $"Elements [{start}, {start + count}) are not all inside array '{Name}' of length {Length}.");
+    }
+
+    private static void RequireWord(string operation)
+    {
+        if (!ElementCodec<T>.IsWord)
+            throw new NotSupportedException($"{operation} works on elements of 1, 2, 4 or 8 bytes; {typeof(T).Name} has {ElementCodec<T>.Size}.");
+    }
+
+    private RegionFreedException Freed() =>
+        new($"Region '{Name}' (allocation epoch {Region.Epoch}) has been freed; this handle can no longer be used.");
+}

@@ -1,0 +1,14 @@
+namespace OrleansDsm.Connection;
+
+/// <summary>Where a <see cref="DsmClient"/> finds its cluster.</summary>
+public sealed class DsmClientOptions
+{
+    /// <summary>The gateways to connect to, as <c>host:port</c>. Default: the local silo, <c>localhost:30000</c>.</summary>
+    public IList<string> Gateways { get; set; } = ["localhost:30000"];
+
+    /// <summary>The cluster's id; must match the silos'.</summary>
+    public string ClusterId { get; set; } = "dsm";
+
+    /// <summary>The service's id; must match the silos'.</summary>
+    public string ServiceId { get; set; } = "orleans-dsm";
+}

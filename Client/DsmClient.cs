@@ -1,0 +1,184 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using OrleansDsm.Arrays;
+using OrleansDsm.Connection;
+
+namespace OrleansDsm;
+
+/// <summary>
+/// A connection to the shared memory: allocates, opens and frees regions, and reads and writes raw bytes by address.
+/// Thread-safe. Every method that waits on the network takes a <see cref="CancellationToken"/>; a cancelled write may
+/// or may not have been applied.
+/// </summary>
+public sealed class DsmClient : IAsyncDisposable
+{
+    private readonly IHost? _ownedHost;
+    private readonly IGrainFactory _grains;
+    private volatile RegionDescriptor[] _knownRegions = [];
+
+    /// <summary>Uses an Orleans client that the application already hosts (see <c>AddDsmClient</c>).</summary>
+    public DsmClient(IClusterClient client) : this(client, null) { }
+
+    private DsmClient(IClusterClient client, IHost? ownedHost)
+    {
+        _grains = client;
+        _ownedHost = ownedHost;
+    }
+
+    private IRegionDirectoryGrain Directory => _grains.GetGrain<IRegionDirectoryGrain>(0);
+
+    /// <summary>Connects to the cluster named by <paramref name="options"/>, by default the silo on this machine.</summary>
+    /// <exception cref="ArgumentException">A gateway is not of the form host:port.</exception>
+    /// <exception cref="ClusterUnreachableException">No gateway answered.</exception>
+    public static async Task<DsmClient> ConnectAsync(DsmClientOptions? options = null, CancellationToken cancellation = default)
+    {
+        options ??= new DsmClientOptions();
+        var gateways = GatewayEndpoints.Resolve(options.Gateways);
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleansClient(client => client
+            .UseStaticClustering(gateways)
+            .Configure<ClusterOptions>(cluster =>
+            {
+                cluster.ClusterId = options.ClusterId;
+                cluster.ServiceId = options.ServiceId;
+            }));
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellation);
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            host.Dispose();
+            throw new ClusterUnreachableException(
+                $"Cannot reach the cluster at {string.Join(", ", options.Gateways)}: {error.GetBaseException().Message}", error);
+        }
+        return new DsmClient(host.Services.GetRequiredService<IClusterClient>(), host);
+    }
+
+    /// <summary>Allocates a new region of <paramref name="length"/> elements of <typeparamref name="T"/>, all zero.</summary>
+    /// <param name="name">A unique name (letters, digits, '.', '_', '-'; at most 128).</param>
+    /// <param name="length">How many elements; at least one.</param>
+    /// <param name="consistency">The region's memory model; <see cref="Consistency.Strict"/> when null.</param>
+    /// <param name="cancellation">Cancels the wait.</param>
+    /// <exception cref="ArgumentException">The name is invalid, or sizeof(T) does not divide the page size.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The length is not positive or too large.</exception>
+    /// <exception cref="RegionExistsException">The name is taken.</exception>
+    /// <exception cref="QuotaExceededException">The cluster's quota would be exceeded.</exception>
+    public async Task<SharedArray<T>> AllocateAsync<T>(string name, long length, Consistency? consistency = null, CancellationToken cancellation = default)
+        where T : unmanaged
+    {
+        var region = await Directory.Allocate(Request<T>(name, length, consistency)).WaitAsync(cancellation);
+        return Remember(new SharedArray<T>(_grains, region));
+    }
+
+    /// <summary>Opens the existing region <paramref name="name"/> as an array of <typeparamref name="T"/>.</summary>
+    /// <exception cref="RegionNotFoundException">There is no region of that name.</exception>
+    /// <exception cref="RegionMismatchException">The region holds another element type; the message names both.</exception>
+    public async Task<SharedArray<T>> OpenAsync<T>(string name, CancellationToken cancellation = default) where T : unmanaged
+    {
+        RegionNames.Validate(name);
+        var region = await Directory.Open(name).WaitAsync(cancellation);
+        if (region.ElementType != ElementCodec<T>.TypeName || region.ElementSize != ElementCodec<T>.Size)
+            throw new RegionMismatchException(
+                $"Region '{name}' holds {region.ElementType} ({region.ElementSize} bytes), not {ElementCodec<T>.TypeName} ({ElementCodec<T>.Size} bytes).");
+        return Remember(new SharedArray<T>(_grains, region));
+    }
+
+    /// <summary>Opens region <paramref name="name"/>, allocating it with <paramref name="length"/> elements if it does not exist.</summary>
+    /// <exception cref="RegionMismatchException">It exists with another element type or length.</exception>
+    /// <exception cref="QuotaExceededException">It had to be allocated and the quota would be exceeded.</exception>
+    public async Task<SharedArray<T>> OpenOrCreateAsync<T>(string name, long length, Consistency? consistency = null, CancellationToken cancellation = default)
+        where T : unmanaged
+    {
+        var region = await Directory.OpenOrCreate(Request<T>(name, length, consistency)).WaitAsync(cancellation);
+        return Remember(new SharedArray<T>(_grains, region));
+    }
+
+    /// <summary>The metadata of region <paramref name="name"/>, whatever its element type.</summary>
+    /// <exception cref="RegionNotFoundException">There is no region of that name.</exception>
+    public Task<RegionDescriptor> DescribeAsync(string name, CancellationToken cancellation = default)
+    {
+        RegionNames.Validate(name);
+        return Directory.Open(name).WaitAsync(cancellation);
+    }
+
+    /// <summary>Every live region, ordered by name.</summary>
+    public async Task<IReadOnlyList<RegionDescriptor>> ListAsync(CancellationToken cancellation = default) =>
+        (await Directory.GetState().WaitAsync(cancellation)).Regions;
+
+    /// <summary>
+    /// Frees region <paramref name="name"/>: its name is free at once, its stored pages are deleted, and every handle to
+    /// it, in any process, fails with <see cref="RegionFreedException"/> once this returns.
+    /// </summary>
+    /// <exception cref="RegionNotFoundException">There is no region of that name.</exception>
+    public Task FreeAsync(string name, CancellationToken cancellation = default)
+    {
+        RegionNames.Validate(name);
+        return Directory.Free(name).WaitAsync(cancellation);
+    }
+
+    /// <summary>
+    /// Reads bytes starting at <paramref name="address"/>, which must lie, with the whole range, inside one live
+    /// region. Atomic per page, like <see cref="SharedArray{T}.ReadAsync"/>.
+    /// </summary>
+    /// <exception cref="RegionNotFoundException">No live region contains the whole range.</exception>
+    public Task ReadAsync(GlobalAddress address, Memory<byte> destination, CancellationToken cancellation = default) =>
+        OnRegionAsync(address, destination.Length, (region, offset) => PagedIo.ReadAsync(_grains, region, offset, destination, cancellation), cancellation);
+
+    /// <summary>
+    /// Writes bytes starting at <paramref name="address"/>, which must lie, with the whole range, inside one live
+    /// region. Atomic per page, like <see cref="SharedArray{T}.WriteAsync"/>.
+    /// </summary>
+    /// <exception cref="RegionNotFoundException">No live region contains the whole range.</exception>
+    public Task WriteAsync(GlobalAddress address, ReadOnlyMemory<byte> source, CancellationToken cancellation = default) =>
+        OnRegionAsync(address, source.Length, (region, offset) => PagedIo.WriteAsync(_grains, region, offset, source, cancellation), cancellation);
+
+    /// <summary>Disconnects, if this instance opened the connection itself.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownedHost is null) return;
+        await _ownedHost.StopAsync();
+        _ownedHost.Dispose();
+    }
+
+    private static AllocationRequest Request<T>(string name, long length, Consistency? consistency) where T : unmanaged
+    {
+        RegionNames.Validate(name);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        return new AllocationRequest(name, ElementCodec<T>.TypeName, ElementCodec<T>.Size, length, consistency ?? Consistency.Strict);
+    }
+
+    private SharedArray<T> Remember<T>(SharedArray<T> array) where T : unmanaged
+    {
+        _knownRegions = [.. _knownRegions.Where(known => known.Name != array.Name && known.Epoch != array.Region.Epoch), array.Region];
+        return array;
+    }
+
+    /// <summary>Runs a byte transfer on the region that holds [address, address + length), found in the client's memory of regions or asked of the directory.</summary>
+    private async Task OnRegionAsync(GlobalAddress address, int length, Func<RegionDescriptor, long, Task> transfer, CancellationToken cancellation)
+    {
+        var region = _knownRegions.FirstOrDefault(known => known.Contains(address));
+        for (var attempt = 0; ; attempt++)
+        {
+            region ??= await Directory.Find(address).WaitAsync(cancellation);
+            var offset = address - region.BaseAddress;
+            if (length > region.ByteLength - offset)
+                throw new RegionNotFoundException(
+                    $"The {length} bytes at {address} run past the end of region '{region.Name}' ({region.ByteLength} bytes at {region.BaseAddress}).");
+            try
+            {
+                await transfer(region, offset);
+                _knownRegions = [.. _knownRegions.Where(known => known.Epoch != region.Epoch), region];
+                return;
+            }
+            catch (RegionFreedException) when (attempt == 0)
+            {
+                // The remembered region was freed, perhaps by another process: forget it and ask the directory once.
+                _knownRegions = [.. _knownRegions.Where(known => known.Epoch != region.Epoch)];
+                region = null;
+            }
+        }
+    }
+}

@@ -1,0 +1,4 @@
+global using Orleans;
+global using OrleansDsm.Addressing;
+global using OrleansDsm.Errors;
+global using OrleansDsm.Regions;

@@ -1,0 +1,44 @@
+namespace OrleansDsm.Pages;
+
+/// <summary>
+/// One page of the address space, keyed by its page number. It serializes access to the page's bytes: each call
+/// is applied atomically, and a mutating call returns only after the page's new state is stored.
+/// Every call carries the allocation epoch of the region the caller believes it is using; a call whose region
+/// has been freed fails with <see cref="RegionFreedException"/>.
+/// A page never written reads as zeros and has no activation state or storage row until its first write.
+/// </summary>
+public interface IPageGrain : IGrainWithIntegerKey
+{
+    /// <summary>Reads one element of 1 to 8 bytes at <paramref name="offset"/>, returned in the low bytes.</summary>
+    [ReadOnly]
+    Task<ulong> ReadElement(long epoch, int offset, int size, CancellationToken cancellation = default);
+
+    /// <summary>Reads <paramref name="length"/> bytes at <paramref name="offset"/>.</summary>
+    [ReadOnly]
+    Task<byte[]> Read(long epoch, int offset, int length, CancellationToken cancellation = default);
+
+    /// <summary>Writes one element of 1 to 8 bytes, taken from the low bytes of <paramref name="value"/>.</summary>
+    Task WriteElement(long epoch, int offset, int size, ulong value, CancellationToken cancellation = default);
+
+    /// <summary>Writes <paramref name="bytes"/> at <paramref name="offset"/>, all at once.</summary>
+    Task Write(long epoch, int offset, byte[] bytes, CancellationToken cancellation = default);
+
+    /// <summary>Adds <paramref name="delta"/> to the element and returns the new value, as <c>Interlocked.Add</c>.</summary>
+    Task<ulong> Add(long epoch, int offset, NumericKind kind, ulong delta, CancellationToken cancellation = default);
+
+    /// <summary>Stores <paramref name="value"/> and returns the element's original value, as <c>Interlocked.Exchange</c>.</summary>
+    Task<ulong> Exchange(long epoch, int offset, int size, ulong value, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Stores <paramref name="value"/> if the element equals <paramref name="comparand"/> bit for bit, and returns the
+    /// element's original value either way, as <c>Interlocked.CompareExchange</c>.
+    /// </summary>
+    Task<ulong> CompareExchange(long epoch, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation = default);
+
+    /// <summary>Deletes the page's stored state if it belongs to <paramref name="epoch"/>. Called when a region is freed.</summary>
+    Task Release(long epoch);
+
+    /// <summary>A summary of the page for inspection. The only parameterless method, as the dashboard requires.</summary>
+    [ReadOnly]
+    Task<PageSummary> GetState();
+}

@@ -1,0 +1,17 @@
+namespace OrleansDsm.Pages;
+
+/// <summary>What a page holds, for inspection (the dashboard and the <c>dsm</c> tool).</summary>
+/// <param name="PageNumber">The page's number in the address space.</param>
+/// <param name="Epoch">The allocation epoch of the stored bytes, or 0 when nothing is stored.</param>
+/// <param name="Version">How many writes the page has applied in this epoch.</param>
+/// <param name="Stored">Whether the page has stored state (a page never written has none).</param>
+/// <param name="Checksum">CRC-32 of the page's bytes.</param>
+/// <param name="FirstBytes">The first 16 bytes, in hexadecimal.</param>
+[GenerateSerializer, Immutable]
+public sealed record PageSummary(
+    long PageNumber,
+    long Epoch,
+    long Version,
+    bool Stored,
+    uint Checksum,
+    string FirstBytes);

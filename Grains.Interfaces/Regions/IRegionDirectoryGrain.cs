@@ -1,0 +1,41 @@
+namespace OrleansDsm.Regions;
+
+/// <summary>
+/// The cluster's one region directory (key 0): it records the page size, hands out page-aligned address ranges,
+/// keeps the catalogue of named regions and enforces the quota. Its state is persisted.
+/// </summary>
+public interface IRegionDirectoryGrain : IGrainWithIntegerKey
+{
+    /// <summary>Records the cluster's page size the first time; afterwards refuses any other size.</summary>
+    /// <exception cref="PageSizeMismatchException">The cluster already uses another page size.</exception>
+    Task EnsurePageSize(int pageSize);
+
+    /// <summary>Allocates a new region.</summary>
+    /// <exception cref="RegionExistsException">The name is taken.</exception>
+    /// <exception cref="QuotaExceededException">The allocation would exceed the quota.</exception>
+    /// <exception cref="ArgumentException">The request is malformed (name, sizes, count).</exception>
+    Task<RegionDescriptor> Allocate(AllocationRequest request);
+
+    /// <summary>Returns the region named in the request, allocating it first if there is none.</summary>
+    /// <exception cref="RegionMismatchException">A region of that name exists with another type or length.</exception>
+    Task<RegionDescriptor> OpenOrCreate(AllocationRequest request);
+
+    /// <summary>Returns the live region named <paramref name="name"/>.</summary>
+    /// <exception cref="RegionNotFoundException">There is none.</exception>
+    Task<RegionDescriptor> Open(string name);
+
+    /// <summary>Returns the live region whose elements contain <paramref name="address"/>.</summary>
+    /// <exception cref="RegionNotFoundException">No live region contains that address.</exception>
+    Task<RegionDescriptor> Find(Addressing.GlobalAddress address);
+
+    /// <summary>
+    /// Frees the region: its name is released at once; its pages' stored state is deleted and every handle to it
+    /// fails from the moment this returns; its address range becomes reusable after that.
+    /// </summary>
+    /// <exception cref="RegionNotFoundException">There is no live region of that name.</exception>
+    Task Free(string name);
+
+    /// <summary>A summary for inspection and for listing regions.</summary>
+    [ReadOnly]
+    Task<RegionDirectorySummary> GetState();
+}

@@ -1,0 +1,30 @@
+namespace OrleansDsm.Regions;
+
+/// <summary>
+/// One allocation of a region, keyed by its epoch. It answers whether the allocation is still live, and records
+/// which pages have stored state, so that freeing deletes exactly those rows and a 1 TiB region that was never
+/// touched costs nothing to free.
+/// </summary>
+public interface IRegionGrain : IGrainWithIntegerKey
+{
+    /// <summary>Records the allocation. Called by the directory before it hands the region out.</summary>
+    Task Initialize(RegionExtent extent);
+
+    /// <summary>The allocation's pages.</summary>
+    /// <exception cref="RegionFreedException">The allocation was freed (or never existed).</exception>
+    [AlwaysInterleave]
+    Task<RegionExtent> GetExtent();
+
+    /// <summary>
+    /// Durably records that <paramref name="page"/> is about to store state for this allocation. Returns only after
+    /// the record is persisted, so a page's row can never exist without free knowing of it.
+    /// </summary>
+    /// <exception cref="RegionFreedException">The allocation was freed.</exception>
+    Task<RegionExtent> RecordTouched(long page);
+
+    /// <summary>
+    /// Marks the allocation freed, deletes the stored state of every touched page, and waits until no silo can still
+    /// believe the allocation live. Idempotent: a free interrupted by a crash is completed by calling again.
+    /// </summary>
+    Task Free();
+}

@@ -1,0 +1,4 @@
+global using Orleans;
+global using Orleans.Concurrency;
+global using Orleans.Runtime;
+global using OrleansDsm.Errors;

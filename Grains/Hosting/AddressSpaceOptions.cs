@@ -1,0 +1,27 @@
+using OrleansDsm.Addressing;
+
+namespace OrleansDsm.Grains.Hosting;
+
+/// <summary>
+/// How a silo serves the address space. Bound from the <c>Dsm</c> configuration section by the silo host.
+/// </summary>
+public sealed class AddressSpaceOptions
+{
+    /// <summary>Bytes per page. Must equal the page size recorded with the cluster, or the silo refuses to start.</summary>
+    public int PageSize { get; set; } = PageGeometry.DefaultPageSize;
+
+    /// <summary>The most address space all regions together may reserve, in bytes. Default 1 PiB.</summary>
+    public long QuotaBytes { get; set; } = 1L << 50;
+
+    /// <summary>
+    /// How long a silo may trust that a region is still allocated without asking again. Freeing a region waits this
+    /// long (plus a small margin) so that no silo still serves a handle to it.
+    /// </summary>
+    public TimeSpan RegionLease { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long an idle page stays activated before Orleans collects it.</summary>
+    public TimeSpan PageIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The page geometry these options describe.</summary>
+    public PageGeometry Geometry => new(PageSize);
+}

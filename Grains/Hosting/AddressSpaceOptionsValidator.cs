@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Options;
+using OrleansDsm.Addressing;
+
+namespace OrleansDsm.Grains.Hosting;
+
+/// <summary>Rejects address space options that cannot work, with a message naming the setting.</summary>
+internal sealed class AddressSpaceOptionsValidator : IValidateOptions<AddressSpaceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AddressSpaceOptions options)
+    {
+        var problems = new List<string>();
+        if (PageGeometry.Describe(options.PageSize) is { } pageProblem)
+            problems.Add($"Dsm:PageSize: {pageProblem}");
+        if (options.QuotaBytes <= 0)
+            problems.Add($"Dsm:QuotaBytes must be positive; it is {options.QuotaBytes}.");
+        if (options.RegionLease <= TimeSpan.Zero || options.RegionLease > TimeSpan.FromMinutes(5))
+            problems.Add($"Dsm:RegionLease must be between 0 and 5 minutes; it is {options.RegionLease}.");
+        if (options.PageIdleTimeout < TimeSpan.FromSeconds(1))
+            problems.Add($"Dsm:PageIdleTimeout must be at least one second; it is {options.PageIdleTimeout}.");
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using OrleansDsm.Grains.Pages;
+using OrleansDsm.Grains.Regions;
+using OrleansDsm.Regions;
+
+namespace OrleansDsm.Grains.Hosting;
+
+/// <summary>Adds the shared memory's grains and services to a silo.</summary>
+public static class SiloBuilderExtensions
+{
+    /// <summary>
+    /// Registers what page and region grains need, and a start-up check that refuses to start the silo when its page
+    /// size differs from the cluster's. The caller registers the storage providers named in <see cref="StorageNames"/>.
+    /// </summary>
+    public static ISiloBuilder AddSharedMemory(this ISiloBuilder builder, Action<OptionsBuilder<AddressSpaceOptions>>? configure = null)
+    {
+        var options = builder.Services.AddOptions<AddressSpaceOptions>().ValidateOnStart();
+        configure?.Invoke(options);
+        builder.Services.AddSingleton<IValidateOptions<AddressSpaceOptions>, AddressSpaceOptionsValidator>();
+        builder.Services.AddSingleton<RegionLivenessCache>();
+        builder.Services.AddOptions<GrainCollectionOptions>()
+            .Configure<IOptions<AddressSpaceOptions>>((collection, space) =>
+                collection.ClassSpecificCollectionAge[typeof(PageGrain).FullName!] = space.Value.PageIdleTimeout);
+        builder.AddStartupTask(async (services, cancellation) =>
+        {
+            var pageSize = services.GetRequiredService<IOptions<AddressSpaceOptions>>().Value.PageSize;
+            await services.GetRequiredService<IGrainFactory>()
+                .GetGrain<IRegionDirectoryGrain>(0)
+                .EnsurePageSize(pageSize)
+                .WaitAsync(cancellation);
+        });
+        return builder;
+    }
+}

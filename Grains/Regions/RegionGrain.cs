@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Options;
+using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Grains.Persistence;
+using OrleansDsm.Pages;
+using OrleansDsm.Regions;
+
+namespace OrleansDsm.Grains.Regions;
+
+/// <summary>
+/// One allocation, keyed by its epoch. Reentrant so that many pages can register their first write at once; their
+/// registrations share one storage write.
+/// </summary>
+[Reentrant]
+internal sealed class RegionGrain : Grain, IRegionGrain
+{
+    /// <summary>How many pages are released at once while freeing.</summary>
+    private const int ReleaseBatch = 256;
+
+    private readonly IPersistentState<RegionState> _stored;
+    private readonly AddressSpaceOptions _options;
+    private readonly CoalescingWriter _writer;
+    private Task? _freeing;
+
+    public RegionGrain(
+        [PersistentState("region", StorageNames.Regions)] IPersistentState<RegionState> stored,
+        IOptions<AddressSpaceOptions> options)
+    {
+        _stored = stored;
+        _options = options.Value;
+        _writer = new CoalescingWriter(() => _stored.WriteStateAsync());
+    }
+
+    private long Epoch => this.GetPrimaryKeyLong();
+
+    public async Task Initialize(RegionExtent extent)
+    {
+        if (_stored.RecordExists) throw new InvalidOperationException($"Allocation epoch {Epoch} is already initialized.");
+        _stored.State = new RegionState { Extent = extent };
+        await _writer.WriteAsync();
+    }
+
+    public Task<RegionExtent> GetExtent() => Task.FromResult(RequireLive());
+
+    public async Task<RegionExtent> RecordTouched(long page)
+    {
+        var extent = RequireLive();
+        if (!extent.Contains(page))
+            throw new ArgumentOutOfRangeException(nameof(page), page, $"Page {page} is not part of allocation epoch {Epoch}.");
+        if (_stored.State.Touched.Add(page)) await _writer.WriteAsync();
+        return extent;
+    }
+
+    public Task Free() => _freeing ??= FreeOnceAsync();
+
+    private async Task FreeOnceAsync()
+    {
+        if (!_stored.RecordExists) return;
+        var freedAt = Environment.TickCount64;
+        if (!_stored.State.Freed)
+        {
+            _stored.State.Freed = true;
+            await _writer.WriteAsync();
+        }
+
+        foreach (var batch in _stored.State.Touched.Pages().Chunk(ReleaseBatch))
+            await Task.WhenAll(batch.Select(page => GrainFactory.GetGrain<IPageGrain>(page).Release(Epoch)));
+
+        // A silo that asked whether this allocation is live just before it was marked freed may trust the answer
+        // for one lease from when it asked; once that has passed, no silo serves the allocation.
+        var waitUntil = freedAt + (long)RegionLivenessCache.FreeWait(_options.RegionLease).TotalMilliseconds;
+        var remaining = waitUntil - Environment.TickCount64;
+        if (remaining > 0) await Task.Delay(TimeSpan.FromMilliseconds(remaining));
+
+        await _stored.ClearStateAsync();
+        _stored.State = new RegionState { Freed = true };
+        DeactivateOnIdle();
+    }
+
+    private RegionExtent RequireLive()
+    {
+        if (!_stored.RecordExists || _stored.State.Freed)
+            throw new RegionFreedException($"The region of allocation epoch {Epoch} has been freed; open it again by name.");
+        return _stored.State.Extent;
+    }
+}

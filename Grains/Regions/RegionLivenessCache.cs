@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Regions;
+
+namespace OrleansDsm.Grains.Regions;
+
+/// <summary>
+/// A silo's memory of which allocations are live, shared by all page grains on the silo, so that a page checks its
+/// caller's epoch without a grain call. An answer is trusted for <see cref="AddressSpaceOptions.RegionLease"/>
+/// from when the question was sent, on the monotonic clock; freeing waits out <see cref="FreeWait"/> after marking
+/// the allocation freed, which is longer. A freed allocation is remembered as freed for good, since epochs are
+/// never reused.
+/// </summary>
+internal sealed class RegionLivenessCache(IGrainFactory grains, IOptions<AddressSpaceOptions> options)
+{
+    private readonly long _leaseMs = (long)options.Value.RegionLease.TotalMilliseconds;
+    private readonly ConcurrentDictionary<long, Answer> _answers = new();
+
+    /// <summary>How long a free waits after marking its allocation freed: one lease and a margin for clock drift and tick granularity.</summary>
+    public static TimeSpan FreeWait(TimeSpan lease) => lease + TimeSpan.FromMilliseconds(Math.Max(20, lease.TotalMilliseconds / 10));
+
+    /// <summary>Completes when allocation <paramref name="epoch"/> is live and contains <paramref name="page"/>.</summary>
+    /// <exception cref="RegionFreedException">The allocation has been freed.</exception>
+    public ValueTask RequireLive(long epoch, long page, CancellationToken cancellation)
+    {
+        var now = Environment.TickCount64;
+        if (_answers.TryGetValue(epoch, out var answer) && answer.Lookup.IsCompletedSuccessfully && now - answer.SentAt < _leaseMs)
+        {
+            CheckContains(answer.Lookup.Result, page);
+            return ValueTask.CompletedTask;
+        }
+        return RequireLiveSlowAsync(epoch, page, cancellation);
+    }
+
+    private async ValueTask RequireLiveSlowAsync(long epoch, long page, CancellationToken cancellation)
+    {
+        while (true)
+        {
+            var answer = _answers.AddOrUpdate(epoch,
+                Ask,
+                (key, existing) => existing.Lookup.IsCompleted && !IsFreed(existing) && Environment.TickCount64 - existing.SentAt >= _leaseMs
+                    ? Ask(key)
+                    : existing);
+            RegionExtent extent;
+            try
+            {
+                extent = await answer.Lookup.WaitAsync(cancellation);
+            }
+            catch (Exception error) when (error is not RegionFreedException && error is not OperationCanceledException)
+            {
+                _answers.TryRemove(KeyValuePair.Create(epoch, answer));
+                throw;
+            }
+            // An answer that arrived after its own lease ran out proves nothing: ask again.
+            if (Environment.TickCount64 - answer.SentAt < _leaseMs)
+            {
+                CheckContains(extent, page);
+                return;
+            }
+        }
+    }
+
+    private Answer Ask(long epoch)
+    {
+        var sentAt = Environment.TickCount64;
+        return new Answer(grains.GetGrain<IRegionGrain>(epoch).GetExtent(), sentAt);
+    }
+
+    private static bool IsFreed(Answer answer) => answer.Lookup.Exception?.InnerException is RegionFreedException;
+
+    private static void CheckContains(RegionExtent extent, long page)
+    {
+        if (!extent.Contains(page))
+            throw new ArgumentOutOfRangeException(nameof(page), page, $"Page {page} is not part of allocation epoch {extent.Epoch}.");
+    }
+
+    private sealed record Answer(Task<RegionExtent> Lookup, long SentAt);
+}

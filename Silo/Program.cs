@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Options;
+using Orleans.Dashboard;
+using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Silo.Hosting;
+
+var builder = WebApplication.CreateBuilder(args);
+SiloHostOptions host;
+try
+{
+    host = builder.Configuration.GetSection("Silo").Get<SiloHostOptions>() ?? new SiloHostOptions();
+}
+catch (InvalidOperationException error)
+{
+    return Fail($"invalid configuration: {error.GetBaseException().Message}");
+}
+if (host.Problems() is [_, ..] problems) return Fail("invalid configuration: " + string.Join(" ", problems));
+
+builder.WebHost.UseUrls($"http://localhost:{host.HttpPort}");
+builder.AddSharedMemorySilo(host);
+var app = builder.Build();
+if (host.Dashboard) app.MapOrleansDashboard(routePrefix: "/dashboard");
+
+try
+{
+    await app.StartAsync();
+}
+catch (Exception error)
+{
+    return Fail(SiloComposition.StartupFailure(error));
+}
+Console.WriteLine(SiloComposition.Banner(host, app.Services.GetRequiredService<IOptions<AddressSpaceOptions>>().Value));
+await app.WaitForShutdownAsync();
+return 0;
+
+static int Fail(string message)
+{
+    Console.Error.WriteLine($"orleans-dsm silo: {message}");
+    return 2;
+}
