@@ -1,1 +1,22 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using OrleansDsm.Cli.Running;
+using OrleansDsm.Cli.Verbs;
+
+var root = new RootCommand("dsm: inspect and change the OrleansDsm shared memory.")
+{
+    GatewayOption.Instance,
+    AllocVerb.Create(),
+    ListVerb.Create(),
+    GetVerb.Create(),
+    SetVerb.Create(),
+    AddVerb.Create(),
+    FreeVerb.Create(),
+};
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    await Console.Error.WriteLineAsync($"dsm: {string.Join("; ", parse.Errors.Select(error => error.Message))} (see dsm --help)");
+    return ExitCodes.BadInput;
+}
+return await parse.InvokeAsync();

@@ -1,0 +1,45 @@
+using OrleansDsm.Connection;
+using OrleansDsm.Errors;
+
+namespace OrleansDsm.Cli.Running;
+
+/// <summary>
+/// Runs one verb against the cluster: connects through the gateway given on the command line, and turns every error
+/// into one line on stderr and an exit code, so scripts can rely on both.
+/// </summary>
+internal static class CliSession
+{
+    public static async Task<int> RunAsync(string gateway, Func<DsmClient, CancellationToken, Task> verb, CancellationToken cancellation)
+    {
+        try
+        {
+            await using var client = await DsmClient.ConnectAsync(new DsmClientOptions { Gateways = [gateway] }, cancellation);
+            await verb(client, cancellation);
+            return ExitCodes.Success;
+        }
+        catch (Exception error)
+        {
+            var (code, message) = Describe(error);
+            await Console.Error.WriteLineAsync($"dsm: {message}");
+            return code;
+        }
+    }
+
+    private static (int Code, string Message) Describe(Exception error) => error switch
+    {
+        ArgumentException argument => (ExitCodes.BadInput, StripParameterSuffix(argument)),
+        FormatException or OverflowException or NotSupportedException => (ExitCodes.BadInput, error.Message),
+        ClusterUnreachableException => (ExitCodes.Unreachable, error.Message),
+        DsmException => (ExitCodes.Refused, error.Message),
+        OperationCanceledException => (ExitCodes.Refused, "cancelled"),
+        _ => (ExitCodes.Refused, error.GetBaseException().Message),
+    };
+
+    /// <summary>Argument exceptions append " (Parameter 'x')" and the actual value; the first sentence is what a user needs.</summary>
+    private static string StripParameterSuffix(ArgumentException error)
+    {
+        var message = error.Message;
+        var cut = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message.Split(Environment.NewLine)[0];
+    }
+}

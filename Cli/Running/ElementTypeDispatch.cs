@@ -1,0 +1,39 @@
+using System.Globalization;
+using System.Numerics;
+
+namespace OrleansDsm.Cli.Running;
+
+/// <summary>A verb body written once for every numeric element type the tool handles.</summary>
+internal interface INumericVerb
+{
+    Task Run<T>(string typeName) where T : unmanaged, INumber<T>;
+}
+
+/// <summary>Maps the element type names of the tool (<c>int32</c>, <c>float64</c>, ...) to .NET types.</summary>
+internal static class ElementTypeDispatch
+{
+    public static readonly string[] Names = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64"];
+
+    public static Task Run(string typeName, INumericVerb verb) => typeName switch
+    {
+        "int8" => verb.Run<sbyte>(typeName),
+        "uint8" => verb.Run<byte>(typeName),
+        "int16" => verb.Run<short>(typeName),
+        "uint16" => verb.Run<ushort>(typeName),
+        "int32" => verb.Run<int>(typeName),
+        "uint32" => verb.Run<uint>(typeName),
+        "int64" => verb.Run<long>(typeName),
+        "uint64" => verb.Run<ulong>(typeName),
+        "float32" => verb.Run<float>(typeName),
+        "float64" => verb.Run<double>(typeName),
+        _ => throw new NotSupportedException($"dsm cannot handle elements of type '{typeName}'; use the client library with that type."),
+    };
+
+    public static T Parse<T>(string text, string typeName) where T : INumber<T> =>
+        T.TryParse(text, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var value)
+        && (typeof(T) == typeof(float) || typeof(T) == typeof(double) || !text.Contains('.'))
+            ? value
+            : throw new FormatException($"'{text}' is not a valid {typeName} value.");
+
+    public static string Format<T>(T value) where T : INumber<T> => value.ToString(null, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,33 @@
+using System.CommandLine;
+using System.Numerics;
+using OrleansDsm.Cli.Running;
+
+namespace OrleansDsm.Cli.Verbs;
+
+/// <summary><c>dsm add NAME INDEX DELTA</c>: atomically adds and prints the new value.</summary>
+internal static class AddVerb
+{
+    public static Command Create()
+    {
+        var name = RegionArguments.Name();
+        var index = RegionArguments.Index();
+        var delta = new Argument<string>("delta") { Description = "The amount to add, in the region's element type." };
+        var command = new Command("add", "Atomically add to one element and print the new value.") { name, index, delta };
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        {
+            var region = await client.DescribeAsync(parse.GetValue(name)!, token);
+            await ElementTypeDispatch.Run(region.ElementType, new Addition(client, region.Name, parse.GetValue(index), parse.GetValue(delta)!, token));
+        }, cancellation));
+        return command;
+    }
+
+    private sealed class Addition(DsmClient client, string name, long index, string text, CancellationToken cancellation) : INumericVerb
+    {
+        public async Task Run<T>(string typeName) where T : unmanaged, INumber<T>
+        {
+            var delta = ElementTypeDispatch.Parse<T>(text, typeName);
+            var array = await client.OpenAsync<T>(name, cancellation);
+            Console.WriteLine(ElementTypeDispatch.Format(await array.AddAsync(index, delta, cancellation)));
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using System.Numerics;
+using OrleansDsm.Cli.Running;
+
+namespace OrleansDsm.Cli.Verbs;
+
+/// <summary><c>dsm alloc NAME --type T --length N</c>: allocates a zeroed region.</summary>
+internal static class AllocVerb
+{
+    public static Command Create()
+    {
+        var name = RegionArguments.Name();
+        var type = new Option<string>("--type")
+        {
+            Description = "The element type.",
+            Required = true,
+        }.AcceptOnlyFromAmong(ElementTypeDispatch.Names);
+        var length = new Option<long>("--length") { Description = "How many elements.", Required = true };
+        var command = new Command("alloc", "Allocate a new region of zeroed elements.") { name, type, length };
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        {
+            var region = parse.GetValue(name)!;
+            await ElementTypeDispatch.Run(parse.GetValue(type)!, new Allocation(client, region, parse.GetValue(length), token));
+        }, cancellation));
+        return command;
+    }
+
+    private sealed class Allocation(DsmClient client, string name, long length, CancellationToken cancellation) : INumericVerb
+    {
+        public async Task Run<T>(string typeName) where T : unmanaged, INumber<T>
+        {
+            var array = await client.AllocateAsync<T>(name, length, cancellation: cancellation);
+            Console.WriteLine($"allocated {array}");
+        }
+    }
+}

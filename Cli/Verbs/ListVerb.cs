@@ -1,0 +1,21 @@
+using System.CommandLine;
+using OrleansDsm.Cli.Running;
+
+namespace OrleansDsm.Cli.Verbs;
+
+/// <summary><c>dsm ls</c>: one line per region.</summary>
+internal static class ListVerb
+{
+    public static Command Create()
+    {
+        var command = new Command("ls", "List the regions: name, type, length, bytes, base address, consistency.");
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        {
+            var regions = await client.ListAsync(token);
+            Console.WriteLine($"{"NAME",-24} {"TYPE",-8} {"LENGTH",14} {"BYTES",16} {"ADDRESS",-20} MODE");
+            foreach (var region in regions)
+                Console.WriteLine($"{region.Name,-24} {region.ElementType,-8} {region.ElementCount,14} {region.ByteLength,16} {region.BaseAddress,-20} {region.Consistency}");
+        }, cancellation));
+        return command;
+    }
+}
