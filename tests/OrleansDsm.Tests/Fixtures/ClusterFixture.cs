@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using Orleans.TestingHost;
+using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Silo.Hosting;
+
+namespace OrleansDsm.Tests.Fixtures;
+
+/// <summary>
+/// A two-silo cluster in the test process, on real in-memory storage, shared by the tests of one collection. The
+/// quota is 4 TiB so that a 1 TiB region fits and an 8 TiB one does not; the region lease is short so frees are quick.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public const long QuotaBytes = 4L << 40;
+
+    private static readonly ConcurrentDictionary<string, byte> PageRowSet = new();
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public DsmClient Client { get; private set; } = null!;
+
+    /// <summary>How many page records storage holds right now, across all silos.</summary>
+    public int PageRows => PageRowSet.Count;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddBinaryMemoryStorage(StorageNames.Regions);
+            silo.AddBinaryMemoryStorage(StorageNames.Pages + "-inner");
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Pages, (services, _) =>
+                new RowCountingStorage(services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Pages + "-inner"), PageRowSet));
+            silo.AddSharedMemory(options => options.Configure(space =>
+            {
+                space.QuotaBytes = QuotaBytes;
+                space.RegionLease = TimeSpan.FromMilliseconds(100);
+            }));
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+        Client = new DsmClient(Cluster.Client);
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
