@@ -16,7 +16,10 @@ var root = new RootCommand("dsm: inspect and change the OrleansDsm shared memory
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
-    await Console.Error.WriteLineAsync($"dsm: {string.Join("; ", parse.Errors.Select(error => error.Message))} (see dsm --help)");
+    await Console.Error.WriteLineAsync($"dsm: {string.Join("; ", parse.Errors.Select(error => OneLine(error.Message)))} (see dsm --help)");
     return ExitCodes.BadInput;
 }
 return await parse.InvokeAsync();
+
+// Some parser messages list choices on separate lines; scripts get one line.
+static string OneLine(string message) => string.Join(' ', message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));

@@ -30,7 +30,7 @@ public sealed class DsmClient : IAsyncDisposable
 
     /// <summary>Connects to the cluster named by <paramref name="options"/>, by default the silo on this machine.</summary>
     /// <exception cref="ArgumentException">A gateway is not of the form host:port.</exception>
-    /// <exception cref="ClusterUnreachableException">No gateway answered.</exception>
+    /// <exception cref="ClusterUnreachableException">No gateway answered within <see cref="DsmClientOptions.ConnectTimeout"/>.</exception>
     public static async Task<DsmClient> ConnectAsync(DsmClientOptions? options = null, CancellationToken cancellation = default)
     {
         options ??= new DsmClientOptions();
@@ -46,13 +46,14 @@ public sealed class DsmClient : IAsyncDisposable
         var host = builder.Build();
         try
         {
-            await host.StartAsync(cancellation);
+            // The Orleans client keeps retrying a gateway that refuses connections, so the wait is bounded here.
+            await host.StartAsync(cancellation).WaitAsync(options.ConnectTimeout, cancellation);
         }
-        catch (Exception error) when (error is not OperationCanceledException)
+        catch (Exception error) when (!cancellation.IsCancellationRequested)
         {
             host.Dispose();
-            throw new ClusterUnreachableException(
-                $"Cannot reach the cluster at {string.Join(", ", options.Gateways)}: {error.GetBaseException().Message}", error);
+            var reason = error is TimeoutException ? $"no gateway answered within {options.ConnectTimeout.TotalSeconds:0.#} s" : error.GetBaseException().Message;
+            throw new ClusterUnreachableException($"Cannot reach the cluster at {string.Join(", ", options.Gateways)}: {reason}.", error);
         }
         return new DsmClient(host.Services.GetRequiredService<IClusterClient>(), host);
     }

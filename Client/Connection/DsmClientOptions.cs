@@ -11,4 +11,7 @@ public sealed class DsmClientOptions
 
     /// <summary>The service's id; must match the silos'.</summary>
     public string ServiceId { get; set; } = "orleans-dsm";
+
+    /// <summary>How long connecting may take before the cluster is reported unreachable.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -1,0 +1,94 @@
+namespace OrleansDsm.Tests.Processes;
+
+/// <summary>The real silo program driven by the real <c>dsm</c> tool, each its own process.</summary>
+[Collection(SiloProcessCollection.Name)]
+public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture)
+{
+    [Fact]
+    public async Task Alloc_set_get_add_ls_and_free_work_from_the_command_line()
+    {
+        var name = UniqueNames.For("cli");
+        var alloc = await fixture.Dsm("alloc", name, "--type", "int64", "--length", "1000");
+        Assert.True(alloc.ExitCode == 0, alloc.Stderr);
+        Assert.Contains(name, alloc.Stdout);
+
+        Assert.Equal(0, (await fixture.Dsm("set", name, "999", "-42")).ExitCode);
+        Assert.Equal("-42", (await fixture.Dsm("get", name, "999")).Stdout);
+        Assert.Equal("-30", (await fixture.Dsm("add", name, "999", "12")).Stdout);
+        Assert.Equal("-30", (await fixture.Dsm("get", name, "999")).Stdout);
+
+        var listing = await fixture.Dsm("ls");
+        Assert.Contains(listing.Stdout.Split('\n'), line => line.StartsWith(name + " ") && line.Contains("int64") && line.Contains("1000"));
+
+        Assert.Equal(0, (await fixture.Dsm("free", name)).ExitCode);
+        Assert.DoesNotContain(name + " ", (await fixture.Dsm("ls")).Stdout);
+    }
+
+    [Fact]
+    public async Task Floating_point_and_byte_regions_print_their_values_exactly()
+    {
+        var doubles = UniqueNames.For("cli-f64");
+        Assert.Equal(0, (await fixture.Dsm("alloc", doubles, "--type", "float64", "--length", "4")).ExitCode);
+        Assert.Equal(0, (await fixture.Dsm("set", doubles, "3", "0.1")).ExitCode);
+        Assert.Equal("0.30000000000000004", (await fixture.Dsm("add", doubles, "3", "0.2")).Stdout);
+
+        var bytes = UniqueNames.For("cli-u8");
+        Assert.Equal(0, (await fixture.Dsm("alloc", bytes, "--type", "uint8", "--length", "4")).ExitCode);
+        Assert.Equal(0, (await fixture.Dsm("set", bytes, "0", "255")).ExitCode);
+        Assert.Equal("255", (await fixture.Dsm("get", bytes, "0")).Stdout);
+    }
+
+    [Theory]
+    [InlineData(2, "get", "{0}", "5")]                       // index past the end
+    [InlineData(2, "set", "{0}", "1", "1.5")]                 // not an int32
+    [InlineData(2, "set", "{0}", "1", "99999999999")]         // overflows int32
+    [InlineData(2, "set", "{0}", "-1", "7")]                  // negative index
+    [InlineData(2, "alloc", "{0}-x", "--type", "int128", "--length", "3")]
+    [InlineData(2, "alloc", "bad/name", "--type", "int32", "--length", "3")]
+    [InlineData(2, "alloc", "{0}-y", "--type", "int32", "--length", "0")]
+    [InlineData(1, "alloc", "{0}", "--type", "int32", "--length", "3")] // name taken
+    [InlineData(1, "get", "{0}-missing", "0")]
+    [InlineData(1, "free", "{0}-missing")]
+    [InlineData(2, "frobnicate")]
+    public async Task Bad_input_exits_non_zero_with_one_line_and_changes_nothing(int exitCode, params string[] template)
+    {
+        var name = UniqueNames.For("cli-bad");
+        Assert.Equal(0, (await fixture.Dsm("alloc", name, "--type", "int32", "--length", "5")).ExitCode);
+        Assert.Equal(0, (await fixture.Dsm("set", name, "1", "11")).ExitCode);
+        var listingBefore = (await fixture.Dsm("ls")).Stdout;
+
+        var result = await fixture.Dsm(template.Select(part => string.Format(part, name)).ToArray());
+
+        Assert.Equal(exitCode, result.ExitCode);
+        Assert.Single(result.Stderr.Split('\n'));
+        Assert.StartsWith("dsm: ", result.Stderr);
+        Assert.Equal(listingBefore, (await fixture.Dsm("ls")).Stdout);
+        Assert.Equal("11", (await fixture.Dsm("get", name, "1")).Stdout);
+    }
+
+    [Fact]
+    public async Task An_unreachable_gateway_is_reported_with_its_own_exit_code()
+    {
+        var result = await BuiltPrograms.RunAsync(
+            BuiltPrograms.Dotnet(BuiltPrograms.CliDll, ["ls", "--gateway", $"127.0.0.1:{BuiltPrograms.FreePort()}"]), TimeSpan.FromSeconds(60));
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("Cannot reach the cluster", result.Stderr);
+    }
+
+    [Fact]
+    public async Task The_dashboard_answers_on_the_silos_http_port()
+    {
+        using var http = new HttpClient();
+        var response = await http.GetAsync($"http://localhost:{fixture.Silo.HttpPort}/dashboard/");
+        Assert.True(response.IsSuccessStatusCode, $"dashboard answered {(int)response.StatusCode}");
+        Assert.Contains("<html", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void The_silo_says_what_its_clustering_and_storage_are()
+    {
+        Assert.Contains("clustering=localhost", fixture.Silo.Output);
+        Assert.Contains("storage=memory (one silo only, all data lost when it stops)", fixture.Silo.Output);
+        Assert.Contains("page size=4096", fixture.Silo.Output);
+    }
+}

@@ -1,0 +1,21 @@
+namespace OrleansDsm.Tests.Processes;
+
+/// <summary>The real silo refuses bad configuration at start with one clear line.</summary>
+public sealed class SiloConfigurationTests
+{
+    [Theory]
+    [InlineData("--Dsm:PageSize=1000", "Dsm:PageSize")]
+    [InlineData("--Silo:GatewayPort=0", "Silo:GatewayPort")]
+    [InlineData("--Silo:Storage=Floppy", "Floppy")]
+    [InlineData("--Silo:SiloPort=eleven", "eleven")]
+    public async Task A_bad_setting_stops_the_silo_with_one_line_naming_it(string argument, string named)
+    {
+        var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
+            [argument, $"--Silo:HttpPort={BuiltPrograms.FreePort()}"]), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n'));
+        Assert.StartsWith("orleans-dsm silo: ", line);
+        Assert.Contains(named, line);
+    }
+}

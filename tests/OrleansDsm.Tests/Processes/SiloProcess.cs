@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace OrleansDsm.Tests.Processes;
+
+/// <summary>The real silo program, started as its own process on free ports, killed on dispose.</summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private SiloProcess(Process process, int gatewayPort, int httpPort)
+    {
+        _process = process;
+        GatewayPort = gatewayPort;
+        HttpPort = httpPort;
+    }
+
+    public int GatewayPort { get; }
+
+    public int HttpPort { get; }
+
+    public string Gateway => $"127.0.0.1:{GatewayPort}";
+
+    /// <summary>What the silo printed so far (both streams), for assertions and failure messages.</summary>
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    public static async Task<SiloProcess> StartAsync(params string[] extraArguments)
+    {
+        int siloPort = BuiltPrograms.FreePort(), gatewayPort = BuiltPrograms.FreePort(), httpPort = BuiltPrograms.FreePort();
+        var start = BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
+        [
+            $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Silo:HttpPort={httpPort}",
+            .. extraArguments,
+        ]);
+        var silo = new SiloProcess(Process.Start(start)!, gatewayPort, httpPort);
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        silo._process.OutputDataReceived += (_, line) => silo.Record(line.Data, ready);
+        silo._process.ErrorDataReceived += (_, line) => silo.Record(line.Data, ready);
+        silo._process.BeginOutputReadLine();
+        silo._process.BeginErrorReadLine();
+
+        var exited = silo._process.WaitForExitAsync();
+        var first = await Task.WhenAny(ready.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
+        if (first != ready.Task)
+        {
+            await silo.DisposeAsync();
+            throw new InvalidOperationException($"The silo did not become ready:\n{silo.Output}");
+        }
+        return silo;
+    }
+
+    private void Record(string? line, TaskCompletionSource ready)
+    {
+        if (line is null) return;
+        lock (_output) _output.AppendLine(line);
+        if (line.StartsWith("OrleansDsm silo ready", StringComparison.Ordinal)) ready.TrySetResult();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}

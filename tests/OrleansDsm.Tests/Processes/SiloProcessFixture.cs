@@ -1,0 +1,21 @@
+namespace OrleansDsm.Tests.Processes;
+
+/// <summary>One real silo process shared by the tests that drive it from other processes.</summary>
+public sealed class SiloProcessFixture : IAsyncLifetime
+{
+    public SiloProcess Silo { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Silo = await SiloProcess.StartAsync();
+
+    public async Task DisposeAsync() => await Silo.DisposeAsync();
+
+    /// <summary>Runs the real <c>dsm</c> tool against the silo.</summary>
+    public Task<ProcessResult> Dsm(params string[] arguments) =>
+        BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.CliDll, [.. arguments, "--gateway", Silo.Gateway]), TimeSpan.FromSeconds(60));
+}
+
+[CollectionDefinition(Name)]
+public sealed class SiloProcessCollection : ICollectionFixture<SiloProcessFixture>
+{
+    public const string Name = "silo process";
+}
