@@ -15,6 +15,7 @@ public sealed class DsmClient : IAsyncDisposable
 {
     private readonly IHost? _ownedHost;
     private readonly IGrainFactory _grains;
+    private readonly PageReferences _pages;
     private volatile RegionDescriptor[] _knownRegions = [];
 
     /// <summary>Uses an Orleans client that the application already hosts (see <c>AddDsmClient</c>).</summary>
@@ -23,6 +24,7 @@ public sealed class DsmClient : IAsyncDisposable
     private DsmClient(IClusterClient client, IHost? ownedHost)
     {
         _grains = client;
+        _pages = new PageReferences(client);
         _ownedHost = ownedHost;
     }
 
@@ -71,7 +73,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var region = await Directory.Allocate(Request<T>(name, length, consistency)).WaitAsync(cancellation);
-        return Remember(new SharedArray<T>(_grains, region));
+        return Remember(new SharedArray<T>(_pages, region));
     }
 
     /// <summary>Opens the existing region <paramref name="name"/> as an array of <typeparamref name="T"/>.</summary>
@@ -84,7 +86,7 @@ public sealed class DsmClient : IAsyncDisposable
         if (region.ElementType != ElementCodec<T>.TypeName || region.ElementSize != ElementCodec<T>.Size)
             throw new RegionMismatchException(
                 $"Region '{name}' holds {region.ElementType} ({region.ElementSize} bytes), not {ElementCodec<T>.TypeName} ({ElementCodec<T>.Size} bytes).");
-        return Remember(new SharedArray<T>(_grains, region));
+        return Remember(new SharedArray<T>(_pages, region));
     }
 
     /// <summary>Opens region <paramref name="name"/>, allocating it with <paramref name="length"/> elements if it does not exist.</summary>
@@ -94,7 +96,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var region = await Directory.OpenOrCreate(Request<T>(name, length, consistency)).WaitAsync(cancellation);
-        return Remember(new SharedArray<T>(_grains, region));
+        return Remember(new SharedArray<T>(_pages, region));
     }
 
     /// <summary>The metadata of region <paramref name="name"/>, whatever its element type.</summary>
@@ -126,7 +128,7 @@ public sealed class DsmClient : IAsyncDisposable
     /// </summary>
     /// <exception cref="RegionNotFoundException">No live region contains the whole range.</exception>
     public Task ReadAsync(GlobalAddress address, Memory<byte> destination, CancellationToken cancellation = default) =>
-        OnRegionAsync(address, destination.Length, (region, offset) => PagedIo.ReadAsync(_grains, region, offset, destination, cancellation), cancellation);
+        OnRegionAsync(address, destination.Length, (region, offset) => PagedIo.ReadAsync(_pages, region, offset, destination, cancellation), cancellation);
 
     /// <summary>
     /// Writes bytes starting at <paramref name="address"/>, which must lie, with the whole range, inside one live
@@ -134,7 +136,7 @@ public sealed class DsmClient : IAsyncDisposable
     /// </summary>
     /// <exception cref="RegionNotFoundException">No live region contains the whole range.</exception>
     public Task WriteAsync(GlobalAddress address, ReadOnlyMemory<byte> source, CancellationToken cancellation = default) =>
-        OnRegionAsync(address, source.Length, (region, offset) => PagedIo.WriteAsync(_grains, region, offset, source, cancellation), cancellation);
+        OnRegionAsync(address, source.Length, (region, offset) => PagedIo.WriteAsync(_pages, region, offset, source, cancellation), cancellation);
 
     /// <summary>Disconnects, if this instance opened the connection itself.</summary>
     public async ValueTask DisposeAsync()

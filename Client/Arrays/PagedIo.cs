@@ -4,54 +4,82 @@ using OrleansDsm.Pages;
 namespace OrleansDsm.Arrays;
 
 /// <summary>
-/// Moves a byte range of a region to or from its pages: one call per page touched, many in flight at once. Each
-/// page's part is applied atomically; the range as a whole is not.
+/// Moves a byte range of a region to or from its pages. A range within one page is one page call; a longer range
+/// goes in batches of up to <see cref="PagesPerBatch"/> pages, each one call to a silo-side fan-out, with up to
+/// <see cref="BatchesInFlight"/> batches in flight. Each page's part is applied atomically; the range as a whole
+/// is not.
 /// </summary>
 internal static class PagedIo
 {
-    /// <summary>How many page calls one range operation keeps in flight.</summary>
-    private const int MaxOutstanding = 256;
+    private const int PagesPerBatch = 16;
+    private const int BatchesInFlight = 16;
 
-    public static Task ReadAsync<T>(IGrainFactory grains, RegionDescriptor region, long byteOffset, Memory<T> destination, CancellationToken cancellation)
-        where T : unmanaged =>
-        ForEachPieceAsync(region, byteOffset, destination.Length * (long)ElementCodec<T>.Size, async piece =>
+    public static async Task ReadAsync<T>(PageReferences pages, RegionDescriptor region, long byteOffset, Memory<T> destination, CancellationToken cancellation)
+        where T : unmanaged
+    {
+        var spans = Split(region, byteOffset, destination.Length * (long)ElementCodec<T>.Size);
+        if (spans.Count == 1)
         {
-            var bytes = await grains.GetGrain<IPageGrain>(piece.Page).Read(region.Epoch, piece.PageOffset, piece.Length, cancellation);
-            bytes.CopyTo(MemoryMarshal.AsBytes(destination.Span).Slice(piece.Start, piece.Length));
-        }, cancellation);
-
-    public static Task WriteAsync<T>(IGrainFactory grains, RegionDescriptor region, long byteOffset, ReadOnlyMemory<T> source, CancellationToken cancellation)
-        where T : unmanaged =>
-        ForEachPieceAsync(region, byteOffset, source.Length * (long)ElementCodec<T>.Size, piece =>
+            var span = spans[0];
+            var bytes = await pages[span.Page].Read(region.Epoch, span.Offset, span.Length, cancellation);
+            bytes.CopyTo(MemoryMarshal.AsBytes(destination.Span));
+            return;
+        }
+        await ForEachBatchAsync(spans, async (batch, start) =>
         {
-            var bytes = MemoryMarshal.AsBytes(source.Span).Slice(piece.Start, piece.Length).ToArray();
-            return grains.GetGrain<IPageGrain>(piece.Page).Write(region.Epoch, piece.PageOffset, bytes, cancellation);
+            var bytes = await pages.Batch.Read(region.Epoch, batch, cancellation);
+            bytes.CopyTo(MemoryMarshal.AsBytes(destination.Span)[start..]);
         }, cancellation);
+    }
 
-    private static async Task ForEachPieceAsync(RegionDescriptor region, long byteOffset, long length, Func<Piece, Task> transfer, CancellationToken cancellation)
+    public static Task WriteAsync<T>(PageReferences pages, RegionDescriptor region, long byteOffset, ReadOnlyMemory<T> source, CancellationToken cancellation)
+        where T : unmanaged
+    {
+        var spans = Split(region, byteOffset, source.Length * (long)ElementCodec<T>.Size);
+        if (spans.Count == 1)
+            return pages[spans[0].Page].Write(region.Epoch, spans[0].Offset, MemoryMarshal.AsBytes(source.Span).ToArray(), cancellation);
+        return ForEachBatchAsync(spans, (batch, start) =>
+        {
+            var length = batch.Sum(span => span.Length);
+            var bytes = MemoryMarshal.AsBytes(source.Span).Slice(start, length).ToArray();
+            return pages.Batch.Write(region.Epoch, batch, bytes, cancellation);
+        }, cancellation);
+    }
+
+    /// <summary>The page-sized pieces of [byteOffset, byteOffset + length) of the region, in order.</summary>
+    private static List<PageSpan> Split(RegionDescriptor region, long byteOffset, long length)
     {
         var geometry = region.Geometry;
-        var inFlight = new List<Task>(MaxOutstanding);
-        var failed = false;
-        for (long done = 0; done < length && !failed; )
+        var spans = new List<PageSpan>((int)Math.Min(geometry.PagesFor(length) + 1, int.MaxValue));
+        for (long done = 0; done < length; )
         {
-            cancellation.ThrowIfCancellationRequested();
             var offset = byteOffset + done;
             var pageOffset = (int)(offset & (geometry.PageSize - 1));
             var pieceLength = (int)Math.Min(geometry.PageSize - pageOffset, length - done);
-            inFlight.Add(transfer(new Piece(region.FirstPage + (offset >> geometry.Shift), pageOffset, checked((int)done), pieceLength)));
+            spans.Add(new PageSpan(region.FirstPage + (offset >> geometry.Shift), pageOffset, pieceLength));
             done += pieceLength;
-            if (inFlight.Count == MaxOutstanding)
+        }
+        return spans;
+    }
+
+    /// <summary>Runs <paramref name="transfer"/> on consecutive batches of spans, given each batch's first byte in the caller's buffer.</summary>
+    private static async Task ForEachBatchAsync(List<PageSpan> spans, Func<PageSpan[], int, Task> transfer, CancellationToken cancellation)
+    {
+        var inFlight = new List<Task>(BatchesInFlight);
+        var start = 0;
+        for (var first = 0; first < spans.Count; first += PagesPerBatch)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var batch = spans.GetRange(first, Math.Min(PagesPerBatch, spans.Count - first)).ToArray();
+            inFlight.Add(transfer(batch, start));
+            start += batch.Sum(span => span.Length);
+            if (inFlight.Count == BatchesInFlight)
             {
                 var finished = await Task.WhenAny(inFlight);
+                if (!finished.IsCompletedSuccessfully) break;
                 inFlight.Remove(finished);
-                failed = !finished.IsCompletedSuccessfully;
-                if (failed) inFlight.Add(finished);
             }
         }
         await Task.WhenAll(inFlight);
     }
-
-    /// <summary>One page's share of a range: <see cref="Length"/> bytes at <see cref="Start"/> in the caller's buffer.</summary>
-    private readonly record struct Piece(long Page, int PageOffset, int Start, int Length);
 }

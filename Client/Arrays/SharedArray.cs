@@ -22,13 +22,13 @@ namespace OrleansDsm.Arrays;
 /// <typeparam name="T">The element type: unmanaged, with a size that divides the cluster's page size.</typeparam>
 public sealed class SharedArray<T> where T : unmanaged
 {
-    private readonly IGrainFactory _grains;
+    private readonly PageReferences _pages;
     private readonly int _shift;
     private readonly int _pageMask;
 
-    internal SharedArray(IGrainFactory grains, RegionDescriptor region)
+    internal SharedArray(PageReferences pages, RegionDescriptor region)
     {
-        _grains = grains;
+        _pages = pages;
         Region = region;
         _shift = region.Geometry.Shift;
         _pageMask = region.PageSize - 1;
@@ -87,7 +87,7 @@ public sealed class SharedArray<T> where T : unmanaged
             if (ElementCodec<T>.IsWord)
                 await Page(page).WriteElement(Region.Epoch, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), cancellation);
             else
-                await PagedIo.WriteAsync<T>(_grains, Region, index * ElementCodec<T>.Size, new[] { value }, cancellation);
+                await PagedIo.WriteAsync<T>(_pages, Region, index * ElementCodec<T>.Size, new[] { value }, cancellation);
         }
         catch (RegionFreedException)
         {
@@ -169,7 +169,7 @@ public sealed class SharedArray<T> where T : unmanaged
         CheckRange(start, destination.Length);
         try
         {
-            await PagedIo.ReadAsync(_grains, Region, start * ElementCodec<T>.Size, destination, cancellation);
+            await PagedIo.ReadAsync(_pages, Region, start * ElementCodec<T>.Size, destination, cancellation);
         }
         catch (RegionFreedException)
         {
@@ -189,7 +189,7 @@ public sealed class SharedArray<T> where T : unmanaged
         CheckRange(start, source.Length);
         try
         {
-            await PagedIo.WriteAsync(_grains, Region, start * ElementCodec<T>.Size, source, cancellation);
+            await PagedIo.WriteAsync(_pages, Region, start * ElementCodec<T>.Size, source, cancellation);
         }
         catch (RegionFreedException)
         {
@@ -200,7 +200,7 @@ public sealed class SharedArray<T> where T : unmanaged
     /// <inheritdoc />
     public override string ToString() => $"{Name}: {Length} x {ElementCodec<T>.TypeName} at {BaseAddress}";
 
-    private IPageGrain Page(long page) => _grains.GetGrain<IPageGrain>(page);
+    private IPageGrain Page(long page) => _pages[page];
 
     private (long Page, int Offset) Locate(long index)
     {

@@ -13,15 +13,19 @@ public interface IPageGrain : IGrainWithIntegerKey
     [ReadOnly]
     Task<ulong> ReadElement(long epoch, int offset, int size, CancellationToken cancellation = default);
 
-    /// <summary>Reads <paramref name="length"/> bytes at <paramref name="offset"/>.</summary>
+    /// <summary>Reads <paramref name="length"/> bytes at <paramref name="offset"/>, into a new array the caller owns.</summary>
     [ReadOnly]
+    [return: Immutable]
     Task<byte[]> Read(long epoch, int offset, int length, CancellationToken cancellation = default);
 
     /// <summary>Writes one element of 1 to 8 bytes, taken from the low bytes of <paramref name="value"/>.</summary>
     Task WriteElement(long epoch, int offset, int size, ulong value, CancellationToken cancellation = default);
 
-    /// <summary>Writes <paramref name="bytes"/> at <paramref name="offset"/>, all at once.</summary>
-    Task Write(long epoch, int offset, byte[] bytes, CancellationToken cancellation = default);
+    /// <summary>
+    /// Writes <paramref name="bytes"/> at <paramref name="offset"/>, all at once. The page may keep the array, so a
+    /// caller in the same silo must not change it afterwards (it is not copied for local calls).
+    /// </summary>
+    Task Write(long epoch, int offset, [Immutable] byte[] bytes, CancellationToken cancellation = default);
 
     /// <summary>Adds <paramref name="delta"/> to the element and returns the new value, as <c>Interlocked.Add</c>.</summary>
     Task<ulong> Add(long epoch, int offset, NumericKind kind, ulong delta, CancellationToken cancellation = default);

@@ -51,6 +51,7 @@ internal sealed class PageGrain(
     {
         ArgumentNullException.ThrowIfNull(bytes);
         CheckRange(offset, bytes.Length);
+        if (bytes.Length == _pageSize) return ReplaceAsync(epoch, bytes, cancellation);
         return MutateAsync(epoch, offset, bytes.Length, bytes, static (range, bytes) =>
         {
             bytes.CopyTo(range);
@@ -167,6 +168,29 @@ internal sealed class PageGrain(
         finally
         {
             if (undo is not null) ArrayPool<byte>.Shared.Return(undo);
+        }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="bytes"/> the page's contents. The array arrived with the call, so the grain owns it and
+    /// can keep it without a copy; if storing fails, the previous state is put back.
+    /// </summary>
+    private async Task ReplaceAsync(long epoch, byte[] bytes, CancellationToken cancellation)
+    {
+        await regions.RequireLive(epoch, PageNumber, cancellation);
+        var previous = stored.State;
+        var firstWrite = StoredBytes(epoch) is null;
+        if (firstWrite) await GrainFactory.GetGrain<IRegionGrain>(epoch).RecordTouched(PageNumber);
+        stored.State = new PageState { Epoch = epoch, Version = firstWrite ? 1 : previous.Version + 1, Bytes = bytes };
+        try
+        {
+            await stored.WriteStateAsync(cancellation);
+        }
+        catch
+        {
+            stored.State = previous;
+            DeactivateOnIdle();
+            throw;
         }
     }
 

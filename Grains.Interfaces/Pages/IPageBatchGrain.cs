@@ -1,0 +1,17 @@
+namespace OrleansDsm.Pages;
+
+/// <summary>
+/// Carries the pieces of several pages in one client call and fans them out to the page grains from inside the
+/// silo, so a range operation pays for one network message per batch instead of one per page. Each page's piece is
+/// still applied by its page grain, atomically; the batch as a whole is not atomic.
+/// </summary>
+public interface IPageBatchGrain : IGrainWithIntegerKey
+{
+    /// <summary>Reads every span and returns their bytes back to back, in the order given.</summary>
+    [ReadOnly]
+    [return: Immutable]
+    Task<byte[]> Read(long epoch, PageSpan[] spans, CancellationToken cancellation = default);
+
+    /// <summary>Writes <paramref name="bytes"/>, which holds every span's bytes back to back, in the order given.</summary>
+    Task Write(long epoch, PageSpan[] spans, [Immutable] byte[] bytes, CancellationToken cancellation = default);
+}

@@ -1,0 +1,12 @@
+using OrleansDsm.Bench.Harness;
+
+namespace OrleansDsm.Bench.Workloads;
+
+/// <summary>What every workload needs: the DSM client, the raw Orleans client for the baselines, and the report.</summary>
+public sealed record BenchContext(DsmClient Dsm, IClusterClient Orleans, Report Report, bool Quick)
+{
+    /// <summary>How each figure was obtained, for the report.</summary>
+    public const string Setup = "storage=memory (binary); silos=1; client process -> silo over loopback";
+
+    public int Runs => Quick ? 3 : 5;
+}

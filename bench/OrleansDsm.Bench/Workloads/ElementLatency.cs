@@ -1,0 +1,60 @@
+using OrleansDsm.Bench.Baseline;
+using OrleansDsm.Bench.Harness;
+
+namespace OrleansDsm.Bench.Workloads;
+
+/// <summary>
+/// Uncached single-element get and set with one call outstanding, beside a bare grain call with the same payload
+/// (and, for set, the same page-sized state write to the same storage). Subjects take turns in small blocks so that
+/// noise on this shared machine falls on all alike; each figure is the median of the runs' percentiles.
+/// </summary>
+public static class ElementLatency
+{
+    public const int Pages = 1000;
+
+    public static async Task RunAsync(BenchContext context)
+    {
+        var calls = context.Quick ? 1500 : 4000;
+        var array = await context.Dsm.AllocateAsync<long>($"bench-latency-{Guid.NewGuid():N}", Pages * 512L);
+        var cells = Enumerable.Range(0, Pages).Select(i => context.Orleans.GetGrain<IBareCellGrain>(i)).ToArray();
+        await WarmAsync(array, cells);
+
+        var subjects = new (string Name, Func<int, Task> Operation)[]
+        {
+            ("orleans.get", i => cells[i % Pages].ReadElement(1, 8 * (i % 512), 8)),
+            ("dsm.get", i => array.GetAsync((i % Pages) * 512L + i % 512).AsTask()),
+            ("orleans.set_stored", i => cells[i % Pages].WriteElement(1, 8 * (i % 512), 8, (ulong)i)),
+            ("dsm.set", i => array.SetAsync((i % Pages) * 512L + i % 512, i)),
+        };
+        var p50 = subjects.ToDictionary(s => s.Name, _ => new List<double>());
+        var p99 = subjects.ToDictionary(s => s.Name, _ => new List<double>());
+        for (var run = 0; run < context.Runs; run++)
+        {
+            var latencies = await Measure.InterleavedLatenciesAsync(subjects.Select(s => s.Operation).ToList(), calls);
+            for (var s = 0; s < subjects.Length; s++)
+            {
+                p50[subjects[s].Name].Add(Stats.Percentile(latencies[s], 0.50));
+                p99[subjects[s].Name].Add(Stats.Percentile(latencies[s], 0.99));
+            }
+        }
+
+        var conditions = $"{BenchContext.Setup}; activations=warm; 1 outstanding; subjects interleaved in blocks of 25; {calls} calls x {context.Runs} runs, median";
+        foreach (var (name, _) in subjects)
+        {
+            context.Report.Add($"{name}.p50", Stats.Median(p50[name]), "us", conditions);
+            context.Report.Add($"{name}.p99", Stats.Median(p99[name]), "us", conditions);
+        }
+        context.Report.Ratio("dsm.get.p50_vs_orleans", Stats.Median(p50["dsm.get"]), Stats.Median(p50["orleans.get"]), conditions);
+        context.Report.Ratio("dsm.set.p50_vs_orleans_stored", Stats.Median(p50["dsm.set"]), Stats.Median(p50["orleans.set_stored"]), conditions);
+        await context.Dsm.FreeAsync(array.Name);
+    }
+
+    private static async Task WarmAsync(OrleansDsm.Arrays.SharedArray<long> array, IBareCellGrain[] cells)
+    {
+        await Task.WhenAll(Enumerable.Range(0, Pages).Select(async page =>
+        {
+            await array.SetAsync(page * 512L, 1);
+            await cells[page].WriteElement(1, 0, 8, 1);
+        }));
+    }
+}

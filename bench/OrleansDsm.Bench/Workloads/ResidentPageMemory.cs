@@ -1,0 +1,57 @@
+using OrleansDsm.Bench.Baseline;
+
+namespace OrleansDsm.Bench.Workloads;
+
+/// <summary>
+/// What a resident page grain costs the silo beyond what storage keeps: the silo's heap with N written pages
+/// active, minus its heap once those activations are collected (their stored records stay), divided by N. The bare
+/// grain with the same 4 KiB persistent state, and a stateless grain, are measured the same way: the floors of a
+/// grain-per-page design on Orleans.
+/// </summary>
+public static class ResidentPageMemory
+{
+    public static async Task RunAsync(BenchContext context)
+    {
+        var count = context.Quick ? 5_000 : 20_000;
+        var array = await context.Dsm.AllocateAsync<byte>($"bench-memory-{Guid.NewGuid():N}", count * 4096L);
+        var cells = Enumerable.Range(1_000_000, count).Select(i => context.Orleans.GetGrain<IBareCellGrain>(i)).ToArray();
+
+        var (pageResident, pageStored) = await ResidentAndStoredBytesAsync(context, count,
+            page => array.SetAsync(page * 4096L, 1),
+            async () => await array.GetAsync((count - 1) * 4096L) == 1);
+        var (cellResident, _) = await ResidentAndStoredBytesAsync(context, count,
+            cell => cells[cell].WriteElement(1, 0, 8, 1),
+            async () => await cells[^1].ReadElement(1, 0, 8) == 1);
+        var empties = Enumerable.Range(2_000_000, count).Select(i => context.Orleans.GetGrain<IEmptyGrain>(i)).ToArray();
+        var (emptyResident, _) = await ResidentAndStoredBytesAsync(context, count, i => empties[i].Touch(i), () => Task.FromResult(true));
+
+        var conditions = $"{BenchContext.Setup}; {count} grains with 4096 B of state, one element written in each; managed heap after full GC";
+        context.Report.Add("dsm.silo.resident_page_bytes", pageResident, "B/page", conditions);
+        context.Report.Add("dsm.silo.stored_page_bytes", pageStored, "B/page", conditions + "; what memory storage keeps");
+        context.Report.Add("orleans.silo.resident_grain_bytes", cellResident, "B/grain", conditions + "; bare grain, same state and storage");
+        context.Report.Add("dsm.silo.resident_page_bytes_beyond_bare_grain", pageResident - cellResident, "B/page", conditions);
+        context.Report.Add("orleans.silo.resident_empty_grain_bytes", emptyResident, "B/grain", $"{BenchContext.Setup}; {count} stateless grains; Orleans' own cost per activation");
+        await context.Dsm.FreeAsync(array.Name);
+    }
+
+    private static async Task<(double Resident, double Stored)> ResidentAndStoredBytesAsync(
+        BenchContext context, int count, Func<int, Task> write, Func<Task<bool>> survived)
+    {
+        var probe = context.Orleans.GetGrain<ISiloProbeGrain>(0);
+        await CollectIdleActivationsAsync(context);
+        var empty = await probe.HeapBytesAfterFullCollection();
+        await Task.WhenAll(Enumerable.Range(0, count).Select(write));
+        var resident = await probe.HeapBytesAfterFullCollection();
+        await CollectIdleActivationsAsync(context);
+        var storedOnly = await probe.HeapBytesAfterFullCollection();
+        if (!await survived())
+            throw new InvalidOperationException("A grain lost its state when its activation was collected: the measurement would be wrong.");
+        return ((double)(resident - storedOnly) / count, (double)(storedOnly - empty) / count);
+    }
+
+    private static async Task CollectIdleActivationsAsync(BenchContext context)
+    {
+        await context.Orleans.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+    }
+}
