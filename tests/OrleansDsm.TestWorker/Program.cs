@@ -1,24 +1,27 @@
-// A client process for multi-process tests: it connects to a gateway and runs one workload against a region.
-// Usage: add GATEWAY REGION INDEX COUNT CONCURRENCY   (int64 region; prints "added COUNT" when done)
+// A client process for multi-process tests. It connects to a gateway and runs one workload:
+//   add GATEWAY CLUSTER SERVICE REGION INDEX COUNT CONCURRENCY
+//   history GATEWAY CLUSTER SERVICE REGION CELLS TASKS OPERATIONS PROCESS OUTPUT
 using OrleansDsm;
 using OrleansDsm.Connection;
+using OrleansDsm.TestWorker;
 
-if (args is not ["add", var gateway, var region, var indexText, var countText, var concurrencyText])
+if (args.Length < 4)
 {
-    Console.Error.WriteLine("usage: add GATEWAY REGION INDEX COUNT CONCURRENCY");
+    Console.Error.WriteLine("usage: add|history GATEWAY CLUSTER SERVICE ...");
     return 2;
 }
 
-var index = long.Parse(indexText);
-var count = int.Parse(countText);
-var concurrency = int.Parse(concurrencyText);
-await using var client = await DsmClient.ConnectAsync(new DsmClientOptions { Gateways = [gateway] });
-var array = await client.OpenAsync<long>(region);
-
-var remaining = count;
-await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+var options = new DsmClientOptions { Gateways = [args[1]], ClusterId = args[2], ServiceId = args[3] };
+await using var client = await DsmClient.ConnectAsync(options);
+switch (args)
 {
-    while (Interlocked.Decrement(ref remaining) >= 0) await array.AddAsync(index, 1);
-}));
-Console.WriteLine($"added {count}");
-return 0;
+    case ["add", _, _, _, var region, var index, var count, var concurrency]:
+        await AddWorkload.RunAsync(client, region, long.Parse(index), int.Parse(count), int.Parse(concurrency));
+        return 0;
+    case ["history", _, _, _, var region, var cells, var tasks, var operations, var process, var output]:
+        await HistoryWorkload.RunAsync(client, region, int.Parse(cells), int.Parse(tasks), int.Parse(operations), int.Parse(process), output);
+        return 0;
+    default:
+        Console.Error.WriteLine($"unknown workload: {string.Join(' ', args)}");
+        return 2;
+}

@@ -12,7 +12,7 @@ public sealed class TwoProcessAtomicsTests(SiloProcessFixture fixture)
         const int addsPerProcess = 400;
 
         var workers = Enumerable.Range(0, 2).Select(_ => BuiltPrograms.RunAsync(
-            BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["add", fixture.Silo.Gateway, name, "5", $"{addsPerProcess}", "16"]),
+            BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["add", fixture.Silo.Gateway, "dsm", "orleans-dsm", name, "5", $"{addsPerProcess}", "16"]),
             TimeSpan.FromSeconds(120)));
         var results = await Task.WhenAll(workers);
 

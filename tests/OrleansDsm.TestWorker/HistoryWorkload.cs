@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace OrleansDsm.TestWorker;
+
+/// <summary>
+/// Runs random reads, writes, adds, exchanges and compare-exchanges on a few int64 cells from several concurrent
+/// tasks, and records every call and return in a history file for the linearizability checker. Cell c is element
+/// <c>c * CellSpacing</c>, so cells fall on different pages as well as sharing some.
+/// </summary>
+public static class HistoryWorkload
+{
+    public const int CellSpacing = 300;
+
+    public static async Task RunAsync(DsmClient client, string region, int cells, int tasks, int operationsPerTask, int process, string output)
+    {
+        var array = await client.OpenAsync<long>(region);
+        await using var file = new StreamWriter(output) { AutoFlush = true };
+        var gate = new object();
+        void Record(HistoryRecord record)
+        {
+            var line = JsonSerializer.Serialize(record);
+            lock (gate) file.WriteLine(line);
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, tasks).Select(task => Task.Run(async () =>
+        {
+            var random = new Random(process * 1000 + task);
+            var lastSeen = new long[cells];
+            for (var n = 0; n < operationsPerTask; n++)
+            {
+                var id = ((long)process * 1000 + task) * 100_000 + n;
+                var cell = random.Next(cells);
+                var index = (long)cell * CellSpacing;
+                var unique = id; // written values are unique, which keeps the search small
+                var roll = random.Next(100);
+                var (kind, argument, comparand) = roll switch
+                {
+                    < 40 => (OperationKinds.Read, 0L, 0L),
+                    < 60 => (OperationKinds.Write, unique, 0L),
+                    < 80 => (OperationKinds.Add, (long)random.Next(1, 100), 0L),
+                    < 90 => (OperationKinds.CompareExchange, unique, lastSeen[cell]),
+                    _ => (OperationKinds.Exchange, unique, 0L),
+                };
+                Record(new HistoryRecord(HistoryRecord.Call, id, Stopwatch.GetTimestamp(), cell, kind, argument, comparand));
+                long result;
+                try
+                {
+                    result = kind switch
+                    {
+                        OperationKinds.Read => await array.GetAsync(index),
+                        OperationKinds.Write => await Write(array, index, argument),
+                        OperationKinds.Add => await array.AddAsync(index, argument),
+                        OperationKinds.CompareExchange => await array.CompareExchangeAsync(index, argument, comparand),
+                        _ => await array.ExchangeAsync(index, argument),
+                    };
+                }
+                catch (Exception error)
+                {
+                    // The outcome is unknown: leave the call without a return, as the checker expects.
+                    Console.Error.WriteLine($"operation {id} failed: {error.GetBaseException().Message}");
+                    continue;
+                }
+                Record(new HistoryRecord(HistoryRecord.Return, id, Stopwatch.GetTimestamp(), Result: result));
+                lastSeen[cell] = kind == OperationKinds.Add ? result : kind == OperationKinds.Write ? argument : result;
+            }
+        })));
+        Console.WriteLine("history done");
+    }
+
+    private static async Task<long> Write(Arrays.SharedArray<long> array, long index, long value)
+    {
+        await array.SetAsync(index, value);
+        return 0;
+    }
+}
