@@ -64,20 +64,31 @@ public sealed class CrossProcessLinearizabilityTests(SiloProcessFixture fixture)
             worker.BeginErrorReadLine();
         }
 
+        // The kill is watched for on its own, closely, so a fast worker cannot finish first.
+        var killing = Task.Run(async () =>
+        {
+            if (killFirstAfterLines is null) return true;
+            while (!workers[0].HasExited)
+            {
+                if (File.Exists(files[0]) && LineCount(files[0]) >= killFirstAfterLines)
+                {
+                    workers[0].Kill(entireProcessTree: true);
+                    return true;
+                }
+                await Task.Delay(2);
+            }
+            return false;
+        });
+
         var deactivations = 0;
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var killed = killFirstAfterLines is null;
         while (!workers.All(worker => worker.HasExited) && !deadline.IsCancellationRequested)
         {
-            if (!killed && File.Exists(files[0]) && LineCount(files[0]) >= killFirstAfterLines)
-            {
-                workers[0].Kill(entireProcessTree: true);
-                killed = true;
-            }
             await orleans.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
             deactivations++;
-            await Task.Delay(50);
+            await Task.Delay(20);
         }
+        var killed = await killing;
         foreach (var worker in workers.Where(worker => !worker.HasExited)) worker.Kill(entireProcessTree: true);
         foreach (var worker in workers) await worker.WaitForExitAsync();
         Assert.True(killed, "the first worker finished before it could be killed");
