@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using OrleansDsm.Arrays;
+using OrleansDsm.Caching;
 using OrleansDsm.Connection;
 
 namespace OrleansDsm;
@@ -18,15 +19,22 @@ public sealed class DsmClient : IAsyncDisposable
     private readonly PageReferences _pages;
     private volatile RegionDescriptor[] _knownRegions = [];
 
-    /// <summary>Uses an Orleans client that the application already hosts (see <c>AddDsmClient</c>).</summary>
-    public DsmClient(IClusterClient client) : this(client, null) { }
+    /// <summary>Uses an Orleans client that the application already hosts (see <c>AddDsmClient</c>), with a default page cache.</summary>
+    public DsmClient(IClusterClient client) : this(client, new DsmClientOptions(), null) { }
 
-    private DsmClient(IClusterClient client, IHost? ownedHost)
+    /// <summary>Uses an Orleans client that the application already hosts, with the cache settings of <paramref name="options"/>.</summary>
+    public DsmClient(IClusterClient client, DsmClientOptions options) : this(client, options, null) { }
+
+    private DsmClient(IClusterClient client, DsmClientOptions options, IHost? ownedHost)
     {
         _grains = client;
         _pages = new PageReferences(client);
+        Cache = options.CacheBytes > 0 ? new PageCache(client, _pages, options.CacheBytes) : null;
         _ownedHost = ownedHost;
     }
+
+    /// <summary>The page cache shared by this client's arrays, or null when caching is off.</summary>
+    internal PageCache? Cache { get; }
 
     private IRegionDirectoryGrain Directory => _grains.GetGrain<IRegionDirectoryGrain>(0);
 
@@ -57,7 +65,7 @@ public sealed class DsmClient : IAsyncDisposable
             var reason = error is TimeoutException ? $"no gateway answered within {options.ConnectTimeout.TotalSeconds:0.#} s" : error.GetBaseException().Message;
             throw new ClusterUnreachableException($"Cannot reach the cluster at {string.Join(", ", options.Gateways)}: {reason}.", error);
         }
-        return new DsmClient(host.Services.GetRequiredService<IClusterClient>(), host);
+        return new DsmClient(host.Services.GetRequiredService<IClusterClient>(), options, host);
     }
 
     /// <summary>Allocates a new region of <paramref name="length"/> elements of <typeparamref name="T"/>, all zero.</summary>
@@ -73,7 +81,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var region = await Directory.Allocate(Request<T>(name, length, consistency)).WaitAsync(cancellation);
-        return Remember(new SharedArray<T>(_pages, region));
+        return Remember(new SharedArray<T>(_pages, Cache, region));
     }
 
     /// <summary>Opens the existing region <paramref name="name"/> as an array of <typeparamref name="T"/>.</summary>
@@ -86,7 +94,7 @@ public sealed class DsmClient : IAsyncDisposable
         if (region.ElementType != ElementCodec<T>.TypeName || region.ElementSize != ElementCodec<T>.Size)
             throw new RegionMismatchException(
                 $"Region '{name}' holds {region.ElementType} ({region.ElementSize} bytes), not {ElementCodec<T>.TypeName} ({ElementCodec<T>.Size} bytes).");
-        return Remember(new SharedArray<T>(_pages, region));
+        return Remember(new SharedArray<T>(_pages, Cache, region));
     }
 
     /// <summary>Opens region <paramref name="name"/>, allocating it with <paramref name="length"/> elements if it does not exist.</summary>
@@ -96,7 +104,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var region = await Directory.OpenOrCreate(Request<T>(name, length, consistency)).WaitAsync(cancellation);
-        return Remember(new SharedArray<T>(_pages, region));
+        return Remember(new SharedArray<T>(_pages, Cache, region));
     }
 
     /// <summary>The metadata of region <paramref name="name"/>, whatever its element type.</summary>
@@ -136,11 +144,12 @@ public sealed class DsmClient : IAsyncDisposable
     /// </summary>
     /// <exception cref="RegionNotFoundException">No live region contains the whole range.</exception>
     public Task WriteAsync(GlobalAddress address, ReadOnlyMemory<byte> source, CancellationToken cancellation = default) =>
-        OnRegionAsync(address, source.Length, (region, offset) => PagedIo.WriteAsync(_pages, region, offset, source, cancellation), cancellation);
+        OnRegionAsync(address, source.Length, (region, offset) => PagedIo.WriteAsync(_pages, Cache, region, offset, source, cancellation), cancellation);
 
-    /// <summary>Disconnects, if this instance opened the connection itself.</summary>
+    /// <summary>Stops the cache's lease renewals, and disconnects if this instance opened the connection itself.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Cache is not null) await Cache.DisposeAsync();
         if (_ownedHost is null) return;
         await _ownedHost.StopAsync();
         _ownedHost.Dispose();

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using OrleansDsm.Caching;
 using OrleansDsm.Pages;
 
 namespace OrleansDsm.Arrays;
@@ -32,18 +33,31 @@ internal static class PagedIo
         }, cancellation);
     }
 
-    public static Task WriteAsync<T>(PageReferences pages, RegionDescriptor region, long byteOffset, ReadOnlyMemory<T> source, CancellationToken cancellation)
+    /// <summary>Writes as <paramref name="cache"/>'s session (if any), which keeps no copy of the pages while the write runs.</summary>
+    public static async Task WriteAsync<T>(PageReferences pages, PageCache? cache, RegionDescriptor region, long byteOffset, ReadOnlyMemory<T> source, CancellationToken cancellation)
         where T : unmanaged
     {
         var spans = Split(region, byteOffset, source.Length * (long)ElementCodec<T>.Size);
-        if (spans.Count == 1)
-            return pages[spans[0].Page].Write(region.Epoch, spans[0].Offset, MemoryMarshal.AsBytes(source.Span).ToArray(), cancellation);
-        return ForEachBatchAsync(spans, (batch, start) =>
+        var session = cache?.Session ?? Guid.Empty;
+        foreach (var span in spans) cache?.BeginWrite(span.Page);
+        try
         {
-            var length = batch.Sum(span => span.Length);
-            var bytes = MemoryMarshal.AsBytes(source.Span).Slice(start, length).ToArray();
-            return pages.Batch.Write(region.Epoch, batch, bytes, cancellation);
-        }, cancellation);
+            if (spans.Count == 1)
+            {
+                await pages[spans[0].Page].Write(region.Epoch, session, spans[0].Offset, MemoryMarshal.AsBytes(source.Span).ToArray(), cancellation);
+                return;
+            }
+            await ForEachBatchAsync(spans, (batch, start) =>
+            {
+                var length = batch.Sum(span => span.Length);
+                var bytes = MemoryMarshal.AsBytes(source.Span).Slice(start, length).ToArray();
+                return pages.Batch.Write(region.Epoch, session, batch, bytes, cancellation);
+            }, cancellation);
+        }
+        finally
+        {
+            foreach (var span in spans) cache?.EndWrite(span.Page);
+        }
     }
 
     /// <summary>The page-sized pieces of [byteOffset, byteOffset + length) of the region, in order.</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using OrleansDsm.Caching;
 using OrleansDsm.Pages;
 
 namespace OrleansDsm.Arrays;
@@ -23,12 +25,14 @@ namespace OrleansDsm.Arrays;
 public sealed class SharedArray<T> where T : unmanaged
 {
     private readonly PageReferences _pages;
+    private readonly PageCache? _cache;
     private readonly int _shift;
     private readonly int _pageMask;
 
-    internal SharedArray(PageReferences pages, RegionDescriptor region)
+    internal SharedArray(PageReferences pages, PageCache? cache, RegionDescriptor region)
     {
         _pages = pages;
+        _cache = region.Consistency.Kind == ConsistencyKind.Strict ? cache : null;
         Region = region;
         _shift = region.Geometry.Shift;
         _pageMask = region.PageSize - 1;
@@ -60,20 +64,11 @@ public sealed class SharedArray<T> where T : unmanaged
     /// <summary>Reads element <paramref name="index"/>. Linearizable.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The index is outside [0, <see cref="Length"/>).</exception>
     /// <exception cref="RegionFreedException">The region has been freed.</exception>
-    public async ValueTask<T> GetAsync(long index, CancellationToken cancellation = default)
+    public ValueTask<T> GetAsync(long index, CancellationToken cancellation = default)
     {
         var (page, offset) = Locate(index);
-        try
-        {
-            if (ElementCodec<T>.IsWord)
-                return ElementCodec<T>.FromBits(await Page(page).ReadElement(Region.Epoch, offset, ElementCodec<T>.Size, cancellation));
-            var bytes = await Page(page).Read(Region.Epoch, offset, ElementCodec<T>.Size, cancellation);
-            return System.Runtime.InteropServices.MemoryMarshal.Read<T>(bytes);
-        }
-        catch (RegionFreedException)
-        {
-            throw Freed();
-        }
+        if (_cache is not null && _cache.TryGet(page, Region.Epoch, out var cached)) return ValueTask.FromResult(cached.Read<T>(offset));
+        return GetFromPageAsync(page, offset, cancellation);
     }
 
     /// <summary>Writes element <paramref name="index"/>; returns once the write is stored. Linearizable.</summary>
@@ -82,17 +77,16 @@ public sealed class SharedArray<T> where T : unmanaged
     public async Task SetAsync(long index, T value, CancellationToken cancellation = default)
     {
         var (page, offset) = Locate(index);
-        try
+        if (!ElementCodec<T>.IsWord)
         {
-            if (ElementCodec<T>.IsWord)
-                await Page(page).WriteElement(Region.Epoch, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), cancellation);
-            else
-                await PagedIo.WriteAsync<T>(_pages, Region, index * ElementCodec<T>.Size, new[] { value }, cancellation);
+            await WriteAsync(index, new[] { value }, cancellation);
+            return;
         }
-        catch (RegionFreedException)
+        await MutateAsync(page, async (grain, session) =>
         {
-            throw Freed();
-        }
+            await grain.WriteElement(Region.Epoch, session, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), cancellation);
+            return 0UL;
+        });
     }
 
     /// <summary>
@@ -107,14 +101,8 @@ public sealed class SharedArray<T> where T : unmanaged
         var kind = ElementCodec<T>.Numeric
             ?? throw new NotSupportedException($"AddAsync works on int, uint, long, ulong, float and double elements, not {typeof(T).Name}.");
         var (page, offset) = Locate(index);
-        try
-        {
-            return ElementCodec<T>.FromBits(await Page(page).Add(Region.Epoch, offset, kind, ElementCodec<T>.ToBits(delta), cancellation));
-        }
-        catch (RegionFreedException)
-        {
-            throw Freed();
-        }
+        return ElementCodec<T>.FromBits(await MutateAsync(page, (grain, session) =>
+            grain.Add(Region.Epoch, session, offset, kind, ElementCodec<T>.ToBits(delta), cancellation)));
     }
 
     /// <summary>Atomically stores <paramref name="value"/> and returns the element's original value, as <c>Interlocked.Exchange</c>.</summary>
@@ -125,14 +113,8 @@ public sealed class SharedArray<T> where T : unmanaged
     {
         RequireWord(nameof(ExchangeAsync));
         var (page, offset) = Locate(index);
-        try
-        {
-            return ElementCodec<T>.FromBits(await Page(page).Exchange(Region.Epoch, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), cancellation));
-        }
-        catch (RegionFreedException)
-        {
-            throw Freed();
-        }
+        return ElementCodec<T>.FromBits(await MutateAsync(page, (grain, session) =>
+            grain.Exchange(Region.Epoch, session, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), cancellation)));
     }
 
     /// <summary>
@@ -147,15 +129,8 @@ public sealed class SharedArray<T> where T : unmanaged
     {
         RequireWord(nameof(CompareExchangeAsync));
         var (page, offset) = Locate(index);
-        try
-        {
-            return ElementCodec<T>.FromBits(await Page(page).CompareExchange(
-                Region.Epoch, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), ElementCodec<T>.ToBits(comparand), cancellation));
-        }
-        catch (RegionFreedException)
-        {
-            throw Freed();
-        }
+        return ElementCodec<T>.FromBits(await MutateAsync(page, (grain, session) => grain.CompareExchange(
+            Region.Epoch, session, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), ElementCodec<T>.ToBits(comparand), cancellation)));
     }
 
     /// <summary>
@@ -167,6 +142,7 @@ public sealed class SharedArray<T> where T : unmanaged
     public async Task ReadAsync(long start, Memory<T> destination, CancellationToken cancellation = default)
     {
         CheckRange(start, destination.Length);
+        if (TryReadCached(start, destination.Span)) return;
         try
         {
             await PagedIo.ReadAsync(_pages, Region, start * ElementCodec<T>.Size, destination, cancellation);
@@ -189,7 +165,7 @@ public sealed class SharedArray<T> where T : unmanaged
         CheckRange(start, source.Length);
         try
         {
-            await PagedIo.WriteAsync(_pages, Region, start * ElementCodec<T>.Size, source, cancellation);
+            await PagedIo.WriteAsync(_pages, _cache, Region, start * ElementCodec<T>.Size, source, cancellation);
         }
         catch (RegionFreedException)
         {
@@ -200,7 +176,60 @@ public sealed class SharedArray<T> where T : unmanaged
     /// <inheritdoc />
     public override string ToString() => $"{Name}: {Length} x {ElementCodec<T>.TypeName} at {BaseAddress}";
 
-    private IPageGrain Page(long page) => _pages[page];
+    private async ValueTask<T> GetFromPageAsync(long page, int offset, CancellationToken cancellation)
+    {
+        try
+        {
+            if (_cache is not null) return (await _cache.FillAsync(page, Region.Epoch, cancellation)).Read<T>(offset);
+            if (ElementCodec<T>.IsWord)
+                return ElementCodec<T>.FromBits(await _pages[page].ReadElement(Region.Epoch, offset, ElementCodec<T>.Size, cancellation));
+            return MemoryMarshal.Read<T>(await _pages[page].Read(Region.Epoch, offset, ElementCodec<T>.Size, cancellation));
+        }
+        catch (RegionFreedException)
+        {
+            throw Freed();
+        }
+    }
+
+    /// <summary>
+    /// Runs one single-page mutation as this client's cache session: the cache drops its copy of the page and admits
+    /// no fill of it until the write is over, and the page revokes every other session's copy before applying it.
+    /// </summary>
+    private async Task<ulong> MutateAsync(long page, Func<IPageGrain, Guid, Task<ulong>> mutation)
+    {
+        _cache?.BeginWrite(page);
+        try
+        {
+            return await mutation(_pages[page], _cache?.Session ?? Guid.Empty);
+        }
+        catch (RegionFreedException)
+        {
+            throw Freed();
+        }
+        finally
+        {
+            _cache?.EndWrite(page);
+        }
+    }
+
+    /// <summary>Serves a range read from the cache when every page it touches has a valid copy.</summary>
+    private bool TryReadCached(long start, Span<T> destination)
+    {
+        if (_cache is null || destination.IsEmpty) return false;
+        var first = start * ElementCodec<T>.Size;
+        var bytes = MemoryMarshal.AsBytes(destination);
+        var entries = new CachedPage[(int)(((first + bytes.Length - 1) >> _shift) - (first >> _shift) + 1)];
+        for (var i = 0; i < entries.Length; i++)
+            if (!_cache.TryGet(Region.FirstPage + (first >> _shift) + i, Region.Epoch, out entries[i])) return false;
+        for (int i = 0, done = 0; done < bytes.Length; i++)
+        {
+            var offset = (int)((first + done) & _pageMask);
+            var length = Math.Min(Region.PageSize - offset, bytes.Length - done);
+            entries[i].CopyTo(offset, bytes.Slice(done, length));
+            done += length;
+        }
+        return true;
+    }
 
     private (long Page, int Offset) Locate(long index)
     {

@@ -12,6 +12,12 @@ public sealed class DsmClientOptions
     /// <summary>The service's id; must match the silos'.</summary>
     public string ServiceId { get; set; } = "orleans-dsm";
 
+    /// <summary>
+    /// The most memory the page cache may hold, in bytes (default 256 MiB); 0 turns caching off, so every read of a
+    /// <see cref="Consistency.Strict"/> region is a grain call.
+    /// </summary>
+    public long CacheBytes { get; set; } = 256L << 20;
+
     /// <summary>How long connecting may take before the cluster is reported unreachable.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -13,5 +13,5 @@ public interface IPageBatchGrain : IGrainWithIntegerKey
     Task<byte[]> Read(long epoch, PageSpan[] spans, CancellationToken cancellation = default);
 
     /// <summary>Writes <paramref name="bytes"/>, which holds every span's bytes back to back, in the order given.</summary>
-    Task Write(long epoch, PageSpan[] spans, [Immutable] byte[] bytes, CancellationToken cancellation = default);
+    Task Write(long epoch, Guid session, PageSpan[] spans, [Immutable] byte[] bytes, CancellationToken cancellation = default);
 }

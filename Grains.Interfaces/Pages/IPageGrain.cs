@@ -1,3 +1,5 @@
+using OrleansDsm.Caching;
+
 namespace OrleansDsm.Pages;
 
 /// <summary>
@@ -6,6 +8,8 @@ namespace OrleansDsm.Pages;
 /// Every call carries the allocation epoch of the region the caller believes it is using; a call whose region
 /// has been freed fails with <see cref="RegionFreedException"/>.
 /// A page never written reads as zeros and has no activation state or storage row until its first write.
+/// Mutations carry the writer's cache session (or <see cref="Guid.Empty"/>): every other session that caches the
+/// page has dropped its copy, or its lease has run out, before the mutation is applied.
 /// </summary>
 public interface IPageGrain : IGrainWithIntegerKey
 {
@@ -19,25 +23,36 @@ public interface IPageGrain : IGrainWithIntegerKey
     Task<byte[]> Read(long epoch, int offset, int length, CancellationToken cancellation = default);
 
     /// <summary>Writes one element of 1 to 8 bytes, taken from the low bytes of <paramref name="value"/>.</summary>
-    Task WriteElement(long epoch, int offset, int size, ulong value, CancellationToken cancellation = default);
+    Task WriteElement(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation = default);
 
     /// <summary>
     /// Writes <paramref name="bytes"/> at <paramref name="offset"/>, all at once. The page may keep the array, so a
     /// caller in the same silo must not change it afterwards (it is not copied for local calls).
     /// </summary>
-    Task Write(long epoch, int offset, [Immutable] byte[] bytes, CancellationToken cancellation = default);
+    Task Write(long epoch, Guid session, int offset, [Immutable] byte[] bytes, CancellationToken cancellation = default);
 
     /// <summary>Adds <paramref name="delta"/> to the element and returns the new value, as <c>Interlocked.Add</c>.</summary>
-    Task<ulong> Add(long epoch, int offset, NumericKind kind, ulong delta, CancellationToken cancellation = default);
+    Task<ulong> Add(long epoch, Guid session, int offset, NumericKind kind, ulong delta, CancellationToken cancellation = default);
 
     /// <summary>Stores <paramref name="value"/> and returns the element's original value, as <c>Interlocked.Exchange</c>.</summary>
-    Task<ulong> Exchange(long epoch, int offset, int size, ulong value, CancellationToken cancellation = default);
+    Task<ulong> Exchange(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation = default);
 
     /// <summary>
     /// Stores <paramref name="value"/> if the element equals <paramref name="comparand"/> bit for bit, and returns the
     /// element's original value either way, as <c>Interlocked.CompareExchange</c>.
     /// </summary>
-    Task<ulong> CompareExchange(long epoch, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation = default);
+    Task<ulong> CompareExchange(long epoch, Guid session, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Returns the whole page for a client cache and records <paramref name="holder"/> as holding it, renewing the
+    /// session's lease on this silo. The copy stays valid for the session until the page revokes it or the lease ends.
+    /// </summary>
+    [ReadOnly]
+    Task<PageCopy> Fill(long epoch, Guid session, ICacheHolder holder, CancellationToken cancellation = default);
+
+    /// <summary>Renews <paramref name="session"/>'s lease on the silo that holds this page, and names that silo.</summary>
+    [AlwaysInterleave]
+    Task<string> Renew(Guid session);
 
     /// <summary>Deletes the page's stored state if it belongs to <paramref name="epoch"/>. Called when a region is freed.</summary>
     Task Release(long epoch);

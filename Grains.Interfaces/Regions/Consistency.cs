@@ -16,9 +16,16 @@ public sealed record Consistency
     /// <summary>
     /// Every single-element operation (get, set, add, exchange, compare-exchange) is linearizable: it takes
     /// effect atomically at one instant between its call and its return, and every later operation, from any
-    /// process, sees it. The default.
+    /// process, sees it. Reads are served from the client's page cache when it holds a valid copy; a write
+    /// completes only after every other cached copy is dropped or its lease has run out. The default.
     /// </summary>
     public static Consistency Strict { get; } = new(ConsistencyKind.Strict);
+
+    /// <summary>
+    /// Linearizable like <see cref="Strict"/>, but nothing is cached: every read is a grain call. For data that is
+    /// written far more often than it is read.
+    /// </summary>
+    public static Consistency Uncached { get; } = new(ConsistencyKind.Uncached);
 
     /// <inheritdoc />
     public override string ToString() => Kind.ToString();
@@ -29,4 +36,7 @@ public enum ConsistencyKind
 {
     /// <summary>See <see cref="Consistency.Strict"/>.</summary>
     Strict = 0,
+
+    /// <summary>See <see cref="Consistency.Uncached"/>.</summary>
+    Uncached = 2,
 }

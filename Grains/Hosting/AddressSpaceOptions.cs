@@ -19,6 +19,18 @@ public sealed class AddressSpaceOptions
     /// </summary>
     public TimeSpan RegionLease { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a client's cached pages stay valid without renewal. A writer waits at most this long for a cache
+    /// holder that does not answer (a dead or cut-off client).
+    /// </summary>
+    public TimeSpan CacheLease { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// For checking the checker only: pages skip revoking cached copies before a write, which breaks coherence on
+    /// purpose. Never set it on a real cluster.
+    /// </summary>
+    public bool SkipInvalidationForCheckerTests { get; set; }
+
     /// <summary>How long an idle page stays activated before Orleans collects it.</summary>
     public TimeSpan PageIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 

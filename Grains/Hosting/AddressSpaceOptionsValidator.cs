@@ -15,6 +15,8 @@ internal sealed class AddressSpaceOptionsValidator : IValidateOptions<AddressSpa
             problems.Add($"Dsm:QuotaBytes must be positive; it is {options.QuotaBytes}.");
         if (options.RegionLease <= TimeSpan.Zero || options.RegionLease > TimeSpan.FromMinutes(5))
             problems.Add($"Dsm:RegionLease must be between 0 and 5 minutes; it is {options.RegionLease}.");
+        if (options.CacheLease < TimeSpan.FromMilliseconds(50) || options.CacheLease > TimeSpan.FromMinutes(5))
+            problems.Add($"Dsm:CacheLease must be between 50 ms and 5 minutes; it is {options.CacheLease}.");
         if (options.PageIdleTimeout < TimeSpan.FromSeconds(1))
             problems.Add($"Dsm:PageIdleTimeout must be at least one second; it is {options.PageIdleTimeout}.");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

@@ -21,6 +21,7 @@ public static class SiloBuilderExtensions
         configure?.Invoke(options);
         builder.Services.AddSingleton<IValidateOptions<AddressSpaceOptions>, AddressSpaceOptionsValidator>();
         builder.Services.AddSingleton<RegionLivenessCache>();
+        builder.Services.AddSingleton<Caching.SessionLeaseTable>();
         builder.Services.AddOptions<GrainCollectionOptions>()
             .Configure<IOptions<AddressSpaceOptions>>((collection, space) =>
                 collection.ClassSpecificCollectionAge[typeof(PageGrain).FullName!] = space.Value.PageIdleTimeout);

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Hashing;
 using Microsoft.Extensions.Options;
+using OrleansDsm.Caching;
+using OrleansDsm.Grains.Caching;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Grains.Regions;
 using OrleansDsm.Pages;
@@ -9,68 +11,104 @@ using OrleansDsm.Regions;
 namespace OrleansDsm.Grains.Pages;
 
 /// <summary>
-/// One page of the address space. Orleans runs one call at a time on it (reads may interleave with reads), which
-/// is what makes each operation atomic. A page that was never written keeps no bytes in memory and no record in
-/// storage: it reads as zeros until its first write, which first registers the page with its region so that
-/// freeing the region can find and delete the record.
+/// One page of the address space. Orleans runs one call at a time on it (reads and fills may interleave with each
+/// other, never with a write), which is what makes each operation atomic. A page that was never written keeps no
+/// bytes in memory and no record in storage: it reads as zeros until its first write. Before its first write, or
+/// its first fill into a client cache, the page registers with its region, so that freeing the region finds it.
+/// Before every write it revokes the copies other sessions cache (see <see cref="CacheHolders"/>).
 /// </summary>
-internal sealed class PageGrain(
-    [PersistentState("page", StorageNames.Pages)] IPersistentState<PageState> stored,
-    RegionLivenessCache regions,
-    IOptions<AddressSpaceOptions> options) : Grain, IPageGrain
+internal sealed class PageGrain : Grain, IPageGrain
 {
-    private readonly int _pageSize = options.Value.PageSize;
+    private readonly IPersistentState<PageState> _stored;
+    private readonly RegionLivenessCache _regions;
+    private readonly SessionLeaseTable _leases;
+    private readonly CacheHolders _holders;
+    private readonly string _silo;
+    private readonly int _pageSize;
+    private long _registeredEpoch;
+
+    public PageGrain(
+        [PersistentState("page", StorageNames.Pages)] IPersistentState<PageState> stored,
+        RegionLivenessCache regions,
+        SessionLeaseTable leases,
+        ILocalSiloDetails silo,
+        IOptions<AddressSpaceOptions> options)
+    {
+        _stored = stored;
+        _regions = regions;
+        _leases = leases;
+        _holders = new CacheHolders(leases, options.Value.SkipInvalidationForCheckerTests);
+        _silo = silo.SiloAddress.ToParsableString();
+        _pageSize = options.Value.PageSize;
+    }
 
     private long PageNumber => this.GetPrimaryKeyLong();
 
     public async Task<ulong> ReadElement(long epoch, int offset, int size, CancellationToken cancellation)
     {
         CheckElement(offset, size);
-        await regions.RequireLive(epoch, PageNumber, cancellation);
+        await _regions.RequireLive(epoch, PageNumber, cancellation);
         return StoredBytes(epoch) is { } bytes ? PageAtomics.Load(bytes.AsSpan(offset, size)) : 0;
     }
 
     public async Task<byte[]> Read(long epoch, int offset, int length, CancellationToken cancellation)
     {
         CheckRange(offset, length);
-        await regions.RequireLive(epoch, PageNumber, cancellation);
+        await _regions.RequireLive(epoch, PageNumber, cancellation);
         return StoredBytes(epoch) is { } bytes ? bytes.AsSpan(offset, length).ToArray() : new byte[length];
     }
 
-    public Task WriteElement(long epoch, int offset, int size, ulong value, CancellationToken cancellation)
+    public async Task<PageCopy> Fill(long epoch, Guid session, ICacheHolder holder, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        await _regions.RequireLive(epoch, PageNumber, cancellation);
+        var bytes = StoredBytes(epoch);
+        if (bytes is null) await RegisterWithRegionAsync(epoch);
+        _leases.Renew(session);
+        _holders.Add(session, holder);
+        return new PageCopy(bytes is null ? 0 : _stored.State.Version, bytes?.ToArray(), _silo, _leases.LeaseMilliseconds);
+    }
+
+    public Task<string> Renew(Guid session)
+    {
+        _leases.Renew(session);
+        return Task.FromResult(_silo);
+    }
+
+    public Task WriteElement(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation)
     {
         CheckElement(offset, size);
-        return MutateAsync(epoch, offset, size, value, static (element, value) =>
+        return MutateAsync(epoch, session, offset, size, value, static (element, value) =>
         {
             PageAtomics.Store(element, value);
             return 0UL;
         }, cancellation);
     }
 
-    public Task Write(long epoch, int offset, byte[] bytes, CancellationToken cancellation)
+    public Task Write(long epoch, Guid session, int offset, byte[] bytes, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         CheckRange(offset, bytes.Length);
-        if (bytes.Length == _pageSize) return ReplaceAsync(epoch, bytes, cancellation);
-        return MutateAsync(epoch, offset, bytes.Length, bytes, static (range, bytes) =>
+        if (bytes.Length == _pageSize) return ReplaceAsync(epoch, session, bytes, cancellation);
+        return MutateAsync(epoch, session, offset, bytes.Length, bytes, static (range, bytes) =>
         {
             bytes.CopyTo(range);
             return 0UL;
         }, cancellation);
     }
 
-    public Task<ulong> Add(long epoch, int offset, NumericKind kind, ulong delta, CancellationToken cancellation)
+    public Task<ulong> Add(long epoch, Guid session, int offset, NumericKind kind, ulong delta, CancellationToken cancellation)
     {
         var size = PageAtomics.SizeOf(kind);
         CheckElement(offset, size);
-        return MutateAsync(epoch, offset, size, (kind, delta),
+        return MutateAsync(epoch, session, offset, size, (kind, delta),
             static (element, operands) => PageAtomics.Add(element, operands.kind, operands.delta), cancellation);
     }
 
-    public Task<ulong> Exchange(long epoch, int offset, int size, ulong value, CancellationToken cancellation)
+    public Task<ulong> Exchange(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation)
     {
         CheckElement(offset, size);
-        return MutateAsync(epoch, offset, size, value, static (element, value) =>
+        return MutateAsync(epoch, session, offset, size, value, static (element, value) =>
         {
             var original = PageAtomics.Load(element);
             PageAtomics.Store(element, value);
@@ -78,10 +116,10 @@ internal sealed class PageGrain(
         }, cancellation);
     }
 
-    public Task<ulong> CompareExchange(long epoch, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation)
+    public Task<ulong> CompareExchange(long epoch, Guid session, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation)
     {
         CheckElement(offset, size);
-        return MutateAsync(epoch, offset, size, (value, comparand), static (element, operands) =>
+        return MutateAsync(epoch, session, offset, size, (value, comparand), static (element, operands) =>
         {
             var original = PageAtomics.Load(element);
             if (original == operands.comparand) PageAtomics.Store(element, operands.value);
@@ -91,21 +129,26 @@ internal sealed class PageGrain(
 
     public async Task Release(long epoch)
     {
-        if (stored.RecordExists && stored.State.Epoch == epoch)
-            await stored.ClearStateAsync();
-        stored.State = new PageState();
+        await _holders.RevokeAsync(PageNumber, long.MaxValue, writer: Guid.Empty);
+        if (_stored.RecordExists && _stored.State.Epoch == epoch)
+            await _stored.ClearStateAsync();
+        _stored.State = new PageState();
         DeactivateOnIdle();
     }
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        // Holders learn the page is going, so the next activation, wherever it is, owes them nothing.
+        _holders.RevokeAsync(PageNumber, long.MaxValue, writer: Guid.Empty);
+
     public Task<PageSummary> GetState()
     {
-        var state = stored.State;
-        var bytes = stored.RecordExists ? state.Bytes : new byte[_pageSize];
+        var state = _stored.State;
+        var bytes = _stored.RecordExists ? state.Bytes : new byte[_pageSize];
         return Task.FromResult(new PageSummary(
             PageNumber,
-            stored.RecordExists ? state.Epoch : 0,
-            stored.RecordExists ? state.Version : 0,
-            stored.RecordExists,
+            _stored.RecordExists ? state.Epoch : 0,
+            _stored.RecordExists ? state.Version : 0,
+            _stored.RecordExists,
             Crc32.HashToUInt32(bytes),
             Convert.ToHexString(bytes.AsSpan(0, Math.Min(16, bytes.Length)))));
     }
@@ -113,8 +156,8 @@ internal sealed class PageGrain(
     /// <summary>The page's bytes for <paramref name="epoch"/>, or null when it reads as zeros.</summary>
     private byte[]? StoredBytes(long epoch)
     {
-        if (!stored.RecordExists) return null;
-        var state = stored.State;
+        if (!_stored.RecordExists) return null;
+        var state = _stored.State;
         if (state.Epoch == epoch) return state.Bytes;
         // Bytes of a newer allocation mean the caller's region was freed and the range reused; bytes of an older
         // one are left over from a free that did not finish, and belong to no live region.
@@ -122,23 +165,35 @@ internal sealed class PageGrain(
         return null;
     }
 
+    /// <summary>Durably registers this page with allocation <paramref name="epoch"/>, once per activation.</summary>
+    private async Task RegisterWithRegionAsync(long epoch)
+    {
+        if (_registeredEpoch == epoch) return;
+        await GrainFactory.GetGrain<IRegionGrain>(epoch).RecordTouched(PageNumber);
+        _registeredEpoch = epoch;
+    }
+
+    /// <summary>The version the next write in <paramref name="epoch"/> will give the page.</summary>
+    private long NextVersion(long epoch) => StoredBytes(epoch) is null ? 1 : _stored.State.Version + 1;
+
     /// <summary>
     /// Applies <paramref name="mutate"/> to bytes [offset, offset + length) and stores the page before returning. If
     /// storing fails, the bytes are put back, so no caller ever observes a change that storage does not hold.
     /// </summary>
     private async Task<ulong> MutateAsync<TOperand>(
-        long epoch, int offset, int length, TOperand operand,
+        long epoch, Guid session, int offset, int length, TOperand operand,
         Func<Span<byte>, TOperand, ulong> mutate, CancellationToken cancellation)
     {
-        await regions.RequireLive(epoch, PageNumber, cancellation);
-        var previous = stored.State;
+        await _regions.RequireLive(epoch, PageNumber, cancellation);
+        await _holders.RevokeAsync(PageNumber, NextVersion(epoch), session);
+        var previous = _stored.State;
         var bytes = StoredBytes(epoch);
         var firstWrite = bytes is null;
         if (bytes is null)
         {
-            await GrainFactory.GetGrain<IRegionGrain>(epoch).RecordTouched(PageNumber);
+            await RegisterWithRegionAsync(epoch);
             bytes = new byte[_pageSize];
-            stored.State = new PageState { Epoch = epoch, Bytes = bytes };
+            _stored.State = new PageState { Epoch = epoch, Bytes = bytes };
         }
 
         var undo = firstWrite ? null : ArrayPool<byte>.Shared.Rent(length);
@@ -147,20 +202,20 @@ internal sealed class PageGrain(
         try
         {
             var result = mutate(range, operand);
-            stored.State.Version++;
-            await stored.WriteStateAsync(cancellation);
+            _stored.State.Version++;
+            await _stored.WriteStateAsync(cancellation);
             return result;
         }
         catch
         {
             if (undo is null)
             {
-                stored.State = previous;
+                _stored.State = previous;
             }
             else
             {
                 undo.AsSpan(0, length).CopyTo(bytes.AsSpan(offset, length));
-                stored.State.Version--;
+                _stored.State.Version--;
             }
             DeactivateOnIdle();
             throw;
@@ -175,20 +230,21 @@ internal sealed class PageGrain(
     /// Makes <paramref name="bytes"/> the page's contents. The array arrived with the call, so the grain owns it and
     /// can keep it without a copy; if storing fails, the previous state is put back.
     /// </summary>
-    private async Task ReplaceAsync(long epoch, byte[] bytes, CancellationToken cancellation)
+    private async Task ReplaceAsync(long epoch, Guid session, byte[] bytes, CancellationToken cancellation)
     {
-        await regions.RequireLive(epoch, PageNumber, cancellation);
-        var previous = stored.State;
-        var firstWrite = StoredBytes(epoch) is null;
-        if (firstWrite) await GrainFactory.GetGrain<IRegionGrain>(epoch).RecordTouched(PageNumber);
-        stored.State = new PageState { Epoch = epoch, Version = firstWrite ? 1 : previous.Version + 1, Bytes = bytes };
+        await _regions.RequireLive(epoch, PageNumber, cancellation);
+        var version = NextVersion(epoch);
+        await _holders.RevokeAsync(PageNumber, version, session);
+        if (version == 1) await RegisterWithRegionAsync(epoch);
+        var previous = _stored.State;
+        _stored.State = new PageState { Epoch = epoch, Version = version, Bytes = bytes };
         try
         {
-            await stored.WriteStateAsync(cancellation);
+            await _stored.WriteStateAsync(cancellation);
         }
         catch
         {
-            stored.State = previous;
+            _stored.State = previous;
             DeactivateOnIdle();
             throw;
         }

@@ -9,11 +9,19 @@ namespace OrleansDsm.Tests.Fixtures;
 
 /// <summary>
 /// A two-silo cluster in the test process, on real in-memory storage, shared by the tests of one collection. The
-/// quota is 4 TiB so that a 1 TiB region fits and an 8 TiB one does not; the region lease is short so frees are quick.
+/// quota is 4 TiB so that a 1 TiB region fits and an 8 TiB one does not; the region and cache leases are short so frees
+/// and stalls are quick. Every call a page grain receives is counted, by method.
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
     public const long QuotaBytes = 4L << 40;
+
+    public static readonly TimeSpan CacheLease = TimeSpan.FromMilliseconds(500);
+
+    private static readonly ConcurrentDictionary<string, long> PageCallCounts = new();
+
+    /// <summary>How many calls page grains have received, by method, across all silos.</summary>
+    public static long PageCalls(params string[] methods) => methods.Sum(method => PageCallCounts.GetValueOrDefault(method));
 
     private static readonly ConcurrentDictionary<string, byte> PageRowSet = new();
 
@@ -37,7 +45,14 @@ public sealed class ClusterFixture : IAsyncLifetime
             {
                 space.QuotaBytes = QuotaBytes;
                 space.RegionLease = TimeSpan.FromMilliseconds(100);
+                space.CacheLease = CacheLease;
             }));
+            silo.AddIncomingGrainCallFilter(call =>
+            {
+                if (call.InterfaceMethod?.DeclaringType == typeof(OrleansDsm.Pages.IPageGrain))
+                    PageCallCounts.AddOrUpdate(call.InterfaceMethod.Name, 1, (_, count) => count + 1);
+                return call.Invoke();
+            });
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

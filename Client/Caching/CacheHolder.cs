@@ -1,0 +1,11 @@
+namespace OrleansDsm.Caching;
+
+/// <summary>The object page grains call to revoke this client's copies. The cache keeps it alive (Orleans holds observers weakly).</summary>
+internal sealed class CacheHolder(PageCache cache) : ICacheHolder
+{
+    public Task Invalidate(long page, long version)
+    {
+        cache.Revoke(page, version);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,217 @@
+using System.Collections.Concurrent;
+using OrleansDsm.Arrays;
+using OrleansDsm.Pages;
+
+namespace OrleansDsm.Caching;
+
+/// <summary>
+/// The client's cache of pages for regions in <see cref="Consistency.Strict"/> mode, shared by every array of one
+/// <see cref="DsmClient"/> (one cache session).
+/// <para>A hit checks, without locking, that the entry belongs to the caller's allocation epoch and that the lease on
+/// the silo holding the page is still running by the monotonic clock. Page grains revoke copies before each write
+/// and wait for this cache's answer (or for its lease to end), so a valid entry is always the page's latest version.
+/// A fill that was overtaken by a revocation, or by this client's own write to the page, is returned to its caller
+/// (it was correct when read) but not installed: all bookkeeping of fills, revocations and installs happens under one
+/// lock, so no late copy can slip in after the revocation that should have removed it.</para>
+/// <para>The cache holds at most its byte budget; beyond it, a clock sweep evicts entries not hit since the last sweep.</para>
+/// </summary>
+internal sealed class PageCache : IAsyncDisposable
+{
+    private readonly PageReferences _pages;
+    private readonly long _budget;
+    private readonly ConcurrentDictionary<long, CachedPage> _entries = new();
+    private readonly ConcurrentDictionary<string, SiloLease> _leases = new();
+    private readonly ConcurrentQueue<long> _clock = new();
+    private readonly Dictionary<long, Fence> _fences = [];
+    private readonly object _gate = new();
+    private readonly CacheHolder _holder;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _renewals;
+    private long _bytes;
+    private long _renewalsSent;
+    private int _leaseMilliseconds = 1000;
+
+    public PageCache(IGrainFactory grains, PageReferences pages, long budget)
+    {
+        _pages = pages;
+        _budget = budget;
+        _holder = new CacheHolder(this);
+        Holder = grains.CreateObjectReference<ICacheHolder>(_holder);
+        _renewals = RenewLeasesAsync(_stopping.Token);
+    }
+
+    /// <summary>This cache's session, named on every fill and write so pages know whose copies to revoke.</summary>
+    public Guid Session { get; } = Guid.NewGuid();
+
+    /// <summary>The reference page grains call to revoke copies.</summary>
+    public ICacheHolder Holder { get; }
+
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    public int Count => _entries.Count;
+
+    /// <summary>How many lease renewals this cache has sent.</summary>
+    public long RenewalsSent => Interlocked.Read(ref _renewalsSent);
+
+    public bool TryGet(long page, long epoch, out CachedPage entry)
+    {
+        if (_entries.TryGetValue(page, out entry!) && entry.Epoch == epoch && Environment.TickCount64 < entry.Lease.ValidUntil)
+        {
+            entry.Referenced = true;
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Reads the whole page from its grain, registering this session as a holder, and caches it unless overtaken.</summary>
+    public async Task<CachedPage> FillAsync(long page, long epoch, CancellationToken cancellation)
+    {
+        Fence fence;
+        lock (_gate)
+        {
+            if (!_fences.TryGetValue(page, out fence!)) _fences[page] = fence = new Fence();
+            fence.Fills++;
+        }
+        var sentAt = Environment.TickCount64;
+        PageCopy copy;
+        try
+        {
+            copy = await _pages[page].Fill(epoch, Session, Holder, cancellation);
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                fence.Fills--;
+                ForgetIfIdle(page, fence);
+            }
+            throw;
+        }
+
+        var lease = _leases.GetOrAdd(copy.Silo, silo => new SiloLease(silo));
+        lease.Extend(sentAt, copy.LeaseMilliseconds);
+        _leaseMilliseconds = copy.LeaseMilliseconds;
+        var entry = new CachedPage(page, epoch, copy.Version, copy.Bytes, lease);
+        lock (_gate)
+        {
+            if (copy.Version >= fence.Revoked && fence.Writes == 0)
+            {
+                if (_entries.TryRemove(page, out var replaced)) Interlocked.Add(ref _bytes, -replaced.Cost);
+                _entries[page] = entry;
+                Interlocked.Add(ref _bytes, entry.Cost);
+                lease.Representative = page;
+                _clock.Enqueue(page);
+            }
+            fence.Fills--;
+            ForgetIfIdle(page, fence);
+        }
+        EvictOverBudget();
+        return entry;
+    }
+
+    /// <summary>Drops copies of <paramref name="page"/> older than <paramref name="version"/>, and keeps fills in flight from installing one.</summary>
+    public void Revoke(long page, long version)
+    {
+        lock (_gate)
+        {
+            if (_entries.TryGetValue(page, out var entry) && entry.Version < version && _entries.TryRemove(page, out _))
+                Interlocked.Add(ref _bytes, -entry.Cost);
+            if (_fences.TryGetValue(page, out var fence)) fence.Revoked = Math.Max(fence.Revoked, version);
+        }
+    }
+
+    /// <summary>Before this client writes a page: its copy goes, and no fill started before the write ends may install one.</summary>
+    public void BeginWrite(long page)
+    {
+        lock (_gate)
+        {
+            if (!_fences.TryGetValue(page, out var fence)) _fences[page] = fence = new Fence();
+            fence.Writes++;
+            fence.Revoked = long.MaxValue;
+            if (_entries.TryRemove(page, out var entry)) Interlocked.Add(ref _bytes, -entry.Cost);
+        }
+    }
+
+    public void EndWrite(long page)
+    {
+        lock (_gate)
+        {
+            var fence = _fences[page];
+            fence.Writes--;
+            fence.Revoked = long.MaxValue;
+            ForgetIfIdle(page, fence);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await _renewals;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stopping.Dispose();
+    }
+
+    /// <summary>Forgets a page's fence once no fill or write of it is in flight. Called under the lock.</summary>
+    private void ForgetIfIdle(long page, Fence fence)
+    {
+        if (fence.Fills == 0 && fence.Writes == 0) _fences.Remove(page);
+    }
+
+    private void EvictOverBudget()
+    {
+        for (var sweep = 2 * _clock.Count; Bytes > _budget && sweep > 0 && _clock.TryDequeue(out var page); sweep--)
+        {
+            if (!_entries.TryGetValue(page, out var entry)) continue;
+            if (entry.Referenced)
+            {
+                entry.Referenced = false;
+                _clock.Enqueue(page);
+            }
+            else if (_entries.TryRemove(KeyValuePair.Create(page, entry)))
+            {
+                Interlocked.Add(ref _bytes, -entry.Cost);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Renews the lease of every silo this cache holds pages of, every half lease: one call per silo, whatever the
+    /// number of pages, early enough that a renewal lands before the lease it extends runs out.
+    /// </summary>
+    private async Task RenewLeasesAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(_leaseMilliseconds / 2.0), stopping);
+            foreach (var lease in _leases.Values)
+            {
+                if (!_entries.ContainsKey(lease.Representative)) continue;
+                var sentAt = Environment.TickCount64;
+                try
+                {
+                    var silo = await _pages[lease.Representative].Renew(Session).WaitAsync(stopping);
+                    // A representative that moved renewed another silo; this silo's copies lapse and refill.
+                    if (silo == lease.Silo) lease.Extend(sentAt, _leaseMilliseconds);
+                    Interlocked.Increment(ref _renewalsSent);
+                }
+                catch (Exception error) when (error is not OperationCanceledException)
+                {
+                    // The lease lapses on its own; copies stop being served when it does.
+                }
+            }
+        }
+    }
+
+    /// <summary>Bookkeeping for one page while fills or own writes of it are in flight.</summary>
+    private sealed class Fence
+    {
+        public int Fills;
+        public int Writes;
+        public long Revoked;
+    }
+}

@@ -1,0 +1,28 @@
+namespace OrleansDsm.Caching;
+
+/// <summary>
+/// This client's lease on one silo: until when (on this process's monotonic clock) copies of that silo's pages may be
+/// served. It only ever moves forward, and is counted from when the renewing request was sent.
+/// </summary>
+internal sealed class SiloLease(string silo)
+{
+    private long _validUntil;
+
+    public string Silo { get; } = silo;
+
+    /// <summary>A page of this silo to renew through; any cached page of the silo will do.</summary>
+    public long Representative { get; set; }
+
+    public long ValidUntil => Volatile.Read(ref _validUntil);
+
+    /// <summary>Extends the lease to <paramref name="sentAt"/> plus the silo's lease, less a safety margin for clock-rate drift and tick granularity.</summary>
+    public void Extend(long sentAt, int leaseMilliseconds)
+    {
+        var until = sentAt + leaseMilliseconds - SafetyMargin(leaseMilliseconds);
+        long current;
+        while ((current = Volatile.Read(ref _validUntil)) < until)
+            if (Interlocked.CompareExchange(ref _validUntil, until, current) == current) return;
+    }
+
+    public static int SafetyMargin(int leaseMilliseconds) => leaseMilliseconds / 10 + 5;
+}

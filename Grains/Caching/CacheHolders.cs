@@ -1,0 +1,50 @@
+using OrleansDsm.Caching;
+
+namespace OrleansDsm.Grains.Caching;
+
+/// <summary>
+/// The sessions that cache one page, and how the page revokes their copies: all at once, each wait bounded by that
+/// session's lease on this silo, because a holder that does not answer (dead, or cut off) stops trusting its copy
+/// when its lease ends. Used from its page grain's thread only.
+/// </summary>
+internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForCheckerTests)
+{
+    private readonly Dictionary<Guid, ICacheHolder> _holders = [];
+
+    public int Count => _holders.Count;
+
+    public void Add(Guid session, ICacheHolder holder) => _holders[session] = holder;
+
+    /// <summary>
+    /// Returns once every holder but <paramref name="writer"/> has dropped its copies older than
+    /// <paramref name="version"/> or its lease has run out. The writer's client drops its own copy itself.
+    /// </summary>
+    public Task RevokeAsync(long page, long version, Guid writer)
+    {
+        if (_holders.Count == 0) return Task.CompletedTask;
+        var revocations = new List<Task>(_holders.Count);
+        foreach (var (session, holder) in _holders)
+        {
+            var remaining = leases.Remaining(session);
+            if (session != writer && remaining > TimeSpan.Zero && !skipForCheckerTests)
+                revocations.Add(RevokeOneAsync(holder, page, version, remaining));
+        }
+        if (!skipForCheckerTests) _holders.Clear();
+        return Task.WhenAll(revocations);
+    }
+
+    private static async Task RevokeOneAsync(ICacheHolder holder, long page, long version, TimeSpan remaining)
+    {
+        var leaseEnds = Environment.TickCount64 + (long)Math.Ceiling(remaining.TotalMilliseconds);
+        try
+        {
+            await holder.Invalidate(page, version).WaitAsync(remaining);
+        }
+        catch (Exception)
+        {
+            // No answer, or a failed call: the holder may still be serving its copy until its lease ends.
+            var left = leaseEnds - Environment.TickCount64;
+            if (left > 0) await Task.Delay(TimeSpan.FromMilliseconds(left));
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using OrleansDsm.Caching;
+using OrleansDsm.Pages;
+
+namespace OrleansDsm.Tests.Caching;
+
+/// <summary>The client cache serves repeated reads locally and stays coherent with writes from other sessions.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class PageCacheTests(ClusterFixture fixture)
+{
+    private static readonly string[] Reads = [nameof(IPageGrain.ReadElement), nameof(IPageGrain.Read), nameof(IPageGrain.Fill)];
+
+    [Fact]
+    public async Task Reads_of_a_cached_page_make_no_grain_call()
+    {
+        var array = await fixture.Client.AllocateAsync<int>(UniqueNames.For("hits"), 1024);
+        await array.SetAsync(7, 42);
+        Assert.Equal(42, await array.GetAsync(7)); // the fill
+
+        var before = ClusterFixture.PageCalls(Reads);
+        var sum = 0L;
+        for (var i = 0; i < 10_000; i++) sum += await array.GetAsync(i % 1024);
+        var whole = new int[1024];
+        await array.ReadAsync(0, whole);
+
+        Assert.Equal(10L * 42, sum);
+        Assert.Equal(42, whole[7]);
+        Assert.Equal(before, ClusterFixture.PageCalls(Reads));
+    }
+
+    [Fact]
+    public async Task A_write_from_another_session_is_seen_by_the_next_read()
+    {
+        await using var other = new DsmClient(fixture.Cluster.Client);
+        var name = UniqueNames.For("coherent");
+        var reader = await fixture.Client.AllocateAsync<long>(name, 512);
+        var writer = await other.OpenAsync<long>(name);
+
+        for (var round = 1; round <= 20; round++)
+        {
+            Assert.Equal(round - 1, await reader.GetAsync(3)); // cached after the first round's fill
+            await writer.SetAsync(3, round);
+            Assert.Equal(round, await reader.GetAsync(3));
+            Assert.Equal(round, await writer.AddAsync(3, 0));
+        }
+    }
+
+    [Fact]
+    public async Task An_uncached_region_asks_its_page_every_time()
+    {
+        var array = await fixture.Client.AllocateAsync<int>(UniqueNames.For("uncached"), 16, Consistency.Uncached);
+        await array.SetAsync(1, 5);
+
+        var before = ClusterFixture.PageCalls(Reads);
+        for (var i = 0; i < 50; i++) Assert.Equal(5, await array.GetAsync(1));
+
+        Assert.Equal(before + 50, ClusterFixture.PageCalls(Reads));
+    }
+
+    [Fact]
+    public async Task A_holder_that_never_answers_stalls_a_writer_for_at_most_one_lease()
+    {
+        var array = await fixture.Client.AllocateAsync<int>(UniqueNames.For("stall"), 1024);
+        await array.SetAsync(0, 1);
+        var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
+        var silent = new SilentHolder();
+        var reference = fixture.Cluster.Client.CreateObjectReference<ICacheHolder>(silent);
+        await page.Fill(array.Region.Epoch, Guid.NewGuid(), reference);
+
+        var stalled = Stopwatch.StartNew();
+        await array.SetAsync(0, 2);
+        stalled.Stop();
+        GC.KeepAlive(silent);
+
+        // It waited for the silent holder, but no longer than the holder's lease (plus this shared machine's noise).
+        Assert.True(stalled.Elapsed >= ClusterFixture.CacheLease / 2 && stalled.Elapsed <= ClusterFixture.CacheLease + TimeSpan.FromMilliseconds(600),
+            $"the write stalled {stalled.Elapsed.TotalMilliseconds:0} ms with a {ClusterFixture.CacheLease.TotalMilliseconds:0} ms lease");
+        var unstalled = Stopwatch.StartNew();
+        await array.SetAsync(0, 3); // the silent holder was dropped with its copy's revocation
+        Assert.True(unstalled.Elapsed < ClusterFixture.CacheLease / 2, $"second write took {unstalled.Elapsed}");
+        Assert.Equal(3, await array.GetAsync(0));
+    }
+
+    [Fact]
+    public async Task A_freed_region_is_not_served_from_any_cache()
+    {
+        await using var other = new DsmClient(fixture.Cluster.Client);
+        var name = UniqueNames.For("freed-cache");
+        var cached = await other.AllocateAsync<int>(name, 4096);
+        await cached.SetAsync(2000, 9);
+        Assert.Equal(9, await cached.GetAsync(2000));
+        Assert.Equal(0, await cached.GetAsync(10)); // a page never written is cached too
+
+        await fixture.Client.FreeAsync(name);
+
+        await Assert.ThrowsAsync<RegionFreedException>(() => cached.GetAsync(2000).AsTask());
+        await Assert.ThrowsAsync<RegionFreedException>(() => cached.GetAsync(10).AsTask());
+    }
+
+    [Fact]
+    public async Task The_cache_keeps_to_its_byte_budget_under_a_scan()
+    {
+        await using var small = new DsmClient(fixture.Cluster.Client, new OrleansDsm.Connection.DsmClientOptions { CacheBytes = 64 * 4096 });
+        var array = await small.AllocateAsync<byte>(UniqueNames.For("budget"), 512 * 4096);
+        for (var page = 0; page < 512; page++) await array.GetAsync(page * 4096L + 1);
+
+        Assert.InRange(small.Cache!.Bytes, 1, 64 * 4096 + 4096 + 96);
+    }
+
+    [Fact]
+    public async Task A_session_caching_many_pages_renews_once_per_silo_per_half_lease()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var array = await client.AllocateAsync<byte>(UniqueNames.For("renewals"), 2000 * 4096L);
+        await Task.WhenAll(Enumerable.Range(0, 2000).Select(page => array.GetAsync(page * 4096L).AsTask()));
+        var before = client.Cache!.RenewalsSent;
+
+        await Task.Delay(ClusterFixture.CacheLease * 4);
+        var renewals = client.Cache.RenewalsSent - before;
+
+        // 2 silos, one renewal each per half lease: at most 2 x 8 (plus one in flight at each end) over four leases.
+        Assert.InRange(renewals, 1, 2 * 8 + 2);
+        Assert.True(await array.GetAsync(4096L * 1999) == 0);
+        Assert.Equal(2000, client.Cache.Count);
+    }
+
+    /// <summary>A cache holder that never acknowledges a revocation, like a client that died.</summary>
+    private sealed class SilentHolder : ICacheHolder
+    {
+        public Task Invalidate(long page, long version) => new TaskCompletionSource().Task;
+    }
+}
