@@ -8,8 +8,9 @@ namespace OrleansDsm.Tests.Linearizability;
 
 /// <summary>
 /// Three client processes run concurrent reads, writes, adds, exchanges and compare-exchanges on shared cells of the
-/// real silo while every idle activation, pages included, is collected again and again; the recorded histories
-/// must be linearizable, including when one client process is killed mid-run.
+/// real silo while every idle activation, pages included, is collected again and again. Every worker caches the pages
+/// it reads. The recorded histories must be linearizable, including when one client process is killed mid-run; and
+/// the same run against a silo whose pages skip invalidation must be caught.
 /// </summary>
 [Collection(SiloProcessCollection.Name)]
 public sealed class CrossProcessLinearizabilityTests(SiloProcessFixture fixture) : IDisposable
@@ -42,10 +43,23 @@ public sealed class CrossProcessLinearizabilityTests(SiloProcessFixture fixture)
         Assert.Empty(LinearizabilityChecker.ViolatingCells(history));
     }
 
-    private async Task<(List<Operation> History, int[] ExitCodes, int Deactivations)> RunAsync(int operationsPerTask, int? killFirstAfterLines)
+    [Fact]
+    public async Task The_checker_finds_violations_when_pages_skip_invalidation()
+    {
+        await using var broken = await SiloProcess.StartAsync("--Dsm:SkipInvalidationForCheckerTests=true");
+
+        var (history, exitCodes, _) = await RunAsync(operationsPerTask: 150, killFirstAfterLines: null, broken.Gateway);
+
+        Assert.True(exitCodes.All(code => code == 0), _output);
+        Assert.NotEmpty(LinearizabilityChecker.ViolatingCells(history));
+    }
+
+    private Task<(List<Operation> History, int[] ExitCodes, int Deactivations)> RunAsync(int operationsPerTask, int? killFirstAfterLines) =>
+        RunAsync(operationsPerTask, killFirstAfterLines, fixture.Silo.Gateway);
+
+    private async Task<(List<Operation> History, int[] ExitCodes, int Deactivations)> RunAsync(int operationsPerTask, int? killFirstAfterLines, string gateway)
     {
         var name = UniqueNames.For("linearizable");
-        var gateway = fixture.Silo.Gateway;
         using var management = await ManagementClientAsync(gateway);
         var orleans = management.Services.GetRequiredService<IClusterClient>();
         await new DsmClient(orleans).AllocateAsync<long>(name, Cells * HistoryWorkload.CellSpacing);

@@ -1,0 +1,29 @@
+using OrleansDsm.Connection;
+using OrleansDsm.Tests.Processes;
+
+namespace OrleansDsm.Tests.Caching;
+
+/// <summary>A client that can no longer renew its lease stops serving cached copies when the lease ends.</summary>
+public sealed class LeaseExpiryTests
+{
+    [Fact]
+    public async Task Cached_reads_stop_when_the_silo_is_gone_and_the_lease_has_run_out()
+    {
+        var silo = await SiloProcess.StartAsync("--Dsm:CacheLease=00:00:00.500");
+        await using var client = await DsmClient.ConnectAsync(new DsmClientOptions { Gateways = [silo.Gateway], ConnectTimeout = TimeSpan.FromSeconds(20) });
+        var array = await client.AllocateAsync<int>("lease-expiry", 1024);
+        await array.SetAsync(5, 55);
+        Assert.Equal(55, await array.GetAsync(5));
+
+        await silo.DisposeAsync(); // killed: no revocation, no renewal from now on
+        var servedFromCache = array.GetAsync(5);
+        Assert.True(servedFromCache.IsCompletedSuccessfully, "right after the kill, the lease still covers the copy");
+        Assert.Equal(55, await servedFromCache);
+
+        await Task.Delay(TimeSpan.FromMilliseconds(700));
+        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var afterLease = array.GetAsync(5, bounded.Token);
+        Assert.False(afterLease.IsCompleted, "after the lease, the read must go to the (dead) silo instead of the cache");
+        await Assert.ThrowsAnyAsync<Exception>(() => afterLease.AsTask());
+    }
+}
