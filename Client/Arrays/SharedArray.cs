@@ -32,7 +32,7 @@ public sealed class SharedArray<T> where T : unmanaged
     internal SharedArray(PageReferences pages, PageCache? cache, RegionDescriptor region)
     {
         _pages = pages;
-        _cache = region.Consistency.Kind == ConsistencyKind.Strict ? cache : null;
+        _cache = region.Consistency.Kind == ConsistencyKind.Uncached ? null : cache;
         Region = region;
         _shift = region.Geometry.Shift;
         _pageMask = region.PageSize - 1;
@@ -57,7 +57,11 @@ public sealed class SharedArray<T> where T : unmanaged
     /// </summary>
     public T this[long index]
     {
-        get => GetAsync(index).AsTask().GetAwaiter().GetResult();
+        get
+        {
+            var read = GetAsync(index);
+            return read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
+        }
         set => SetAsync(index, value).GetAwaiter().GetResult();
     }
 
@@ -180,6 +184,8 @@ public sealed class SharedArray<T> where T : unmanaged
     {
         try
         {
+            if (_cache is not null && Region.Consistency.Kind == ConsistencyKind.Bounded)
+                return (await _cache.FillBoundedAsync(page, Region.Epoch, Region.PageSize, Region.Consistency.MaxStaleness, cancellation)).Read<T>(offset);
             if (_cache is not null) return (await _cache.FillAsync(page, Region.Epoch, cancellation)).Read<T>(offset);
             if (ElementCodec<T>.IsWord)
                 return ElementCodec<T>.FromBits(await _pages[page].ReadElement(Region.Epoch, offset, ElementCodec<T>.Size, cancellation));

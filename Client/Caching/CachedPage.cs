@@ -2,16 +2,29 @@ using System.Runtime.InteropServices;
 
 namespace OrleansDsm.Caching;
 
-/// <summary>One page held by the client cache, immutable but for its reference bit.</summary>
-internal sealed class CachedPage(long page, long epoch, long version, byte[]? bytes, SiloLease lease)
+/// <summary>
+/// One page held by the client cache, immutable but for its reference bit and its removal. A Strict copy is valid
+/// while its silo's lease runs; a Bounded copy until <see cref="FreshUntil"/> on the cache's clock.
+/// </summary>
+internal sealed class CachedPage(long page, long epoch, long version, byte[]? bytes, SiloLease? lease, long freshUntil)
 {
+    private volatile bool _removed;
+
     /// <summary>What an entry is charged beyond its bytes.</summary>
     private const int Overhead = 96;
 
     public long Page { get; } = page;
     public long Epoch { get; } = epoch;
     public long Version { get; } = version;
-    public SiloLease Lease { get; } = lease;
+    public SiloLease? Lease { get; } = lease;
+
+    /// <summary>For a Bounded copy: the clock timestamp after which it may be older than the region allows.</summary>
+    public long FreshUntil { get; } = freshUntil;
+
+    /// <summary>Set, before any revocation is acknowledged, when the entry leaves the cache; readers holding it must look again.</summary>
+    public bool Removed => _removed;
+
+    public void MarkRemoved() => _removed = true;
 
     /// <summary>Set on every hit; the eviction clock clears it, and evicts entries found clear.</summary>
     public bool Referenced { get; set; } = true;

@@ -31,10 +31,17 @@ internal sealed class PageCache : IAsyncDisposable
     private long _renewalsSent;
     private int _leaseMilliseconds = 1000;
 
-    public PageCache(IGrainFactory grains, PageReferences pages, long budget)
+    /// <summary>Slots in the direct-mapped index that spares a hit the dictionary lookup.</summary>
+    private const int RecentSlots = 1 << 14;
+
+    private readonly CachedPage?[] _recent = new CachedPage?[RecentSlots];
+    private readonly TimeProvider _clockSource;
+
+    public PageCache(IGrainFactory grains, PageReferences pages, long budget, TimeProvider clock)
     {
         _pages = pages;
         _budget = budget;
+        _clockSource = clock;
         _holder = new CacheHolder(this);
         Holder = grains.CreateObjectReference<ICacheHolder>(_holder);
         _renewals = RenewLeasesAsync(_stopping.Token);
@@ -55,12 +62,59 @@ internal sealed class PageCache : IAsyncDisposable
 
     public bool TryGet(long page, long epoch, out CachedPage entry)
     {
-        if (_entries.TryGetValue(page, out entry!) && entry.Epoch == epoch && Environment.TickCount64 < entry.Lease.ValidUntil)
+        ref var slot = ref _recent[page & (RecentSlots - 1)];
+        entry = Volatile.Read(ref slot)!;
+        if (entry is null || entry.Page != page || entry.Removed)
         {
-            entry.Referenced = true;
-            return true;
+            if (!_entries.TryGetValue(page, out entry!)) return false;
+            Volatile.Write(ref slot, entry);
         }
-        return false;
+        if (entry.Epoch != epoch || !IsValid(entry)) return false;
+        if (!entry.Referenced) entry.Referenced = true;
+        return true;
+    }
+
+    private bool IsValid(CachedPage entry) => entry.Lease is { } lease
+        ? Environment.TickCount64 < lease.ValidUntil
+        : _clockSource.GetTimestamp() < entry.FreshUntil;
+
+    /// <summary>
+    /// Reads the whole page for a Bounded region, without registering as a holder (writers never wait for Bounded
+    /// readers), and caches it until <paramref name="maxStaleness"/> after the read was sent.
+    /// </summary>
+    public async Task<CachedPage> FillBoundedAsync(long page, long epoch, int pageSize, TimeSpan maxStaleness, CancellationToken cancellation)
+    {
+        Fence fence;
+        lock (_gate)
+        {
+            if (!_fences.TryGetValue(page, out fence!)) _fences[page] = fence = new Fence();
+            fence.Fills++;
+        }
+        var sentAt = _clockSource.GetTimestamp();
+        byte[] bytes;
+        try
+        {
+            bytes = await _pages[page].Read(epoch, 0, pageSize, cancellation);
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                fence.Fills--;
+                ForgetIfIdle(page, fence);
+            }
+            throw;
+        }
+        var freshUntil = sentAt + (long)(maxStaleness.TotalSeconds * _clockSource.TimestampFrequency);
+        var entry = new CachedPage(page, epoch, 0, bytes, null, freshUntil);
+        lock (_gate)
+        {
+            if (fence.Writes == 0 && fence.Revoked != long.MaxValue) Install(entry);
+            fence.Fills--;
+            ForgetIfIdle(page, fence);
+        }
+        EvictOverBudget();
+        return entry;
     }
 
     /// <summary>Reads the whole page from its grain, registering this session as a holder, and caches it unless overtaken.</summary>
@@ -91,16 +145,13 @@ internal sealed class PageCache : IAsyncDisposable
         var lease = _leases.GetOrAdd(copy.Silo, silo => new SiloLease(silo));
         lease.Extend(sentAt, copy.LeaseMilliseconds);
         _leaseMilliseconds = copy.LeaseMilliseconds;
-        var entry = new CachedPage(page, epoch, copy.Version, copy.Bytes, lease);
+        var entry = new CachedPage(page, epoch, copy.Version, copy.Bytes, lease, 0);
         lock (_gate)
         {
             if (copy.Version >= fence.Revoked && fence.Writes == 0)
             {
-                if (_entries.TryRemove(page, out var replaced)) Interlocked.Add(ref _bytes, -replaced.Cost);
-                _entries[page] = entry;
-                Interlocked.Add(ref _bytes, entry.Cost);
+                Install(entry);
                 lease.Representative = page;
-                _clock.Enqueue(page);
             }
             fence.Fills--;
             ForgetIfIdle(page, fence);
@@ -114,8 +165,7 @@ internal sealed class PageCache : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (_entries.TryGetValue(page, out var entry) && entry.Version < version && _entries.TryRemove(page, out _))
-                Interlocked.Add(ref _bytes, -entry.Cost);
+            if (_entries.TryGetValue(page, out var entry) && entry.Version < version) Remove(page, entry);
             if (_fences.TryGetValue(page, out var fence)) fence.Revoked = Math.Max(fence.Revoked, version);
         }
     }
@@ -128,7 +178,7 @@ internal sealed class PageCache : IAsyncDisposable
             if (!_fences.TryGetValue(page, out var fence)) _fences[page] = fence = new Fence();
             fence.Writes++;
             fence.Revoked = long.MaxValue;
-            if (_entries.TryRemove(page, out var entry)) Interlocked.Add(ref _bytes, -entry.Cost);
+            if (_entries.TryGetValue(page, out var entry)) Remove(page, entry);
         }
     }
 
@@ -156,6 +206,25 @@ internal sealed class PageCache : IAsyncDisposable
         _stopping.Dispose();
     }
 
+    /// <summary>Adds or replaces a page's entry. Called under the lock.</summary>
+    private void Install(CachedPage entry)
+    {
+        if (_entries.TryGetValue(entry.Page, out var replaced)) Remove(entry.Page, replaced);
+        if (_entries.TryAdd(entry.Page, entry))
+        {
+            Interlocked.Add(ref _bytes, entry.Cost);
+            _clock.Enqueue(entry.Page);
+        }
+    }
+
+    /// <summary>Takes out exactly <paramref name="entry"/>, if it is still the page's entry, and marks it for readers that hold it.</summary>
+    private void Remove(long page, CachedPage entry)
+    {
+        if (!_entries.TryRemove(KeyValuePair.Create(page, entry))) return;
+        entry.MarkRemoved();
+        Interlocked.Add(ref _bytes, -entry.Cost);
+    }
+
     /// <summary>Forgets a page's fence once no fill or write of it is in flight. Called under the lock.</summary>
     private void ForgetIfIdle(long page, Fence fence)
     {
@@ -172,9 +241,9 @@ internal sealed class PageCache : IAsyncDisposable
                 entry.Referenced = false;
                 _clock.Enqueue(page);
             }
-            else if (_entries.TryRemove(KeyValuePair.Create(page, entry)))
+            else
             {
-                Interlocked.Add(ref _bytes, -entry.Cost);
+                Remove(page, entry);
             }
         }
     }

@@ -18,6 +18,12 @@ public sealed class DsmClientOptions
     /// </summary>
     public long CacheBytes { get; set; } = 256L << 20;
 
+    /// <summary>
+    /// The clock that measures how old a <see cref="Consistency.Bounded"/> copy is. The system clock unless a test or a
+    /// simulation supplies its own.
+    /// </summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
     /// <summary>How long connecting may take before the cluster is reported unreachable.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -7,11 +7,19 @@ namespace OrleansDsm.Regions;
 [GenerateSerializer, Immutable]
 public sealed record Consistency
 {
-    private Consistency(ConsistencyKind kind) => Kind = kind;
+    private Consistency(ConsistencyKind kind, TimeSpan maxStaleness = default)
+    {
+        Kind = kind;
+        MaxStaleness = maxStaleness;
+    }
 
     /// <summary>Which model this is.</summary>
     [Id(0)]
     public ConsistencyKind Kind { get; init; }
+
+    /// <summary>For <see cref="ConsistencyKind.Bounded"/>: how old a value a read may return.</summary>
+    [Id(1)]
+    public TimeSpan MaxStaleness { get; init; }
 
     /// <summary>
     /// Every single-element operation (get, set, add, exchange, compare-exchange) is linearizable: it takes
@@ -27,8 +35,20 @@ public sealed record Consistency
     /// </summary>
     public static Consistency Uncached { get; } = new(ConsistencyKind.Uncached);
 
+    /// <summary>
+    /// For read-mostly data: a read returns a value the element held at some moment no more than
+    /// <paramref name="maxStaleness"/> before the read began (measured on the reading client's clock), and each client
+    /// reads its own writes. Writes are linearizable among themselves and cost no revocation round trip, because
+    /// readers of a Bounded region do not register with the page; they re-read a page once their copy is that old.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The bound is not positive, or longer than a day.</exception>
+    public static Consistency Bounded(TimeSpan maxStaleness) =>
+        maxStaleness > TimeSpan.Zero && maxStaleness <= TimeSpan.FromDays(1)
+            ? new Consistency(ConsistencyKind.Bounded, maxStaleness)
+            : throw new ArgumentOutOfRangeException(nameof(maxStaleness), maxStaleness, "A staleness bound is positive and at most one day.");
+
     /// <inheritdoc />
-    public override string ToString() => Kind.ToString();
+    public override string ToString() => Kind == ConsistencyKind.Bounded ? $"Bounded({MaxStaleness})" : Kind.ToString();
 }
 
 /// <summary>The kinds of <see cref="Consistency"/>.</summary>
@@ -36,6 +56,9 @@ public enum ConsistencyKind
 {
     /// <summary>See <see cref="Consistency.Strict"/>.</summary>
     Strict = 0,
+
+    /// <summary>See <see cref="Consistency.Bounded"/>.</summary>
+    Bounded = 1,
 
     /// <summary>See <see cref="Consistency.Uncached"/>.</summary>
     Uncached = 2,

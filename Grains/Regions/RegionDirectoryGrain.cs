@@ -157,6 +157,10 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
         if (string.IsNullOrWhiteSpace(request.ElementType))
             throw new ArgumentException("The element type must be named.", nameof(request.ElementType));
         ArgumentNullException.ThrowIfNull(request.Consistency);
+        if (!Enum.IsDefined(request.Consistency.Kind)
+            || request.Consistency.Kind == ConsistencyKind.Bounded
+               && (request.Consistency.MaxStaleness <= TimeSpan.Zero || request.Consistency.MaxStaleness > TimeSpan.FromDays(1)))
+            throw new ArgumentException($"Consistency {request.Consistency} is not valid.", nameof(request.Consistency));
         if (request.ElementSize <= 0 || PageSize % request.ElementSize != 0)
             throw new ArgumentException(
                 $"Elements of {request.ElementSize} bytes ({request.ElementType}) do not divide the {PageSize}-byte page; " +

@@ -1,0 +1,65 @@
+using OrleansDsm.Connection;
+using OrleansDsm.Pages;
+
+namespace OrleansDsm.Tests.Caching;
+
+/// <summary>A Bounded region may serve old values, but never older than its bound, and each client reads its own writes.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class BoundedConsistencyTests(ClusterFixture fixture)
+{
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+    }
+
+    [Fact]
+    public async Task A_read_is_never_older_than_the_bound()
+    {
+        var clock = new ManualClock();
+        await using var reader = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { Clock = clock });
+        var name = UniqueNames.For("bounded");
+        var writer = await fixture.Client.AllocateAsync<int>(name, 1024, Consistency.Bounded(TimeSpan.FromSeconds(10)));
+        var view = await reader.OpenAsync<int>(name);
+        Assert.Equal(0, await view.GetAsync(0));
+
+        await writer.SetAsync(0, 1);
+        Assert.Equal(1, await writer.GetAsync(0)); // the writer reads its own write
+
+        clock.Advance(TimeSpan.FromSeconds(9));
+        Assert.Equal(0, await view.GetAsync(0));   // 9 s old: within the bound
+        clock.Advance(TimeSpan.FromSeconds(1.5));
+        Assert.Equal(1, await view.GetAsync(0));   // would be 10.5 s old: read again
+    }
+
+    [Fact]
+    public async Task Writers_never_wait_for_bounded_readers()
+    {
+        var name = UniqueNames.For("bounded-writes");
+        await using var reader = new DsmClient(fixture.Cluster.Client);
+        var writer = await fixture.Client.AllocateAsync<long>(name, 512, Consistency.Bounded(TimeSpan.FromSeconds(1)));
+        var view = await reader.OpenAsync<long>(name);
+        var (fillsBefore, readsBefore) = (ClusterFixture.PageCalls(nameof(IPageGrain.Fill)), ClusterFixture.PageCalls(nameof(IPageGrain.Read)));
+        Assert.Equal(0, await view.GetAsync(5));
+        Assert.Equal(0, await view.GetAsync(6)); // served from the copy
+
+        // The copy came from a plain read: the reader is no holder, so the write below revokes nothing.
+        Assert.Equal(fillsBefore, ClusterFixture.PageCalls(nameof(IPageGrain.Fill)));
+        Assert.Equal(readsBefore + 1, ClusterFixture.PageCalls(nameof(IPageGrain.Read)));
+        await writer.SetAsync(5, 7);
+        Assert.Equal("Bounded(00:00:01)", (await fixture.Client.DescribeAsync(name)).Consistency.ToString());
+    }
+
+    [Fact]
+    public async Task A_malformed_consistency_is_refused()
+    {
+        var broken = Consistency.Strict with { Kind = ConsistencyKind.Bounded };
+        await Assert.ThrowsAsync<ArgumentException>(() => fixture.Client.AllocateAsync<int>(UniqueNames.For("broken"), 4, broken));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Consistency.Bounded(TimeSpan.Zero));
+    }
+}
