@@ -29,7 +29,7 @@ public sealed class DsmClient : IAsyncDisposable
     {
         _grains = client;
         _pages = new PageReferences(client);
-        Cache = options.CacheBytes > 0 ? new PageCache(client, _pages, options.CacheBytes, options.Clock) : null;
+        Cache = options.CacheBytes > 0 ? new PageCache(client, _pages, options.CacheBytes, options.Clock, options.PrefetchPages) : null;
         _ownedHost = ownedHost;
     }
 

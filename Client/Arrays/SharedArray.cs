@@ -28,6 +28,7 @@ public sealed class SharedArray<T> where T : unmanaged
     private readonly PageCache? _cache;
     private readonly int _shift;
     private readonly int _pageMask;
+    private long _lastMissedPage = -2;
 
     internal SharedArray(PageReferences pages, PageCache? cache, RegionDescriptor region)
     {
@@ -184,9 +185,11 @@ public sealed class SharedArray<T> where T : unmanaged
     {
         try
         {
-            if (_cache is not null && Region.Consistency.Kind == ConsistencyKind.Bounded)
-                return (await _cache.FillBoundedAsync(page, Region.Epoch, Region.PageSize, Region.Consistency.MaxStaleness, cancellation)).Read<T>(offset);
-            if (_cache is not null) return (await _cache.FillAsync(page, Region.Epoch, cancellation)).Read<T>(offset);
+            if (_cache is not null)
+            {
+                if (Interlocked.Exchange(ref _lastMissedPage, page) == page - 1) Prefetch(page + 1, _cache);
+                return (await FillAsync(_cache, page, cancellation)).Read<T>(offset);
+            }
             if (ElementCodec<T>.IsWord)
                 return ElementCodec<T>.FromBits(await _pages[page].ReadElement(Region.Epoch, offset, ElementCodec<T>.Size, cancellation));
             return MemoryMarshal.Read<T>(await _pages[page].Read(Region.Epoch, offset, ElementCodec<T>.Size, cancellation));
@@ -194,6 +197,31 @@ public sealed class SharedArray<T> where T : unmanaged
         catch (RegionFreedException)
         {
             throw Freed();
+        }
+    }
+
+    private Task<CachedPage> FillAsync(PageCache cache, long page, CancellationToken cancellation) =>
+        Region.Consistency.Kind == ConsistencyKind.Bounded
+            ? cache.FillBoundedAsync(page, Region.Epoch, Region.PageSize, Region.Consistency.MaxStaleness, cancellation)
+            : cache.FillAsync(page, Region.Epoch, cancellation);
+
+    /// <summary>Starts filling the pages from <paramref name="first"/> on that the cache lacks, up to the prefetch depth and the region's end.</summary>
+    private void Prefetch(long first, PageCache cache)
+    {
+        var end = Math.Min(first + cache.PrefetchPages, Region.FirstPage + Region.PageCount);
+        for (var page = first; page < end; page++)
+            if (!cache.Holds(page, Region.Epoch)) _ = PrefetchOneAsync(cache, page);
+    }
+
+    private async Task PrefetchOneAsync(PageCache cache, long page)
+    {
+        try
+        {
+            await FillAsync(cache, page, CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            // A prefetch is only a guess; the read that needs the page will fetch it and report any error.
         }
     }
 

@@ -28,7 +28,6 @@ internal sealed class PageCache : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _renewals;
     private long _bytes;
-    private long _renewalsSent;
     private int _leaseMilliseconds = 1000;
 
     /// <summary>Slots in the direct-mapped index that spares a hit the dictionary lookup.</summary>
@@ -37,12 +36,14 @@ internal sealed class PageCache : IAsyncDisposable
     private readonly CachedPage?[] _recent = new CachedPage?[RecentSlots];
     private readonly TimeProvider _clockSource;
 
-    public PageCache(IGrainFactory grains, PageReferences pages, long budget, TimeProvider clock)
+    public PageCache(IGrainFactory grains, PageReferences pages, long budget, TimeProvider clock, int prefetchPages)
     {
+        PrefetchPages = Math.Max(0, prefetchPages);
         _pages = pages;
         _budget = budget;
         _clockSource = clock;
         _holder = new CacheHolder(this);
+        Metrics = new CacheMetrics(Session);
         Holder = grains.CreateObjectReference<ICacheHolder>(_holder);
         _renewals = RenewLeasesAsync(_stopping.Token);
     }
@@ -57,8 +58,15 @@ internal sealed class PageCache : IAsyncDisposable
 
     public int Count => _entries.Count;
 
-    /// <summary>How many lease renewals this cache has sent.</summary>
-    public long RenewalsSent => Interlocked.Read(ref _renewalsSent);
+    /// <summary>How many pages a sequential scan fetches ahead.</summary>
+    public int PrefetchPages { get; }
+
+    /// <summary>Whether a valid copy of the page is cached, without counting a hit.</summary>
+    public bool Holds(long page, long epoch) =>
+        _entries.TryGetValue(page, out var entry) && entry.Epoch == epoch && IsValid(entry);
+
+    /// <summary>This cache's counters, also published on the <c>OrleansDsm.Client</c> meter.</summary>
+    public CacheMetrics Metrics { get; }
 
     public bool TryGet(long page, long epoch, out CachedPage entry)
     {
@@ -71,6 +79,7 @@ internal sealed class PageCache : IAsyncDisposable
         }
         if (entry.Epoch != epoch || !IsValid(entry)) return false;
         if (!entry.Referenced) entry.Referenced = true;
+        Metrics.Hit();
         return true;
     }
 
@@ -84,6 +93,7 @@ internal sealed class PageCache : IAsyncDisposable
     /// </summary>
     public async Task<CachedPage> FillBoundedAsync(long page, long epoch, int pageSize, TimeSpan maxStaleness, CancellationToken cancellation)
     {
+        Metrics.Miss();
         Fence fence;
         lock (_gate)
         {
@@ -120,6 +130,7 @@ internal sealed class PageCache : IAsyncDisposable
     /// <summary>Reads the whole page from its grain, registering this session as a holder, and caches it unless overtaken.</summary>
     public async Task<CachedPage> FillAsync(long page, long epoch, CancellationToken cancellation)
     {
+        Metrics.Miss();
         Fence fence;
         lock (_gate)
         {
@@ -163,6 +174,7 @@ internal sealed class PageCache : IAsyncDisposable
     /// <summary>Drops copies of <paramref name="page"/> older than <paramref name="version"/>, and keeps fills in flight from installing one.</summary>
     public void Revoke(long page, long version)
     {
+        Metrics.InvalidationReceived();
         lock (_gate)
         {
             if (_entries.TryGetValue(page, out var entry) && entry.Version < version) Remove(page, entry);
@@ -204,6 +216,7 @@ internal sealed class PageCache : IAsyncDisposable
         {
         }
         _stopping.Dispose();
+        Metrics.Dispose();
     }
 
     /// <summary>Adds or replaces a page's entry. Called under the lock.</summary>
@@ -244,6 +257,7 @@ internal sealed class PageCache : IAsyncDisposable
             else
             {
                 Remove(page, entry);
+                Metrics.Evicted();
             }
         }
     }
@@ -266,7 +280,7 @@ internal sealed class PageCache : IAsyncDisposable
                     var silo = await _pages[lease.Representative].Renew(Session).WaitAsync(stopping);
                     // A representative that moved renewed another silo; this silo's copies lapse and refill.
                     if (silo == lease.Silo) lease.Extend(sentAt, _leaseMilliseconds);
-                    Interlocked.Increment(ref _renewalsSent);
+                    Metrics.Renewed();
                 }
                 catch (Exception error) when (error is not OperationCanceledException)
                 {

@@ -19,6 +19,12 @@ public sealed class DsmClientOptions
     public long CacheBytes { get; set; } = 256L << 20;
 
     /// <summary>
+    /// How many pages ahead a sequential scan fetches into the cache: after two misses on consecutive pages of one
+    /// array, the next this many pages are filled in the background. 0 turns prefetching off.
+    /// </summary>
+    public int PrefetchPages { get; set; } = 4;
+
+    /// <summary>
     /// The clock that measures how old a <see cref="Consistency.Bounded"/> copy is. The system clock unless a test or a
     /// simulation supplies its own.
     /// </summary>

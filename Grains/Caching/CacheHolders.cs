@@ -19,9 +19,9 @@ internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForChecker
     /// Returns once every holder but <paramref name="writer"/> has dropped its copies older than
     /// <paramref name="version"/> or its lease has run out. The writer's client drops its own copy itself.
     /// </summary>
-    public Task RevokeAsync(long page, long version, Guid writer)
+    public async Task RevokeAsync(long page, long version, Guid writer)
     {
-        if (_holders.Count == 0) return Task.CompletedTask;
+        if (_holders.Count == 0) return;
         var revocations = new List<Task>(_holders.Count);
         foreach (var (session, holder) in _holders)
         {
@@ -30,7 +30,11 @@ internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForChecker
                 revocations.Add(RevokeOneAsync(holder, page, version, remaining));
         }
         if (!skipForCheckerTests) _holders.Clear();
-        return Task.WhenAll(revocations);
+        if (revocations.Count == 0) return;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        CoherenceMetrics.InvalidationsSent.Add(revocations.Count);
+        await Task.WhenAll(revocations);
+        CoherenceMetrics.WriterStall.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     private static async Task RevokeOneAsync(ICacheHolder holder, long page, long version, TimeSpan remaining)

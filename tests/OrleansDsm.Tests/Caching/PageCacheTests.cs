@@ -113,10 +113,10 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         await using var client = new DsmClient(fixture.Cluster.Client);
         var array = await client.AllocateAsync<byte>(UniqueNames.For("renewals"), 2000 * 4096L);
         await Task.WhenAll(Enumerable.Range(0, 2000).Select(page => array.GetAsync(page * 4096L).AsTask()));
-        var before = client.Cache!.RenewalsSent;
+        var before = client.Cache!.Metrics.Renewals;
 
         await Task.Delay(ClusterFixture.CacheLease * 4);
-        var renewals = client.Cache.RenewalsSent - before;
+        var renewals = client.Cache.Metrics.Renewals - before;
 
         // 2 silos, one renewal each per half lease: at most 2 x 8 (plus one in flight at each end) over four leases.
         Assert.InRange(renewals, 1, 2 * 8 + 2);

@@ -1,0 +1,60 @@
+using System.Diagnostics.Metrics;
+
+namespace OrleansDsm.Caching;
+
+/// <summary>
+/// The cache's counters, published on the meter <c>OrleansDsm.Client</c> (one meter per cache, tagged with its
+/// session) for any <see cref="MeterListener"/> or OpenTelemetry exporter. Hits are counted per thread stripe, so that
+/// counting does not make parallel readers contend on one cache line.
+/// </summary>
+internal sealed class CacheMetrics : IDisposable
+{
+    public const string MeterName = "OrleansDsm.Client";
+
+    private const int Stripes = 16;
+
+    private readonly Meter _meter = new(MeterName);
+    private readonly long[] _hits = new long[Stripes * 8]; // one counter per 64-byte line
+    private long _misses;
+    private long _evictions;
+    private long _invalidationsReceived;
+    private long _renewals;
+
+    public CacheMetrics(Guid session)
+    {
+        var tag = new KeyValuePair<string, object?>("dsm.session", session.ToString());
+        _meter.CreateObservableCounter("dsm.cache.hits", () => new Measurement<long>(Hits, tag), description: "Reads served from the page cache");
+        _meter.CreateObservableCounter("dsm.cache.misses", () => new Measurement<long>(Misses, tag), description: "Reads that had to fetch a page");
+        _meter.CreateObservableCounter("dsm.cache.evictions", () => new Measurement<long>(Interlocked.Read(ref _evictions), tag), description: "Pages evicted to keep to the byte budget");
+        _meter.CreateObservableCounter("dsm.cache.invalidations_received", () => new Measurement<long>(InvalidationsReceived, tag), description: "Revocations received from page grains");
+        _meter.CreateObservableCounter("dsm.cache.lease_renewals", () => new Measurement<long>(Renewals, tag), description: "Lease renewals sent, one per silo per half lease");
+    }
+
+    public long Hits
+    {
+        get
+        {
+            long sum = 0;
+            for (var i = 0; i < Stripes; i++) sum += Volatile.Read(ref _hits[i * 8]);
+            return sum;
+        }
+    }
+
+    public long Misses => Interlocked.Read(ref _misses);
+
+    public long InvalidationsReceived => Interlocked.Read(ref _invalidationsReceived);
+
+    public long Renewals => Interlocked.Read(ref _renewals);
+
+    public void Hit() => Interlocked.Increment(ref _hits[(Environment.CurrentManagedThreadId & (Stripes - 1)) * 8]);
+
+    public void Miss() => Interlocked.Increment(ref _misses);
+
+    public void Evicted() => Interlocked.Increment(ref _evictions);
+
+    public void InvalidationReceived() => Interlocked.Increment(ref _invalidationsReceived);
+
+    public void Renewed() => Interlocked.Increment(ref _renewals);
+
+    public void Dispose() => _meter.Dispose();
+}
