@@ -18,6 +18,7 @@ public sealed class DsmClient : IAsyncDisposable
     private readonly IGrainFactory _grains;
     private readonly PageReferences _pages;
     private volatile RegionDescriptor[] _knownRegions = [];
+    private int _disposed;
 
     /// <summary>Uses an Orleans client that the application already hosts (see <c>AddDsmClient</c>), with a default page cache.</summary>
     public DsmClient(IClusterClient client) : this(client, new DsmClientOptions(), null) { }
@@ -35,6 +36,13 @@ public sealed class DsmClient : IAsyncDisposable
 
     /// <summary>The page cache shared by this client's arrays, or null when caching is off.</summary>
     internal PageCache? Cache { get; }
+
+    /// <summary>
+    /// This client's cache session, or null when caching is off. Its metrics on the <c>OrleansDsm.Client</c> meter
+    /// (hits, misses, evictions, revocations received, lease renewals, pages and bytes held) carry it as the
+    /// <c>dsm.session</c> tag.
+    /// </summary>
+    public Guid? CacheSession => Cache?.Session;
 
     private IRegionDirectoryGrain Directory => _grains.GetGrain<IRegionDirectoryGrain>(0);
 
@@ -149,6 +157,7 @@ public sealed class DsmClient : IAsyncDisposable
     /// <summary>Stops the cache's lease renewals, and disconnects if this instance opened the connection itself.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         if (Cache is not null) await Cache.DisposeAsync();
         if (_ownedHost is null) return;
         await _ownedHost.StopAsync();

@@ -26,7 +26,7 @@ internal static class PagedIo
             bytes.CopyTo(MemoryMarshal.AsBytes(destination.Span));
             return;
         }
-        await ForEachBatchAsync(spans, async (batch, start) =>
+        await ForEachBatchAsync(spans, async (_, batch, start) =>
         {
             var bytes = await pages.Batch.Read(region.Epoch, batch, cancellation);
             bytes.CopyTo(MemoryMarshal.AsBytes(destination.Span)[start..]);
@@ -39,24 +39,26 @@ internal static class PagedIo
     {
         var spans = Split(region, byteOffset, source.Length * (long)ElementCodec<T>.Size);
         var session = cache?.Session ?? Guid.Empty;
+        var versions = new long?[spans.Count];
         foreach (var span in spans) cache?.BeginWrite(span.Page);
         try
         {
             if (spans.Count == 1)
             {
-                await pages[spans[0].Page].Write(region.Epoch, session, spans[0].Offset, MemoryMarshal.AsBytes(source.Span).ToArray(), cancellation);
+                versions[0] = await pages[spans[0].Page].Write(region.Epoch, session, spans[0].Offset, MemoryMarshal.AsBytes(source.Span).ToArray(), cancellation);
                 return;
             }
-            await ForEachBatchAsync(spans, (batch, start) =>
+            await ForEachBatchAsync(spans, async (first, batch, start) =>
             {
                 var length = batch.Sum(span => span.Length);
                 var bytes = MemoryMarshal.AsBytes(source.Span).Slice(start, length).ToArray();
-                return pages.Batch.Write(region.Epoch, session, batch, bytes, cancellation);
+                var written = await pages.Batch.Write(region.Epoch, session, batch, bytes, cancellation);
+                for (var i = 0; i < written.Length; i++) versions[first + i] = written[i];
             }, cancellation);
         }
         finally
         {
-            foreach (var span in spans) cache?.EndWrite(span.Page);
+            for (var i = 0; i < spans.Count; i++) cache?.EndWrite(spans[i].Page, versions[i]);
         }
     }
 
@@ -76,8 +78,8 @@ internal static class PagedIo
         return spans;
     }
 
-    /// <summary>Runs <paramref name="transfer"/> on consecutive batches of spans, given each batch's first byte in the caller's buffer.</summary>
-    private static async Task ForEachBatchAsync(List<PageSpan> spans, Func<PageSpan[], int, Task> transfer, CancellationToken cancellation)
+    /// <summary>Runs <paramref name="transfer"/> on consecutive batches of spans, given each batch's first span index and its first byte in the caller's buffer.</summary>
+    private static async Task ForEachBatchAsync(List<PageSpan> spans, Func<int, PageSpan[], int, Task> transfer, CancellationToken cancellation)
     {
         var inFlight = new List<Task>(BatchesInFlight);
         var start = 0;
@@ -85,7 +87,7 @@ internal static class PagedIo
         {
             cancellation.ThrowIfCancellationRequested();
             var batch = spans.GetRange(first, Math.Min(PagesPerBatch, spans.Count - first)).ToArray();
-            inFlight.Add(transfer(batch, start));
+            inFlight.Add(transfer(first, batch, start));
             start += batch.Sum(span => span.Length);
             if (inFlight.Count == BatchesInFlight)
             {

@@ -88,10 +88,7 @@ public sealed class SharedArray<T> where T : unmanaged
             return;
         }
         await MutateAsync(page, async (grain, session) =>
-        {
-            await grain.WriteElement(Region.Epoch, session, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), cancellation);
-            return 0UL;
-        });
+            new ElementUpdate(0, await grain.WriteElement(Region.Epoch, session, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), cancellation)));
     }
 
     /// <summary>
@@ -229,12 +226,15 @@ public sealed class SharedArray<T> where T : unmanaged
     /// Runs one single-page mutation as this client's cache session: the cache drops its copy of the page and admits
     /// no fill of it until the write is over, and the page revokes every other session's copy before applying it.
     /// </summary>
-    private async Task<ulong> MutateAsync(long page, Func<IPageGrain, Guid, Task<ulong>> mutation)
+    private async Task<ulong> MutateAsync(long page, Func<IPageGrain, Guid, Task<ElementUpdate>> mutation)
     {
         _cache?.BeginWrite(page);
+        long? version = null;
         try
         {
-            return await mutation(_pages[page], _cache?.Session ?? Guid.Empty);
+            var update = await mutation(_pages[page], _cache?.Session ?? Guid.Empty);
+            version = update.Version;
+            return update.Value;
         }
         catch (RegionFreedException)
         {
@@ -242,7 +242,7 @@ public sealed class SharedArray<T> where T : unmanaged
         }
         finally
         {
-            _cache?.EndWrite(page);
+            _cache?.EndWrite(page, version);
         }
     }
 

@@ -11,6 +11,9 @@ internal sealed class CacheMetrics : IDisposable
 {
     public const string MeterName = "OrleansDsm.Client";
 
+    /// <summary>The tag naming the cache session a measurement belongs to.</summary>
+    public const string SessionTag = "dsm.session";
+
     private const int Stripes = 16;
 
     private readonly Meter _meter = new(MeterName);
@@ -20,9 +23,11 @@ internal sealed class CacheMetrics : IDisposable
     private long _invalidationsReceived;
     private long _renewals;
 
-    public CacheMetrics(Guid session)
+    public CacheMetrics(Guid session, Func<long> pages, Func<long> bytes)
     {
-        var tag = new KeyValuePair<string, object?>("dsm.session", session.ToString());
+        var tag = new KeyValuePair<string, object?>(SessionTag, session.ToString());
+        _meter.CreateObservableGauge("dsm.cache.pages", () => new Measurement<long>(pages(), tag), description: "Pages held by the cache");
+        _meter.CreateObservableGauge("dsm.cache.bytes", () => new Measurement<long>(bytes(), tag), unit: "By", description: "Bytes held by the cache");
         _meter.CreateObservableCounter("dsm.cache.hits", () => new Measurement<long>(Hits, tag), description: "Reads served from the page cache");
         _meter.CreateObservableCounter("dsm.cache.misses", () => new Measurement<long>(Misses, tag), description: "Reads that had to fetch a page");
         _meter.CreateObservableCounter("dsm.cache.evictions", () => new Measurement<long>(Interlocked.Read(ref _evictions), tag), description: "Pages evicted to keep to the byte budget");

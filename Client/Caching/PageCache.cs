@@ -29,6 +29,7 @@ internal sealed class PageCache : IAsyncDisposable
     private readonly Task _renewals;
     private long _bytes;
     private int _leaseMilliseconds = 1000;
+    private int _disposed;
 
     /// <summary>Slots in the direct-mapped index that spares a hit the dictionary lookup.</summary>
     private const int RecentSlots = 1 << 14;
@@ -43,7 +44,7 @@ internal sealed class PageCache : IAsyncDisposable
         _budget = budget;
         _clockSource = clock;
         _holder = new CacheHolder(this);
-        Metrics = new CacheMetrics(Session);
+        Metrics = new CacheMetrics(Session, () => _entries.Count, () => Bytes);
         Holder = grains.CreateObjectReference<ICacheHolder>(_holder);
         _renewals = RenewLeasesAsync(_stopping.Token);
     }
@@ -95,10 +96,12 @@ internal sealed class PageCache : IAsyncDisposable
     {
         Metrics.Miss();
         Fence fence;
+        long writesBefore;
         lock (_gate)
         {
             if (!_fences.TryGetValue(page, out fence!)) _fences[page] = fence = new Fence();
             fence.Fills++;
+            writesBefore = fence.WritesStarted;
         }
         var sentAt = _clockSource.GetTimestamp();
         byte[] bytes;
@@ -119,7 +122,8 @@ internal sealed class PageCache : IAsyncDisposable
         var entry = new CachedPage(page, epoch, 0, bytes, null, freshUntil);
         lock (_gate)
         {
-            if (fence.Writes == 0 && fence.Revoked != long.MaxValue) Install(entry);
+            // A Bounded copy carries no version: any own write during the read may be missing from it.
+            if (fence.Writes == 0 && fence.WritesStarted == writesBefore) Install(entry);
             fence.Fills--;
             ForgetIfIdle(page, fence);
         }
@@ -182,31 +186,36 @@ internal sealed class PageCache : IAsyncDisposable
         }
     }
 
-    /// <summary>Before this client writes a page: its copy goes, and no fill started before the write ends may install one.</summary>
+    /// <summary>Before this client writes a page: its copy goes, and no fill may install a copy while the write runs.</summary>
     public void BeginWrite(long page)
     {
         lock (_gate)
         {
             if (!_fences.TryGetValue(page, out var fence)) _fences[page] = fence = new Fence();
             fence.Writes++;
-            fence.Revoked = long.MaxValue;
+            fence.WritesStarted++;
             if (_entries.TryGetValue(page, out var entry)) Remove(page, entry);
         }
     }
 
-    public void EndWrite(long page)
+    /// <summary>
+    /// After this client's write of a page: fills still in flight may install only copies at least as new as the
+    /// version the write produced (all of them refused when the write failed and its version is unknown).
+    /// </summary>
+    public void EndWrite(long page, long? version)
     {
         lock (_gate)
         {
             var fence = _fences[page];
             fence.Writes--;
-            fence.Revoked = long.MaxValue;
+            fence.Revoked = Math.Max(fence.Revoked, version ?? long.MaxValue);
             ForgetIfIdle(page, fence);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _stopping.CancelAsync();
         try
         {
@@ -293,8 +302,16 @@ internal sealed class PageCache : IAsyncDisposable
     /// <summary>Bookkeeping for one page while fills or own writes of it are in flight.</summary>
     private sealed class Fence
     {
+        /// <summary>Fills of the page in flight.</summary>
         public int Fills;
+
+        /// <summary>This client's writes of the page in flight.</summary>
         public int Writes;
+
+        /// <summary>This client's writes of the page started while the fence existed.</summary>
+        public long WritesStarted;
+
+        /// <summary>No copy older than this version may be installed.</summary>
         public long Revoked;
     }
 }

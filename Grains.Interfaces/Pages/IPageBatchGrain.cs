@@ -12,6 +12,6 @@ public interface IPageBatchGrain : IGrainWithIntegerKey
     [return: Immutable]
     Task<byte[]> Read(long epoch, PageSpan[] spans, CancellationToken cancellation = default);
 
-    /// <summary>Writes <paramref name="bytes"/>, which holds every span's bytes back to back, in the order given.</summary>
-    Task Write(long epoch, Guid session, PageSpan[] spans, [Immutable] byte[] bytes, CancellationToken cancellation = default);
+    /// <summary>Writes <paramref name="bytes"/>, which holds every span's bytes back to back, in the order given; returns each page's new version.</summary>
+    Task<long[]> Write(long epoch, Guid session, PageSpan[] spans, [Immutable] byte[] bytes, CancellationToken cancellation = default);
 }

@@ -22,26 +22,26 @@ public interface IPageGrain : IGrainWithIntegerKey
     [return: Immutable]
     Task<byte[]> Read(long epoch, int offset, int length, CancellationToken cancellation = default);
 
-    /// <summary>Writes one element of 1 to 8 bytes, taken from the low bytes of <paramref name="value"/>.</summary>
-    Task WriteElement(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation = default);
+    /// <summary>Writes one element of 1 to 8 bytes, taken from the low bytes of <paramref name="value"/>; returns the page's new version.</summary>
+    Task<long> WriteElement(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation = default);
 
     /// <summary>
-    /// Writes <paramref name="bytes"/> at <paramref name="offset"/>, all at once. The page may keep the array, so a
-    /// caller in the same silo must not change it afterwards (it is not copied for local calls).
+    /// Writes <paramref name="bytes"/> at <paramref name="offset"/>, all at once, and returns the page's new version. The
+    /// page may keep the array, so a caller in the same silo must not change it afterwards (it is not copied for local calls).
     /// </summary>
-    Task Write(long epoch, Guid session, int offset, [Immutable] byte[] bytes, CancellationToken cancellation = default);
+    Task<long> Write(long epoch, Guid session, int offset, [Immutable] byte[] bytes, CancellationToken cancellation = default);
 
     /// <summary>Adds <paramref name="delta"/> to the element and returns the new value, as <c>Interlocked.Add</c>.</summary>
-    Task<ulong> Add(long epoch, Guid session, int offset, NumericKind kind, ulong delta, CancellationToken cancellation = default);
+    Task<ElementUpdate> Add(long epoch, Guid session, int offset, NumericKind kind, ulong delta, CancellationToken cancellation = default);
 
     /// <summary>Stores <paramref name="value"/> and returns the element's original value, as <c>Interlocked.Exchange</c>.</summary>
-    Task<ulong> Exchange(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation = default);
+    Task<ElementUpdate> Exchange(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation = default);
 
     /// <summary>
     /// Stores <paramref name="value"/> if the element equals <paramref name="comparand"/> bit for bit, and returns the
     /// element's original value either way, as <c>Interlocked.CompareExchange</c>.
     /// </summary>
-    Task<ulong> CompareExchange(long epoch, Guid session, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation = default);
+    Task<ElementUpdate> CompareExchange(long epoch, Guid session, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation = default);
 
     /// <summary>
     /// Returns the whole page for a client cache and records <paramref name="holder"/> as holding it, renewing the

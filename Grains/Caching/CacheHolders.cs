@@ -9,11 +9,10 @@ namespace OrleansDsm.Grains.Caching;
 /// </summary>
 internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForCheckerTests)
 {
-    private readonly Dictionary<Guid, ICacheHolder> _holders = [];
+    // Allocated on the first fill: most pages are never cached by anyone, and every byte of a page grain counts.
+    private Dictionary<Guid, ICacheHolder>? _holders;
 
-    public int Count => _holders.Count;
-
-    public void Add(Guid session, ICacheHolder holder) => _holders[session] = holder;
+    public void Add(Guid session, ICacheHolder holder) => (_holders ??= [])[session] = holder;
 
     /// <summary>
     /// Returns once every holder but <paramref name="writer"/> has dropped its copies older than
@@ -21,7 +20,7 @@ internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForChecker
     /// </summary>
     public async Task RevokeAsync(long page, long version, Guid writer)
     {
-        if (_holders.Count == 0) return;
+        if (_holders is not { Count: > 0 }) return;
         var revocations = new List<Task>(_holders.Count);
         foreach (var (session, holder) in _holders)
         {

@@ -10,8 +10,11 @@ namespace OrleansDsm.Grains.Caching;
 /// client renews once per silo, not once per page. The client counts its lease from when it sent the request, which
 /// is never later than when it arrived here, so the client always stops trusting a copy before this silo would.
 /// </summary>
-internal sealed class SessionLeaseTable(IOptions<AddressSpaceOptions> options)
+internal sealed class SessionLeaseTable(IOptions<AddressSpaceOptions> options, ILocalSiloDetails silo)
 {
+    /// <summary>This silo's name as fills and renewals report it; one string shared by every page.</summary>
+    public string Silo { get; } = silo.SiloAddress.ToParsableString();
+
     private readonly ConcurrentDictionary<Guid, long> _expiries = new();
 
     public int LeaseMilliseconds { get; } = (int)options.Value.CacheLease.TotalMilliseconds;

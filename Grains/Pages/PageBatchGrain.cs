@@ -19,12 +19,12 @@ internal sealed class PageBatchGrain : Grain, IPageBatchGrain
         return bytes;
     }
 
-    public Task Write(long epoch, Guid session, PageSpan[] spans, byte[] bytes, CancellationToken cancellation)
+    public async Task<long[]> Write(long epoch, Guid session, PageSpan[] spans, byte[] bytes, CancellationToken cancellation)
     {
         var offsets = Offsets(spans, out var total);
         if (total != bytes.Length)
             throw new ArgumentException($"The spans cover {total} bytes but {bytes.Length} were sent.", nameof(bytes));
-        return Task.WhenAll(spans.Select((span, i) => GrainFactory.GetGrain<IPageGrain>(span.Page)
+        return await Task.WhenAll(spans.Select((span, i) => GrainFactory.GetGrain<IPageGrain>(span.Page)
             .Write(epoch, session, span.Offset, bytes.AsSpan(offsets[i], span.Length).ToArray(), cancellation)));
     }
 

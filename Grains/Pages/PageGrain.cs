@@ -23,7 +23,6 @@ internal sealed class PageGrain : Grain, IPageGrain
     private readonly RegionLivenessCache _regions;
     private readonly SessionLeaseTable _leases;
     private readonly CacheHolders _holders;
-    private readonly string _silo;
     private readonly int _pageSize;
     private long _registeredEpoch;
 
@@ -31,14 +30,12 @@ internal sealed class PageGrain : Grain, IPageGrain
         [PersistentState("page", StorageNames.Pages)] IPersistentState<PageState> stored,
         RegionLivenessCache regions,
         SessionLeaseTable leases,
-        ILocalSiloDetails silo,
         IOptions<AddressSpaceOptions> options)
     {
         _stored = stored;
         _regions = regions;
         _leases = leases;
         _holders = new CacheHolders(leases, options.Value.SkipInvalidationForCheckerTests);
-        _silo = silo.SiloAddress.ToParsableString();
         _pageSize = options.Value.PageSize;
     }
 
@@ -66,38 +63,38 @@ internal sealed class PageGrain : Grain, IPageGrain
         if (bytes is null) await RegisterWithRegionAsync(epoch);
         _leases.Renew(session);
         _holders.Add(session, holder);
-        return new PageCopy(bytes is null ? 0 : _stored.State.Version, bytes?.ToArray(), _silo, _leases.LeaseMilliseconds);
+        return new PageCopy(bytes is null ? 0 : _stored.State.Version, bytes?.ToArray(), _leases.Silo, _leases.LeaseMilliseconds);
     }
 
     public Task<string> Renew(Guid session)
     {
         _leases.Renew(session);
-        return Task.FromResult(_silo);
+        return Task.FromResult(_leases.Silo);
     }
 
-    public Task WriteElement(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation)
+    public async Task<long> WriteElement(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation)
     {
         CheckElement(offset, size);
-        return MutateAsync(epoch, session, offset, size, value, static (element, value) =>
+        return (await MutateAsync(epoch, session, offset, size, value, static (element, value) =>
         {
             PageAtomics.Store(element, value);
             return 0UL;
-        }, cancellation);
+        }, cancellation)).Version;
     }
 
-    public Task Write(long epoch, Guid session, int offset, byte[] bytes, CancellationToken cancellation)
+    public async Task<long> Write(long epoch, Guid session, int offset, byte[] bytes, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         CheckRange(offset, bytes.Length);
-        if (bytes.Length == _pageSize) return ReplaceAsync(epoch, session, bytes, cancellation);
-        return MutateAsync(epoch, session, offset, bytes.Length, bytes, static (range, bytes) =>
+        if (bytes.Length == _pageSize) return await ReplaceAsync(epoch, session, bytes, cancellation);
+        return (await MutateAsync(epoch, session, offset, bytes.Length, bytes, static (range, bytes) =>
         {
             bytes.CopyTo(range);
             return 0UL;
-        }, cancellation);
+        }, cancellation)).Version;
     }
 
-    public Task<ulong> Add(long epoch, Guid session, int offset, NumericKind kind, ulong delta, CancellationToken cancellation)
+    public Task<ElementUpdate> Add(long epoch, Guid session, int offset, NumericKind kind, ulong delta, CancellationToken cancellation)
     {
         var size = PageAtomics.SizeOf(kind);
         CheckElement(offset, size);
@@ -105,7 +102,7 @@ internal sealed class PageGrain : Grain, IPageGrain
             static (element, operands) => PageAtomics.Add(element, operands.kind, operands.delta), cancellation);
     }
 
-    public Task<ulong> Exchange(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation)
+    public Task<ElementUpdate> Exchange(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation)
     {
         CheckElement(offset, size);
         return MutateAsync(epoch, session, offset, size, value, static (element, value) =>
@@ -116,7 +113,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         }, cancellation);
     }
 
-    public Task<ulong> CompareExchange(long epoch, Guid session, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation)
+    public Task<ElementUpdate> CompareExchange(long epoch, Guid session, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation)
     {
         CheckElement(offset, size);
         return MutateAsync(epoch, session, offset, size, (value, comparand), static (element, operands) =>
@@ -180,7 +177,7 @@ internal sealed class PageGrain : Grain, IPageGrain
     /// Applies <paramref name="mutate"/> to bytes [offset, offset + length) and stores the page before returning. If
     /// storing fails, the bytes are put back, so no caller ever observes a change that storage does not hold.
     /// </summary>
-    private async Task<ulong> MutateAsync<TOperand>(
+    private async Task<ElementUpdate> MutateAsync<TOperand>(
         long epoch, Guid session, int offset, int length, TOperand operand,
         Func<Span<byte>, TOperand, ulong> mutate, CancellationToken cancellation)
     {
@@ -202,9 +199,9 @@ internal sealed class PageGrain : Grain, IPageGrain
         try
         {
             var result = mutate(range, operand);
-            _stored.State.Version++;
+            var version = ++_stored.State.Version;
             await _stored.WriteStateAsync(cancellation);
-            return result;
+            return new ElementUpdate(result, version);
         }
         catch
         {
@@ -230,7 +227,7 @@ internal sealed class PageGrain : Grain, IPageGrain
     /// Makes <paramref name="bytes"/> the page's contents. The array arrived with the call, so the grain owns it and
     /// can keep it without a copy; if storing fails, the previous state is put back.
     /// </summary>
-    private async Task ReplaceAsync(long epoch, Guid session, byte[] bytes, CancellationToken cancellation)
+    private async Task<long> ReplaceAsync(long epoch, Guid session, byte[] bytes, CancellationToken cancellation)
     {
         await _regions.RequireLive(epoch, PageNumber, cancellation);
         var version = NextVersion(epoch);
@@ -241,6 +238,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         try
         {
             await _stored.WriteStateAsync(cancellation);
+            return version;
         }
         catch
         {

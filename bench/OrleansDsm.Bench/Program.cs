@@ -26,6 +26,9 @@ switch (args)
             await ElementThroughput.RunAsync(context);
             await BulkCopy.RunAsync(context);
             await ResidentPageMemory.RunAsync(context);
+            await ReadMostlyMix.RunAsync(context);
+            await CoherenceCosts.RunAsync(context);
+            await CachedReads.RunAsync(context);
             Goals.Declare(context.Report);
             await context.Report.WriteAsync(Path.GetFullPath("bench"));
             await host.StopAsync();

@@ -13,5 +13,12 @@ public static class Goals
         report.Goal("64 MiB ReadAsync at least 150 MB/s", "dsm.bulk.read_64mib", v => v >= 150);
         report.Goal("a resident page costs at most page size + 1 KiB (5120 B) beyond storage",
             "dsm.silo.resident_page_bytes", v => v <= 4096 + 1024, "orleans.silo.resident_empty_grain_bytes");
+        report.Goal("cached indexer read, sequential, at most 10 ns per element", "dsm.cached.read_sequential", v => v <= 10, "local.read_sequential");
+        report.Goal("cached indexer read, random, at most 10 ns per element", "dsm.cached.read_random", v => v <= 10, "local.read_random");
+        report.Goal("cached bulk ReadAsync at least 2 GB/s", "dsm.cached.bulk_read_4mib", v => v >= 2, "local.copy_4mib");
+        report.Goal("cached bulk ReadAsync at most 2x a plain copy", "ratio.dsm.cached.bulk_read_vs_local_copy_time", v => v <= 2, "local.copy_4mib");
+        report.Goal("Zipf 95/5 from 4 clients: Strict at least 5x Uncached", "ratio.dsm.zipf95.strict_vs_uncached", v => v >= 5, "dsm.zipf95.uncached.ops");
+        report.Goal("a write to a page cached by one other client at most 2x an uncached write", "ratio.dsm.set.cached_by_other_vs_uncached", v => v <= 2, "dsm.set.uncached_page.p50");
+        report.Goal("renewals: at most one per silo per half lease, whatever the pages cached (1 silo: <= 2/s)", "dsm.cache.renewals_per_lease_per_silo", v => v <= 2.2, "dsm.cache.pages_cached");
     }
 }

@@ -1,5 +1,6 @@
 using OrleansDsm.Bench.Baseline;
 using OrleansDsm.Bench.Harness;
+using OrleansDsm.Regions;
 
 namespace OrleansDsm.Bench.Workloads;
 
@@ -15,7 +16,7 @@ public static class ElementLatency
     public static async Task RunAsync(BenchContext context)
     {
         var calls = context.Quick ? 1500 : 4000;
-        var array = await context.Dsm.AllocateAsync<long>($"bench-latency-{Guid.NewGuid():N}", Pages * 512L);
+        var array = await context.Dsm.AllocateAsync<long>($"bench-latency-{Guid.NewGuid():N}", Pages * 512L, Consistency.Uncached);
         var cells = Enumerable.Range(0, Pages).Select(i => context.Orleans.GetGrain<IBareCellGrain>(i)).ToArray();
         await WarmAsync(array, cells);
 
@@ -38,7 +39,7 @@ public static class ElementLatency
             }
         }
 
-        var conditions = $"{BenchContext.Setup}; activations=warm; 1 outstanding; subjects interleaved in blocks of 25; {calls} calls x {context.Runs} runs, median";
+        var conditions = $"{BenchContext.Setup}; region=Uncached; activations=warm; 1 outstanding; subjects interleaved in blocks of 25; {calls} calls x {context.Runs} runs, median";
         foreach (var (name, _) in subjects)
         {
             context.Report.Add($"{name}.p50", Stats.Median(p50[name]), "us", conditions);

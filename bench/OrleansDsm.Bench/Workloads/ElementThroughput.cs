@@ -1,5 +1,6 @@
 using OrleansDsm.Bench.Baseline;
 using OrleansDsm.Bench.Harness;
+using OrleansDsm.Regions;
 
 namespace OrleansDsm.Bench.Workloads;
 
@@ -10,7 +11,7 @@ public static class ElementThroughput
     {
         const int pages = ElementLatency.Pages;
         var calls = context.Quick ? 10_000 : 30_000;
-        var array = await context.Dsm.AllocateAsync<long>($"bench-throughput-{Guid.NewGuid():N}", pages * 512L);
+        var array = await context.Dsm.AllocateAsync<long>($"bench-throughput-{Guid.NewGuid():N}", pages * 512L, Consistency.Uncached);
         var cells = Enumerable.Range(0, pages).Select(i => context.Orleans.GetGrain<IBareCellGrain>(i)).ToArray();
         await array.WriteAsync(0, new long[pages * 512]);
 
@@ -28,7 +29,7 @@ public static class ElementThroughput
                 foreach (var (name, operation) in subjects)
                     rates[name].Add(await Measure.ThroughputAsync(operation, calls, outstanding));
 
-            var conditions = $"{BenchContext.Setup}; activations=warm; {outstanding} outstanding over {pages} pages; {calls} calls x {context.Runs} runs, median";
+            var conditions = $"{BenchContext.Setup}; region=Uncached; activations=warm; {outstanding} outstanding over {pages} pages; {calls} calls x {context.Runs} runs, median";
             foreach (var (name, _) in subjects)
                 context.Report.Add($"{name}.ops_{outstanding}", Stats.Median(rates[name]), "ops/s", conditions);
             context.Report.Ratio($"dsm.get.ops_{outstanding}_vs_orleans", Stats.Median(rates["dsm.get"]), Stats.Median(rates["orleans.get"]), conditions);

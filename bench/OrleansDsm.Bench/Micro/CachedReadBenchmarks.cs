@@ -1,0 +1,67 @@
+using BenchmarkDotNet.Attributes;
+using OrleansDsm.Arrays;
+
+namespace OrleansDsm.Bench.Micro;
+
+/// <summary>
+/// Reads from a fully cached Strict region beside the same reads from a plain <c>int[]</c>, in one process. Runs in
+/// process (the array and its cache live in the bench client), so <see cref="Array"/> is set before the run.
+/// </summary>
+public class CachedReadBenchmarks
+{
+    public const int Elements = 1 << 20; // 4 MiB of int32: 1024 pages of 4 KiB
+
+    public static SharedArray<int> Array { get; set; } = null!;
+
+    private readonly int[] _local = new int[Elements];
+    private readonly int[] _destination = new int[Elements];
+    private int[] _randomOrder = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var random = new Random(3);
+        for (var i = 0; i < Elements; i++) _local[i] = random.Next();
+        _randomOrder = Enumerable.Range(0, Elements).OrderBy(_ => random.Next()).ToArray();
+    }
+
+    [Benchmark(OperationsPerInvoke = Elements)]
+    public long LocalSequential()
+    {
+        long sum = 0;
+        for (var i = 0; i < Elements; i++) sum += _local[i];
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = Elements)]
+    public long CachedSequential()
+    {
+        long sum = 0;
+        var array = Array;
+        for (var i = 0; i < Elements; i++) sum += array[i];
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = Elements)]
+    public long LocalRandom()
+    {
+        long sum = 0;
+        foreach (var i in _randomOrder) sum += _local[i];
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = Elements)]
+    public long CachedRandom()
+    {
+        long sum = 0;
+        var array = Array;
+        foreach (var i in _randomOrder) sum += array[i];
+        return sum;
+    }
+
+    [Benchmark]
+    public void LocalCopy() => _local.AsSpan().CopyTo(_destination);
+
+    [Benchmark]
+    public Task CachedBulkRead() => Array.ReadAsync(0, _destination);
+}

@@ -1,0 +1,34 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using OrleansDsm.Bench.Micro;
+
+namespace OrleansDsm.Bench.Workloads;
+
+/// <summary>Cached element and bulk reads beside a plain array, measured by BenchmarkDotNet in this process.</summary>
+public static class CachedReads
+{
+    public static async Task RunAsync(BenchContext context)
+    {
+        var array = await context.Dsm.AllocateAsync<int>($"bench-cached-{Guid.NewGuid():N}", CachedReadBenchmarks.Elements);
+        await array.WriteAsync(0, Enumerable.Range(0, CachedReadBenchmarks.Elements).ToArray());
+        for (var page = 0; page < CachedReadBenchmarks.Elements / 1024; page++) await array.GetAsync(page * 1024L);
+        CachedReadBenchmarks.Array = array;
+
+        var job = (context.Quick ? Job.ShortRun : Job.Default).WithToolchain(InProcessEmitToolchain.Instance);
+        var config = ManualConfig.CreateEmpty().AddJob(job).AddLogger(NullLogger.Instance).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+        var summary = BenchmarkRunner.Run<CachedReadBenchmarks>(config);
+        double Nanoseconds(string method) => summary.Reports.Single(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method).ResultStatistics!.Mean;
+
+        var conditions = $"{BenchContext.Setup}; BenchmarkDotNet in process ({(context.Quick ? "ShortRun" : "Default")} job); 1 Mi int32 elements, all 1024 pages cached (Strict)";
+        foreach (var (name, method) in new[] { ("local.read_sequential", "LocalSequential"), ("dsm.cached.read_sequential", "CachedSequential"), ("local.read_random", "LocalRandom"), ("dsm.cached.read_random", "CachedRandom") })
+            context.Report.Add(name, Nanoseconds(method), "ns/element", conditions);
+        const double megabytes = CachedReadBenchmarks.Elements * 4 / 1e6;
+        context.Report.Add("local.copy_4mib", megabytes / (Nanoseconds("LocalCopy") / 1e9) / 1000, "GB/s", conditions);
+        context.Report.Add("dsm.cached.bulk_read_4mib", megabytes / (Nanoseconds("CachedBulkRead") / 1e9) / 1000, "GB/s", conditions);
+        context.Report.Ratio("dsm.cached.bulk_read_vs_local_copy_time", Nanoseconds("CachedBulkRead"), Nanoseconds("LocalCopy"), conditions);
+        await context.Dsm.FreeAsync(array.Name);
+    }
+}

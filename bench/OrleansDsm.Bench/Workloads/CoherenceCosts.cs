@@ -1,0 +1,103 @@
+using System.Diagnostics.Metrics;
+using OrleansDsm.Bench.Harness;
+
+namespace OrleansDsm.Bench.Workloads;
+
+/// <summary>
+/// What coherence costs: a write to a page that one other client caches (the page revokes the copy first) beside a
+/// write to a page nobody caches; and the lease renewals of a client caching many pages.
+/// </summary>
+public static class CoherenceCosts
+{
+    public static async Task RunAsync(BenchContext context)
+    {
+        await WriteToCachedPageAsync(context);
+        await RenewalsAsync(context);
+    }
+
+    private static async Task WriteToCachedPageAsync(BenchContext context)
+    {
+        const int pages = 1000;
+        var calls = context.Quick ? 1000 : 3000;
+        await using var reader = new DsmClient(context.Orleans, new OrleansDsm.Connection.DsmClientOptions { PrefetchPages = 0 });
+        var name = $"bench-coherence-{Guid.NewGuid():N}";
+        var writer = await context.Dsm.AllocateAsync<long>(name, pages * 512L);
+        var cached = await reader.OpenAsync<long>(name);
+        await writer.WriteAsync(0, new long[pages * 512]);
+
+        var subjects = new Func<int, Task>[]
+        {
+            // The other client caches the page just before each write; the read is not timed separately.
+            async i => await writer.SetAsync((i % (pages / 2)) * 2 * 512L + 1, i),
+            async i => await writer.SetAsync(((i % (pages / 2)) * 2 + 1) * 512L + 1, i),
+        };
+        var withHolder = new List<double>();
+        var without = new List<double>();
+        for (var run = 0; run < context.Runs; run++)
+        {
+            var latencies = await Measure.InterleavedLatenciesAsync(
+            [
+                async i =>
+                {
+                    await cached.GetAsync((i % (pages / 2)) * 2 * 512L);
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                    await subjects[0](i);
+                    withHolder.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+                },
+                async i =>
+                {
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                    await subjects[1](i);
+                    without.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+                },
+            ], calls);
+        }
+        withHolder.Sort();
+        without.Sort();
+        var conditions = $"{BenchContext.Setup}; activations=warm; 1 outstanding; interleaved; {calls} x {context.Runs} runs";
+        context.Report.Add("dsm.set.cached_by_other.p50", Stats.Percentile(withHolder, 0.5), "us", conditions + "; the page is cached by one other client");
+        context.Report.Add("dsm.set.uncached_page.p50", Stats.Percentile(without, 0.5), "us", conditions + "; nobody caches the page");
+        context.Report.Ratio("dsm.set.cached_by_other_vs_uncached", Stats.Percentile(withHolder, 0.5), Stats.Percentile(without, 0.5), conditions);
+        await context.Dsm.FreeAsync(name);
+    }
+
+    /// <summary>One session's cache metrics, read from the public meter as any monitoring tool would.</summary>
+    private static Dictionary<string, long> SessionMetrics(string session)
+    {
+        var values = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "OrleansDsm.Client") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "dsm.session" && (string?)tag.Value == session) values[instrument.Name] = value;
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return values;
+    }
+
+    private static async Task RenewalsAsync(BenchContext context)
+    {
+        var pages = context.Quick ? 20_000 : 100_000;
+        await using var client = new DsmClient(context.Orleans, new OrleansDsm.Connection.DsmClientOptions { CacheBytes = 1L << 30, PrefetchPages = 0 });
+        var array = await client.AllocateAsync<byte>($"bench-renewals-{Guid.NewGuid():N}", pages * 4096L);
+        await Measure.ThroughputAsync(page => array.GetAsync(page * 4096L).AsTask(), pages, 256);
+        var session = client.CacheSession!.Value.ToString();
+        var before = SessionMetrics(session);
+        var watched = TimeSpan.FromSeconds(context.Quick ? 3 : 5);
+        await Task.Delay(watched);
+        var after = SessionMetrics(session);
+        var renewals = after["dsm.cache.lease_renewals"] - before["dsm.cache.lease_renewals"];
+        var cachedPages = after["dsm.cache.pages"];
+
+        var conditions = $"{BenchContext.Setup}; {cachedPages} pages cached by one client, watched for {watched.TotalSeconds:0} s with a 1 s lease";
+        context.Report.Add("dsm.cache.pages_cached", cachedPages, "pages", conditions);
+        context.Report.Add("dsm.cache.renewals_per_lease_per_silo", renewals / watched.TotalSeconds, "calls", conditions + "; per second = per lease");
+        await client.DisposeAsync();
+        await context.Dsm.FreeAsync(array.Name);
+    }
+}

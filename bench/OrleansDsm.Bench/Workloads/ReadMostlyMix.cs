@@ -1,0 +1,76 @@
+using OrleansDsm.Bench.Harness;
+using OrleansDsm.Regions;
+
+namespace OrleansDsm.Bench.Workloads;
+
+/// <summary>
+/// 95% reads and 5% writes from 4 clients (4 sessions, each with its own cache) over 1,000 pages, pages chosen by a
+/// Zipf distribution (s = 0.99): the same workload on a Strict (cached) region and an Uncached one, both measured
+/// warm (every client has read every page, and one untimed run went first).
+/// </summary>
+public static class ReadMostlyMix
+{
+    private const int Pages = 1000;
+    private const int Clients = 4;
+    private const int OutstandingPerClient = 16;
+
+    public static async Task RunAsync(BenchContext context)
+    {
+        var operations = context.Quick ? 100_000 : 300_000;
+        var zipf = ZipfTable(Pages, 0.99);
+        var rates = new Dictionary<string, List<double>> { ["strict"] = [], ["uncached"] = [] };
+        var clients = Enumerable.Range(0, Clients).Select(_ => new DsmClient(context.Orleans)).ToArray();
+        foreach (var mode in new[] { ("strict", Consistency.Strict), ("uncached", Consistency.Uncached) })
+        {
+            var name = $"bench-zipf-{mode.Item1}-{Guid.NewGuid():N}";
+            await context.Dsm.AllocateAsync<long>(name, Pages * 512L, mode.Item2);
+            var arrays = await Task.WhenAll(clients.Select(client => client.OpenAsync<long>(name)));
+            // Steady state: every client has read every page once, and one untimed run has settled the mix.
+            foreach (var array in arrays)
+                for (var page = 0; page < Pages; page++) await array.GetAsync(page * 512L);
+            await RunOnceAsync(arrays, zipf, operations);
+            for (var run = 0; run < context.Runs; run++)
+                rates[mode.Item1].Add(await RunOnceAsync(arrays, zipf, operations));
+            await context.Dsm.FreeAsync(name);
+        }
+        foreach (var client in clients) await client.DisposeAsync();
+
+        var conditions = $"{BenchContext.Setup}; 4 sessions x {OutstandingPerClient} outstanding; 95% get / 5% set; Zipf s=0.99 over {Pages} pages; {operations} ops x {context.Runs} runs, median";
+        context.Report.Add("dsm.zipf95.strict.ops", Stats.Median(rates["strict"]), "ops/s", conditions);
+        context.Report.Add("dsm.zipf95.uncached.ops", Stats.Median(rates["uncached"]), "ops/s", conditions);
+        context.Report.Ratio("dsm.zipf95.strict_vs_uncached", Stats.Median(rates["strict"]), Stats.Median(rates["uncached"]), conditions);
+    }
+
+    private static async Task<double> RunOnceAsync(OrleansDsm.Arrays.SharedArray<long>[] arrays, double[] zipf, int operations)
+    {
+        var perClient = operations / arrays.Length;
+        return arrays.Length * perClient / await TimeAsync(() => Task.WhenAll(arrays.Select((array, client) =>
+            Measure.ThroughputAsync(async i =>
+            {
+                var random = Random.Shared;
+                var found = Array.BinarySearch(zipf, random.NextDouble());
+                var page = found < 0 ? ~found : found;
+                var index = Math.Min(page, Pages - 1) * 512L + random.Next(512);
+                if (random.Next(100) < 5) await array.SetAsync(index, i);
+                else await array.GetAsync(index);
+            }, perClient, OutstandingPerClient))));
+    }
+
+    private static async Task<double> TimeAsync(Func<Task> work)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await work();
+        return System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+
+    /// <summary>The cumulative distribution of a Zipf law over <paramref name="count"/> ranks.</summary>
+    private static double[] ZipfTable(int count, double s)
+    {
+        var weights = Enumerable.Range(1, count).Select(rank => 1 / Math.Pow(rank, s)).ToArray();
+        var total = weights.Sum();
+        var cumulative = new double[count];
+        double running = 0;
+        for (var i = 0; i < count; i++) cumulative[i] = running += weights[i] / total;
+        return cumulative;
+    }
+}
