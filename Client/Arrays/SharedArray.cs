@@ -9,13 +9,17 @@ namespace OrleansDsm.Arrays;
 /// connected to the cluster can read, write and update atomically.
 /// </summary>
 /// <remarks>
-/// <para><b>Memory model.</b> Each single-element operation (<see cref="GetAsync"/>, <see cref="SetAsync"/>,
-/// <see cref="AddAsync"/>, <see cref="ExchangeAsync"/>, <see cref="CompareExchangeAsync"/>) is atomic and linearizable:
-/// it takes effect at one instant between its call and its return, and every operation that starts later, in any
-/// process, sees its effect. Range operations (<see cref="ReadAsync"/>, <see cref="WriteAsync"/>) are atomic per page
-/// only: each page's part is applied at once, but another process may see some pages of a range write before others.
-/// An acknowledged write has been stored by the cluster's storage provider (with the default in-memory storage it is
-/// lost when the silo stops).</para>
+/// <para><b>Memory model.</b> It depends on the region's <see cref="Consistency"/>, fixed at allocation. In
+/// <see cref="Consistency.Strict"/> (the default) and <see cref="Consistency.Uncached"/> regions each single-element
+/// operation (<see cref="GetAsync"/>, <see cref="SetAsync"/>, <see cref="AddAsync"/>, <see cref="ExchangeAsync"/>,
+/// <see cref="CompareExchangeAsync"/>) is atomic and linearizable: it takes effect at one instant between its call and
+/// its return, and every operation that starts later, in any process, sees its effect. Strict reads are served from
+/// the client's page cache while its copy is valid (no grain call); writes revoke other clients' copies first. In a
+/// <see cref="Consistency.Bounded"/> region a read may return a value up to the region's staleness bound old, and a
+/// client always reads its own writes. Range operations (<see cref="ReadAsync"/>, <see cref="WriteAsync"/>) are atomic
+/// per page only: each page's part is applied at once, but another process may see some pages of a range write
+/// before others. An acknowledged write has been stored by the cluster's storage provider (with the default
+/// in-memory storage it is lost when the silo stops).</para>
 /// <para><b>Errors.</b> An index out of range throws <see cref="ArgumentOutOfRangeException"/> before any call is made.
 /// A handle to a region that has since been freed throws <see cref="RegionFreedException"/>. A call that fails leaves
 /// memory as it was, except that a range write that fails part way may have applied some of its pages.</para>

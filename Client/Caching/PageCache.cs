@@ -88,11 +88,44 @@ internal sealed class PageCache : IAsyncDisposable
         ? Environment.TickCount64 < lease.ValidUntil
         : _clockSource.GetTimestamp() < entry.FreshUntil;
 
+    /// <summary>Reads the whole page from its grain, registering this session as a holder, and caches it unless overtaken.</summary>
+    public Task<CachedPage> FillAsync(long page, long epoch, CancellationToken cancellation) =>
+        FillThroughFenceAsync(page, async () =>
+        {
+            var sentAt = Environment.TickCount64;
+            var copy = await _pages[page].Fill(epoch, Session, Holder, cancellation);
+            var lease = _leases.GetOrAdd(copy.Silo, silo => new SiloLease(silo));
+            lease.Extend(sentAt, copy.LeaseMilliseconds);
+            _leaseMilliseconds = copy.LeaseMilliseconds;
+            return new CachedPage(page, epoch, copy.Version, copy.Bytes, lease, 0);
+        }, (entry, fence, _) =>
+        {
+            var admitted = entry.Version >= fence.Revoked && fence.Writes == 0;
+            if (admitted) entry.Lease!.Representative = page;
+            return admitted;
+        });
+
     /// <summary>
     /// Reads the whole page for a Bounded region, without registering as a holder (writers never wait for Bounded
     /// readers), and caches it until <paramref name="maxStaleness"/> after the read was sent.
     /// </summary>
-    public async Task<CachedPage> FillBoundedAsync(long page, long epoch, int pageSize, TimeSpan maxStaleness, CancellationToken cancellation)
+    public Task<CachedPage> FillBoundedAsync(long page, long epoch, int pageSize, TimeSpan maxStaleness, CancellationToken cancellation) =>
+        FillThroughFenceAsync(page, async () =>
+        {
+            var sentAt = _clockSource.GetTimestamp();
+            var bytes = await _pages[page].Read(epoch, 0, pageSize, cancellation);
+            var freshUntil = sentAt + (long)(maxStaleness.TotalSeconds * _clockSource.TimestampFrequency);
+            return new CachedPage(page, epoch, 0, bytes, null, freshUntil);
+        },
+        // A Bounded copy carries no version: any own write during the read may be missing from it.
+        (_, fence, writesBefore) => fence.Writes == 0 && fence.WritesStarted == writesBefore);
+
+    /// <summary>
+    /// Runs one fill of <paramref name="page"/> inside the page's fence: <paramref name="fetch"/> reads it, and
+    /// <paramref name="admit"/>, called under the lock with the fence as it stands when the copy arrives and the count
+    /// of own writes started before the fill began, decides whether the copy may be cached.
+    /// </summary>
+    private async Task<CachedPage> FillThroughFenceAsync(long page, Func<Task<CachedPage>> fetch, Func<CachedPage, Fence, long, bool> admit)
     {
         Metrics.Miss();
         Fence fence;
@@ -103,76 +136,22 @@ internal sealed class PageCache : IAsyncDisposable
             fence.Fills++;
             writesBefore = fence.WritesStarted;
         }
-        var sentAt = _clockSource.GetTimestamp();
-        byte[] bytes;
         try
         {
-            bytes = await _pages[page].Read(epoch, 0, pageSize, cancellation);
+            var entry = await fetch();
+            lock (_gate)
+                if (admit(entry, fence, writesBefore)) Install(entry);
+            EvictOverBudget();
+            return entry;
         }
-        catch
+        finally
         {
             lock (_gate)
             {
                 fence.Fills--;
                 ForgetIfIdle(page, fence);
             }
-            throw;
         }
-        var freshUntil = sentAt + (long)(maxStaleness.TotalSeconds * _clockSource.TimestampFrequency);
-        var entry = new CachedPage(page, epoch, 0, bytes, null, freshUntil);
-        lock (_gate)
-        {
-            // A Bounded copy carries no version: any own write during the read may be missing from it.
-            if (fence.Writes == 0 && fence.WritesStarted == writesBefore) Install(entry);
-            fence.Fills--;
-            ForgetIfIdle(page, fence);
-        }
-        EvictOverBudget();
-        return entry;
-    }
-
-    /// <summary>Reads the whole page from its grain, registering this session as a holder, and caches it unless overtaken.</summary>
-    public async Task<CachedPage> FillAsync(long page, long epoch, CancellationToken cancellation)
-    {
-        Metrics.Miss();
-        Fence fence;
-        lock (_gate)
-        {
-            if (!_fences.TryGetValue(page, out fence!)) _fences[page] = fence = new Fence();
-            fence.Fills++;
-        }
-        var sentAt = Environment.TickCount64;
-        PageCopy copy;
-        try
-        {
-            copy = await _pages[page].Fill(epoch, Session, Holder, cancellation);
-        }
-        catch
-        {
-            lock (_gate)
-            {
-                fence.Fills--;
-                ForgetIfIdle(page, fence);
-            }
-            throw;
-        }
-
-        var lease = _leases.GetOrAdd(copy.Silo, silo => new SiloLease(silo));
-        lease.Extend(sentAt, copy.LeaseMilliseconds);
-        _leaseMilliseconds = copy.LeaseMilliseconds;
-        var entry = new CachedPage(page, epoch, copy.Version, copy.Bytes, lease, 0);
-        lock (_gate)
-        {
-            if (copy.Version >= fence.Revoked && fence.Writes == 0)
-            {
-                Install(entry);
-                lease.Representative = page;
-            }
-            fence.Fills--;
-            ForgetIfIdle(page, fence);
-        }
-        EvictOverBudget();
-        return entry;
     }
 
     /// <summary>Drops copies of <paramref name="page"/> older than <paramref name="version"/>, and keeps fills in flight from installing one.</summary>

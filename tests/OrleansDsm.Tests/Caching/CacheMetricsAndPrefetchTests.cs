@@ -14,7 +14,9 @@ public sealed class CacheMetricsAndPrefetchTests(ClusterFixture fixture)
         await array.GetAsync(0);
         await array.GetAsync(1024); // second consecutive page missed: pages 2 to 5 are fetched ahead
         var first = array.Region.FirstPage;
-        for (var wait = 0; wait < 200 && !client.Cache!.Holds(first + 5, array.Region.Epoch); wait++) await Task.Delay(10);
+        bool AllFetched() => Enumerable.Range(2, 4).All(page => client.Cache!.Holds(first + page, array.Region.Epoch));
+        for (var wait = 0; wait < 300 && !AllFetched(); wait++) await Task.Delay(10);
+        Assert.True(AllFetched(), "pages 2 to 5 should have been fetched ahead");
 
         var fillsBefore = ClusterFixture.PageCalls(nameof(IPageGrain.Fill));
         for (var page = 2; page <= 5; page++) await array.GetAsync(page * 1024L);
