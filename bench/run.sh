@@ -15,7 +15,8 @@ silo_port=$(free_port); gateway_port=$(free_port)
 log=$(mktemp)
 dotnet "$bench" silo "$silo_port" "$gateway_port" >"$log" 2>&1 &
 silo=$!
-trap 'kill "$silo" 2>/dev/null; sleep 1; kill -9 "$silo" 2>/dev/null; wait "$silo" 2>/dev/null; rm -f "$log"' EXIT
+# Cleanup must not fail the run: the silo may already be gone when the EXIT trap runs.
+trap 'kill "$silo" 2>/dev/null || true; sleep 1; kill -9 "$silo" 2>/dev/null || true; wait "$silo" 2>/dev/null || true; rm -f "$log"' EXIT
 
 for _ in $(seq 1 120); do
   grep -q "bench silo ready" "$log" && break
