@@ -5,10 +5,11 @@ using OrleansDsm.Pages;
 namespace OrleansDsm.Caching;
 
 /// <summary>
-/// The client's cache of pages for regions in <see cref="Consistency.Strict"/> mode, shared by every array of one
-/// <see cref="DsmClient"/> (one cache session).
-/// <para>A hit checks, without locking, that the entry belongs to the caller's allocation epoch and that the lease on
-/// the silo holding the page is still running by the monotonic clock. Page grains revoke copies before each write
+/// The client's cache of pages for <see cref="Consistency.Strict"/> and <see cref="Consistency.Bounded"/> regions,
+/// shared by every array of one <see cref="DsmClient"/> (one cache session).
+/// <para>A hit checks, without locking, that the entry belongs to the caller's allocation epoch and, for a Strict copy,
+/// that the lease on the silo holding the page is still running by the monotonic clock (a Bounded copy: that it is not
+/// older than the region's bound). Page grains revoke copies before each write
 /// and wait for this cache's answer (or for its lease to end), so a valid entry is always the page's latest version.
 /// A fill that was overtaken by a revocation, or by this client's own write to the page, is returned to its caller
 /// (it was correct when read) but not installed: all bookkeeping of fills, revocations and installs happens under one
@@ -17,13 +18,19 @@ namespace OrleansDsm.Caching;
 /// </summary>
 internal sealed class PageCache : IAsyncDisposable
 {
+    /// <summary>Slots in the direct-mapped index that spares a hit the dictionary lookup.</summary>
+    private const int RecentSlots = 1 << 14;
+
     private readonly PageReferences _pages;
     private readonly long _budget;
     private readonly ConcurrentDictionary<long, CachedPage> _entries = new();
     private readonly ConcurrentDictionary<string, SiloLease> _leases = new();
-    private readonly ConcurrentQueue<long> _clock = new();
+    private readonly ConcurrentQueue<long> _evictionQueue = new();
+    private readonly CachedPage?[] _recent = new CachedPage?[RecentSlots];
+    private readonly TimeProvider _clock;
     private readonly Dictionary<long, Fence> _fences = [];
     private readonly object _gate = new();
+    // Orleans holds observer objects weakly: this reference keeps the holder alive as long as the cache.
     private readonly CacheHolder _holder;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _renewals;
@@ -31,18 +38,12 @@ internal sealed class PageCache : IAsyncDisposable
     private int _leaseMilliseconds = 1000;
     private int _disposed;
 
-    /// <summary>Slots in the direct-mapped index that spares a hit the dictionary lookup.</summary>
-    private const int RecentSlots = 1 << 14;
-
-    private readonly CachedPage?[] _recent = new CachedPage?[RecentSlots];
-    private readonly TimeProvider _clockSource;
-
     public PageCache(IGrainFactory grains, PageReferences pages, long budget, TimeProvider clock, int prefetchPages)
     {
         PrefetchPages = Math.Max(0, prefetchPages);
         _pages = pages;
         _budget = budget;
-        _clockSource = clock;
+        _clock = clock;
         _holder = new CacheHolder(this);
         Metrics = new CacheMetrics(Session, () => _entries.Count, () => Bytes);
         Holder = grains.CreateObjectReference<ICacheHolder>(_holder);
@@ -86,7 +87,7 @@ internal sealed class PageCache : IAsyncDisposable
 
     private bool IsValid(CachedPage entry) => entry.Lease is { } lease
         ? Environment.TickCount64 < lease.ValidUntil
-        : _clockSource.GetTimestamp() < entry.FreshUntil;
+        : _clock.GetTimestamp() < entry.FreshUntil;
 
     /// <summary>Reads the whole page from its grain, registering this session as a holder, and caches it unless overtaken.</summary>
     public Task<CachedPage> FillAsync(long page, long epoch, CancellationToken cancellation) =>
@@ -112,9 +113,9 @@ internal sealed class PageCache : IAsyncDisposable
     public Task<CachedPage> FillBoundedAsync(long page, long epoch, int pageSize, TimeSpan maxStaleness, CancellationToken cancellation) =>
         FillThroughFenceAsync(page, async () =>
         {
-            var sentAt = _clockSource.GetTimestamp();
+            var sentAt = _clock.GetTimestamp();
             var bytes = await _pages[page].Read(epoch, 0, pageSize, cancellation);
-            var freshUntil = sentAt + (long)(maxStaleness.TotalSeconds * _clockSource.TimestampFrequency);
+            var freshUntil = sentAt + (long)(maxStaleness.TotalSeconds * _clock.TimestampFrequency);
             return new CachedPage(page, epoch, 0, bytes, null, freshUntil);
         },
         // A Bounded copy carries no version: any own write during the read may be missing from it.
@@ -214,7 +215,7 @@ internal sealed class PageCache : IAsyncDisposable
         if (_entries.TryAdd(entry.Page, entry))
         {
             Interlocked.Add(ref _bytes, entry.Cost);
-            _clock.Enqueue(entry.Page);
+            _evictionQueue.Enqueue(entry.Page);
         }
     }
 
@@ -234,13 +235,13 @@ internal sealed class PageCache : IAsyncDisposable
 
     private void EvictOverBudget()
     {
-        for (var sweep = 2 * _clock.Count; Bytes > _budget && sweep > 0 && _clock.TryDequeue(out var page); sweep--)
+        for (var sweep = 2 * _evictionQueue.Count; Bytes > _budget && sweep > 0 && _evictionQueue.TryDequeue(out var page); sweep--)
         {
             if (!_entries.TryGetValue(page, out var entry)) continue;
             if (entry.Referenced)
             {
                 entry.Referenced = false;
-                _clock.Enqueue(page);
+                _evictionQueue.Enqueue(page);
             }
             else
             {
