@@ -15,6 +15,13 @@ public static class HistoryWorkload
     public static async Task RunAsync(DsmClient client, string region, int cells, int tasks, int operationsPerTask, int process, string output)
     {
         var array = await client.OpenAsync<long>(region);
+
+        // Processes take about a second to start; the test says go once every one is connected, so their
+        // operations overlap instead of running one process after another.
+        Console.WriteLine("ready");
+        var go = StartSignal(output);
+        while (!File.Exists(go)) await Task.Delay(5);
+
         await using var file = new StreamWriter(output) { AutoFlush = true };
         var gate = new object();
         void Record(HistoryRecord record)
@@ -67,6 +74,9 @@ public static class HistoryWorkload
         })));
         Console.WriteLine("history done");
     }
+
+    /// <summary>The file whose appearance starts every worker writing histories into the same folder.</summary>
+    public static string StartSignal(string output) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, "go");
 
     private static async Task<long> Write(Arrays.SharedArray<long> array, long index, long value)
     {

@@ -63,20 +63,27 @@ public sealed class CrossProcessLinearizabilityTests(SiloProcessFixture fixture)
         using var management = await ManagementClientAsync(gateway);
         var orleans = management.Services.GetRequiredService<IClusterClient>();
         await new DsmClient(orleans).AllocateAsync<long>(name, Cells * HistoryWorkload.CellSpacing);
-        var files = Enumerable.Range(0, 3).Select(p => Path.Combine(_folder, $"{name}-{p}.jsonl")).ToArray();
+        var folder = Directory.CreateDirectory(Path.Combine(_folder, name)).FullName;
+        var files = Enumerable.Range(0, 3).Select(p => Path.Combine(folder, $"{p}.jsonl")).ToArray();
         var workers = Enumerable.Range(0, 3).Select(process => Process.Start(BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll,
         [
             "history", gateway, "dsm", "orleans-dsm", name,
             $"{Cells}", $"{TasksPerProcess}", $"{operationsPerTask}", $"{process}", files[process],
         ]))!).ToArray();
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var ready = 0;
         foreach (var worker in workers)
         {
-            worker.OutputDataReceived += (_, _) => { };
+            worker.OutputDataReceived += (_, line) => { if (line.Data == "ready") Interlocked.Increment(ref ready); };
             worker.ErrorDataReceived += (_, line) => { if (line.Data is not null) errors.Enqueue(line.Data); };
             worker.BeginOutputReadLine();
             worker.BeginErrorReadLine();
         }
+
+        for (var wait = 0; Volatile.Read(ref ready) < workers.Length && wait < 6000 && !workers.Any(worker => worker.HasExited); wait++)
+            await Task.Delay(10);
+        Assert.True(Volatile.Read(ref ready) == workers.Length, "every worker should connect and get ready: " + string.Join('\n', errors));
+        File.Create(HistoryWorkload.StartSignal(files[0])).Dispose();
 
         // The kill is watched for on its own, closely, so a fast worker cannot finish first.
         var killing = Task.Run(async () =>
