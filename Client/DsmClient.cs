@@ -129,7 +129,9 @@ public sealed class DsmClient : IAsyncDisposable
 
     /// <summary>
     /// Frees region <paramref name="name"/>: its name is free at once, its stored pages are deleted, and every handle to
-    /// it, in any process, fails with <see cref="RegionFreedException"/> once this returns.
+    /// it, in any process, fails with <see cref="RegionFreedException"/> once this returns. The one exception is a
+    /// <see cref="Consistency.Bounded"/> region: a reader's cached copy, which no page knows of, may still be served
+    /// until it reaches the region's staleness bound, as any Bounded value may.
     /// </summary>
     /// <exception cref="RegionNotFoundException">There is no region of that name.</exception>
     public Task FreeAsync(string name, CancellationToken cancellation = default)

@@ -40,6 +40,8 @@ public sealed record Consistency
     /// <paramref name="maxStaleness"/> before the read began (measured on the reading client's clock), and each client
     /// reads its own writes. Writes are linearizable among themselves and cost no revocation round trip, because
     /// readers of a Bounded region do not register with the page; they re-read a page once their copy is that old.
+    /// For the same reason a freed Bounded region's cached copies are served until they reach the bound, and only then
+    /// does a read fail with <see cref="RegionFreedException"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The bound is not positive, or longer than a day.</exception>
     public static Consistency Bounded(TimeSpan maxStaleness) =>

@@ -38,6 +38,25 @@ public sealed class BoundedConsistencyTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_freed_bounded_region_is_served_from_a_copy_only_until_the_bound()
+    {
+        var clock = new ManualClock();
+        await using var reader = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { Clock = clock });
+        var name = UniqueNames.For("bounded-freed");
+        var writer = await fixture.Client.AllocateAsync<int>(name, 1024, Consistency.Bounded(TimeSpan.FromSeconds(10)));
+        await writer.SetAsync(3, 33);
+        var view = await reader.OpenAsync<int>(name);
+        Assert.Equal(33, await view.GetAsync(3));
+
+        await fixture.Client.FreeAsync(name);
+
+        clock.Advance(TimeSpan.FromSeconds(9));
+        Assert.Equal(33, await view.GetAsync(3)); // a value 9 s old: Bounded allows it
+        clock.Advance(TimeSpan.FromSeconds(1.5));
+        await Assert.ThrowsAsync<RegionFreedException>(() => view.GetAsync(3).AsTask());
+    }
+
+    [Fact]
     public async Task Writers_never_wait_for_bounded_readers()
     {
         var name = UniqueNames.For("bounded-writes");
