@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
 # Runs the benchmark: starts a bench silo process, runs every workload from a separate client process, prints
 # "RESULT name value unit" lines, and writes bench/results/latest.json and bench/RESULTS.md. Leaves no process behind.
-# Usage: bench/run.sh [--quick]
+# Usage: bench/run.sh [--quick] [--only WORKLOAD]   (--only prints one workload's figures and writes no report)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-quick=()
-[ "${1:-}" = "--quick" ] && quick=(--quick)
 dotnet build bench/OrleansDsm.Bench --configuration Release --nologo -v quiet >/dev/null
 bench=bench/OrleansDsm.Bench/bin/Release/net10.0/OrleansDsm.Bench.dll
 
@@ -25,4 +23,4 @@ for _ in $(seq 1 120); do
 done
 grep -q "bench silo ready" "$log" || { cat "$log" >&2; echo "bench: the silo did not become ready" >&2; exit 1; }
 
-dotnet "$bench" client "127.0.0.1:$gateway_port" "${quick[@]}" --command "$(echo "bench/run.sh $*" | sed "s/ *$//")"
+dotnet "$bench" client "127.0.0.1:$gateway_port" "$@" --command "$(echo "bench/run.sh $*" | sed "s/ *$//")"

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using OrleansDsm.Caching;
 using OrleansDsm.Pages;
@@ -33,6 +34,8 @@ public sealed class SharedArray<T> where T : unmanaged
     private readonly int _shift;
     private readonly int _pageMask;
     private long _lastMissedPage = -2;
+    // The cached page this array last read: a run of reads from one page skips the cache's index.
+    private CachedPage? _lastHit;
 
     internal SharedArray(PageReferences pages, PageCache? cache, RegionDescriptor region)
     {
@@ -64,7 +67,9 @@ public sealed class SharedArray<T> where T : unmanaged
     {
         get
         {
-            var read = GetAsync(index);
+            var (page, offset) = Locate(index);
+            if (TryReadCached(page, offset, out var value)) return value;
+            var read = GetFromPageAsync(page, offset, CancellationToken.None);
             return read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
         }
         set => SetAsync(index, value).GetAwaiter().GetResult();
@@ -76,8 +81,7 @@ public sealed class SharedArray<T> where T : unmanaged
     public ValueTask<T> GetAsync(long index, CancellationToken cancellation = default)
     {
         var (page, offset) = Locate(index);
-        if (_cache is not null && _cache.TryGet(page, Region.Epoch, out var cached)) return ValueTask.FromResult(cached.Read<T>(offset));
-        return GetFromPageAsync(page, offset, cancellation);
+        return TryReadCached(page, offset, out var value) ? ValueTask.FromResult(value) : GetFromPageAsync(page, offset, cancellation);
     }
 
     /// <summary>Writes element <paramref name="index"/>; returns once the write is stored. Linearizable.</summary>
@@ -181,6 +185,24 @@ public sealed class SharedArray<T> where T : unmanaged
 
     /// <inheritdoc />
     public override string ToString() => $"{Name}: {Length} x {ElementCodec<T>.TypeName} at {BaseAddress}";
+
+    /// <summary>Reads one element from a valid cached copy of its page, if there is one: the lease is checked on every call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryReadCached(long page, int offset, out T value)
+    {
+        var entry = _lastHit;
+        if (entry is null || entry.Page != page || !_cache!.TryHit(entry))
+        {
+            if (_cache is null || !_cache.TryGet(page, Region.Epoch, out entry))
+            {
+                value = default;
+                return false;
+            }
+            _lastHit = entry;
+        }
+        value = entry.Read<T>(offset);
+        return true;
+    }
 
     private async ValueTask<T> GetFromPageAsync(long page, int offset, CancellationToken cancellation)
     {

@@ -5,7 +5,7 @@ namespace OrleansDsm.Caching;
 /// <summary>
 /// The cache's counters, published on the meter <c>OrleansDsm.Client</c> (one meter per cache, tagged with its
 /// session) for any <see cref="MeterListener"/> or OpenTelemetry exporter. Hits are counted per thread stripe, so that
-/// counting does not make parallel readers contend on one cache line.
+/// counting does not make parallel readers contend on one cache line (see <see cref="Hit"/>).
 /// </summary>
 internal sealed class CacheMetrics : IDisposable
 {
@@ -14,7 +14,7 @@ internal sealed class CacheMetrics : IDisposable
     /// <summary>The tag naming the cache session a measurement belongs to.</summary>
     public const string SessionTag = "dsm.session";
 
-    private const int Stripes = 16;
+    private const int Stripes = 64;
 
     private readonly Meter _meter = new(MeterName);
     private readonly long[] _hits = new long[Stripes * 8]; // one counter per 64-byte line
@@ -51,7 +51,12 @@ internal sealed class CacheMetrics : IDisposable
 
     public long Renewals => Interlocked.Read(ref _renewals);
 
-    public void Hit() => Interlocked.Increment(ref _hits[(Environment.CurrentManagedThreadId & (Stripes - 1)) * 8]);
+    /// <summary>
+    /// Counts a hit with a plain increment of the calling thread's stripe: a hit is on the fast path of every cached
+    /// read, where an atomic increment costs a third of the read. Exact while no two threads of one stripe count at
+    /// the same instant; otherwise one of their hits may go uncounted.
+    /// </summary>
+    public void Hit() => _hits[(Environment.CurrentManagedThreadId & (Stripes - 1)) * 8]++;
 
     public void Miss() => Interlocked.Increment(ref _misses);
 

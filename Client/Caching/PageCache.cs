@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using OrleansDsm.Arrays;
 using OrleansDsm.Pages;
 
@@ -70,6 +71,16 @@ internal sealed class PageCache : IAsyncDisposable
     /// <summary>This cache's counters, also published on the <c>OrleansDsm.Client</c> meter.</summary>
     public CacheMetrics Metrics { get; }
 
+    /// <summary>Counts a hit on <paramref name="entry"/>, a copy of the caller's epoch it looked up before, if the copy is still valid.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryHit(CachedPage entry)
+    {
+        if (entry.Removed || !IsValid(entry)) return false;
+        if (!entry.Referenced) entry.Referenced = true;
+        Metrics.Hit();
+        return true;
+    }
+
     public bool TryGet(long page, long epoch, out CachedPage entry)
     {
         ref var slot = ref _recent[page & (RecentSlots - 1)];
@@ -79,32 +90,46 @@ internal sealed class PageCache : IAsyncDisposable
             if (!_entries.TryGetValue(page, out entry!)) return false;
             Volatile.Write(ref slot, entry);
         }
-        if (entry.Epoch != epoch || !IsValid(entry)) return false;
-        if (!entry.Referenced) entry.Referenced = true;
-        Metrics.Hit();
-        return true;
+        return entry.Epoch == epoch && TryHit(entry);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsValid(CachedPage entry) => entry.Lease is { } lease
-        ? Environment.TickCount64 < lease.ValidUntil
+        ? LeaseClock.NowMilliseconds < lease.ValidUntil
         : _clock.GetTimestamp() < entry.FreshUntil;
 
     /// <summary>Reads the whole page from its grain, registering this session as a holder, and caches it unless overtaken.</summary>
     public Task<CachedPage> FillAsync(long page, long epoch, CancellationToken cancellation) =>
         FillThroughFenceAsync(page, async () =>
         {
-            var sentAt = Environment.TickCount64;
+            var sentAt = LeaseClock.NowMilliseconds;
             var copy = await _pages[page].Fill(epoch, Session, Holder, cancellation);
-            var lease = _leases.GetOrAdd(copy.Silo, silo => new SiloLease(silo));
-            lease.Extend(sentAt, copy.LeaseMilliseconds);
-            _leaseMilliseconds = copy.LeaseMilliseconds;
-            return new CachedPage(page, epoch, copy.Version, copy.Bytes, lease, 0);
+            return new CachedPage(page, epoch, copy.Version, copy.Bytes, Accept(copy.Lease, sentAt), 0);
         }, (entry, fence, _) =>
         {
-            var admitted = entry.Version >= fence.Revoked && fence.Writes == 0;
+            var admitted = entry.Version >= fence.Revoked && fence.Writes == 0 && _leases.GetValueOrDefault(entry.Lease!.Silo) == entry.Lease;
             if (admitted) entry.Lease!.Representative = page;
             return admitted;
         });
+
+    /// <summary>
+    /// Takes in a grant that answered a request sent at <paramref name="sentAt"/>, and returns the lease that covers
+    /// what the request fetched: the silo's current lease, extended, or a new one if the grant starts a new term. A
+    /// grant from a term already left behind covers nothing (a lease that never becomes valid).
+    /// </summary>
+    private SiloLease Accept(LeaseGrant grant, long sentAt)
+    {
+        _leaseMilliseconds = grant.LeaseMilliseconds;
+        SiloLease lease;
+        lock (_leases)
+        {
+            lease = _leases.GetValueOrDefault(grant.Silo)!;
+            if (lease is null || grant.Term > lease.Term) _leases[grant.Silo] = lease = new SiloLease(grant.Silo, grant.Term);
+            else if (grant.Term < lease.Term) return new SiloLease(grant.Silo, grant.Term);
+        }
+        lease.Extend(sentAt, grant.LeaseMilliseconds);
+        return lease;
+    }
 
     /// <summary>
     /// Reads the whole page for a Bounded region, without registering as a holder (writers never wait for Bounded
@@ -262,13 +287,12 @@ internal sealed class PageCache : IAsyncDisposable
             await Task.Delay(TimeSpan.FromMilliseconds(_leaseMilliseconds / 2.0), stopping);
             foreach (var lease in _leases.Values)
             {
-                if (!_entries.ContainsKey(lease.Representative)) continue;
-                var sentAt = Environment.TickCount64;
+                if (RepresentativeOf(lease) is not { } page) continue;
+                var sentAt = LeaseClock.NowMilliseconds;
                 try
                 {
-                    var silo = await _pages[lease.Representative].Renew(Session).WaitAsync(stopping);
-                    // A representative that moved renewed another silo; this silo's copies lapse and refill.
-                    if (silo == lease.Silo) lease.Extend(sentAt, _leaseMilliseconds);
+                    // A representative that moved renews its new silo; this silo's copies then lapse and refill.
+                    Accept(await _pages[page].Renew(Session).WaitAsync(stopping), sentAt);
                     Metrics.Renewed();
                 }
                 catch (Exception error) when (error is not OperationCanceledException)
@@ -277,6 +301,19 @@ internal sealed class PageCache : IAsyncDisposable
                 }
             }
         }
+    }
+
+    /// <summary>A page cached under <paramref name="lease"/> to renew it through, or null when none is left.</summary>
+    private long? RepresentativeOf(SiloLease lease)
+    {
+        if (_entries.TryGetValue(lease.Representative, out var entry) && entry.Lease == lease) return lease.Representative;
+        foreach (var (page, candidate) in _entries)
+        {
+            if (candidate.Lease != lease) continue;
+            lease.Representative = page;
+            return page;
+        }
+        return null;
     }
 
     /// <summary>Bookkeeping for one page while fills or own writes of it are in flight.</summary>

@@ -1,14 +1,17 @@
 namespace OrleansDsm.Caching;
 
 /// <summary>
-/// This client's lease on one silo: until when (on this process's monotonic clock) copies of that silo's pages may be
-/// served. It only ever moves forward, and is counted from when the renewing request was sent.
+/// This client's lease on one silo in one term (<see cref="LeaseGrant.Term"/>): until when, on
+/// <see cref="LeaseClock"/>, copies of that silo's pages cached in the term may be served. It only ever moves forward,
+/// counted from when the renewing request was sent; a new term gets a new lease, so nothing revives copies of an old one.
 /// </summary>
-internal sealed class SiloLease(string silo)
+internal sealed class SiloLease(string silo, long term)
 {
     private long _validUntil;
 
     public string Silo { get; } = silo;
+
+    public long Term { get; } = term;
 
     /// <summary>A page of this silo to renew through; any cached page of the silo will do.</summary>
     public long Representative { get; set; }

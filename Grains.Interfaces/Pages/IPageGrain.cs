@@ -50,9 +50,9 @@ public interface IPageGrain : IGrainWithIntegerKey
     [ReadOnly]
     Task<PageCopy> Fill(long epoch, Guid session, ICacheHolder holder, CancellationToken cancellation = default);
 
-    /// <summary>Renews <paramref name="session"/>'s lease on the silo that holds this page, and names that silo.</summary>
+    /// <summary>Renews <paramref name="session"/>'s lease on the silo that holds this page.</summary>
     [AlwaysInterleave]
-    Task<string> Renew(Guid session);
+    Task<LeaseGrant> Renew(Guid session);
 
     /// <summary>Deletes the page's stored state if it belongs to <paramref name="epoch"/>. Called when a region is freed.</summary>
     Task Release(long epoch);

@@ -1,9 +1,10 @@
+using OrleansDsm.Caching;
+
 namespace OrleansDsm.Pages;
 
 /// <summary>A page's bytes as a cache fill returns them, with what a client needs to keep them coherent.</summary>
 /// <param name="Version">The page's version in its region's epoch; 0 for a page never written.</param>
 /// <param name="Bytes">The whole page, or null when it reads as zeros.</param>
-/// <param name="Silo">The silo that holds the page now, whose session lease covers the copy.</param>
-/// <param name="LeaseMilliseconds">How long the silo honours a session lease from when it is renewed.</param>
+/// <param name="Lease">The session lease that covers the copy, on the silo that holds the page now.</param>
 [GenerateSerializer, Immutable]
-public sealed record PageCopy(long Version, byte[]? Bytes, string Silo, int LeaseMilliseconds);
+public sealed record PageCopy(long Version, byte[]? Bytes, LeaseGrant Lease);

@@ -61,16 +61,12 @@ internal sealed class PageGrain : Grain, IPageGrain
         await _regions.RequireLive(epoch, PageNumber, cancellation);
         var bytes = StoredBytes(epoch);
         if (bytes is null) await RegisterWithRegionAsync(epoch);
-        _leases.Renew(session);
+        var lease = _leases.Renew(session);
         _holders.Add(session, holder);
-        return new PageCopy(bytes is null ? 0 : _stored.State.Version, bytes?.ToArray(), _leases.Silo, _leases.LeaseMilliseconds);
+        return new PageCopy(bytes is null ? 0 : _stored.State.Version, bytes?.ToArray(), lease);
     }
 
-    public Task<string> Renew(Guid session)
-    {
-        _leases.Renew(session);
-        return Task.FromResult(_leases.Silo);
-    }
+    public Task<LeaseGrant> Renew(Guid session) => Task.FromResult(_leases.Renew(session));
 
     public async Task<long> WriteElement(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation)
     {

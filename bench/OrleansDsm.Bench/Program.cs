@@ -1,5 +1,6 @@
 // The benchmark: "silo SILO_PORT GATEWAY_PORT" hosts the bench silo; "client GATEWAY [--quick] --command TEXT"
 // runs every workload against it and writes bench/results/latest.json and bench/RESULTS.md. bench/run.sh runs both.
+// "--only NAME" runs one workload (ElementLatency, ReadMostlyMix, ...) and only prints its figures: for tuning.
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
@@ -15,6 +16,7 @@ switch (args)
     case ["client", var gateway, .. var rest]:
         var quick = rest.Contains("--quick");
         var command = rest.SkipWhile(a => a != "--command").Skip(1).FirstOrDefault() ?? "bench/run.sh";
+        var only = rest.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.UseOrleansClient(client => client.UseStaticClustering(System.Net.IPEndPoint.Parse(gateway)));
         using (var host = builder.Build())
@@ -22,19 +24,33 @@ switch (args)
             await host.StartAsync();
             var orleans = host.Services.GetRequiredService<IClusterClient>();
             var context = new BenchContext(new DsmClient(orleans), orleans, new Report(command), quick);
-            await ElementLatency.RunAsync(context);
-            await ElementThroughput.RunAsync(context);
-            await BulkCopy.RunAsync(context);
-            await ResidentPageMemory.RunAsync(context);
-            await ReadMostlyMix.RunAsync(context);
-            await CoherenceCosts.RunAsync(context);
-            await CachedReads.RunAsync(context);
-            Goals.Declare(context.Report);
-            await context.Report.WriteAsync(Path.GetFullPath("bench"));
+            var workloads = new (string Name, Func<BenchContext, Task> Run)[]
+            {
+                (nameof(ElementLatency), ElementLatency.RunAsync),
+                (nameof(ElementThroughput), ElementThroughput.RunAsync),
+                (nameof(BulkCopy), BulkCopy.RunAsync),
+                (nameof(ResidentPageMemory), ResidentPageMemory.RunAsync),
+                (nameof(ReadMostlyMix), ReadMostlyMix.RunAsync),
+                (nameof(CoherenceCosts), CoherenceCosts.RunAsync),
+                (nameof(CachedReads), CachedReads.RunAsync),
+            };
+            if (only is not null && workloads.All(w => w.Name != only))
+            {
+                Console.Error.WriteLine($"bench: no workload named '{only}'; the workloads are {string.Join(", ", workloads.Select(w => w.Name))}.");
+                return 2;
+            }
+            foreach (var workload in workloads.Where(w => only is null || w.Name == only))
+                await workload.Run(context);
+            // A partial run must not replace the full results on record.
+            if (only is null)
+            {
+                Goals.Declare(context.Report);
+                await context.Report.WriteAsync(Path.GetFullPath("bench"));
+            }
             await host.StopAsync();
         }
         return 0;
     default:
-        Console.Error.WriteLine("usage: silo SILO_PORT GATEWAY_PORT | client GATEWAY [--quick] [--command TEXT]");
+        Console.Error.WriteLine("usage: silo SILO_PORT GATEWAY_PORT | client GATEWAY [--quick] [--only WORKLOAD] [--command TEXT]");
         return 2;
 }

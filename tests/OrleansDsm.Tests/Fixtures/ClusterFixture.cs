@@ -25,6 +25,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     private static readonly ConcurrentDictionary<string, byte> PageRowSet = new();
 
+    /// <summary>Cache sessions whose lease renewals every silo refuses, as if the network lost them.</summary>
+    public static readonly ConcurrentDictionary<Guid, byte> RenewalsRefused = new();
+
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public DsmClient Client { get; private set; } = null!;
@@ -50,7 +53,11 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.AddIncomingGrainCallFilter(call =>
             {
                 if (call.InterfaceMethod?.DeclaringType == typeof(OrleansDsm.Pages.IPageGrain))
+                {
                     PageCallCounts.AddOrUpdate(call.InterfaceMethod.Name, 1, (_, count) => count + 1);
+                    if (call.InterfaceMethod.Name == nameof(OrleansDsm.Pages.IPageGrain.Renew) && RenewalsRefused.ContainsKey((Guid)call.Request.GetArgument(0)!))
+                        throw new TimeoutException("The test refused this session's renewal.");
+                }
                 return call.Invoke();
             });
         });
