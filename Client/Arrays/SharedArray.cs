@@ -95,8 +95,9 @@ public sealed class SharedArray<T> where T : unmanaged
             await WriteAsync(index, new[] { value }, cancellation);
             return;
         }
-        await MutateAsync(page, async (grain, session) =>
-            new ElementUpdate(0, await grain.WriteElement(Region.Epoch, session, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), cancellation)));
+        var bits = ElementCodec<T>.ToBits(value);
+        await MutateAsync(page, offset, async (grain, session) =>
+            new ElementUpdate(0, await grain.WriteElement(Region.Epoch, session, offset, ElementCodec<T>.Size, bits, cancellation)), _ => bits);
     }
 
     /// <summary>
@@ -111,8 +112,8 @@ public sealed class SharedArray<T> where T : unmanaged
         var kind = ElementCodec<T>.Numeric
             ?? throw new NotSupportedException($"AddAsync works on int, uint, long, ulong, float and double elements, not {typeof(T).Name}.");
         var (page, offset) = Locate(index);
-        return ElementCodec<T>.FromBits(await MutateAsync(page, (grain, session) =>
-            grain.Add(Region.Epoch, session, offset, kind, ElementCodec<T>.ToBits(delta), cancellation)));
+        return ElementCodec<T>.FromBits(await MutateAsync(page, offset, (grain, session) =>
+            grain.Add(Region.Epoch, session, offset, kind, ElementCodec<T>.ToBits(delta), cancellation), sum => sum));
     }
 
     /// <summary>Atomically stores <paramref name="value"/> and returns the element's original value, as <c>Interlocked.Exchange</c>.</summary>
@@ -123,8 +124,9 @@ public sealed class SharedArray<T> where T : unmanaged
     {
         RequireWord(nameof(ExchangeAsync));
         var (page, offset) = Locate(index);
-        return ElementCodec<T>.FromBits(await MutateAsync(page, (grain, session) =>
-            grain.Exchange(Region.Epoch, session, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), cancellation)));
+        var bits = ElementCodec<T>.ToBits(value);
+        return ElementCodec<T>.FromBits(await MutateAsync(page, offset, (grain, session) =>
+            grain.Exchange(Region.Epoch, session, offset, ElementCodec<T>.Size, bits, cancellation), _ => bits));
     }
 
     /// <summary>
@@ -139,8 +141,9 @@ public sealed class SharedArray<T> where T : unmanaged
     {
         RequireWord(nameof(CompareExchangeAsync));
         var (page, offset) = Locate(index);
-        return ElementCodec<T>.FromBits(await MutateAsync(page, (grain, session) => grain.CompareExchange(
-            Region.Epoch, session, offset, ElementCodec<T>.Size, ElementCodec<T>.ToBits(value), ElementCodec<T>.ToBits(comparand), cancellation)));
+        var (bits, expected) = (ElementCodec<T>.ToBits(value), ElementCodec<T>.ToBits(comparand));
+        return ElementCodec<T>.FromBits(await MutateAsync(page, offset, (grain, session) => grain.CompareExchange(
+            Region.Epoch, session, offset, ElementCodec<T>.Size, bits, expected, cancellation), original => original == expected ? bits : original));
     }
 
     /// <summary>
@@ -249,17 +252,21 @@ public sealed class SharedArray<T> where T : unmanaged
     }
 
     /// <summary>
-    /// Runs one single-page mutation as this client's cache session: the cache drops its copy of the page and admits
+    /// Runs one single-element mutation as this client's cache session: the cache drops its copy of the page and admits
     /// no fill of it until the write is over, and the page revokes every other session's copy before applying it.
+    /// <paramref name="stored"/> gives, from the call's result, the bits the element now holds, so the cache can bring
+    /// its own copy up to date.
     /// </summary>
-    private async Task<ulong> MutateAsync(long page, Func<IPageGrain, Guid, Task<ElementUpdate>> mutation)
+    private async Task<ulong> MutateAsync(long page, int offset, Func<IPageGrain, Guid, Task<ElementUpdate>> mutation, Func<ulong, ulong> stored)
     {
         _cache?.BeginWrite(page);
         long? version = null;
+        PageChange? change = null;
         try
         {
             var update = await mutation(_pages[page], _cache?.Session ?? Guid.Empty);
             version = update.Version;
+            if (_cache is not null) change = new PageChange(offset, BitConverter.GetBytes(stored(update.Value))[..ElementCodec<T>.Size]);
             return update.Value;
         }
         catch (RegionFreedException)
@@ -268,7 +275,7 @@ public sealed class SharedArray<T> where T : unmanaged
         }
         finally
         {
-            _cache?.EndWrite(page, version);
+            _cache?.EndWrite(page, version, change);
         }
     }
 

@@ -22,6 +22,7 @@ internal sealed class CacheMetrics : IDisposable
     private long _evictions;
     private long _invalidationsReceived;
     private long _renewals;
+    private long _updates;
 
     public CacheMetrics(Guid session, Func<long> pages, Func<long> bytes)
     {
@@ -32,6 +33,7 @@ internal sealed class CacheMetrics : IDisposable
         _meter.CreateObservableCounter("dsm.cache.misses", () => new Measurement<long>(Misses, tag), description: "Reads that had to fetch a page");
         _meter.CreateObservableCounter("dsm.cache.evictions", () => new Measurement<long>(Interlocked.Read(ref _evictions), tag), description: "Pages evicted to keep to the byte budget");
         _meter.CreateObservableCounter("dsm.cache.invalidations_received", () => new Measurement<long>(InvalidationsReceived, tag), description: "Revocations received from page grains");
+        _meter.CreateObservableCounter("dsm.cache.updates", () => new Measurement<long>(Updates, tag), description: "Copies this client brought up to date with its own write instead of dropping them");
         _meter.CreateObservableCounter("dsm.cache.lease_renewals", () => new Measurement<long>(Renewals, tag), description: "Lease renewals sent, one per silo per half lease");
     }
 
@@ -63,6 +65,10 @@ internal sealed class CacheMetrics : IDisposable
     public void Evicted() => Interlocked.Increment(ref _evictions);
 
     public void InvalidationReceived() => Interlocked.Increment(ref _invalidationsReceived);
+
+    public long Updates => Interlocked.Read(ref _updates);
+
+    public void Updated() => Interlocked.Increment(ref _updates);
 
     public void Renewed() => Interlocked.Increment(ref _renewals);
 

@@ -32,6 +32,14 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
 
     public int Cost => (bytes?.Length ?? 0) + Overhead;
 
+    /// <summary>
+    /// This Strict copy as <paramref name="change"/> leaves it at <paramref name="newVersion"/>, or null when it has no
+    /// bytes to change (a page never written, whose size the cache does not know) or is not a Strict copy.
+    /// </summary>
+    public CachedPage? Changed(long newVersion, PageChange change) => bytes is null || Lease is null
+        ? null
+        : new CachedPage(Page, Epoch, newVersion, change.ApplyTo(bytes), Lease, 0);
+
     /// <summary>The element at <paramref name="offset"/>, which the caller has checked lies within the page.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T Read<T>(int offset) where T : unmanaged => bytes is null

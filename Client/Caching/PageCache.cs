@@ -105,12 +105,21 @@ internal sealed class PageCache : IAsyncDisposable
             var sentAt = LeaseClock.NowMilliseconds;
             var copy = await _pages[page].Fill(epoch, Session, Holder, cancellation);
             return new CachedPage(page, epoch, copy.Version, copy.Bytes, Accept(copy.Lease, sentAt), 0);
-        }, (entry, fence, _) =>
-        {
-            var admitted = entry.Version >= fence.Revoked && fence.Writes == 0 && _leases.GetValueOrDefault(entry.Lease!.Silo) == entry.Lease;
-            if (admitted) entry.Lease!.Representative = page;
-            return admitted;
-        });
+        }, (entry, fence, _) => Admits(fence, entry));
+
+    /// <summary>
+    /// Whether a Strict copy may be cached, given the page's fence: it is at least as new as every revocation and own
+    /// write seen, no own write is in flight, its lease's term is current, and no newer copy is cached. Called under the lock.
+    /// </summary>
+    private bool Admits(Fence fence, CachedPage copy)
+    {
+        if (copy.Version < fence.Revoked || fence.Writes > 0 || !IsCurrent(copy.Lease!)) return false;
+        if (_entries.TryGetValue(copy.Page, out var cached) && cached.Version >= copy.Version && !cached.Removed && cached.Lease == copy.Lease) return false;
+        copy.Lease!.Representative = copy.Page;
+        return true;
+    }
+
+    private bool IsCurrent(SiloLease lease) => _leases.GetValueOrDefault(lease.Silo) == lease;
 
     /// <summary>
     /// Takes in a grant that answered a request sent at <paramref name="sentAt"/>, and returns the lease that covers
@@ -191,7 +200,10 @@ internal sealed class PageCache : IAsyncDisposable
         }
     }
 
-    /// <summary>Before this client writes a page: its copy goes, and no fill may install a copy while the write runs.</summary>
+    /// <summary>
+    /// Before this client writes a page: its copy goes, and no fill may install a copy while the write runs. The copy
+    /// is kept as the basis the write's own change may apply to.
+    /// </summary>
     public void BeginWrite(long page)
     {
         lock (_gate)
@@ -199,21 +211,37 @@ internal sealed class PageCache : IAsyncDisposable
             if (!_fences.TryGetValue(page, out var fence)) _fences[page] = fence = new Fence();
             fence.Writes++;
             fence.WritesStarted++;
-            if (_entries.TryGetValue(page, out var entry)) Remove(page, entry);
+            _entries.TryGetValue(page, out var entry);
+            // With two own writes in flight, neither knows which the other's change follows.
+            fence.Basis = fence.Writes == 1 ? entry : null;
+            if (entry is not null) Remove(page, entry);
         }
     }
 
     /// <summary>
     /// After this client's write of a page: fills still in flight may install only copies at least as new as the
-    /// version the write produced (all of them refused when the write failed and its version is unknown).
+    /// version the write produced (all of them refused when the write failed and its version is unknown). If the copy
+    /// dropped when the write began was the version just before, the write's <paramref name="change"/> brings it to the
+    /// new version and it is cached again: nobody else can have written in between.
     /// </summary>
-    public void EndWrite(long page, long? version)
+    public void EndWrite(long page, long? version, PageChange? change = null)
     {
         lock (_gate)
         {
             var fence = _fences[page];
             fence.Writes--;
             fence.Revoked = Math.Max(fence.Revoked, version ?? long.MaxValue);
+            if (fence.Writes == 0)
+            {
+                var basis = fence.Basis;
+                fence.Basis = null;
+                if (version is { } written && change is not null && basis is not null && basis.Version == written - 1
+                    && basis.Changed(written, change) is { } updated && Admits(fence, updated))
+                {
+                    Install(updated);
+                    Metrics.Updated();
+                }
+            }
             ForgetIfIdle(page, fence);
         }
     }
@@ -255,7 +283,7 @@ internal sealed class PageCache : IAsyncDisposable
     /// <summary>Forgets a page's fence once no fill or write of it is in flight. Called under the lock.</summary>
     private void ForgetIfIdle(long page, Fence fence)
     {
-        if (fence.Fills == 0 && fence.Writes == 0) _fences.Remove(page);
+        if (fence is { Fills: 0, Writes: 0, Basis: null }) _fences.Remove(page);
     }
 
     private void EvictOverBudget()
@@ -330,5 +358,8 @@ internal sealed class PageCache : IAsyncDisposable
 
         /// <summary>No copy older than this version may be installed.</summary>
         public long Revoked;
+
+        /// <summary>The copy dropped when this client's write began, which the write's own change may bring up to date.</summary>
+        public CachedPage? Basis;
     }
 }

@@ -16,19 +16,26 @@ internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForChecker
 
     /// <summary>
     /// Returns once every holder but <paramref name="writer"/> has dropped its copies older than
-    /// <paramref name="version"/> or its lease has run out. The writer's client drops its own copy itself.
+    /// <paramref name="version"/> or its lease has run out. The writer's client updates or drops its own copy itself.
     /// </summary>
     public async Task RevokeAsync(long page, long version, Guid writer)
     {
-        if (_holders is not { Count: > 0 }) return;
+        if (_holders is not { Count: > 0 } || skipForCheckerTests) return;
         var revocations = new List<Task>(_holders.Count);
+        ICacheHolder? writerHolder = null;
         foreach (var (session, holder) in _holders)
         {
+            if (session == writer)
+            {
+                writerHolder = holder;
+                continue;
+            }
             var remaining = leases.Remaining(session);
-            if (session != writer && remaining > TimeSpan.Zero && !skipForCheckerTests)
-                revocations.Add(RevokeOneAsync(holder, page, version, remaining));
+            if (remaining > TimeSpan.Zero) revocations.Add(RevokeOneAsync(holder, page, version, remaining));
         }
-        if (!skipForCheckerTests) _holders.Clear();
+        _holders.Clear();
+        // The writer's client may bring its copy up to the version this write makes (it knows the change), so it stays a holder.
+        if (writerHolder is not null) _holders[writer] = writerHolder;
         if (revocations.Count == 0) return;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         CoherenceMetrics.InvalidationsSent.Add(revocations.Count);

@@ -19,6 +19,7 @@ public static class ReadMostlyMix
         var operations = context.Quick ? 100_000 : 300_000;
         var zipf = ZipfTable(Pages, 0.99);
         var rates = new Dictionary<string, List<double>> { ["strict"] = [], ["uncached"] = [] };
+        var hitRate = 0.0;
         var clients = Enumerable.Range(0, Clients).Select(_ => new DsmClient(context.Orleans)).ToArray();
         foreach (var mode in new[] { ("strict", Consistency.Strict), ("uncached", Consistency.Uncached) })
         {
@@ -29,8 +30,13 @@ public static class ReadMostlyMix
             foreach (var array in arrays)
                 for (var page = 0; page < Pages; page++) await array.GetAsync(page * 512L);
             await RunOnceAsync(arrays, zipf, operations);
+            var before = CacheCounters.Read();
             for (var run = 0; run < context.Runs; run++)
                 rates[mode.Item1].Add(await RunOnceAsync(arrays, zipf, operations));
+            var after = CacheCounters.Read();
+            long Delta(string counter) => after.GetValueOrDefault(counter) - before.GetValueOrDefault(counter);
+            if (mode.Item2 == Consistency.Strict)
+                hitRate = (double)Delta("dsm.cache.hits") / Math.Max(1, Delta("dsm.cache.hits") + Delta("dsm.cache.misses"));
             await context.Dsm.FreeAsync(name);
         }
         foreach (var client in clients) await client.DisposeAsync();
@@ -38,6 +44,7 @@ public static class ReadMostlyMix
         var conditions = $"{BenchContext.Setup}; 4 sessions x {OutstandingPerClient} outstanding; 95% get / 5% set; Zipf s=0.99 over {Pages} pages; {operations} ops x {context.Runs} runs, median";
         context.Report.Add("dsm.zipf95.strict.ops", Stats.Median(rates["strict"]), "ops/s", conditions);
         context.Report.Add("dsm.zipf95.uncached.ops", Stats.Median(rates["uncached"]), "ops/s", conditions);
+        context.Report.Add("dsm.zipf95.strict.hit_rate", hitRate, "fraction of reads", conditions);
         context.Report.Ratio("dsm.zipf95.strict_vs_uncached", Stats.Median(rates["strict"]), Stats.Median(rates["uncached"]), conditions);
     }
 

@@ -29,6 +29,26 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_clients_own_write_updates_its_cached_copy_instead_of_dropping_it()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("own-write"), 512);
+        await array.SetAsync(1, 10); // the page's first write: nothing cached yet
+        Assert.Equal(10, await array.GetAsync(1)); // the fill
+
+        await array.SetAsync(2, 20);
+        Assert.Equal(31, await array.AddAsync(1, 21));
+        Assert.Equal(31, await array.CompareExchangeAsync(1, 40, 31));
+        Assert.Equal(40, await array.ExchangeAsync(3, 7) + 40);
+        var before = ClusterFixture.PageCalls(Reads);
+        var values = new List<long>();
+        for (var i = 0; i < 5; i++) values.Add(await array.GetAsync(i));
+        Assert.Equal([0L, 40, 20, 7, 0], values);
+        Assert.Equal(before, ClusterFixture.PageCalls(Reads));
+        Assert.Equal(4, client.Cache!.Metrics.Updates);
+    }
+
+    [Fact]
     public async Task A_write_from_another_session_is_seen_by_the_next_read()
     {
         await using var other = new DsmClient(fixture.Cluster.Client);
