@@ -114,7 +114,7 @@ internal sealed class PageCache : IAsyncDisposable
     private bool Admits(Fence fence, CachedPage copy)
     {
         if (copy.Version < fence.Revoked || fence.Writes > 0 || !IsCurrent(copy.Lease!)) return false;
-        if (_entries.TryGetValue(copy.Page, out var cached) && cached.Version >= copy.Version && !cached.Removed && cached.Lease == copy.Lease) return false;
+        if (_entries.TryGetValue(copy.Page, out var cached) && cached.Version >= copy.Version && cached.Lease == copy.Lease) return false;
         copy.Lease!.Representative = copy.Page;
         return true;
     }
@@ -132,9 +132,9 @@ internal sealed class PageCache : IAsyncDisposable
         SiloLease lease;
         lock (_leases)
         {
-            lease = _leases.GetValueOrDefault(grant.Silo)!;
-            if (lease is null || grant.Term > lease.Term) _leases[grant.Silo] = lease = new SiloLease(grant.Silo, grant.Term);
-            else if (grant.Term < lease.Term) return new SiloLease(grant.Silo, grant.Term);
+            var current = _leases.GetValueOrDefault(grant.Silo);
+            if (current is not null && grant.Term < current.Term) return new SiloLease(grant.Silo, grant.Term);
+            lease = current is not null && grant.Term == current.Term ? current : _leases[grant.Silo] = new SiloLease(grant.Silo, grant.Term);
         }
         lease.Extend(sentAt, grant.LeaseMilliseconds);
         return lease;

@@ -31,7 +31,7 @@ internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForChecker
                 continue;
             }
             var remaining = leases.Remaining(session);
-            if (remaining > TimeSpan.Zero) revocations.Add(RevokeOneAsync(holder, page, version, remaining));
+            if (remaining > TimeSpan.Zero) revocations.Add(RevokeOneAsync(session, holder, page, version, remaining));
         }
         _holders.Clear();
         // The writer's client may bring its copy up to the version this write makes (it knows the change), so it stays a holder.
@@ -43,18 +43,19 @@ internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForChecker
         CoherenceMetrics.WriterStall.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    private static async Task RevokeOneAsync(ICacheHolder holder, long page, long version, TimeSpan remaining)
+    private async Task RevokeOneAsync(Guid session, ICacheHolder holder, long page, long version, TimeSpan remaining)
     {
-        var leaseEnds = Environment.TickCount64 + (long)Math.Ceiling(remaining.TotalMilliseconds);
         try
         {
             await holder.Invalidate(page, version).WaitAsync(remaining);
         }
         catch (Exception)
         {
-            // No answer, or a failed call: the holder may still be serving its copy until its lease ends.
-            var left = leaseEnds - Environment.TickCount64;
-            if (left > 0) await Task.Delay(TimeSpan.FromMilliseconds(left));
+            // No answer, or a failed call: the holder may still be serving its copy until its lease ends, and if it
+            // renewed meanwhile that is later than it was when the revocation went out. Its term ends here, so no
+            // renewal extends that copy again; the write waits out what the term already granted.
+            var left = leases.EndTerm(session);
+            if (left > TimeSpan.Zero) await Task.Delay(left);
         }
     }
 }

@@ -10,7 +10,8 @@ namespace OrleansDsm.Grains.Caching;
 /// renewed by a fill or a renewal arriving here; it covers every page of this silo that the session caches, so a
 /// client renews once per silo, not once per page. The client counts its lease from when it sent the request, which
 /// is never later than when it arrived here, so the client always stops trusting a copy before this silo would.
-/// A request that finds the lease ended starts a new term (see <see cref="LeaseGrant.Term"/>).
+/// A request that finds the lease ended, or its term ended by a page (<see cref="EndTerm"/>), starts a new term (see
+/// <see cref="LeaseGrant.Term"/>).
 /// </summary>
 internal sealed class SessionLeaseTable(IOptions<AddressSpaceOptions> options, ILocalSiloDetails silo)
 {
@@ -24,19 +25,33 @@ internal sealed class SessionLeaseTable(IOptions<AddressSpaceOptions> options, I
     public LeaseGrant Renew(Guid session)
     {
         var lease = _leases.AddOrUpdate(session,
-            static (_, arrival) => new SessionLease(arrival.Now + arrival.Length, 1),
-            static (_, current, arrival) => current.Expiry > arrival.Now
+            static (_, arrival) => new SessionLease(arrival.Now + arrival.Length, 1, Ended: false),
+            static (_, current, arrival) => current.Expiry > arrival.Now && !current.Ended
                 ? current with { Expiry = Math.Max(current.Expiry, arrival.Now + arrival.Length) }
-                : new SessionLease(arrival.Now + arrival.Length, current.Term + 1),
+                : new SessionLease(arrival.Now + arrival.Length, current.Term + 1, Ended: false),
             (Now: Environment.TickCount64, Length: (long)LeaseMilliseconds));
         return new LeaseGrant(Silo, lease.Term, LeaseMilliseconds);
     }
 
     /// <summary>How long the session's lease still runs here; zero once it has ended.</summary>
     public TimeSpan Remaining(Guid session) =>
-        _leases.TryGetValue(session, out var lease)
-            ? TimeSpan.FromMilliseconds(Math.Max(0, lease.Expiry - Environment.TickCount64))
-            : TimeSpan.Zero;
+        _leases.TryGetValue(session, out var lease) ? RemainingOf(lease) : TimeSpan.Zero;
 
-    private sealed record SessionLease(long Expiry, long Term);
+    /// <summary>
+    /// Ends the session's current term without shortening it, for a page whose revocation the session did not
+    /// acknowledge: renewals may have kept the session's copies valid meanwhile, so they must not extend them further,
+    /// and the page must wait out what they already granted. Returns how long the ended term still runs.
+    /// </summary>
+    public TimeSpan EndTerm(Guid session)
+    {
+        while (_leases.TryGetValue(session, out var lease))
+            if (lease.Ended || _leases.TryUpdate(session, lease with { Ended = true }, lease))
+                return RemainingOf(lease);
+        return TimeSpan.Zero;
+    }
+
+    private static TimeSpan RemainingOf(SessionLease lease) =>
+        TimeSpan.FromMilliseconds(Math.Max(0, lease.Expiry - Environment.TickCount64));
+
+    private sealed record SessionLease(long Expiry, long Term, bool Ended);
 }

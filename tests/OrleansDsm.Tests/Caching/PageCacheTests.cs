@@ -39,7 +39,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         await array.SetAsync(2, 20);
         Assert.Equal(31, await array.AddAsync(1, 21));
         Assert.Equal(31, await array.CompareExchangeAsync(1, 40, 31));
-        Assert.Equal(40, await array.ExchangeAsync(3, 7) + 40);
+        Assert.Equal(0, await array.ExchangeAsync(3, 7));
         var before = ClusterFixture.PageCalls(Reads);
         var values = new List<long>();
         for (var i = 0; i < 5; i++) values.Add(await array.GetAsync(i));
@@ -99,6 +99,40 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         await array.SetAsync(0, 3); // the silent holder was dropped with its copy's revocation
         Assert.True(unstalled.Elapsed < ClusterFixture.CacheLease / 2, $"second write took {unstalled.Elapsed}");
         Assert.Equal(3, await array.GetAsync(0));
+    }
+
+    [Fact]
+    public async Task A_holder_that_renews_but_never_answers_a_revocation_loses_its_term()
+    {
+        var array = await fixture.Client.AllocateAsync<int>(UniqueNames.For("silent-renewer"), 1024);
+        await array.SetAsync(0, 1);
+        var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
+        var silent = new SilentHolder();
+        var reference = fixture.Cluster.Client.CreateObjectReference<ICacheHolder>(silent);
+        var session = Guid.NewGuid();
+        var granted = (await page.Fill(array.Region.Epoch, session, reference)).Lease;
+
+        // The holder keeps renewing, so its copy stays valid past the lease it had when the revocation went out.
+        using var stop = new CancellationTokenSource();
+        var renewing = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await page.Renew(session);
+                await Task.Delay(50);
+            }
+        });
+        var stalled = Stopwatch.StartNew();
+        await array.SetAsync(0, 2);
+        stalled.Stop();
+        await stop.CancelAsync();
+        await renewing;
+        GC.KeepAlive(silent);
+
+        // The write waited out the renewed lease too, and the renewals after it start a new term, which revives nothing.
+        Assert.True(stalled.Elapsed >= ClusterFixture.CacheLease * 1.5 && stalled.Elapsed <= ClusterFixture.CacheLease * 2 + TimeSpan.FromMilliseconds(600),
+            $"the write stalled {stalled.Elapsed.TotalMilliseconds:0} ms with a {ClusterFixture.CacheLease.TotalMilliseconds:0} ms lease");
+        Assert.True((await page.Renew(session)).Term > granted.Term);
     }
 
     [Fact]
