@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
 using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Silo.Database;
 using OrleansDsm.Silo.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,6 +15,19 @@ catch (InvalidOperationException error)
     return Fail($"invalid configuration: {error.GetBaseException().Message}");
 }
 if (host.Problems() is [_, ..] problems) return Fail("invalid configuration: " + string.Join(" ", problems));
+
+if (host.IsPostgreSql)
+{
+    try
+    {
+        if (host.ApplySchema) await DatabaseSchema.ApplyAsync(host.ConnectionString!);
+        else await DatabaseSchema.RequireCurrentAsync(host.ConnectionString!);
+    }
+    catch (Exception error) when (error is Npgsql.NpgsqlException or SchemaMismatchException or ArgumentException)
+    {
+        return Fail($"PostgreSQL schema: {error.Message}");
+    }
+}
 
 builder.WebHost.UseUrls($"http://localhost:{host.HttpPort}");
 builder.AddSharedMemorySilo(host);

@@ -11,16 +11,28 @@ namespace OrleansDsm.Silo.Hosting;
 public static class SiloComposition
 {
     /// <summary>
-    /// Makes this host a silo of the shared memory: localhost clustering on the configured ports, in-memory storage in
-    /// Orleans' binary form, the address space options from the <c>Dsm</c> section, and the dashboard when enabled.
+    /// Makes this host a silo of the shared memory: localhost clustering and in-memory storage, or membership and
+    /// storage in PostgreSQL, on the configured ports; grain state in Orleans' binary form; the address space options
+    /// from the <c>Dsm</c> section; and the dashboard when enabled.
     /// </summary>
     public static IHostApplicationBuilder AddSharedMemorySilo(this IHostApplicationBuilder builder, SiloHostOptions host)
     {
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(host.SiloPort, host.GatewayPort, serviceId: host.ServiceId, clusterId: host.ClusterId);
-            silo.AddBinaryMemoryStorage(StorageNames.Pages);
-            silo.AddBinaryMemoryStorage(StorageNames.Regions);
+            if (host.IsPostgreSql)
+            {
+                silo.UseAdoNetClustering(clustering => (clustering.Invariant, clustering.ConnectionString) = (PostgreSqlInvariant, host.ConnectionString));
+                silo.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = (host.ClusterId, host.ServiceId));
+                silo.ConfigureEndpoints(System.Net.IPAddress.Parse(host.AdvertisedAddress), host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: true);
+                silo.AddBinaryPostgreSqlStorage(StorageNames.Pages, host.ConnectionString!);
+                silo.AddBinaryPostgreSqlStorage(StorageNames.Regions, host.ConnectionString!);
+            }
+            else
+            {
+                silo.UseLocalhostClustering(host.SiloPort, host.GatewayPort, serviceId: host.ServiceId, clusterId: host.ClusterId);
+                silo.AddBinaryMemoryStorage(StorageNames.Pages);
+                silo.AddBinaryMemoryStorage(StorageNames.Regions);
+            }
             silo.AddSharedMemory(options => options.Bind(builder.Configuration.GetSection("Dsm")));
             if (host.Dashboard) silo.AddDashboard();
         });
@@ -32,12 +44,31 @@ public static class SiloComposition
         silo.AddMemoryGrainStorage(name, options => options.Configure<Serializer>((storage, serializer) =>
             storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
 
+    /// <summary>Grain storage in PostgreSQL (the schema of Database/Migrations) in Orleans' binary form.</summary>
+    private static ISiloBuilder AddBinaryPostgreSqlStorage(this ISiloBuilder silo, string name, string connectionString) =>
+        silo.AddAdoNetGrainStorage(name, options => options.Configure<Serializer>((storage, serializer) =>
+        {
+            (storage.Invariant, storage.ConnectionString) = (PostgreSqlInvariant, connectionString);
+            storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+        }));
+
+    private const string PostgreSqlInvariant = "Npgsql";
+
     /// <summary>The line printed once the silo serves: what it clusters with, where data lives, and its ports.</summary>
     public static string Banner(SiloHostOptions host, AddressSpaceOptions space) =>
-        $"OrleansDsm silo ready: clustering=localhost (this machine only); " +
-        $"storage=memory (one silo only, all data lost when it stops); page size={space.PageSize} B; " +
+        "OrleansDsm silo ready: " +
+        (host.IsPostgreSql
+            ? $"clustering=PostgreSQL; storage=PostgreSQL (durable: {DatabaseName(host.ConnectionString!)}); advertised address={host.AdvertisedAddress}; "
+            : "clustering=localhost (this machine only); storage=memory (one silo only, all data lost when it stops); ") +
+        $"page size={space.PageSize} B; " +
         $"silo port={host.SiloPort}; gateway port={host.GatewayPort}; " +
         (host.Dashboard ? $"dashboard=http://localhost:{host.HttpPort}/dashboard" : "dashboard=off");
+
+    private static string DatabaseName(string connectionString)
+    {
+        var parts = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        return $"database {parts.Database} on {parts.Host}:{parts.Port}";
+    }
 
     /// <summary>The message of the error that stopped the silo from starting, without the wrapping of the host.</summary>
     public static string StartupFailure(Exception error)

@@ -21,8 +21,23 @@ public sealed class SiloHostOptions
     /// <summary>Whether to serve the Orleans dashboard (it profiles every grain call, so benchmarks turn it off).</summary>
     public bool Dashboard { get; set; } = true;
 
-    /// <summary>Where pages and regions are stored. Only <c>Memory</c> exists so far.</summary>
+    /// <summary>
+    /// Where pages, regions and cluster membership live: <c>Memory</c> (one silo on this machine, nothing survives it)
+    /// or <c>PostgreSQL</c> (durable, any number of silos on any hosts; needs <see cref="ConnectionString"/>).
+    /// </summary>
     public string Storage { get; set; } = "Memory";
+
+    /// <summary>The Npgsql connection string of the PostgreSQL database, for <c>Storage=PostgreSQL</c>.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Whether the silo applies missing schema migrations at start; otherwise it refuses an outdated schema.</summary>
+    public bool ApplySchema { get; set; } = true;
+
+    /// <summary>The address other silos and clients reach this silo at, for <c>Storage=PostgreSQL</c>.</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Whether <see cref="Storage"/> is PostgreSQL.</summary>
+    public bool IsPostgreSql => string.Equals(Storage, "PostgreSQL", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Every problem with these options, each naming its setting; empty when they are usable.</summary>
     public IReadOnlyList<string> Problems()
@@ -33,8 +48,12 @@ public sealed class SiloHostOptions
         foreach (var (name, port) in new[] { ("SiloPort", SiloPort), ("GatewayPort", GatewayPort), ("HttpPort", HttpPort) })
             if (port is < 1 or > 65535) problems.Add($"Silo:{name} must be a TCP port from 1 to 65535; it is {port}.");
         if (SiloPort == GatewayPort) problems.Add($"Silo:SiloPort and Silo:GatewayPort must differ; both are {SiloPort}.");
-        if (!string.Equals(Storage, "Memory", StringComparison.OrdinalIgnoreCase))
-            problems.Add($"Silo:Storage '{Storage}' is not known; the storage available is 'Memory'.");
+        if (!IsPostgreSql && !string.Equals(Storage, "Memory", StringComparison.OrdinalIgnoreCase))
+            problems.Add($"Silo:Storage '{Storage}' is not known; it is 'Memory' or 'PostgreSQL'.");
+        if (IsPostgreSql && string.IsNullOrWhiteSpace(ConnectionString))
+            problems.Add("Silo:ConnectionString must name the PostgreSQL database when Silo:Storage is PostgreSQL.");
+        if (IsPostgreSql && !System.Net.IPAddress.TryParse(AdvertisedAddress, out _))
+            problems.Add($"Silo:AdvertisedAddress must be an IP address; it is '{AdvertisedAddress}'.");
         return problems;
     }
 }

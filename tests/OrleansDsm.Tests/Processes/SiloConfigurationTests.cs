@@ -8,10 +8,13 @@ public sealed class SiloConfigurationTests
     [InlineData("--Silo:GatewayPort=0", "Silo:GatewayPort")]
     [InlineData("--Silo:Storage=Floppy", "Floppy")]
     [InlineData("--Silo:SiloPort=eleven", "eleven")]
-    public async Task A_bad_setting_stops_the_silo_with_one_line_naming_it(string argument, string named)
+    [InlineData("--Silo:Storage=PostgreSQL", "Silo:ConnectionString")]
+    [InlineData("--Silo:Storage=PostgreSQL --Silo:ConnectionString=Host=127.0.0.1 --Silo:AdvertisedAddress=somewhere", "Silo:AdvertisedAddress")]
+    [InlineData("--Silo:Storage=PostgreSQL --Silo:ConnectionString=Host=127.0.0.1;Port=1;Timeout=2", "PostgreSQL schema")]
+    public async Task A_bad_setting_stops_the_silo_with_one_line_naming_it(string arguments, string named)
     {
         var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
-            [argument, $"--Silo:HttpPort={BuiltPrograms.FreePort()}"]), TimeSpan.FromSeconds(60));
+            [.. arguments.Split(' '), $"--Silo:HttpPort={BuiltPrograms.FreePort()}"]), TimeSpan.FromSeconds(60));
 
         Assert.Equal(2, result.ExitCode);
         var line = Assert.Single(result.Stderr.Split('\n'));

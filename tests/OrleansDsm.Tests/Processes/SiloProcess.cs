@@ -9,12 +9,15 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private SiloProcess(Process process, int gatewayPort, int httpPort)
+    private SiloProcess(Process process, int siloPort, int gatewayPort, int httpPort)
     {
         _process = process;
+        SiloPort = siloPort;
         GatewayPort = gatewayPort;
         HttpPort = httpPort;
     }
+
+    public int SiloPort { get; }
 
     public int GatewayPort { get; }
 
@@ -28,15 +31,19 @@ public sealed class SiloProcess : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    public static async Task<SiloProcess> StartAsync(params string[] extraArguments)
+    public static Task<SiloProcess> StartAsync(params string[] extraArguments) =>
+        StartOnPortsAsync(BuiltPrograms.FreePort(), BuiltPrograms.FreePort(), extraArguments);
+
+    /// <summary>Starts the silo on given ports: a silo restarted on its old address replaces its dead self at once.</summary>
+    public static async Task<SiloProcess> StartOnPortsAsync(int siloPort, int gatewayPort, params string[] extraArguments)
     {
-        int siloPort = BuiltPrograms.FreePort(), gatewayPort = BuiltPrograms.FreePort(), httpPort = BuiltPrograms.FreePort();
+        var httpPort = BuiltPrograms.FreePort();
         var start = BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
         [
             $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Silo:HttpPort={httpPort}",
             .. extraArguments,
         ]);
-        var silo = new SiloProcess(Process.Start(start)!, gatewayPort, httpPort);
+        var silo = new SiloProcess(Process.Start(start)!, siloPort, gatewayPort, httpPort);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         silo._process.OutputDataReceived += (_, line) => silo.Record(line.Data, ready);
         silo._process.ErrorDataReceived += (_, line) => silo.Record(line.Data, ready);

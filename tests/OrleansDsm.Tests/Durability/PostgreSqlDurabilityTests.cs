@@ -1,0 +1,119 @@
+using Npgsql;
+using OrleansDsm.Connection;
+using OrleansDsm.Silo.Database;
+using OrleansDsm.Tests.Processes;
+
+namespace OrleansDsm.Tests.Durability;
+
+/// <summary>
+/// Silo processes on a real, private PostgreSQL: acknowledged writes outlive a silo killed with SIGKILL, the schema is
+/// applied once, and a silo refuses a database it does not match.
+/// </summary>
+public sealed class PostgreSqlDurabilityTests : IAsyncLifetime
+{
+    private PostgresServer _postgres = null!;
+
+    public async Task InitializeAsync() => _postgres = await PostgresServer.StartAsync();
+
+    public async Task DisposeAsync() => await _postgres.DisposeAsync();
+
+    [Fact]
+    public async Task Acknowledged_writes_survive_a_killed_silo_and_come_back_with_its_restart()
+    {
+        var database = await _postgres.CreateDatabaseAsync("survives");
+        var expected = Enumerable.Range(0, 4096).Select(i => (long)i * 7919).ToArray();
+        int siloPort, gatewayPort;
+        await using (var silo = await StartSiloAsync(database))
+        {
+            (siloPort, gatewayPort) = (silo.SiloPort, silo.GatewayPort);
+            await using var client = await ConnectAsync(silo);
+            var array = await client.AllocateAsync<long>("kept", expected.Length);
+            await array.WriteAsync(0, expected);
+            expected[5] = -5;
+            await array.SetAsync(5, -5);
+            expected[600] = 600 * 7919 + 11;
+            await array.AddAsync(600, 11);
+        } // SIGKILL: no graceful deactivation, nothing flushed on the way out
+
+        Assert.True(await StoredPagesAsync(database) >= 8, "every written page has its row");
+        await using (var restarted = await SiloProcess.StartOnPortsAsync(siloPort, gatewayPort, PostgreSqlArguments(database)))
+        {
+            await using var client = await ConnectAsync(restarted);
+            var array = await client.OpenAsync<long>("kept");
+            var read = new long[expected.Length];
+            await array.ReadAsync(0, read);
+            Assert.Equal(expected, read);
+        }
+    }
+
+    [Fact]
+    public async Task The_schema_is_applied_once_whatever_the_number_of_starts()
+    {
+        var database = await _postgres.CreateDatabaseAsync("schema");
+
+        Assert.Equal(DatabaseSchema.Migrations.Select(m => m.Number), await DatabaseSchema.ApplyAsync(database));
+        Assert.Empty(await DatabaseSchema.ApplyAsync(database));
+        await DatabaseSchema.RequireCurrentAsync(database);
+    }
+
+    [Fact]
+    public async Task A_silo_refuses_a_database_with_a_newer_schema_or_without_its_schema()
+    {
+        var newer = await _postgres.CreateDatabaseAsync("newer");
+        await DatabaseSchema.ApplyAsync(newer);
+        await ExecuteAsync(newer, $"INSERT INTO dsm_schema_migrations (number, name) VALUES ({DatabaseSchema.Version + 1}, 'from the future')");
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => StartSiloAsync(newer));
+        Assert.Contains($"newer than this build's {DatabaseSchema.Version}", refused.Message);
+
+        var empty = await _postgres.CreateDatabaseAsync("empty");
+        refused = await Assert.ThrowsAsync<InvalidOperationException>(() => StartSiloAsync(empty, "--Silo:ApplySchema=false"));
+        Assert.Contains("lacks schema migration(s) 1, 2", refused.Message);
+        Assert.Equal(0, await ScalarAsync(empty, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"));
+    }
+
+    [Fact]
+    public async Task A_silo_refuses_a_database_written_with_another_page_size()
+    {
+        var database = await _postgres.CreateDatabaseAsync("page-size");
+        int siloPort, gatewayPort;
+        await using (var silo = await StartSiloAsync(database))
+        {
+            (siloPort, gatewayPort) = (silo.SiloPort, silo.GatewayPort);
+            await using var client = await ConnectAsync(silo);
+            await (await client.AllocateAsync<int>("sized", 1024)).SetAsync(1, 1);
+        }
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            SiloProcess.StartOnPortsAsync(siloPort, gatewayPort, [.. PostgreSqlArguments(database), "--Dsm:PageSize=8192"]));
+        Assert.Contains("4096", refused.Message);
+        Assert.Contains("8192", refused.Message);
+    }
+
+    private static Task<SiloProcess> StartSiloAsync(string database, params string[] extra) =>
+        SiloProcess.StartAsync([.. PostgreSqlArguments(database), .. extra]);
+
+    private static string[] PostgreSqlArguments(string database) =>
+        ["--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false"];
+
+    private static Task<DsmClient> ConnectAsync(SiloProcess silo) =>
+        DsmClient.ConnectAsync(new DsmClientOptions { Gateways = [silo.Gateway], ConnectTimeout = TimeSpan.FromSeconds(30) });
+
+    private static async Task<long> StoredPagesAsync(string database) =>
+        await ScalarAsync(database, "SELECT count(*) FROM dsm_grain_state WHERE payload IS NOT NULL AND grain_type LIKE '%page%'");
+
+    private static async Task<long> ScalarAsync(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    private static async Task ExecuteAsync(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
