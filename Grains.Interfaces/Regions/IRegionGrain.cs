@@ -16,11 +16,12 @@ public interface IRegionGrain : IGrainWithIntegerKey
     Task<RegionExtent> GetExtent();
 
     /// <summary>
-    /// Durably records that <paramref name="page"/> is about to store state for this allocation. Returns only after
-    /// the record is persisted, so a page's row can never exist without free knowing of it.
+    /// Durably records that <paramref name="page"/> is about to store state, or be cached, for this allocation.
+    /// Returns only after the record is persisted, so a page's row can never exist without free knowing of it; returns
+    /// whether the page had been recorded before (by an earlier activation of it, or an earlier call).
     /// </summary>
     /// <exception cref="RegionFreedException">The allocation was freed.</exception>
-    Task<RegionExtent> RecordTouched(long page);
+    Task<bool> RecordTouched(long page);
 
     /// <summary>
     /// Marks the allocation freed, deletes the stored state of every touched page, and waits until no silo can still

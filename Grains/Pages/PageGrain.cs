@@ -24,7 +24,13 @@ internal sealed class PageGrain : Grain, IPageGrain
     private readonly SessionLeaseTable _leases;
     private readonly CacheHolders _holders;
     private readonly int _pageSize;
+    private readonly TimeSpan _cacheLease;
     private long _registeredEpoch;
+    private Task? _markingLeasesOut;
+    private bool _grantedLeases;
+    private long _activatedAt;
+    // Before this time (Environment.TickCount64) writes wait: a crashed predecessor may have granted leases until then.
+    private long _writableAt;
 
     public PageGrain(
         [PersistentState("page", StorageNames.Pages)] IPersistentState<PageState> stored,
@@ -37,6 +43,19 @@ internal sealed class PageGrain : Grain, IPageGrain
         _leases = leases;
         _holders = new CacheHolders(leases, options.Value.SkipInvalidationForCheckerTests);
         _pageSize = options.Value.PageSize;
+        _cacheLease = options.Value.CacheLease;
+    }
+
+    /// <summary>
+    /// A page whose last activation crashed may have copies in client caches that no one revoked, valid until their
+    /// leases end; this activation's writes wait that out. A page with bytes knows from its stored mark
+    /// (<see cref="PageState.LeasesMayBeOut"/>); a page without learns it from its region when it registers.
+    /// </summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _activatedAt = Environment.TickCount64;
+        if (_stored.RecordExists && _stored.State.LeasesMayBeOut) WaitOutPredecessorLeases();
+        return Task.CompletedTask;
     }
 
     private long PageNumber => this.GetPrimaryKeyLong();
@@ -61,6 +80,8 @@ internal sealed class PageGrain : Grain, IPageGrain
         await _regions.RequireLive(epoch, PageNumber, cancellation);
         var bytes = StoredBytes(epoch);
         if (bytes is null) await RegisterWithRegionAsync(epoch);
+        else if (!_stored.State.LeasesMayBeOut) await (_markingLeasesOut ??= MarkLeasesOutAsync());
+        _grantedLeases = true;
         var lease = _leases.Renew(session);
         _holders.Add(session, holder);
         return new PageCopy(bytes is null ? 0 : _stored.State.Version, bytes?.ToArray(), lease);
@@ -122,16 +143,29 @@ internal sealed class PageGrain : Grain, IPageGrain
 
     public async Task Release(long epoch)
     {
+        await WaitOutPredecessorLeasesAsync();
         await _holders.RevokeAsync(PageNumber, long.MaxValue, writer: Guid.Empty);
         if (_stored.RecordExists && _stored.State.Epoch == epoch)
             await _stored.ClearStateAsync();
-        _stored.State = new PageState();
+        _stored.State = new PageState { LeasesMayBeOut = _stored.State.LeasesMayBeOut };
         DeactivateOnIdle();
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
-        // Holders learn the page is going, so the next activation, wherever it is, owes them nothing.
-        _holders.RevokeAsync(PageNumber, long.MaxValue, writer: Guid.Empty);
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Holders learn the page is going, and storage that no lease is out, so the next activation owes them nothing.
+        await _holders.RevokeAsync(PageNumber, long.MaxValue, writer: Guid.Empty);
+        if (!_stored.State.LeasesMayBeOut) return;
+        _stored.State.LeasesMayBeOut = false;
+        try
+        {
+            await _stored.WriteStateAsync(cancellationToken);
+        }
+        catch (Exception)
+        {
+            // Left set, the mark costs the next activation one lease of waiting before its first write; nothing worse.
+        }
+    }
 
     public Task<PageSummary> GetState()
     {
@@ -158,11 +192,41 @@ internal sealed class PageGrain : Grain, IPageGrain
         return null;
     }
 
-    /// <summary>Durably registers this page with allocation <paramref name="epoch"/>, once per activation.</summary>
+    /// <summary>Stores that this activation may grant leases, before it grants the first: a crash after it is then seen.</summary>
+    private async Task MarkLeasesOutAsync()
+    {
+        _stored.State.LeasesMayBeOut = true;
+        try
+        {
+            await _stored.WriteStateAsync();
+        }
+        catch
+        {
+            _stored.State.LeasesMayBeOut = false;
+            _markingLeasesOut = null;
+            throw;
+        }
+    }
+
+    private void WaitOutPredecessorLeases() =>
+        _writableAt = Math.Max(_writableAt, _activatedAt + (long)_cacheLease.TotalMilliseconds);
+
+    /// <summary>Waits until leases a crashed predecessor may have granted have run out; at once otherwise.</summary>
+    private Task WaitOutPredecessorLeasesAsync()
+    {
+        var left = _writableAt - Environment.TickCount64;
+        return left > 0 ? Task.Delay(TimeSpan.FromMilliseconds(left)) : Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Durably registers this page with allocation <paramref name="epoch"/>, once per activation. A page without bytes
+    /// that its region already knows was cached by an earlier activation, which may have crashed with leases out.
+    /// </summary>
     private async Task RegisterWithRegionAsync(long epoch)
     {
         if (_registeredEpoch == epoch) return;
-        await GrainFactory.GetGrain<IRegionGrain>(epoch).RecordTouched(PageNumber);
+        if (await GrainFactory.GetGrain<IRegionGrain>(epoch).RecordTouched(PageNumber) && StoredBytes(epoch) is null)
+            WaitOutPredecessorLeases();
         _registeredEpoch = epoch;
     }
 
@@ -178,15 +242,16 @@ internal sealed class PageGrain : Grain, IPageGrain
         Func<Span<byte>, TOperand, ulong> mutate, CancellationToken cancellation)
     {
         await _regions.RequireLive(epoch, PageNumber, cancellation);
+        if (StoredBytes(epoch) is null) await RegisterWithRegionAsync(epoch);
+        await WaitOutPredecessorLeasesAsync();
         await _holders.RevokeAsync(PageNumber, NextVersion(epoch), session);
         var previous = _stored.State;
         var bytes = StoredBytes(epoch);
         var firstWrite = bytes is null;
         if (bytes is null)
         {
-            await RegisterWithRegionAsync(epoch);
             bytes = new byte[_pageSize];
-            _stored.State = new PageState { Epoch = epoch, Bytes = bytes };
+            _stored.State = new PageState { Epoch = epoch, Bytes = bytes, LeasesMayBeOut = previous.LeasesMayBeOut || _grantedLeases };
         }
 
         var undo = firstWrite ? null : ArrayPool<byte>.Shared.Rent(length);
@@ -227,10 +292,11 @@ internal sealed class PageGrain : Grain, IPageGrain
     {
         await _regions.RequireLive(epoch, PageNumber, cancellation);
         var version = NextVersion(epoch);
-        await _holders.RevokeAsync(PageNumber, version, session);
         if (version == 1) await RegisterWithRegionAsync(epoch);
+        await WaitOutPredecessorLeasesAsync();
+        await _holders.RevokeAsync(PageNumber, version, session);
         var previous = _stored.State;
-        _stored.State = new PageState { Epoch = epoch, Version = version, Bytes = bytes };
+        _stored.State = new PageState { Epoch = epoch, Version = version, Bytes = bytes, LeasesMayBeOut = previous.LeasesMayBeOut || _grantedLeases };
         try
         {
             await _stored.WriteStateAsync(cancellation);

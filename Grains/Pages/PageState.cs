@@ -15,4 +15,12 @@ internal sealed class PageState
     /// <summary>Exactly one page of bytes, or empty while nothing is stored.</summary>
     [Id(2)]
     public byte[] Bytes { get; set; } = [];
+
+    /// <summary>
+    /// Whether an activation may have granted cache leases that no one revoked: set before the first fill of an
+    /// activation, cleared by a graceful deactivation once every copy is revoked. Found set by a new activation, it
+    /// means the last one crashed, and writes wait out one cache lease.
+    /// </summary>
+    [Id(3)]
+    public bool LeasesMayBeOut { get; set; }
 }

@@ -41,13 +41,14 @@ internal sealed class RegionGrain : Grain, IRegionGrain
 
     public Task<RegionExtent> GetExtent() => Task.FromResult(RequireLive());
 
-    public async Task<RegionExtent> RecordTouched(long page)
+    public async Task<bool> RecordTouched(long page)
     {
         var extent = RequireLive();
         if (!extent.Contains(page))
             throw new ArgumentOutOfRangeException(nameof(page), page, $"Page {page} is not part of allocation epoch {Epoch}.");
-        if (_stored.State.Touched.Add(page)) await _writer.WriteAsync();
-        return extent;
+        if (!_stored.State.Touched.Add(page)) return true;
+        await _writer.WriteAsync();
+        return false;
     }
 
     public Task Free() => _freeing ??= FreeOnceAsync();
