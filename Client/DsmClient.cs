@@ -52,15 +52,19 @@ public sealed class DsmClient : IAsyncDisposable
     public static async Task<DsmClient> ConnectAsync(DsmClientOptions? options = null, CancellationToken cancellation = default)
     {
         options ??= new DsmClientOptions();
-        var gateways = GatewayEndpoints.Resolve(options.Gateways);
+        var membership = options.MembershipConnectionString;
+        var gateways = membership is null ? GatewayEndpoints.Resolve(options.Gateways) : [];
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.UseOrleansClient(client => client
-            .UseStaticClustering(gateways)
-            .Configure<ClusterOptions>(cluster =>
+        builder.UseOrleansClient(client =>
+        {
+            if (membership is null) client.UseStaticClustering(gateways);
+            else client.UseAdoNetClustering(clustering => (clustering.Invariant, clustering.ConnectionString) = ("Npgsql", membership));
+            client.Configure<ClusterOptions>(cluster =>
             {
                 cluster.ClusterId = options.ClusterId;
                 cluster.ServiceId = options.ServiceId;
-            }));
+            });
+        });
         var host = builder.Build();
         try
         {
@@ -71,7 +75,8 @@ public sealed class DsmClient : IAsyncDisposable
         {
             host.Dispose();
             var reason = error is TimeoutException ? $"no gateway answered within {options.ConnectTimeout.TotalSeconds:0.#} s" : error.GetBaseException().Message;
-            throw new ClusterUnreachableException($"Cannot reach the cluster at {string.Join(", ", options.Gateways)}: {reason}.", error);
+            var where = membership is null ? string.Join(", ", options.Gateways) : "the gateways listed in its PostgreSQL membership table";
+            throw new ClusterUnreachableException($"Cannot reach the cluster at {where}: {reason}.", error);
         }
         return new DsmClient(host.Services.GetRequiredService<IClusterClient>(), options, host);
     }

@@ -3,8 +3,17 @@ namespace OrleansDsm.Connection;
 /// <summary>Where a <see cref="DsmClient"/> finds its cluster.</summary>
 public sealed class DsmClientOptions
 {
-    /// <summary>The gateways to connect to, as <c>host:port</c>. Default: the local silo, <c>localhost:30000</c>.</summary>
+    /// <summary>
+    /// The gateways to connect to, as <c>host:port</c>. Default: the local silo, <c>localhost:30000</c>. Ignored when
+    /// <see cref="MembershipConnectionString"/> is set.
+    /// </summary>
     public IList<string> Gateways { get; set; } = ["localhost:30000"];
+
+    /// <summary>
+    /// The Npgsql connection string of the cluster's PostgreSQL database (silos with <c>Silo:Storage=PostgreSQL</c>):
+    /// the client then finds the live gateways in the membership table, and follows silos as they come and go.
+    /// </summary>
+    public string? MembershipConnectionString { get; set; }
 
     /// <summary>The cluster's id; must match the silos'.</summary>
     public string ClusterId { get; set; } = "dsm";

@@ -47,6 +47,36 @@ public sealed class PostgreSqlDurabilityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_client_finds_the_gateways_in_the_membership_table()
+    {
+        var database = await _postgres.CreateDatabaseAsync("membership");
+        await using var silo = await StartSiloAsync(database);
+        Assert.Equal(1, await ScalarAsync(database,
+            $"SELECT count(*) FROM dsm_membership WHERE status = 3 AND address = '127.0.0.1' AND port = {silo.SiloPort} AND proxy_port = {silo.GatewayPort}"));
+
+        await using var client = await DsmClient.ConnectAsync(new DsmClientOptions
+        {
+            MembershipConnectionString = database, Gateways = [], ConnectTimeout = TimeSpan.FromSeconds(30),
+        });
+        var array = await client.AllocateAsync<int>("found", 10);
+        await array.SetAsync(3, 33);
+        Assert.Equal(33, await array.GetAsync(3));
+    }
+
+    [Fact]
+    public async Task A_client_of_a_cluster_with_no_live_silo_is_told_so()
+    {
+        var database = await _postgres.CreateDatabaseAsync("no-silo");
+        await DatabaseSchema.ApplyAsync(database);
+
+        var refused = await Assert.ThrowsAsync<ClusterUnreachableException>(() => DsmClient.ConnectAsync(new DsmClientOptions
+        {
+            MembershipConnectionString = database, ConnectTimeout = TimeSpan.FromSeconds(3),
+        }));
+        Assert.Contains("PostgreSQL membership table", refused.Message);
+    }
+
+    [Fact]
     public async Task The_schema_is_applied_once_whatever_the_number_of_starts()
     {
         var database = await _postgres.CreateDatabaseAsync("schema");
