@@ -33,6 +33,7 @@ builder.WebHost.UseUrls($"http://localhost:{host.HttpPort}");
 builder.AddSharedMemorySilo(host);
 var app = builder.Build();
 if (host.Dashboard) app.MapOrleansDashboard(routePrefix: "/dashboard");
+app.MapHealthChecks("/health");
 
 try
 {

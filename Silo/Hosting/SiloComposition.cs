@@ -34,8 +34,11 @@ public static class SiloComposition
                 silo.AddBinaryMemoryStorage(StorageNames.Regions);
             }
             silo.AddSharedMemory(options => options.Bind(builder.Configuration.GetSection("Dsm")));
+            // Failure detection (ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration, ...) as Orleans names it.
+            silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Silo:Membership"));
             if (host.Dashboard) silo.AddDashboard();
         });
+        builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo");
         return builder;
     }
 
@@ -62,6 +65,7 @@ public static class SiloComposition
             : "clustering=localhost (this machine only); storage=memory (one silo only, all data lost when it stops); ") +
         $"page size={space.PageSize} B; " +
         $"silo port={host.SiloPort}; gateway port={host.GatewayPort}; " +
+        $"health=http://localhost:{host.HttpPort}/health; " +
         (host.Dashboard ? $"dashboard=http://localhost:{host.HttpPort}/dashboard" : "dashboard=off");
 
     private static string DatabaseName(string connectionString)

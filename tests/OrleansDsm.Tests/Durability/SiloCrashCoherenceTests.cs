@@ -10,15 +10,17 @@ namespace OrleansDsm.Tests.Durability;
 /// </summary>
 public sealed class SiloCrashCoherenceTests
 {
-    // Longer than the ~10 s the survivor takes to declare the dead silo dead, so copies it handed out are still valid then.
-    private static readonly TimeSpan CacheLease = TimeSpan.FromSeconds(20);
+    // Longer than the survivor takes to declare the dead silo dead (about 2 s with the probing below), so copies the
+    // dead silo handed out are still valid when its pages come back.
+    private static readonly TimeSpan CacheLease = TimeSpan.FromSeconds(8);
 
     [Fact]
     public async Task Pages_reactivated_after_a_crash_wait_out_the_leases_their_dead_silo_granted()
     {
         await using var postgres = await PostgresServer.StartAsync();
         var database = await postgres.CreateDatabaseAsync("crash");
-        string[] arguments = ["--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false", $"--Dsm:CacheLease={CacheLease}"];
+        string[] arguments = ["--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false", $"--Dsm:CacheLease={CacheLease}",
+            "--Silo:Membership:ProbeTimeout=00:00:01", "--Silo:Membership:NumMissedProbesLimit=2"];
         var doomed = await SiloProcess.StartAsync(arguments);
         await using var survivor = await SiloProcess.StartAsync(arguments);
         await using var writerClient = await ConnectAsync(survivor);

@@ -67,6 +67,15 @@ public sealed class SiloProcess : IAsyncDisposable
         if (line.StartsWith("OrleansDsm silo ready", StringComparison.Ordinal)) ready.TrySetResult();
     }
 
+    /// <summary>Sends SIGTERM, as systemd does, and returns the exit code once the silo has drained and stopped.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        using (var terminate = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await terminate.WaitForExitAsync();
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
