@@ -17,6 +17,8 @@ public sealed class DsmClient : IAsyncDisposable
     private readonly IHost? _ownedHost;
     private readonly IGrainFactory _grains;
     private readonly PageReferences _pages;
+    private readonly RequestIds _requests;
+    private readonly TransientRetry _retry;
     private volatile RegionDescriptor[] _knownRegions = [];
     private int _disposed;
 
@@ -31,6 +33,8 @@ public sealed class DsmClient : IAsyncDisposable
         _grains = client;
         _pages = new PageReferences(client);
         Cache = options.CacheBytes > 0 ? new PageCache(client, _pages, options.CacheBytes, options.Clock, options.PrefetchPages) : null;
+        _requests = new RequestIds(Cache?.Session ?? Guid.NewGuid());
+        _retry = new TransientRetry(options.RetryBudget, options.RetryInterval);
         _ownedHost = ownedHost;
     }
 
@@ -94,7 +98,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var region = await Directory.Allocate(Request<T>(name, length, consistency)).WaitAsync(cancellation);
-        return Remember(new SharedArray<T>(_pages, Cache, region));
+        return Remember(new SharedArray<T>(_pages, Cache, _requests, _retry, region));
     }
 
     /// <summary>Opens the existing region <paramref name="name"/> as an array of <typeparamref name="T"/>.</summary>
@@ -107,7 +111,7 @@ public sealed class DsmClient : IAsyncDisposable
         if (region.ElementType != ElementCodec<T>.TypeName || region.ElementSize != ElementCodec<T>.Size)
             throw new RegionMismatchException(
                 $"Region '{name}' holds {region.ElementType} ({region.ElementSize} bytes), not {ElementCodec<T>.TypeName} ({ElementCodec<T>.Size} bytes).");
-        return Remember(new SharedArray<T>(_pages, Cache, region));
+        return Remember(new SharedArray<T>(_pages, Cache, _requests, _retry, region));
     }
 
     /// <summary>Opens region <paramref name="name"/>, allocating it with <paramref name="length"/> elements if it does not exist.</summary>
@@ -117,7 +121,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var region = await Directory.OpenOrCreate(Request<T>(name, length, consistency)).WaitAsync(cancellation);
-        return Remember(new SharedArray<T>(_pages, Cache, region));
+        return Remember(new SharedArray<T>(_pages, Cache, _requests, _retry, region));
     }
 
     /// <summary>The metadata of region <paramref name="name"/>, whatever its element type.</summary>
@@ -151,7 +155,7 @@ public sealed class DsmClient : IAsyncDisposable
     /// </summary>
     /// <exception cref="RegionNotFoundException">No live region contains the whole range.</exception>
     public Task ReadAsync(GlobalAddress address, Memory<byte> destination, CancellationToken cancellation = default) =>
-        OnRegionAsync(address, destination.Length, (region, offset) => PagedIo.ReadAsync(_pages, region, offset, destination, cancellation), cancellation);
+        OnRegionAsync(address, destination.Length, (region, offset) => PagedIo.ReadAsync(_pages, _retry, region, offset, destination, cancellation), cancellation);
 
     /// <summary>
     /// Writes bytes starting at <paramref name="address"/>, which must lie, with the whole range, inside one live
@@ -159,7 +163,7 @@ public sealed class DsmClient : IAsyncDisposable
     /// </summary>
     /// <exception cref="RegionNotFoundException">No live region contains the whole range.</exception>
     public Task WriteAsync(GlobalAddress address, ReadOnlyMemory<byte> source, CancellationToken cancellation = default) =>
-        OnRegionAsync(address, source.Length, (region, offset) => PagedIo.WriteAsync(_pages, Cache, region, offset, source, cancellation), cancellation);
+        OnRegionAsync(address, source.Length, (region, offset) => PagedIo.WriteAsync(_pages, Cache, _requests, _retry, region, offset, source, cancellation), cancellation);
 
     /// <summary>Stops the cache's lease renewals, and disconnects if this instance opened the connection itself.</summary>
     public async ValueTask DisposeAsync()

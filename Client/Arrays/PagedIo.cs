@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using OrleansDsm.Caching;
+using OrleansDsm.Connection;
 using OrleansDsm.Pages;
 
 namespace OrleansDsm.Arrays;
@@ -15,44 +16,51 @@ internal static class PagedIo
     private const int PagesPerBatch = 16;
     private const int BatchesInFlight = 16;
 
-    public static async Task ReadAsync<T>(PageReferences pages, RegionDescriptor region, long byteOffset, Memory<T> destination, CancellationToken cancellation)
+    public static async Task ReadAsync<T>(PageReferences pages, TransientRetry retry, RegionDescriptor region, long byteOffset, Memory<T> destination, CancellationToken cancellation)
         where T : unmanaged
     {
         var spans = Split(region, byteOffset, destination.Length * (long)ElementCodec<T>.Size);
         if (spans.Count == 1)
         {
             var span = spans[0];
-            var bytes = await pages[span.Page].Read(region.Epoch, span.Offset, span.Length, cancellation);
+            var bytes = await retry.RunAsync(() => pages[span.Page].Read(region.Epoch, span.Offset, span.Length, cancellation), cancellation);
             bytes.CopyTo(MemoryMarshal.AsBytes(destination.Span));
             return;
         }
         await ForEachBatchAsync(spans, async (_, batch, start) =>
         {
-            var bytes = await pages.Batch.Read(region.Epoch, batch, cancellation);
+            var bytes = await retry.RunAsync(() => pages.Batch.Read(region.Epoch, batch, cancellation), cancellation);
             bytes.CopyTo(MemoryMarshal.AsBytes(destination.Span)[start..]);
         }, cancellation);
     }
 
-    /// <summary>Writes as <paramref name="cache"/>'s session (if any), which keeps no copy of the pages while the write runs.</summary>
-    public static async Task WriteAsync<T>(PageReferences pages, PageCache? cache, RegionDescriptor region, long byteOffset, ReadOnlyMemory<T> source, CancellationToken cancellation)
+    /// <summary>
+    /// Writes under ids from <paramref name="requests"/> (the session of <paramref name="cache"/>, if any, which keeps
+    /// no copy of the pages while the write runs); a batch sent again keeps its ids, so no page applies it twice.
+    /// </summary>
+    public static async Task WriteAsync<T>(
+        PageReferences pages, PageCache? cache, RequestIds requests, TransientRetry retry,
+        RegionDescriptor region, long byteOffset, ReadOnlyMemory<T> source, CancellationToken cancellation)
         where T : unmanaged
     {
         var spans = Split(region, byteOffset, source.Length * (long)ElementCodec<T>.Size);
-        var session = cache?.Session ?? Guid.Empty;
         var versions = new long?[spans.Count];
         foreach (var span in spans) cache?.BeginWrite(span.Page);
         try
         {
             if (spans.Count == 1)
             {
-                versions[0] = await pages[spans[0].Page].Write(region.Epoch, session, spans[0].Offset, MemoryMarshal.AsBytes(source.Span).ToArray(), cancellation);
+                var request = requests.Next();
+                var bytes = MemoryMarshal.AsBytes(source.Span).ToArray();
+                versions[0] = await retry.RunAsync(() => pages[spans[0].Page].Write(region.Epoch, request, spans[0].Offset, bytes, cancellation), cancellation);
                 return;
             }
             await ForEachBatchAsync(spans, async (first, batch, start) =>
             {
                 var length = batch.Sum(span => span.Length);
                 var bytes = MemoryMarshal.AsBytes(source.Span).Slice(start, length).ToArray();
-                var written = await pages.Batch.Write(region.Epoch, session, batch, bytes, cancellation);
+                var ids = requests.Reserve(batch.Length);
+                var written = await retry.RunAsync(() => pages.Batch.Write(region.Epoch, ids, batch, bytes, cancellation), cancellation);
                 for (var i = 0; i < written.Length; i++) versions[first + i] = written[i];
             }, cancellation);
         }

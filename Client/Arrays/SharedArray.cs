@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using OrleansDsm.Caching;
+using OrleansDsm.Connection;
 using OrleansDsm.Pages;
 
 namespace OrleansDsm.Arrays;
@@ -31,15 +32,19 @@ public sealed class SharedArray<T> where T : unmanaged
 {
     private readonly PageReferences _pages;
     private readonly PageCache? _cache;
+    private readonly RequestIds _requests;
+    private readonly TransientRetry _retry;
     private readonly int _shift;
     private readonly int _pageMask;
     private long _lastMissedPage = -2;
     // The cached page this array last read: a run of reads from one page skips the cache's index.
     private CachedPage? _lastHit;
 
-    internal SharedArray(PageReferences pages, PageCache? cache, RegionDescriptor region)
+    internal SharedArray(PageReferences pages, PageCache? cache, RequestIds requests, TransientRetry retry, RegionDescriptor region)
     {
         _pages = pages;
+        _requests = requests;
+        _retry = retry;
         _cache = region.Consistency.Kind == ConsistencyKind.Uncached ? null : cache;
         Region = region;
         _shift = region.Geometry.Shift;
@@ -96,8 +101,8 @@ public sealed class SharedArray<T> where T : unmanaged
             return;
         }
         var bits = ElementCodec<T>.ToBits(value);
-        await MutateAsync(page, offset, async (grain, session) =>
-            new ElementUpdate(0, await grain.WriteElement(Region.Epoch, session, offset, ElementCodec<T>.Size, bits, cancellation)), _ => bits);
+        await MutateAsync(page, offset, async (grain, request) =>
+            new ElementUpdate(0, await grain.WriteElement(Region.Epoch, request, offset, ElementCodec<T>.Size, bits, cancellation)), _ => bits, cancellation);
     }
 
     /// <summary>
@@ -112,8 +117,8 @@ public sealed class SharedArray<T> where T : unmanaged
         var kind = ElementCodec<T>.Numeric
             ?? throw new NotSupportedException($"AddAsync works on int, uint, long, ulong, float and double elements, not {typeof(T).Name}.");
         var (page, offset) = Locate(index);
-        return ElementCodec<T>.FromBits(await MutateAsync(page, offset, (grain, session) =>
-            grain.Add(Region.Epoch, session, offset, kind, ElementCodec<T>.ToBits(delta), cancellation), sum => sum));
+        return ElementCodec<T>.FromBits(await MutateAsync(page, offset, (grain, request) =>
+            grain.Add(Region.Epoch, request, offset, kind, ElementCodec<T>.ToBits(delta), cancellation), sum => sum, cancellation));
     }
 
     /// <summary>Atomically stores <paramref name="value"/> and returns the element's original value, as <c>Interlocked.Exchange</c>.</summary>
@@ -125,8 +130,8 @@ public sealed class SharedArray<T> where T : unmanaged
         RequireWord(nameof(ExchangeAsync));
         var (page, offset) = Locate(index);
         var bits = ElementCodec<T>.ToBits(value);
-        return ElementCodec<T>.FromBits(await MutateAsync(page, offset, (grain, session) =>
-            grain.Exchange(Region.Epoch, session, offset, ElementCodec<T>.Size, bits, cancellation), _ => bits));
+        return ElementCodec<T>.FromBits(await MutateAsync(page, offset, (grain, request) =>
+            grain.Exchange(Region.Epoch, request, offset, ElementCodec<T>.Size, bits, cancellation), _ => bits, cancellation));
     }
 
     /// <summary>
@@ -142,8 +147,8 @@ public sealed class SharedArray<T> where T : unmanaged
         RequireWord(nameof(CompareExchangeAsync));
         var (page, offset) = Locate(index);
         var (bits, expected) = (ElementCodec<T>.ToBits(value), ElementCodec<T>.ToBits(comparand));
-        return ElementCodec<T>.FromBits(await MutateAsync(page, offset, (grain, session) => grain.CompareExchange(
-            Region.Epoch, session, offset, ElementCodec<T>.Size, bits, expected, cancellation), original => original == expected ? bits : original));
+        return ElementCodec<T>.FromBits(await MutateAsync(page, offset, (grain, request) => grain.CompareExchange(
+            Region.Epoch, request, offset, ElementCodec<T>.Size, bits, expected, cancellation), original => original == expected ? bits : original, cancellation));
     }
 
     /// <summary>
@@ -158,7 +163,7 @@ public sealed class SharedArray<T> where T : unmanaged
         if (TryReadCached(start, destination.Span)) return;
         try
         {
-            await PagedIo.ReadAsync(_pages, Region, start * ElementCodec<T>.Size, destination, cancellation);
+            await PagedIo.ReadAsync(_pages, _retry, Region, start * ElementCodec<T>.Size, destination, cancellation);
         }
         catch (RegionFreedException)
         {
@@ -178,7 +183,7 @@ public sealed class SharedArray<T> where T : unmanaged
         CheckRange(start, source.Length);
         try
         {
-            await PagedIo.WriteAsync(_pages, _cache, Region, start * ElementCodec<T>.Size, source, cancellation);
+            await PagedIo.WriteAsync(_pages, _cache, _requests, _retry, Region, start * ElementCodec<T>.Size, source, cancellation);
         }
         catch (RegionFreedException)
         {
@@ -214,11 +219,11 @@ public sealed class SharedArray<T> where T : unmanaged
             if (_cache is not null)
             {
                 if (Interlocked.Exchange(ref _lastMissedPage, page) == page - 1) Prefetch(page + 1, _cache);
-                return (await FillAsync(_cache, page, cancellation)).Read<T>(offset);
+                return (await _retry.RunAsync(() => FillAsync(_cache, page, cancellation), cancellation)).Read<T>(offset);
             }
             if (ElementCodec<T>.IsWord)
-                return ElementCodec<T>.FromBits(await _pages[page].ReadElement(Region.Epoch, offset, ElementCodec<T>.Size, cancellation));
-            return MemoryMarshal.Read<T>(await _pages[page].Read(Region.Epoch, offset, ElementCodec<T>.Size, cancellation));
+                return ElementCodec<T>.FromBits(await _retry.RunAsync(() => _pages[page].ReadElement(Region.Epoch, offset, ElementCodec<T>.Size, cancellation), cancellation));
+            return MemoryMarshal.Read<T>(await _retry.RunAsync(() => _pages[page].Read(Region.Epoch, offset, ElementCodec<T>.Size, cancellation), cancellation));
         }
         catch (RegionFreedException)
         {
@@ -252,19 +257,22 @@ public sealed class SharedArray<T> where T : unmanaged
     }
 
     /// <summary>
-    /// Runs one single-element mutation as this client's cache session: the cache drops its copy of the page and admits
-    /// no fill of it until the write is over, and the page revokes every other session's copy before applying it.
+    /// Runs one single-element mutation as this client's session: the cache drops its copy of the page and admits no
+    /// fill of it until the write is over, and the page revokes every other session's copy before applying it. A try
+    /// that fails for a passing reason is sent again under the same request id, so the page applies it once.
     /// <paramref name="stored"/> gives, from the call's result, the bits the element now holds, so the cache can bring
     /// its own copy up to date.
     /// </summary>
-    private async Task<ulong> MutateAsync(long page, int offset, Func<IPageGrain, Guid, Task<ElementUpdate>> mutation, Func<ulong, ulong> stored)
+    private async Task<ulong> MutateAsync(
+        long page, int offset, Func<IPageGrain, RequestId, Task<ElementUpdate>> mutation, Func<ulong, ulong> stored, CancellationToken cancellation)
     {
         _cache?.BeginWrite(page);
         long? version = null;
         PageChange? change = null;
         try
         {
-            var update = await mutation(_pages[page], _cache?.Session ?? Guid.Empty);
+            var request = _requests.Next();
+            var update = await _retry.RunAsync(() => mutation(_pages[page], request), cancellation);
             version = update.Version;
             if (_cache is not null) change = new PageChange(offset, BitConverter.GetBytes(stored(update.Value))[..ElementCodec<T>.Size]);
             return update.Value;

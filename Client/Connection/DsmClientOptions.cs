@@ -39,6 +39,15 @@ public sealed class DsmClientOptions
     /// </summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// How long a page call is retried while it fails for a passing reason (a silo dying, a lost response), sending
+    /// a mutation again under its original id so it is applied once. Make it longer than the silos' failure detection.
+    /// </summary>
+    public TimeSpan RetryBudget { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The pause between two tries of a page call.</summary>
+    public TimeSpan RetryInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>How long connecting may take before the cluster is reported unreachable.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

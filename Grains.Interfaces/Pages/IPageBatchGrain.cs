@@ -12,6 +12,9 @@ public interface IPageBatchGrain : IGrainWithIntegerKey
     [return: Immutable]
     Task<byte[]> Read(long epoch, PageSpan[] spans, CancellationToken cancellation = default);
 
-    /// <summary>Writes <paramref name="bytes"/>, which holds every span's bytes back to back, in the order given; returns each page's new version.</summary>
-    Task<long[]> Write(long epoch, Guid session, PageSpan[] spans, [Immutable] byte[] bytes, CancellationToken cancellation = default);
+    /// <summary>
+    /// Writes <paramref name="bytes"/>, which holds every span's bytes back to back, in the order given; returns each
+    /// page's new version. Span i is written as request <paramref name="first"/> + i.
+    /// </summary>
+    Task<long[]> Write(long epoch, RequestId first, PageSpan[] spans, [Immutable] byte[] bytes, CancellationToken cancellation = default);
 }

@@ -8,8 +8,9 @@ namespace OrleansDsm.Pages;
 /// Every call carries the allocation epoch of the region the caller believes it is using; a call whose region
 /// has been freed fails with <see cref="RegionFreedException"/>.
 /// A page never written reads as zeros and has no activation state or storage row until its first write.
-/// Mutations carry the writer's cache session (or <see cref="Guid.Empty"/>): every other session that caches the
-/// page has dropped its copy, or its lease has run out, before the mutation is applied.
+/// Mutations carry a <see cref="RequestId"/>: every session but the writer's that caches the page has dropped its copy,
+/// or its lease has run out, before the mutation is applied; and a mutation sent again with the same id, among the
+/// page's last <c>PageState.RecentRequests</c> mutations, returns its original result without being applied again.
 /// </summary>
 public interface IPageGrain : IGrainWithIntegerKey
 {
@@ -23,25 +24,25 @@ public interface IPageGrain : IGrainWithIntegerKey
     Task<byte[]> Read(long epoch, int offset, int length, CancellationToken cancellation = default);
 
     /// <summary>Writes one element of 1 to 8 bytes, taken from the low bytes of <paramref name="value"/>; returns the page's new version.</summary>
-    Task<long> WriteElement(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation = default);
+    Task<long> WriteElement(long epoch, RequestId request, int offset, int size, ulong value, CancellationToken cancellation = default);
 
     /// <summary>
     /// Writes <paramref name="bytes"/> at <paramref name="offset"/>, all at once, and returns the page's new version. The
     /// page may keep the array, so a caller in the same silo must not change it afterwards (it is not copied for local calls).
     /// </summary>
-    Task<long> Write(long epoch, Guid session, int offset, [Immutable] byte[] bytes, CancellationToken cancellation = default);
+    Task<long> Write(long epoch, RequestId request, int offset, [Immutable] byte[] bytes, CancellationToken cancellation = default);
 
     /// <summary>Adds <paramref name="delta"/> to the element and returns the new value, as <c>Interlocked.Add</c>.</summary>
-    Task<ElementUpdate> Add(long epoch, Guid session, int offset, NumericKind kind, ulong delta, CancellationToken cancellation = default);
+    Task<ElementUpdate> Add(long epoch, RequestId request, int offset, NumericKind kind, ulong delta, CancellationToken cancellation = default);
 
     /// <summary>Stores <paramref name="value"/> and returns the element's original value, as <c>Interlocked.Exchange</c>.</summary>
-    Task<ElementUpdate> Exchange(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation = default);
+    Task<ElementUpdate> Exchange(long epoch, RequestId request, int offset, int size, ulong value, CancellationToken cancellation = default);
 
     /// <summary>
     /// Stores <paramref name="value"/> if the element equals <paramref name="comparand"/> bit for bit, and returns the
     /// element's original value either way, as <c>Interlocked.CompareExchange</c>.
     /// </summary>
-    Task<ElementUpdate> CompareExchange(long epoch, Guid session, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation = default);
+    Task<ElementUpdate> CompareExchange(long epoch, RequestId request, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation = default);
 
     /// <summary>
     /// Returns the whole page for a client cache and records <paramref name="holder"/> as holding it, renewing the

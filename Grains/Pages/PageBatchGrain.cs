@@ -19,13 +19,13 @@ internal sealed class PageBatchGrain : Grain, IPageBatchGrain
         return bytes;
     }
 
-    public async Task<long[]> Write(long epoch, Guid session, PageSpan[] spans, byte[] bytes, CancellationToken cancellation)
+    public async Task<long[]> Write(long epoch, RequestId first, PageSpan[] spans, byte[] bytes, CancellationToken cancellation)
     {
         var offsets = Offsets(spans, out var total);
         if (total != bytes.Length)
             throw new ArgumentException($"The spans cover {total} bytes but {bytes.Length} were sent.", nameof(bytes));
         return await Task.WhenAll(spans.Select((span, i) => GrainFactory.GetGrain<IPageGrain>(span.Page)
-            .Write(epoch, session, span.Offset, bytes.AsSpan(offsets[i], span.Length).ToArray(), cancellation)));
+            .Write(epoch, first with { Sequence = first.Sequence + i }, span.Offset, bytes.AsSpan(offsets[i], span.Length).ToArray(), cancellation)));
     }
 
     private static int[] Offsets(PageSpan[] spans, out int total)

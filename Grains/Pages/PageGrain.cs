@@ -89,40 +89,40 @@ internal sealed class PageGrain : Grain, IPageGrain
 
     public Task<LeaseGrant> Renew(Guid session) => Task.FromResult(_leases.Renew(session));
 
-    public async Task<long> WriteElement(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation)
+    public async Task<long> WriteElement(long epoch, RequestId request, int offset, int size, ulong value, CancellationToken cancellation)
     {
         CheckElement(offset, size);
-        return (await MutateAsync(epoch, session, offset, size, value, static (element, value) =>
+        return (await MutateAsync(epoch, request, offset, size, value, static (element, value) =>
         {
             PageAtomics.Store(element, value);
             return 0UL;
         }, cancellation)).Version;
     }
 
-    public async Task<long> Write(long epoch, Guid session, int offset, byte[] bytes, CancellationToken cancellation)
+    public async Task<long> Write(long epoch, RequestId request, int offset, byte[] bytes, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         CheckRange(offset, bytes.Length);
-        if (bytes.Length == _pageSize) return await ReplaceAsync(epoch, session, bytes, cancellation);
-        return (await MutateAsync(epoch, session, offset, bytes.Length, bytes, static (range, bytes) =>
+        if (bytes.Length == _pageSize) return await ReplaceAsync(epoch, request, bytes, cancellation);
+        return (await MutateAsync(epoch, request, offset, bytes.Length, bytes, static (range, bytes) =>
         {
             bytes.CopyTo(range);
             return 0UL;
         }, cancellation)).Version;
     }
 
-    public Task<ElementUpdate> Add(long epoch, Guid session, int offset, NumericKind kind, ulong delta, CancellationToken cancellation)
+    public Task<ElementUpdate> Add(long epoch, RequestId request, int offset, NumericKind kind, ulong delta, CancellationToken cancellation)
     {
         var size = PageAtomics.SizeOf(kind);
         CheckElement(offset, size);
-        return MutateAsync(epoch, session, offset, size, (kind, delta),
+        return MutateAsync(epoch, request, offset, size, (kind, delta),
             static (element, operands) => PageAtomics.Add(element, operands.kind, operands.delta), cancellation);
     }
 
-    public Task<ElementUpdate> Exchange(long epoch, Guid session, int offset, int size, ulong value, CancellationToken cancellation)
+    public Task<ElementUpdate> Exchange(long epoch, RequestId request, int offset, int size, ulong value, CancellationToken cancellation)
     {
         CheckElement(offset, size);
-        return MutateAsync(epoch, session, offset, size, value, static (element, value) =>
+        return MutateAsync(epoch, request, offset, size, value, static (element, value) =>
         {
             var original = PageAtomics.Load(element);
             PageAtomics.Store(element, value);
@@ -130,10 +130,10 @@ internal sealed class PageGrain : Grain, IPageGrain
         }, cancellation);
     }
 
-    public Task<ElementUpdate> CompareExchange(long epoch, Guid session, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation)
+    public Task<ElementUpdate> CompareExchange(long epoch, RequestId request, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation)
     {
         CheckElement(offset, size);
-        return MutateAsync(epoch, session, offset, size, (value, comparand), static (element, operands) =>
+        return MutateAsync(epoch, request, offset, size, (value, comparand), static (element, operands) =>
         {
             var original = PageAtomics.Load(element);
             if (original == operands.comparand) PageAtomics.Store(element, operands.value);
@@ -238,34 +238,41 @@ internal sealed class PageGrain : Grain, IPageGrain
     /// storing fails, the bytes are put back, so no caller ever observes a change that storage does not hold.
     /// </summary>
     private async Task<ElementUpdate> MutateAsync<TOperand>(
-        long epoch, Guid session, int offset, int length, TOperand operand,
+        long epoch, RequestId request, int offset, int length, TOperand operand,
         Func<Span<byte>, TOperand, ulong> mutate, CancellationToken cancellation)
     {
         await _regions.RequireLive(epoch, PageNumber, cancellation);
         if (StoredBytes(epoch) is null) await RegisterWithRegionAsync(epoch);
         await WaitOutPredecessorLeasesAsync();
-        await _holders.RevokeAsync(PageNumber, NextVersion(epoch), session);
+        if (_stored.State.Applied(request) is { } done) return new ElementUpdate(done.Value, done.Version);
+        await _holders.RevokeAsync(PageNumber, NextVersion(epoch), request.Session);
         var previous = _stored.State;
         var bytes = StoredBytes(epoch);
         var firstWrite = bytes is null;
         if (bytes is null)
         {
             bytes = new byte[_pageSize];
-            _stored.State = new PageState { Epoch = epoch, Bytes = bytes, LeasesMayBeOut = previous.LeasesMayBeOut || _grantedLeases };
+            _stored.State = new PageState
+            {
+                Epoch = epoch, Bytes = bytes, LeasesMayBeOut = previous.LeasesMayBeOut || _grantedLeases, Recent = previous.Recent,
+            };
         }
 
         var undo = firstWrite ? null : ArrayPool<byte>.Shared.Rent(length);
         var range = bytes.AsSpan(offset, length);
         if (undo is not null) range.CopyTo(undo);
+        AppliedRequest? applied = null;
         try
         {
             var result = mutate(range, operand);
             var version = ++_stored.State.Version;
+            _stored.State.Remember(applied = new AppliedRequest(request, result, version));
             await _stored.WriteStateAsync(cancellation);
             return new ElementUpdate(result, version);
         }
         catch
         {
+            if (applied is not null) _stored.State.Recent.Remove(applied);
             if (undo is null)
             {
                 _stored.State = previous;
@@ -288,15 +295,21 @@ internal sealed class PageGrain : Grain, IPageGrain
     /// Makes <paramref name="bytes"/> the page's contents. The array arrived with the call, so the grain owns it and
     /// can keep it without a copy; if storing fails, the previous state is put back.
     /// </summary>
-    private async Task<long> ReplaceAsync(long epoch, Guid session, byte[] bytes, CancellationToken cancellation)
+    private async Task<long> ReplaceAsync(long epoch, RequestId request, byte[] bytes, CancellationToken cancellation)
     {
         await _regions.RequireLive(epoch, PageNumber, cancellation);
         var version = NextVersion(epoch);
         if (version == 1) await RegisterWithRegionAsync(epoch);
         await WaitOutPredecessorLeasesAsync();
-        await _holders.RevokeAsync(PageNumber, version, session);
+        if (_stored.State.Applied(request) is { } done) return done.Version;
+        await _holders.RevokeAsync(PageNumber, version, request.Session);
         var previous = _stored.State;
-        _stored.State = new PageState { Epoch = epoch, Version = version, Bytes = bytes, LeasesMayBeOut = previous.LeasesMayBeOut || _grantedLeases };
+        _stored.State = new PageState
+        {
+            Epoch = epoch, Version = version, Bytes = bytes, LeasesMayBeOut = previous.LeasesMayBeOut || _grantedLeases, Recent = previous.Recent,
+        };
+        var applied = new AppliedRequest(request, 0, version);
+        _stored.State.Remember(applied);
         try
         {
             await _stored.WriteStateAsync(cancellation);
@@ -304,6 +317,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         }
         catch
         {
+            previous.Recent.Remove(applied);
             _stored.State = previous;
             DeactivateOnIdle();
             throw;

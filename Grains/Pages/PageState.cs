@@ -1,3 +1,5 @@
+using OrleansDsm.Pages;
+
 namespace OrleansDsm.Grains.Pages;
 
 /// <summary>The stored form of a page: its bytes and the allocation they belong to.</summary>
@@ -23,4 +25,24 @@ internal sealed class PageState
     /// </summary>
     [Id(3)]
     public bool LeasesMayBeOut { get; set; }
+
+    /// <summary>How many applied mutations a page remembers for retries.</summary>
+    public const int RecentRequests = 16;
+
+    /// <summary>
+    /// The page's last <see cref="RecentRequests"/> mutations and their results, oldest first: a mutation sent again
+    /// with one of these ids gets its original result back instead of being applied twice.
+    /// </summary>
+    [Id(4)]
+    public List<AppliedRequest> Recent { get; set; } = [];
+
+    /// <summary>What the mutation <paramref name="request"/> returned, if it is among the recent ones.</summary>
+    public AppliedRequest? Applied(RequestId request) => Recent.Find(applied => applied.Request == request);
+
+    /// <summary>Remembers a mutation about to be stored, forgetting the oldest beyond <see cref="RecentRequests"/>.</summary>
+    public void Remember(AppliedRequest applied)
+    {
+        if (Recent.Count == RecentRequests) Recent.RemoveAt(0);
+        Recent.Add(applied);
+    }
 }

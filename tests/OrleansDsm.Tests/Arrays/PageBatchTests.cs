@@ -13,10 +13,10 @@ public sealed class PageBatchTests(ClusterFixture fixture)
         var batch = fixture.Cluster.Client.GetGrain<IPageBatchGrain>(0);
         var spans = new[] { new PageSpan(array.Region.FirstPage, 0, 10), new PageSpan(array.Region.FirstPage + 1, 0, 10) };
 
-        var refused = await Assert.ThrowsAsync<ArgumentException>(() => batch.Write(array.Region.Epoch, Guid.Empty, spans, new byte[19]));
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => batch.Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), spans, new byte[19]));
         Assert.Contains("20 bytes but 19", refused.Message);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
-            batch.Write(array.Region.Epoch, Guid.Empty, [new PageSpan(array.Region.FirstPage, 0, 0)], []));
+            batch.Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), [new PageSpan(array.Region.FirstPage, 0, 0)], []));
 
         var contents = new byte[8192];
         await array.ReadAsync(0, contents);
@@ -30,7 +30,7 @@ public sealed class PageBatchTests(ClusterFixture fixture)
         var batch = fixture.Cluster.Client.GetGrain<IPageBatchGrain>(0);
         var outside = new[] { new PageSpan(array.Region.FirstPage + 5, 0, 4) };
 
-        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => batch.Write(array.Region.Epoch, Guid.Empty, outside, new byte[4]));
+        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => batch.Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), outside, new byte[4]));
         Assert.Contains("not part of allocation epoch", refused.Message);
     }
 }

@@ -25,6 +25,24 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     private static readonly ConcurrentDictionary<string, byte> PageRowSet = new();
 
+    private static readonly ConcurrentDictionary<string, int> ResponsesToLose = new();
+
+    /// <summary>
+    /// Makes the next <paramref name="count"/> calls of page method <paramref name="method"/> from this test process
+    /// reach their page and run, and then fail with a timeout, as if the response were lost.
+    /// </summary>
+    public static void LoseResponses(string method, int count) => ResponsesToLose[method] = count;
+
+    private static bool TakeLostResponse(string method)
+    {
+        while (ResponsesToLose.TryGetValue(method, out var left) && left > 0)
+            if (ResponsesToLose.TryUpdate(method, left - 1, left)) return true;
+        return false;
+    }
+
+    /// <summary>How many responses of <paramref name="method"/> are still to be lost.</summary>
+    public static int ResponsesStillToLose(string method) => ResponsesToLose.GetValueOrDefault(method);
+
     /// <summary>Cache sessions whose lease renewals every silo refuses, as if the network lost them.</summary>
     public static readonly ConcurrentDictionary<Guid, byte> RenewalsRefused = new();
 
@@ -61,6 +79,12 @@ public sealed class ClusterFixture : IAsyncLifetime
                 return call.Invoke();
             });
         });
+        builder.ConfigureClient(client => client.AddOutgoingGrainCallFilter(async call =>
+        {
+            await call.Invoke();
+            if (call.InterfaceMethod?.DeclaringType == typeof(OrleansDsm.Pages.IPageGrain) && TakeLostResponse(call.InterfaceMethod.Name))
+                throw new TimeoutException($"The test lost the response of {call.InterfaceMethod.Name}.");
+        }));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
         Client = new DsmClient(Cluster.Client);

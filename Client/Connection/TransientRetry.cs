@@ -1,0 +1,39 @@
+using System.Diagnostics;
+
+namespace OrleansDsm.Connection;
+
+/// <summary>
+/// Sends a page call again while it fails for a reason that passes: a silo that died or is being declared dead, a
+/// message that was rejected, a response that did not come. Mutations are sent again under their original
+/// <see cref="Pages.RequestId"/>, so a page that applied one returns its result instead of applying it twice.
+/// Anything else (a freed region, bad input) fails at once.
+/// </summary>
+internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval)
+{
+    public async Task<T> RunAsync<T>(Func<Task<T>> call, CancellationToken cancellation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception error) when (IsTransient(error) && !cancellation.IsCancellationRequested
+                                          && Stopwatch.GetElapsedTime(started) + interval < budget)
+            {
+                await Task.Delay(interval, cancellation);
+            }
+        }
+    }
+
+    public Task RunAsync(Func<Task> call, CancellationToken cancellation) => RunAsync(async () =>
+    {
+        await call();
+        return true;
+    }, cancellation);
+
+    private static bool IsTransient(Exception error) =>
+        error is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
+            or Orleans.Storage.InconsistentStateException;
+}

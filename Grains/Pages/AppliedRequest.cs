@@ -1,0 +1,7 @@
+using OrleansDsm.Pages;
+
+namespace OrleansDsm.Grains.Pages;
+
+/// <summary>A mutation the page applied, with what it returned: stored with the bytes, in the same write, for retries.</summary>
+[GenerateSerializer, Immutable]
+internal sealed record AppliedRequest([property: Id(0)] RequestId Request, [property: Id(1)] ulong Value, [property: Id(2)] long Version);

@@ -1,0 +1,69 @@
+using OrleansDsm.Connection;
+using OrleansDsm.Pages;
+
+namespace OrleansDsm.Tests.Atomics;
+
+/// <summary>
+/// A mutation whose outcome the client did not learn is sent again under the same request id, and the page returns
+/// the original result instead of applying it twice.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class RetryTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task An_add_whose_response_was_lost_is_sent_again_and_applied_once()
+    {
+        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("retried-add"), 512);
+        await array.SetAsync(0, 100);
+
+        ClusterFixture.LoseResponses(nameof(IPageGrain.Add), 1);
+        Assert.Equal(105, await array.AddAsync(0, 5));
+
+        Assert.Equal(0, ClusterFixture.ResponsesStillToLose(nameof(IPageGrain.Add)));
+        Assert.Equal(105, await array.GetAsync(0));
+    }
+
+    [Fact]
+    public async Task A_range_write_whose_response_was_lost_is_sent_again_and_applied_once()
+    {
+        var array = await fixture.Client.AllocateAsync<int>(UniqueNames.For("retried-range"), 1024);
+        var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
+        var values = Enumerable.Range(1, 100).ToArray();
+
+        ClusterFixture.LoseResponses(nameof(IPageGrain.Write), 3);
+        await array.WriteAsync(5, values);
+
+        Assert.Equal(0, ClusterFixture.ResponsesStillToLose(nameof(IPageGrain.Write)));
+        Assert.Equal(1, (await page.GetState()).Version); // four tries, one write
+        var back = new int[100];
+        await array.ReadAsync(5, back);
+        Assert.Equal(values, back);
+    }
+
+    [Fact]
+    public async Task Without_retries_a_lost_response_surfaces_and_the_mutation_was_still_applied_once()
+    {
+        await using var impatient = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { RetryBudget = TimeSpan.Zero });
+        var array = await impatient.AllocateAsync<long>(UniqueNames.For("unretried-add"), 512);
+
+        ClusterFixture.LoseResponses(nameof(IPageGrain.Add), 1);
+        await Assert.ThrowsAsync<TimeoutException>(() => array.AddAsync(0, 5));
+
+        Assert.Equal(5, await array.GetAsync(0));
+    }
+
+    [Fact]
+    public async Task A_page_returns_the_original_result_to_a_request_it_already_applied()
+    {
+        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("same-request"), 512);
+        var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
+        var request = new RequestId(Guid.NewGuid(), 7);
+
+        var first = await page.Add(array.Region.Epoch, request, 0, NumericKind.Int64, 5);
+        var again = await page.Add(array.Region.Epoch, request, 0, NumericKind.Int64, 5);
+        var other = await page.Add(array.Region.Epoch, request with { Sequence = 8 }, 0, NumericKind.Int64, 5);
+
+        Assert.Equal(first, again);
+        Assert.Equal((5UL, 10UL), (first.Value, other.Value));
+    }
+}
