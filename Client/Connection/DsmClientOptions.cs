@@ -41,9 +41,16 @@ public sealed class DsmClientOptions
 
     /// <summary>
     /// How long a page call is retried while it fails for a passing reason (a silo dying, a lost response), sending
-    /// a mutation again under its original id so it is applied once. Make it longer than the silos' failure detection.
+    /// a mutation again under its original id so it is applied once; a call that timed out is always tried once more.
+    /// Make it longer than the silos' failure detection.
     /// </summary>
     public TimeSpan RetryBudget { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a call waits for its response. A call in flight to a silo that dies gets no answer and no refusal, so
+    /// this bounds how long it hangs before it is retried (Orleans' own default is 30 s).
+    /// </summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The pause between two tries of a page call.</summary>
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromMilliseconds(200);

@@ -13,15 +13,16 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval)
     public async Task<T> RunAsync<T>(Func<Task<T>> call, CancellationToken cancellation)
     {
         var started = Stopwatch.GetTimestamp();
-        while (true)
+        for (var attempt = 1; ; attempt++)
         {
             try
             {
                 return await call();
             }
-            catch (Exception error) when (IsTransient(error) && !cancellation.IsCancellationRequested
-                                          && Stopwatch.GetElapsedTime(started) + interval < budget)
+            catch (Exception error) when (IsTransient(error) && !cancellation.IsCancellationRequested && budget > TimeSpan.Zero
+                                          && (attempt == 1 || Stopwatch.GetElapsedTime(started) + interval < budget))
             {
+                // A first failure is always tried again: a timeout alone may use up the budget.
                 await Task.Delay(interval, cancellation);
             }
         }

@@ -1,4 +1,4 @@
-// A client process for multi-process tests. It connects to a gateway and runs one workload:
+// A client process for multi-process tests. It connects to gateways (GATEWAY: host:port[,host:port...]) and runs one workload:
 //   add GATEWAY CLUSTER SERVICE REGION INDEX COUNT CONCURRENCY
 //   history GATEWAY CLUSTER SERVICE REGION CELLS TASKS OPERATIONS PROCESS OUTPUT
 using OrleansDsm;
@@ -11,7 +11,7 @@ if (args.Length < 4)
     return 2;
 }
 
-var options = new DsmClientOptions { Gateways = [args[1]], ClusterId = args[2], ServiceId = args[3] };
+var options = new DsmClientOptions { Gateways = args[1].Split(','), ClusterId = args[2], ServiceId = args[3] };
 await using var client = await DsmClient.ConnectAsync(options);
 switch (args)
 {

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OrleansDsm.Tests.Processes;
+using OrleansDsm.TestWorker;
+
+namespace OrleansDsm.Tests.Linearizability;
+
+/// <summary>What a history run recorded: every worker's operations, exit codes, forced collections, and what workers printed.</summary>
+public sealed record HistoryRunResult(List<Operation> History, int[] ExitCodes, int Deactivations, string Output);
+
+/// <summary>
+/// Three caching worker processes run concurrent reads, writes, adds, exchanges and compare-exchanges on
+/// <see cref="Cells"/> shared cells through the given gateways, all starting at once, while every idle activation is
+/// collected again and again. A fault can be injected once worker 0 has recorded a given number of lines.
+/// </summary>
+public static class HistoryRun
+{
+    public const int Cells = 4;
+    public const int TasksPerProcess = 4;
+
+    /// <summary>
+    /// Runs the workers to the end, or two minutes, connected to <paramref name="gateways"/> (host:port, comma
+    /// separated); <paramref name="fault"/> runs once, when worker 0 has written its lines.
+    /// </summary>
+    public static async Task<HistoryRunResult> RunAsync(string gateways, int operationsPerTask, (int Lines, Func<Process[], Task> Inject)? fault = null)
+    {
+        var folder = Directory.CreateTempSubdirectory("dsm-history-").FullName;
+        try
+        {
+            var name = UniqueNames.For("linearizable");
+            using var management = await ManagementClientAsync(gateways);
+            var orleans = management.Services.GetRequiredService<IClusterClient>();
+            await new DsmClient(orleans).AllocateAsync<long>(name, Cells * HistoryWorkload.CellSpacing);
+            var files = Enumerable.Range(0, 3).Select(p => Path.Combine(folder, $"{p}.jsonl")).ToArray();
+            var workers = Enumerable.Range(0, 3).Select(process => Process.Start(BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll,
+            [
+                "history", gateways, "dsm", "orleans-dsm", name,
+                $"{Cells}", $"{TasksPerProcess}", $"{operationsPerTask}", $"{process}", files[process],
+            ]))!).ToArray();
+            var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var ready = 0;
+            foreach (var worker in workers)
+            {
+                worker.OutputDataReceived += (_, line) => { if (line.Data == "ready") Interlocked.Increment(ref ready); };
+                worker.ErrorDataReceived += (_, line) => { if (line.Data is not null) errors.Enqueue(line.Data); };
+                worker.BeginOutputReadLine();
+                worker.BeginErrorReadLine();
+            }
+
+            for (var wait = 0; Volatile.Read(ref ready) < workers.Length && wait < 6000 && !workers.Any(worker => worker.HasExited); wait++)
+                await Task.Delay(10);
+            Assert.True(Volatile.Read(ref ready) == workers.Length, "every worker should connect and get ready: " + string.Join('\n', errors));
+            File.Create(HistoryWorkload.StartSignal(files[0])).Dispose();
+
+            // The fault is watched for on its own, closely, so a fast worker cannot finish first.
+            var injecting = Task.Run(async () =>
+            {
+                if (fault is not { } planned) return true;
+                while (!workers[0].HasExited)
+                {
+                    if (File.Exists(files[0]) && LineCount(files[0]) >= planned.Lines)
+                    {
+                        await planned.Inject(workers);
+                        return true;
+                    }
+                    await Task.Delay(2);
+                }
+                return false;
+            });
+
+            var deactivations = 0;
+            using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            while (!workers.All(worker => worker.HasExited) && !deadline.IsCancellationRequested)
+            {
+                try
+                {
+                    await orleans.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+                    deactivations++;
+                }
+                catch (Exception) when (fault is not null)
+                {
+                    // A silo the fault took down does not answer the management call; the run goes on.
+                }
+                await Task.Delay(20);
+            }
+            var injected = await injecting;
+            foreach (var worker in workers.Where(worker => !worker.HasExited)) worker.Kill(entireProcessTree: true);
+            foreach (var worker in workers) await worker.WaitForExitAsync();
+            Assert.True(injected, "worker 0 finished before the fault could be injected");
+            return new HistoryRunResult(HistoryFiles.Read(files.Where(File.Exists)), workers.Select(worker => worker.ExitCode).ToArray(),
+                deactivations, string.Join('\n', errors.Take(20)));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task<IHost> ManagementClientAsync(string gateways)
+    {
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleansClient(client => client
+            .UseStaticClustering(gateways.Split(',').Select(System.Net.IPEndPoint.Parse).ToArray())
+            .Configure<Orleans.Configuration.ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = ("dsm", "orleans-dsm")));
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    private static int LineCount(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var count = 0;
+        while (reader.ReadLine() is not null) count++;
+        return count;
+    }
+}
