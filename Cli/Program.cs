@@ -11,6 +11,7 @@ var root = new RootCommand("dsm: inspect and change the OrleansDsm shared memory
     SetVerb.Create(),
     AddVerb.Create(),
     FreeVerb.Create(),
+    DbVerb.Create(),
 };
 
 var parse = root.Parse(args);

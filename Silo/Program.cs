@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
 using OrleansDsm.Grains.Hosting;
-using OrleansDsm.Silo.Database;
+using OrleansDsm.Database;
 using OrleansDsm.Silo.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);

@@ -1,6 +1,6 @@
 using Npgsql;
 using OrleansDsm.Connection;
-using OrleansDsm.Silo.Database;
+using OrleansDsm.Database;
 using OrleansDsm.Tests.Processes;
 
 namespace OrleansDsm.Tests.Durability;
@@ -87,6 +87,25 @@ public sealed class PostgreSqlDurabilityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Dsm_db_init_applies_the_schema_once_and_answers_errors_with_exit_codes()
+    {
+        var database = await _postgres.CreateDatabaseAsync("cli-init");
+
+        var first = await DsmAsync("db", "init", "--connection", database);
+        var second = await DsmAsync("db", "init", "--connection", database);
+        Assert.Equal((0, $"schema at version {DatabaseSchema.Version}: applied 1, 2"), (first.ExitCode, first.Stdout.Trim()));
+        Assert.Equal((0, $"schema already at version {DatabaseSchema.Version}"), (second.ExitCode, second.Stdout.Trim()));
+        await using (await StartSiloAsync(database, "--Silo:ApplySchema=false")) { } // the schema is complete
+
+        var malformed = await DsmAsync("db", "init", "--connection", "Colour=blue");
+        var unreachable = await DsmAsync("db", "init", "--connection", "Host=127.0.0.1;Port=1;Timeout=2");
+        Assert.Equal(2, malformed.ExitCode);
+        Assert.Contains("colour", malformed.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(3, unreachable.ExitCode);
+        Assert.StartsWith("dsm: ", unreachable.Stderr);
+    }
+
+    [Fact]
     public async Task A_silo_refuses_a_database_with_a_newer_schema_or_without_its_schema()
     {
         var newer = await _postgres.CreateDatabaseAsync("newer");
@@ -118,6 +137,9 @@ public sealed class PostgreSqlDurabilityTests : IAsyncLifetime
         Assert.Contains("4096", refused.Message);
         Assert.Contains("8192", refused.Message);
     }
+
+    private static Task<ProcessResult> DsmAsync(params string[] arguments) =>
+        BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.CliDll, arguments), TimeSpan.FromSeconds(60));
 
     private static Task<SiloProcess> StartSiloAsync(string database, params string[] extra) =>
         SiloProcess.StartAsync([.. PostgreSqlArguments(database), .. extra]);

@@ -1,7 +1,7 @@
 using System.Reflection;
 using Npgsql;
 
-namespace OrleansDsm.Silo.Database;
+namespace OrleansDsm.Database;
 
 /// <summary>
 /// The PostgreSQL schema the silo needs, shipped as numbered migrations (Database/Migrations/NNNN_name.sql, embedded
@@ -90,7 +90,7 @@ public static class DatabaseSchema
     private static List<Migration> LoadMigrations()
     {
         var assembly = typeof(DatabaseSchema).Assembly;
-        const string prefix = "OrleansDsm.Silo.Database.Migrations.";
+        const string prefix = "OrleansDsm.Database.Migrations.";
         return assembly.GetManifestResourceNames()
             .Where(name => name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal))
             .Select(name =>
