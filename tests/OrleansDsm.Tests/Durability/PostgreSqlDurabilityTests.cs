@@ -1,4 +1,5 @@
 using Npgsql;
+using Xunit.Abstractions;
 using OrleansDsm.Connection;
 using OrleansDsm.Database;
 using OrleansDsm.Tests.Processes;
@@ -9,7 +10,7 @@ namespace OrleansDsm.Tests.Durability;
 /// Silo processes on a real, private PostgreSQL: acknowledged writes outlive a silo killed with SIGKILL, the schema is
 /// applied once, and a silo refuses a database it does not match.
 /// </summary>
-public sealed class PostgreSqlDurabilityTests : IAsyncLifetime
+public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private PostgresServer _postgres = null!;
 
@@ -44,6 +45,25 @@ public sealed class PostgreSqlDurabilityTests : IAsyncLifetime
             await array.ReadAsync(0, read);
             Assert.Equal(expected, read);
         }
+    }
+
+    [Fact]
+    public async Task A_stored_page_costs_its_size_plus_a_small_fixed_overhead()
+    {
+        var database = await _postgres.CreateDatabaseAsync("page-cost");
+        await using var silo = await StartSiloAsync(database);
+        await using var client = await ConnectAsync(silo);
+        var array = await client.AllocateAsync<byte>("costed", 4096);
+        var noise = new byte[4096];
+        new Random(11).NextBytes(noise); // incompressible, as PostgreSQL would otherwise shrink the row
+        await array.WriteAsync(0, noise);
+        for (var i = 0; i < 20; i++) await array.SetAsync(i, (byte)i); // fills the page's memory of recent requests
+
+        var payload = await ScalarAsync(database, "SELECT octet_length(payload) FROM dsm_grain_state WHERE grain_type LIKE '%page%'");
+        var row = await ScalarAsync(database, "SELECT pg_column_size(t.*) FROM dsm_grain_state t WHERE grain_type LIKE '%page%'");
+
+        output.WriteLine($"4096-byte page: payload {payload} B, row {row} B, overhead {row - 4096} B");
+        Assert.InRange(row - 4096, 0, 1024);
     }
 
     [Fact]
