@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OrleansDsm.Errors;
 
 namespace OrleansDsm.Connection;
 
@@ -19,6 +20,11 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval)
             {
                 return await call();
             }
+            catch (Exception error) when (error is not DsmException && OwnErrorInside(error) is { } own)
+            {
+                // Orleans wraps what a page's storage reported (a damaged record, say); the caller gets our error itself.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(own);
+            }
             catch (Exception error) when (IsTransient(error) && !cancellation.IsCancellationRequested && budget > TimeSpan.Zero
                                           && (attempt == 1 || Stopwatch.GetElapsedTime(started) + interval < budget))
             {
@@ -33,6 +39,13 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval)
         await call();
         return true;
     }, cancellation);
+
+    private static DsmException? OwnErrorInside(Exception error)
+    {
+        for (var inner = error.InnerException; inner is not null; inner = inner.InnerException)
+            if (inner is DsmException own) return own;
+        return null;
+    }
 
     private static bool IsTransient(Exception error) =>
         error is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException

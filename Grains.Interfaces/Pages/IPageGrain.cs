@@ -3,14 +3,16 @@ using OrleansDsm.Caching;
 namespace OrleansDsm.Pages;
 
 /// <summary>
-/// One page of the address space, keyed by its page number. It serializes access to the page's bytes: each call
-/// is applied atomically, and a mutating call returns only after the page's new state is stored.
+/// One page of the address space, keyed by its page number. Each mutation is applied atomically, in the order the page
+/// receives them, and returns only after the page's new state is stored: concurrent mutations share one storage write.
+/// Reads and fills see only stored state, so no value read can be lost in a crash.
 /// Every call carries the allocation epoch of the region the caller believes it is using; a call whose region
 /// has been freed fails with <see cref="RegionFreedException"/>.
 /// A page never written reads as zeros and has no activation state or storage row until its first write.
-/// Mutations carry a <see cref="RequestId"/>: every session but the writer's that caches the page has dropped its copy,
-/// or its lease has run out, before the mutation is applied; and a mutation sent again with the same id, among the
-/// page's last <c>PageState.RecentRequests</c> mutations, returns its original result without being applied again.
+/// Mutations carry a <see cref="RequestId"/>. Before a stored mutation becomes visible, every session caching an older
+/// copy (the writer's own copy of the version just before excepted: its client applies its change) has dropped it, or
+/// its lease has run out. A mutation sent again with the same id, among the page's last
+/// <c>PageState.RecentRequests</c> mutations, returns its original result without being applied again.
 /// </summary>
 public interface IPageGrain : IGrainWithIntegerKey
 {
@@ -24,24 +26,29 @@ public interface IPageGrain : IGrainWithIntegerKey
     Task<byte[]> Read(long epoch, int offset, int length, CancellationToken cancellation = default);
 
     /// <summary>Writes one element of 1 to 8 bytes, taken from the low bytes of <paramref name="value"/>; returns the page's new version.</summary>
+    [AlwaysInterleave]
     Task<long> WriteElement(long epoch, RequestId request, int offset, int size, ulong value, CancellationToken cancellation = default);
 
     /// <summary>
     /// Writes <paramref name="bytes"/> at <paramref name="offset"/>, all at once, and returns the page's new version. The
     /// page may keep the array, so a caller in the same silo must not change it afterwards (it is not copied for local calls).
     /// </summary>
+    [AlwaysInterleave]
     Task<long> Write(long epoch, RequestId request, int offset, [Immutable] byte[] bytes, CancellationToken cancellation = default);
 
     /// <summary>Adds <paramref name="delta"/> to the element and returns the new value, as <c>Interlocked.Add</c>.</summary>
+    [AlwaysInterleave]
     Task<ElementUpdate> Add(long epoch, RequestId request, int offset, NumericKind kind, ulong delta, CancellationToken cancellation = default);
 
     /// <summary>Stores <paramref name="value"/> and returns the element's original value, as <c>Interlocked.Exchange</c>.</summary>
+    [AlwaysInterleave]
     Task<ElementUpdate> Exchange(long epoch, RequestId request, int offset, int size, ulong value, CancellationToken cancellation = default);
 
     /// <summary>
     /// Stores <paramref name="value"/> if the element equals <paramref name="comparand"/> bit for bit, and returns the
     /// element's original value either way, as <c>Interlocked.CompareExchange</c>.
     /// </summary>
+    [AlwaysInterleave]
     Task<ElementUpdate> CompareExchange(long epoch, RequestId request, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation = default);
 
     /// <summary>

@@ -3,39 +3,47 @@ using OrleansDsm.Caching;
 namespace OrleansDsm.Grains.Caching;
 
 /// <summary>
-/// The sessions that cache one page, and how the page revokes their copies: all at once, each wait bounded by that
-/// session's lease on this silo, because a holder that does not answer (dead, or cut off) stops trusting its copy
-/// when its lease ends. Used from its page grain's thread only.
+/// The sessions that cache one page, each with the version of the copy it holds, and how the page revokes copies: all
+/// at once, each wait bounded by that session's lease on this silo, because a holder that does not answer (dead, or
+/// cut off) stops trusting its copy when its lease ends. Used from its page grain's thread only.
 /// </summary>
 internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForCheckerTests)
 {
     // Allocated on the first fill: most pages are never cached by anyone, and every byte of a page grain counts.
-    private Dictionary<Guid, ICacheHolder>? _holders;
+    private Dictionary<Guid, Holder>? _holders;
 
-    public void Add(Guid session, ICacheHolder holder) => (_holders ??= [])[session] = holder;
+    /// <summary>Records that <paramref name="session"/> now caches the page at <paramref name="version"/>.</summary>
+    public void Add(Guid session, ICacheHolder holder, long version) => (_holders ??= [])[session] = new Holder(holder, version);
 
     /// <summary>
-    /// Returns once every holder but <paramref name="writer"/> has dropped its copies older than
-    /// <paramref name="version"/> or its lease has run out. The writer's client updates or drops its own copy itself.
+    /// Records that <paramref name="session"/> wrote version <paramref name="version"/>: its client brings a copy of the
+    /// version just before up to this one from its own change (see the client's page cache), so that copy stays current.
     /// </summary>
-    public async Task RevokeAsync(long page, long version, Guid writer)
+    public void Wrote(Guid session, long version)
     {
-        if (_holders is not { Count: > 0 } || skipForCheckerTests) return;
+        if (_holders is not null && _holders.TryGetValue(session, out var holder) && holder.Version == version - 1)
+            _holders[session] = holder with { Version = version };
+    }
+
+    /// <summary>Whether some session holds a copy older than <paramref name="version"/>.</summary>
+    public bool AnyOlderThan(long version) => _holders is not null && _holders.Values.Any(holder => holder.Version < version);
+
+    /// <summary>
+    /// Returns once every session holding a copy older than <paramref name="version"/> has dropped it or its lease has
+    /// run out; those sessions are no longer holders. Sessions whose copy is current stay.
+    /// </summary>
+    public async Task RevokeOlderThanAsync(long page, long version)
+    {
+        if (_holders is not { Count: > 0 }) return;
         var revocations = new List<Task>(_holders.Count);
-        ICacheHolder? writerHolder = null;
         foreach (var (session, holder) in _holders)
         {
-            if (session == writer)
-            {
-                writerHolder = holder;
-                continue;
-            }
+            if (holder.Version >= version) continue;
+            _holders.Remove(session);
+            if (skipForCheckerTests) continue;
             var remaining = leases.Remaining(session);
-            if (remaining > TimeSpan.Zero) revocations.Add(RevokeOneAsync(session, holder, page, version, remaining));
+            if (remaining > TimeSpan.Zero) revocations.Add(RevokeOneAsync(session, holder.Callback, page, version, remaining));
         }
-        _holders.Clear();
-        // The writer's client may bring its copy up to the version this write makes (it knows the change), so it stays a holder.
-        if (writerHolder is not null) _holders[writer] = writerHolder;
         if (revocations.Count == 0) return;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         CoherenceMetrics.InvalidationsSent.Add(revocations.Count);
@@ -58,4 +66,6 @@ internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForChecker
             if (left > TimeSpan.Zero) await Task.Delay(left);
         }
     }
+
+    private readonly record struct Holder(ICacheHolder Callback, long Version);
 }

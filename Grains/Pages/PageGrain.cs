@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Hashing;
 using Microsoft.Extensions.Options;
 using OrleansDsm.Caching;
@@ -11,11 +10,13 @@ using OrleansDsm.Regions;
 namespace OrleansDsm.Grains.Pages;
 
 /// <summary>
-/// One page of the address space. Orleans runs one call at a time on it (reads and fills may interleave with each
-/// other, never with a write), which is what makes each operation atomic. A page that was never written keeps no
-/// bytes in memory and no record in storage: it reads as zeros until its first write. Before its first write, or
-/// its first fill into a client cache, the page registers with its region, so that freeing the region finds it.
-/// Before every write it revokes the copies other sessions cache (see <see cref="CacheHolders"/>).
+/// One page of the address space. Orleans runs reads and fills side by side, never beside a free; writes interleave
+/// with everything, so that concurrent writes share storage writes (see <see cref="PageCommits"/>). Each write applies
+/// in one turn of the grain's thread, which is what makes it atomic; it is acknowledged once stored. A page that was
+/// never written keeps no bytes in memory and no record in storage: it reads as zeros until its first write. Before
+/// its first write, or its first fill into a client cache, the page registers with its region, so that freeing the
+/// region finds it. Before a stored write becomes visible, the page revokes the copies older than it that other
+/// sessions cache (see <see cref="CacheHolders"/>).
 /// </summary>
 internal sealed class PageGrain : Grain, IPageGrain
 {
@@ -25,12 +26,15 @@ internal sealed class PageGrain : Grain, IPageGrain
     private readonly CacheHolders _holders;
     private readonly int _pageSize;
     private readonly TimeSpan _cacheLease;
+    private PageCommits _commits = null!;
     private long _registeredEpoch;
-    private Task? _markingLeasesOut;
+    private long _releasedEpoch;
     private bool _grantedLeases;
     private long _activatedAt;
-    // Before this time (Environment.TickCount64) writes wait: a crashed predecessor may have granted leases until then.
+    // Before these times (Environment.TickCount64) writes, and reads, wait: a crashed predecessor may have granted
+    // leases until then. Reads wait only when storage may hold a write it stored but did not publish before it crashed.
     private long _writableAt;
+    private long _readableAt;
 
     public PageGrain(
         [PersistentState("page", StorageNames.Pages)] IPersistentState<PageState> stored,
@@ -47,14 +51,23 @@ internal sealed class PageGrain : Grain, IPageGrain
     }
 
     /// <summary>
-    /// A page whose last activation crashed may have copies in client caches that no one revoked, valid until their
-    /// leases end; this activation's writes wait that out. A page with bytes knows from its stored mark
-    /// (<see cref="PageState.LeasesMayBeOut"/>); a page without learns it from its region when it registers.
+    /// Checks the stored record, then: a page whose last activation crashed may have copies in client caches that no
+    /// one revoked, valid until their leases end; this activation's writes wait that out. A page with bytes knows from
+    /// its stored mark (<see cref="PageState.LeasesMayBeOut"/>); a page without learns it from its region when it
+    /// registers. A page with bytes and the mark also holds its reads and fills for that time: its predecessor may
+    /// have stored a write and crashed before revoking the copies older than it, so a read of the stored bytes could
+    /// come before a cached read of older ones.
     /// </summary>
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _activatedAt = Environment.TickCount64;
-        if (_stored.RecordExists && _stored.State.LeasesMayBeOut) WaitOutPredecessorLeases();
+        if (_stored.RecordExists) _stored.State.Verify(PageNumber, _pageSize);
+        _commits = new PageCommits(_stored, PublishAsync);
+        if (_stored.RecordExists && _stored.State.LeasesMayBeOut)
+        {
+            WaitOutPredecessorLeases();
+            _readableAt = _writableAt;
+        }
         return Task.CompletedTask;
     }
 
@@ -64,27 +77,34 @@ internal sealed class PageGrain : Grain, IPageGrain
     {
         CheckElement(offset, size);
         await _regions.RequireLive(epoch, PageNumber, cancellation);
-        return StoredBytes(epoch) is { } bytes ? PageAtomics.Load(bytes.AsSpan(offset, size)) : 0;
+        if (_readableAt != 0) await WaitOutAsync(_readableAt);
+        return BytesOf(_commits.Committed, epoch) is { } bytes ? PageAtomics.Load(bytes.AsSpan(offset, size)) : 0;
     }
 
     public async Task<byte[]> Read(long epoch, int offset, int length, CancellationToken cancellation)
     {
         CheckRange(offset, length);
         await _regions.RequireLive(epoch, PageNumber, cancellation);
-        return StoredBytes(epoch) is { } bytes ? bytes.AsSpan(offset, length).ToArray() : new byte[length];
+        if (_readableAt != 0) await WaitOutAsync(_readableAt);
+        return BytesOf(_commits.Committed, epoch) is { } bytes ? bytes.AsSpan(offset, length).ToArray() : new byte[length];
     }
 
     public async Task<PageCopy> Fill(long epoch, Guid session, ICacheHolder holder, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(holder);
         await _regions.RequireLive(epoch, PageNumber, cancellation);
-        var bytes = StoredBytes(epoch);
-        if (bytes is null) await RegisterWithRegionAsync(epoch);
-        else if (!_stored.State.LeasesMayBeOut) await (_markingLeasesOut ??= MarkLeasesOutAsync());
+        if (_readableAt != 0) await WaitOutAsync(_readableAt);
+        if (BytesOf(_commits.Committed, epoch) is null) await RegisterWithRegionAsync(epoch);
+        else if (!_commits.Committed.LeasesMayBeOut) await MarkLeasesOutAsync();
+        // A copy handed out while a newer image is being published would miss that image's revocations.
+        while (!_commits.Publication.IsCompleted) await _commits.Publication;
+        var committed = _commits.Committed;
+        var bytes = BytesOf(committed, epoch);
         _grantedLeases = true;
         var lease = _leases.Renew(session);
-        _holders.Add(session, holder);
-        return new PageCopy(bytes is null ? 0 : _stored.State.Version, bytes?.ToArray(), lease);
+        var version = bytes is null ? 0 : committed.Version;
+        _holders.Add(session, holder, version);
+        return new PageCopy(version, bytes?.ToArray(), lease);
     }
 
     public Task<LeaseGrant> Renew(Guid session) => Task.FromResult(_leases.Renew(session));
@@ -103,7 +123,6 @@ internal sealed class PageGrain : Grain, IPageGrain
     {
         ArgumentNullException.ThrowIfNull(bytes);
         CheckRange(offset, bytes.Length);
-        if (bytes.Length == _pageSize) return await ReplaceAsync(epoch, request, bytes, cancellation);
         return (await MutateAsync(epoch, request, offset, bytes.Length, bytes, static (range, bytes) =>
         {
             bytes.CopyTo(range);
@@ -143,23 +162,30 @@ internal sealed class PageGrain : Grain, IPageGrain
 
     public async Task Release(long epoch)
     {
+        // Writes interleave with a free: from here they are refused, and those already applied are stored first.
+        _releasedEpoch = Math.Max(_releasedEpoch, epoch);
+        await _commits.CommitAsync();
         await WaitOutPredecessorLeasesAsync();
-        await _holders.RevokeAsync(PageNumber, long.MaxValue, writer: Guid.Empty);
-        if (_stored.RecordExists && _stored.State.Epoch == epoch)
+        await _holders.RevokeOlderThanAsync(PageNumber, long.MaxValue);
+        var committed = _commits.Committed;
+        if (_commits.CommittedExists && committed.Epoch == epoch)
+        {
             await _stored.ClearStateAsync();
-        _stored.State = new PageState { LeasesMayBeOut = _stored.State.LeasesMayBeOut };
+            _commits.Cleared(new PageState { LeasesMayBeOut = committed.LeasesMayBeOut });
+        }
         DeactivateOnIdle();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         // Holders learn the page is going, and storage that no lease is out, so the next activation owes them nothing.
-        await _holders.RevokeAsync(PageNumber, long.MaxValue, writer: Guid.Empty);
-        if (!_stored.State.LeasesMayBeOut) return;
-        _stored.State.LeasesMayBeOut = false;
+        await _holders.RevokeOlderThanAsync(PageNumber, long.MaxValue);
+        // A page without a record keeps no mark: its region remembers it instead.
+        if (!_commits.CommittedExists || !_commits.Latest.LeasesMayBeOut) return;
+        _commits.Change().LeasesMayBeOut = false;
         try
         {
-            await _stored.WriteStateAsync(cancellationToken);
+            await _commits.CommitAsync();
         }
         catch (Exception)
         {
@@ -169,52 +195,55 @@ internal sealed class PageGrain : Grain, IPageGrain
 
     public Task<PageSummary> GetState()
     {
-        var state = _stored.State;
-        var bytes = _stored.RecordExists ? state.Bytes : new byte[_pageSize];
+        var exists = _commits.CommittedExists;
+        var state = _commits.Committed;
+        var bytes = exists && state.Bytes.Length != 0 ? state.Bytes : new byte[_pageSize];
         return Task.FromResult(new PageSummary(
             PageNumber,
-            _stored.RecordExists ? state.Epoch : 0,
-            _stored.RecordExists ? state.Version : 0,
-            _stored.RecordExists,
+            exists ? state.Epoch : 0,
+            exists ? state.Version : 0,
+            exists,
             Crc32.HashToUInt32(bytes),
             Convert.ToHexString(bytes.AsSpan(0, Math.Min(16, bytes.Length)))));
     }
 
-    /// <summary>The page's bytes for <paramref name="epoch"/>, or null when it reads as zeros.</summary>
-    private byte[]? StoredBytes(long epoch)
+    /// <summary>The bytes <paramref name="image"/> holds for <paramref name="epoch"/>, or null when the page reads as zeros.</summary>
+    private static byte[]? BytesOf(PageState image, long epoch)
     {
-        if (!_stored.RecordExists) return null;
-        var state = _stored.State;
-        if (state.Epoch == epoch) return state.Bytes;
+        if (image.Bytes.Length == 0) return null;
+        if (image.Epoch == epoch) return image.Bytes;
         // Bytes of a newer allocation mean the caller's region was freed and the range reused; bytes of an older
         // one are left over from a free that did not finish, and belong to no live region.
-        if (state.Epoch > epoch) throw new RegionFreedException($"The region of allocation epoch {epoch} has been freed.");
+        if (image.Epoch > epoch) throw new RegionFreedException($"The region of allocation epoch {epoch} has been freed.");
         return null;
     }
 
-    /// <summary>Stores that this activation may grant leases, before it grants the first: a crash after it is then seen.</summary>
-    private async Task MarkLeasesOutAsync()
+    /// <summary>
+    /// Revokes the cached copies older than <paramref name="image"/>, which storage now holds, before it becomes the
+    /// committed image. Fills wait meanwhile, so none can hand out an older copy that this revocation misses.
+    /// </summary>
+    private async Task PublishAsync(PageState image)
     {
-        _stored.State.LeasesMayBeOut = true;
-        try
-        {
-            await _stored.WriteStateAsync();
-        }
-        catch
-        {
-            _stored.State.LeasesMayBeOut = false;
-            _markingLeasesOut = null;
-            throw;
-        }
+        var version = image.Bytes.Length == 0 ? 0 : image.Version;
+        while (_holders.AnyOlderThan(version)) await _holders.RevokeOlderThanAsync(PageNumber, version);
+    }
+
+    /// <summary>Stores that this activation may grant leases, before it grants the first: a crash after it is then seen.</summary>
+    private Task MarkLeasesOutAsync()
+    {
+        if (!_commits.Latest.LeasesMayBeOut) _commits.Change().LeasesMayBeOut = true;
+        return _commits.CommitAsync();
     }
 
     private void WaitOutPredecessorLeases() =>
         _writableAt = Math.Max(_writableAt, _activatedAt + (long)_cacheLease.TotalMilliseconds);
 
     /// <summary>Waits until leases a crashed predecessor may have granted have run out; at once otherwise.</summary>
-    private Task WaitOutPredecessorLeasesAsync()
+    private Task WaitOutPredecessorLeasesAsync() => WaitOutAsync(_writableAt);
+
+    private static Task WaitOutAsync(long until)
     {
-        var left = _writableAt - Environment.TickCount64;
+        var left = until - Environment.TickCount64;
         return left > 0 ? Task.Delay(TimeSpan.FromMilliseconds(left)) : Task.CompletedTask;
     }
 
@@ -225,100 +254,59 @@ internal sealed class PageGrain : Grain, IPageGrain
     private async Task RegisterWithRegionAsync(long epoch)
     {
         if (_registeredEpoch == epoch) return;
-        if (await GrainFactory.GetGrain<IRegionGrain>(epoch).RecordTouched(PageNumber) && StoredBytes(epoch) is null)
+        if (await GrainFactory.GetGrain<IRegionGrain>(epoch).RecordTouched(PageNumber) && BytesOf(_commits.Committed, epoch) is null)
             WaitOutPredecessorLeases();
         _registeredEpoch = epoch;
     }
 
-    /// <summary>The version the next write in <paramref name="epoch"/> will give the page.</summary>
-    private long NextVersion(long epoch) => StoredBytes(epoch) is null ? 1 : _stored.State.Version + 1;
+    private void RequireUnreleased(long epoch)
+    {
+        if (epoch <= _releasedEpoch) throw new RegionFreedException($"The region of allocation epoch {epoch} has been freed.");
+    }
 
     /// <summary>
-    /// Applies <paramref name="mutate"/> to bytes [offset, offset + length) and stores the page before returning. If
-    /// storing fails, the bytes are put back, so no caller ever observes a change that storage does not hold.
+    /// Applies <paramref name="mutate"/> to bytes [offset, offset + length) of the pending image, in one turn, and
+    /// returns once a storage write carrying it has committed. A request already applied gets its first result back.
     /// </summary>
     private async Task<ElementUpdate> MutateAsync<TOperand>(
         long epoch, RequestId request, int offset, int length, TOperand operand,
         Func<Span<byte>, TOperand, ulong> mutate, CancellationToken cancellation)
     {
         await _regions.RequireLive(epoch, PageNumber, cancellation);
-        if (StoredBytes(epoch) is null) await RegisterWithRegionAsync(epoch);
+        RequireUnreleased(epoch);
+        if (BytesOf(_commits.Latest, epoch) is null) await RegisterWithRegionAsync(epoch);
         await WaitOutPredecessorLeasesAsync();
-        if (_stored.State.Applied(request) is { } done) return new ElementUpdate(done.Value, done.Version);
-        await _holders.RevokeAsync(PageNumber, NextVersion(epoch), request.Session);
-        var previous = _stored.State;
-        var bytes = StoredBytes(epoch);
-        var firstWrite = bytes is null;
-        if (bytes is null)
+        RequireUnreleased(epoch);
+        if (_commits.Latest.Applied(request) is { } done)
         {
-            bytes = new byte[_pageSize];
-            _stored.State = new PageState
-            {
-                Epoch = epoch, Bytes = bytes, LeasesMayBeOut = previous.LeasesMayBeOut || _grantedLeases, Recent = previous.Recent,
-            };
+            await AcknowledgeAsync();
+            return new ElementUpdate(done.Value, done.Version);
         }
 
-        var undo = firstWrite ? null : ArrayPool<byte>.Shared.Rent(length);
-        var range = bytes.AsSpan(offset, length);
-        if (undo is not null) range.CopyTo(undo);
-        AppliedRequest? applied = null;
-        try
+        var fresh = BytesOf(_commits.Latest, epoch) is null;
+        var image = _commits.Change();
+        if (fresh)
         {
-            var result = mutate(range, operand);
-            var version = ++_stored.State.Version;
-            _stored.State.Remember(applied = new AppliedRequest(request, result, version));
-            await _stored.WriteStateAsync(cancellation);
-            return new ElementUpdate(result, version);
+            (image.Epoch, image.Version, image.Bytes) = (epoch, 0, new byte[_pageSize]);
+            image.LeasesMayBeOut |= _grantedLeases;
         }
-        catch
-        {
-            if (applied is not null) _stored.State.Recent.Remove(applied);
-            if (undo is null)
-            {
-                _stored.State = previous;
-            }
-            else
-            {
-                undo.AsSpan(0, length).CopyTo(bytes.AsSpan(offset, length));
-                _stored.State.Version--;
-            }
-            DeactivateOnIdle();
-            throw;
-        }
-        finally
-        {
-            if (undo is not null) ArrayPool<byte>.Shared.Return(undo);
-        }
+        var result = mutate(image.Bytes.AsSpan(offset, length), operand);
+        var version = ++image.Version;
+        image.Remember(new AppliedRequest(request, result, version));
+        _holders.Wrote(request.Session, version);
+        await AcknowledgeAsync();
+        return new ElementUpdate(result, version);
     }
 
-    /// <summary>
-    /// Makes <paramref name="bytes"/> the page's contents. The array arrived with the call, so the grain owns it and
-    /// can keep it without a copy; if storing fails, the previous state is put back.
-    /// </summary>
-    private async Task<long> ReplaceAsync(long epoch, RequestId request, byte[] bytes, CancellationToken cancellation)
+    /// <summary>Waits for the storage write that carries every change so far; if it fails, the page starts afresh.</summary>
+    private async Task AcknowledgeAsync()
     {
-        await _regions.RequireLive(epoch, PageNumber, cancellation);
-        var version = NextVersion(epoch);
-        if (version == 1) await RegisterWithRegionAsync(epoch);
-        await WaitOutPredecessorLeasesAsync();
-        if (_stored.State.Applied(request) is { } done) return done.Version;
-        await _holders.RevokeAsync(PageNumber, version, request.Session);
-        var previous = _stored.State;
-        _stored.State = new PageState
-        {
-            Epoch = epoch, Version = version, Bytes = bytes, LeasesMayBeOut = previous.LeasesMayBeOut || _grantedLeases, Recent = previous.Recent,
-        };
-        var applied = new AppliedRequest(request, 0, version);
-        _stored.State.Remember(applied);
         try
         {
-            await _stored.WriteStateAsync(cancellation);
-            return version;
+            await _commits.CommitAsync();
         }
         catch
         {
-            previous.Recent.Remove(applied);
-            _stored.State = previous;
             DeactivateOnIdle();
             throw;
         }

@@ -1,3 +1,5 @@
+using System.IO.Hashing;
+using OrleansDsm.Errors;
 using OrleansDsm.Pages;
 
 namespace OrleansDsm.Grains.Pages;
@@ -44,5 +46,42 @@ internal sealed class PageState
     {
         if (Recent.Count == RecentRequests) Recent.RemoveAt(0);
         Recent.Add(applied);
+    }
+
+    /// <summary>A checksum of the epoch, version and bytes, set as the state goes to storage and checked when it comes back.</summary>
+    [Id(5)]
+    public uint Checksum { get; set; }
+
+    /// <summary>A deep copy, for changes that must not touch this image.</summary>
+    public PageState Clone() => new()
+    {
+        Epoch = Epoch, Version = Version, Bytes = (byte[])Bytes.Clone(), LeasesMayBeOut = LeasesMayBeOut, Recent = [.. Recent],
+    };
+
+    /// <summary>Sets <see cref="Checksum"/> for the state as it now stands.</summary>
+    public void Seal() => Checksum = ComputeChecksum();
+
+    /// <summary>
+    /// Checks a state read from storage: one page of bytes (or none) matching its checksum. A damaged record must stop
+    /// the page rather than be read as zeros or as wrong bytes.
+    /// </summary>
+    /// <exception cref="CorruptPageException">The record is truncated or its bytes do not match its checksum.</exception>
+    public void Verify(long page, int pageSize)
+    {
+        if (Bytes.Length != 0 && Bytes.Length != pageSize)
+            throw new CorruptPageException($"The stored record of page {page} holds {Bytes.Length} bytes, not a page of {pageSize}: it is truncated or damaged. Restore it from a backup.");
+        if (ComputeChecksum() != Checksum)
+            throw new CorruptPageException($"The stored record of page {page} does not match its checksum (stored {Checksum:x8}, computed {ComputeChecksum():x8}): its bytes are damaged. Restore it from a backup.");
+    }
+
+    private uint ComputeChecksum()
+    {
+        var hash = new Crc32();
+        Span<byte> header = stackalloc byte[16];
+        BitConverter.TryWriteBytes(header, Epoch);
+        BitConverter.TryWriteBytes(header[8..], Version);
+        hash.Append(header);
+        hash.Append(Bytes);
+        return hash.GetCurrentHashAsUInt32();
     }
 }

@@ -53,6 +53,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>How many page records storage holds right now, across all silos.</summary>
     public int PageRows => PageRowSet.Count;
 
+    /// <summary>The writes of page storage, across all silos: counted, and slowed or failed when a test asks.</summary>
+    public static StorageTap PageWrites { get; } = new();
+
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(2);
@@ -61,7 +64,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.AddBinaryMemoryStorage(StorageNames.Regions);
             silo.AddBinaryMemoryStorage(StorageNames.Pages + "-inner");
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Pages, (services, _) =>
-                new RowCountingStorage(services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Pages + "-inner"), PageRowSet));
+                new RowCountingStorage(services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Pages + "-inner"), PageRowSet, PageWrites));
             silo.AddSharedMemory(options => options.Configure(space =>
             {
                 space.QuotaBytes = QuotaBytes;
