@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the benchmark: starts a bench silo process, runs every workload from a separate client process, prints
+# Runs the benchmark: starts a bench silo process (memory storage), a throwaway PostgreSQL 15 with two silos on it
+# (batched page store and Orleans' AdoNet provider), runs every workload from a separate client process, prints
 # "RESULT name value unit" lines, and writes bench/results/latest.json and bench/RESULTS.md. Leaves no process behind.
 # Usage: bench/run.sh [--quick] [--only WORKLOAD]   (--only prints one workload's figures and writes no report)
 set -euo pipefail
@@ -7,20 +8,66 @@ cd "$(dirname "$0")/.."
 
 dotnet build bench/OrleansDsm.Bench --configuration Release --nologo -v quiet >/dev/null
 bench=bench/OrleansDsm.Bench/bin/Release/net10.0/OrleansDsm.Bench.dll
+silo_dll=Silo/bin/Release/net10.0/OrleansDsm.Silo.dll
+pg_bin=/usr/lib/postgresql/15/bin
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-silo_port=$(free_port); gateway_port=$(free_port)
-log=$(mktemp)
-dotnet "$bench" silo "$silo_port" "$gateway_port" >"$log" 2>&1 &
-silo=$!
-# Cleanup must not fail the run: the silo may already be gone when the EXIT trap runs.
-trap 'kill "$silo" 2>/dev/null || true; sleep 1; kill -9 "$silo" 2>/dev/null || true; wait "$silo" 2>/dev/null || true; rm -f "$log"' EXIT
+as_postgres() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
-for _ in $(seq 1 120); do
-  grep -q "bench silo ready" "$log" && break
-  kill -0 "$silo" 2>/dev/null || { cat "$log" >&2; echo "bench: the silo did not start" >&2; exit 1; }
-  sleep 0.5
-done
-grep -q "bench silo ready" "$log" || { cat "$log" >&2; echo "bench: the silo did not become ready" >&2; exit 1; }
+pids=(); pg_dir=""; logs=()
+cleanup() {
+  # Cleanup must not fail the run: processes may already be gone when the EXIT trap runs.
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sleep 1
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  if [[ -n $pg_dir ]]; then
+    as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+  fi
+  rm -f "${logs[@]}"
+}
+trap cleanup EXIT
 
-dotnet "$bench" client "127.0.0.1:$gateway_port" "$@" --command "$(echo "bench/run.sh $*" | sed "s/ *$//")"
+# Starts a process in the background, logging to a file, and waits for its ready line.
+start() {
+  local ready=$1; shift
+  local log; log=$(mktemp); logs+=("$log")
+  "$@" >"$log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 120); do
+    grep -q "$ready" "$log" && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$log" >&2; echo "bench: '$*' did not start" >&2; exit 1; }
+    sleep 0.5
+  done
+  cat "$log" >&2; echo "bench: '$*' did not become ready" >&2; exit 1
+}
+
+gateway_port=$(free_port)
+start "bench silo ready" dotnet "$bench" silo "$(free_port)" "$gateway_port"
+
+durable=()
+if [[ -x $pg_bin/initdb && -x $pg_bin/pgbench ]]; then
+  # Durable figures run against a database with the server's defaults (fsync=on, synchronous_commit=on); the
+  # client prints both settings beside every durable figure.
+  pg_dir=$(mktemp -d /tmp/dsm-bench-pg-XXXXXX)
+  [[ $(id -u) == 0 ]] && chown postgres:postgres "$pg_dir"
+  pg_port=$(free_port)
+  as_postgres "$pg_bin/initdb" -D "$pg_dir/data" --auth=trust -U postgres -E UTF8 >/dev/null
+  as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w start \
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=512MB" >/dev/null
+  "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres bench
+  connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=bench;Maximum Pool Size=64"
+  gateways=()
+  for store in Batched AdoNet; do
+    port=$(free_port)
+    start "OrleansDsm silo ready" dotnet "$silo_dll" --Silo:Storage=PostgreSQL "--Silo:ConnectionString=$connection" \
+      --Silo:PageStore=$store --Silo:ClusterId=bench-$store --Silo:ServiceId=bench-$store --Silo:Dashboard=false \
+      --Silo:SiloPort="$(free_port)" --Silo:GatewayPort="$port" --Silo:HttpPort="$(free_port)" --Logging:LogLevel:Default=Warning
+    gateways+=("127.0.0.1:$port")
+  done
+  durable=(--durable "${gateways[0]}" "${gateways[1]}" "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=bench" "$pg_bin/pgbench")
+else
+  echo "bench: PostgreSQL 15 server binaries (initdb, pgbench) are missing from $pg_bin; durable figures are skipped. Install them with: apt-get install postgresql-15" >&2
+fi
+
+dotnet "$bench" client "127.0.0.1:$gateway_port" "$@" "${durable[@]}" --command "$(echo "bench/run.sh $*" | sed "s/ *$//")"

@@ -3,6 +3,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Serialization;
 using Orleans.Storage;
+using OrleansDsm.Database.PageStore;
 using OrleansDsm.Grains.Hosting;
 
 namespace OrleansDsm.Silo.Hosting;
@@ -24,7 +25,8 @@ public static class SiloComposition
                 silo.UseAdoNetClustering(clustering => (clustering.Invariant, clustering.ConnectionString) = (PostgreSqlInvariant, host.ConnectionString));
                 silo.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = (host.ClusterId, host.ServiceId));
                 silo.ConfigureEndpoints(System.Net.IPAddress.Parse(host.AdvertisedAddress), host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: true);
-                silo.AddBinaryPostgreSqlStorage(StorageNames.Pages, host.ConnectionString!);
+                if (host.IsBatchedPageStore) silo.AddBatchedPageStore(host.ConnectionString!, host.ServiceId);
+                else silo.AddBinaryPostgreSqlStorage(StorageNames.Pages, host.ConnectionString!);
                 silo.AddBinaryPostgreSqlStorage(StorageNames.Regions, host.ConnectionString!);
             }
             else
@@ -55,13 +57,21 @@ public static class SiloComposition
             storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
         }));
 
+    /// <summary>Pages in the dsm_pages table through <see cref="PostgreSqlPageStore"/>, in Orleans' binary form.</summary>
+    private static ISiloBuilder AddBatchedPageStore(this ISiloBuilder silo, string connectionString, string serviceId)
+    {
+        silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Pages, (services, _) =>
+            new PostgreSqlPageStore(connectionString, serviceId, new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>())));
+        return silo;
+    }
+
     private const string PostgreSqlInvariant = "Npgsql";
 
     /// <summary>The line printed once the silo serves: what it clusters with, where data lives, and its ports.</summary>
     public static string Banner(SiloHostOptions host, AddressSpaceOptions space) =>
         "OrleansDsm silo ready: " +
         (host.IsPostgreSql
-            ? $"clustering=PostgreSQL; storage=PostgreSQL (durable: {DatabaseName(host.ConnectionString!)}); advertised address={host.AdvertisedAddress}; "
+            ? $"clustering=PostgreSQL; storage=PostgreSQL (durable: {DatabaseName(host.ConnectionString!)}; pages {(host.IsBatchedPageStore ? "batched" : "through AdoNet")}); advertised address={host.AdvertisedAddress}; "
             : "clustering=localhost (this machine only); storage=memory (one silo only, all data lost when it stops); ") +
         $"page size={space.PageSize} B; " +
         $"silo port={host.SiloPort}; gateway port={host.GatewayPort}; " +

@@ -36,6 +36,15 @@ public sealed class SiloHostOptions
     /// <summary>The address other silos and clients reach this silo at, for <c>Storage=PostgreSQL</c>.</summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>
+    /// How pages are stored with <c>Storage=PostgreSQL</c>: <c>Batched</c> (the default: the dsm_pages table, the writes
+    /// of many pages in one round trip and one commit) or <c>AdoNet</c> (Orleans' ADO.NET provider, one commit per write).
+    /// </summary>
+    public string PageStore { get; set; } = "Batched";
+
+    /// <summary>Whether pages go to the batched page store.</summary>
+    public bool IsBatchedPageStore => string.Equals(PageStore, "Batched", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Whether <see cref="Storage"/> is PostgreSQL.</summary>
     public bool IsPostgreSql => string.Equals(Storage, "PostgreSQL", StringComparison.OrdinalIgnoreCase);
 
@@ -52,6 +61,8 @@ public sealed class SiloHostOptions
             problems.Add($"Silo:Storage '{Storage}' is not known; it is 'Memory' or 'PostgreSQL'.");
         if (IsPostgreSql && string.IsNullOrWhiteSpace(ConnectionString))
             problems.Add("Silo:ConnectionString must name the PostgreSQL database when Silo:Storage is PostgreSQL.");
+        if (!IsBatchedPageStore && !string.Equals(PageStore, "AdoNet", StringComparison.OrdinalIgnoreCase))
+            problems.Add($"Silo:PageStore '{PageStore}' is not known; it is 'Batched' or 'AdoNet'.");
         if (IsPostgreSql && !System.Net.IPAddress.TryParse(AdvertisedAddress, out _))
             problems.Add($"Silo:AdvertisedAddress must be an IP address; it is '{AdvertisedAddress}'.");
         return problems;

@@ -1,5 +1,6 @@
 // The benchmark: "silo SILO_PORT GATEWAY_PORT" hosts the bench silo; "client GATEWAY [--quick] --command TEXT"
 // runs every workload against it and writes bench/results/latest.json and bench/RESULTS.md. bench/run.sh runs both.
+// "--durable BATCHED_GATEWAY ADONET_GATEWAY CONNECTION PGBENCH" adds the PostgreSQL figures.
 // "--only NAME" runs one workload (ElementLatency, ReadMostlyMix, ...) and only prints its figures: for tuning.
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -17,13 +18,16 @@ switch (args)
         var quick = rest.Contains("--quick");
         var command = rest.SkipWhile(a => a != "--command").Skip(1).FirstOrDefault() ?? "bench/run.sh";
         var only = rest.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+        var durable = rest.SkipWhile(a => a != "--durable").Skip(1).Take(4).ToArray() is [var batched, var adoNet, var database, var pgbench]
+            ? new DurableTargets(batched, adoNet, database, pgbench)
+            : null;
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.UseOrleansClient(client => client.UseStaticClustering(System.Net.IPEndPoint.Parse(gateway)));
         using (var host = builder.Build())
         {
             await host.StartAsync();
             var orleans = host.Services.GetRequiredService<IClusterClient>();
-            var context = new BenchContext(new DsmClient(orleans), orleans, new Report(command), quick);
+            var context = new BenchContext(new DsmClient(orleans), orleans, new Report(command), quick, durable);
             var workloads = new (string Name, Func<BenchContext, Task> Run)[]
             {
                 (nameof(ElementLatency), ElementLatency.RunAsync),
@@ -33,6 +37,7 @@ switch (args)
                 (nameof(ReadMostlyMix), ReadMostlyMix.RunAsync),
                 (nameof(CoherenceCosts), CoherenceCosts.RunAsync),
                 (nameof(CachedReads), CachedReads.RunAsync),
+                (nameof(DurableWrites), DurableWrites.RunAsync),
             };
             if (only is not null && workloads.All(w => w.Name != only))
             {

@@ -23,8 +23,9 @@ public sealed class Report(string command)
         Add($"ratio.{name}", numerator / denominator, "x", conditions);
 
     /// <summary>Records whether <paramref name="figure"/> meets a goal, naming the anchor figure it is to be read beside.</summary>
+    /// <summary>A goal whose figure this run did not measure (its peer missing) is listed as not measured.</summary>
     public void Goal(string text, string figure, Func<double, bool> met, string? anchor = null) =>
-        _goals.Add(new GoalResult(text, figure, met(_figures.Single(f => f.Name == figure).Value), anchor));
+        _goals.Add(new GoalResult(text, figure, _figures.SingleOrDefault(f => f.Name == figure) is { } measured ? met(measured.Value) : null, anchor));
 
     public async Task WriteAsync(string benchFolder)
     {
@@ -44,9 +45,14 @@ public sealed class Report(string command)
         md.AppendLine("| goal | figure | value | met | anchor in the same run |").AppendLine("| --- | --- | --- | --- | --- |");
         foreach (var goal in _goals)
         {
+            if (goal.Met is not { } met)
+            {
+                md.AppendLine($"| {goal.Text} | `{goal.Figure}` | not measured | | |");
+                continue;
+            }
             var figure = _figures.Single(f => f.Name == goal.Figure);
             var anchor = goal.Anchor is null ? "" : Describe(_figures.Single(f => f.Name == goal.Anchor));
-            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {goal.Text} | `{goal.Figure}` | {figure.Value:0.###} {figure.Unit} | {(goal.Met ? "yes" : "**no**")} | {anchor} |"));
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {goal.Text} | `{goal.Figure}` | {figure.Value:0.###} {figure.Unit} | {(met ? "yes" : "**no**")} | {anchor} |"));
         }
         md.AppendLine().AppendLine("## Figures").AppendLine();
         md.AppendLine("| name | value | unit | conditions |").AppendLine("| --- | --- | --- | --- |");
@@ -60,5 +66,5 @@ public sealed class Report(string command)
 
     private sealed record Figure(string Name, double Value, string Unit, string Conditions);
 
-    private sealed record GoalResult(string Text, string Figure, bool Met, string? Anchor);
+    private sealed record GoalResult(string Text, string Figure, bool? Met, string? Anchor);
 }

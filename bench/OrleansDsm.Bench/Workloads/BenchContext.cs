@@ -2,8 +2,11 @@ using OrleansDsm.Bench.Harness;
 
 namespace OrleansDsm.Bench.Workloads;
 
-/// <summary>What every workload needs: the DSM client, the raw Orleans client for the baselines, and the report.</summary>
-public sealed record BenchContext(DsmClient Dsm, IClusterClient Orleans, Report Report, bool Quick)
+/// <summary>
+/// What every workload needs: the DSM client, the raw Orleans client for the baselines, the report, and the PostgreSQL
+/// targets of the durable figures (null when PostgreSQL is not installed).
+/// </summary>
+public sealed record BenchContext(DsmClient Dsm, IClusterClient Orleans, Report Report, bool Quick, DurableTargets? Durable)
 {
     /// <summary>How each figure was obtained, for the report.</summary>
     public const string Setup = "storage=memory (binary); silos=1; client process -> silo over loopback";

@@ -47,11 +47,13 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
         }
     }
 
-    [Fact]
-    public async Task A_stored_page_costs_its_size_plus_a_small_fixed_overhead()
+    [Theory]
+    [InlineData("Batched")]
+    [InlineData("AdoNet")]
+    public async Task A_stored_page_costs_its_size_plus_a_small_fixed_overhead(string pageStore)
     {
         var database = await _postgres.CreateDatabaseAsync("page-cost");
-        await using var silo = await StartSiloAsync(database);
+        await using var silo = await StartSiloAsync(database, $"--Silo:PageStore={pageStore}");
         await using var client = await ConnectAsync(silo);
         var array = await client.AllocateAsync<byte>("costed", 4096);
         var noise = new byte[4096];
@@ -59,11 +61,59 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
         await array.WriteAsync(0, noise);
         for (var i = 0; i < 20; i++) await array.SetAsync(i, (byte)i); // fills the page's memory of recent requests
 
-        var payload = await ScalarAsync(database, "SELECT octet_length(payload) FROM dsm_grain_state WHERE grain_type LIKE '%page%'");
-        var row = await ScalarAsync(database, "SELECT pg_column_size(t.*) FROM dsm_grain_state t WHERE grain_type LIKE '%page%'");
+        var (payload, row) = pageStore == "Batched"
+            ? (await ScalarAsync(database, "SELECT octet_length(payload) FROM dsm_pages"),
+               await ScalarAsync(database, "SELECT pg_column_size(t.*) FROM dsm_pages t"))
+            : (await ScalarAsync(database, "SELECT octet_length(payload) FROM dsm_grain_state WHERE grain_type LIKE '%page%'"),
+               await ScalarAsync(database, "SELECT pg_column_size(t.*) FROM dsm_grain_state t WHERE grain_type LIKE '%page%'"));
 
-        output.WriteLine($"4096-byte page: payload {payload} B, row {row} B, overhead {row - 4096} B");
+        output.WriteLine($"{pageStore}: 4096-byte page: payload {payload} B, row {row} B, overhead {row - 4096} B");
         Assert.InRange(row - 4096, 0, 1024);
+    }
+
+    [Fact]
+    public async Task A_damaged_or_truncated_stored_page_is_reported_and_never_read_as_zeros()
+    {
+        var database = await _postgres.CreateDatabaseAsync("damaged");
+        int siloPort, gatewayPort;
+        await using (var silo = await StartSiloAsync(database))
+        {
+            (siloPort, gatewayPort) = (silo.SiloPort, silo.GatewayPort);
+            await using var client = await ConnectAsync(silo);
+            var array = await client.AllocateAsync<byte>("damaged", 3 * 4096);
+            await array.WriteAsync(0, Enumerable.Range(0, 3 * 4096).Select(i => (byte)(i % 251 + 1)).ToArray());
+        } // SIGKILL
+        Assert.Equal(3, await ScalarAsync(database, "SELECT count(*) FROM dsm_pages"));
+        // One page gets a byte flipped in the middle of its bytes, another loses the second half of its record.
+        await ExecuteAsync(database, """
+            UPDATE dsm_pages SET payload = set_byte(payload, octet_length(payload) / 2, get_byte(payload, octet_length(payload) / 2) # 255)
+            WHERE grain_id = (SELECT grain_id FROM dsm_pages ORDER BY grain_id LIMIT 1 OFFSET 0)
+            """);
+        await ExecuteAsync(database, """
+            UPDATE dsm_pages SET payload = substring(payload FROM 1 FOR octet_length(payload) / 2)
+            WHERE grain_id = (SELECT grain_id FROM dsm_pages ORDER BY grain_id LIMIT 1 OFFSET 1)
+            """);
+
+        await using var restarted = await SiloProcess.StartOnPortsAsync(siloPort, gatewayPort, PostgreSqlArguments(database));
+        await using var reader = await ConnectAsync(restarted);
+        var reopened = await reader.OpenAsync<byte>("damaged");
+        var errors = new List<string>();
+        for (var page = 0; page < 3; page++)
+        {
+            try
+            {
+                Assert.Equal((byte)(page * 4096 % 251 + 1), await reopened.GetAsync(page * 4096L));
+            }
+            catch (CorruptPageException error)
+            {
+                errors.Add(error.Message);
+            }
+        }
+
+        foreach (var error in errors) output.WriteLine(error);
+        Assert.Equal(2, errors.Count);
+        Assert.Contains(errors, message => message.Contains("checksum", StringComparison.Ordinal));
+        Assert.Contains(errors, message => message.Contains("truncated", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -113,7 +163,7 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
 
         var first = await DsmAsync("db", "init", "--connection", database);
         var second = await DsmAsync("db", "init", "--connection", database);
-        Assert.Equal((0, $"schema at version {DatabaseSchema.Version}: applied 1, 2"), (first.ExitCode, first.Stdout.Trim()));
+        Assert.Equal((0, $"schema at version {DatabaseSchema.Version}: applied 1, 2, 3"), (first.ExitCode, first.Stdout.Trim()));
         Assert.Equal((0, $"schema already at version {DatabaseSchema.Version}"), (second.ExitCode, second.Stdout.Trim()));
         await using (await StartSiloAsync(database, "--Silo:ApplySchema=false")) { } // the schema is complete
 
@@ -171,7 +221,7 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
         DsmClient.ConnectAsync(new DsmClientOptions { Gateways = [silo.Gateway], ConnectTimeout = TimeSpan.FromSeconds(30) });
 
     private static async Task<long> StoredPagesAsync(string database) =>
-        await ScalarAsync(database, "SELECT count(*) FROM dsm_grain_state WHERE payload IS NOT NULL AND grain_type LIKE '%page%'");
+        await ScalarAsync(database, "SELECT count(*) FROM dsm_pages");
 
     private static async Task<long> ScalarAsync(string database, string sql)
     {

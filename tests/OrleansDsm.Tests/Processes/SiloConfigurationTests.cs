@@ -7,6 +7,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Dsm:PageSize=1000", "Dsm:PageSize")]
     [InlineData("--Silo:GatewayPort=0", "Silo:GatewayPort")]
     [InlineData("--Silo:Storage=Floppy", "Floppy")]
+    [InlineData("--Silo:PageStore=Tape", "Silo:PageStore 'Tape'")]
     [InlineData("--Silo:SiloPort=eleven", "eleven")]
     [InlineData("--Silo:Storage=PostgreSQL", "Silo:ConnectionString")]
     [InlineData("--Silo:Storage=PostgreSQL --Silo:ConnectionString=Host=127.0.0.1 --Silo:AdvertisedAddress=somewhere", "Silo:AdvertisedAddress")]

@@ -1,0 +1,183 @@
+using System.Threading.Channels;
+using Npgsql;
+using NpgsqlTypes;
+using Orleans.Runtime;
+using Orleans.Storage;
+using OrleansDsm.Errors;
+
+namespace OrleansDsm.Database.PageStore;
+
+/// <summary>
+/// Grain storage for pages in the <c>dsm_pages</c> table that batches the writes of many pages into one round trip and
+/// one commit. Writes queue up; a few flushers each take everything queued (up to <see cref="MaxBatch"/>) and send it
+/// as one Npgsql batch, which PostgreSQL runs as one implicit transaction. While a batch is in flight the next one
+/// gathers, so under load the commits per second stay few while the writes per commit grow. No write is acknowledged
+/// before the commit that carries it, and a write that names a stale version changes nothing and fails with
+/// <see cref="InconsistentStateException"/>, as Orleans' providers do.
+/// </summary>
+public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
+{
+    /// <summary>The most writes one batch carries.</summary>
+    public const int MaxBatch = 256;
+
+    private const int Flushers = 4;
+
+    private readonly NpgsqlDataSource _database;
+    private readonly string _serviceId;
+    private readonly IGrainStorageSerializer _serializer;
+    private readonly Channel<QueuedWrite> _queue = Channel.CreateUnbounded<QueuedWrite>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly Task[] _flushers;
+    private long _batches;
+    private long _writes;
+
+    /// <summary>Creates the store on <paramref name="connectionString"/>, for the rows of <paramref name="serviceId"/>.</summary>
+    public PostgreSqlPageStore(string connectionString, string serviceId, IGrainStorageSerializer serializer)
+    {
+        _database = NpgsqlDataSource.Create(connectionString);
+        _serviceId = serviceId;
+        _serializer = serializer;
+        _flushers = [.. Enumerable.Range(0, Flushers).Select(_ => Task.Run(FlushAsync))];
+    }
+
+    /// <summary>How many batches (round trips, each one commit) the store has sent.</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    /// <summary>How many writes and deletions those batches carried.</summary>
+    public long Writes => Interlocked.Read(ref _writes);
+
+    /// <inheritdoc/>
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        await using var command = _database.CreateCommand("SELECT payload, version FROM dsm_pages WHERE service_id = $1 AND grain_id = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = _serviceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = grainId.ToString() });
+        await using var reader = await command.ExecuteReaderAsync();
+        if (!await reader.ReadAsync())
+        {
+            (grainState.State, grainState.ETag, grainState.RecordExists) = (Empty<T>(), null, false);
+            return;
+        }
+        var payload = reader.GetFieldValue<byte[]>(0);
+        var version = reader.GetInt64(1);
+        try
+        {
+            grainState.State = _serializer.Deserialize<T>(new BinaryData(payload));
+        }
+        catch (Exception error)
+        {
+            throw new CorruptPageException(
+                $"The stored record of {grainId} ({payload.Length} bytes, row version {version}) cannot be read: it is truncated or damaged ({error.GetBaseException().Message}). Restore it from a backup.");
+        }
+        (grainState.ETag, grainState.RecordExists) = (version.ToString(System.Globalization.CultureInfo.InvariantCulture), true);
+    }
+
+    /// <inheritdoc/>
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        // Serialized now, in the caller's turn: the grain may change its state while the write waits in the queue.
+        var payload = _serializer.Serialize(grainState.State).ToArray();
+        var version = await EnqueueAsync(new QueuedWrite(grainId.ToString(), payload, ExpectedVersion(grainState.ETag)), grainId, grainState.ETag);
+        (grainState.ETag, grainState.RecordExists) = (version.ToString(System.Globalization.CultureInfo.InvariantCulture), true);
+    }
+
+    /// <inheritdoc/>
+    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (grainState.ETag is not null)
+            await EnqueueAsync(new QueuedWrite(grainId.ToString(), null, ExpectedVersion(grainState.ETag)), grainId, grainState.ETag);
+        (grainState.State, grainState.ETag, grainState.RecordExists) = (Empty<T>(), null, false);
+    }
+
+    /// <summary>Stops taking writes, lets the flushers finish what is queued, and closes the connections.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_flushers);
+        await _database.DisposeAsync();
+    }
+
+    /// <summary>The state of a grain with no record: a new instance where the type has a parameterless constructor.</summary>
+    private static T Empty<T>() => typeof(T).GetConstructor(Type.EmptyTypes) is not null ? Activator.CreateInstance<T>() : default!;
+
+    private static long? ExpectedVersion(string? etag) =>
+        etag is null ? null : long.Parse(etag, System.Globalization.CultureInfo.InvariantCulture);
+
+    private async Task<long> EnqueueAsync(QueuedWrite write, GrainId grainId, string? etag)
+    {
+        if (!_queue.Writer.TryWrite(write)) throw new ObjectDisposedException(nameof(PostgreSqlPageStore), "The page store has stopped.");
+        return await write.Done.Task switch
+        {
+            { } version => version,
+            null => throw new InconsistentStateException(
+                $"The stored page {grainId} is no longer at row version {etag ?? "(none)"}: another activation wrote it.", etag ?? "", "unknown"),
+        };
+    }
+
+    private async Task FlushAsync()
+    {
+        var batch = new List<QueuedWrite>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var write)) batch.Add(write);
+            if (batch.Count == 0) continue;
+            try
+            {
+                var versions = await CommitAsync(batch);
+                Interlocked.Increment(ref _batches);
+                Interlocked.Add(ref _writes, batch.Count);
+                for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(versions[i]);
+            }
+            catch (Exception error)
+            {
+                foreach (var write in batch) write.Done.TrySetException(error);
+            }
+            batch.Clear();
+        }
+    }
+
+    /// <summary>Sends <paramref name="batch"/> in one round trip and one transaction; returns each row's new version, or null on a conflict.</summary>
+    private async Task<long?[]> CommitAsync(List<QueuedWrite> batch)
+    {
+        await using var connection = await _database.OpenConnectionAsync();
+        await using var commands = new NpgsqlBatch(connection);
+        foreach (var write in batch) commands.BatchCommands.Add(CommandFor(write));
+        var versions = new long?[batch.Count];
+        // Every result is read and the reader closed before anyone hears back: closing it consumes the commit.
+        await using (var reader = await commands.ExecuteReaderAsync())
+        {
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (i > 0) await reader.NextResultAsync();
+                if (await reader.ReadAsync()) versions[i] = reader.GetInt64(0);
+            }
+        }
+        return versions;
+    }
+
+    private NpgsqlBatchCommand CommandFor(QueuedWrite write)
+    {
+        var command = new NpgsqlBatchCommand(
+            (write.Payload, write.ExpectedVersion) switch
+            {
+                (null, _) => "DELETE FROM dsm_pages WHERE service_id = $1 AND grain_id = $2 AND version = $3 RETURNING version",
+                (_, null) => "INSERT INTO dsm_pages (service_id, grain_id, payload, version) VALUES ($1, $2, $3, 1) ON CONFLICT DO NOTHING RETURNING version",
+                _ => "UPDATE dsm_pages SET payload = $3, version = version + 1 WHERE service_id = $1 AND grain_id = $2 AND version = $4 RETURNING version",
+            });
+        command.Parameters.Add(new NpgsqlParameter { Value = _serviceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = write.GrainId });
+        if (write.Payload is null)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = write.ExpectedVersion!.Value });
+            return command;
+        }
+        command.Parameters.Add(new NpgsqlParameter { Value = write.Payload, NpgsqlDbType = NpgsqlDbType.Bytea });
+        if (write.ExpectedVersion is { } expected) command.Parameters.Add(new NpgsqlParameter { Value = expected });
+        return command;
+    }
+
+    /// <summary>One write or deletion (no payload) waiting for its batch; completes with the row's new version, or null on a conflict.</summary>
+    private sealed record QueuedWrite(string GrainId, byte[]? Payload, long? ExpectedVersion)
+    {
+        public TaskCompletionSource<long?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
