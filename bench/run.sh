@@ -61,7 +61,7 @@ if [[ -x $pg_bin/initdb && -x $pg_bin/pgbench ]]; then
   for store in Batched AdoNet; do
     port=$(free_port)
     start "OrleansDsm silo ready" dotnet "$silo_dll" --Silo:Storage=PostgreSQL "--Silo:ConnectionString=$connection" \
-      --Silo:PageStore=$store --Silo:ClusterId=bench-$store --Silo:ServiceId=bench-$store --Silo:Dashboard=false \
+      --Silo:PageStore=$store --Silo:ClusterId="bench-${store,,}" --Silo:ServiceId="bench-${store,,}" --Silo:Dashboard=false \
       --Silo:SiloPort="$(free_port)" --Silo:GatewayPort="$port" --Silo:HttpPort="$(free_port)" --Logging:LogLevel:Default=Warning
     gateways+=("127.0.0.1:$port")
   done

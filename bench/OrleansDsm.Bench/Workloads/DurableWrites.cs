@@ -29,7 +29,10 @@ public static partial class DurableWrites
         var rates = new Dictionary<string, double>();
         foreach (var (store, gateway) in new[] { ("batched", targets.BatchedGateway), ("adonet", targets.AdoNetGateway) })
         {
-            await using var client = await DsmClient.ConnectAsync(new DsmClientOptions { Gateways = [gateway], ConnectTimeout = TimeSpan.FromSeconds(30) });
+            await using var client = await DsmClient.ConnectAsync(new DsmClientOptions
+            {
+                Gateways = [gateway], ClusterId = $"bench-{store}", ServiceId = $"bench-{store}", ConnectTimeout = TimeSpan.FromSeconds(30),
+            });
             var array = await client.AllocateAsync<long>($"bench-durable-{Guid.NewGuid():N}", Pages * 512L, Consistency.Uncached);
             await array.WriteAsync(0, Noise(Pages * 512));
             var calls = context.Quick ? 6_000 : 20_000;
@@ -51,13 +54,14 @@ public static partial class DurableWrites
         }
 
         var best = 0.0;
-        foreach (var clients in new[] { 16, 64 })
-        {
-            var tps = await PgbenchAsync(targets, clients, context.Quick ? 5 : 10);
-            context.Report.Add($"pg.upsert_4kib.tps_{clients}", tps, "tx/s", $"pgbench -n -c {clients} -j 2, one-row upsert of a random 4 KiB bytea over {Pages} rows; PostgreSQL 15 ({settings})");
-            best = Math.Max(best, tps);
-        }
-        context.Report.Add("pg.upsert_4kib.tps_best", best, "tx/s", $"the better of pgbench at 16 and 64 clients; PostgreSQL 15 ({settings})");
+        foreach (var mode in new[] { "simple", "prepared" })
+            foreach (var clients in new[] { 16, 64 })
+            {
+                var tps = await PgbenchAsync(targets, clients, mode, context.Quick ? 5 : 10);
+                context.Report.Add($"pg.upsert_4kib.{mode}.tps_{clients}", tps, "tx/s", $"pgbench -n -M {mode} -c {clients} -j 2, one-row upsert of a random 4 KiB bytea over {Pages} rows; PostgreSQL 15 ({settings})");
+                best = Math.Max(best, tps);
+            }
+        context.Report.Add("pg.upsert_4kib.tps_best", best, "tx/s", $"the best of pgbench at 16 and 64 clients, simple and prepared protocol; PostgreSQL 15 ({settings})");
         foreach (var store in new[] { "batched", "adonet" })
             context.Report.Ratio($"dsm.durable.{store}.set_distinct_pages_vs_pg_best", rates[$"{store}.distinct"], best, $"{conditions}; {store} page store against pgbench's best, same server, same run");
     }
@@ -82,7 +86,7 @@ public static partial class DurableWrites
     }
 
     /// <summary>Runs pgbench's upsert of one random 4 KiB row per transaction and returns its transactions a second.</summary>
-    private static async Task<double> PgbenchAsync(DurableTargets targets, int clients, int seconds)
+    private static async Task<double> PgbenchAsync(DurableTargets targets, int clients, string mode, int seconds)
     {
         var builder = new NpgsqlConnectionStringBuilder(targets.Database);
         await using (var connection = new NpgsqlConnection(targets.Database))
@@ -109,7 +113,7 @@ public static partial class DurableWrites
         {
             var start = new ProcessStartInfo(targets.Pgbench)
             {
-                ArgumentList = { "-n", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", "2", "-T", seconds.ToString(CultureInfo.InvariantCulture), "-f", script,
+                ArgumentList = { "-n", "-M", mode, "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", "2", "-T", seconds.ToString(CultureInfo.InvariantCulture), "-f", script,
                                  "-h", builder.Host!, "-p", builder.Port.ToString(CultureInfo.InvariantCulture), "-U", builder.Username!, builder.Database! },
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
