@@ -11,6 +11,8 @@ var root = new RootCommand("dsm: inspect and change the OrleansDsm shared memory
     SetVerb.Create(),
     AddVerb.Create(),
     FreeVerb.Create(),
+    BackupVerb.Create(),
+    RestoreVerb.Create(),
     DbVerb.Create(),
 };
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using OrleansDsm.Arrays;
+using OrleansDsm.Backups;
 using OrleansDsm.Caching;
 using OrleansDsm.Connection;
 
@@ -69,6 +70,7 @@ public sealed class DsmClient : IAsyncDisposable
                 cluster.ServiceId = options.ServiceId;
             });
             client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = options.ResponseTimeout);
+            client.Configure<GatewayOptions>(gateway => gateway.GatewayListRefreshPeriod = options.GatewayRefreshInterval);
         });
         var host = builder.Build();
         try
@@ -165,6 +167,32 @@ public sealed class DsmClient : IAsyncDisposable
     /// <exception cref="RegionNotFoundException">No live region contains the whole range.</exception>
     public Task WriteAsync(GlobalAddress address, ReadOnlyMemory<byte> source, CancellationToken cancellation = default) =>
         OnRegionAsync(address, source.Length, (region, offset) => PagedIo.WriteAsync(_pages, Cache, _requests, _retry, region, offset, source, cancellation), cancellation);
+
+    /// <summary>
+    /// Writes a backup of every live region to <paramref name="destination"/>. A silo reads the pages straight from
+    /// storage, inside one database snapshot, so the page contents are those of one moment, never from any cache; the
+    /// region list is read just after that moment. The file is checksummed (a CRC-32 per page, a SHA-256 over all).
+    /// </summary>
+    /// <exception cref="DsmException">The cluster's storage cannot take a snapshot (it needs PostgreSQL with the batched page store).</exception>
+    /// <exception cref="CorruptPageException">A stored page is damaged.</exception>
+    public Task<BackupSummary> BackupAsync(Stream destination, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        return BackupWriter.WriteAsync(_grains, destination, cancellation);
+    }
+
+    /// <summary>
+    /// Restores a backup written by <see cref="BackupAsync"/> into this cluster, which must hold no region: each region
+    /// is allocated again under its name, type, length and consistency, and its stored pages written back. The whole
+    /// file is checked first, so a damaged file changes nothing; a restore that fails part way frees what it allocated.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a backup, or is damaged or truncated.</exception>
+    /// <exception cref="DsmException">The cluster holds regions already.</exception>
+    public Task<BackupSummary> RestoreAsync(Stream source, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return BackupRestorer.RestoreAsync(this, Directory, source, cancellation);
+    }
 
     /// <summary>Stops the cache's lease renewals, and disconnects if this instance opened the connection itself.</summary>
     public async ValueTask DisposeAsync()

@@ -28,7 +28,7 @@ internal static class CliSession
     private static (int Code, string Message) Describe(Exception error) => error switch
     {
         ArgumentException argument => (ExitCodes.BadInput, StripParameterSuffix(argument)),
-        FormatException or OverflowException or NotSupportedException => (ExitCodes.BadInput, error.Message),
+        FormatException or OverflowException or NotSupportedException or InvalidDataException => (ExitCodes.BadInput, error.Message),
         ClusterUnreachableException => (ExitCodes.Unreachable, error.Message),
         DsmException => (ExitCodes.Refused, error.Message),
         OperationCanceledException => (ExitCodes.Refused, "cancelled"),

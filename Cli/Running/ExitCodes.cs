@@ -9,7 +9,7 @@ internal static class ExitCodes
     /// <summary>The cluster refused the request: no such region, name taken, quota, type mismatch, region freed; or a database schema newer than this tool.</summary>
     public const int Refused = 1;
 
-    /// <summary>The command line was wrong: unknown verb or option, malformed value, index out of range.</summary>
+    /// <summary>The command line was wrong: unknown verb or option, malformed value, index out of range, a file that is not a usable backup.</summary>
     public const int BadInput = 2;
 
     /// <summary>No silo answered at the gateway (or, for <c>dsm db</c>, the database could not be reached).</summary>

@@ -57,4 +57,11 @@ public sealed class DsmClientOptions
 
     /// <summary>How long connecting may take before the cluster is reported unreachable.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How often a client of <see cref="MembershipConnectionString"/> reads the live gateways again. A gateway the
+    /// cluster has declared dead is dropped then, with its connection, which matters when it was cut off rather than
+    /// stopped: its connection never fails by itself. Orleans' own default is one minute.
+    /// </summary>
+    public TimeSpan GatewayRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

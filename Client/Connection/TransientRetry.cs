@@ -5,7 +5,7 @@ namespace OrleansDsm.Connection;
 
 /// <summary>
 /// Sends a page call again while it fails for a reason that passes: a silo that died or is being declared dead, a
-/// message that was rejected, a response that did not come. Mutations are sent again under their original
+/// message that was rejected, a response that did not come, a database that did not answer. Mutations are sent again under their original
 /// <see cref="Pages.RequestId"/>, so a page that applied one returns its result instead of applying it twice.
 /// Anything else (a freed region, bad input) fails at once.
 /// </summary>
@@ -20,17 +20,16 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval)
             {
                 return await call();
             }
-            catch (Exception error) when (error is not DsmException && OwnErrorInside(error) is { } own)
+            catch (Exception caught)
             {
                 // Orleans wraps what a page's storage reported (a damaged record, say); the caller gets our error itself.
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(own);
-            }
-            catch (Exception error) when (IsTransient(error) && !cancellation.IsCancellationRequested && budget > TimeSpan.Zero
-                                          && (attempt == 1 || Stopwatch.GetElapsedTime(started) + interval < budget))
-            {
+                var error = caught is DsmException ? caught : OwnErrorInside(caught) ?? caught;
                 // A first failure is always tried again: a timeout alone may use up the budget.
-                await Task.Delay(interval, cancellation);
+                var again = IsTransient(error) && !cancellation.IsCancellationRequested && budget > TimeSpan.Zero
+                            && (attempt == 1 || Stopwatch.GetElapsedTime(started) + interval < budget);
+                if (!again) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             }
+            await Task.Delay(interval, cancellation);
         }
     }
 
@@ -49,5 +48,5 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval)
 
     private static bool IsTransient(Exception error) =>
         error is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
-            or Orleans.Storage.InconsistentStateException;
+            or Orleans.Storage.InconsistentStateException or StorageUnavailableException;
 }

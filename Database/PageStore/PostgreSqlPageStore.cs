@@ -34,7 +34,12 @@ public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
     public PostgreSqlPageStore(string connectionString, string serviceId, IGrainStorageSerializer serializer)
     {
         // The same three statements run for every page: prepared once per connection, PostgreSQL skips parsing and planning.
-        _database = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 8, AutoPrepareMinUsages = 2 });
+        // A few connections serve the flushers and every page's first read; activations beyond that wait their turn
+        // instead of exhausting the server's connections.
+        _database = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            MaxAutoPrepare = 8, AutoPrepareMinUsages = 2, MaxPoolSize = 24,
+        });
         _serviceId = serviceId;
         _serializer = serializer;
         _flushers = [.. Enumerable.Range(0, Flushers).Select(_ => Task.Run(FlushAsync))];
@@ -48,6 +53,18 @@ public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
 
     /// <inheritdoc/>
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        try
+        {
+            await ReadRowAsync(grainId, grainState);
+        }
+        catch (NpgsqlException error)
+        {
+            throw new StorageUnavailableException($"PostgreSQL did not return the stored record of {grainId}: {error.Message}");
+        }
+    }
+
+    private async Task ReadRowAsync<T>(GrainId grainId, IGrainState<T> grainState)
     {
         await using var command = _database.CreateCommand("SELECT payload, version FROM dsm_pages WHERE service_id = $1 AND grain_id = $2");
         command.Parameters.Add(new NpgsqlParameter { Value = _serviceId });
@@ -130,7 +147,11 @@ public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
             }
             catch (Exception error)
             {
-                foreach (var write in batch) write.Done.TrySetException(error);
+                // Whether the batch committed is unknown: its writers retry under their request ids.
+                var failure = error is NpgsqlException or TimeoutException
+                    ? new StorageUnavailableException($"PostgreSQL did not confirm a batch of {batch.Count} page writes: {error.Message}")
+                    : error;
+                foreach (var write in batch) write.Done.TrySetException(failure);
             }
             batch.Clear();
         }

@@ -4,7 +4,9 @@ using Orleans.Dashboard;
 using Orleans.Serialization;
 using Orleans.Storage;
 using OrleansDsm.Database.PageStore;
+using OrleansDsm.Grains.Backups;
 using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Silo.Storage;
 
 namespace OrleansDsm.Silo.Hosting;
 
@@ -62,6 +64,8 @@ public static class SiloComposition
     {
         silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Pages, (services, _) =>
             new PostgreSqlPageStore(connectionString, serviceId, new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>())));
+        // Backups read the same table in one snapshot.
+        silo.Services.AddSingleton<IPageSnapshots>(new PostgreSqlPageSnapshots(connectionString, serviceId));
         return silo;
     }
 

@@ -38,6 +38,7 @@ switch (args)
                 (nameof(CoherenceCosts), CoherenceCosts.RunAsync),
                 (nameof(CachedReads), CachedReads.RunAsync),
                 (nameof(DurableWrites), DurableWrites.RunAsync),
+                (nameof(Failover), Failover.RunAsync),
             };
             if (only is not null && workloads.All(w => w.Name != only))
             {

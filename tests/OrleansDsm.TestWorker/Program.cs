@@ -1,4 +1,5 @@
-// A client process for multi-process tests. It connects to gateways (GATEWAY: host:port[,host:port...]) and runs one workload:
+// A client process for multi-process tests. It connects to gateways (GATEWAY: host:port[,host:port...], or an Npgsql
+// connection string "Host=..." of the membership table, whose live gateways it then uses) and runs one workload:
 //   add GATEWAY CLUSTER SERVICE REGION INDEX COUNT CONCURRENCY
 //   history GATEWAY CLUSTER SERVICE REGION CELLS TASKS OPERATIONS PROCESS OUTPUT
 using OrleansDsm;
@@ -11,7 +12,9 @@ if (args.Length < 4)
     return 2;
 }
 
-var options = new DsmClientOptions { Gateways = args[1].Split(','), ClusterId = args[2], ServiceId = args[3] };
+var options = args[1].StartsWith("Host=", StringComparison.Ordinal)
+    ? new DsmClientOptions { MembershipConnectionString = args[1], ClusterId = args[2], ServiceId = args[3], ConnectTimeout = TimeSpan.FromSeconds(30) }
+    : new DsmClientOptions { Gateways = args[1].Split(','), ClusterId = args[2], ServiceId = args[3] };
 await using var client = await DsmClient.ConnectAsync(options);
 switch (args)
 {

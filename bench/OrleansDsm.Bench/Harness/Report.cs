@@ -23,6 +23,9 @@ public sealed class Report(string command)
         Add($"ratio.{name}", numerator / denominator, "x", conditions);
 
     /// <summary>Records whether <paramref name="figure"/> meets a goal, naming the anchor figure it is to be read beside.</summary>
+    /// <summary>The value of figure <paramref name="name"/> this run measured, or NaN (which meets no goal).</summary>
+    public double Value(string name) => _figures.SingleOrDefault(f => f.Name == name)?.Value ?? double.NaN;
+
     /// <summary>A goal whose figure this run did not measure (its peer missing) is listed as not measured.</summary>
     public void Goal(string text, string figure, Func<double, bool> met, string? anchor = null) =>
         _goals.Add(new GoalResult(text, figure, _figures.SingleOrDefault(f => f.Name == figure) is { } measured ? met(measured.Value) : null, anchor));

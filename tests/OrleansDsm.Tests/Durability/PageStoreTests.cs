@@ -88,4 +88,19 @@ public sealed class PageStoreTests : IAsyncLifetime
         }
         Assert.InRange(batches, 2, pages / 8);
     }
+
+    [Fact]
+    public async Task An_unreachable_database_fails_reads_and_writes_as_storage_unavailable()
+    {
+        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+        await using var nowhere = new PostgreSqlPageStore(
+            $"Host=127.0.0.1;Port={Processes.BuiltPrograms.FreePort()};Username=postgres;Database=none;Timeout=2", "store-tests",
+            new OrleansGrainStorageSerializer(serializer));
+
+        var read = await Assert.ThrowsAsync<OrleansDsm.Errors.StorageUnavailableException>(() => nowhere.ReadStateAsync("page", Page(9), new GrainState<string>()));
+        var write = await Assert.ThrowsAsync<OrleansDsm.Errors.StorageUnavailableException>(() => nowhere.WriteStateAsync("page", Page(9), new GrainState<string> { State = "lost" }));
+
+        Assert.Contains("page/9", read.Message, StringComparison.Ordinal);
+        Assert.Contains("batch of 1 page writes", write.Message, StringComparison.Ordinal);
+    }
 }

@@ -14,25 +14,35 @@ public sealed class PostgresServer : IAsyncDisposable
     private const string Binaries = "/usr/lib/postgresql/15/bin";
     private readonly string _directory;
     private readonly int _port;
+    private readonly string _address;
+    private readonly string? _namespace;
 
-    private PostgresServer(string directory, int port)
+    private PostgresServer(string directory, int port, string address, string? networkNamespace)
     {
         _directory = directory;
         _port = port;
+        _address = address;
+        _namespace = networkNamespace;
     }
 
     /// <summary>A connection string for <paramref name="database"/> on this server.</summary>
     public string ConnectionString(string database) =>
-        new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = _port, Username = "postgres", Database = database, Pooling = true }.ConnectionString;
+        new NpgsqlConnectionStringBuilder { Host = _address, Port = _port, Username = "postgres", Database = database, Pooling = true }.ConnectionString;
 
-    public static async Task<PostgresServer> StartAsync()
+    /// <summary>
+    /// Starts a server on loopback, or on <paramref name="address"/> inside network namespace
+    /// <paramref name="networkNamespace"/> (then on port 5432 and open to the test network 10.200.0.0/24).
+    /// </summary>
+    public static async Task<PostgresServer> StartAsync(string address = "127.0.0.1", string? networkNamespace = null)
     {
         var directory = Directory.CreateTempSubdirectory("dsm-pg-").FullName;
-        var server = new PostgresServer(directory, BuiltPrograms.FreePort());
+        var server = new PostgresServer(directory, networkNamespace is null ? BuiltPrograms.FreePort() : 5432, address, networkNamespace);
         if (Environment.UserName == "root") await RunAsync("chown", "postgres:postgres", directory);
         await server.RunAsPostgresAsync("initdb", "-D", $"{directory}/data", "--auth=trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
+        if (networkNamespace is not null)
+            await File.AppendAllTextAsync($"{directory}/data/pg_hba.conf", "host all all 10.200.0.0/24 trust\n");
         await server.RunAsPostgresAsync("pg_ctl", "-D", $"{directory}/data", "-l", $"{directory}/server.log", "-w", "start",
-            "-o", $"-p {server._port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200");
+            "-o", $"-p {server._port} -k {directory} -c listen_addresses={address} -c fsync=off -c max_connections=200");
         return server;
     }
 
@@ -59,10 +69,14 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    private Task RunAsPostgresAsync(string program, params string[] arguments) =>
-        Environment.UserName == "root"
-            ? RunAsync("runuser", ["-u", "postgres", "--", $"{Binaries}/{program}", .. arguments])
-            : RunAsync($"{Binaries}/{program}", arguments);
+    private Task RunAsPostgresAsync(string program, params string[] arguments)
+    {
+        string[] command = Environment.UserName == "root"
+            ? ["runuser", "-u", "postgres", "--", $"{Binaries}/{program}", .. arguments]
+            : [$"{Binaries}/{program}", .. arguments];
+        if (_namespace is not null) command = ["ip", "netns", "exec", _namespace, .. command];
+        return RunAsync(command[0], command[1..]);
+    }
 
     private static async Task RunAsync(string program, params string[] arguments)
     {

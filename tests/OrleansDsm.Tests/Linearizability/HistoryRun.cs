@@ -21,7 +21,8 @@ public static class HistoryRun
 
     /// <summary>
     /// Runs the workers to the end, or two minutes, connected to <paramref name="gateways"/> (host:port, comma
-    /// separated); <paramref name="fault"/> runs once, when worker 0 has written its lines.
+    /// separated, or the connection string of the membership table); <paramref name="fault"/> runs once, when worker 0
+    /// has written its lines.
     /// </summary>
     public static async Task<HistoryRunResult> RunAsync(string gateways, int operationsPerTask, (int Lines, Func<Process[], Task> Inject)? fault = null)
     {
@@ -100,9 +101,14 @@ public static class HistoryRun
     private static async Task<IHost> ManagementClientAsync(string gateways)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.UseOrleansClient(client => client
-            .UseStaticClustering(gateways.Split(',').Select(System.Net.IPEndPoint.Parse).ToArray())
-            .Configure<Orleans.Configuration.ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = ("dsm", "orleans-dsm")));
+        builder.UseOrleansClient(client =>
+        {
+            if (gateways.StartsWith("Host=", StringComparison.Ordinal))
+                client.UseAdoNetClustering(clustering => (clustering.Invariant, clustering.ConnectionString) = ("Npgsql", gateways))
+                    .Configure<Orleans.Configuration.GatewayOptions>(gateway => gateway.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+            else client.UseStaticClustering(gateways.Split(',').Select(System.Net.IPEndPoint.Parse).ToArray());
+            client.Configure<Orleans.Configuration.ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = ("dsm", "orleans-dsm"));
+        });
         var host = builder.Build();
         await host.StartAsync();
         return host;

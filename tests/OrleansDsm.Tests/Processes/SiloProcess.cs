@@ -9,13 +9,17 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private SiloProcess(Process process, int siloPort, int gatewayPort, int httpPort)
+    private SiloProcess(Process process, string address, int siloPort, int gatewayPort, int httpPort)
     {
         _process = process;
+        Address = address;
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
         HttpPort = httpPort;
     }
+
+    /// <summary>The address the silo is reached at: loopback, or its host's address on a test network.</summary>
+    public string Address { get; }
 
     public int SiloPort { get; }
 
@@ -23,7 +27,13 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public int HttpPort { get; }
 
-    public string Gateway => $"127.0.0.1:{GatewayPort}";
+    public string Gateway => $"{Address}:{GatewayPort}";
+
+    /// <summary>Whether the process has ended (killed, or stopped by itself).</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Completes when the process ends.</summary>
+    public Task Exited => _process.WaitForExitAsync();
 
     /// <summary>What the silo printed so far (both streams), for assertions and failure messages.</summary>
     public string Output
@@ -35,15 +45,32 @@ public sealed class SiloProcess : IAsyncDisposable
         StartOnPortsAsync(BuiltPrograms.FreePort(), BuiltPrograms.FreePort(), extraArguments);
 
     /// <summary>Starts the silo on given ports: a silo restarted on its old address replaces its dead self at once.</summary>
-    public static async Task<SiloProcess> StartOnPortsAsync(int siloPort, int gatewayPort, params string[] extraArguments)
+    public static Task<SiloProcess> StartOnPortsAsync(int siloPort, int gatewayPort, params string[] extraArguments) =>
+        StartAsync(null, "127.0.0.1", siloPort, gatewayPort, BuiltPrograms.FreePort(), extraArguments);
+
+    /// <summary>
+    /// Starts the silo inside network namespace <paramref name="networkNamespace"/>, as a host of its own at
+    /// <paramref name="address"/>, on the default ports (a namespace has its own).
+    /// </summary>
+    public static Task<SiloProcess> StartInNamespaceAsync(string networkNamespace, string address, params string[] extraArguments) =>
+        StartAsync(networkNamespace, address, 11111, 30000, 8080, [$"--Silo:AdvertisedAddress={address}", .. extraArguments]);
+
+    private static async Task<SiloProcess> StartAsync(string? networkNamespace, string address, int siloPort, int gatewayPort, int httpPort, string[] extraArguments)
     {
-        var httpPort = BuiltPrograms.FreePort();
         var start = BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
         [
             $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Silo:HttpPort={httpPort}",
             .. extraArguments,
         ]);
-        var silo = new SiloProcess(Process.Start(start)!, siloPort, gatewayPort, httpPort);
+        if (networkNamespace is not null)
+        {
+            // ip netns exec replaces itself with the program, so the process started is the silo itself.
+            string[] inner = [start.FileName, .. start.ArgumentList];
+            start.FileName = "ip";
+            start.ArgumentList.Clear();
+            foreach (var argument in (string[])["netns", "exec", networkNamespace, .. inner]) start.ArgumentList.Add(argument);
+        }
+        var silo = new SiloProcess(Process.Start(start)!, address, siloPort, gatewayPort, httpPort);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         silo._process.OutputDataReceived += (_, line) => silo.Record(line.Data, ready);
         silo._process.ErrorDataReceived += (_, line) => silo.Record(line.Data, ready);
@@ -74,6 +101,14 @@ public sealed class SiloProcess : IAsyncDisposable
             await terminate.WaitForExitAsync();
         await _process.WaitForExitAsync().WaitAsync(timeout);
         return _process.ExitCode;
+    }
+
+    /// <summary>Kills the silo with SIGKILL: no drain, nothing flushed on the way out.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace OrleansDsm.Bench.Workloads;
+
+/// <summary>A silo process of the product (Silo/bin/Release) on PostgreSQL and free ports, for workloads that kill silos.</summary>
+public sealed class BenchSiloProcess : IAsyncDisposable
+{
+    private const string SiloDll = "Silo/bin/Release/net10.0/OrleansDsm.Silo.dll";
+    private readonly Process _process;
+
+    private BenchSiloProcess(Process process, int gatewayPort)
+    {
+        _process = process;
+        Gateway = $"127.0.0.1:{gatewayPort}";
+    }
+
+    public string Gateway { get; }
+
+    public static async Task<BenchSiloProcess> StartAsync(string database, string cluster, TimeSpan probeTimeout, int missedProbes, TimeSpan cacheLease)
+    {
+        var gatewayPort = FreePort();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in (string[])[
+            Path.GetFullPath(SiloDll), "--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false",
+            $"--Silo:ClusterId={cluster}", $"--Silo:ServiceId={cluster}", $"--Silo:SiloPort={FreePort()}", $"--Silo:GatewayPort={gatewayPort}",
+            $"--Silo:HttpPort={FreePort()}", $"--Silo:Membership:ProbeTimeout={probeTimeout}", $"--Silo:Membership:NumMissedProbesLimit={missedProbes}",
+            $"--Dsm:CacheLease={cacheLease}", "--Logging:LogLevel:Default=Warning"])
+            start.ArgumentList.Add(argument);
+        var silo = new BenchSiloProcess(Process.Start(start)!, gatewayPort);
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        silo._process.OutputDataReceived += (_, line) => { if (line.Data?.StartsWith("OrleansDsm silo ready", StringComparison.Ordinal) == true) ready.TrySetResult(); };
+        silo._process.ErrorDataReceived += (_, _) => { };
+        silo._process.BeginOutputReadLine();
+        silo._process.BeginErrorReadLine();
+        if (await Task.WhenAny(ready.Task, silo._process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60))) != ready.Task)
+        {
+            await silo.DisposeAsync();
+            throw new InvalidOperationException("bench: a failover silo did not start");
+        }
+        return silo;
+    }
+
+    /// <summary>SIGKILL: no drain.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
