@@ -52,7 +52,7 @@ internal static class PagedIo
             {
                 var request = requests.Next();
                 var bytes = MemoryMarshal.AsBytes(source.Span).ToArray();
-                versions[0] = await retry.RunAsync(() => pages[spans[0].Page].Write(region.Epoch, request, spans[0].Offset, bytes, cancellation), cancellation);
+                versions[0] = await retry.RunAsync(again => pages[spans[0].Page].Write(region.Epoch, again ? request.AsRetry() : request, spans[0].Offset, bytes, cancellation), cancellation);
                 return;
             }
             await ForEachBatchAsync(spans, async (first, batch, start) =>
@@ -60,7 +60,7 @@ internal static class PagedIo
                 var length = batch.Sum(span => span.Length);
                 var bytes = MemoryMarshal.AsBytes(source.Span).Slice(start, length).ToArray();
                 var ids = requests.Reserve(batch.Length);
-                var written = await retry.RunAsync(() => pages.Batch.Write(region.Epoch, ids, batch, bytes, cancellation), cancellation);
+                var written = await retry.RunAsync(again => pages.Batch.Write(region.Epoch, again ? ids.AsRetry() : ids, batch, bytes, cancellation), cancellation);
                 for (var i = 0; i < written.Length; i++) versions[first + i] = written[i];
             }, cancellation);
         }

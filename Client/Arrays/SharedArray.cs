@@ -272,7 +272,7 @@ public sealed class SharedArray<T> where T : unmanaged
         try
         {
             var request = _requests.Next();
-            var update = await _retry.RunAsync(() => mutation(_pages[page], request), cancellation);
+            var update = await _retry.RunAsync(retry => mutation(_pages[page], retry ? request.AsRetry() : request), cancellation);
             version = update.Version;
             if (_cache is not null) change = new PageChange(offset, BitConverter.GetBytes(stored(update.Value))[..ElementCodec<T>.Size]);
             return update.Value;

@@ -11,14 +11,17 @@ namespace OrleansDsm.Connection;
 /// </summary>
 internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval)
 {
-    public async Task<T> RunAsync<T>(Func<Task<T>> call, CancellationToken cancellation)
+    public Task<T> RunAsync<T>(Func<Task<T>> call, CancellationToken cancellation) => RunAsync(_ => call(), cancellation);
+
+    /// <summary>Runs <paramref name="call"/>, telling it whether this attempt is a retry, so a mutation can mark its id.</summary>
+    public async Task<T> RunAsync<T>(Func<bool, Task<T>> call, CancellationToken cancellation)
     {
         var started = Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await call();
+                return await call(attempt > 1);
             }
             catch (Exception caught)
             {

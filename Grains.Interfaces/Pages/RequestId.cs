@@ -7,5 +7,16 @@ namespace OrleansDsm.Pages;
 /// </summary>
 /// <param name="Session">The client's session; also its cache session, so the page does not revoke the writer's own copy.</param>
 /// <param name="Sequence">Unique within the session.</param>
+/// <param name="Retry">
+/// Whether this is a second or later attempt. A first attempt is never a duplicate, whatever order it arrives in; only
+/// a retry may find that its page no longer remembers whether it applied the first.
+/// </param>
 [GenerateSerializer, Immutable]
-public readonly record struct RequestId(Guid Session, long Sequence);
+public readonly record struct RequestId(Guid Session, long Sequence, bool Retry = false)
+{
+    /// <summary>The same id, marked as a retry.</summary>
+    public RequestId AsRetry() => this with { Retry = true };
+
+    /// <summary>Whether <paramref name="other"/> names the same mutation, attempt aside.</summary>
+    public bool SameMutation(RequestId other) => Session == other.Session && Sequence == other.Sequence;
+}

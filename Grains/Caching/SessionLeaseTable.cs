@@ -11,11 +11,13 @@ namespace OrleansDsm.Grains.Caching;
 /// client renews once per silo, not once per page. The client counts its lease from when it sent the request, which
 /// is never later than when it arrived here, so the client always stops trusting a copy before this silo would.
 /// A request that finds the lease ended, or its term ended by a page (<see cref="EndTerm"/>), starts a new term (see
-/// <see cref="LeaseGrant.Term"/>).
+/// <see cref="LeaseGrant.Term"/>). Terms are numbered by this silo's monotonic clock, so they keep rising for a
+/// session that was forgotten: sessions whose leases ended long ago are swept out, about once every ten leases.
 /// </summary>
 internal sealed class SessionLeaseTable(IOptions<AddressSpaceOptions> options, ILocalSiloDetails silo)
 {
     private readonly ConcurrentDictionary<Guid, SessionLease> _leases = new();
+    private long _sweptAt = Environment.TickCount64;
 
     /// <summary>This silo's name as grants report it; one string shared by every page.</summary>
     public string Silo { get; } = silo.SiloAddress.ToParsableString();
@@ -24,13 +26,30 @@ internal sealed class SessionLeaseTable(IOptions<AddressSpaceOptions> options, I
 
     public LeaseGrant Renew(Guid session)
     {
+        var now = Environment.TickCount64;
         var lease = _leases.AddOrUpdate(session,
-            static (_, arrival) => new SessionLease(arrival.Now + arrival.Length, 1, Ended: false),
+            static (_, arrival) => new SessionLease(arrival.Now + arrival.Length, arrival.Now, Ended: false),
             static (_, current, arrival) => current.Expiry > arrival.Now && !current.Ended
                 ? current with { Expiry = Math.Max(current.Expiry, arrival.Now + arrival.Length) }
-                : new SessionLease(arrival.Now + arrival.Length, current.Term + 1, Ended: false),
-            (Now: Environment.TickCount64, Length: (long)LeaseMilliseconds));
+                : new SessionLease(arrival.Now + arrival.Length, Math.Max(current.Term + 1, arrival.Now), Ended: false),
+            (Now: now, Length: (long)LeaseMilliseconds));
+        SweepIfDue(now);
         return new LeaseGrant(Silo, lease.Term, LeaseMilliseconds);
+    }
+
+    /// <summary>How many sessions the table remembers.</summary>
+    public int Count => _leases.Count;
+
+    /// <summary>
+    /// Forgets sessions whose lease ended more than two leases ago. A forgotten session that comes back starts a new
+    /// term, as it would have anyway, and a page revoking it finds no lease to wait for, which is true.
+    /// </summary>
+    private void SweepIfDue(long now)
+    {
+        var swept = Volatile.Read(ref _sweptAt);
+        if (now - swept < 10L * LeaseMilliseconds || Interlocked.CompareExchange(ref _sweptAt, now, swept) != swept) return;
+        foreach (var (session, lease) in _leases)
+            if (lease.Expiry + 2L * LeaseMilliseconds < now) _leases.TryRemove(KeyValuePair.Create(session, lease));
     }
 
     /// <summary>How long the session's lease still runs here; zero once it has ended.</summary>

@@ -92,15 +92,22 @@ internal sealed class PageGrain : Grain, IPageGrain
     public async Task<PageCopy> Fill(long epoch, Guid session, ICacheHolder holder, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(holder);
+        // First of all: every image made from now on, a first write's included, carries the mark.
+        _grantedLeases = true;
         await _regions.RequireLive(epoch, PageNumber, cancellation);
         if (_readableAt != 0) await WaitOutAsync(_readableAt);
         if (BytesOf(_commits.Committed, epoch) is null) await RegisterWithRegionAsync(epoch);
-        else if (!_commits.Committed.LeasesMayBeOut) await MarkLeasesOutAsync();
-        // A copy handed out while a newer image is being published would miss that image's revocations.
-        while (!_commits.Publication.IsCompleted) await _commits.Publication;
+        while (true)
+        {
+            // Storage must carry the mark before any copy is out if it holds, or may soon hold, bytes of this
+            // activation: a crash after storing them and before revoking the copies is then seen.
+            if (BytesOf(_commits.Latest, epoch) is not null && !_commits.Committed.LeasesMayBeOut) await MarkLeasesOutAsync();
+            // A copy handed out while a newer image is being published would miss that image's revocations.
+            else if (!_commits.Publication.IsCompleted) await _commits.Publication;
+            else break;
+        }
         var committed = _commits.Committed;
         var bytes = BytesOf(committed, epoch);
-        _grantedLeases = true;
         var lease = _leases.Renew(session);
         var version = bytes is null ? 0 : committed.Version;
         _holders.Add(session, holder, version);
@@ -282,6 +289,9 @@ internal sealed class PageGrain : Grain, IPageGrain
             await AcknowledgeAsync();
             return new ElementUpdate(done.Value, done.Version);
         }
+        if (_commits.Latest.MayHaveForgotten(request))
+            throw new RequestOutcomeForgottenException(
+                $"Mutation {request.Sequence} of session {request.Session} reached page {PageNumber} after it had forgotten that session's mutations up to there ({PageState.RecentRequests} later ones were applied meanwhile): it may have been applied, so it is not applied again.");
 
         var fresh = BytesOf(_commits.Latest, epoch) is null;
         var image = _commits.Change();

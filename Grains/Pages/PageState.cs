@@ -29,7 +29,7 @@ internal sealed class PageState
     public bool LeasesMayBeOut { get; set; }
 
     /// <summary>How many applied mutations a page remembers for retries.</summary>
-    public const int RecentRequests = 16;
+    public const int RecentRequests = 64;
 
     /// <summary>
     /// The page's last <see cref="RecentRequests"/> mutations and their results, oldest first: a mutation sent again
@@ -39,12 +39,39 @@ internal sealed class PageState
     public List<AppliedRequest> Recent { get; set; } = [];
 
     /// <summary>What the mutation <paramref name="request"/> returned, if it is among the recent ones.</summary>
-    public AppliedRequest? Applied(RequestId request) => Recent.Find(applied => applied.Request == request);
+    public AppliedRequest? Applied(RequestId request) => Recent.Find(applied => applied.Request.SameMutation(request));
+
+    /// <summary>How many sessions <see cref="Forgotten"/> keeps.</summary>
+    public const int ForgottenSessions = 32;
+
+    /// <summary>
+    /// Per session, the highest sequence number among its mutations that left <see cref="Recent"/>, for the
+    /// <see cref="ForgottenSessions"/> sessions that lost one last: a request of such a session at or below it that is
+    /// not in <see cref="Recent"/> may have been applied, so it must not be applied again.
+    /// </summary>
+    [Id(6)]
+    public List<ForgottenRequests> Forgotten { get; set; } = [];
+
+    /// <summary>
+    /// Whether <paramref name="request"/>, not among the recent ones, may have been applied and forgotten: only a retry
+    /// can be, since a first attempt arriving late (after later ones of its session) was never applied.
+    /// </summary>
+    public bool MayHaveForgotten(RequestId request) =>
+        request.Retry && Forgotten.Find(entry => entry.Session == request.Session) is { } entry && request.Sequence <= entry.UpTo;
 
     /// <summary>Remembers a mutation about to be stored, forgetting the oldest beyond <see cref="RecentRequests"/>.</summary>
     public void Remember(AppliedRequest applied)
     {
-        if (Recent.Count == RecentRequests) Recent.RemoveAt(0);
+        if (Recent.Count == RecentRequests)
+        {
+            var forgotten = Recent[0].Request;
+            Recent.RemoveAt(0);
+            var index = Forgotten.FindIndex(entry => entry.Session == forgotten.Session);
+            var upTo = index < 0 ? forgotten.Sequence : Math.Max(Forgotten[index].UpTo, forgotten.Sequence);
+            if (index >= 0) Forgotten.RemoveAt(index);
+            else if (Forgotten.Count == ForgottenSessions) Forgotten.RemoveAt(0);
+            Forgotten.Add(new ForgottenRequests(forgotten.Session, upTo));
+        }
         Recent.Add(applied);
     }
 
@@ -55,7 +82,7 @@ internal sealed class PageState
     /// <summary>A deep copy, for changes that must not touch this image.</summary>
     public PageState Clone() => new()
     {
-        Epoch = Epoch, Version = Version, Bytes = (byte[])Bytes.Clone(), LeasesMayBeOut = LeasesMayBeOut, Recent = [.. Recent],
+        Epoch = Epoch, Version = Version, Bytes = (byte[])Bytes.Clone(), LeasesMayBeOut = LeasesMayBeOut, Recent = [.. Recent], Forgotten = [.. Forgotten],
     };
 
     /// <summary>Sets <see cref="Checksum"/> for the state as it now stands.</summary>

@@ -45,6 +45,17 @@ public sealed class SiloHostOptions
     /// <summary>Whether pages go to the batched page store.</summary>
     public bool IsBatchedPageStore => string.Equals(PageStore, "Batched", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Orleans' grain directory: <c>Default</c> (eventually consistent; after a silo failure two activations of a page
+    /// may briefly coexist, and storage ETags stop the stale one's writes) or <c>StronglyConsistent</c> (Orleans 10's
+    /// distributed directory with versioned range locks, which it marks experimental; it prevents duplicates, and
+    /// failover took about 10 s longer in our tests).
+    /// </summary>
+    public string Directory { get; set; } = "Default";
+
+    /// <summary>Whether the strongly consistent directory is chosen.</summary>
+    public bool IsStronglyConsistentDirectory => string.Equals(Directory, "StronglyConsistent", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Whether <see cref="Storage"/> is PostgreSQL.</summary>
     public bool IsPostgreSql => string.Equals(Storage, "PostgreSQL", StringComparison.OrdinalIgnoreCase);
 
@@ -63,6 +74,8 @@ public sealed class SiloHostOptions
             problems.Add("Silo:ConnectionString must name the PostgreSQL database when Silo:Storage is PostgreSQL.");
         if (!IsBatchedPageStore && !string.Equals(PageStore, "AdoNet", StringComparison.OrdinalIgnoreCase))
             problems.Add($"Silo:PageStore '{PageStore}' is not known; it is 'Batched' or 'AdoNet'.");
+        if (!IsStronglyConsistentDirectory && !string.Equals(Directory, "Default", StringComparison.OrdinalIgnoreCase))
+            problems.Add($"Silo:Directory '{Directory}' is not known; it is 'Default' or 'StronglyConsistent'.");
         if (IsPostgreSql && !System.Net.IPAddress.TryParse(AdvertisedAddress, out _))
             problems.Add($"Silo:AdvertisedAddress must be an IP address; it is '{AdvertisedAddress}'.");
         return problems;

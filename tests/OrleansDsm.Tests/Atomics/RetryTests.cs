@@ -53,6 +53,25 @@ public sealed class RetryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_retry_that_comes_back_after_its_page_forgot_it_is_refused_not_applied_twice()
+    {
+        await using var slow = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { RetryInterval = TimeSpan.FromSeconds(2) });
+        var name = UniqueNames.For("forgotten");
+        var counters = await slow.AllocateAsync<long>(name, 8, Consistency.Uncached);
+        var others = await fixture.Client.OpenAsync<long>(name);
+        ClusterFixture.LoseResponses(nameof(IPageGrain.Add), 1);
+
+        var add = counters.AddAsync(0, 1000);
+        await Task.Delay(300);
+        Assert.Equal(0, ClusterFixture.ResponsesStillToLose(nameof(IPageGrain.Add)));
+        for (var i = 0; i < OrleansDsm.Grains.Pages.PageState.RecentRequests + 4; i++) await others.AddAsync(0, 1);
+
+        var error = await Assert.ThrowsAsync<RequestOutcomeForgottenException>(() => add);
+        Assert.Contains("may have been applied", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1000 + OrleansDsm.Grains.Pages.PageState.RecentRequests + 4, await others.GetAsync(0));
+    }
+
+    [Fact]
     public async Task A_page_returns_the_original_result_to_a_request_it_already_applied()
     {
         var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("same-request"), 512);

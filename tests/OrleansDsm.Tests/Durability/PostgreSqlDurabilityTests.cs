@@ -59,7 +59,7 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
         var noise = new byte[4096];
         new Random(11).NextBytes(noise); // incompressible, as PostgreSQL would otherwise shrink the row
         await array.WriteAsync(0, noise);
-        for (var i = 0; i < 20; i++) await array.SetAsync(i, (byte)i); // fills the page's memory of recent requests
+        for (var i = 0; i < 70; i++) await array.SetAsync(i, (byte)i); // fills the page's memory of recent requests, and forgets some
 
         var (payload, row) = pageStore == "Batched"
             ? (await ScalarAsync(database, "SELECT octet_length(payload) FROM dsm_pages"),
@@ -68,7 +68,8 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
                await ScalarAsync(database, "SELECT pg_column_size(t.*) FROM dsm_grain_state t WHERE grain_type LIKE '%page%'"));
 
         output.WriteLine($"{pageStore}: 4096-byte page: payload {payload} B, row {row} B, overhead {row - 4096} B");
-        Assert.InRange(row - 4096, 0, 1024);
+        // Nearly all of it is the memory of the last 64 mutations (about 33 B each) that makes retries exactly-once.
+        Assert.InRange(row - 4096, 0, 2560);
     }
 
     [Fact]

@@ -14,13 +14,15 @@ public sealed class SiloCrashCoherenceTests
     // dead silo handed out are still valid when its pages come back.
     private static readonly TimeSpan CacheLease = TimeSpan.FromSeconds(8);
 
-    [Fact]
-    public async Task Pages_reactivated_after_a_crash_wait_out_the_leases_their_dead_silo_granted()
+    [Theory]
+    [InlineData("Default")]
+    [InlineData("StronglyConsistent")]
+    public async Task Pages_reactivated_after_a_crash_wait_out_the_leases_their_dead_silo_granted(string directory)
     {
         await using var postgres = await PostgresServer.StartAsync();
         var database = await postgres.CreateDatabaseAsync("crash");
         string[] arguments = ["--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false", $"--Dsm:CacheLease={CacheLease}",
-            "--Silo:Membership:ProbeTimeout=00:00:01", "--Silo:Membership:NumMissedProbesLimit=2"];
+            "--Silo:Membership:ProbeTimeout=00:00:01", "--Silo:Membership:NumMissedProbesLimit=2", $"--Silo:Directory={directory}"];
         var doomed = await SiloProcess.StartAsync(arguments);
         await using var survivor = await SiloProcess.StartAsync(arguments);
         await using var writerClient = await ConnectAsync(survivor);

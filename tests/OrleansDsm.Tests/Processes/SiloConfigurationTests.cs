@@ -8,6 +8,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Silo:GatewayPort=0", "Silo:GatewayPort")]
     [InlineData("--Silo:Storage=Floppy", "Floppy")]
     [InlineData("--Silo:PageStore=Tape", "Silo:PageStore 'Tape'")]
+    [InlineData("--Silo:Directory=Strongest", "Silo:Directory 'Strongest'")]
     [InlineData("--Silo:SiloPort=eleven", "eleven")]
     [InlineData("--Silo:Storage=PostgreSQL", "Silo:ConnectionString")]
     [InlineData("--Silo:Storage=PostgreSQL --Silo:ConnectionString=Host=127.0.0.1 --Silo:AdvertisedAddress=somewhere", "Silo:AdvertisedAddress")]
