@@ -27,7 +27,7 @@ public sealed class BackupRestoreTests(ITestOutputHelper output) : IAsyncLifetim
     {
         await using var source = await StartSiloAsync(await _postgres.CreateDatabaseAsync("source"));
         await using var target = await StartSiloAsync(await _postgres.CreateDatabaseAsync("target"));
-        await using (var client = await ConnectAsync(source))
+        await using (var client = await source.ConnectAsync())
         {
             var random = new Random(17);
             var ints = await client.AllocateAsync<int>("ints", 3 * 1024 + 5);
@@ -44,8 +44,8 @@ public sealed class BackupRestoreTests(ITestOutputHelper output) : IAsyncLifetim
         }
         var file = Path.Combine(_folder, "cluster.dsmbak");
 
-        var backup = await DsmAsync("backup", "--out", file, "--gateway", source.Gateway);
-        var restore = await DsmAsync("restore", file, "--gateway", target.Gateway);
+        var backup = await BuiltPrograms.RunDsmAsync("backup", "--out", file, "--gateway", source.Gateway);
+        var restore = await BuiltPrograms.RunDsmAsync("restore", file, "--gateway", target.Gateway);
 
         output.WriteLine(backup.Stdout + restore.Stdout);
         Assert.True(backup.ExitCode == 0, backup.Stderr);
@@ -61,13 +61,13 @@ public sealed class BackupRestoreTests(ITestOutputHelper output) : IAsyncLifetim
     public async Task A_refused_restore_changes_nothing()
     {
         await using var silo = await StartSiloAsync(await _postgres.CreateDatabaseAsync("refusals"));
-        await using (var client = await ConnectAsync(silo))
+        await using (var client = await silo.ConnectAsync())
         {
             var cells = await client.AllocateAsync<long>("cells", 1000);
             await cells.SetAsync(3, 33);
         }
         var file = Path.Combine(_folder, "good.dsmbak");
-        Assert.Equal(0, (await DsmAsync("backup", "--out", file, "--gateway", silo.Gateway)).ExitCode);
+        Assert.Equal(0, (await BuiltPrograms.RunDsmAsync("backup", "--out", file, "--gateway", silo.Gateway)).ExitCode);
         var good = await File.ReadAllBytesAsync(file);
         var flipped = Path.Combine(_folder, "flipped.dsmbak");
         var changed = (byte[])good.Clone();
@@ -77,10 +77,10 @@ public sealed class BackupRestoreTests(ITestOutputHelper output) : IAsyncLifetim
         await File.WriteAllBytesAsync(truncated, good[..(good.Length - 100)]);
         var before = await DescribeAsync(silo);
 
-        var intoNonEmpty = await DsmAsync("restore", file, "--gateway", silo.Gateway);
-        var damaged = await DsmAsync("restore", flipped, "--gateway", silo.Gateway);
-        var cut = await DsmAsync("restore", truncated, "--gateway", silo.Gateway);
-        var missing = await DsmAsync("restore", Path.Combine(_folder, "nowhere.dsmbak"), "--gateway", silo.Gateway);
+        var intoNonEmpty = await BuiltPrograms.RunDsmAsync("restore", file, "--gateway", silo.Gateway);
+        var damaged = await BuiltPrograms.RunDsmAsync("restore", flipped, "--gateway", silo.Gateway);
+        var cut = await BuiltPrograms.RunDsmAsync("restore", truncated, "--gateway", silo.Gateway);
+        var missing = await BuiltPrograms.RunDsmAsync("restore", Path.Combine(_folder, "nowhere.dsmbak"), "--gateway", silo.Gateway);
 
         Assert.Equal((1, true), (intoNonEmpty.ExitCode, intoNonEmpty.Stderr.Contains("without regions; this one holds 1: cells", StringComparison.Ordinal)));
         Assert.Equal((2, true), (damaged.ExitCode, damaged.Stderr.Contains("SHA-256 does not match", StringComparison.Ordinal)));
@@ -95,7 +95,7 @@ public sealed class BackupRestoreTests(ITestOutputHelper output) : IAsyncLifetim
         await using var silo = await SiloProcess.StartAsync("--Silo:Dashboard=false");
         var file = Path.Combine(_folder, "memory.dsmbak");
 
-        var backup = await DsmAsync("backup", "--out", file, "--gateway", silo.Gateway);
+        var backup = await BuiltPrograms.RunDsmAsync("backup", "--out", file, "--gateway", silo.Gateway);
 
         Assert.Equal(1, backup.ExitCode);
         Assert.Contains("needs Silo:Storage=PostgreSQL", backup.Stderr, StringComparison.Ordinal);
@@ -105,7 +105,7 @@ public sealed class BackupRestoreTests(ITestOutputHelper output) : IAsyncLifetim
     /// <summary>Every region's metadata and the SHA-256 of its whole contents, read uncached through the silos.</summary>
     private static async Task<List<string>> DescribeAsync(SiloProcess silo)
     {
-        await using var client = await ConnectAsync(silo);
+        await using var client = await silo.ConnectAsync();
         var described = new List<string>();
         foreach (var region in await client.ListAsync())
         {
@@ -116,12 +116,7 @@ public sealed class BackupRestoreTests(ITestOutputHelper output) : IAsyncLifetim
         return described;
     }
 
-    private static Task<ProcessResult> DsmAsync(params string[] arguments) =>
-        BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.CliDll, arguments), TimeSpan.FromSeconds(120));
-
     private static Task<SiloProcess> StartSiloAsync(string database) =>
         SiloProcess.StartAsync("--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false");
 
-    private static Task<DsmClient> ConnectAsync(SiloProcess silo) =>
-        DsmClient.ConnectAsync(new DsmClientOptions { Gateways = [silo.Gateway], ConnectTimeout = TimeSpan.FromSeconds(30) });
 }

@@ -23,7 +23,7 @@ public sealed class GracefulDrainTests : IAsyncLifetime
         var database = await _postgres.CreateDatabaseAsync("drain");
         string[] arguments = ["--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false", $"--Dsm:CacheLease={CacheLease}"];
         var silo = await SiloProcess.StartAsync(arguments);
-        await using (var client = await ConnectAsync(silo))
+        await using (var client = await silo.ConnectAsync())
         {
             var array = await client.AllocateAsync<long>("drained", 512);
             await array.SetAsync(0, 1);
@@ -33,7 +33,7 @@ public sealed class GracefulDrainTests : IAsyncLifetime
         await silo.DisposeAsync();
 
         await using var restarted = await SiloProcess.StartOnPortsAsync(silo.SiloPort, silo.GatewayPort, arguments);
-        await using var next = await ConnectAsync(restarted);
+        await using var next = await restarted.ConnectAsync();
         var reopened = await next.OpenAsync<long>("drained");
         var write = Stopwatch.StartNew();
         await reopened.SetAsync(0, 2);
@@ -54,6 +54,4 @@ public sealed class GracefulDrainTests : IAsyncLifetime
         Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
     }
 
-    private static Task<DsmClient> ConnectAsync(SiloProcess silo) =>
-        DsmClient.ConnectAsync(new DsmClientOptions { Gateways = [silo.Gateway], ConnectTimeout = TimeSpan.FromSeconds(30) });
 }

@@ -27,7 +27,7 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
         await using (var silo = await StartSiloAsync(database))
         {
             (siloPort, gatewayPort) = (silo.SiloPort, silo.GatewayPort);
-            await using var client = await ConnectAsync(silo);
+            await using var client = await silo.ConnectAsync();
             var array = await client.AllocateAsync<long>("kept", expected.Length);
             await array.WriteAsync(0, expected);
             expected[5] = -5;
@@ -39,7 +39,7 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
         Assert.True(await StoredPagesAsync(database) >= 8, "every written page has its row");
         await using (var restarted = await SiloProcess.StartOnPortsAsync(siloPort, gatewayPort, PostgreSqlArguments(database)))
         {
-            await using var client = await ConnectAsync(restarted);
+            await using var client = await restarted.ConnectAsync();
             var array = await client.OpenAsync<long>("kept");
             var read = new long[expected.Length];
             await array.ReadAsync(0, read);
@@ -54,7 +54,7 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
     {
         var database = await _postgres.CreateDatabaseAsync("page-cost");
         await using var silo = await StartSiloAsync(database, $"--Silo:PageStore={pageStore}");
-        await using var client = await ConnectAsync(silo);
+        await using var client = await silo.ConnectAsync();
         var array = await client.AllocateAsync<byte>("costed", 4096);
         var noise = new byte[4096];
         new Random(11).NextBytes(noise); // incompressible, as PostgreSQL would otherwise shrink the row
@@ -80,7 +80,7 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
         await using (var silo = await StartSiloAsync(database))
         {
             (siloPort, gatewayPort) = (silo.SiloPort, silo.GatewayPort);
-            await using var client = await ConnectAsync(silo);
+            await using var client = await silo.ConnectAsync();
             var array = await client.AllocateAsync<byte>("damaged", 3 * 4096);
             await array.WriteAsync(0, Enumerable.Range(0, 3 * 4096).Select(i => (byte)(i % 251 + 1)).ToArray());
         } // SIGKILL
@@ -96,7 +96,7 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
             """);
 
         await using var restarted = await SiloProcess.StartOnPortsAsync(siloPort, gatewayPort, PostgreSqlArguments(database));
-        await using var reader = await ConnectAsync(restarted);
+        await using var reader = await restarted.ConnectAsync();
         var reopened = await reader.OpenAsync<byte>("damaged");
         var errors = new List<string>();
         for (var page = 0; page < 3; page++)
@@ -162,14 +162,14 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
     {
         var database = await _postgres.CreateDatabaseAsync("cli-init");
 
-        var first = await DsmAsync("db", "init", "--connection", database);
-        var second = await DsmAsync("db", "init", "--connection", database);
+        var first = await BuiltPrograms.RunDsmAsync("db", "init", "--connection", database);
+        var second = await BuiltPrograms.RunDsmAsync("db", "init", "--connection", database);
         Assert.Equal((0, $"schema at version {DatabaseSchema.Version}: applied 1, 2, 3"), (first.ExitCode, first.Stdout.Trim()));
         Assert.Equal((0, $"schema already at version {DatabaseSchema.Version}"), (second.ExitCode, second.Stdout.Trim()));
         await using (await StartSiloAsync(database, "--Silo:ApplySchema=false")) { } // the schema is complete
 
-        var malformed = await DsmAsync("db", "init", "--connection", "Colour=blue");
-        var unreachable = await DsmAsync("db", "init", "--connection", "Host=127.0.0.1;Port=1;Timeout=2");
+        var malformed = await BuiltPrograms.RunDsmAsync("db", "init", "--connection", "Colour=blue");
+        var unreachable = await BuiltPrograms.RunDsmAsync("db", "init", "--connection", "Host=127.0.0.1;Port=1;Timeout=2");
         Assert.Equal(2, malformed.ExitCode);
         Assert.Contains("colour", malformed.Stderr, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(3, unreachable.ExitCode);
@@ -199,7 +199,7 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
         await using (var silo = await StartSiloAsync(database))
         {
             (siloPort, gatewayPort) = (silo.SiloPort, silo.GatewayPort);
-            await using var client = await ConnectAsync(silo);
+            await using var client = await silo.ConnectAsync();
             await (await client.AllocateAsync<int>("sized", 1024)).SetAsync(1, 1);
         }
 
@@ -209,17 +209,12 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
         Assert.Contains("8192", refused.Message);
     }
 
-    private static Task<ProcessResult> DsmAsync(params string[] arguments) =>
-        BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.CliDll, arguments), TimeSpan.FromSeconds(60));
-
     private static Task<SiloProcess> StartSiloAsync(string database, params string[] extra) =>
         SiloProcess.StartAsync([.. PostgreSqlArguments(database), .. extra]);
 
     private static string[] PostgreSqlArguments(string database) =>
         ["--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false"];
 
-    private static Task<DsmClient> ConnectAsync(SiloProcess silo) =>
-        DsmClient.ConnectAsync(new DsmClientOptions { Gateways = [silo.Gateway], ConnectTimeout = TimeSpan.FromSeconds(30) });
 
     private static async Task<long> StoredPagesAsync(string database) =>
         await ScalarAsync(database, "SELECT count(*) FROM dsm_pages");

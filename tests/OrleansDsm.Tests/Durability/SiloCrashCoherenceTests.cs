@@ -25,8 +25,8 @@ public sealed class SiloCrashCoherenceTests
             "--Silo:Membership:ProbeTimeout=00:00:01", "--Silo:Membership:NumMissedProbesLimit=2", $"--Silo:Directory={directory}"];
         var doomed = await SiloProcess.StartAsync(arguments);
         await using var survivor = await SiloProcess.StartAsync(arguments);
-        await using var writerClient = await ConnectAsync(survivor);
-        await using var readerClient = await ConnectAsync(survivor);
+        await using var writerClient = await survivor.ConnectAsync();
+        await using var readerClient = await survivor.ConnectAsync();
 
         // 32 pages, spread over both silos: the first 16 written, the other 16 never written (zeros).
         const int pages = 32;
@@ -47,8 +47,6 @@ public sealed class SiloCrashCoherenceTests
         Assert.Equal([], stale.OfType<string>());
     }
 
-    private static Task<DsmClient> ConnectAsync(SiloProcess silo) =>
-        DsmClient.ConnectAsync(new DsmClientOptions { Gateways = [silo.Gateway], ConnectTimeout = TimeSpan.FromSeconds(30) });
 
     /// <summary>Retries a call that fails while the cluster notices the dead silo, for at most a minute.</summary>
     private static async Task<T> WithRetriesAsync<T>(Func<Task<T>> call)

@@ -29,6 +29,10 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public string Gateway => $"{Address}:{GatewayPort}";
 
+    /// <summary>A client of this silo through its gateway, with time for a silo that has only just started.</summary>
+    public Task<DsmClient> ConnectAsync() =>
+        DsmClient.ConnectAsync(new OrleansDsm.Connection.DsmClientOptions { Gateways = [Gateway], ConnectTimeout = TimeSpan.FromSeconds(30) });
+
     /// <summary>Whether the process has ended (killed, or stopped by itself).</summary>
     public bool HasExited => _process.HasExited;
 
