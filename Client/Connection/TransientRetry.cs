@@ -51,5 +51,6 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval)
 
     private static bool IsTransient(Exception error) =>
         error is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
-            or Orleans.Storage.InconsistentStateException or StorageUnavailableException;
+            or Orleans.Storage.InconsistentStateException or StorageUnavailableException
+            or SiloNotServingException;
 }

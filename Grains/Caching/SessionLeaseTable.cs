@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using OrleansDsm.Caching;
 using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Grains.Serving;
 
 namespace OrleansDsm.Grains.Caching;
 
@@ -14,7 +15,7 @@ namespace OrleansDsm.Grains.Caching;
 /// <see cref="LeaseGrant.Term"/>). Terms are numbered by this silo's monotonic clock, so they keep rising for a
 /// session that was forgotten: sessions whose leases ended long ago are swept out, about once every ten leases.
 /// </summary>
-internal sealed class SessionLeaseTable(IOptions<AddressSpaceOptions> options, ILocalSiloDetails silo)
+internal sealed class SessionLeaseTable(IOptions<AddressSpaceOptions> options, ILocalSiloDetails silo, ServingLease serving)
 {
     private readonly ConcurrentDictionary<Guid, SessionLease> _leases = new();
     private long _sweptAt = Environment.TickCount64;
@@ -24,6 +25,10 @@ internal sealed class SessionLeaseTable(IOptions<AddressSpaceOptions> options, I
 
     public int LeaseMilliseconds { get; } = (int)options.Value.CacheLease.TotalMilliseconds;
 
+    /// <summary>
+    /// Renews the session's lease here and says for how long the client may count it: the cache lease, cut to what is
+    /// left of this silo's serving lease.
+    /// </summary>
     public LeaseGrant Renew(Guid session)
     {
         var now = Environment.TickCount64;
@@ -34,7 +39,10 @@ internal sealed class SessionLeaseTable(IOptions<AddressSpaceOptions> options, I
                 : new SessionLease(arrival.Now + arrival.Length, Math.Max(current.Term + 1, arrival.Now), Ended: false),
             (Now: now, Length: (long)LeaseMilliseconds));
         SweepIfDue(now);
-        return new LeaseGrant(Silo, lease.Term, LeaseMilliseconds);
+        // No copy may outlive this silo's right to serve it: a silo that stops serving stops renewing too.
+        var left = serving.Remaining;
+        var granted = left >= TimeSpan.FromMilliseconds(LeaseMilliseconds) ? LeaseMilliseconds : (int)left.TotalMilliseconds;
+        return new LeaseGrant(Silo, lease.Term, granted);
     }
 
     /// <summary>How many sessions the table remembers.</summary>

@@ -26,6 +26,13 @@ public sealed class AddressSpaceOptions
     public TimeSpan CacheLease { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// How long one renewal of a silo's serving lease lets it serve pages, where a membership table decides who is a
+    /// member (PostgreSQL mode). A silo renews four times per lease; one that cannot stops serving within this time,
+    /// and pages that moved after a silo died wait this long after the death is known. Default 1 s.
+    /// </summary>
+    public TimeSpan ServingLease { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// For checking the checker only: pages skip revoking cached copies before a write, which breaks coherence on
     /// purpose. Never set it on a real cluster.
     /// </summary>

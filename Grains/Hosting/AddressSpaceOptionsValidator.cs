@@ -17,6 +17,8 @@ internal sealed class AddressSpaceOptionsValidator : IValidateOptions<AddressSpa
             problems.Add($"Dsm:RegionLease must be between 0 and 5 minutes; it is {options.RegionLease}.");
         if (options.CacheLease < TimeSpan.FromMilliseconds(50) || options.CacheLease > TimeSpan.FromMinutes(5))
             problems.Add($"Dsm:CacheLease must be between 50 ms and 5 minutes; it is {options.CacheLease}.");
+        if (options.ServingLease < TimeSpan.FromMilliseconds(200) || options.ServingLease > TimeSpan.FromMinutes(5))
+            problems.Add($"Dsm:ServingLease must be between 200 ms and 5 minutes; it is {options.ServingLease}.");
         if (options.PageIdleTimeout < TimeSpan.FromSeconds(1))
             problems.Add($"Dsm:PageIdleTimeout must be at least one second; it is {options.PageIdleTimeout}.");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

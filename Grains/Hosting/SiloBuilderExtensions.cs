@@ -22,6 +22,8 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<AddressSpaceOptions>, AddressSpaceOptionsValidator>();
         builder.Services.AddSingleton<RegionLivenessCache>();
         builder.Services.AddSingleton<Caching.SessionLeaseTable>();
+        builder.Services.AddSingleton<Serving.ServingLease>();
+        builder.Services.AddHostedService<Serving.SiloDeathWatch>();
         builder.Services.AddOptions<GrainCollectionOptions>()
             .Configure<IOptions<AddressSpaceOptions>>((collection, space) =>
                 collection.ClassSpecificCollectionAge[typeof(PageGrain).FullName!] = space.Value.PageIdleTimeout);

@@ -4,6 +4,7 @@ using OrleansDsm.Caching;
 using OrleansDsm.Grains.Caching;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Grains.Regions;
+using OrleansDsm.Grains.Serving;
 using OrleansDsm.Pages;
 using OrleansDsm.Regions;
 
@@ -23,6 +24,7 @@ internal sealed class PageGrain : Grain, IPageGrain
     private readonly IPersistentState<PageState> _stored;
     private readonly RegionLivenessCache _regions;
     private readonly SessionLeaseTable _leases;
+    private readonly ServingLease _serving;
     private readonly CacheHolders _holders;
     private readonly int _pageSize;
     private readonly TimeSpan _cacheLease;
@@ -40,11 +42,13 @@ internal sealed class PageGrain : Grain, IPageGrain
         [PersistentState("page", StorageNames.Pages)] IPersistentState<PageState> stored,
         RegionLivenessCache regions,
         SessionLeaseTable leases,
+        ServingLease serving,
         IOptions<AddressSpaceOptions> options)
     {
         _stored = stored;
         _regions = regions;
         _leases = leases;
+        _serving = serving;
         _holders = new CacheHolders(leases, options.Value.SkipInvalidationForCheckerTests);
         _pageSize = options.Value.PageSize;
         _cacheLease = options.Value.CacheLease;
@@ -56,7 +60,9 @@ internal sealed class PageGrain : Grain, IPageGrain
     /// its stored mark (<see cref="PageState.LeasesMayBeOut"/>); a page without learns it from its region when it
     /// registers. A page with bytes and the mark also holds its reads and fills for that time: its predecessor may
     /// have stored a write and crashed before revoking the copies older than it, so a read of the stored bytes could
-    /// come before a cached read of older ones.
+    /// come before a cached read of older ones. And a page activated soon after a silo died waits until that silo's
+    /// serving lease has surely run out (see <see cref="ServingLease"/>): it may have been this page's home, cut off
+    /// rather than dead, and still serving its copy.
     /// </summary>
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -68,6 +74,11 @@ internal sealed class PageGrain : Grain, IPageGrain
             WaitOutPredecessorLeases();
             _readableAt = _writableAt;
         }
+        if (_serving.ActivationsHeldUntil > _activatedAt)
+        {
+            _writableAt = Math.Max(_writableAt, _serving.ActivationsHeldUntil);
+            _readableAt = Math.Max(_readableAt, _serving.ActivationsHeldUntil);
+        }
         return Task.CompletedTask;
     }
 
@@ -78,6 +89,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         CheckElement(offset, size);
         await _regions.RequireLive(epoch, PageNumber, cancellation);
         if (_readableAt != 0) await WaitOutAsync(_readableAt);
+        await _serving.RequireAsync(PageNumber);
         return BytesOf(_commits.Committed, epoch) is { } bytes ? PageAtomics.Load(bytes.AsSpan(offset, size)) : 0;
     }
 
@@ -86,6 +98,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         CheckRange(offset, length);
         await _regions.RequireLive(epoch, PageNumber, cancellation);
         if (_readableAt != 0) await WaitOutAsync(_readableAt);
+        await _serving.RequireAsync(PageNumber);
         return BytesOf(_commits.Committed, epoch) is { } bytes ? bytes.AsSpan(offset, length).ToArray() : new byte[length];
     }
 
@@ -104,6 +117,7 @@ internal sealed class PageGrain : Grain, IPageGrain
             if (BytesOf(_commits.Latest, epoch) is not null && !_commits.Committed.LeasesMayBeOut) await MarkLeasesOutAsync();
             // A copy handed out while a newer image is being published would miss that image's revocations.
             else if (!_commits.Publication.IsCompleted) await _commits.Publication;
+            else if (!_serving.IsHeld) await _serving.RequireAsync(PageNumber);
             else break;
         }
         var committed = _commits.Committed;
@@ -114,7 +128,9 @@ internal sealed class PageGrain : Grain, IPageGrain
         return new PageCopy(version, bytes?.ToArray(), lease);
     }
 
-    public Task<LeaseGrant> Renew(Guid session) => Task.FromResult(_leases.Renew(session));
+    public Task<LeaseGrant> Renew(Guid session) => _serving.IsHeld
+        ? Task.FromResult(_leases.Renew(session))
+        : Task.FromException<LeaseGrant>(new SiloNotServingException($"This silo holds no serving lease, so it renews no cached copies (page {PageNumber})."));
 
     public async Task<long> WriteElement(long epoch, RequestId request, int offset, int size, ulong value, CancellationToken cancellation)
     {
@@ -283,6 +299,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         RequireUnreleased(epoch);
         if (BytesOf(_commits.Latest, epoch) is null) await RegisterWithRegionAsync(epoch);
         await WaitOutPredecessorLeasesAsync();
+        await _serving.RequireAsync(PageNumber);
         RequireUnreleased(epoch);
         if (_commits.Latest.Applied(request) is { } done)
         {

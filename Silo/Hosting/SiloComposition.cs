@@ -30,6 +30,7 @@ public static class SiloComposition
                 if (host.IsBatchedPageStore) silo.AddBatchedPageStore(host.ConnectionString!, host.ServiceId);
                 else silo.AddBinaryPostgreSqlStorage(StorageNames.Pages, host.ConnectionString!);
                 silo.AddBinaryPostgreSqlStorage(StorageNames.Regions, host.ConnectionString!);
+                silo.Services.AddHostedService(services => ActivatorUtilities.CreateInstance<PostgreSqlServingLeaseRenewer>(services, host.ConnectionString!));
             }
             else
             {
@@ -37,9 +38,9 @@ public static class SiloComposition
                 silo.AddBinaryMemoryStorage(StorageNames.Pages);
                 silo.AddBinaryMemoryStorage(StorageNames.Regions);
             }
+            silo.AddSharedMemory(options => options.Bind(builder.Configuration.GetSection("Dsm")));
             // The strongly consistent directory: membership changes do not lead to two activations of one page.
             if (host.IsStronglyConsistentDirectory) silo.AddStronglyConsistentDirectory();
-            silo.AddSharedMemory(options => options.Bind(builder.Configuration.GetSection("Dsm")));
             // Failure detection (ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration, ...) as Orleans names it.
             silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Silo:Membership"));
             if (host.Dashboard) silo.AddDashboard();
@@ -63,7 +64,16 @@ public static class SiloComposition
 
     /// <summary>Orleans 10's distributed grain directory (versioned range locks), which it still marks experimental.</summary>
 #pragma warning disable ORLEANSEXP003 // Opting in is the point: the eventually consistent default allows duplicate activations.
-    private static ISiloBuilder AddStronglyConsistentDirectory(this ISiloBuilder silo) => silo.AddDistributedGrainDirectory();
+    private static ISiloBuilder AddStronglyConsistentDirectory(this ISiloBuilder silo)
+    {
+        silo.AddDistributedGrainDirectory();
+        // After a crash, Orleans holds the dead silo's grains off other silos for 2 x ProbeTimeout x NumMissedProbesLimit
+        // unless told otherwise, in case the silo was only cut off. Pages need no more than the serving lease for that
+        // (a silo that cannot renew it stops serving), so the hold is one serving lease: failover is not slowed twice.
+        silo.Services.AddOptions<GrainDirectoryOptions>().Configure<IOptions<AddressSpaceOptions>>((directory, space) =>
+            directory.RangeLeaseDuration = space.Value.ServingLease);
+        return silo;
+    }
 #pragma warning restore ORLEANSEXP003
 
     /// <summary>Pages in the dsm_pages table through <see cref="PostgreSqlPageStore"/>, in Orleans' binary form.</summary>

@@ -7,7 +7,22 @@ using OrleansDsm.TestWorker;
 namespace OrleansDsm.Tests.Linearizability;
 
 /// <summary>What a history run recorded: every worker's operations, exit codes, forced collections, and what workers printed.</summary>
-public sealed record HistoryRunResult(List<Operation> History, int[] ExitCodes, int Deactivations, string Output);
+public sealed record HistoryRunResult(List<Operation> History, int[] ExitCodes, int Deactivations, string Output)
+{
+    /// <summary>
+    /// Null when the history is linearizable; otherwise the operations of every violating cell in call order, since a
+    /// violation is read from its cell's history and a failed run may not come again.
+    /// </summary>
+    public string? Violations()
+    {
+        var cells = LinearizabilityChecker.ViolatingCells(History);
+        if (cells.Count == 0) return null;
+        var report = new System.Text.StringBuilder($"cells {string.Join(", ", cells)} are not linearizable:\n");
+        foreach (var op in History.Where(op => cells.Contains(op.Cell)).OrderBy(op => op.Called))
+            report.AppendLine($"cell {op.Cell}: {op.Id} {op.Kind} argument={op.Argument} comparand={op.Comparand} result={op.Result?.ToString() ?? "unknown"} called={op.Called} returned={(op.Pending ? "never" : op.Returned)}");
+        return report.ToString();
+    }
+}
 
 /// <summary>
 /// Three caching worker processes run concurrent reads, writes, adds, exchanges and compare-exchanges on

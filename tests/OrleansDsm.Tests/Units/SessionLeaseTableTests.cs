@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using OrleansDsm.Grains.Caching;
 using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Grains.Serving;
 
 namespace OrleansDsm.Tests.Units;
 
@@ -12,7 +13,8 @@ public sealed class SessionLeaseTableTests
     [Fact]
     public async Task Sessions_whose_leases_ended_long_ago_are_forgotten_and_come_back_in_a_later_term()
     {
-        var table = new SessionLeaseTable(Options.Create(new AddressSpaceOptions { CacheLease = TimeSpan.FromMilliseconds(20) }), new ThisSilo());
+        var options = Options.Create(new AddressSpaceOptions { CacheLease = TimeSpan.FromMilliseconds(20) });
+        var table = new SessionLeaseTable(options, new ThisSilo(), new ServingLease(options));
         var gone = Guid.NewGuid();
         var first = table.Renew(gone);
         for (var i = 0; i < 20; i++) table.Renew(Guid.NewGuid());
@@ -27,7 +29,21 @@ public sealed class SessionLeaseTableTests
         Assert.True(table.Renew(gone).Term > first.Term, "a forgotten session's next term must follow every term it held");
     }
 
-    private sealed class ThisSilo : ILocalSiloDetails
+    [Fact]
+    public void A_grant_never_outlasts_the_silos_serving_lease()
+    {
+        var options = Options.Create(new AddressSpaceOptions { CacheLease = TimeSpan.FromSeconds(5), ServingLease = TimeSpan.FromSeconds(1) });
+        var serving = new ServingLease(options);
+        var table = new SessionLeaseTable(options, new ThisSilo(), serving);
+        Assert.Equal(5000, table.Renew(Guid.NewGuid()).LeaseMilliseconds);
+
+        serving.RequireRenewal();
+        serving.Renewed(Environment.TickCount64);
+
+        Assert.InRange(table.Renew(Guid.NewGuid()).LeaseMilliseconds, 1, 1000);
+    }
+
+    internal sealed class ThisSilo : ILocalSiloDetails
     {
         public string Name => "test";
         public string ClusterId => "test";
