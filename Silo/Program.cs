@@ -29,7 +29,7 @@ if (host.IsPostgreSql)
     }
 }
 
-builder.WebHost.UseUrls($"http://localhost:{host.HttpPort}");
+builder.WebHost.UseUrls($"http://{host.HttpAddress}:{host.HttpPort}");
 builder.AddSharedMemorySilo(host);
 var app = builder.Build();
 if (host.Dashboard) app.MapOrleansDashboard(routePrefix: "/dashboard");

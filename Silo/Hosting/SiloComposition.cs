@@ -26,7 +26,13 @@ public static class SiloComposition
             {
                 silo.UseAdoNetClustering(clustering => (clustering.Invariant, clustering.ConnectionString) = (PostgreSqlInvariant, host.ConnectionString));
                 silo.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = (host.ClusterId, host.ServiceId));
-                silo.ConfigureEndpoints(System.Net.IPAddress.Parse(host.AdvertisedAddress), host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: true);
+                silo.Configure<EndpointOptions>(endpoints =>
+                {
+                    var listen = System.Net.IPAddress.Parse(host.ListenAddress);
+                    (endpoints.AdvertisedIPAddress, endpoints.SiloPort, endpoints.GatewayPort) = (System.Net.IPAddress.Parse(host.AdvertisedAddress), host.SiloPort, host.GatewayPort);
+                    endpoints.SiloListeningEndpoint = new System.Net.IPEndPoint(listen, host.SiloPort);
+                    endpoints.GatewayListeningEndpoint = new System.Net.IPEndPoint(listen, host.GatewayPort);
+                });
                 if (host.IsBatchedPageStore) silo.AddBatchedPageStore(host.ConnectionString!, host.ServiceId);
                 else silo.AddBinaryPostgreSqlStorage(StorageNames.Pages, host.ConnectionString!);
                 silo.AddBinaryPostgreSqlStorage(StorageNames.Regions, host.ConnectionString!);
@@ -92,12 +98,12 @@ public static class SiloComposition
     public static string Banner(SiloHostOptions host, AddressSpaceOptions space) =>
         "OrleansDsm silo ready: " +
         (host.IsPostgreSql
-            ? $"clustering=PostgreSQL; storage=PostgreSQL (durable: {DatabaseName(host.ConnectionString!)}; pages {(host.IsBatchedPageStore ? "batched" : "through AdoNet")}); advertised address={host.AdvertisedAddress}; "
+            ? $"clustering=PostgreSQL; storage=PostgreSQL (durable: {DatabaseName(host.ConnectionString!)}; pages {(host.IsBatchedPageStore ? "batched" : "through AdoNet")}); advertised address={host.AdvertisedAddress}; listening on {host.ListenAddress}; "
             : "clustering=localhost (this machine only); storage=memory (one silo only, all data lost when it stops); ") +
         $"page size={space.PageSize} B; " +
         $"silo port={host.SiloPort}; gateway port={host.GatewayPort}; " +
-        $"health=http://localhost:{host.HttpPort}/health; " +
-        (host.Dashboard ? $"dashboard=http://localhost:{host.HttpPort}/dashboard" : "dashboard=off");
+        $"health=http://{host.HttpAddress}:{host.HttpPort}/health; " +
+        (host.Dashboard ? $"dashboard=http://{host.HttpAddress}:{host.HttpPort}/dashboard" : "dashboard=off");
 
     private static string DatabaseName(string connectionString)
     {

@@ -15,8 +15,14 @@ public sealed class SiloHostOptions
     /// <summary>The port clients connect to.</summary>
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>The HTTP port of the dashboard, bound to localhost.</summary>
+    /// <summary>The HTTP port of the dashboard and the health endpoint.</summary>
     public int HttpPort { get; set; } = 8080;
+
+    /// <summary>
+    /// The address the dashboard and the health endpoint listen on: <c>localhost</c> by default (the dashboard has no
+    /// login), an IP address of this host, or <c>0.0.0.0</c> for all.
+    /// </summary>
+    public string HttpAddress { get; set; } = "localhost";
 
     /// <summary>Whether to serve the Orleans dashboard (it profiles every grain call, so benchmarks turn it off).</summary>
     public bool Dashboard { get; set; } = true;
@@ -35,6 +41,12 @@ public sealed class SiloHostOptions
 
     /// <summary>The address other silos and clients reach this silo at, for <c>Storage=PostgreSQL</c>.</summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// The address the silo and gateway ports listen on, for <c>Storage=PostgreSQL</c>: <c>0.0.0.0</c> (all of this
+    /// host's addresses, the default) or one of them, such as a private network's.
+    /// </summary>
+    public string ListenAddress { get; set; } = "0.0.0.0";
 
     /// <summary>
     /// How pages are stored with <c>Storage=PostgreSQL</c>: <c>Batched</c> (the default: the dsm_pages table, the writes
@@ -78,6 +90,10 @@ public sealed class SiloHostOptions
             problems.Add($"Silo:Directory '{Directory}' is not known; it is 'Default' or 'StronglyConsistent'.");
         if (IsPostgreSql && !System.Net.IPAddress.TryParse(AdvertisedAddress, out _))
             problems.Add($"Silo:AdvertisedAddress must be an IP address; it is '{AdvertisedAddress}'.");
+        if (IsPostgreSql && !System.Net.IPAddress.TryParse(ListenAddress, out _))
+            problems.Add($"Silo:ListenAddress must be an IP address (0.0.0.0 for all); it is '{ListenAddress}'.");
+        if (!string.Equals(HttpAddress, "localhost", StringComparison.OrdinalIgnoreCase) && !System.Net.IPAddress.TryParse(HttpAddress, out _))
+            problems.Add($"Silo:HttpAddress must be 'localhost' or an IP address (0.0.0.0 for all); it is '{HttpAddress}'.");
         return problems;
     }
 }

@@ -11,6 +11,8 @@ public sealed class SiloConfigurationTests
     [InlineData("--Silo:PageStore=Tape", "Silo:PageStore 'Tape'")]
     [InlineData("--Silo:Directory=Strongest", "Silo:Directory 'Strongest'")]
     [InlineData("--Silo:SiloPort=eleven", "eleven")]
+    [InlineData("--Silo:HttpAddress=nowhere", "Silo:HttpAddress")]
+    [InlineData("--Silo:Storage=PostgreSQL --Silo:ConnectionString=Host=127.0.0.1 --Silo:ListenAddress=anywhere", "Silo:ListenAddress")]
     [InlineData("--Silo:Storage=PostgreSQL", "Silo:ConnectionString")]
     [InlineData("--Silo:Storage=PostgreSQL --Silo:ConnectionString=Host=127.0.0.1 --Silo:AdvertisedAddress=somewhere", "Silo:AdvertisedAddress")]
     [InlineData("--Silo:Storage=PostgreSQL --Silo:ConnectionString=Host=127.0.0.1;Port=1;Timeout=2", "PostgreSQL schema")]
