@@ -323,9 +323,10 @@ internal sealed class PageCache : IAsyncDisposable
                     Accept(await _pages[page].Renew(Session).WaitAsync(stopping), sentAt);
                     Metrics.Renewed();
                 }
-                catch (Exception error) when (error is not OperationCanceledException)
+                catch (Exception) when (!stopping.IsCancellationRequested)
                 {
-                    // The lease lapses on its own; copies stop being served when it does.
+                    // The lease lapses on its own; copies stop being served when it does. A call cancelled or timed
+                    // out (OperationCanceledException included) must not end the loop: renewals would stop for good.
                 }
             }
         }

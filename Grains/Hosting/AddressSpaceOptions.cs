@@ -33,6 +33,13 @@ public sealed class AddressSpaceOptions
     public TimeSpan ServingLease { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// Zero (the default) for write-through: a write is acknowledged once stored. Otherwise write-behind: a write is
+    /// acknowledged once applied and visible (older cached copies revoked), and pages store what they were given
+    /// within this interval. A crash then loses acknowledged writes not yet stored; see the README for the window.
+    /// </summary>
+    public TimeSpan WriteBehind { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
     /// For checking the checker only: pages skip revoking cached copies before a write, which breaks coherence on
     /// purpose. Never set it on a real cluster.
     /// </summary>

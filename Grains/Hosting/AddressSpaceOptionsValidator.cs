@@ -19,6 +19,8 @@ internal sealed class AddressSpaceOptionsValidator : IValidateOptions<AddressSpa
             problems.Add($"Dsm:CacheLease must be between 50 ms and 5 minutes; it is {options.CacheLease}.");
         if (options.ServingLease < TimeSpan.FromMilliseconds(200) || options.ServingLease > TimeSpan.FromMinutes(5))
             problems.Add($"Dsm:ServingLease must be between 200 ms and 5 minutes; it is {options.ServingLease}.");
+        if (options.WriteBehind < TimeSpan.Zero || options.WriteBehind > TimeSpan.FromMinutes(1))
+            problems.Add($"Dsm:WriteBehind must be zero (write-through) or at most one minute; it is {options.WriteBehind}.");
         if (options.PageIdleTimeout < TimeSpan.FromSeconds(1))
             problems.Add($"Dsm:PageIdleTimeout must be at least one second; it is {options.PageIdleTimeout}.");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

@@ -6,6 +6,9 @@ namespace OrleansDsm.Grains.Pages;
 /// write at a time carries everything pending when it starts, so many concurrent writes to a hot page cost one write
 /// each round instead of one each. A write is acknowledged only once a storage write that carries it has completed
 /// and been published, so nobody ever reads a value that a crash could take back.
+/// <para>Write-behind (opt-in) turns the order round for acknowledgments: <see cref="ShowAsync"/> publishes what is
+/// pending without storing it, so the committed image runs ahead of <see cref="Stored"/>, and
+/// <see cref="StoreShownAsync"/> catches storage up later. <see cref="CommitAsync"/> still stores everything.</para>
 /// Used from its page grain's thread only.
 /// </summary>
 /// <param name="stored">The page's persistent state; its <c>State</c> is whatever was last handed to storage.</param>
@@ -13,17 +16,24 @@ namespace OrleansDsm.Grains.Pages;
 /// Runs after a storage write succeeds and before its image becomes the committed one: the page revokes cached copies
 /// older than the image there.
 /// </param>
-internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageState, Task> publish)
+/// <param name="writeBehind">Whether writes are acknowledged through <see cref="ShowAsync"/>; then every storage write goes through <see cref="StoreShownAsync"/>.</param>
+internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageState, Task> publish, bool writeBehind)
 {
     private PageState? _pending;
     private PageState? _inFlight;
     private Task? _writing;
+    private Task? _showing;
+    private Task? _storing;
     private Task _publication = Task.CompletedTask;
     private long _changes;
     private long _committedThrough;
+    private long _storedThrough;
 
-    /// <summary>What storage holds: the only image reads and fills may see.</summary>
+    /// <summary>The published image: the only one reads and fills may see. Storage holds it, unless write-behind is catching up.</summary>
     public PageState Committed { get; private set; } = stored.State;
+
+    /// <summary>The newest image storage is known to hold.</summary>
+    public PageState Stored { get; private set; } = stored.State;
 
     /// <summary>Whether storage holds a record for the page.</summary>
     public bool CommittedExists { get; private set; } = stored.RecordExists;
@@ -34,8 +44,8 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
     /// <summary>Completes when no committed image is being published (cached copies older than it being revoked).</summary>
     public Task Publication => _publication;
 
-    /// <summary>Whether changes are waiting for, or in, a storage write.</summary>
-    public bool Idle => _committedThrough == _changes;
+    /// <summary>Whether storage holds every change.</summary>
+    public bool Idle => _committedThrough == _changes && _storedThrough == _changes;
 
     /// <summary>The pending image, for a change about to be made to it; <see cref="CommitAsync"/> then stores it.</summary>
     public PageState Change()
@@ -50,6 +60,17 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
     /// </summary>
     public async Task CommitAsync()
     {
+        if (writeBehind)
+        {
+            // Published first, then stored: the two kinds of storage write never run side by side.
+            var through = _changes;
+            while (_storedThrough < through)
+            {
+                await ShowAsync();
+                await StoreShownAsync();
+            }
+            return;
+        }
         var mine = _changes;
         while (_committedThrough < mine)
         {
@@ -65,11 +86,51 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
         }
     }
 
+    /// <summary>
+    /// Write-behind's acknowledgment: completes once every change made so far is published (older cached copies
+    /// revoked) and is what reads see, stored or not. Storage catches up through <see cref="StoreShownAsync"/>.
+    /// </summary>
+    public async Task ShowAsync()
+    {
+        var mine = _changes;
+        while (_committedThrough < mine)
+        {
+            var current = _showing ??= ShowOnceAsync();
+            try
+            {
+                await current;
+            }
+            finally
+            {
+                if (ReferenceEquals(_showing, current)) _showing = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores the committed image if storage is behind it. If the storage write fails, the image stays published and
+    /// unstored, and the error goes to the caller, who may try again.
+    /// </summary>
+    public async Task StoreShownAsync()
+    {
+        while (_storing is { } running) await running;
+        if (_storedThrough == _committedThrough) return;
+        var current = _storing = StoreOnceAsync(Committed, _committedThrough);
+        try
+        {
+            await current;
+        }
+        finally
+        {
+            if (ReferenceEquals(_storing, current)) _storing = null;
+        }
+    }
+
     /// <summary>After storage dropped the page's record: the committed image becomes <paramref name="empty"/>.</summary>
     public void Cleared(PageState empty)
     {
         if (!Idle) throw new InvalidOperationException("A page's record is cleared only when no change is pending.");
-        stored.State = Committed = empty;
+        stored.State = Committed = Stored = empty;
         CommittedExists = false;
     }
 
@@ -91,9 +152,37 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
             stored.State = Committed;
             throw;
         }
+        (Stored, _storedThrough) = (image, covers);
         var publication = PublishAsync(image, covers);
         _publication = publication;
         await publication;
+    }
+
+    private async Task ShowOnceAsync()
+    {
+        var covers = _changes;
+        var image = _pending!;
+        (_pending, _inFlight) = (null, image);
+        var publication = PublishAsync(image, covers);
+        _publication = publication;
+        await publication;
+    }
+
+    private async Task StoreOnceAsync(PageState image, long covers)
+    {
+        // A published image never changes again (changes go to a clone), so storing it while newer ones are shown is safe.
+        image.Seal();
+        stored.State = image;
+        try
+        {
+            await stored.WriteStateAsync();
+        }
+        catch
+        {
+            stored.State = Stored;
+            throw;
+        }
+        (Stored, _storedThrough) = (image, covers);
     }
 
     /// <summary>

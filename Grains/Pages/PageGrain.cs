@@ -28,6 +28,10 @@ internal sealed class PageGrain : Grain, IPageGrain
     private readonly CacheHolders _holders;
     private readonly int _pageSize;
     private readonly TimeSpan _cacheLease;
+    private readonly TimeSpan _writeBehind;
+    private IGrainTimer? _flush;
+    // With write-behind: since when (Environment.TickCount64) some acknowledged change may be unstored; 0 when none.
+    private long _unstoredSince;
     private PageCommits _commits = null!;
     private long _registeredEpoch;
     private long _releasedEpoch;
@@ -52,6 +56,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         _holders = new CacheHolders(leases, options.Value.SkipInvalidationForCheckerTests);
         _pageSize = options.Value.PageSize;
         _cacheLease = options.Value.CacheLease;
+        _writeBehind = options.Value.WriteBehind;
     }
 
     /// <summary>
@@ -68,7 +73,7 @@ internal sealed class PageGrain : Grain, IPageGrain
     {
         _activatedAt = Environment.TickCount64;
         if (_stored.RecordExists) _stored.State.Verify(PageNumber, _pageSize);
-        _commits = new PageCommits(_stored, PublishAsync);
+        _commits = new PageCommits(_stored, PublishAsync, writeBehind: _writeBehind > TimeSpan.Zero);
         if (_stored.RecordExists && _stored.State.LeasesMayBeOut)
         {
             WaitOutPredecessorLeases();
@@ -114,7 +119,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         {
             // Storage must carry the mark before any copy is out if it holds, or may soon hold, bytes of this
             // activation: a crash after storing them and before revoking the copies is then seen.
-            if (BytesOf(_commits.Latest, epoch) is not null && !_commits.Committed.LeasesMayBeOut) await MarkLeasesOutAsync();
+            if (BytesOf(_commits.Latest, epoch) is not null && !_commits.Stored.LeasesMayBeOut) await MarkLeasesOutAsync();
             // A copy handed out while a newer image is being published would miss that image's revocations.
             else if (!_commits.Publication.IsCompleted) await _commits.Publication;
             else if (!_serving.IsHeld) await _serving.RequireAsync(PageNumber);
@@ -201,6 +206,18 @@ internal sealed class PageGrain : Grain, IPageGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        // Write-behind: what was acknowledged and not yet stored is stored now, so a graceful stop loses nothing.
+        if (!_commits.Idle)
+        {
+            try
+            {
+                await _commits.CommitAsync();
+            }
+            catch (Exception)
+            {
+                // Storage refused it: those writes are lost, as a crash would lose them (the write-behind window).
+            }
+        }
         // Holders learn the page is going, and storage that no lease is out, so the next activation owes them nothing.
         await _holders.RevokeOlderThanAsync(PageNumber, long.MaxValue);
         // A page without a record keeps no mark: its region remembers it instead.
@@ -325,18 +342,67 @@ internal sealed class PageGrain : Grain, IPageGrain
         return new ElementUpdate(result, version);
     }
 
-    /// <summary>Waits for the storage write that carries every change so far; if it fails, the page starts afresh.</summary>
+    /// <summary>
+    /// Waits for the storage write that carries every change so far; if it fails, the page starts afresh. With
+    /// write-behind, waits only until every change so far is published, and has storage catch up within the interval;
+    /// but once the oldest unstored change is two intervals old (storage failing or slow), it waits for storage too.
+    /// </summary>
     private async Task AcknowledgeAsync()
     {
+        if (_writeBehind > TimeSpan.Zero)
+        {
+            var now = Environment.TickCount64;
+            if (_unstoredSince == 0) _unstoredSince = now;
+            if (now - _unstoredSince <= 2 * (long)_writeBehind.TotalMilliseconds)
+            {
+                await _commits.ShowAsync();
+                ScheduleFlush();
+                return;
+            }
+        }
         try
         {
             await _commits.CommitAsync();
+            if (_commits.Idle) _unstoredSince = 0;
         }
         catch
         {
-            DeactivateOnIdle();
+            // Write-through dropped the failed changes: the page starts afresh from storage. Write-behind keeps them
+            // published, and its flush tries again.
+            if (_writeBehind > TimeSpan.Zero) ScheduleFlush();
+            else DeactivateOnIdle();
             throw;
         }
+    }
+
+    private void ScheduleFlush() =>
+        _flush ??= this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(_writeBehind, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = true });
+
+    /// <summary>
+    /// Write-behind's flush: stores what was published. A failed storage write is tried again one interval later; a
+    /// stale one (another activation wrote the page) retires this activation, whose unstored writes are then lost.
+    /// </summary>
+    private async Task FlushAsync(CancellationToken cancellation)
+    {
+        _flush?.Dispose();
+        _flush = null;
+        var started = Environment.TickCount64;
+        try
+        {
+            await _commits.StoreShownAsync();
+            // Changes published after the flush took its image are younger than its start.
+            _unstoredSince = _commits.Idle ? 0 : started;
+        }
+        catch (Orleans.Storage.InconsistentStateException)
+        {
+            DeactivateOnIdle();
+            return;
+        }
+        catch (Exception)
+        {
+            // Storage unavailable: the next flush tries again, and writes wait for storage once it has lagged two intervals.
+        }
+        if (!_commits.Idle) ScheduleFlush();
     }
 
     private void CheckElement(int offset, int size)

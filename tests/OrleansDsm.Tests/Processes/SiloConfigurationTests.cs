@@ -6,6 +6,7 @@ public sealed class SiloConfigurationTests
     [Theory]
     [InlineData("--Dsm:PageSize=1000", "Dsm:PageSize")]
     [InlineData("--Dsm:ServingLease=00:00:00.010", "Dsm:ServingLease")]
+    [InlineData("--Dsm:WriteBehind=-00:00:01", "Dsm:WriteBehind")]
     [InlineData("--Silo:GatewayPort=0", "Silo:GatewayPort")]
     [InlineData("--Silo:Storage=Floppy", "Floppy")]
     [InlineData("--Silo:PageStore=Tape", "Silo:PageStore 'Tape'")]
