@@ -331,12 +331,13 @@ internal sealed class PageGrain : Grain, IPageGrain
         var image = _commits.Change();
         if (fresh)
         {
+            image.ForgetAll();
             (image.Epoch, image.Version, image.Bytes) = (epoch, 0, new byte[_pageSize]);
             image.LeasesMayBeOut |= _grantedLeases;
         }
         var result = mutate(image.Bytes.AsSpan(offset, length), operand);
         var version = ++image.Version;
-        image.Remember(new AppliedRequest(request, result, version));
+        image.Remember(request, result);
         _holders.Wrote(request.Session, version);
         await AcknowledgeAsync();
         return new ElementUpdate(result, version);

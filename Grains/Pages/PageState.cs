@@ -33,13 +33,28 @@ internal sealed class PageState
 
     /// <summary>
     /// The page's last <see cref="RecentRequests"/> mutations and their results, oldest first: a mutation sent again
-    /// with one of these ids gets its original result back instead of being applied twice.
+    /// with one of these ids gets its original result back instead of being applied twice. Every mutation adds one
+    /// version, so the last one here produced <see cref="Version"/>, the one before it the version before, and so on.
+    /// Sessions are named by their place in <see cref="RecentSessions"/>: a stored page pays for each session's id
+    /// once, not once per mutation.
     /// </summary>
-    [Id(4)]
-    public List<AppliedRequest> Recent { get; set; } = [];
+    [Id(8)]
+    public List<RecentMutation> Recent { get; set; } = [];
 
-    /// <summary>What the mutation <paramref name="request"/> returned, if it is among the recent ones.</summary>
-    public AppliedRequest? Applied(RequestId request) => Recent.Find(applied => applied.Request.SameMutation(request));
+    /// <summary>The sessions <see cref="Recent"/> names, by index; <see cref="Guid.Empty"/> marks a free slot.</summary>
+    [Id(7)]
+    public List<Guid> RecentSessions { get; set; } = [];
+
+    /// <summary>What the mutation <paramref name="request"/> returned and the version it produced, if it is among the recent ones.</summary>
+    public (ulong Value, long Version)? Applied(RequestId request)
+    {
+        var session = RecentSessions.IndexOf(request.Session);
+        if (session < 0) return null;
+        for (var i = Recent.Count - 1; i >= 0; i--)
+            if (Recent[i].Session == session && Recent[i].Sequence == request.Sequence)
+                return (Recent[i].Value, Version - (Recent.Count - 1 - i));
+        return null;
+    }
 
     /// <summary>How many sessions <see cref="Forgotten"/> keeps.</summary>
     public const int ForgottenSessions = 32;
@@ -57,22 +72,57 @@ internal sealed class PageState
     /// can be, since a first attempt arriving late (after later ones of its session) was never applied.
     /// </summary>
     public bool MayHaveForgotten(RequestId request) =>
-        request.Retry && Forgotten.Find(entry => entry.Session == request.Session) is { } entry && request.Sequence <= entry.UpTo;
+        request.Retry && (ForgotSessions || Forgotten.Find(entry => entry.Session == request.Session) is { } entry && request.Sequence <= entry.UpTo);
 
-    /// <summary>Remembers a mutation about to be stored, forgetting the oldest beyond <see cref="RecentRequests"/>.</summary>
-    public void Remember(AppliedRequest applied)
+    /// <summary>
+    /// Whether some session's entry left <see cref="Forgotten"/>: from then on no retry missing from <see cref="Recent"/>
+    /// is applied, since it may belong to that session. Refusing is safe; applying twice is not.
+    /// </summary>
+    [Id(9)]
+    public bool ForgotSessions { get; set; }
+
+    /// <summary>
+    /// Remembers the mutation that just produced <see cref="Version"/>, forgetting the oldest beyond
+    /// <see cref="RecentRequests"/>.
+    /// </summary>
+    public void Remember(RequestId request, ulong value)
     {
-        if (Recent.Count == RecentRequests)
+        if (Recent.Count == RecentRequests) ForgetOldest();
+        var session = RecentSessions.IndexOf(request.Session);
+        if (session < 0)
         {
-            var forgotten = Recent[0].Request;
-            Recent.RemoveAt(0);
-            var index = Forgotten.FindIndex(entry => entry.Session == forgotten.Session);
-            var upTo = index < 0 ? forgotten.Sequence : Math.Max(Forgotten[index].UpTo, forgotten.Sequence);
-            if (index >= 0) Forgotten.RemoveAt(index);
-            else if (Forgotten.Count == ForgottenSessions) Forgotten.RemoveAt(0);
-            Forgotten.Add(new ForgottenRequests(forgotten.Session, upTo));
+            session = RecentSessions.IndexOf(Guid.Empty);
+            if (session < 0) RecentSessions.Add(request.Session);
+            else RecentSessions[session] = request.Session;
+            session = RecentSessions.IndexOf(request.Session);
         }
-        Recent.Add(applied);
+        Recent.Add(new RecentMutation(session, request.Sequence, value));
+    }
+
+    /// <summary>
+    /// Forgets every recent mutation, as the versions start again (a new allocation's first write); a retry of one
+    /// of them is then refused, as it would be once it dropped out of <see cref="Recent"/>.
+    /// </summary>
+    public void ForgetAll()
+    {
+        while (Recent.Count > 0) ForgetOldest();
+    }
+
+    private void ForgetOldest()
+    {
+        var forgotten = Recent[0];
+        Recent.RemoveAt(0);
+        var session = RecentSessions[forgotten.Session];
+        if (!Recent.Exists(mutation => mutation.Session == forgotten.Session)) RecentSessions[forgotten.Session] = Guid.Empty;
+        var index = Forgotten.FindIndex(entry => entry.Session == session);
+        var upTo = index < 0 ? forgotten.Sequence : Math.Max(Forgotten[index].UpTo, forgotten.Sequence);
+        if (index >= 0) Forgotten.RemoveAt(index);
+        else if (Forgotten.Count == ForgottenSessions)
+        {
+            Forgotten.RemoveAt(0);
+            ForgotSessions = true;
+        }
+        Forgotten.Add(new ForgottenRequests(session, upTo));
     }
 
     /// <summary>A checksum of the epoch, version and bytes, set as the state goes to storage and checked when it comes back.</summary>
@@ -82,7 +132,7 @@ internal sealed class PageState
     /// <summary>A deep copy, for changes that must not touch this image.</summary>
     public PageState Clone() => new()
     {
-        Epoch = Epoch, Version = Version, Bytes = (byte[])Bytes.Clone(), LeasesMayBeOut = LeasesMayBeOut, Recent = [.. Recent], Forgotten = [.. Forgotten],
+        Epoch = Epoch, Version = Version, Bytes = (byte[])Bytes.Clone(), LeasesMayBeOut = LeasesMayBeOut, Recent = [.. Recent], RecentSessions = [.. RecentSessions], Forgotten = [.. Forgotten], ForgotSessions = ForgotSessions,
     };
 
     /// <summary>Sets <see cref="Checksum"/> for the state as it now stands.</summary>

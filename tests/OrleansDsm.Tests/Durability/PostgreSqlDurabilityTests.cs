@@ -69,7 +69,7 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
 
         output.WriteLine($"{pageStore}: 4096-byte page: payload {payload} B, row {row} B, overhead {row - 4096} B");
         // Nearly all of it is the memory of the last 64 mutations (about 33 B each) that makes retries exactly-once.
-        Assert.InRange(row - 4096, 0, 2560);
+        Assert.InRange(row - 4096, 0, 1024);
     }
 
     [Fact]
