@@ -51,6 +51,15 @@ public sealed class DsmClient : IAsyncDisposable
 
     private IRegionDirectoryGrain Directory => _grains.GetGrain<IRegionDirectoryGrain>(0);
 
+    /// <summary>
+    /// The named lock <paramref name="name"/>, shared by every process of the cluster, held by this client for
+    /// <paramref name="lease"/> (default 5 s) at a time between renewals. See <see cref="Locks.SharedLock"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The lease is under 100 ms or over 10 minutes.</exception>
+    public Locks.SharedLock Lock(string name, TimeSpan? lease = null) =>
+        new(_grains, _requests.Session, _retry, name, lease ?? TimeSpan.FromSeconds(5));
+
     /// <summary>Connects to the cluster named by <paramref name="options"/>, by default the silo on this machine.</summary>
     /// <exception cref="ArgumentException">A gateway is not of the form host:port.</exception>
     /// <exception cref="ClusterUnreachableException">No gateway answered within <see cref="DsmClientOptions.ConnectTimeout"/>.</exception>

@@ -51,6 +51,17 @@ public sealed class SharedArray<T> where T : unmanaged
         _pageMask = region.PageSize - 1;
     }
 
+    /// <summary>
+    /// This array with every write made through it carrying <paramref name="hold"/>: a page applies such a write only
+    /// while the hold is its lock's current one, and otherwise refuses it with <see cref="LockLostException"/>, so a
+    /// holder whose lease ran out (paused, cut off) cannot overwrite what the next holder does, on any page.
+    /// </summary>
+    public SharedArray<T> Fenced(Locks.LockHandle hold)
+    {
+        ArgumentNullException.ThrowIfNull(hold);
+        return new SharedArray<T>(_pages, _cache, _requests.Fenced(hold.Fence), _retry, Region);
+    }
+
     /// <summary>The region's metadata: name, base address, type, epoch and consistency.</summary>
     public RegionDescriptor Region { get; }
 

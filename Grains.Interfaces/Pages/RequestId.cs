@@ -11,8 +11,12 @@ namespace OrleansDsm.Pages;
 /// Whether this is a second or later attempt. A first attempt is never a duplicate, whatever order it arrives in; only
 /// a retry may find that its page no longer remembers whether it applied the first.
 /// </param>
+/// <param name="Fence">
+/// For a write made under a lock: the hold it belongs to. The page applies it only while that hold is the lock's
+/// current one, and otherwise refuses it with <see cref="LockLostException"/>.
+/// </param>
 [GenerateSerializer, Immutable]
-public readonly record struct RequestId(Guid Session, long Sequence, bool Retry = false)
+public readonly record struct RequestId(Guid Session, long Sequence, bool Retry = false, Locks.LockFence? Fence = null)
 {
     /// <summary>The same id, marked as a retry.</summary>
     public RequestId AsRetry() => this with { Retry = true };

@@ -5,6 +5,7 @@ using OrleansDsm.Grains.Caching;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Grains.Regions;
 using OrleansDsm.Grains.Serving;
+using OrleansDsm.Locks;
 using OrleansDsm.Pages;
 using OrleansDsm.Regions;
 
@@ -32,6 +33,8 @@ internal sealed class PageGrain : Grain, IPageGrain
     private IGrainTimer? _flush;
     // With write-behind: since when (Environment.TickCount64) some acknowledged change may be unstored; 0 when none.
     private long _unstoredSince;
+    // The last lock hold a fenced write proved current, and until when (Environment.TickCount64) it surely stays so.
+    private (string Lock, long Token, long ValidUntil)? _fence;
     private PageCommits _commits = null!;
     private long _registeredEpoch;
     private long _releasedEpoch;
@@ -316,6 +319,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         RequireUnreleased(epoch);
         if (BytesOf(_commits.Latest, epoch) is null) await RegisterWithRegionAsync(epoch);
         await WaitOutPredecessorLeasesAsync();
+        if (request.Fence is { } fence && _commits.Latest.Applied(request) is null) await ValidateFenceAsync(fence);
         await _serving.RequireAsync(PageNumber);
         RequireUnreleased(epoch);
         if (_commits.Latest.Applied(request) is { } done)
@@ -327,6 +331,7 @@ internal sealed class PageGrain : Grain, IPageGrain
             throw new RequestOutcomeForgottenException(
                 $"Mutation {request.Sequence} of session {request.Session} reached page {PageNumber} after it had forgotten that session's mutations up to there ({PageState.RecentRequests} later ones were applied meanwhile): it may have been applied, so it is not applied again.");
 
+        if (request.Fence is { } held) RequireFenceValid(held);
         var fresh = BytesOf(_commits.Latest, epoch) is null;
         var image = _commits.Change();
         if (fresh)
@@ -405,6 +410,30 @@ internal sealed class PageGrain : Grain, IPageGrain
         }
         if (!_commits.Idle) ScheduleFlush();
     }
+
+    /// <summary>
+    /// Proves that <paramref name="fence"/> is its lock's current hold, asking the lock unless a recent answer still
+    /// covers it. The answer holds until the hold's lease would end, counted from when the question was sent: the lock
+    /// grants nobody else before then unless the holder releases, and a holder releases only after its writes return.
+    /// </summary>
+    private async Task ValidateFenceAsync(LockFence fence)
+    {
+        if (_fence is { } known && known.Lock == fence.Lock && known.Token == fence.Token && Environment.TickCount64 < known.ValidUntil) return;
+        var sentAt = Environment.TickCount64;
+        var remaining = (long)(await GrainFactory.GetGrain<ILockGrain>(fence.Lock).Validate(fence.Token)).TotalMilliseconds;
+        if (remaining <= 0) throw LockLost(fence);
+        _fence = (fence.Lock, fence.Token, sentAt + remaining - Math.Min(50, remaining / 10) - 5);
+    }
+
+    /// <summary>In the turn that applies a fenced write: its hold is still proved current.</summary>
+    private void RequireFenceValid(LockFence fence)
+    {
+        if (_fence is not { } known || known.Lock != fence.Lock || known.Token != fence.Token || Environment.TickCount64 >= known.ValidUntil)
+            throw LockLost(fence);
+    }
+
+    private LockLostException LockLost(LockFence fence) => new(
+        $"Page {PageNumber} refused a write made under lock '{fence.Lock}' with token {fence.Token}: that hold has ended (its lease ran out or it was released), so another holder may have the lock.");
 
     private void CheckElement(int offset, int size)
     {

@@ -2,13 +2,15 @@
 // connection string "Host=..." of the membership table, whose live gateways it then uses) and runs one workload:
 //   add GATEWAY CLUSTER SERVICE REGION INDEX COUNT CONCURRENCY
 //   history GATEWAY CLUSTER SERVICE REGION CELLS TASKS OPERATIONS PROCESS OUTPUT
+//   lock-count GATEWAY CLUSTER SERVICE REGION LOCK COUNT
+//   lock-hold GATEWAY CLUSTER SERVICE LOCK LEASE
 using OrleansDsm;
 using OrleansDsm.Connection;
 using OrleansDsm.TestWorker;
 
 if (args.Length < 4)
 {
-    Console.Error.WriteLine("usage: add|history GATEWAY CLUSTER SERVICE ...");
+    Console.Error.WriteLine("usage: add|history|lock-count|lock-hold GATEWAY CLUSTER SERVICE ...");
     return 2;
 }
 
@@ -23,6 +25,12 @@ switch (args)
         return 0;
     case ["history", _, _, _, var region, var cells, var tasks, var operations, var process, var output]:
         await HistoryWorkload.RunAsync(client, region, int.Parse(cells), int.Parse(tasks), int.Parse(operations), int.Parse(process), output);
+        return 0;
+    case ["lock-count", _, _, _, var region, var lockName, var count]:
+        await LockWorkload.CountAsync(client, region, lockName, int.Parse(count));
+        return 0;
+    case ["lock-hold", _, _, _, var lockName, var lease]:
+        await LockWorkload.HoldAsync(client, lockName, TimeSpan.Parse(lease, System.Globalization.CultureInfo.InvariantCulture));
         return 0;
     default:
         Console.Error.WriteLine($"unknown workload: {string.Join(' ', args)}");

@@ -1,0 +1,69 @@
+using OrleansDsm.Locks;
+
+namespace OrleansDsm.Tests.Locks;
+
+/// <summary>
+/// The named lock on the in-process two-silo cluster: one holder at a time, tokens that only grow, a lease that frees
+/// the lock of a holder that stops renewing, and fencing: a write carrying an ended hold's token is refused on every
+/// page, those the next holder never touches included.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class SharedLockTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task One_holder_at_a_time_and_each_hold_has_a_larger_token()
+    {
+        await using var other = new DsmClient(fixture.Cluster.Client);
+        var name = UniqueNames.For("lock");
+        var first = await fixture.Client.Lock(name).AcquireAsync();
+
+        Assert.Null(await other.Lock(name).TryAcquireAsync(TimeSpan.FromMilliseconds(300)));
+
+        var waiting = other.Lock(name).AcquireAsync();
+        await Task.Delay(200);
+        Assert.False(waiting.IsCompleted);
+        await first.DisposeAsync();
+        await using var second = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(second.Token > first.Token);
+    }
+
+    [Fact]
+    public async Task A_holder_that_stops_renewing_loses_the_lock_after_its_lease_and_its_writes_are_refused_everywhere()
+    {
+        var lease = TimeSpan.FromMilliseconds(400);
+        await using var other = new DsmClient(fixture.Cluster.Client);
+        var name = UniqueNames.For("fenced");
+        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("guarded"), 4 * 512);
+        var stale = await fixture.Client.Lock(name, lease).AcquireAsync();
+        var staleView = array.Fenced(stale);
+        await staleView.SetAsync(0, 1);
+        await staleView.SetAsync(3 * 512, 1);
+
+        await stale.StopRenewingAsync();
+        await using var next = await other.Lock(name, lease).TryAcquireAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(next);
+        var nextView = (await other.OpenAsync<long>(array.Name)).Fenced(next);
+        await nextView.SetAsync(0, 2);
+
+        // Page 0 the new holder wrote; page 3 it never touched: both refuse the old token, and change nothing.
+        var refused = await Assert.ThrowsAsync<LockLostException>(() => staleView.SetAsync(0, 99));
+        Assert.Contains($"token {stale.Token}", refused.Message);
+        await Assert.ThrowsAsync<LockLostException>(() => staleView.SetAsync(3 * 512, 99));
+        await Assert.ThrowsAsync<LockLostException>(() => staleView.AddAsync(3 * 512 + 1, 5));
+        await Assert.ThrowsAsync<LockLostException>(() => staleView.WriteAsync(3 * 512 + 8, new long[] { 7, 7 }));
+        Assert.Equal(2, await array.GetAsync(0));
+        Assert.Equal(1, await array.GetAsync(3 * 512));
+        Assert.Equal(0, await array.GetAsync(3 * 512 + 1));
+        Assert.Equal(0, await array.GetAsync(3 * 512 + 8));
+        Assert.True(next!.Held);
+        await stale.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Bad_lock_arguments_are_refused_before_any_call()
+    {
+        Assert.Throws<ArgumentException>(() => fixture.Client.Lock(" "));
+        Assert.Throws<ArgumentOutOfRangeException>(() => fixture.Client.Lock("x", TimeSpan.FromMilliseconds(10)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => fixture.Client.Lock("x").TryAcquireAsync(TimeSpan.FromSeconds(-1)));
+    }
+}
