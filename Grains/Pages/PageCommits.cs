@@ -1,3 +1,5 @@
+using OrleansDsm.Grains.Persistence;
+
 namespace OrleansDsm.Grains.Pages;
 
 /// <summary>
@@ -21,9 +23,9 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
 {
     private PageState? _pending;
     private PageState? _inFlight;
-    private Task? _writing;
-    private Task? _showing;
-    private Task? _storing;
+    private readonly SingleFlight _writing = new();
+    private readonly SingleFlight _showing = new();
+    private readonly SingleFlight _storing = new();
     private Task _publication = Task.CompletedTask;
     private long _changes;
     private long _committedThrough;
@@ -72,18 +74,7 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
             return;
         }
         var mine = _changes;
-        while (_committedThrough < mine)
-        {
-            var current = _writing ??= WriteOnceAsync();
-            try
-            {
-                await current;
-            }
-            finally
-            {
-                if (ReferenceEquals(_writing, current)) _writing = null;
-            }
-        }
+        while (_committedThrough < mine) await _writing.JoinAsync(WriteOnceAsync);
     }
 
     /// <summary>
@@ -93,18 +84,7 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
     public async Task ShowAsync()
     {
         var mine = _changes;
-        while (_committedThrough < mine)
-        {
-            var current = _showing ??= ShowOnceAsync();
-            try
-            {
-                await current;
-            }
-            finally
-            {
-                if (ReferenceEquals(_showing, current)) _showing = null;
-            }
-        }
+        while (_committedThrough < mine) await _showing.JoinAsync(ShowOnceAsync);
     }
 
     /// <summary>
@@ -113,17 +93,10 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
     /// </summary>
     public async Task StoreShownAsync()
     {
-        while (_storing is { } running) await running;
+        await _storing.IdleAsync();
         if (_storedThrough == _committedThrough) return;
-        var current = _storing = StoreOnceAsync(Committed, _committedThrough);
-        try
-        {
-            await current;
-        }
-        finally
-        {
-            if (ReferenceEquals(_storing, current)) _storing = null;
-        }
+        var (image, covers) = (Committed, _committedThrough);
+        await _storing.JoinAsync(() => StoreOnceAsync(image, covers));
     }
 
     /// <summary>After storage dropped the page's record: the committed image becomes <paramref name="empty"/>.</summary>

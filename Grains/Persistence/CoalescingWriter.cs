@@ -9,23 +9,12 @@ internal sealed class CoalescingWriter(Func<Task> write)
 {
     private long _requested;
     private long _written;
-    private Task? _inFlight;
+    private readonly SingleFlight _inFlight = new();
 
     public async Task WriteAsync()
     {
         var mine = ++_requested;
-        while (_written < mine)
-        {
-            var current = _inFlight ??= WriteOnceAsync();
-            try
-            {
-                await current;
-            }
-            finally
-            {
-                if (ReferenceEquals(_inFlight, current)) _inFlight = null;
-            }
-        }
+        while (_written < mine) await _inFlight.JoinAsync(WriteOnceAsync);
     }
 
     private async Task WriteOnceAsync()
