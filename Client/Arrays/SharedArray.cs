@@ -163,6 +163,41 @@ public sealed class SharedArray<T> where T : unmanaged
     }
 
     /// <summary>
+    /// Returns true once element <paramref name="index"/> no longer equals <paramref name="expected"/> (compared
+    /// bitwise), or false when <paramref name="timeout"/> passes first. It does not poll: the page answers when a
+    /// write changes the element (one call per two seconds of waiting at most), and a read after it returns sees the change.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The element is not 1, 2, 4 or 8 bytes.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The index is outside [0, <see cref="Length"/>), or the timeout is negative.</exception>
+    /// <exception cref="RegionFreedException">The region has been freed.</exception>
+    public async Task<bool> WaitForChangeAsync(long index, T expected, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        RequireWord(nameof(WaitForChangeAsync));
+        if (timeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A timeout is not negative.");
+        var (page, offset) = Locate(index);
+        var bits = ElementCodec<T>.ToBits(expected);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            while (true)
+            {
+                var left = timeout - waited.Elapsed;
+                var slice = left <= TimeSpan.Zero ? TimeSpan.Zero : left < LongestWaitPerCall ? left : LongestWaitPerCall;
+                if (await _retry.RunAsync(() => _pages[page].WaitForChange(Region.Epoch, offset, ElementCodec<T>.Size, bits, slice, cancellation), cancellation))
+                    return true;
+                if (waited.Elapsed >= timeout) return false;
+            }
+        }
+        catch (RegionFreedException)
+        {
+            throw Freed();
+        }
+    }
+
+    // Well under any client response timeout, so a long wait is a few calls, never a timed-out one.
+    private static readonly TimeSpan LongestWaitPerCall = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Reads elements [<paramref name="start"/>, start + destination.Length) into <paramref name="destination"/>, with
     /// one concurrent call per page. Each page's part is read atomically; the range as a whole is not a snapshot.
     /// </summary>

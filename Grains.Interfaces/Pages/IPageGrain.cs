@@ -58,6 +58,14 @@ public interface IPageGrain : IGrainWithIntegerKey
     [ReadOnly]
     Task<PageCopy> Fill(long epoch, Guid session, ICacheHolder holder, CancellationToken cancellation = default);
 
+    /// <summary>
+    /// Returns true once the element of <paramref name="size"/> bytes at <paramref name="offset"/> holds something other
+    /// than <paramref name="expected"/> in the committed page (at once if it already does), or false after
+    /// <paramref name="wait"/> (at most 5 s).
+    /// </summary>
+    [AlwaysInterleave]
+    Task<bool> WaitForChange(long epoch, int offset, int size, ulong expected, TimeSpan wait, CancellationToken cancellation = default);
+
     /// <summary>Renews <paramref name="session"/>'s lease on the silo that holds this page.</summary>
     [AlwaysInterleave]
     Task<LeaseGrant> Renew(Guid session);

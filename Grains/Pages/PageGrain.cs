@@ -27,6 +27,7 @@ internal sealed class PageGrain : Grain, IPageGrain
     private readonly SessionLeaseTable _leases;
     private readonly ServingLease _serving;
     private readonly CacheHolders _holders;
+    private readonly ChangeWaiters _waiters = new();
     private readonly int _pageSize;
     private readonly TimeSpan _cacheLease;
     private readonly TimeSpan _writeBehind;
@@ -136,6 +137,33 @@ internal sealed class PageGrain : Grain, IPageGrain
         return new PageCopy(version, bytes?.ToArray(), lease);
     }
 
+    public async Task<bool> WaitForChange(long epoch, int offset, int size, ulong expected, TimeSpan wait, CancellationToken cancellation)
+    {
+        CheckElement(offset, size);
+        if (wait < TimeSpan.Zero || wait > TimeSpan.FromSeconds(5))
+            throw new ArgumentOutOfRangeException(nameof(wait), wait, "One wait for a change lasts from 0 to 5 s.");
+        await _regions.RequireLive(epoch, PageNumber, cancellation);
+        if (_readableAt != 0) await WaitOutAsync(_readableAt);
+        await _serving.RequireAsync(PageNumber);
+        var current = BytesOf(_commits.Committed, epoch) is { } bytes ? PageAtomics.Load(bytes.AsSpan(offset, size)) : 0;
+        if (current != expected) return true;
+        var changed = _waiters.Add(offset, size, expected);
+        try
+        {
+            return await changed.WaitAsync(wait, cancellation);
+        }
+        catch (TimeoutException)
+        {
+            _waiters.Remove(changed);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            _waiters.Remove(changed);
+            throw;
+        }
+    }
+
     public Task<LeaseGrant> Renew(Guid session) => _serving.IsHeld
         ? Task.FromResult(_leases.Renew(session))
         : Task.FromException<LeaseGrant>(new SiloNotServingException($"This silo holds no serving lease, so it renews no cached copies (page {PageNumber})."));
@@ -195,6 +223,7 @@ internal sealed class PageGrain : Grain, IPageGrain
     {
         // Writes interleave with a free: from here they are refused, and those already applied are stored first.
         _releasedEpoch = Math.Max(_releasedEpoch, epoch);
+        _waiters.FailAll(new RegionFreedException($"The region of allocation epoch {epoch} has been freed."));
         await _commits.CommitAsync();
         await WaitOutPredecessorLeasesAsync();
         await _holders.RevokeOlderThanAsync(PageNumber, long.MaxValue);
@@ -345,6 +374,8 @@ internal sealed class PageGrain : Grain, IPageGrain
         image.Remember(request, result);
         _holders.Wrote(request.Session, version);
         await AcknowledgeAsync();
+        // Waiters learn of the change only now that it is what reads see.
+        if (_commits.Committed.Bytes.Length != 0) _waiters.Committed(_commits.Committed.Bytes);
         return new ElementUpdate(result, version);
     }
 
