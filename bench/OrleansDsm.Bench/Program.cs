@@ -37,6 +37,7 @@ switch (args)
                 (nameof(ReadMostlyMix), ReadMostlyMix.RunAsync),
                 (nameof(CoherenceCosts), CoherenceCosts.RunAsync),
                 (nameof(CachedReads), CachedReads.RunAsync),
+                (nameof(LockRoundTrip), LockRoundTrip.RunAsync),
                 (nameof(DurableWrites), DurableWrites.RunAsync),
                 (nameof(Failover), Failover.RunAsync),
             };
