@@ -30,6 +30,8 @@ namespace OrleansDsm.Arrays;
 /// <typeparam name="T">The element type: unmanaged, with a size that divides the cluster's page size.</typeparam>
 public sealed class SharedArray<T> where T : unmanaged
 {
+    // Well under any client response timeout, so a long wait is a few calls, never a timed-out one.
+    private static readonly TimeSpan LongestWaitPerCall = TimeSpan.FromSeconds(2);
     private readonly PageReferences _pages;
     private readonly PageCache? _cache;
     private readonly RequestIds _requests;
@@ -182,7 +184,7 @@ public sealed class SharedArray<T> where T : unmanaged
             while (true)
             {
                 var left = timeout - waited.Elapsed;
-                var slice = left <= TimeSpan.Zero ? TimeSpan.Zero : left < LongestWaitPerCall ? left : LongestWaitPerCall;
+                var slice = TimeSpan.FromTicks(Math.Clamp(left.Ticks, 0, LongestWaitPerCall.Ticks));
                 if (await _retry.RunAsync(() => _pages[page].WaitForChange(Region.Epoch, offset, ElementCodec<T>.Size, bits, slice, cancellation), cancellation))
                     return true;
                 if (waited.Elapsed >= timeout) return false;
@@ -193,9 +195,6 @@ public sealed class SharedArray<T> where T : unmanaged
             throw Freed();
         }
     }
-
-    // Well under any client response timeout, so a long wait is a few calls, never a timed-out one.
-    private static readonly TimeSpan LongestWaitPerCall = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Reads elements [<paramref name="start"/>, start + destination.Length) into <paramref name="destination"/>, with

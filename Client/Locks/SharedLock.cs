@@ -50,7 +50,7 @@ public sealed class SharedLock
         do
         {
             var left = timeout - deadline.Elapsed;
-            if (await TryOnceAsync(left < AskFor ? left < TimeSpan.Zero ? TimeSpan.Zero : left : AskFor, cancellation) is { } hold) return hold;
+            if (await TryOnceAsync(TimeSpan.FromTicks(Math.Clamp(left.Ticks, 0, AskFor.Ticks)), cancellation) is { } hold) return hold;
         }
         while (deadline.Elapsed < timeout);
         return null;

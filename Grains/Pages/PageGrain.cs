@@ -34,7 +34,8 @@ internal sealed class PageGrain : Grain, IPageGrain
     private IGrainTimer? _flush;
     // With write-behind: since when (Environment.TickCount64) some acknowledged change may be unstored; 0 when none.
     private long _unstoredSince;
-    // The last lock hold a fenced write proved current, and until when (Environment.TickCount64) it surely stays so.
+    // The last lock hold a fenced write proved current, and until when (Environment.TickCount64) it surely stays so:
+    // later writes under the same hold skip asking the lock again.
     private (string Lock, long Token, long ValidUntil)? _fence;
     private PageCommits _commits = null!;
     private long _registeredEpoch;
@@ -348,7 +349,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         RequireUnreleased(epoch);
         if (BytesOf(_commits.Latest, epoch) is null) await RegisterWithRegionAsync(epoch);
         await WaitOutPredecessorLeasesAsync();
-        if (request.Fence is { } fence && _commits.Latest.Applied(request) is null) await ValidateFenceAsync(fence);
+        var fenceValidUntil = request.Fence is { } fence && _commits.Latest.Applied(request) is null ? await ValidateFenceAsync(fence) : 0;
         await _serving.RequireAsync(PageNumber);
         RequireUnreleased(epoch);
         if (_commits.Latest.Applied(request) is { } done)
@@ -360,7 +361,9 @@ internal sealed class PageGrain : Grain, IPageGrain
             throw new RequestOutcomeForgottenException(
                 $"Mutation {request.Sequence} of session {request.Session} reached page {PageNumber} after it had forgotten that session's mutations up to there ({PageState.RecentRequests} later ones were applied meanwhile): it may have been applied, so it is not applied again.");
 
-        if (request.Fence is { } held) RequireFenceValid(held);
+        // In the turn that applies it: the hold was proved current, and still surely is. Each write keeps its own
+        // proof, so writes under other locks interleaving here cannot make it refused.
+        if (request.Fence is { } held && Environment.TickCount64 >= fenceValidUntil) throw LockLost(held);
         var fresh = BytesOf(_commits.Latest, epoch) is null;
         var image = _commits.Change();
         if (fresh)
@@ -444,23 +447,20 @@ internal sealed class PageGrain : Grain, IPageGrain
 
     /// <summary>
     /// Proves that <paramref name="fence"/> is its lock's current hold, asking the lock unless a recent answer still
-    /// covers it. The answer holds until the hold's lease would end, counted from when the question was sent: the lock
-    /// grants nobody else before then unless the holder releases, and a holder releases only after its writes return.
+    /// covers it, and returns until when (<see cref="Environment.TickCount64"/>) the proof holds: until the hold's lease
+    /// would end, counted from when the question was sent. The lock grants nobody else before then unless the holder
+    /// releases, and a holder releases only after its writes return.
     /// </summary>
-    private async Task ValidateFenceAsync(LockFence fence)
+    private async Task<long> ValidateFenceAsync(LockFence fence)
     {
-        if (_fence is { } known && known.Lock == fence.Lock && known.Token == fence.Token && Environment.TickCount64 < known.ValidUntil) return;
+        if (_fence is { } known && known.Lock == fence.Lock && known.Token == fence.Token && Environment.TickCount64 < known.ValidUntil)
+            return known.ValidUntil;
         var sentAt = Environment.TickCount64;
         var remaining = (long)(await GrainFactory.GetGrain<ILockGrain>(fence.Lock).Validate(fence.Token)).TotalMilliseconds;
         if (remaining <= 0) throw LockLost(fence);
-        _fence = (fence.Lock, fence.Token, sentAt + remaining - Math.Min(50, remaining / 10) - 5);
-    }
-
-    /// <summary>In the turn that applies a fenced write: its hold is still proved current.</summary>
-    private void RequireFenceValid(LockFence fence)
-    {
-        if (_fence is not { } known || known.Lock != fence.Lock || known.Token != fence.Token || Environment.TickCount64 >= known.ValidUntil)
-            throw LockLost(fence);
+        var validUntil = sentAt + remaining - Math.Min(50, remaining / 10) - 5;
+        _fence = (fence.Lock, fence.Token, validUntil);
+        return validUntil;
     }
 
     private LockLostException LockLost(LockFence fence) => new(

@@ -92,9 +92,12 @@ internal sealed class PageState
         if (session < 0)
         {
             session = RecentSessions.IndexOf(Guid.Empty);
-            if (session < 0) RecentSessions.Add(request.Session);
+            if (session < 0)
+            {
+                session = RecentSessions.Count;
+                RecentSessions.Add(request.Session);
+            }
             else RecentSessions[session] = request.Session;
-            session = RecentSessions.IndexOf(request.Session);
         }
         Recent.Add(new RecentMutation(session, request.Sequence, value));
     }

@@ -60,6 +60,21 @@ public sealed class SharedLockTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Writes_under_two_different_locks_interleave_on_one_page_and_all_apply()
+    {
+        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("two-locks"), 512);
+        await using var first = await fixture.Client.Lock(UniqueNames.For("left")).AcquireAsync();
+        await using var second = await fixture.Client.Lock(UniqueNames.For("right")).AcquireAsync();
+        var (left, right) = (array.Fenced(first), array.Fenced(second));
+
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(i => (i % 2 == 0 ? left : right).SetAsync(i, i + 1)));
+
+        var values = new long[100];
+        await array.ReadAsync(0, values);
+        Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), values);
+    }
+
+    [Fact]
     public async Task Bad_lock_arguments_are_refused_before_any_call()
     {
         Assert.Throws<ArgumentException>(() => fixture.Client.Lock(" "));
