@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using OrleansDsm.Arrays;
 using OrleansDsm.Backups;
+using OrleansDsm.Buffering;
 using OrleansDsm.Caching;
 using OrleansDsm.Connection;
 
@@ -20,6 +21,7 @@ public sealed class DsmClient : IAsyncDisposable
     private readonly PageReferences _pages;
     private readonly RequestIds _requests;
     private readonly TransientRetry _retry;
+    private readonly ReleaseBuffer _buffer;
     private volatile RegionDescriptor[] _knownRegions = [];
     private int _disposed;
 
@@ -36,6 +38,7 @@ public sealed class DsmClient : IAsyncDisposable
         Cache = options.CacheBytes > 0 ? new PageCache(client, _pages, options.CacheBytes, options.Clock, options.PrefetchPages) : null;
         _requests = new RequestIds(Cache?.Session ?? Guid.NewGuid());
         _retry = new TransientRetry(options.RetryBudget, options.RetryInterval);
+        _buffer = new ReleaseBuffer(_pages, Cache, _retry, new ReleaseMetrics(_requests.Session));
         _ownedHost = ownedHost;
     }
 
@@ -58,7 +61,24 @@ public sealed class DsmClient : IAsyncDisposable
     /// <exception cref="ArgumentException">The name is empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The lease is under 100 ms or over 10 minutes.</exception>
     public Locks.SharedLock Lock(string name, TimeSpan? lease = null) =>
-        new(_grains, _requests.Session, _retry, name, lease ?? TimeSpan.FromSeconds(5));
+        new(_grains, _buffer, _requests.Session, _retry, name, lease ?? TimeSpan.FromSeconds(5));
+
+    /// <summary>
+    /// One party of the named barrier <paramref name="name"/> of <paramref name="parties"/> parties: each process (or
+    /// task) taking part creates its own. See <see cref="Barriers.SharedBarrier"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">There are fewer than 1 or more than 100,000 parties.</exception>
+    public Barriers.SharedBarrier Barrier(string name, int parties) => new(_grains, _buffer, _retry, name, parties);
+
+    /// <summary>
+    /// A release point for <see cref="Consistency.Release"/> regions: sends this client's unreleased writes, one call
+    /// per dirty page, all pages at once, and returns once every page has stored its part. Writes that could not be sent
+    /// stay buffered for the next release, and the first error is thrown; writes to a freed region, or under a lock hold
+    /// that has ended, are dropped (they can never apply) after <see cref="RegionFreedException"/> or
+    /// <see cref="LockLostException"/>.
+    /// </summary>
+    public Task ReleaseAsync(CancellationToken cancellation = default) => _buffer.ReleaseAsync(null, cancellation);
 
     /// <summary>Connects to the cluster named by <paramref name="options"/>, by default the silo on this machine.</summary>
     /// <exception cref="ArgumentException">A gateway is not of the form host:port.</exception>
@@ -110,7 +130,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var region = await Directory.Allocate(Request<T>(name, length, consistency)).WaitAsync(cancellation);
-        return Remember(new SharedArray<T>(_pages, Cache, _requests, _retry, region));
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, region));
     }
 
     /// <summary>Opens the existing region <paramref name="name"/> as an array of <typeparamref name="T"/>.</summary>
@@ -123,7 +143,7 @@ public sealed class DsmClient : IAsyncDisposable
         if (region.ElementType != ElementCodec<T>.TypeName || region.ElementSize != ElementCodec<T>.Size)
             throw new RegionMismatchException(
                 $"Region '{name}' holds {region.ElementType} ({region.ElementSize} bytes), not {ElementCodec<T>.TypeName} ({ElementCodec<T>.Size} bytes).");
-        return Remember(new SharedArray<T>(_pages, Cache, _requests, _retry, region));
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, region));
     }
 
     /// <summary>Opens region <paramref name="name"/>, allocating it with <paramref name="length"/> elements if it does not exist.</summary>
@@ -133,7 +153,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var region = await Directory.OpenOrCreate(Request<T>(name, length, consistency)).WaitAsync(cancellation);
-        return Remember(new SharedArray<T>(_pages, Cache, _requests, _retry, region));
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, region));
     }
 
     /// <summary>The metadata of region <paramref name="name"/>, whatever its element type.</summary>
@@ -203,10 +223,29 @@ public sealed class DsmClient : IAsyncDisposable
         return BackupRestorer.RestoreAsync(this, Directory, source, cancellation);
     }
 
-    /// <summary>Stops the cache's lease renewals, and disconnects if this instance opened the connection itself.</summary>
+    /// <summary>
+    /// Releases unreleased writes (see <see cref="ReleaseAsync"/>; its errors are thrown after the rest is done), stops
+    /// the cache's lease renewals, and disconnects if this instance opened the connection itself.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        Exception? unreleased = null;
+        try
+        {
+            await _buffer.ReleaseAsync(null, CancellationToken.None);
+        }
+        catch (Exception error)
+        {
+            unreleased = error;
+        }
+        await StopAsync();
+        _buffer.Metrics.Dispose();
+        if (unreleased is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(unreleased);
+    }
+
+    private async Task StopAsync()
+    {
         if (Cache is not null) await Cache.DisposeAsync();
         if (_ownedHost is null) return;
         await _ownedHost.StopAsync();

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using OrleansDsm.Buffering;
 using OrleansDsm.Caching;
 using OrleansDsm.Connection;
 using OrleansDsm.Pages;
@@ -20,7 +21,10 @@ namespace OrleansDsm.Arrays;
 /// <see cref="Consistency.Bounded"/> region a read may return a value up to the region's staleness bound old, and a
 /// client always reads its own writes. Range operations (<see cref="ReadAsync"/>, <see cref="WriteAsync"/>) are atomic
 /// per page only: each page's part is applied at once, but another process may see some pages of a range write
-/// before others. An acknowledged write has been stored by the cluster's storage provider (with the default
+/// before others. In a <see cref="Consistency.Release"/> region, sets and range writes stay in this client (which reads
+/// them back) until a release point (a lock hold disposed, a barrier arrival, <see cref="DsmClient.ReleaseAsync"/>), and
+/// other processes are sure to see them once they acquire after it; atomic operations and waits are linearizable, and
+/// first release this client's writes to their page. An acknowledged write has been stored by the cluster's storage provider (with the default
 /// in-memory storage it is lost when the silo stops).</para>
 /// <para><b>Errors.</b> An index out of range throws <see cref="ArgumentOutOfRangeException"/> before any call is made.
 /// A handle to a region that has since been freed throws <see cref="RegionFreedException"/>. A call that fails leaves
@@ -34,6 +38,9 @@ public sealed class SharedArray<T> where T : unmanaged
     private static readonly TimeSpan LongestWaitPerCall = TimeSpan.FromSeconds(2);
     private readonly PageReferences _pages;
     private readonly PageCache? _cache;
+    // Null unless the region is a Release region: then sets and range writes wait here for a release.
+    private readonly ReleaseBuffer? _buffer;
+    private readonly ReleaseBuffer _releases;
     private readonly RequestIds _requests;
     private readonly TransientRetry _retry;
     private readonly int _shift;
@@ -42,9 +49,11 @@ public sealed class SharedArray<T> where T : unmanaged
     // The cached page this array last read: a run of reads from one page skips the cache's index.
     private CachedPage? _lastHit;
 
-    internal SharedArray(PageReferences pages, PageCache? cache, RequestIds requests, TransientRetry retry, RegionDescriptor region)
+    internal SharedArray(PageReferences pages, PageCache? cache, ReleaseBuffer releases, RequestIds requests, TransientRetry retry, RegionDescriptor region)
     {
         _pages = pages;
+        _releases = releases;
+        _buffer = region.Consistency.Kind == ConsistencyKind.Release ? releases : null;
         _requests = requests;
         _retry = retry;
         _cache = region.Consistency.Kind == ConsistencyKind.Uncached ? null : cache;
@@ -61,7 +70,7 @@ public sealed class SharedArray<T> where T : unmanaged
     public SharedArray<T> Fenced(Locks.LockHandle hold)
     {
         ArgumentNullException.ThrowIfNull(hold);
-        return new SharedArray<T>(_pages, _cache, _requests.Fenced(hold.Fence), _retry, Region);
+        return new SharedArray<T>(_pages, _cache, _releases, _requests.Fenced(hold.Fence), _retry, Region);
     }
 
     /// <summary>The region's metadata: name, base address, type, epoch and consistency.</summary>
@@ -86,7 +95,7 @@ public sealed class SharedArray<T> where T : unmanaged
         get
         {
             var (page, offset) = Locate(index);
-            if (TryReadCached(page, offset, out var value)) return value;
+            if (TryReadUnreleased(page, offset, out var value) || TryReadCached(page, offset, out value)) return value;
             var read = GetFromPageAsync(page, offset, CancellationToken.None);
             return read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
         }
@@ -99,7 +108,9 @@ public sealed class SharedArray<T> where T : unmanaged
     public ValueTask<T> GetAsync(long index, CancellationToken cancellation = default)
     {
         var (page, offset) = Locate(index);
-        return TryReadCached(page, offset, out var value) ? ValueTask.FromResult(value) : GetFromPageAsync(page, offset, cancellation);
+        return TryReadUnreleased(page, offset, out var value) || TryReadCached(page, offset, out value)
+            ? ValueTask.FromResult(value)
+            : GetFromPageAsync(page, offset, cancellation);
     }
 
     /// <summary>Writes element <paramref name="index"/>; returns once the write is stored. Linearizable.</summary>
@@ -108,6 +119,11 @@ public sealed class SharedArray<T> where T : unmanaged
     public async Task SetAsync(long index, T value, CancellationToken cancellation = default)
     {
         var (page, offset) = Locate(index);
+        if (_buffer is not null)
+        {
+            await _buffer.WriteAsync(page, Region.Epoch, Region.PageSize, _requests, offset, ElementCodec<T>.ToBytes(value), cancellation);
+            return;
+        }
         if (!ElementCodec<T>.IsWord)
         {
             await WriteAsync(index, new[] { value }, cancellation);
@@ -178,6 +194,7 @@ public sealed class SharedArray<T> where T : unmanaged
         if (timeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A timeout is not negative.");
         var (page, offset) = Locate(index);
         var bits = ElementCodec<T>.ToBits(expected);
+        if (_buffer is not null) await _buffer.ReleaseAsync(page, cancellation);
         var waited = System.Diagnostics.Stopwatch.StartNew();
         try
         {
@@ -205,15 +222,18 @@ public sealed class SharedArray<T> where T : unmanaged
     public async Task ReadAsync(long start, Memory<T> destination, CancellationToken cancellation = default)
     {
         CheckRange(start, destination.Length);
-        if (TryReadCached(start, destination.Span)) return;
-        try
+        if (!TryReadCached(start, destination.Span))
         {
-            await PagedIo.ReadAsync(_pages, _retry, Region, start * ElementCodec<T>.Size, destination, cancellation);
+            try
+            {
+                await PagedIo.ReadAsync(_pages, _retry, Region, start * ElementCodec<T>.Size, destination, cancellation);
+            }
+            catch (RegionFreedException)
+            {
+                throw Freed();
+            }
         }
-        catch (RegionFreedException)
-        {
-            throw Freed();
-        }
+        if (_buffer is not null) LayUnreleasedOver(start, destination.Span);
     }
 
     /// <summary>
@@ -226,6 +246,11 @@ public sealed class SharedArray<T> where T : unmanaged
     public async Task WriteAsync(long start, ReadOnlyMemory<T> source, CancellationToken cancellation = default)
     {
         CheckRange(start, source.Length);
+        if (_buffer is not null)
+        {
+            await BufferAsync(start, source, cancellation);
+            return;
+        }
         try
         {
             await PagedIo.WriteAsync(_pages, _cache, _requests, _retry, Region, start * ElementCodec<T>.Size, source, cancellation);
@@ -311,6 +336,8 @@ public sealed class SharedArray<T> where T : unmanaged
     private async Task<ulong> MutateAsync(
         long page, int offset, Func<IPageGrain, RequestId, Task<ElementUpdate>> mutation, Func<ulong, ulong> stored, CancellationToken cancellation)
     {
+        // An atomic operation follows this client's earlier writes to its page, as program order says.
+        if (_buffer is not null) await _buffer.ReleaseAsync(page, cancellation);
         _cache?.BeginWrite(page);
         long? version = null;
         PageChange? change = null;
@@ -329,6 +356,43 @@ public sealed class SharedArray<T> where T : unmanaged
         finally
         {
             _cache?.EndWrite(page, version, change);
+        }
+    }
+
+    /// <summary>In a Release region, reads the element from this client's unreleased writes, if it is among them.</summary>
+    private bool TryReadUnreleased(long page, int offset, out T value)
+    {
+        value = default;
+        return _buffer is { IsEmpty: false }
+               && _buffer.TryRead(page, Region.Epoch, offset, MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref value, 1)));
+    }
+
+    /// <summary>Puts this client's unreleased writes over a range just read.</summary>
+    private void LayUnreleasedOver(long start, Span<T> destination)
+    {
+        if (_buffer!.IsEmpty) return;
+        var bytes = MemoryMarshal.AsBytes(destination);
+        var first = start * ElementCodec<T>.Size;
+        for (var done = 0; done < bytes.Length; )
+        {
+            var offset = (int)((first + done) & _pageMask);
+            var length = Math.Min(Region.PageSize - offset, bytes.Length - done);
+            _buffer.LayOver(Region.FirstPage + ((first + done) >> _shift), Region.Epoch, offset, bytes.Slice(done, length));
+            done += length;
+        }
+    }
+
+    /// <summary>In a Release region, keeps a range write for the next release, page by page.</summary>
+    private async Task BufferAsync(long start, ReadOnlyMemory<T> source, CancellationToken cancellation)
+    {
+        ReadOnlyMemory<byte> bytes = MemoryMarshal.AsBytes(source.Span).ToArray();
+        var first = start * ElementCodec<T>.Size;
+        for (var done = 0; done < bytes.Length; )
+        {
+            var offset = (int)((first + done) & _pageMask);
+            var length = Math.Min(Region.PageSize - offset, bytes.Length - done);
+            await _buffer!.WriteAsync(Region.FirstPage + ((first + done) >> _shift), Region.Epoch, Region.PageSize, _requests, offset, bytes.Slice(done, length), cancellation);
+            done += length;
         }
     }
 

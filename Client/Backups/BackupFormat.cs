@@ -49,6 +49,7 @@ internal static class BackupFormat
         {
             ConsistencyKind.Strict => Consistency.Strict,
             ConsistencyKind.Uncached => Consistency.Uncached,
+            ConsistencyKind.Release => Consistency.Release,
             ConsistencyKind.Bounded => Consistency.Bounded(staleness),
             _ => throw new InvalidDataException($"region '{name}' has an unknown consistency kind {(int)kind}"),
         };

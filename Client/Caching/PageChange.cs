@@ -1,13 +1,18 @@
+using OrleansDsm.Pages;
+
 namespace OrleansDsm.Caching;
 
-/// <summary>What this client's own small write did to a page: <paramref name="Bytes"/> replaced the bytes from <paramref name="Offset"/>.</summary>
-internal sealed record PageChange(int Offset, byte[] Bytes)
+/// <summary>What this client's own write did to a page: each of <paramref name="Runs"/> replaced the bytes at its offset.</summary>
+internal sealed record PageChange(IReadOnlyList<ByteRun> Runs)
 {
+    /// <summary>A change of one place: <paramref name="bytes"/> replaced the bytes from <paramref name="offset"/>.</summary>
+    public PageChange(int offset, byte[] bytes) : this([new ByteRun(offset, bytes)]) { }
+
     /// <summary>A copy of <paramref name="page"/> with this change applied.</summary>
     public byte[] ApplyTo(byte[] page)
     {
         var changed = (byte[])page.Clone();
-        Bytes.CopyTo(changed.AsSpan(Offset));
+        foreach (var run in Runs) run.Bytes.CopyTo(changed.AsSpan(run.Offset));
         return changed;
     }
 }

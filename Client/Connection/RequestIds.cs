@@ -19,6 +19,9 @@ internal sealed class RequestIds
 
     public Guid Session { get; }
 
+    /// <summary>The lock hold every id carries, or null.</summary>
+    public LockFence? Fence => _fence;
+
     /// <summary>The same numbering, with every id carrying <paramref name="fence"/>.</summary>
     public RequestIds Fenced(LockFence fence) => new(Session, _last, fence);
 

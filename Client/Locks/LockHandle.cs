@@ -1,20 +1,24 @@
+using OrleansDsm.Buffering;
+
 namespace OrleansDsm.Locks;
 
 /// <summary>
 /// A hold on a <see cref="SharedLock"/>, renewed in the background until disposed; disposing releases the lock. Wait
-/// for the writes made under it before disposing: the lock may be granted again as soon as it is released.
+/// for the writes made under it before disposing: the lock may be granted again as soon as it is released. Disposing is a
+/// release point: this client's unreleased writes to <see cref="Regions.Consistency.Release"/> regions are sent first.
 /// </summary>
 public sealed class LockHandle : IAsyncDisposable
 {
     private readonly ILockGrain _grain;
+    private readonly ReleaseBuffer _buffer;
     private readonly Guid _holder;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _renewals;
     private int _disposed;
 
-    internal LockHandle(ILockGrain grain, Guid holder, string name, LockGrant grant)
+    internal LockHandle(ILockGrain grain, ReleaseBuffer buffer, Guid holder, string name, LockGrant grant)
     {
-        (_grain, _holder, Fence) = (grain, holder, new LockFence(name, grant.Token));
+        (_grain, _buffer, _holder, Fence) = (grain, buffer, holder, new LockFence(name, grant.Token));
         Lease = grant.Lease;
         _renewals = RenewAsync(_stopping.Token);
     }
@@ -57,9 +61,23 @@ public sealed class LockHandle : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops renewing and releases the lock, if this hold still has it.</summary>
+    /// <summary>
+    /// Sends this client's unreleased writes, then stops renewing and releases the lock, if this hold still has it. If
+    /// the writes cannot be sent, their error is thrown and the lock is not released: the writes stay buffered and the
+    /// lease frees the lock, so no other holder acquires believing it sees them.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (Volatile.Read(ref _disposed) == 1) return;
+        try
+        {
+            await _buffer.ReleaseAsync(null, CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) await StopRenewingAsync();
+            throw;
+        }
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await StopRenewingAsync();
         _stopping.Dispose();

@@ -1,3 +1,4 @@
+using OrleansDsm.Buffering;
 using OrleansDsm.Connection;
 
 namespace OrleansDsm.Locks;
@@ -7,21 +8,23 @@ namespace OrleansDsm.Locks;
 /// the background, so a holder that dies frees the lock within one lease. Each hold carries a fencing token larger
 /// than every earlier one; writes made through <see cref="Arrays.SharedArray{T}.Fenced"/> carry it, and once a
 /// hold's lease has ended and another holder has acquired, no page applies a write carrying the old token.
-/// Not fair: when the lock comes free, whichever waiter asks first gets it.
+/// Not fair: when the lock comes free, whichever waiter asks first gets it. Acquiring and releasing are the acquire and
+/// release points of <see cref="Regions.Consistency.Release"/> regions.
 /// </summary>
 public sealed class SharedLock
 {
     private static readonly TimeSpan AskFor = TimeSpan.FromSeconds(5);
     private readonly IGrainFactory _grains;
+    private readonly ReleaseBuffer _buffer;
     private readonly Guid _holder;
     private readonly TransientRetry _retry;
 
-    internal SharedLock(IGrainFactory grains, Guid holder, TransientRetry retry, string name, TimeSpan lease)
+    internal SharedLock(IGrainFactory grains, ReleaseBuffer buffer, Guid holder, TransientRetry retry, string name, TimeSpan lease)
     {
         if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("A lock's name is not empty.", nameof(name));
         if (lease < TimeSpan.FromMilliseconds(100) || lease > TimeSpan.FromMinutes(10))
             throw new ArgumentOutOfRangeException(nameof(lease), lease, "A lock lease lies between 100 ms and 10 minutes.");
-        (_grains, _holder, _retry, Name, Lease) = (grains, holder, retry, name, lease);
+        (_grains, _buffer, _holder, _retry, Name, Lease) = (grains, buffer, holder, retry, name, lease);
     }
 
     /// <summary>The lock's name.</summary>
@@ -60,6 +63,6 @@ public sealed class SharedLock
     {
         cancellation.ThrowIfCancellationRequested();
         var grant = await _retry.RunAsync(() => Grain.TryAcquire(_holder, Lease, wait), cancellation);
-        return grant is null ? null : new LockHandle(Grain, _holder, Name, grant);
+        return grant is null ? null : new LockHandle(Grain, _buffer, _holder, Name, grant);
     }
 }

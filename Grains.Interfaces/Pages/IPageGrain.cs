@@ -36,6 +36,14 @@ public interface IPageGrain : IGrainWithIntegerKey
     [AlwaysInterleave]
     Task<long> Write(long epoch, RequestId request, int offset, [Immutable] byte[] bytes, CancellationToken cancellation = default);
 
+    /// <summary>
+    /// Writes every one of <paramref name="runs"/> (separate places of the page, in order, a later run winning where two
+    /// overlap) all at once, as one mutation, and returns the page's new version: how a release sends only the bytes a
+    /// client changed. The page may keep the arrays, as with <see cref="Write"/>.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<long> WriteRuns(long epoch, RequestId request, [Immutable] ByteRun[] runs, CancellationToken cancellation = default);
+
     /// <summary>Adds <paramref name="delta"/> to the element and returns the new value, as <c>Interlocked.Add</c>.</summary>
     [AlwaysInterleave]
     Task<ElementUpdate> Add(long epoch, RequestId request, int offset, NumericKind kind, ulong delta, CancellationToken cancellation = default);

@@ -36,6 +36,19 @@ public sealed record Consistency
     public static Consistency Uncached { get; } = new(ConsistencyKind.Uncached);
 
     /// <summary>
+    /// Release consistency, for programs that synchronize with locks and barriers. A client keeps its writes (set and
+    /// range writes) to the region in memory, reading them back itself, until a release point: disposing a lock hold,
+    /// arriving at a barrier, <c>DsmClient.ReleaseAsync</c>, or an atomic operation or wait on the same page. There it
+    /// sends each dirty page's changed bytes in one call, applied to that page at once; the release returns once every
+    /// page has stored them. Another process is sure to see them once it acquires after that release (it got the lock,
+    /// or passed the barrier); before then it may see none, some or all. Reads come from the same coherent cache as
+    /// <see cref="Strict"/> (so there is nothing to do at acquire), and atomic operations stay linearizable. A crash of
+    /// the writing process before its release loses its unreleased writes; a crash during a release may leave some
+    /// pages with their new bytes and others without, each page whole.
+    /// </summary>
+    public static Consistency Release { get; } = new(ConsistencyKind.Release);
+
+    /// <summary>
     /// For read-mostly data: a read returns a value the element held at some moment no more than
     /// <paramref name="maxStaleness"/> before the read began (measured on the reading client's clock), and each client
     /// reads its own writes. Writes are linearizable among themselves and cost no revocation round trip, because
@@ -64,4 +77,7 @@ public enum ConsistencyKind
 
     /// <summary>See <see cref="Consistency.Uncached"/>.</summary>
     Uncached = 2,
+
+    /// <summary>See <see cref="Consistency.Release"/>.</summary>
+    Release = 3,
 }

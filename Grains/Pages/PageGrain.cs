@@ -190,6 +190,24 @@ internal sealed class PageGrain : Grain, IPageGrain
         }, cancellation)).Version;
     }
 
+    public async Task<long> WriteRuns(long epoch, RequestId request, ByteRun[] runs, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        if (runs.Length == 0) throw new ArgumentException("A write of runs carries at least one run.", nameof(runs));
+        var (start, end) = (int.MaxValue, 0);
+        foreach (var run in runs)
+        {
+            if (run.Bytes is null) throw new ArgumentException($"The run at offset {run.Offset} has no bytes.", nameof(runs));
+            CheckRange(run.Offset, run.Bytes.Length);
+            (start, end) = (Math.Min(start, run.Offset), Math.Max(end, run.Offset + run.Bytes.Length));
+        }
+        return (await MutateAsync(epoch, request, start, end - start, (runs, start), static (range, operand) =>
+        {
+            foreach (var run in operand.runs) run.Bytes.CopyTo(range[(run.Offset - operand.start)..]);
+            return 0UL;
+        }, cancellation)).Version;
+    }
+
     public Task<ElementUpdate> Add(long epoch, RequestId request, int offset, NumericKind kind, ulong delta, CancellationToken cancellation)
     {
         var size = PageAtomics.SizeOf(kind);

@@ -1,0 +1,88 @@
+using System.Numerics;
+using OrleansDsm.Connection;
+using OrleansDsm.Pages;
+
+namespace OrleansDsm.Buffering;
+
+/// <summary>
+/// What this client wrote to one page of a Release region and has not released: the written bytes, and a bit per
+/// byte saying which ones were written. Used under its buffer's lock only.
+/// </summary>
+internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds requests)
+{
+    private readonly byte[] _bytes = new byte[pageSize];
+    private readonly ulong[] _written = new ulong[(pageSize + 63) / 64];
+
+    public long Page { get; } = page;
+    public long Epoch { get; } = epoch;
+
+    /// <summary>The ids the release sends this page's write under, and so the lock hold it carries, if any.</summary>
+    public RequestIds Requests { get; } = requests;
+
+    /// <summary>
+    /// The id of a release of exactly these bytes whose outcome is unknown: sending them again under it cannot apply
+    /// them twice. Cleared when any write joins them.
+    /// </summary>
+    public RequestId? Sent { get; set; }
+
+    public void Write(int offset, ReadOnlySpan<byte> bytes)
+    {
+        Sent = null;
+        bytes.CopyTo(_bytes.AsSpan(offset));
+        for (var i = offset; i < offset + bytes.Length; i++) _written[i >> 6] |= 1UL << i;
+    }
+
+    /// <summary>Puts the written bytes among [offset, offset + destination.Length) over <paramref name="destination"/>.</summary>
+    public void LayOver(int offset, Span<byte> destination)
+    {
+        for (var i = 0; i < destination.Length; i++)
+            if (IsWritten(offset + i)) destination[i] = _bytes[offset + i];
+    }
+
+    /// <summary>Whether every byte of [offset, offset + length) was written here.</summary>
+    public bool Covers(int offset, int length)
+    {
+        for (var i = offset; i < offset + length; i++)
+            if (!IsWritten(i)) return false;
+        return true;
+    }
+
+    public ReadOnlySpan<byte> Slice(int offset, int length) => _bytes.AsSpan(offset, length);
+
+    /// <summary>Writes <paramref name="newer"/>'s bytes over this page's: how a failed release is put back under what came after it.</summary>
+    public void TakeNewer(DirtyPage newer)
+    {
+        foreach (var run in newer.Runs()) Write(run.Offset, run.Bytes);
+    }
+
+    /// <summary>The written bytes as maximal runs: all a release sends.</summary>
+    public ByteRun[] Runs()
+    {
+        var runs = new List<ByteRun>();
+        var start = -1;
+        for (var word = 0; word < _written.Length; word++)
+        {
+            var bits = _written[word];
+            if (bits == 0 && start < 0) continue;
+            if (bits == ulong.MaxValue && start >= 0) continue;
+            for (var bit = 0; bit < 64; bit++)
+            {
+                var i = (word << 6) + bit;
+                var written = (bits & (1UL << bit)) != 0;
+                if (written && start < 0) start = i;
+                else if (!written && start >= 0)
+                {
+                    runs.Add(new ByteRun(start, _bytes[start..i]));
+                    start = -1;
+                }
+            }
+        }
+        if (start >= 0) runs.Add(new ByteRun(start, _bytes[start..]));
+        return [.. runs];
+    }
+
+    /// <summary>How many bytes a release of this page sends.</summary>
+    public int WrittenBytes => _written.Sum(word => BitOperations.PopCount(word));
+
+    private bool IsWritten(int i) => (_written[i >> 6] & (1UL << i)) != 0;
+}

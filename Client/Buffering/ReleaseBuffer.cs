@@ -1,0 +1,163 @@
+using OrleansDsm.Arrays;
+using OrleansDsm.Caching;
+using OrleansDsm.Connection;
+using OrleansDsm.Pages;
+
+namespace OrleansDsm.Buffering;
+
+/// <summary>
+/// One client's unreleased writes to Release regions, by page. A release sends each dirty page's written bytes in one
+/// call (<see cref="IPageGrain.WriteRuns"/>), all pages at once, and returns when every page has stored its part.
+/// Until a page's release is acknowledged its bytes stay readable here, so the client always reads its own writes.
+/// Releases run one at a time, so two releases of one page never overtake each other. Thread-safe.
+/// </summary>
+internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, TransientRetry retry, ReleaseMetrics metrics)
+{
+    private readonly Lock _gate = new();
+    // Written since the last release began.
+    private readonly Dictionary<long, DirtyPage> _pending = [];
+    // Being released: still read back until their pages acknowledge them.
+    private readonly Dictionary<long, DirtyPage> _releasing = [];
+    private readonly SemaphoreSlim _releases = new(1, 1);
+
+    public ReleaseMetrics Metrics { get; } = metrics;
+
+    /// <summary>Whether some page holds unreleased writes; a cheap check readers make before looking any further.</summary>
+    public bool IsEmpty
+    {
+        get
+        {
+            lock (_gate) return _pending.Count == 0 && _releasing.Count == 0;
+        }
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="bytes"/> as written at <paramref name="offset"/> of <paramref name="page"/>. If the page
+    /// holds unreleased writes of another allocation or another lock hold, those are released first, so each release
+    /// call carries one epoch and one hold.
+    /// </summary>
+    public async Task WriteAsync(long page, long epoch, int pageSize, RequestIds requests, int offset, ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
+    {
+        while (true)
+        {
+            lock (_gate)
+            {
+                // A release of the page under another epoch or hold that fails comes back to _pending: wait for it.
+                var releasing = _releasing.GetValueOrDefault(page);
+                if (releasing is null || Matches(releasing, epoch, requests))
+                {
+                    if (!_pending.TryGetValue(page, out var dirty))
+                        _pending[page] = dirty = new DirtyPage(page, epoch, pageSize, requests);
+                    if (Matches(dirty, epoch, requests))
+                    {
+                        dirty.Write(offset, bytes.Span);
+                        return;
+                    }
+                }
+            }
+            await ReleaseAsync(page, cancellation);
+        }
+    }
+
+    /// <summary>Copies the element at <paramref name="offset"/> from this client's unreleased writes, if they cover it.</summary>
+    public bool TryRead(long page, long epoch, int offset, Span<byte> element)
+    {
+        lock (_gate)
+        {
+            var found = false;
+            foreach (var source in new[] { _releasing, _pending })
+            {
+                if (!source.TryGetValue(page, out var dirty) || dirty.Epoch != epoch || !dirty.Covers(offset, element.Length)) continue;
+                dirty.Slice(offset, element.Length).CopyTo(element);
+                found = true;
+            }
+            return found;
+        }
+    }
+
+    /// <summary>Puts this client's unreleased writes over <paramref name="destination"/>, which holds bytes from <paramref name="offset"/> of <paramref name="page"/>.</summary>
+    public void LayOver(long page, long epoch, int offset, Span<byte> destination)
+    {
+        lock (_gate)
+        {
+            if (_releasing.TryGetValue(page, out var releasing) && releasing.Epoch == epoch) releasing.LayOver(offset, destination);
+            if (_pending.TryGetValue(page, out var pending) && pending.Epoch == epoch) pending.LayOver(offset, destination);
+        }
+    }
+
+    /// <summary>
+    /// Releases every page written so far (or only <paramref name="onlyPage"/>): one call per page, all at once. A page
+    /// whose release failed keeps its writes, under any made since, for the next release to send again; the first
+    /// failure is thrown. A freed region's writes are dropped with it.
+    /// </summary>
+    public async Task ReleaseAsync(long? onlyPage, CancellationToken cancellation)
+    {
+        if (onlyPage is null && IsEmpty) return;
+        await _releases.WaitAsync(cancellation);
+        var releasing = new List<DirtyPage>();
+        try
+        {
+            lock (_gate)
+            {
+                foreach (var dirty in _pending.Values)
+                    if (onlyPage is null || dirty.Page == onlyPage) releasing.Add(dirty);
+                foreach (var dirty in releasing)
+                {
+                    _pending.Remove(dirty.Page);
+                    _releasing[dirty.Page] = dirty;
+                }
+            }
+            if (releasing.Count == 0) return;
+            Metrics.Released(releasing.Count);
+            var sent = releasing.Select(dirty => SendAsync(dirty, cancellation)).ToArray();
+            try
+            {
+                await Task.WhenAll(sent);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    for (var i = 0; i < releasing.Count; i++)
+                    {
+                        var dirty = releasing[i];
+                        _releasing.Remove(dirty.Page);
+                        // Writes of a freed region, or under a hold that ended, can never be applied.
+                        if (sent[i].IsCompletedSuccessfully || sent[i].Exception?.InnerException is RegionFreedException or LockLostException) continue;
+                        // Writes made meanwhile share the epoch and hold (WriteAsync waits otherwise) and are newer.
+                        if (_pending.TryGetValue(dirty.Page, out var newer)) dirty.TakeNewer(newer);
+                        _pending[dirty.Page] = dirty;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _releases.Release();
+        }
+    }
+
+    private static bool Matches(DirtyPage dirty, long epoch, RequestIds requests) =>
+        dirty.Epoch == epoch && Equals(dirty.Requests.Fence, requests.Fence);
+
+    private async Task SendAsync(DirtyPage dirty, CancellationToken cancellation)
+    {
+        var runs = dirty.Runs();
+        cache?.BeginWrite(dirty.Page);
+        long? version = null;
+        try
+        {
+            var resent = dirty.Sent is not null;
+            var request = dirty.Sent ??= dirty.Requests.Next();
+            version = await retry.RunAsync(again =>
+            {
+                Metrics.Sent(runs.Sum(run => run.Bytes.Length));
+                return pages[dirty.Page].WriteRuns(dirty.Epoch, again || resent ? request.AsRetry() : request, runs, cancellation);
+            }, cancellation);
+        }
+        finally
+        {
+            cache?.EndWrite(dirty.Page, version, new PageChange(runs));
+        }
+    }
+}
