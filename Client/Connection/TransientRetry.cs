@@ -28,7 +28,10 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval)
                 // Orleans wraps what a page's storage reported (a damaged record, say); the caller gets our error itself.
                 var error = caught is DsmException ? caught : OwnErrorInside(caught) ?? caught;
                 // A first failure is always tried again: a timeout alone may use up the budget.
-                var again = IsTransient(error) && !cancellation.IsCancellationRequested && budget > TimeSpan.Zero
+                // A cancellation the caller did not ask for came from the cluster (a silo cancels a directory lookup
+                // when membership changes under it): it passes like the change itself.
+                var transient = IsTransient(error) || error is OperationCanceledException && !cancellation.IsCancellationRequested;
+                var again = transient && !cancellation.IsCancellationRequested && budget > TimeSpan.Zero
                             && (attempt == 1 || Stopwatch.GetElapsedTime(started) + interval < budget);
                 if (!again) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             }

@@ -41,6 +41,20 @@ public sealed class RetryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_cancellation_the_caller_did_not_ask_for_is_retried_and_one_it_asked_for_is_not()
+    {
+        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("cancelled-by-cluster"), 512);
+
+        ClusterFixture.CancelResponses(nameof(IPageGrain.Add), 1);
+        Assert.Equal(5, await array.AddAsync(0, 5));
+        Assert.Equal(5, await array.GetAsync(0));
+
+        using var asked = new CancellationTokenSource();
+        await asked.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => array.AddAsync(0, 5, asked.Token));
+    }
+
+    [Fact]
     public async Task Without_retries_a_lost_response_surfaces_and_the_mutation_was_still_applied_once()
     {
         await using var impatient = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { RetryBudget = TimeSpan.Zero });

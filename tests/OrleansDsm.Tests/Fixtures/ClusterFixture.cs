@@ -40,6 +40,22 @@ public sealed class ClusterFixture : IAsyncLifetime
         return false;
     }
 
+    private static readonly ConcurrentDictionary<string, int> ResponsesToCancel = new();
+
+    /// <summary>
+    /// Makes the next <paramref name="count"/> calls of page method <paramref name="method"/> from this test process run
+    /// and then fail with an <see cref="OperationCanceledException"/> the caller did not ask for, as a silo's cancelled
+    /// directory lookup during a membership change reports.
+    /// </summary>
+    public static void CancelResponses(string method, int count) => ResponsesToCancel[method] = count;
+
+    private static bool TakeCancelledResponse(string method)
+    {
+        while (ResponsesToCancel.TryGetValue(method, out var left) && left > 0)
+            if (ResponsesToCancel.TryUpdate(method, left - 1, left)) return true;
+        return false;
+    }
+
     /// <summary>How many responses of <paramref name="method"/> are still to be lost.</summary>
     public static int ResponsesStillToLose(string method) => ResponsesToLose.GetValueOrDefault(method);
 
@@ -87,6 +103,8 @@ public sealed class ClusterFixture : IAsyncLifetime
             await call.Invoke();
             if (call.InterfaceMethod?.DeclaringType == typeof(OrleansDsm.Pages.IPageGrain) && TakeLostResponse(call.InterfaceMethod.Name))
                 throw new TimeoutException($"The test lost the response of {call.InterfaceMethod.Name}.");
+            if (call.InterfaceMethod?.DeclaringType == typeof(OrleansDsm.Pages.IPageGrain) && TakeCancelledResponse(call.InterfaceMethod.Name))
+                throw new OperationCanceledException($"The test cancelled the response of {call.InterfaceMethod.Name}.");
         }));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
