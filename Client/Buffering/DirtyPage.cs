@@ -1,14 +1,15 @@
-using System.Numerics;
 using OrleansDsm.Connection;
 using OrleansDsm.Pages;
 
 namespace OrleansDsm.Buffering;
 
 /// <summary>
-/// What this client wrote to one page of a Release region and has not released: the written bytes, and a bit per
-/// byte saying which ones were written. Used under its buffer's lock only.
+/// What this client wrote to one page of a Release region and has not released: the written bytes, a bit per byte
+/// saying which ones were written, and, when the client's cache held the page at the first write, a twin: the page as
+/// it was then. A release sends only written bytes that differ from the twin, as TreadMarks' diffs do, so rewriting a
+/// value with itself costs nothing. Used under its buffer's lock only.
 /// </summary>
-internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds requests)
+internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds requests, byte[]? twin)
 {
     private readonly byte[] _bytes = new byte[pageSize];
     private readonly ulong[] _written = new ulong[(pageSize + 63) / 64];
@@ -55,7 +56,7 @@ internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds 
         foreach (var run in newer.Runs()) Write(run.Offset, run.Bytes);
     }
 
-    /// <summary>The written bytes as maximal runs: all a release sends.</summary>
+    /// <summary>The written bytes that differ from the twin, as maximal runs: all a release sends. Empty when nothing changed.</summary>
     public ByteRun[] Runs()
     {
         var runs = new List<ByteRun>();
@@ -64,11 +65,10 @@ internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds 
         {
             var bits = _written[word];
             if (bits == 0 && start < 0) continue;
-            if (bits == ulong.MaxValue && start >= 0) continue;
             for (var bit = 0; bit < 64; bit++)
             {
                 var i = (word << 6) + bit;
-                var written = (bits & (1UL << bit)) != 0;
+                var written = (bits & (1UL << bit)) != 0 && (twin is null || twin[i] != _bytes[i]);
                 if (written && start < 0) start = i;
                 else if (!written && start >= 0)
                 {
@@ -80,9 +80,6 @@ internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds 
         if (start >= 0) runs.Add(new ByteRun(start, _bytes[start..]));
         return [.. runs];
     }
-
-    /// <summary>How many bytes a release of this page sends.</summary>
-    public int WrittenBytes => _written.Sum(word => BitOperations.PopCount(word));
 
     private bool IsWritten(int i) => (_written[i >> 6] & (1UL << i)) != 0;
 }

@@ -6,8 +6,9 @@ using OrleansDsm.Pages;
 namespace OrleansDsm.Buffering;
 
 /// <summary>
-/// One client's unreleased writes to Release regions, by page. A release sends each dirty page's written bytes in one
-/// call (<see cref="IPageGrain.WriteRuns"/>), all pages at once, and returns when every page has stored its part.
+/// One client's unreleased writes to Release regions, by page. A release sends each dirty page's changed bytes in one
+/// call (<see cref="IPageGrain.WriteRuns"/>), all pages at once, and returns when every page has stored its part; a
+/// page whose writes changed nothing (see <see cref="DirtyPage"/>) costs no call.
 /// Until a page's release is acknowledged its bytes stay readable here, so the client always reads its own writes.
 /// Releases run one at a time, so two releases of one page never overtake each other. Thread-safe.
 /// </summary>
@@ -47,7 +48,7 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
                 if (releasing is null || Matches(releasing, epoch, requests))
                 {
                     if (!_pending.TryGetValue(page, out var dirty))
-                        _pending[page] = dirty = new DirtyPage(page, epoch, pageSize, requests);
+                        _pending[page] = dirty = new DirtyPage(page, epoch, pageSize, requests, Twin(page, epoch, pageSize));
                     if (Matches(dirty, epoch, requests))
                     {
                         dirty.Write(offset, bytes.Span);
@@ -108,8 +109,8 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
                 }
             }
             if (releasing.Count == 0) return;
-            Metrics.Released(releasing.Count);
-            var sent = releasing.Select(dirty => SendAsync(dirty, cancellation)).ToArray();
+            var sent = releasing.Select(dirty => dirty.Runs()).Select((runs, i) => runs.Length == 0 ? Task.CompletedTask : SendAsync(releasing[i], runs, cancellation)).ToArray();
+            Metrics.Released(sent.Count(send => send != Task.CompletedTask));
             try
             {
                 await Task.WhenAll(sent);
@@ -137,12 +138,20 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
         }
     }
 
+    /// <summary>The page as the cache holds it now, if it does: what the first write changes.</summary>
+    private byte[]? Twin(long page, long epoch, int pageSize)
+    {
+        if (cache is null || !cache.TryGet(page, epoch, out var copy)) return null;
+        var twin = new byte[pageSize];
+        copy.CopyTo(0, twin);
+        return twin;
+    }
+
     private static bool Matches(DirtyPage dirty, long epoch, RequestIds requests) =>
         dirty.Epoch == epoch && Equals(dirty.Requests.Fence, requests.Fence);
 
-    private async Task SendAsync(DirtyPage dirty, CancellationToken cancellation)
+    private async Task SendAsync(DirtyPage dirty, ByteRun[] runs, CancellationToken cancellation)
     {
-        var runs = dirty.Runs();
         cache?.BeginWrite(dirty.Page);
         long? version = null;
         try

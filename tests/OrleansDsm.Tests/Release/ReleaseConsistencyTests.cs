@@ -52,6 +52,32 @@ public sealed class ReleaseConsistencyTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_release_sends_only_bytes_that_differ_from_the_page_as_first_written_and_nothing_for_a_page_left_as_it_was()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("twin"), 4 * 512, Consistency.Release);
+        await array.SetAsync(512, 5);
+        await client.ReleaseAsync();
+        using var metrics = new ReleaseMetricsProbe(client.CacheSession!.Value);
+        var (calls, pages, bytes) = (metrics.Calls, metrics.Pages, metrics.Bytes);
+        await array.GetAsync(0);     // the cache now holds pages 0 and 1: twins for the writes below
+        await array.GetAsync(512);
+
+        await array.WriteAsync(0, new long[64]);            // zeros over zeros: page 0 is left as it was
+        await array.SetAsync(512, 5);                       // the same value again
+        await array.SetAsync(513, 6);                       // the one real change
+        await client.ReleaseAsync();
+
+        Assert.Equal(calls + 1, metrics.Calls);
+        Assert.Equal(pages + 1, metrics.Pages);
+        Assert.Equal(bytes + 1, metrics.Bytes);   // 6 differs from 0 in its low byte only
+        await using var other = new DsmClient(fixture.Cluster.Client);
+        var seen = await other.OpenAsync<long>(array.Name);
+        Assert.Equal(5, await seen.GetAsync(512));
+        Assert.Equal(6, await seen.GetAsync(513));
+    }
+
+    [Fact]
     public async Task A_process_that_takes_the_lock_after_a_release_sees_what_was_written_under_it()
     {
         await using var first = new DsmClient(fixture.Cluster.Client);
