@@ -66,7 +66,10 @@ internal static class PagedIo
         }
         finally
         {
-            for (var i = 0; i < spans.Count; i++) cache?.EndWrite(spans[i].Page, versions[i]);
+            // Each page's own change brings this client's copy of the version before up to date (see EndWrite).
+            for (int i = 0, start = 0; i < spans.Count && cache is not null; start += spans[i].Length, i++)
+                cache.EndWrite(spans[i].Page, versions[i],
+                    versions[i] is null ? null : new PageChange(spans[i].Offset, MemoryMarshal.AsBytes(source.Span).Slice(start, spans[i].Length).ToArray()));
         }
     }
 

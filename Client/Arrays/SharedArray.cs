@@ -226,7 +226,11 @@ public sealed class SharedArray<T> where T : unmanaged
         {
             try
             {
-                await PagedIo.ReadAsync(_pages, _retry, Region, start * ElementCodec<T>.Size, destination, cancellation);
+                // A range of up to an eighth of the cache budget fills the cache (so reading it again costs nothing); a
+                // longer one reads through the batch fan-out and leaves the cache alone, so a scan does not flush it.
+                if (_cache is not null && PagesOf(start, destination.Length) * Region.PageSize <= _cache.Budget / 8)
+                    await FillAndReadAsync(_cache, start, destination, cancellation);
+                else await PagedIo.ReadAsync(_pages, _retry, Region, start * ElementCodec<T>.Size, destination, cancellation);
             }
             catch (RegionFreedException)
             {
@@ -392,6 +396,35 @@ public sealed class SharedArray<T> where T : unmanaged
             var offset = (int)((first + done) & _pageMask);
             var length = Math.Min(Region.PageSize - offset, bytes.Length - done);
             await _buffer!.WriteAsync(Region.FirstPage + ((first + done) >> _shift), Region.Epoch, Region.PageSize, _requests, offset, bytes.Slice(done, length), cancellation);
+            done += length;
+        }
+    }
+
+    private long PagesOf(long start, int count)
+    {
+        if (count == 0) return 0;
+        var first = start * ElementCodec<T>.Size;
+        return ((first + (long)count * ElementCodec<T>.Size - 1) >> _shift) - (first >> _shift) + 1;
+    }
+
+    /// <summary>
+    /// Reads a short range through the cache: each page from a valid copy, or filled (all at once) and then kept. Each
+    /// page's part is read atomically, as with an uncached range read.
+    /// </summary>
+    private async Task FillAndReadAsync(PageCache cache, long start, Memory<T> destination, CancellationToken cancellation)
+    {
+        var first = start * ElementCodec<T>.Size;
+        var firstPage = Region.FirstPage + (first >> _shift);
+        var copies = await Task.WhenAll(Enumerable.Range(0, (int)PagesOf(start, destination.Length)).Select(i =>
+            cache.TryGet(firstPage + i, Region.Epoch, out var held)
+                ? Task.FromResult(held)
+                : _retry.RunAsync(() => FillAsync(cache, firstPage + i, cancellation), cancellation)));
+        var bytes = MemoryMarshal.AsBytes(destination.Span);
+        for (int i = 0, done = 0; done < bytes.Length; i++)
+        {
+            var offset = (int)((first + done) & _pageMask);
+            var length = Math.Min(Region.PageSize - offset, bytes.Length - done);
+            copies[i].CopyTo(offset, bytes.Slice(done, length));
             done += length;
         }
     }

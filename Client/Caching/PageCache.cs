@@ -24,6 +24,9 @@ internal sealed class PageCache : IAsyncDisposable
 
     private readonly PageReferences _pages;
     private readonly long _budget;
+
+    /// <summary>How many bytes the cache may hold.</summary>
+    public long Budget => _budget;
     private readonly ConcurrentDictionary<long, CachedPage> _entries = new();
     private readonly ConcurrentDictionary<string, SiloLease> _leases = new();
     private readonly ConcurrentQueue<long> _evictionQueue = new();
