@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dotnet build bench/OrleansDsm.Bench --configuration Release --nologo -v quiet >/dev/null
+dotnet build samples/Jacobi --configuration Release --nologo -v quiet >/dev/null
 bench=bench/OrleansDsm.Bench/bin/Release/net10.0/OrleansDsm.Bench.dll
 silo_dll=Silo/bin/Release/net10.0/OrleansDsm.Silo.dll
 pg_bin=/usr/lib/postgresql/15/bin

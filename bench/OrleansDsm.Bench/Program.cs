@@ -27,7 +27,7 @@ switch (args)
         {
             await host.StartAsync();
             var orleans = host.Services.GetRequiredService<IClusterClient>();
-            var context = new BenchContext(new DsmClient(orleans), orleans, new Report(command), quick, durable);
+            var context = new BenchContext(new DsmClient(orleans), orleans, new Report(command), quick, durable, gateway);
             var workloads = new (string Name, Func<BenchContext, Task> Run)[]
             {
                 (nameof(ElementLatency), ElementLatency.RunAsync),
@@ -38,6 +38,7 @@ switch (args)
                 (nameof(CoherenceCosts), CoherenceCosts.RunAsync),
                 (nameof(CachedReads), CachedReads.RunAsync),
                 (nameof(LockRoundTrip), LockRoundTrip.RunAsync),
+                (nameof(JacobiSample), JacobiSample.RunAsync),
                 (nameof(DurableWrites), DurableWrites.RunAsync),
                 (nameof(Failover), Failover.RunAsync),
             };

@@ -17,7 +17,8 @@ public static class BenchSilo
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort, gatewayPort);
+            // Orleans' default cluster and service ids ("default"), which the bench client and the sample it runs name.
+            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "default", clusterId: "default");
             silo.AddBinaryMemoryStorage(StorageNames.Pages);
             silo.AddBinaryMemoryStorage(StorageNames.Regions);
             silo.AddSharedMemory();

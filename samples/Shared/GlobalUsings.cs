@@ -1,0 +1,2 @@
+global using OrleansDsm.Connection;
+global using OrleansDsm.Errors;
