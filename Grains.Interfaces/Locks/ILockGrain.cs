@@ -2,7 +2,7 @@ namespace OrleansDsm.Locks;
 
 /// <summary>
 /// One named lock, keyed by its name. A hold is leased: it ends when its holder releases it or stops renewing it.
-/// Each grant carries a fencing token larger than any before it, kept in storage so a restarted lock never reuses one.
+/// Each grant carries a fencing token larger than any before it; storage keeps a ceiling on them, so a restarted lock never reuses one.
 /// </summary>
 public interface ILockGrain : IGrainWithStringKey
 {
@@ -17,8 +17,11 @@ public interface ILockGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<bool> Renew(Guid holder, long token);
 
-    /// <summary>Ends the hold named by <paramref name="token"/>, if it is still the current one.</summary>
-    [AlwaysInterleave]
+    /// <summary>
+    /// Ends the hold named by <paramref name="token"/>, if it is still the current one. One-way: the caller does not
+    /// wait for it, and if it is lost the lease frees the lock.
+    /// </summary>
+    [AlwaysInterleave, OneWay]
     Task Release(Guid holder, long token);
 
     /// <summary>How long the hold named by <paramref name="token"/> still runs: zero unless it is the current, unexpired one.</summary>

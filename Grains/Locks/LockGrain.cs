@@ -4,28 +4,56 @@ using OrleansDsm.Locks;
 namespace OrleansDsm.Grains.Locks;
 
 /// <summary>
-/// A named lock. The token and holder of each grant are stored before the grant is returned, so tokens only grow,
-/// even across crashes. The lease runs on this silo's monotonic clock from when the grant or renewal was made. An
-/// activation that finds a holder in storage does not know when that holder last renewed, so it counts the holder's
-/// lease as running for one full lease from its own start. Waiters are not queued in order: whoever asks first once
-/// the lock is free gets it.
+/// A named lock. Grants are answered without a storage write: storage holds a ceiling on the tokens granted, raised a
+/// block at a time (and whenever a grant's lease is longer than any stored), so tokens only grow, even across crashes,
+/// at one write per <see cref="TokenBlock"/> grants. Storage also says whether the lock may be held: it says so from
+/// the first grant of an activation until a deactivation that finds the lock free, so an activation after a crash
+/// counts the lock as held for the longest stored lease from its own start. Releases change memory only. The lease
+/// runs on this silo's monotonic clock from when the grant or renewal was made. Waiters are not queued in order:
+/// whoever asks first once the lock is free gets it.
 /// </summary>
 internal sealed class LockGrain([PersistentState("lock", StorageNames.Regions)] IPersistentState<LockState> stored) : Grain, ILockGrain
 {
+    /// <summary>How many tokens one storage write reserves.</summary>
+    internal const long TokenBlock = 1024;
     private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(10);
+    private long _token;
+    private Guid _holder;
+    private TimeSpan _lease;
     private long _leaseEnds;
     private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _granting;
-    // Storage writes one at a time, each changing the state only once it holds this.
+    // Storage writes one at a time, each changing the stored state only once it holds this.
     private readonly SemaphoreSlim _writes = new(1, 1);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (stored.State.Holder != Guid.Empty) _leaseEnds = Environment.TickCount64 + (long)stored.State.Lease.TotalMilliseconds;
+        _token = stored.State.Token;
+        if (stored.State.Holder != Guid.Empty)
+            (_holder, _lease, _leaseEnds) = (stored.State.Holder, stored.State.Lease, Environment.TickCount64 + (long)stored.State.Lease.TotalMilliseconds);
         return Task.CompletedTask;
     }
 
-    private bool Free => stored.State.Holder == Guid.Empty || Environment.TickCount64 >= _leaseEnds;
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (!Free || stored.State.Holder == Guid.Empty) return;
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            (stored.State.Holder, stored.State.Lease) = (Guid.Empty, TimeSpan.Zero);
+            await stored.WriteStateAsync(cancellationToken);
+        }
+        catch (Exception)
+        {
+            // Not stored: the next activation waits out one lease nobody holds, as after a crash.
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    private bool Free => _holder == Guid.Empty || Environment.TickCount64 >= _leaseEnds;
 
     public async Task<LockGrant?> TryAcquire(Guid holder, TimeSpan lease, TimeSpan wait)
     {
@@ -41,67 +69,56 @@ internal sealed class LockGrain([PersistentState("lock", StorageNames.Regions)] 
             var leaseLeft = Math.Max(1, _leaseEnds - Environment.TickCount64);
             await Task.WhenAny(_released.Task, Task.Delay(TimeSpan.FromMilliseconds(Math.Min(left, leaseLeft))));
         }
-        // Claimed in this turn; the storage write below may interleave with other callers, who wait for it.
-        _granting = true;
-        await _writes.WaitAsync();
-        var previous = (stored.State.Token, stored.State.Holder, stored.State.Lease);
-        (stored.State.Token, stored.State.Holder, stored.State.Lease) = (previous.Token + 1, holder, lease);
-        try
+        var token = _token + 1;
+        if (token > stored.State.Token || lease > stored.State.Lease || stored.State.Holder == Guid.Empty)
         {
-            await stored.WriteStateAsync();
+            // Claimed in this turn; the storage write below may interleave with other callers, who wait for it.
+            _granting = true;
+            await _writes.WaitAsync();
+            var previous = (stored.State.Token, stored.State.Holder, stored.State.Lease);
+            (stored.State.Token, stored.State.Holder, stored.State.Lease) = (
+                Math.Max(previous.Token, token + TokenBlock - 1), holder, lease > previous.Lease ? lease : previous.Lease);
+            try
+            {
+                await stored.WriteStateAsync();
+            }
+            catch
+            {
+                (stored.State.Token, stored.State.Holder, stored.State.Lease) = previous;
+                throw;
+            }
+            finally
+            {
+                _granting = false;
+                _writes.Release();
+            }
         }
-        catch
-        {
-            (stored.State.Token, stored.State.Holder, stored.State.Lease) = previous;
-            throw;
-        }
-        finally
-        {
-            _granting = false;
-            _writes.Release();
-        }
-        _leaseEnds = Environment.TickCount64 + (long)lease.TotalMilliseconds;
-        return new LockGrant(stored.State.Token, lease);
+        (_token, _holder, _lease, _leaseEnds) = (token, holder, lease, Environment.TickCount64 + (long)lease.TotalMilliseconds);
+        return new LockGrant(token, lease);
     }
 
     public Task<bool> Renew(Guid holder, long token)
     {
         if (!Holds(holder, token)) return Task.FromResult(false);
-        _leaseEnds = Environment.TickCount64 + (long)stored.State.Lease.TotalMilliseconds;
+        _leaseEnds = Environment.TickCount64 + (long)_lease.TotalMilliseconds;
         return Task.FromResult(true);
     }
 
-    public async Task Release(Guid holder, long token)
+    public Task Release(Guid holder, long token)
     {
-        if (!Holds(holder, token)) return;
-        _leaseEnds = 0;
+        if (!Holds(holder, token)) return Task.CompletedTask;
+        (_holder, _leaseEnds) = (Guid.Empty, 0);
         var released = _released;
         _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         released.SetResult();
-        // Stored so that the next activation need not wait out a lease nobody holds; if it fails, it waits one.
-        await _writes.WaitAsync();
-        try
-        {
-            if (stored.State.Token == token)
-            {
-                stored.State.Holder = Guid.Empty;
-                await stored.WriteStateAsync();
-            }
-        }
-        catch (Exception)
-        {
-        }
-        finally
-        {
-            _writes.Release();
-        }
+        return Task.CompletedTask;
     }
 
     public Task<TimeSpan> Validate(long token) => Task.FromResult(
-        token == stored.State.Token && stored.State.Holder != Guid.Empty && !_granting
+        token == _token && _holder != Guid.Empty && !_granting
             ? TimeSpan.FromMilliseconds(Math.Max(0, _leaseEnds - Environment.TickCount64))
             : TimeSpan.Zero);
 
     private bool Holds(Guid holder, long token) =>
-        token == stored.State.Token && holder == stored.State.Holder && Environment.TickCount64 < _leaseEnds;
+        token == _token && holder == _holder && Environment.TickCount64 < _leaseEnds;
 }

@@ -1,18 +1,24 @@
 namespace OrleansDsm.Grains.Locks;
 
-/// <summary>The stored form of a lock: its last fencing token, who holds it, and for how long each renewal lets them.</summary>
+/// <summary>
+/// The stored form of a lock: a ceiling on the tokens granted, whether the lock may be held, and the longest lease a
+/// grant may have. Written a block of tokens at a time, not per grant (see <see cref="LockGrain"/>).
+/// </summary>
 [GenerateSerializer]
 internal sealed class LockState
 {
-    /// <summary>The token of the last grant; the next grant's is larger.</summary>
+    /// <summary>No token granted exceeds this; the next activation's first grant is larger.</summary>
     [Id(0)]
     public long Token { get; set; }
 
-    /// <summary>The holder of the last grant, or <see cref="Guid.Empty"/> once it was released.</summary>
+    /// <summary>
+    /// <see cref="Guid.Empty"/> once a deactivation found the lock free; otherwise the holder of the grant that last
+    /// wrote this, standing for "the lock may be held".
+    /// </summary>
     [Id(1)]
     public Guid Holder { get; set; }
 
-    /// <summary>The lease of the last grant.</summary>
+    /// <summary>The longest lease granted since the lock was last stored free: how long a new activation waits.</summary>
     [Id(2)]
     public TimeSpan Lease { get; set; }
 }

@@ -75,6 +75,31 @@ public sealed class SharedLockTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Tokens_keep_growing_across_a_deactivation_and_a_lock_collected_free_is_granted_at_once()
+    {
+        var name = UniqueNames.For("collected");
+        var shared = fixture.Client.Lock(name);
+        var tokens = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            await using var hold = await shared.AcquireAsync();
+            tokens.Add(hold.Token);
+        }
+
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        await using (var hold = await shared.TryAcquireAsync(TimeSpan.FromSeconds(10)))
+        {
+            Assert.NotNull(hold);
+            tokens.Add(hold!.Token);
+        }
+
+        Assert.True(waited.Elapsed < shared.Lease, $"a lock stored free waited {waited.Elapsed}");
+        Assert.Equal(tokens.Order(), tokens);
+        Assert.Equal(tokens.Count, tokens.Distinct().Count());
+    }
+
+    [Fact]
     public async Task Bad_lock_arguments_are_refused_before_any_call()
     {
         Assert.Throws<ArgumentException>(() => fixture.Client.Lock(" "));
