@@ -59,6 +59,7 @@ public sealed class SharedBarrier
             BarrierArrival arrival;
             try
             {
+                cancellation.ThrowIfCancellationRequested();
                 arrival = await _retry.RunAsync(() => grain.Arrive(_party, Parties, Generation, timeout, WaitPerCall).WaitAsync(cancellation), cancellation);
             }
             catch (BarrierTimeoutException)
@@ -68,8 +69,9 @@ public sealed class SharedBarrier
                 throw;
             }
             Generation = arrival.Passed ? arrival.Generation + 1 : arrival.Generation;
-            if (arrival.Passed) return;
-            cancellation.ThrowIfCancellationRequested();
+            if (!arrival.Passed) continue;
+            _buffer.Acquired();
+            return;
         }
     }
 }

@@ -11,6 +11,7 @@ namespace OrleansDsm.Buffering;
 /// </summary>
 internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds requests, byte[]? twin)
 {
+    private byte[]? _twin = twin;
     private readonly byte[] _bytes = new byte[pageSize];
     private readonly ulong[] _written = new ulong[(pageSize + 63) / 64];
 
@@ -48,6 +49,12 @@ internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds 
         return true;
     }
 
+    /// <summary>
+    /// Drops the twin at an acquire: writes made after it must be sent even where they restore the twin's bytes, since
+    /// the process that released before this acquire may have changed those bytes meanwhile.
+    /// </summary>
+    public void ForgetTwin() => _twin = null;
+
     public ReadOnlySpan<byte> Slice(int offset, int length) => _bytes.AsSpan(offset, length);
 
     /// <summary>Writes <paramref name="newer"/>'s bytes over this page's: how a failed release is put back under what came after it.</summary>
@@ -68,7 +75,7 @@ internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds 
             for (var bit = 0; bit < 64; bit++)
             {
                 var i = (word << 6) + bit;
-                var written = (bits & (1UL << bit)) != 0 && (twin is null || twin[i] != _bytes[i]);
+                var written = (bits & (1UL << bit)) != 0 && (_twin is null || _twin[i] != _bytes[i]);
                 if (written && start < 0) start = i;
                 else if (!written && start >= 0)
                 {

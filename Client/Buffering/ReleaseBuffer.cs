@@ -60,6 +60,16 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
         }
     }
 
+    /// <summary>
+    /// At an acquire (a lock granted, a barrier passed): the twins of pages with unreleased writes may predate what
+    /// the releasing process wrote, so from here each such page sends every byte written, not only those that differ.
+    /// </summary>
+    public void Acquired()
+    {
+        lock (_gate)
+            foreach (var dirty in _pending.Values) dirty.ForgetTwin();
+    }
+
     /// <summary>Copies the element at <paramref name="offset"/> from this client's unreleased writes, if they cover it.</summary>
     public bool TryRead(long page, long epoch, int offset, Span<byte> element)
     {

@@ -63,6 +63,8 @@ public sealed class SharedLock
     {
         cancellation.ThrowIfCancellationRequested();
         var grant = await _retry.RunAsync(() => Grain.TryAcquire(_holder, Lease, wait), cancellation);
-        return grant is null ? null : new LockHandle(Grain, _buffer, _holder, Name, grant);
+        if (grant is null) return null;
+        _buffer.Acquired();
+        return new LockHandle(Grain, _buffer, _holder, Name, grant);
     }
 }

@@ -78,6 +78,28 @@ public sealed class ReleaseConsistencyTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_write_after_an_acquire_is_sent_even_where_it_restores_the_bytes_the_page_had_at_the_first_write()
+    {
+        await using var first = new DsmClient(fixture.Cluster.Client);
+        await using var second = new DsmClient(fixture.Cluster.Client);
+        var lockName = UniqueNames.For("twin-lock");
+        var a = await first.AllocateAsync<long>(UniqueNames.For("twin-acquire"), 512, Consistency.Release);
+        var b = await second.OpenAsync<long>(a.Name);
+        await a.GetAsync(0);          // cached: the next write's twin holds element 0 = 0
+        await a.SetAsync(1, 7);       // page dirty, twin taken, not released
+
+        await using (await second.Lock(lockName).AcquireAsync())
+            await b.SetAsync(0, 5);
+        await using (await first.Lock(lockName).AcquireAsync())
+            await a.SetAsync(0, 0);   // equal to the twin, not to what the page holds now
+
+        await using var third = new DsmClient(fixture.Cluster.Client);
+        var seen = await third.OpenAsync<long>(a.Name);
+        Assert.Equal(0, await seen.GetAsync(0));
+        Assert.Equal(7, await seen.GetAsync(1));
+    }
+
+    [Fact]
     public async Task A_process_that_takes_the_lock_after_a_release_sees_what_was_written_under_it()
     {
         await using var first = new DsmClient(fixture.Cluster.Client);
