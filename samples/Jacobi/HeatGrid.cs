@@ -1,7 +1,7 @@
 namespace OrleansDsm.Samples.Jacobi;
 
 /// <summary>The stencil itself, shared by the workers and the sequential check so both do the same arithmetic.</summary>
-internal static class HeatGrid
+public static class HeatGrid
 {
     public const double HotEdge = 100.0;
 

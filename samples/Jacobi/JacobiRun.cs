@@ -3,8 +3,6 @@ namespace OrleansDsm.Samples.Jacobi;
 /// <summary>The coordinator's and the workers' parts of a Jacobi run.</summary>
 internal static class JacobiRun
 {
-    private static readonly TimeSpan IterationTimeout = TimeSpan.FromMinutes(1);
-
     private static int Size(SampleContext context) => context.Arguments.Int("size", 64, 3, 4096);
 
     private static int Iterations(SampleContext context) => context.Arguments.Int("iterations", 20, 1, 100_000);
@@ -38,26 +36,6 @@ internal static class JacobiRun
             $"{differing} of {shared.Length} points differ from the sequential run (largest difference {largest})");
     }
 
-    public static async Task WorkAsync(SampleContext context, int worker)
-    {
-        var (size, iterations, workers) = (Size(context), Iterations(context), context.Arguments.Workers);
-        var (first, count) = HeatGrid.Band(size, worker, workers);
-        var grids = new[]
-        {
-            await context.Client.OpenAsync<double>(context.Name("even")),
-            await context.Client.OpenAsync<double>(context.Name("odd")),
-        };
-        var barrier = context.Client.Barrier(context.Name("iteration"), workers);
-        var rows = new double[(count + 2) * size];
-        var next = new double[count * size];
-        for (var i = 0; i < iterations; i++)
-        {
-            var (current, target) = (grids[i % 2], grids[(i + 1) % 2]);
-            await current.ReadAsync((long)(first - 1) * size, rows);
-            HeatGrid.Step(size, rows, count, next);
-            await target.WriteAsync((long)first * size, next);
-            // A release point: in Release mode this is where the band's changed bytes go out, one call per page.
-            await barrier.SignalAndWaitAsync(IterationTimeout);
-        }
-    }
+    public static Task WorkAsync(SampleContext context, int worker) =>
+        JacobiBand.RunAsync(context.Client, context.Prefix, Size(context), Iterations(context), worker, context.Arguments.Workers);
 }

@@ -18,8 +18,11 @@ public sealed class SampleContext(string sample, SampleArguments arguments, DsmC
     /// <summary>This process's connection to the cluster.</summary>
     public DsmClient Client { get; } = client;
 
+    /// <summary>What every name of this run starts with: the sample's name and the run's id.</summary>
+    public string Prefix => $"{sample}-{Arguments.Run}";
+
     /// <summary>A name unique to this run, for a region, lock or barrier called <paramref name="what"/>.</summary>
-    public string Name(string what) => $"{sample}-{Arguments.Run}-{what}";
+    public string Name(string what) => $"{Prefix}-{what}";
 
     /// <summary>Where the workers wait for each other (and the coordinator) before starting and after finishing.</summary>
     internal SharedBarrier Line(string which) => Client.Barrier(Name(which), Arguments.Workers + 1);

@@ -26,8 +26,8 @@ public static class Goals
         report.Goal("failover: from kill -9 of a silo to a successful write on every page it hosted, at most failure detection + one lease + one retry interval",
             "dsm.failover.kill_to_every_page_written", v => v <= report.Value("dsm.failover.bound"), "dsm.failover.bound");
         report.Goal("lock acquire plus release, uncontended, at most 2 bare grain calls' time", "ratio.dsm.lock.acquire_release_vs_orleans_call", v => v <= 2, "orleans.call.p50");
-        report.Goal("Jacobi 512x512, 100 iterations, 2 workers, Release, within 5x of the same stencil on a local array (issue 5 asks this of silo-hosted workers; measured here with external client workers, the only kind built)",
-            "ratio.dsm.jacobi_512.external.release_vs_local", v => v <= 5, "local.jacobi_512.seconds");
+        report.Goal("Jacobi 512x512, 100 iterations, 2 workers hosted in the silo, Release, within 5x of the same stencil on a local array",
+            "ratio.dsm.jacobi_512.silo_hosted.release_vs_local", v => v <= 5, "local.jacobi_512.seconds");
         report.Goal("renewals: at most one per silo per half lease, whatever the pages cached (1 silo: <= 2/s)", "dsm.cache.renewals_per_lease_per_silo", v => v <= 2.2, "dsm.cache.pages_cached");
     }
 }

@@ -2,13 +2,17 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using OrleansDsm.Bench.Harness;
+using OrleansDsm.Bench.Hosting;
+using OrleansDsm.Regions;
+using OrleansDsm.Samples.Jacobi;
 
 namespace OrleansDsm.Bench.Workloads;
 
 /// <summary>
-/// The Jacobi sample (samples/Jacobi) run for real against the bench silo, two external worker processes, in Strict
-/// and in Release mode, beside the same stencil on plain arrays in one process (the sample times that too). Reads the
-/// sample's own report: the time between the workers' start and finish lines, and their traffic from Orleans' metrics.
+/// The Jacobi sample (samples/Jacobi) against the bench silo, in Strict and in Release mode: run for real with two
+/// external worker processes (read from the sample's own report: the time between the workers' start and finish
+/// lines, and their traffic from Orleans' metrics), and with its worker loop in two grains hosted in the silo; beside
+/// the same stencil on plain arrays in one process.
 /// </summary>
 public static partial class JacobiSample
 {
@@ -32,9 +36,35 @@ public static partial class JacobiSample
             context.Report.Add($"dsm.{name}.external.{mode}.seconds", Stats.Median(seconds), "s", conditions);
             context.Report.Add($"dsm.{name}.external.{mode}.kib_per_iteration", Stats.Median(kib), "KiB", conditions + "; bytes sent plus received by both workers");
         }
+        var hostedConditions = $"{BenchContext.Setup}; {size}x{size} doubles, {iterations} iterations, 2 workers as grains in the silo (the sample's band loop), a barrier per iteration; from the calls that start them to their end, median of {context.Runs}";
+        foreach (var (mode, consistency) in new[] { ("strict", Consistency.Strict), ("release", Consistency.Release) })
+        {
+            var seconds = new List<double>();
+            for (var run = 0; run < context.Runs; run++) seconds.Add(await RunInSiloAsync(context, size, iterations, consistency));
+            context.Report.Add($"dsm.{name}.silo_hosted.{mode}.seconds", Stats.Median(seconds), "s", hostedConditions);
+        }
         context.Report.Add($"local.{name}.seconds", Stats.Median(sequential), "s", conditions + "; the same stencil on plain arrays, one thread");
+        foreach (var hosting in new[] { "external", "silo_hosted" })
         foreach (var mode in new[] { "strict", "release" })
-            context.Report.Ratio($"dsm.{name}.external.{mode}_vs_local", context.Report.Value($"dsm.{name}.external.{mode}.seconds"), Stats.Median(sequential), conditions);
+            context.Report.Ratio($"dsm.{name}.{hosting}.{mode}_vs_local", context.Report.Value($"dsm.{name}.{hosting}.{mode}.seconds"), Stats.Median(sequential), conditions);
+    }
+
+    /// <summary>Runs two worker grains in the bench silo on fresh grids and checks their answer against the sequential one.</summary>
+    private static async Task<double> RunInSiloAsync(BenchContext context, int size, int iterations, Consistency consistency)
+    {
+        var prefix = $"bench-jacobi-{Guid.NewGuid():N}";
+        foreach (var grid in new[] { "even", "odd" })
+            await (await context.Dsm.AllocateAsync<double>($"{prefix}-{grid}", (long)size * size, consistency)).WriteAsync(0, HeatGrid.Initial(size));
+        await context.Dsm.ReleaseAsync();
+        var elapsed = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 2).Select(worker => context.Orleans.GetGrain<IJacobiWorkerGrain>(worker).Run(prefix, size, iterations, 2)));
+        elapsed.Stop();
+        var result = new double[size * size];
+        await (await context.Dsm.OpenAsync<double>($"{prefix}-{(iterations % 2 == 0 ? "even" : "odd")}")).ReadAsync(0, result);
+        if (!result.SequenceEqual(HeatGrid.Sequential(size, iterations)))
+            throw new InvalidOperationException($"Silo-hosted Jacobi ({consistency}) differs from the sequential run.");
+        foreach (var grid in new[] { "even", "odd" }) await context.Dsm.FreeAsync($"{prefix}-{grid}");
+        return elapsed.Elapsed.TotalSeconds;
     }
 
     private static async Task<(double Shared, double Sequential, double KibSent, double KibReceived)> RunSampleAsync(string gateway, int size, int iterations, string mode)

@@ -1,0 +1,22 @@
+using OrleansDsm.Samples.Jacobi;
+
+namespace OrleansDsm.Bench.Hosting;
+
+/// <summary>
+/// Runs the Jacobi sample's worker loop inside the silo process, through a DSM client of the silo's own cluster
+/// client, so page calls and barrier arrivals never leave the process. The loop runs off the grain's scheduler: the
+/// page cache registers an observer, which Orleans refuses to create from a grain ("cannot create a local object
+/// reference from a grain"), and a barrier wait would otherwise hold the grain's turn.
+/// </summary>
+internal sealed class JacobiWorkerGrain(IClusterClient cluster) : Grain, IJacobiWorkerGrain
+{
+    public Task Run(string prefix, int size, int iterations, int workers)
+    {
+        var worker = (int)this.GetPrimaryKeyLong();
+        return Task.Run(async () =>
+        {
+            await using var dsm = new DsmClient(cluster);
+            await JacobiBand.RunAsync(dsm, prefix, size, iterations, worker, workers);
+        });
+    }
+}
