@@ -233,12 +233,16 @@ internal sealed class PageCache : IAsyncDisposable
         {
             var fence = _fences[page];
             fence.Writes--;
+            // A revocation at or past the written version came from a page that counted this client's copy as older
+            // than the write (its record of the copy was replaced by a fill's meanwhile) and has stopped tracking it:
+            // a copy made here would never be revoked again.
+            var revokedPastWrite = version is { } produced && fence.Revoked >= produced;
             fence.Revoked = Math.Max(fence.Revoked, version ?? long.MaxValue);
             if (fence.Writes == 0)
             {
                 var basis = fence.Basis;
                 fence.Basis = null;
-                if (version is { } written && change is not null && basis is not null && basis.Version == written - 1
+                if (version is { } written && change is not null && basis is not null && basis.Version == written - 1 && !revokedPastWrite
                     && basis.Changed(written, change) is { } updated && Admits(fence, updated))
                 {
                     Install(updated);

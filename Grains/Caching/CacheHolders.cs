@@ -12,8 +12,18 @@ internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForChecker
     // Allocated on the first fill: most pages are never cached by anyone, and every byte of a page grain counts.
     private Dictionary<Guid, Holder>? _holders;
 
-    /// <summary>Records that <paramref name="session"/> now caches the page at <paramref name="version"/>.</summary>
-    public void Add(Guid session, ICacheHolder holder, long version) => (_holders ??= [])[session] = new Holder(holder, version);
+    /// <summary>
+    /// Records that <paramref name="session"/> now caches the page at <paramref name="version"/>. A record already newer
+    /// stays: it comes from the session's own write (see <see cref="Wrote"/>), whose client keeps that copy and refuses
+    /// this older one, so lowering it would have the write's revocation drop a session that still holds a copy.
+    /// </summary>
+    public void Add(Guid session, ICacheHolder holder, long version)
+    {
+        _holders ??= [];
+        _holders[session] = _holders.TryGetValue(session, out var known) && known.Version > version
+            ? known with { Callback = holder }
+            : new Holder(holder, version);
+    }
 
     /// <summary>
     /// Records that <paramref name="session"/> wrote version <paramref name="version"/>: its client brings a copy of the
