@@ -32,12 +32,5 @@ internal static class ElementCodec<T> where T : unmanaged
         return bits;
     }
 
-    public static byte[] ToBytes(T value)
-    {
-        var bytes = new byte[Size];
-        Unsafe.WriteUnaligned(ref bytes[0], value);
-        return bytes;
-    }
-
     public static T FromBits(ulong bits) => Unsafe.ReadUnaligned<T>(ref Unsafe.As<ulong, byte>(ref bits));
 }

@@ -121,7 +121,8 @@ public sealed class SharedArray<T> where T : unmanaged
         var (page, offset) = Locate(index);
         if (_buffer is not null)
         {
-            await _buffer.WriteAsync(page, Region.Epoch, Region.PageSize, _requests, offset, ElementCodec<T>.ToBytes(value), cancellation);
+            while (!_buffer.TryWrite(page, Region.Epoch, Region.PageSize, _requests, offset, MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value))))
+                await _buffer.ReleaseAsync(page, cancellation);
             return;
         }
         if (!ElementCodec<T>.IsWord)
@@ -367,7 +368,7 @@ public sealed class SharedArray<T> where T : unmanaged
     private bool TryReadUnreleased(long page, int offset, out T value)
     {
         value = default;
-        return _buffer is { IsEmpty: false }
+        return _buffer is not null
                && _buffer.TryRead(page, Region.Epoch, offset, MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref value, 1)));
     }
 
@@ -389,13 +390,15 @@ public sealed class SharedArray<T> where T : unmanaged
     /// <summary>In a Release region, keeps a range write for the next release, page by page.</summary>
     private async Task BufferAsync(long start, ReadOnlyMemory<T> source, CancellationToken cancellation)
     {
-        ReadOnlyMemory<byte> bytes = MemoryMarshal.AsBytes(source.Span).ToArray();
         var first = start * ElementCodec<T>.Size;
-        for (var done = 0; done < bytes.Length; )
+        var total = source.Length * ElementCodec<T>.Size;
+        for (var done = 0; done < total; )
         {
-            var offset = (int)((first + done) & _pageMask);
-            var length = Math.Min(Region.PageSize - offset, bytes.Length - done);
-            await _buffer!.WriteAsync(Region.FirstPage + ((first + done) >> _shift), Region.Epoch, Region.PageSize, _requests, offset, bytes.Slice(done, length), cancellation);
+            var (page, offset) = (Region.FirstPage + ((first + done) >> _shift), (int)((first + done) & _pageMask));
+            var length = Math.Min(Region.PageSize - offset, total - done);
+            // Copied straight from the caller's elements into the dirty page; the span is taken anew after each wait.
+            while (!_buffer!.TryWrite(page, Region.Epoch, Region.PageSize, _requests, offset, MemoryMarshal.AsBytes(source.Span).Slice(done, length)))
+                await _buffer.ReleaseAsync(page, cancellation);
             done += length;
         }
     }

@@ -63,10 +63,17 @@ internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds 
 
     public ReadOnlySpan<byte> Slice(int offset, int length) => _bytes.AsSpan(offset, length);
 
-    /// <summary>Writes <paramref name="newer"/>'s bytes over this page's: how a failed release is put back under what came after it.</summary>
+    /// <summary>
+    /// Writes every byte <paramref name="newer"/> holds over this page's: how a failed release is put back under what
+    /// came after it. Every written byte counts, whatever either twin says (newer's may hold what this page overwrote),
+    /// and the merged page keeps no twin, so its next release sends all it holds.
+    /// </summary>
     public void TakeNewer(DirtyPage newer)
     {
-        foreach (var run in newer.Runs()) Write(run.Offset, run.Bytes);
+        (_twin, Sent) = (null, null);
+        for (var i = 0; i < _bytes.Length; i++)
+            if (newer.IsWritten(i)) _bytes[i] = newer._bytes[i];
+        for (var word = 0; word < _written.Length; word++) _written[word] |= newer._written[word];
     }
 
     /// <summary>The written bytes that differ from the twin, as maximal runs: all a release sends. Empty when nothing changed.</summary>

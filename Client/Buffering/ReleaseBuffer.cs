@@ -33,30 +33,21 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
     }
 
     /// <summary>
-    /// Keeps <paramref name="bytes"/> as written at <paramref name="offset"/> of <paramref name="page"/>. If the page
-    /// holds unreleased writes of another allocation or another lock hold, those are released first, so each release
-    /// call carries one epoch and one hold.
+    /// Keeps <paramref name="bytes"/> as written at <paramref name="offset"/> of <paramref name="page"/>, or returns false
+    /// when the page holds unreleased writes of another allocation or another lock hold: the caller releases the page
+    /// (<see cref="ReleaseAsync"/>) and tries again, so each release call carries one epoch and one hold.
     /// </summary>
-    public async Task WriteAsync(long page, long epoch, int pageSize, RequestIds requests, int offset, ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
+    public bool TryWrite(long page, long epoch, int pageSize, RequestIds requests, int offset, ReadOnlySpan<byte> bytes)
     {
-        while (true)
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                // A release of the page under another epoch or hold that fails comes back to _pending: wait for it.
-                var releasing = _releasing.GetValueOrDefault(page);
-                if (releasing is null || Matches(releasing, epoch, requests))
-                {
-                    if (!_pending.TryGetValue(page, out var dirty))
-                        _pending[page] = dirty = new DirtyPage(page, epoch, pageSize, requests, Twin(page, epoch, pageSize));
-                    if (Matches(dirty, epoch, requests))
-                    {
-                        dirty.Write(offset, bytes.Span);
-                        return;
-                    }
-                }
-            }
-            await ReleaseAsync(page, cancellation);
+            // A release of the page under another epoch or hold that fails comes back to _pending: wait for it.
+            if (_releasing.TryGetValue(page, out var releasing) && !Matches(releasing, epoch, requests)) return false;
+            if (!_pending.TryGetValue(page, out var dirty))
+                _pending[page] = dirty = new DirtyPage(page, epoch, pageSize, requests, Twin(page, epoch, pageSize));
+            if (!Matches(dirty, epoch, requests)) return false;
+            dirty.Write(offset, bytes);
+            return true;
         }
     }
 
@@ -67,7 +58,11 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
     public void Acquired()
     {
         lock (_gate)
+        {
+            // A release in flight that fails comes back to _pending with its twin: that one predates the acquire too.
             foreach (var dirty in _pending.Values) dirty.ForgetTwin();
+            foreach (var dirty in _releasing.Values) dirty.ForgetTwin();
+        }
     }
 
     /// <summary>Copies the element at <paramref name="offset"/> from this client's unreleased writes, if they cover it.</summary>
@@ -75,14 +70,8 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
     {
         lock (_gate)
         {
-            var found = false;
-            foreach (var source in new[] { _releasing, _pending })
-            {
-                if (!source.TryGetValue(page, out var dirty) || dirty.Epoch != epoch || !dirty.Covers(offset, element.Length)) continue;
-                dirty.Slice(offset, element.Length).CopyTo(element);
-                found = true;
-            }
-            return found;
+            // The pending writes are newer than those being released.
+            return TryCopy(_pending, page, epoch, offset, element) || TryCopy(_releasing, page, epoch, offset, element);
         }
     }
 
@@ -97,17 +86,23 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
     }
 
     /// <summary>
-    /// Releases every page written so far (or only <paramref name="onlyPage"/>): one call per page, all at once. A page
-    /// whose release failed keeps its writes, under any made since, for the next release to send again; the first
-    /// failure is thrown. A freed region's writes are dropped with it.
+    /// Releases every page written so far (or only <paramref name="onlyPage"/>, waiting for a release of it in flight):
+    /// one call per page, all at once. A page whose release failed keeps its writes, under any made since, for the next
+    /// release to send again; the first failure is thrown. A freed region's writes are dropped with it.
     /// </summary>
     public async Task ReleaseAsync(long? onlyPage, CancellationToken cancellation)
     {
-        if (onlyPage is null && IsEmpty) return;
+        lock (_gate)
+        {
+            // Atomic operations on Release pages ask this every time: most find nothing to wait for.
+            if (onlyPage is { } only ? !_pending.ContainsKey(only) && !_releasing.ContainsKey(only) : _pending.Count == 0 && _releasing.Count == 0)
+                return;
+        }
         await _releases.WaitAsync(cancellation);
         var releasing = new List<DirtyPage>();
         try
         {
+            var runs = new List<ByteRun[]>();
             lock (_gate)
             {
                 foreach (var dirty in _pending.Values)
@@ -116,11 +111,12 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
                 {
                     _pending.Remove(dirty.Page);
                     _releasing[dirty.Page] = dirty;
+                    runs.Add(dirty.Runs());
                 }
             }
             if (releasing.Count == 0) return;
-            var sent = releasing.Select(dirty => dirty.Runs()).Select((runs, i) => runs.Length == 0 ? Task.CompletedTask : SendAsync(releasing[i], runs, cancellation)).ToArray();
-            Metrics.Released(sent.Count(send => send != Task.CompletedTask));
+            var sent = releasing.Select((dirty, i) => runs[i].Length == 0 ? Task.CompletedTask : SendAsync(dirty, runs[i], cancellation)).ToArray();
+            Metrics.Released(runs.Count(pageRuns => pageRuns.Length > 0));
             try
             {
                 await Task.WhenAll(sent);
@@ -155,6 +151,13 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
         var twin = new byte[pageSize];
         copy.CopyTo(0, twin);
         return twin;
+    }
+
+    private static bool TryCopy(Dictionary<long, DirtyPage> source, long page, long epoch, int offset, Span<byte> element)
+    {
+        if (!source.TryGetValue(page, out var dirty) || dirty.Epoch != epoch || !dirty.Covers(offset, element.Length)) return false;
+        dirty.Slice(offset, element.Length).CopyTo(element);
+        return true;
     }
 
     private static bool Matches(DirtyPage dirty, long epoch, RequestIds requests) =>

@@ -24,9 +24,6 @@ internal sealed class PageCache : IAsyncDisposable
 
     private readonly PageReferences _pages;
     private readonly long _budget;
-
-    /// <summary>How many bytes the cache may hold.</summary>
-    public long Budget => _budget;
     private readonly ConcurrentDictionary<long, CachedPage> _entries = new();
     private readonly ConcurrentDictionary<string, SiloLease> _leases = new();
     private readonly ConcurrentQueue<long> _evictionQueue = new();
@@ -70,6 +67,9 @@ internal sealed class PageCache : IAsyncDisposable
     /// <summary>Whether a valid copy of the page is cached, without counting a hit.</summary>
     public bool Holds(long page, long epoch) =>
         _entries.TryGetValue(page, out var entry) && entry.Epoch == epoch && IsValid(entry);
+
+    /// <summary>How many bytes the cache may hold.</summary>
+    public long Budget => _budget;
 
     /// <summary>This cache's counters, also published on the <c>OrleansDsm.Client</c> meter.</summary>
     public CacheMetrics Metrics { get; }
@@ -219,6 +219,16 @@ internal sealed class PageCache : IAsyncDisposable
             fence.Basis = fence.Writes == 1 ? entry : null;
             if (entry is not null) Remove(page, entry);
         }
+    }
+
+    /// <summary>
+    /// Whether <see cref="EndWrite"/> of the write in flight on <paramref name="page"/> could use a change: it is the
+    /// page's only write and a copy was dropped when it began. A caller that must copy bytes to describe its change
+    /// asks first; a false answer is final, a true one may still come to nothing.
+    /// </summary>
+    public bool MayUpdateInPlace(long page)
+    {
+        lock (_gate) return _fences.TryGetValue(page, out var fence) && fence is { Writes: 1, Basis: not null };
     }
 
     /// <summary>

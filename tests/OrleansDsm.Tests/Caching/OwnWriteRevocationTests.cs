@@ -15,32 +15,36 @@ public sealed class OwnWriteRevocationTests(ClusterFixture fixture)
     [Fact]
     public async Task An_own_write_revoked_at_its_own_version_leaves_no_copy_behind()
     {
-        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("own-write-race"), 512);
-        await array.SetAsync(0, 1);
-        await using var cache = new PageCache(fixture.Cluster.Client, new PageReferences(fixture.Cluster.Client), 1 << 20, TimeProvider.System, 0);
-        var page = array.Region.FirstPage;
-        var copy = await cache.FillAsync(page, array.Region.Epoch, CancellationToken.None);
+        var (cache, page, epoch, version) = await CachedPageAsync("own-write-race");
+        await using var _ = cache;
 
         cache.BeginWrite(page);
-        cache.Revoke(page, copy.Version + 1);
-        cache.EndWrite(page, copy.Version + 1, new PageChange(0, BitConverter.GetBytes(2L)));
+        cache.Revoke(page, version + 1);
+        cache.EndWrite(page, version + 1, new PageChange(0, BitConverter.GetBytes(2L)));
 
-        Assert.False(cache.Holds(page, array.Region.Epoch));
+        Assert.False(cache.Holds(page, epoch));
     }
 
     [Fact]
     public async Task An_own_write_not_revoked_updates_the_copy_in_place()
     {
-        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("own-write-kept"), 512);
-        await array.SetAsync(0, 1);
-        await using var cache = new PageCache(fixture.Cluster.Client, new PageReferences(fixture.Cluster.Client), 1 << 20, TimeProvider.System, 0);
-        var page = array.Region.FirstPage;
-        var copy = await cache.FillAsync(page, array.Region.Epoch, CancellationToken.None);
+        var (cache, page, epoch, version) = await CachedPageAsync("own-write-kept");
+        await using var _ = cache;
 
         cache.BeginWrite(page);
-        cache.EndWrite(page, copy.Version + 1, new PageChange(0, BitConverter.GetBytes(2L)));
+        cache.EndWrite(page, version + 1, new PageChange(0, BitConverter.GetBytes(2L)));
 
-        Assert.True(cache.TryGet(page, array.Region.Epoch, out var updated));
+        Assert.True(cache.TryGet(page, epoch, out var updated));
         Assert.Equal(2L, updated.Read<long>(0));
+    }
+
+    /// <summary>A page written once and then cached by a cache of its own: the cache, the page, its epoch and the copy's version.</summary>
+    private async Task<(PageCache Cache, long Page, long Epoch, long Version)> CachedPageAsync(string name)
+    {
+        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For(name), 512);
+        await array.SetAsync(0, 1);
+        var cache = new PageCache(fixture.Cluster.Client, new PageReferences(fixture.Cluster.Client), 1 << 20, TimeProvider.System, 0);
+        var copy = await cache.FillAsync(array.Region.FirstPage, array.Region.Epoch, CancellationToken.None);
+        return (cache, array.Region.FirstPage, array.Region.Epoch, copy.Version);
     }
 }

@@ -1,0 +1,43 @@
+using OrleansDsm.Buffering;
+using OrleansDsm.Connection;
+
+namespace OrleansDsm.Tests.Units;
+
+/// <summary>
+/// A Release region's dirty page on its own: a release sends only written bytes that differ from the twin, and a
+/// failed release put back under newer writes sends every byte written, those equal to either twin included.
+/// </summary>
+public sealed class DirtyPageTests
+{
+    private const int PageSize = 512;
+
+    [Fact]
+    public void A_release_sends_written_bytes_that_differ_from_the_twin_as_maximal_runs()
+    {
+        var twin = new byte[PageSize];
+        twin[10] = 7;
+        var page = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), twin);
+
+        page.Write(8, [1, 1, 7, 1]);   // byte 10 rewritten with the twin's value
+        page.Write(100, [0, 0]);       // zeros over zeros
+
+        var runs = page.Runs();
+        Assert.Equal([(8, new byte[] { 1, 1 }), (11, new byte[] { 1 })], runs.Select(run => (run.Offset, run.Bytes)));
+    }
+
+    [Fact]
+    public void A_failed_release_put_back_under_newer_writes_sends_every_byte_written()
+    {
+        var failed = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), new byte[PageSize]);
+        failed.Write(0, [5, 5]);
+        // The newer writes' twin was taken while the failed release was in flight; byte 0 goes back to what it holds.
+        var newerTwin = new byte[PageSize];
+        var newer = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), newerTwin);
+        newer.Write(0, [0]);
+
+        failed.TakeNewer(newer);
+
+        var runs = failed.Runs();
+        Assert.Equal([(0, new byte[] { 0, 5 })], runs.Select(run => (run.Offset, run.Bytes)));
+    }
+}
