@@ -20,6 +20,8 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
     // Being released: still read back until their pages acknowledge them.
     private readonly Dictionary<long, DirtyPage> _releasing = [];
     private readonly SemaphoreSlim _releases = new(1, 1);
+    // The twin of a cached page never written (which the cache holds without bytes); never changed.
+    private byte[]? _zeros;
 
     public ReleaseMetrics Metrics { get; } = metrics;
 
@@ -130,9 +132,17 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
                         var dirty = releasing[i];
                         _releasing.Remove(dirty.Page);
                         // Writes of a freed region, or under a hold that ended, can never be applied.
-                        if (sent[i].IsCompletedSuccessfully || sent[i].Exception?.InnerException is RegionFreedException or LockLostException) continue;
+                        if (sent[i].IsCompletedSuccessfully || sent[i].Exception?.InnerException is RegionFreedException or LockLostException)
+                        {
+                            dirty.Return();
+                            continue;
+                        }
                         // Writes made meanwhile share the epoch and hold (WriteAsync waits otherwise) and are newer.
-                        if (_pending.TryGetValue(dirty.Page, out var newer)) dirty.TakeNewer(newer);
+                        if (_pending.TryGetValue(dirty.Page, out var newer))
+                        {
+                            dirty.TakeNewer(newer);
+                            newer.Return();
+                        }
                         _pending[dirty.Page] = dirty;
                     }
                 }
@@ -144,13 +154,11 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
         }
     }
 
-    /// <summary>The page as the cache holds it now, if it does: what the first write changes.</summary>
+    /// <summary>The page as the cache holds it now, if it does: what the first write changes. Cached bytes never change, so they are shared.</summary>
     private byte[]? Twin(long page, long epoch, int pageSize)
     {
         if (cache is null || !cache.TryGet(page, epoch, out var copy)) return null;
-        var twin = new byte[pageSize];
-        copy.CopyTo(0, twin);
-        return twin;
+        return copy.Bytes ?? (_zeros is { } zeros && zeros.Length == pageSize ? zeros : _zeros = new byte[pageSize]);
     }
 
     private static bool TryCopy(Dictionary<long, DirtyPage> source, long page, long epoch, int offset, Span<byte> element)

@@ -30,6 +30,9 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// <summary>Set on every hit; the eviction clock clears it, and evicts entries found clear.</summary>
     public bool Referenced { get; set; } = true;
 
+    /// <summary>The page's bytes, or null for a page never written (all zeros). Never changed: a new version is a new entry.</summary>
+    public byte[]? Bytes => bytes;
+
     public int Cost => (bytes?.Length ?? 0) + Overhead;
 
     /// <summary>

@@ -6,8 +6,8 @@ using OrleansDsm.Silo.Hosting;
 namespace OrleansDsm.Bench.Hosting;
 
 /// <summary>
-/// A silo like the product's default (localhost clustering, binary in-memory storage), without the dashboard, which
-/// profiles every call, and with the baseline grains beside the DSM's.
+/// A silo like the product's default (localhost clustering, binary in-memory storage, server GC, which bench/run.sh
+/// turns on), without the dashboard, which profiles every call, and with the baseline grains beside the DSM's.
 /// </summary>
 public static class BenchSilo
 {

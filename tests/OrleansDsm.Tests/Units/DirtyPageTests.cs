@@ -1,3 +1,4 @@
+using CsCheck;
 using OrleansDsm.Buffering;
 using OrleansDsm.Connection;
 
@@ -39,5 +40,40 @@ public sealed class DirtyPageTests
 
         var runs = failed.Runs();
         Assert.Equal([(0, new byte[] { 0, 5 })], runs.Select(run => (run.Offset, run.Bytes)));
+    }
+
+    [Fact]
+    public void Runs_are_exactly_the_maximal_stretches_of_written_bytes_that_differ_from_the_twin()
+    {
+        // Writes of a few bytes of a small alphabet, so that many rewrite what the twin holds; runs cross 64-byte words.
+        var write = Gen.Select(Gen.Int[0, PageSize - 1], Gen.Byte[0, 2].Array[1, 150]);
+        Gen.Select(Gen.Bool, Gen.Byte[0, 2].Array[PageSize], write.Array[0, 12]).Sample((hasTwin, twin, writes) =>
+        {
+            var page = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), hasTwin ? twin : null);
+            var (bytes, written) = (new byte[PageSize], new bool[PageSize]);
+            foreach (var (offset, data) in writes)
+            {
+                var part = data.AsSpan(0, Math.Min(data.Length, PageSize - offset));
+                page.Write(offset, part);
+                part.CopyTo(bytes.AsSpan(offset));
+                written.AsSpan(offset, part.Length).Fill(true);
+            }
+            var expected = new List<(int, byte[])>();
+            for (var i = 0; i < PageSize; )
+            {
+                if (!written[i] || hasTwin && bytes[i] == twin[i]) { i++; continue; }
+                var start = i;
+                while (i < PageSize && written[i] && !(hasTwin && bytes[i] == twin[i])) i++;
+                expected.Add((start, bytes[start..i]));
+            }
+            return expected.SequenceEqual(page.Runs().Select(run => (run.Offset, run.Bytes)), RunComparer.Instance);
+        });
+    }
+
+    private sealed class RunComparer : IEqualityComparer<(int Offset, byte[] Bytes)>
+    {
+        public static readonly RunComparer Instance = new();
+        public bool Equals((int Offset, byte[] Bytes) x, (int Offset, byte[] Bytes) y) => x.Offset == y.Offset && x.Bytes.AsSpan().SequenceEqual(y.Bytes);
+        public int GetHashCode((int Offset, byte[] Bytes) run) => run.Offset;
     }
 }
