@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmark: starts a bench silo process (memory storage), a throwaway PostgreSQL 15 with two silos on it
-# (batched page store and Orleans' AdoNet provider), runs every workload from a separate client process, prints
+# (batched page store and Orleans' AdoNet provider), a private redis-server when one is installed, runs every workload from a separate client process, prints
 # "RESULT name value unit" lines, and writes bench/results/latest.json and bench/RESULTS.md. Leaves no process behind.
 # Usage: bench/run.sh [--quick] [--only WORKLOAD]   (--only prints one workload's figures and writes no report)
 set -euo pipefail
@@ -72,4 +72,15 @@ else
   echo "bench: PostgreSQL 15 server binaries (initdb, pgbench) are missing from $pg_bin; durable figures are skipped. Install them with: apt-get install postgresql-15" >&2
 fi
 
-dotnet "$bench" client "127.0.0.1:$gateway_port" "$@" "${durable[@]}" --command "$(echo "bench/run.sh $*" | sed "s/ *$//")"
+redis=()
+if command -v redis-server >/dev/null; then
+  # The peer users would pick instead, private to this run, with persistence off: the DSM figures beside it keep pages
+  # in memory as well.
+  redis_port=$(free_port)
+  start "Ready to accept connections" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir /tmp
+  redis=(--redis "127.0.0.1:$redis_port")
+else
+  echo "bench: redis-server is missing; the redis.* anchors and their ratios are skipped. Install it with: apt-get install redis-server" >&2
+fi
+
+dotnet "$bench" client "127.0.0.1:$gateway_port" "$@" "${redis[@]}" "${durable[@]}" --command "$(echo "bench/run.sh $*" | sed "s/ *$//")"

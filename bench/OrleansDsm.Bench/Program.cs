@@ -1,11 +1,12 @@
 // The benchmark: "silo SILO_PORT GATEWAY_PORT" hosts the bench silo; "client GATEWAY [--quick] --command TEXT"
 // runs every workload against it and writes bench/results/latest.json and bench/RESULTS.md. bench/run.sh runs both.
-// "--durable BATCHED_GATEWAY ADONET_GATEWAY CONNECTION PGBENCH" adds the PostgreSQL figures.
+// "--durable BATCHED_GATEWAY ADONET_GATEWAY CONNECTION PGBENCH" adds the PostgreSQL figures; "--redis HOST:PORT" the Redis ones.
 // "--only NAME" runs one workload (ElementLatency, ReadMostlyMix, ...) and only prints its figures: for tuning.
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using OrleansDsm;
+using OrleansDsm.Bench.Baseline;
 using OrleansDsm.Bench.Harness;
 using OrleansDsm.Bench.Hosting;
 using OrleansDsm.Bench.Workloads;
@@ -21,18 +22,20 @@ switch (args)
         var durable = rest.SkipWhile(a => a != "--durable").Skip(1).Take(4).ToArray() is [var batched, var adoNet, var database, var pgbench]
             ? new DurableTargets(batched, adoNet, database, pgbench)
             : null;
+        var redis = rest.SkipWhile(a => a != "--redis").Skip(1).FirstOrDefault() is { } redisEndpoint ? new RedisPeer(redisEndpoint) : null;
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.UseOrleansClient(client => client.UseStaticClustering(System.Net.IPEndPoint.Parse(gateway)));
         using (var host = builder.Build())
         {
             await host.StartAsync();
             var orleans = host.Services.GetRequiredService<IClusterClient>();
-            var context = new BenchContext(new DsmClient(orleans), orleans, new Report(command), quick, durable, gateway);
+            var context = new BenchContext(new DsmClient(orleans), orleans, new Report(command), quick, durable, gateway, redis);
             var workloads = new (string Name, Func<BenchContext, Task> Run)[]
             {
                 (nameof(ElementLatency), ElementLatency.RunAsync),
                 (nameof(ElementThroughput), ElementThroughput.RunAsync),
                 (nameof(BulkCopy), BulkCopy.RunAsync),
+                (nameof(HotAtomicAdd), HotAtomicAdd.RunAsync),
                 (nameof(ResidentPageMemory), ResidentPageMemory.RunAsync),
                 (nameof(ReadMostlyMix), ReadMostlyMix.RunAsync),
                 (nameof(CoherenceCosts), CoherenceCosts.RunAsync),
@@ -57,8 +60,9 @@ switch (args)
             }
             await host.StopAsync();
         }
+        if (redis is not null) await redis.DisposeAsync();
         return 0;
     default:
-        Console.Error.WriteLine("usage: silo SILO_PORT GATEWAY_PORT | client GATEWAY [--quick] [--only WORKLOAD] [--command TEXT]");
+        Console.Error.WriteLine("usage: silo SILO_PORT GATEWAY_PORT | client GATEWAY [--quick] [--only WORKLOAD] [--redis HOST:PORT] [--durable ...] [--command TEXT]");
         return 2;
 }

@@ -9,6 +9,20 @@ public static class Goals
             "ratio.dsm.get.p50_vs_orleans", v => v <= 1.3, "orleans.get.p50");
         report.Goal("uncached set p50 at most 1.3x a bare call that writes the same state to the same storage",
             "ratio.dsm.set.p50_vs_orleans_stored", v => v <= 1.3, "orleans.set_stored.p50");
+        report.Goal("uncached get p50 at most 1.5x Redis GET (StackExchange.Redis, one outstanding)",
+            "ratio.dsm.get.p50_vs_redis", v => v <= 1.5, "redis.get.p50");
+        report.Goal("uncached set p50 at most 1.5x Redis SET (StackExchange.Redis, one outstanding)",
+            "ratio.dsm.set.p50_vs_redis", v => v <= 1.5, "redis.set.p50");
+        report.Goal("uncached get throughput at 256 outstanding at least Redis GET with 256 outstanding",
+            "ratio.dsm.get.ops_256_vs_redis", v => v >= 1, "redis.get.ops_256");
+        report.Goal("uncached set throughput at 256 outstanding at least Redis SET with 256 outstanding",
+            "ratio.dsm.set.ops_256_vs_redis", v => v >= 1, "redis.set.ops_256");
+        report.Goal("atomic add on one hot element from 4 clients at least 0.5x Redis INCRBY at the same concurrency",
+            "ratio.dsm.atomic_add.hot_vs_redis_incrby", v => v >= 0.5, "redis.incrby.hot.ops");
+        report.Goal("64 MiB WriteAsync at least Redis SETRANGE in 64 KiB chunks, pipelined",
+            "ratio.dsm.bulk.write_64mib_vs_redis", v => v >= 1, "redis.bulk.write_64mib");
+        report.Goal("64 MiB ReadAsync at least Redis GETRANGE in 64 KiB chunks, pipelined",
+            "ratio.dsm.bulk.read_64mib_vs_redis", v => v >= 1, "redis.bulk.read_64mib");
         report.Goal("64 MiB WriteAsync at least 150 MB/s", "dsm.bulk.write_64mib", v => v >= 150, "orleans.bulk.write_64mib_stored");
         report.Goal("64 MiB ReadAsync at least 150 MB/s", "dsm.bulk.read_64mib", v => v >= 150);
         report.Goal("a resident page costs at most page size + 1 KiB (5120 B) beyond storage",

@@ -4,10 +4,10 @@ namespace OrleansDsm.Bench.Workloads;
 
 /// <summary>
 /// What every workload needs: the DSM client, the raw Orleans client for the baselines, the report, and the PostgreSQL
-/// targets of the durable figures (null when PostgreSQL is not installed), and the bench silo's gateway for workloads
-/// that run client programs of their own.
+/// targets of the durable figures (null when PostgreSQL is not installed), the bench silo's gateway for workloads
+/// that run client programs of their own, and the Redis peer (null when redis-server is not installed).
 /// </summary>
-public sealed record BenchContext(DsmClient Dsm, IClusterClient Orleans, Report Report, bool Quick, DurableTargets? Durable, string Gateway)
+public sealed record BenchContext(DsmClient Dsm, IClusterClient Orleans, Report Report, bool Quick, DurableTargets? Durable, string Gateway, Baseline.RedisPeer? Redis)
 {
     /// <summary>How each figure was obtained, for the report.</summary>
     public const string Setup = "storage=memory (binary); silos=1; client process -> silo over loopback";

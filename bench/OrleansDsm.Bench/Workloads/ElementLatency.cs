@@ -1,4 +1,5 @@
 using OrleansDsm.Bench.Baseline;
+using StackExchange.Redis;
 using OrleansDsm.Bench.Harness;
 using OrleansDsm.Regions;
 
@@ -6,8 +7,9 @@ namespace OrleansDsm.Bench.Workloads;
 
 /// <summary>
 /// Uncached single-element get and set with one call outstanding, beside a bare grain call with the same payload
-/// (and, for set, the same page-sized state write to the same storage). Subjects take turns in small blocks so that
-/// noise on this shared machine falls on all alike; each figure is the median of the runs' percentiles.
+/// (and, for set, the same page-sized state write to the same storage), and Redis GET and SET of 8-byte values when
+/// redis-server is installed. Subjects take turns in small blocks so that noise on this shared machine falls on all
+/// alike; each figure is the median of the runs' percentiles.
 /// </summary>
 public static class ElementLatency
 {
@@ -20,19 +22,27 @@ public static class ElementLatency
         var cells = Enumerable.Range(0, Pages).Select(i => context.Orleans.GetGrain<IBareCellGrain>(i)).ToArray();
         await WarmAsync(array, cells);
 
-        var subjects = new (string Name, Func<int, Task> Operation)[]
+        var subjects = new List<(string Name, Func<int, Task> Operation)>
         {
             ("orleans.get", i => cells[i % Pages].ReadElement(1, 8 * (i % 512), 8)),
             ("dsm.get", i => array.GetAsync((i % Pages) * 512L + i % 512).AsTask()),
             ("orleans.set_stored", i => cells[i % Pages].WriteElement(1, 8 * (i % 512), 8, (ulong)i)),
             ("dsm.set", i => array.SetAsync((i % Pages) * 512L + i % 512, i)),
         };
+        if (context.Redis is { } redis)
+        {
+            var database = await redis.ConnectAsync();
+            var keys = Enumerable.Range(0, Pages).Select(_ => RedisPeer.FreshKey("latency")).ToArray();
+            foreach (var key in keys) await database.StringSetAsync(key, BitConverter.GetBytes(1L));
+            subjects.Add(("redis.get", i => database.StringGetAsync(keys[i % Pages])));
+            subjects.Add(("redis.set", i => database.StringSetAsync(keys[i % Pages], BitConverter.GetBytes((long)i))));
+        }
         var p50 = subjects.ToDictionary(s => s.Name, _ => new List<double>());
         var p99 = subjects.ToDictionary(s => s.Name, _ => new List<double>());
         for (var run = 0; run < context.Runs; run++)
         {
             var latencies = await Measure.InterleavedLatenciesAsync(subjects.Select(s => s.Operation).ToList(), calls);
-            for (var s = 0; s < subjects.Length; s++)
+            for (var s = 0; s < subjects.Count; s++)
             {
                 p50[subjects[s].Name].Add(Stats.Percentile(latencies[s], 0.50));
                 p99[subjects[s].Name].Add(Stats.Percentile(latencies[s], 0.99));
@@ -42,11 +52,19 @@ public static class ElementLatency
         var conditions = $"{BenchContext.Setup}; region=Uncached; activations=warm; 1 outstanding; subjects interleaved in blocks of 25; {calls} calls x {context.Runs} runs, median";
         foreach (var (name, _) in subjects)
         {
-            context.Report.Add($"{name}.p50", Stats.Median(p50[name]), "us", conditions);
-            context.Report.Add($"{name}.p99", Stats.Median(p99[name]), "us", conditions);
+            var measured = name.StartsWith("redis.", StringComparison.Ordinal)
+                ? $"{RedisPeer.Setup}; 8-byte values under {Pages} keys; 1 outstanding; interleaved with the DSM subjects; {calls} calls x {context.Runs} runs, median"
+                : conditions;
+            context.Report.Add($"{name}.p50", Stats.Median(p50[name]), "us", measured);
+            context.Report.Add($"{name}.p99", Stats.Median(p99[name]), "us", measured);
         }
         context.Report.Ratio("dsm.get.p50_vs_orleans", Stats.Median(p50["dsm.get"]), Stats.Median(p50["orleans.get"]), conditions);
         context.Report.Ratio("dsm.set.p50_vs_orleans_stored", Stats.Median(p50["dsm.set"]), Stats.Median(p50["orleans.set_stored"]), conditions);
+        if (context.Redis is not null)
+        {
+            context.Report.Ratio("dsm.get.p50_vs_redis", Stats.Median(p50["dsm.get"]), Stats.Median(p50["redis.get"]), conditions);
+            context.Report.Ratio("dsm.set.p50_vs_redis", Stats.Median(p50["dsm.set"]), Stats.Median(p50["redis.set"]), conditions);
+        }
         await context.Dsm.FreeAsync(array.Name);
     }
 

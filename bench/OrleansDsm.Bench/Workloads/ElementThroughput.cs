@@ -1,10 +1,14 @@
 using OrleansDsm.Bench.Baseline;
+using StackExchange.Redis;
 using OrleansDsm.Bench.Harness;
 using OrleansDsm.Regions;
 
 namespace OrleansDsm.Bench.Workloads;
 
-/// <summary>Uncached get and set throughput at 16 and 256 outstanding calls, beside the bare grain.</summary>
+/// <summary>
+/// Uncached get and set throughput at 16 and 256 outstanding calls, beside the bare grain and, when redis-server is
+/// installed, Redis GET and SET with as many requests outstanding (each awaited on its own, not batched by the caller).
+/// </summary>
 public static class ElementThroughput
 {
     public static async Task RunAsync(BenchContext context)
@@ -14,16 +18,25 @@ public static class ElementThroughput
         var array = await context.Dsm.AllocateAsync<long>($"bench-throughput-{Guid.NewGuid():N}", pages * 512L, Consistency.Uncached);
         var cells = Enumerable.Range(0, pages).Select(i => context.Orleans.GetGrain<IBareCellGrain>(i)).ToArray();
         await array.WriteAsync(0, new long[pages * 512]);
+        var redis = context.Redis is null ? null : await context.Redis.ConnectAsync();
+        var keys = Enumerable.Range(0, pages).Select(_ => RedisPeer.FreshKey("throughput")).ToArray();
+        if (redis is not null)
+            foreach (var key in keys) await redis.StringSetAsync(key, BitConverter.GetBytes(0L));
 
         foreach (var outstanding in new[] { 16, 256 })
         {
-            var subjects = new (string Name, Func<int, Task> Operation)[]
+            var subjects = new List<(string Name, Func<int, Task> Operation)>
             {
                 ("orleans.get", i => cells[i % pages].ReadElement(1, 8 * (i / pages % 512), 8)),
                 ("dsm.get", i => array.GetAsync((i % pages) * 512L + i / pages % 512).AsTask()),
                 ("orleans.set_stored", i => cells[i % pages].WriteElement(1, 8 * (i / pages % 512), 8, (ulong)i)),
                 ("dsm.set", i => array.SetAsync((i % pages) * 512L + i / pages % 512, i)),
             };
+            if (redis is not null)
+            {
+                subjects.Add(("redis.get", i => redis.StringGetAsync(keys[i % pages])));
+                subjects.Add(("redis.set", i => redis.StringSetAsync(keys[i % pages], BitConverter.GetBytes((long)i))));
+            }
             var rates = subjects.ToDictionary(s => s.Name, _ => new List<double>());
             for (var run = 0; run < context.Runs; run++)
                 foreach (var (name, operation) in subjects)
@@ -31,9 +44,14 @@ public static class ElementThroughput
 
             var conditions = $"{BenchContext.Setup}; region=Uncached; activations=warm; {outstanding} outstanding over {pages} pages; {calls} calls x {context.Runs} runs, median";
             foreach (var (name, _) in subjects)
-                context.Report.Add($"{name}.ops_{outstanding}", Stats.Median(rates[name]), "ops/s", conditions);
+                context.Report.Add($"{name}.ops_{outstanding}", Stats.Median(rates[name]), "ops/s", name.StartsWith("redis.", StringComparison.Ordinal)
+                    ? $"{RedisPeer.Setup}; 8-byte values under {pages} keys; {outstanding} requests outstanding, each awaited alone; {calls} calls x {context.Runs} runs, median"
+                    : conditions);
             context.Report.Ratio($"dsm.get.ops_{outstanding}_vs_orleans", Stats.Median(rates["dsm.get"]), Stats.Median(rates["orleans.get"]), conditions);
             context.Report.Ratio($"dsm.set.ops_{outstanding}_vs_orleans_stored", Stats.Median(rates["dsm.set"]), Stats.Median(rates["orleans.set_stored"]), conditions);
+            if (redis is null) continue;
+            context.Report.Ratio($"dsm.get.ops_{outstanding}_vs_redis", Stats.Median(rates["dsm.get"]), Stats.Median(rates["redis.get"]), conditions);
+            context.Report.Ratio($"dsm.set.ops_{outstanding}_vs_redis", Stats.Median(rates["dsm.set"]), Stats.Median(rates["redis.set"]), conditions);
         }
         await context.Dsm.FreeAsync(array.Name);
     }
