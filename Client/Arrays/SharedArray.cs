@@ -48,6 +48,7 @@ public sealed class SharedArray<T> where T : unmanaged
     private long _lastMissedPage = -2;
     // The cached page this array last read: a run of reads from one page skips the cache's index.
     private CachedPage? _lastHit;
+    private readonly AddCombiner _adds;
 
     internal SharedArray(PageReferences pages, PageCache? cache, ReleaseBuffer releases, RequestIds requests, TransientRetry retry, RegionDescriptor region)
     {
@@ -60,6 +61,7 @@ public sealed class SharedArray<T> where T : unmanaged
         Region = region;
         _shift = region.Geometry.Shift;
         _pageMask = region.PageSize - 1;
+        _adds = new AddCombiner(SendAddAsync);
     }
 
     /// <summary>
@@ -137,7 +139,10 @@ public sealed class SharedArray<T> where T : unmanaged
 
     /// <summary>
     /// Atomically adds <paramref name="delta"/> to element <paramref name="index"/> and returns the new value, as
-    /// <c>Interlocked.Add</c> does: integers wrap on overflow; floating point adds by IEEE 754 rules.
+    /// <c>Interlocked.Add</c> does: integers wrap on overflow; floating point adds by IEEE 754 rules. Linearizable.
+    /// Integer adds to one element from tasks of this handle that overlap go out as one add of their sum, each caller
+    /// getting the value its own add left in some order of the overlapping adds; a caller cancelled before its add goes
+    /// out is left out of it.
     /// </summary>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not int, uint, long, ulong, float or double.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The index is outside [0, <see cref="Length"/>).</exception>
@@ -147,9 +152,13 @@ public sealed class SharedArray<T> where T : unmanaged
         var kind = ElementCodec<T>.Numeric
             ?? throw new NotSupportedException($"AddAsync works on int, uint, long, ulong, float and double elements, not {typeof(T).Name}.");
         var (page, offset) = Locate(index);
-        return ElementCodec<T>.FromBits(await MutateAsync(page, offset, (grain, request) =>
-            grain.Add(Region.Epoch, request, offset, kind, ElementCodec<T>.ToBits(delta), cancellation), sum => sum, cancellation));
+        if (kind is NumericKind.Float32 or NumericKind.Float64) return ElementCodec<T>.FromBits(await SendAddAsync(page, offset, ElementCodec<T>.ToBits(delta), cancellation));
+        return ElementCodec<T>.FromBits(await _adds.AddAsync(page, offset, ElementCodec<T>.ToBits(delta), cancellation));
     }
+
+    /// <summary>One add call: the combiner's way out, and the way of floating point adds, which are never combined.</summary>
+    private Task<ulong> SendAddAsync(long page, int offset, ulong delta, CancellationToken cancellation) =>
+        MutateAsync(page, offset, (grain, request) => grain.Add(Region.Epoch, request, offset, ElementCodec<T>.Numeric!.Value, delta, cancellation), sum => sum, cancellation);
 
     /// <summary>Atomically stores <paramref name="value"/> and returns the element's original value, as <c>Interlocked.Exchange</c>.</summary>
     /// <exception cref="NotSupportedException">The element is not 1, 2, 4 or 8 bytes.</exception>

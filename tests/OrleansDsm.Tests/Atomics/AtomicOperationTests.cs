@@ -25,6 +25,39 @@ public sealed class AtomicOperationTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Overlapping_integer_adds_of_one_handle_share_calls_and_each_returns_its_own_value()
+    {
+        var counter = await Client.AllocateAsync<long>(UniqueNames.For("combined"), 1);
+        const int tasks = 64, addsPerTask = 20;
+        var calls = ClusterFixture.PageCalls(nameof(OrleansDsm.Pages.IPageGrain.Add));
+
+        var returned = await Task.WhenAll(Enumerable.Range(0, tasks).Select(async _ =>
+        {
+            var seen = new List<long>();
+            for (var i = 0; i < addsPerTask; i++) seen.Add(await counter.AddAsync(0, 1));
+            return seen;
+        }));
+
+        // Adds of 1 from 0: the values returned are exactly 1..N, each once, as if the adds had run one at a time.
+        Assert.Equal(Enumerable.Range(1, tasks * addsPerTask).Select(i => (long)i), returned.SelectMany(seen => seen).Order());
+        Assert.Equal(tasks * addsPerTask, await counter.GetAsync(0));
+        Assert.InRange(ClusterFixture.PageCalls(nameof(OrleansDsm.Pages.IPageGrain.Add)) - calls, 1, tasks * addsPerTask / 2);
+    }
+
+    [Fact]
+    public async Task Floating_point_adds_are_never_combined()
+    {
+        var sums = await Client.AllocateAsync<double>(UniqueNames.For("float-adds"), 1);
+        const int adds = 40;
+        var calls = ClusterFixture.PageCalls(nameof(OrleansDsm.Pages.IPageGrain.Add));
+
+        await Task.WhenAll(Enumerable.Range(0, adds).Select(_ => sums.AddAsync(0, 0.5)));
+
+        Assert.Equal(adds * 0.5, await sums.GetAsync(0));
+        Assert.Equal(adds, ClusterFixture.PageCalls(nameof(OrleansDsm.Pages.IPageGrain.Add)) - calls);
+    }
+
+    [Fact]
     public async Task Add_follows_interlocked_conventions_for_every_numeric_type()
     {
         var ints = await Client.AllocateAsync<int>(UniqueNames.For("i32"), 1);
