@@ -5,13 +5,18 @@ using OrleansDsm.Cli.Verbs;
 var root = new RootCommand("dsm: inspect and change the OrleansDsm shared memory.")
 {
     GatewayOption.Instance,
+    JsonOption.Instance,
     AllocVerb.Create(),
     ListVerb.Create(),
     GetVerb.Create(),
+    DumpVerb.Create(),
+    WatchVerb.Create(),
     SetVerb.Create(),
     AddVerb.Create(),
     FreeVerb.Create(),
     BackupVerb.Create(),
+    ImportVerb.Create(),
+    ExportVerb.Create(),
     RestoreVerb.Create(),
     DbVerb.Create(),
 };

@@ -1,0 +1,41 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Text;
+using OrleansDsm.Cli.Running;
+
+namespace OrleansDsm.Cli.Transfers;
+
+/// <summary>How <c>dsm import</c> and <c>dsm export</c> lay elements out in a file.</summary>
+internal enum TransferFormat
+{
+    /// <summary>The elements' bytes, little-endian, back to back: what the region holds.</summary>
+    Raw,
+
+    /// <summary>One value a line, as <c>dsm get</c> prints it (invariant culture, exact round trip).</summary>
+    Csv,
+}
+
+/// <summary>Encoding and decoding of element chunks in a <see cref="TransferFormat"/>.</summary>
+internal static class TransferEncoding
+{
+    public static byte[] Encode<T>(TransferFormat format, ReadOnlySpan<T> values) where T : unmanaged, INumber<T>
+    {
+        if (format == TransferFormat.Raw) return MemoryMarshal.AsBytes(values).ToArray();
+        var text = new StringBuilder(values.Length * 8);
+        foreach (var value in values) text.Append(ElementTypeDispatch.Format(value)).Append('\n');
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    /// <summary>Parses one CSV line; the error names the line, so a bad file is easy to fix.</summary>
+    public static T ParseLine<T>(string line, long lineNumber, string typeName) where T : unmanaged, INumber<T>
+    {
+        try
+        {
+            return ElementTypeDispatch.Parse<T>(line.Trim(), typeName);
+        }
+        catch (FormatException)
+        {
+            throw new FormatException($"Line {lineNumber}: '{line}' is not a valid {typeName} value.");
+        }
+    }
+}

@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace OrleansDsm.Tests.Processes;
+
+/// <summary>The <c>dsm</c> verbs that move and show data (dump, watch, import, export), run for real against a real silo.</summary>
+[Collection(SiloProcessCollection.Name)]
+public sealed class CliDataVerbTests(SiloProcessFixture fixture)
+{
+    [Fact]
+    public async Task Dump_prints_typed_values_hex_for_bytes_and_json_for_scripts()
+    {
+        var longs = await AllocAsync("int64", 10);
+        Assert.Equal(0, (await fixture.Dsm("set", longs, "3", "-7")).ExitCode);
+        Assert.Equal(0, (await fixture.Dsm("set", longs, "4", "9000000000")).ExitCode);
+
+        Assert.Equal("2 0\n3 -7\n4 9000000000", Ok(await fixture.Dsm("dump", longs, "--from", "2", "--count", "3")));
+        using (var json = JsonDocument.Parse(Ok(await fixture.Dsm("dump", longs, "--from", "3", "--count", "2", "--json"))))
+            Assert.Equal(["-7", "9000000000"], json.RootElement.GetProperty("values").EnumerateArray().Select(value => value.GetString()));
+
+        var bytes = await AllocAsync("uint8", 40);
+        Assert.Equal(0, (await fixture.Dsm("set", bytes, "17", "171")).ExitCode);
+        var lines = Ok(await fixture.Dsm("dump", bytes)).Split('\n');
+        Assert.Equal(3, lines.Length);
+        Assert.Equal("000000000010  00 ab 00 00 00 00 00 00 00 00 00 00 00 00 00 00", lines[1]);
+    }
+
+    [Theory]
+    [InlineData("--from", "11")]
+    [InlineData("--from", "-1")]
+    [InlineData("--from", "8", "--count", "3")]
+    [InlineData("--count", "-2")]
+    [InlineData("--count", "99999999")]
+    public async Task Dump_refuses_a_stretch_outside_the_region(params string[] options)
+    {
+        var longs = await AllocAsync("int64", 10);
+        var result = await fixture.Dsm(["dump", longs, .. options]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Single(result.Stderr.Split('\n'));
+        Assert.Empty(result.Stdout);
+    }
+
+    [Fact]
+    public async Task Watch_prints_the_value_and_then_each_change_another_process_makes()
+    {
+        var counters = await AllocAsync("int32", 4);
+        var watch = fixture.Dsm("watch", counters, "2", "--changes", "2", "--for", "00:01:00", "--json");
+        // The watcher may read its first value before or after a set: keep setting until it has seen two changes.
+        for (var value = 1; !watch.IsCompleted && value < 200; value++)
+        {
+            Assert.Equal(0, (await fixture.Dsm("set", counters, "2", value.ToString(CultureInfo.InvariantCulture))).ExitCode);
+            await Task.WhenAny(watch, Task.Delay(300));
+        }
+
+        var lines = Ok(await watch).Split('\n').Select(line => JsonDocument.Parse(line).RootElement.GetProperty("value").GetString()!).Select(int.Parse).ToArray();
+        Assert.Equal(3, lines.Length);
+        Assert.True(lines[0] < lines[1] && lines[1] < lines[2], string.Join(", ", lines));
+    }
+
+    [Theory]
+    [InlineData("raw")]
+    [InlineData("csv")]
+    public async Task Export_then_import_into_another_region_copies_every_element(string format)
+    {
+        var source = await AllocAsync("float64", 300_000);
+        var target = await AllocAsync("float64", 300_000);
+        foreach (var (index, value) in new[] { ("0", "0.1"), ("131071", "-1E+300"), ("299999", "3.141592653589793") })
+            Assert.Equal(0, (await fixture.Dsm("set", source, index, value)).ExitCode);
+        var file = Path.Combine(Path.GetTempPath(), $"{source}.{format}");
+        try
+        {
+            Assert.Contains("exported 300000 elements", Ok(await fixture.Dsm("export", source, file, "--format", format)));
+            Assert.Contains("imported 300000 elements", Ok(await fixture.Dsm("import", target, file, "--format", format)));
+
+            Assert.Equal("0.1", Ok(await fixture.Dsm("get", target, "0")));
+            Assert.Equal("-1E+300", Ok(await fixture.Dsm("get", target, "131071")));
+            Assert.Equal("3.141592653589793", Ok(await fixture.Dsm("get", target, "299999")));
+            Assert.False(File.Exists(file + ".dsm-progress"));
+            if (format == "raw") Assert.Equal(300_000 * 8, new FileInfo(file).Length);
+            else Assert.Equal(300_000, File.ReadLines(file).Count());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task An_import_resumes_where_its_progress_file_says_it_stopped()
+    {
+        var target = await AllocAsync("int32", 6);
+        var file = Path.Combine(Path.GetTempPath(), $"{target}.csv");
+        await File.WriteAllTextAsync(file, "10\n20\n30\n40\n");
+        // A failed import that had written two elements: the region holds other values there, which a resume leaves.
+        Assert.Equal(0, (await fixture.Dsm("set", target, "0", "-1")).ExitCode);
+        await File.WriteAllTextAsync(file + ".dsm-progress", "2 0");
+        try
+        {
+            Ok(await fixture.Dsm("import", target, file, "--format", "csv", "--resume"));
+
+            Assert.Equal("0 -1\n1 0\n2 30\n3 40\n4 0", Ok(await fixture.Dsm("dump", target, "--count", "5")));
+            Assert.False(File.Exists(file + ".dsm-progress"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task An_export_resumes_after_the_bytes_its_progress_file_counts()
+    {
+        var source = await AllocAsync("int64", 3);
+        for (var i = 0; i < 3; i++) Assert.Equal(0, (await fixture.Dsm("set", source, $"{i}", $"{i + 5}")).ExitCode);
+        var file = Path.Combine(Path.GetTempPath(), $"{source}.csv");
+        // One element saved, then half of a second line the failure cut off.
+        await File.WriteAllTextAsync(file, "5\n6");
+        await File.WriteAllTextAsync(file + ".dsm-progress", "1 2");
+        try
+        {
+            Ok(await fixture.Dsm("export", source, file, "--format", "csv", "--resume"));
+            Assert.Equal("5\n6\n7\n", await File.ReadAllTextAsync(file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("csv", "1\n2\nthree\n", "Line 3")]
+    [InlineData("csv", "1\n2\n3\n4\n5\n6\n7\n", "room for 6")]
+    [InlineData("raw", "abcde", "whole number")]
+    [InlineData("csv", "1\n2.5\n", "Line 2")]
+    public async Task A_bad_import_file_is_refused_before_anything_is_written(string format, string content, string named)
+    {
+        var target = await AllocAsync("int32", 6);
+        Assert.Equal(0, (await fixture.Dsm("set", target, "0", "99")).ExitCode);
+        var file = Path.Combine(Path.GetTempPath(), $"{target}.{format}");
+        await File.WriteAllTextAsync(file, content);
+        try
+        {
+            var result = await fixture.Dsm("import", target, file, "--format", format);
+
+            Assert.Equal(2, result.ExitCode);
+            Assert.Contains(named, result.Stderr);
+            Assert.Equal("0 99\n1 0\n2 0\n3 0\n4 0\n5 0", Ok(await fixture.Dsm("dump", target)));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Resume_without_a_progress_file_and_missing_files_are_refused()
+    {
+        var target = await AllocAsync("int32", 6);
+        var missing = Path.Combine(Path.GetTempPath(), $"{target}.nothing");
+
+        var import = await fixture.Dsm("import", target, missing);
+        Assert.Equal(2, import.ExitCode);
+        Assert.Contains("no file", import.Stderr);
+
+        var resume = await fixture.Dsm("export", target, missing, "--resume");
+        Assert.Equal(2, resume.ExitCode);
+        Assert.Contains("no unfinished export", resume.Stderr);
+        Assert.False(File.Exists(missing));
+    }
+
+    private async Task<string> AllocAsync(string type, long length)
+    {
+        var name = UniqueNames.For("cli-data");
+        Ok(await fixture.Dsm("alloc", name, "--type", type, "--length", length.ToString(CultureInfo.InvariantCulture)));
+        return name;
+    }
+
+    private static string Ok(ProcessResult result)
+    {
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+        return result.Stdout;
+    }
+}
