@@ -9,6 +9,7 @@ var root = new RootCommand("dsm: inspect and change the OrleansDsm shared memory
     AllocVerb.Create(),
     ListVerb.Create(),
     GetVerb.Create(),
+    StatVerb.Create(),
     DumpVerb.Create(),
     WatchVerb.Create(),
     SetVerb.Create(),

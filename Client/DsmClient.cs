@@ -164,6 +164,19 @@ public sealed class DsmClient : IAsyncDisposable
         return Directory.Open(name).WaitAsync(cancellation);
     }
 
+    /// <summary>
+    /// Describes a region's use of the cluster: how many pages it has touched, and for up to
+    /// <paramref name="pageLimit"/> of them (the lowest) whether storage holds them and how often each was written.
+    /// Asks each examined page for its state, which brings it into memory on its silo.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="pageLimit"/> is below 1.</exception>
+    /// <exception cref="RegionNotFoundException">No region has that name.</exception>
+    public async Task<Inspection.RegionStatistics> StatAsync(string name, int pageLimit = 100_000, CancellationToken cancellation = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageLimit, 1);
+        return await Inspection.RegionInspection.StatAsync(_grains, await DescribeAsync(name, cancellation), pageLimit, cancellation);
+    }
+
     /// <summary>Every live region, ordered by name.</summary>
     public async Task<IReadOnlyList<RegionDescriptor>> ListAsync(CancellationToken cancellation = default) =>
         (await Directory.GetState().WaitAsync(cancellation)).Regions;

@@ -24,6 +24,14 @@ public interface IRegionGrain : IGrainWithIntegerKey
     Task<bool> RecordTouched(long page);
 
     /// <summary>
+    /// How many pages of this allocation have been touched, and up to <paramref name="max"/> of them, ascending, from
+    /// the first one after <paramref name="after"/>: what <c>dsm stat</c> pages through.
+    /// </summary>
+    /// <exception cref="RegionFreedException">The allocation was freed.</exception>
+    [ReadOnly, AlwaysInterleave]
+    Task<TouchedPages> GetTouchedPages(long after, int max);
+
+    /// <summary>
     /// Marks the allocation freed, deletes the stored state of every touched page, and waits until no silo can still
     /// believe the allocation live. Idempotent: a free interrupted by a crash is completed by calling again.
     /// </summary>

@@ -60,6 +60,14 @@ internal sealed class PageSet
                 yield return page;
     }
 
+    /// <summary>The pages from <paramref name="first"/> on, ascending, found without walking the runs before it.</summary>
+    public IEnumerable<long> PagesFrom(long first)
+    {
+        for (var i = Math.Max(0, RunAtOrBefore(first)); i < Starts.Count; i++)
+            for (var page = Math.Max(first, Starts[i]); page < Ends[i]; page++)
+                yield return page;
+    }
+
     /// <summary>The index of the last run starting at or before <paramref name="page"/>, or -1.</summary>
     private int RunAtOrBefore(long page)
     {

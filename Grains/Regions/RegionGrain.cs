@@ -51,6 +51,15 @@ internal sealed class RegionGrain : Grain, IRegionGrain
         return false;
     }
 
+    public Task<TouchedPages> GetTouchedPages(long after, int max)
+    {
+        RequireLive();
+        if (max is < 1 or > TouchedPages.MaxPerCall)
+            throw new ArgumentOutOfRangeException(nameof(max), max, $"Between 1 and {TouchedPages.MaxPerCall} pages are listed per call.");
+        var touched = _stored.State.Touched;
+        return Task.FromResult(new TouchedPages(touched.Count, touched.PagesFrom(after == long.MaxValue ? long.MaxValue : after + 1).Take(max).ToArray()));
+    }
+
     public Task Free() => _freeing ??= FreeOnceAsync();
 
     private async Task FreeOnceAsync()

@@ -25,6 +25,31 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture)
         Assert.Equal("000000000010  00 ab 00 00 00 00 00 00 00 00 00 00 00 00 00 00", lines[1]);
     }
 
+    [Fact]
+    public async Task Stat_counts_touched_and_stored_pages_and_names_the_most_written_one()
+    {
+        // 4 KiB pages of 512 int64: elements 0 and 1 share the first page, element 1100 is on the third.
+        var longs = await AllocAsync("int64", 4096);
+        foreach (var (index, value) in new[] { ("0", "1"), ("1", "2"), ("0", "3"), ("1100", "4") })
+            Assert.Equal(0, (await fixture.Dsm("set", longs, index, value)).ExitCode);
+
+        using var json = JsonDocument.Parse(Ok(await fixture.Dsm("stat", longs, "--json")));
+        var stat = json.RootElement;
+        Assert.Equal(8, stat.GetProperty("pages").GetInt64());
+        Assert.Equal(2, stat.GetProperty("pagesTouched").GetInt64());
+        Assert.Equal(2, stat.GetProperty("pagesStored").GetInt32());
+        Assert.Equal(2 * 4096, stat.GetProperty("bytesStored").GetInt64());
+        var hottest = stat.GetProperty("hotPages")[0];
+        Assert.Equal(3, hottest.GetProperty("version").GetInt64());
+        Assert.StartsWith("0300000000000000", hottest.GetProperty("firstBytes").GetString());
+
+        var text = Ok(await fixture.Dsm("stat", longs));
+        Assert.Contains("touched      2 pages", text);
+        Assert.Contains("stored       2 pages, 8192 bytes", text);
+        Assert.Equal(2, (await fixture.Dsm("stat", longs, "--pages", "0")).ExitCode);
+        Assert.Equal(1, (await fixture.Dsm("stat", longs + "-missing")).ExitCode);
+    }
+
     [Theory]
     [InlineData("--from", "11")]
     [InlineData("--from", "-1")]

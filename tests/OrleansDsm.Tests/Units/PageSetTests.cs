@@ -15,6 +15,7 @@ public sealed class PageSetTests
             foreach (var page in pages) Assert.Equal(model.Add(page), set.Add(page));
 
             Assert.Equal(model, set.Pages());
+            Assert.All(Enumerable.Range(-1, 203), first => Assert.Equal(model.Where(page => page >= first), set.PagesFrom(first)));
             Assert.Equal(model.Count, set.Count);
             Assert.All(Enumerable.Range(0, 201), page => Assert.Equal(model.Contains(page), set.Contains(page)));
             // No two runs touch: each gap between runs is at least one page.

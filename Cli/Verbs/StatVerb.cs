@@ -1,0 +1,43 @@
+using System.CommandLine;
+using OrleansDsm.Cli.Running;
+
+namespace OrleansDsm.Cli.Verbs;
+
+/// <summary><c>dsm stat NAME [--pages N]</c>: a region's size, the pages it has touched and stored, and its most written pages.</summary>
+internal static class StatVerb
+{
+    public static Command Create()
+    {
+        var name = RegionArguments.Name();
+        var pages = new Option<int>("--pages")
+        {
+            Description = "Examine at most this many touched pages (the lowest); each is asked for its state.",
+            DefaultValueFactory = _ => 100_000,
+        };
+        var command = new Command("stat", "Show a region's size, pages touched, bytes stored and most written pages.") { name, pages };
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        {
+            if (parse.GetValue(pages) < 1) throw new ArgumentException($"--pages {parse.GetValue(pages)} must be at least 1.");
+            var stat = await client.StatAsync(parse.GetValue(name)!, parse.GetValue(pages), token);
+            var region = stat.Region;
+            var hot = stat.HotPages.Select(page => new { page = page.PageNumber, version = page.Version, firstBytes = page.FirstBytes }).ToArray();
+            if (parse.GetValue(JsonOption.Instance))
+            {
+                JsonOption.Write(new
+                {
+                    region = region.Name, type = region.ElementType, length = region.ElementCount, bytes = region.ByteLength,
+                    consistency = region.Consistency.ToString(), pageSize = region.PageSize, pages = region.PageCount,
+                    pagesTouched = stat.PagesTouched, pagesExamined = stat.PagesExamined, pagesStored = stat.PagesStored,
+                    bytesStored = stat.BytesStored, hotPages = hot,
+                });
+                return;
+            }
+            Console.WriteLine($"region       {region.Name} ({region.ElementType} x {region.ElementCount}, {region.Consistency})");
+            Console.WriteLine($"size         {region.ByteLength} bytes in {region.PageCount} pages of {region.PageSize} bytes");
+            Console.WriteLine($"touched      {stat.PagesTouched} pages");
+            Console.WriteLine($"stored       {stat.PagesStored} pages, {stat.BytesStored} bytes{(stat.PagesExamined < stat.PagesTouched ? $" (of the {stat.PagesExamined} pages examined)" : "")}");
+            foreach (var page in hot) Console.WriteLine($"hot page     {page.page}: version {page.version}, first bytes {page.firstBytes}");
+        }, cancellation));
+        return command;
+    }
+}
