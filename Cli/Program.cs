@@ -20,6 +20,7 @@ var root = new RootCommand("dsm: inspect and change the OrleansDsm shared memory
     ExportVerb.Create(),
     RestoreVerb.Create(),
     DbVerb.Create(),
+    BenchVerb.Create(),
 };
 
 var parse = root.Parse(args);

@@ -50,6 +50,20 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture)
         Assert.Equal(1, (await fixture.Dsm("stat", longs + "-missing")).ExitCode);
     }
 
+    [Fact]
+    public async Task Bench_measures_the_cluster_and_frees_its_scratch_region()
+    {
+        var result = Ok(await fixture.Dsm("bench", "--ops", "200", "--outstanding", "8", "--json"));
+
+        using var json = JsonDocument.Parse(result);
+        Assert.Equal(200, json.RootElement.GetProperty("ops").GetInt32());
+        Assert.True(json.RootElement.GetProperty("getP50Us").GetDouble() > 0);
+        Assert.True(json.RootElement.GetProperty("getP99Us").GetDouble() >= json.RootElement.GetProperty("getP50Us").GetDouble());
+        Assert.True(json.RootElement.GetProperty("getOpsPerSecond").GetDouble() > 0);
+        Assert.DoesNotContain("dsm-bench-", Ok(await fixture.Dsm("ls")));
+        Assert.Equal(2, (await fixture.Dsm("bench", "--ops", "0")).ExitCode);
+    }
+
     [Theory]
     [InlineData("--from", "11")]
     [InlineData("--from", "-1")]
