@@ -7,6 +7,9 @@ namespace OrleansDsm.Pages;
 /// <param name="Stored">Whether the page has stored state (a page never written has none).</param>
 /// <param name="Checksum">CRC-32 of the page's bytes.</param>
 /// <param name="FirstBytes">The first 16 bytes, in hexadecimal.</param>
+/// <param name="BytesInUse">Bytes the page keeps for its allocation: the page size once written, 0 before.</param>
+/// <param name="CacheHolders">Client sessions the page counts as holding a cached copy (each is revoked before a write).</param>
+/// <param name="LastWriter">The client session whose mutation the page applied last, if it remembers one.</param>
 [GenerateSerializer, Immutable]
 public sealed record PageSummary(
     long PageNumber,
@@ -14,4 +17,7 @@ public sealed record PageSummary(
     long Version,
     bool Stored,
     uint Checksum,
-    string FirstBytes);
+    string FirstBytes,
+    int BytesInUse,
+    int CacheHolders,
+    Guid? LastWriter);

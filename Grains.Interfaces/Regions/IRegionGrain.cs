@@ -31,6 +31,10 @@ public interface IRegionGrain : IGrainWithIntegerKey
     [ReadOnly, AlwaysInterleave]
     Task<TouchedPages> GetTouchedPages(long after, int max);
 
+    /// <summary>A summary for inspection: the dashboard shows it (its only parameterless method, as the dashboard asks).</summary>
+    [ReadOnly, AlwaysInterleave]
+    Task<RegionSummary> GetState();
+
     /// <summary>
     /// Marks the allocation freed, deletes the stored state of every touched page, and waits until no silo can still
     /// believe the allocation live. Idempotent: a free interrupted by a crash is completed by calling again.

@@ -35,6 +35,9 @@ internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForChecker
             _holders[session] = holder with { Version = version };
     }
 
+    /// <summary>How many sessions hold a copy.</summary>
+    public int Count => _holders?.Count ?? 0;
+
     /// <summary>Whether some session holds a copy older than <paramref name="version"/>.</summary>
     public bool AnyOlderThan(long version)
     {

@@ -295,7 +295,10 @@ internal sealed class PageGrain : Grain, IPageGrain
             exists ? state.Version : 0,
             exists,
             Crc32.HashToUInt32(bytes),
-            Convert.ToHexString(bytes.AsSpan(0, Math.Min(16, bytes.Length)))));
+            Convert.ToHexString(bytes.AsSpan(0, Math.Min(16, bytes.Length))),
+            exists ? state.Bytes.Length : 0,
+            _holders.Count,
+            state.LastWriter));
     }
 
     /// <summary>The bytes <paramref name="image"/> holds for <paramref name="epoch"/>, or null when the page reads as zeros.</summary>

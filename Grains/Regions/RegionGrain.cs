@@ -60,6 +60,12 @@ internal sealed class RegionGrain : Grain, IRegionGrain
         return Task.FromResult(new TouchedPages(touched.Count, touched.PagesFrom(after == long.MaxValue ? long.MaxValue : after + 1).Take(max).ToArray()));
     }
 
+    public Task<RegionSummary> GetState()
+    {
+        var state = _stored.State;
+        return Task.FromResult(new RegionSummary(Epoch, state.Extent.FirstPage, state.Extent.PageCount, state.Touched.Count, state.Freed || !_stored.RecordExists));
+    }
+
     public Task Free() => _freeing ??= FreeOnceAsync();
 
     private async Task FreeOnceAsync()
