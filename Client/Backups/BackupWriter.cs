@@ -10,7 +10,8 @@ internal static class BackupWriter
 
     public static async Task<BackupSummary> WriteAsync(IGrainFactory grains, Stream destination, CancellationToken cancellation)
     {
-        var run = grains.GetGrain<IBackupGrain>(Guid.NewGuid());
+        var id = Guid.NewGuid();
+        var run = grains.GetGrain<IBackupGrain>(id);
         using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new MemoryStream();
         using var writer = new BinaryWriter(buffer);
@@ -21,7 +22,7 @@ internal static class BackupWriter
             buffer.SetLength(0);
         }
 
-        var regions = await run.Begin();
+        var regions = await run.Begin(id);
         try
         {
             writer.Write(BackupFormat.Magic);
@@ -59,7 +60,7 @@ internal static class BackupWriter
         }
         finally
         {
-            await run.End();
+            await run.End(id);
         }
     }
 }

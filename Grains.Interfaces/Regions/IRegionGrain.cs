@@ -4,6 +4,8 @@ namespace OrleansDsm.Regions;
 /// One allocation of a region, keyed by its epoch. It answers whether the allocation is still live, and records
 /// which pages have stored state, so that freeing deletes exactly those rows and a 1 TiB region that was never
 /// touched costs nothing to free.
+/// <para>Only <see cref="GetState"/> takes no argument: the dashboard calls a grain's parameterless methods to show it,
+/// so every method that acts names the epoch it is meant for, which the grain checks against its own.</para>
 /// </summary>
 public interface IRegionGrain : IGrainWithIntegerKey
 {
@@ -12,8 +14,9 @@ public interface IRegionGrain : IGrainWithIntegerKey
 
     /// <summary>The allocation's pages.</summary>
     /// <exception cref="RegionFreedException">The allocation was freed (or never existed).</exception>
+    /// <exception cref="ArgumentException"><paramref name="epoch"/> is not this grain's.</exception>
     [AlwaysInterleave]
-    Task<RegionExtent> GetExtent();
+    Task<RegionExtent> GetExtent(long epoch);
 
     /// <summary>
     /// Durably records that <paramref name="page"/> is about to store state, or be cached, for this allocation.
@@ -39,5 +42,6 @@ public interface IRegionGrain : IGrainWithIntegerKey
     /// Marks the allocation freed, deletes the stored state of every touched page, and waits until no silo can still
     /// believe the allocation live. Idempotent: a free interrupted by a crash is completed by calling again.
     /// </summary>
-    Task Free();
+    /// <exception cref="ArgumentException"><paramref name="epoch"/> is not this grain's.</exception>
+    Task Free(long epoch);
 }

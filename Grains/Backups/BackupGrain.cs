@@ -22,8 +22,9 @@ internal sealed class BackupGrain(IServiceProvider services, Serializer serializ
     private readonly Queue<BackupPage> _ready = new();
     private bool _exhausted;
 
-    public async Task<IReadOnlyList<RegionDescriptor>> Begin()
+    public async Task<IReadOnlyList<RegionDescriptor>> Begin(Guid run)
     {
+        RequireOwn(run);
         var snapshots = services.GetService<IPageSnapshots>()
             ?? throw new DsmException("A backup reads pages straight from storage in one snapshot, which needs Silo:Storage=PostgreSQL with Silo:PageStore=Batched; this cluster's pages are not stored that way.");
         if (_snapshot is not null) throw new InvalidOperationException("This backup has begun already.");
@@ -49,11 +50,17 @@ internal sealed class BackupGrain(IServiceProvider services, Serializer serializ
         return batch;
     }
 
-    public async Task End()
+    public async Task End(Guid run)
     {
+        RequireOwn(run);
         if (_snapshot is not null) await _snapshot.DisposeAsync();
         _snapshot = null;
         DeactivateOnIdle();
+    }
+
+    private void RequireOwn(Guid run)
+    {
+        if (run != this.GetPrimaryKey()) throw new ArgumentException($"Backup run {run} was asked of the grain of run {this.GetPrimaryKey()}.", nameof(run));
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -141,7 +141,7 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
 
     private async Task FinishFreeAsync(RegionDescriptor region)
     {
-        await GrainFactory.GetGrain<IRegionGrain>(region.Epoch).Free();
+        await GrainFactory.GetGrain<IRegionGrain>(region.Epoch).Free(region.Epoch);
         State.Releasing.Remove(region);
         State.Space?.Give(region.FirstPage, region.PageCount);
         await _writer.WriteAsync();

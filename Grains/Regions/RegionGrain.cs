@@ -39,7 +39,11 @@ internal sealed class RegionGrain : Grain, IRegionGrain
         await _writer.WriteAsync();
     }
 
-    public Task<RegionExtent> GetExtent() => Task.FromResult(RequireLive());
+    public Task<RegionExtent> GetExtent(long epoch)
+    {
+        RequireOwn(epoch);
+        return Task.FromResult(RequireLive());
+    }
 
     public async Task<bool> RecordTouched(long page)
     {
@@ -66,7 +70,16 @@ internal sealed class RegionGrain : Grain, IRegionGrain
         return Task.FromResult(new RegionSummary(Epoch, state.Extent.FirstPage, state.Extent.PageCount, state.Touched.Count, state.Freed || !_stored.RecordExists));
     }
 
-    public Task Free() => _freeing ??= FreeOnceAsync();
+    public Task Free(long epoch)
+    {
+        RequireOwn(epoch);
+        return _freeing ??= FreeOnceAsync();
+    }
+
+    private void RequireOwn(long epoch)
+    {
+        if (epoch != Epoch) throw new ArgumentException($"Allocation epoch {epoch} was asked of the grain of epoch {Epoch}.", nameof(epoch));
+    }
 
     private async Task FreeOnceAsync()
     {

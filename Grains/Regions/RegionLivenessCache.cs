@@ -64,7 +64,7 @@ internal sealed class RegionLivenessCache(IGrainFactory grains, IOptions<Address
     private Answer Ask(long epoch)
     {
         var sentAt = Environment.TickCount64;
-        return new Answer(grains.GetGrain<IRegionGrain>(epoch).GetExtent(), sentAt);
+        return new Answer(grains.GetGrain<IRegionGrain>(epoch).GetExtent(epoch), sentAt);
     }
 
     private static bool IsFreed(Answer answer) => answer.Lookup.Exception?.InnerException is RegionFreedException;

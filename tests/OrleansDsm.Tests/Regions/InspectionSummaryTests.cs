@@ -35,6 +35,40 @@ public sealed class InspectionSummaryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public void The_only_parameterless_grain_methods_are_read_only_summaries()
+    {
+        // The dashboard calls a grain's parameterless methods to show it: none of them may change or hold anything.
+        var methods = typeof(IPageGrain).Assembly.GetTypes()
+            .Where(type => type.IsInterface && typeof(IGrain).IsAssignableFrom(type))
+            .SelectMany(type => type.GetMethods().Select(method => (type, method)))
+            .Where(entry => entry.method.GetParameters().Length == 0)
+            .ToList();
+
+        Assert.NotEmpty(methods);
+        Assert.All(methods, entry =>
+        {
+            Assert.Equal("GetState", entry.method.Name);
+            Assert.True(entry.method.IsDefined(typeof(Orleans.Concurrency.ReadOnlyAttribute), false), $"{entry.type.Name}.GetState is not [ReadOnly]");
+        });
+    }
+
+    [Fact]
+    public async Task A_call_naming_another_grain_s_key_is_refused()
+    {
+        var name = UniqueNames.For("own-key");
+        await fixture.Client.AllocateAsync<int>(name, 10);
+        var region = await fixture.Client.DescribeAsync(name);
+        var allocation = fixture.Cluster.Client.GetGrain<IRegionGrain>(region.Epoch);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => allocation.Free(region.Epoch + 1));
+        await Assert.ThrowsAsync<ArgumentException>(() => allocation.GetExtent(region.Epoch + 1));
+        Assert.False((await allocation.GetState()).Freed);
+        var backup = fixture.Cluster.Client.GetGrain<OrleansDsm.Backups.IBackupGrain>(Guid.NewGuid());
+        await Assert.ThrowsAsync<ArgumentException>(() => backup.Begin(Guid.NewGuid()));
+        await Assert.ThrowsAsync<ArgumentException>(() => backup.End(Guid.NewGuid()));
+    }
+
+    [Fact]
     public async Task A_region_summary_counts_touched_pages_and_shows_a_free()
     {
         var name = UniqueNames.For("region-summary");
