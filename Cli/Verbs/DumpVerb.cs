@@ -11,7 +11,7 @@ namespace OrleansDsm.Cli.Verbs;
 internal static class DumpVerb
 {
     /// <summary>What one dump prints at most: beyond it, <c>dsm export</c> is the tool.</summary>
-    public const int MaxCount = 1 << 20;
+    private const int MaxCount = 1 << 20;
 
     public static Command Create()
     {

@@ -37,18 +37,15 @@ internal static class WatchVerb
             var deadline = duration is { } limit ? DateTimeOffset.UtcNow + limit : DateTimeOffset.MaxValue;
             var value = await array.GetAsync(index, cancellation);
             Print(value);
-            for (var seen = 0; changes is null || seen < changes; seen++)
+            for (var seen = 0; changes is null || seen < changes; )
             {
                 var left = deadline == DateTimeOffset.MaxValue ? TimeSpan.FromHours(1) : deadline - DateTimeOffset.UtcNow;
                 if (left <= TimeSpan.Zero) return;
-                if (!await array.WaitForChangeAsync(index, value, left, cancellation))
-                {
-                    if (deadline != DateTimeOffset.MaxValue) return;
-                    seen--;
-                    continue;
-                }
+                // A wait that ends without a change goes round again: the deadline, if any, is checked above.
+                if (!await array.WaitForChangeAsync(index, value, left, cancellation)) continue;
                 value = await array.GetAsync(index, cancellation);
                 Print(value);
+                seen++;
             }
         }
 

@@ -19,9 +19,8 @@ public static class ElementThroughput
         var cells = Enumerable.Range(0, pages).Select(i => context.Orleans.GetGrain<IBareCellGrain>(i)).ToArray();
         await array.WriteAsync(0, new long[pages * 512]);
         var redis = context.Redis is null ? null : await context.Redis.ConnectAsync();
-        var keys = Enumerable.Range(0, pages).Select(_ => RedisPeer.FreshKey("throughput")).ToArray();
-        if (redis is not null)
-            foreach (var key in keys) await redis.StringSetAsync(key, BitConverter.GetBytes(0L));
+        var keys = redis is null ? [] : Enumerable.Range(0, pages).Select(_ => RedisPeer.FreshKey("throughput")).ToArray();
+        foreach (var key in keys) await redis!.StringSetAsync(key, BitConverter.GetBytes(0L));
 
         foreach (var outstanding in new[] { 16, 256 })
         {
