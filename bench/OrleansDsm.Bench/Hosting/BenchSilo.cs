@@ -6,7 +6,7 @@ using OrleansDsm.Silo.Hosting;
 namespace OrleansDsm.Bench.Hosting;
 
 /// <summary>
-/// A silo like the product's default (localhost clustering, binary in-memory storage, server GC, which bench/run.sh
+/// A silo like the product's default (localhost clustering, binary in-memory storage written behind, server GC, which bench/run.sh
 /// turns on), without the dashboard, which profiles every call, and with the baseline grains beside the DSM's.
 /// </summary>
 public static class BenchSilo
@@ -21,7 +21,7 @@ public static class BenchSilo
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "default", clusterId: "default");
             silo.AddBinaryMemoryStorage(StorageNames.Pages);
             silo.AddBinaryMemoryStorage(StorageNames.Regions);
-            silo.AddSharedMemory();
+            silo.AddSharedMemory(options => options.Configure(space => space.WriteBehind = SiloComposition.MemoryWriteBehind));
         });
         using var host = builder.Build();
         await host.StartAsync();

@@ -10,7 +10,7 @@ namespace OrleansDsm.Bench.Workloads;
 public sealed record BenchContext(DsmClient Dsm, IClusterClient Orleans, Report Report, bool Quick, DurableTargets? Durable, string Gateway, Baseline.RedisPeer? Redis)
 {
     /// <summary>How each figure was obtained, for the report.</summary>
-    public const string Setup = "storage=memory (binary); silos=1; client process -> silo over loopback";
+    public const string Setup = "storage=memory (binary, write-behind 1 s as the product's memory default); silos=1; client process -> silo over loopback";
 
     public int Runs => Quick ? 3 : 5;
 }

@@ -88,7 +88,7 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture)
     public void The_silo_says_what_its_clustering_and_storage_are()
     {
         Assert.Contains("clustering=localhost", fixture.Silo.Output);
-        Assert.Contains("storage=memory (one silo only, all data lost when it stops)", fixture.Silo.Output);
+        Assert.Contains("storage=memory (one silo only, all data lost when it stops; write-behind: pages stored within 1 s of a write)", fixture.Silo.Output);
         Assert.Contains("page size=4096", fixture.Silo.Output);
     }
 }

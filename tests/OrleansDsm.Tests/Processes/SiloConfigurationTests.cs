@@ -27,4 +27,12 @@ public sealed class SiloConfigurationTests
         Assert.StartsWith("orleans-dsm silo: ", line);
         Assert.Contains(named, line);
     }
+
+    [Fact]
+    public async Task Memory_storage_writes_behind_unless_the_setting_says_otherwise()
+    {
+        await using var silo = await SiloProcess.StartAsync("--Dsm:WriteBehind=00:00:00", "--Silo:Dashboard=false");
+
+        Assert.Contains("storage=memory (one silo only, all data lost when it stops; write-through)", silo.Output);
+    }
 }
