@@ -78,7 +78,7 @@ public sealed class DsmClient : IAsyncDisposable
     /// that has ended, are dropped (they can never apply) after <see cref="RegionFreedException"/> or
     /// <see cref="LockLostException"/>.
     /// </summary>
-    public Task ReleaseAsync(CancellationToken cancellation = default) => _buffer.ReleaseAsync(null, cancellation);
+    public Task ReleaseAsync(CancellationToken cancellation = default) => _buffer.ReleaseAsync(cancellation);
 
     /// <summary>Connects to the cluster named by <paramref name="options"/>, by default the silo on this machine.</summary>
     /// <exception cref="ArgumentException">A gateway is not of the form host:port.</exception>
@@ -185,7 +185,10 @@ public sealed class DsmClient : IAsyncDisposable
     /// Frees region <paramref name="name"/>: its name is free at once, its stored pages are deleted, and every handle to
     /// it, in any process, fails with <see cref="RegionFreedException"/> once this returns. The one exception is a
     /// <see cref="Consistency.Bounded"/> region: a reader's cached copy, which no page knows of, may still be served
-    /// until it reaches the region's staleness bound, as any Bounded value may.
+    /// until it reaches the region's staleness bound, as any Bounded value may. And a <see cref="Consistency.Release"/>
+    /// handle buffers writes without asking any page, so it takes them after the free too (and reads them back); the
+    /// release that sends them fails with <see cref="RegionFreedException"/> and drops them. A call on another region
+    /// that finds such writes on its page (the freed range allocated again) drops them and goes on.
     /// </summary>
     /// <exception cref="RegionNotFoundException">There is no region of that name.</exception>
     public Task FreeAsync(string name, CancellationToken cancellation = default)
@@ -246,7 +249,7 @@ public sealed class DsmClient : IAsyncDisposable
         Exception? unreleased = null;
         try
         {
-            await _buffer.ReleaseAsync(null, CancellationToken.None);
+            await _buffer.ReleaseAsync(CancellationToken.None);
         }
         catch (Exception error)
         {

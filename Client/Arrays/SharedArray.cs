@@ -124,7 +124,7 @@ public sealed class SharedArray<T> where T : unmanaged
         if (_buffer is not null)
         {
             while (!_buffer.TryWrite(page, Region.Epoch, Region.PageSize, _requests, offset, MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value))))
-                await _buffer.ReleaseAsync(page, cancellation);
+                await _buffer.ReleasePageAsync(page, Region.Epoch, _requests, cancellation);
             return;
         }
         if (!ElementCodec<T>.IsWord)
@@ -204,7 +204,7 @@ public sealed class SharedArray<T> where T : unmanaged
         if (timeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A timeout is not negative.");
         var (page, offset) = Locate(index);
         var bits = ElementCodec<T>.ToBits(expected);
-        if (_buffer is not null) await _buffer.ReleaseAsync(page, cancellation);
+        if (_buffer is not null) await _buffer.ReleasePageAsync(page, Region.Epoch, _requests, cancellation);
         var waited = System.Diagnostics.Stopwatch.StartNew();
         try
         {
@@ -351,7 +351,7 @@ public sealed class SharedArray<T> where T : unmanaged
         long page, int offset, Func<IPageGrain, RequestId, Task<ElementUpdate>> mutation, Func<ulong, ulong> stored, CancellationToken cancellation)
     {
         // An atomic operation follows this client's earlier writes to its page, as program order says.
-        if (_buffer is not null) await _buffer.ReleaseAsync(page, cancellation);
+        if (_buffer is not null) await _buffer.ReleasePageAsync(page, Region.Epoch, _requests, cancellation);
         _cache?.BeginWrite(page);
         long? version = null;
         PageChange? change = null;
@@ -407,7 +407,7 @@ public sealed class SharedArray<T> where T : unmanaged
             var length = Math.Min(Region.PageSize - offset, total - done);
             // Copied straight from the caller's elements into the dirty page; the span is taken anew after each wait.
             while (!_buffer!.TryWrite(page, Region.Epoch, Region.PageSize, _requests, offset, MemoryMarshal.AsBytes(source.Span).Slice(done, length)))
-                await _buffer.ReleaseAsync(page, cancellation);
+                await _buffer.ReleasePageAsync(page, Region.Epoch, _requests, cancellation);
             done += length;
         }
     }

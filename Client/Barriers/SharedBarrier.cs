@@ -52,7 +52,7 @@ public sealed class SharedBarrier
     {
         if (timeout < TimeSpan.Zero || timeout > TimeSpan.FromDays(1))
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A barrier timeout lies between zero and one day.");
-        await _buffer.ReleaseAsync(null, cancellation);
+        await _buffer.ReleaseAsync(cancellation);
         var grain = _grains.GetGrain<IBarrierGrain>(Name);
         while (true)
         {

@@ -37,7 +37,7 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
     /// <summary>
     /// Keeps <paramref name="bytes"/> as written at <paramref name="offset"/> of <paramref name="page"/>, or returns false
     /// when the page holds unreleased writes of another allocation or another lock hold: the caller releases the page
-    /// (<see cref="ReleaseAsync"/>) and tries again, so each release call carries one epoch and one hold.
+    /// (<see cref="ReleasePageAsync"/>) and tries again, so each release call carries one epoch and one hold.
     /// </summary>
     public bool TryWrite(long page, long epoch, int pageSize, RequestIds requests, int offset, ReadOnlySpan<byte> bytes)
     {
@@ -88,11 +88,22 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
     }
 
     /// <summary>
-    /// Releases every page written so far (or only <paramref name="onlyPage"/>, waiting for a release of it in flight):
-    /// one call per page, all at once. A page whose release failed keeps its writes, under any made since, for the next
-    /// release to send again; the first failure is thrown. A freed region's writes are dropped with it.
+    /// Releases every page written so far: one call per page, all at once. A page whose release failed keeps its
+    /// writes, under any made since, for the next release to send again; the first failure is thrown. A freed region's
+    /// writes are dropped with it.
     /// </summary>
-    public async Task ReleaseAsync(long? onlyPage, CancellationToken cancellation)
+    public Task ReleaseAsync(CancellationToken cancellation) => SendAsync(null, null, cancellation);
+
+    /// <summary>
+    /// Releases <paramref name="page"/> (waiting for a release of it in flight) before an operation of allocation <paramref name="epoch"/> under
+    /// <paramref name="requests"/>' hold uses it. The page may hold writes of another allocation of the same address,
+    /// freed since, or of a hold that ended: those are dropped as any release drops them, and their refusal is not
+    /// thrown to this caller, whose own region and hold it does not concern.
+    /// </summary>
+    public Task ReleasePageAsync(long page, long epoch, RequestIds requests, CancellationToken cancellation) =>
+        SendAsync(page, (epoch, requests), cancellation);
+
+    private async Task SendAsync(long? onlyPage, (long Epoch, RequestIds Requests)? caller, CancellationToken cancellation)
     {
         lock (_gate)
         {
@@ -117,11 +128,16 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
                 }
             }
             if (releasing.Count == 0) return;
-            var sent = releasing.Select((dirty, i) => runs[i].Length == 0 ? Task.CompletedTask : SendAsync(dirty, runs[i], cancellation)).ToArray();
+            var sent = releasing.Select((dirty, i) => runs[i].Length == 0 ? Task.CompletedTask : SendPageAsync(dirty, runs[i], cancellation)).ToArray();
             Metrics.Released(runs.Count(pageRuns => pageRuns.Length > 0));
             try
             {
                 await Task.WhenAll(sent);
+            }
+            catch when (caller is { } owner && Enumerable.Range(0, releasing.Count).All(i =>
+                sent[i].IsCompletedSuccessfully || (!Matches(releasing[i], owner.Epoch, owner.Requests) && CanNeverApply(sent[i]))))
+            {
+                // Only writes of other allocations or holds failed, which can never apply: dropped below.
             }
             finally
             {
@@ -132,7 +148,7 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
                         var dirty = releasing[i];
                         _releasing.Remove(dirty.Page);
                         // Writes of a freed region, or under a hold that ended, can never be applied.
-                        if (sent[i].IsCompletedSuccessfully || sent[i].Exception?.InnerException is RegionFreedException or LockLostException)
+                        if (sent[i].IsCompletedSuccessfully || CanNeverApply(sent[i]))
                         {
                             dirty.Return();
                             continue;
@@ -168,10 +184,12 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
         return true;
     }
 
+    private static bool CanNeverApply(Task sent) => sent.Exception?.InnerException is RegionFreedException or LockLostException;
+
     private static bool Matches(DirtyPage dirty, long epoch, RequestIds requests) =>
         dirty.Epoch == epoch && Equals(dirty.Requests.Fence, requests.Fence);
 
-    private async Task SendAsync(DirtyPage dirty, ByteRun[] runs, CancellationToken cancellation)
+    private async Task SendPageAsync(DirtyPage dirty, ByteRun[] runs, CancellationToken cancellation)
     {
         cache?.BeginWrite(dirty.Page);
         long? version = null;

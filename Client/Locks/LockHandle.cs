@@ -71,7 +71,7 @@ public sealed class LockHandle : IAsyncDisposable
         if (Volatile.Read(ref _disposed) == 1) return;
         try
         {
-            await _buffer.ReleaseAsync(null, CancellationToken.None);
+            await _buffer.ReleaseAsync(CancellationToken.None);
         }
         catch (Exception)
         {

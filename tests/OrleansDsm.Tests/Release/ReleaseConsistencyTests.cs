@@ -196,6 +196,33 @@ public sealed class ReleaseConsistencyTests(ClusterFixture fixture)
         Assert.Equal(10, await seen.GetAsync(10));
     }
 
+    [Fact]
+    public async Task Writes_left_to_a_freed_region_are_dropped_without_failing_calls_on_a_new_region_at_its_address()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var old = await client.AllocateAsync<long>(UniqueNames.For("reused-old"), 512, Consistency.Release);
+        await old.SetAsync(5, 55);   // buffered, never released
+        await client.FreeAsync(old.Name);
+        // Allocation is first-fit: the holes below the freed range fill first, then the range itself comes back.
+        var fillers = new List<string>();
+        SharedArray<long> reused;
+        while ((reused = await client.AllocateAsync<long>(UniqueNames.For("reused-new"), 512, Consistency.Release)).BaseAddress != old.BaseAddress)
+        {
+            fillers.Add(reused.Name);
+            Assert.True(fillers.Count < 200, "the freed range never came back");
+        }
+
+        Assert.Equal(7, await reused.AddAsync(5, 7));   // its page's leftover write goes first, is refused, and dropped
+        await reused.SetAsync(6, 66);
+        await client.ReleaseAsync();
+
+        await using var other = new DsmClient(fixture.Cluster.Client);
+        var seen = await other.OpenAsync<long>(reused.Name);
+        Assert.Equal(7, await seen.GetAsync(5));
+        Assert.Equal(66, await seen.GetAsync(6));
+        await Task.WhenAll(fillers.Append(reused.Name).Select(name => client.FreeAsync(name)));
+    }
+
     /// <summary>Reads the release counters of one client session from the <c>OrleansDsm.Client</c> meter.</summary>
     private sealed class ReleaseMetricsProbe : IDisposable
     {
