@@ -7,6 +7,9 @@ internal interface IFuzzHandle
 {
     ShadowRegion Shadow { get; }
 
+    /// <summary>The region's name and allocation epoch, which tells handles of two allocations of one name apart.</summary>
+    string Label { get; }
+
     Task SetAsync(long index, ulong bits);
 
     Task<ulong> GetAsync(long index);
@@ -23,6 +26,8 @@ internal interface IFuzzHandle
 internal sealed class FuzzHandle<T>(SharedArray<T> array, ShadowRegion shadow) : IFuzzHandle where T : unmanaged
 {
     public ShadowRegion Shadow { get; } = shadow;
+
+    public string Label => $"{array.Name}#{array.Region.Epoch}";
 
     public static async Task<IFuzzHandle> AllocateAsync(DsmClient client, ShadowRegion shadow) =>
         new FuzzHandle<T>(await client.AllocateAsync<T>(shadow.Name, shadow.Length, shadow.Consistency), shadow);

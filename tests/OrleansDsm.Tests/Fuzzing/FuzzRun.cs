@@ -73,6 +73,7 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
                 (_live.ContainsKey(name), typeof(RegionExistsException))),
             successAllowed: IsValidName(name) && length > 0 && !tooLarge && !_live.ContainsKey(name));
         if (!done) return;
+        _history[^1] += $" as {handle!.Label}";
         _live[name] = shadow;
         _seen.Add(shadow);
         _handles.Add(handle!);
@@ -90,7 +91,9 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
                 (IsValidName(name) && shadow is null, typeof(RegionNotFoundException)),
                 (shadow is not null && shadow.Kind != kind, typeof(RegionMismatchException))),
             successAllowed: shadow is not null && shadow.Kind == kind);
-        if (done) _handles.Add(handle!);
+        if (!done) return;
+        _history[^1] += $" as {handle!.Label}";
+        _handles.Add(handle);
     }
 
     private async Task FreeAsync(FuzzStep step)
@@ -114,7 +117,7 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
         var index = Index(shadow, step.Where);
         var bits = shadow.Kind.Mask(step.Bits);
         var valid = shadow.Contains(index, 1);
-        if (await OutcomeAsync($"set {shadow.Name}[{index}]", () => handle.SetAsync(index, bits), ElementErrors(shadow, valid), successAllowed: valid && (!shadow.Freed || shadow.Buffers)))
+        if (await OutcomeAsync($"set {handle.Label}[{index}]", () => handle.SetAsync(index, bits), ElementErrors(shadow, valid), successAllowed: valid && (!shadow.Freed || shadow.Buffers)))
         {
             shadow[index] = bits;
             shadow.Unreleased |= shadow.Buffers;
@@ -133,7 +136,7 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
         var index = Index(shadow, step.Where);
         var valid = shadow.Contains(index, 1);
         ulong read = 0;
-        if (await OutcomeAsync($"get {shadow.Name}[{index}]", async () => read = await handle.GetAsync(index), ElementErrors(shadow, valid), successAllowed: valid && (!shadow.Freed || shadow.Buffers)))
+        if (await OutcomeAsync($"get {handle.Label}[{index}]", async () => read = await handle.GetAsync(index), ElementErrors(shadow, valid), successAllowed: valid && (!shadow.Freed || shadow.Buffers)))
             Check(shadow[index] == read, $"{shadow.Name}[{index}] read {read:x}, the shadow holds {shadow[index]:x}");
     }
 
@@ -151,10 +154,10 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
         var valid = shadow.Contains(index, 1);
         ulong sum = 0;
         var errors = addable ? ElementErrors(shadow, valid) : [typeof(NotSupportedException)];
-        if (await OutcomeAsync($"add to {shadow.Name}[{index}]", async () => sum = await handle.AddAsync(index, delta), errors, successAllowed: addable && valid && !shadow.Freed))
+        if (await OutcomeAsync($"add to {handle.Label}[{index}]", async () => sum = await handle.AddAsync(index, delta), errors, successAllowed: addable && valid && !shadow.Freed))
         {
             shadow[index] = shadow.Kind.Add!(shadow[index], delta);
-            Check(shadow[index] == sum, $"add to {shadow.Name}[{index}] returned {sum:x}, the shadow holds {shadow[index]:x}");
+            Check(shadow[index] == sum, $"add to {handle.Label}[{index}] returned {sum:x}, the shadow holds {shadow[index]:x}");
         }
         else await VerifyAsync(handle, index - 2, 5);
     }
@@ -173,7 +176,7 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
         // Half the time the comparand is the element's value, so the exchange happens.
         var comparand = step.Extra % 2 == 0 && valid ? shadow[index] : shadow.Kind.Mask((ulong)step.Extra);
         ulong original = 0;
-        if (await OutcomeAsync($"compare-exchange {shadow.Name}[{index}]", async () => original = await handle.CompareExchangeAsync(index, value, comparand),
+        if (await OutcomeAsync($"compare-exchange {handle.Label}[{index}]", async () => original = await handle.CompareExchangeAsync(index, value, comparand),
                 ElementErrors(shadow, valid), successAllowed: valid && !shadow.Freed))
         {
             Check(shadow[index] == original, $"compare-exchange of {shadow.Name}[{index}] found {original:x}, the shadow holds {shadow[index]:x}");
@@ -194,7 +197,7 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
         var random = new Random((int)step.Bits);
         var values = Enumerable.Range(0, count).Select(_ => shadow.Kind.Mask((ulong)random.NextInt64())).ToArray();
         var valid = shadow.Contains(start, count);
-        if (await OutcomeAsync($"write {shadow.Name}[{start}..+{count}]", () => handle.WriteAsync(start, values), RangeErrors(shadow, valid, count), successAllowed: valid && (!shadow.Freed || shadow.Buffers || count == 0)))
+        if (await OutcomeAsync($"write {handle.Label}[{start}..+{count}]", () => handle.WriteAsync(start, values), RangeErrors(shadow, valid, count), successAllowed: valid && (!shadow.Freed || shadow.Buffers || count == 0)))
         {
             for (var i = 0; i < count; i++) shadow[start + i] = values[i];
             shadow.Unreleased |= shadow.Buffers && count > 0;
@@ -213,7 +216,7 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
         var (start, count) = Range(shadow, step);
         var valid = shadow.Contains(start, count);
         ulong[] read = [];
-        if (await OutcomeAsync($"read {shadow.Name}[{start}..+{count}]", async () => read = await handle.ReadAsync(start, count), RangeErrors(shadow, valid, count),
+        if (await OutcomeAsync($"read {handle.Label}[{start}..+{count}]", async () => read = await handle.ReadAsync(start, count), RangeErrors(shadow, valid, count),
                 successAllowed: valid && (!shadow.Freed || count == 0)))
             for (var i = 0; i < count; i++)
                 Check(shadow[start + i] == read[i], $"{shadow.Name}[{start + i}] read {read[i]:x}, the shadow holds {shadow[start + i]:x}");
@@ -231,7 +234,7 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
         var start = Math.Max(0, Index(shadow, step.Where) % shadow.Length);
         var count = (int)Math.Min(1 + step.Extra % LongestRange, shadow.Length - start);
         var values = new ulong[count].Select(_ => shadow.Kind.Mask(step.Bits)).ToArray();
-        var write = OutcomeAsync($"write {shadow.Name}[{start}..+{count}] during its free", () => handle.WriteAsync(start, values),
+        var write = OutcomeAsync($"write {handle.Label}[{start}..+{count}] during its free", () => handle.WriteAsync(start, values),
             [typeof(RegionFreedException)], successAllowed: true);
         var free = OutcomeAsync($"free '{shadow.Name}' during a write", () => client.FreeAsync(shadow.Name), [], successAllowed: true);
         await Task.WhenAll(write, free);
