@@ -23,6 +23,9 @@ public sealed class DsmClient : IAsyncDisposable
     private readonly TransientRetry _retry;
     private readonly ReleaseBuffer _buffer;
     private volatile RegionDescriptor[] _knownRegions = [];
+    // The owner tokens of the regions this client allocated, by name, so it frees them without being told.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _ownerTokens = new(StringComparer.Ordinal);
+    private readonly string? _adminToken;
     private int _disposed;
 
     /// <summary>Uses an Orleans client that the application already hosts (see <c>AddDsmClient</c>), with a default page cache.</summary>
@@ -39,6 +42,7 @@ public sealed class DsmClient : IAsyncDisposable
         _requests = new RequestIds(Cache?.Session ?? Guid.NewGuid());
         _retry = new TransientRetry(options.RetryBudget, options.RetryInterval);
         _buffer = new ReleaseBuffer(_pages, Cache, _retry, new ReleaseMetrics(_requests.Session));
+        _adminToken = options.AdminToken;
         _ownedHost = ownedHost;
     }
 
@@ -129,8 +133,8 @@ public sealed class DsmClient : IAsyncDisposable
     public async Task<SharedArray<T>> AllocateAsync<T>(string name, long length, Consistency? consistency = null, CancellationToken cancellation = default)
         where T : unmanaged
     {
-        var region = await Directory.Allocate(Request<T>(name, length, consistency)).WaitAsync(cancellation);
-        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, region));
+        var allocation = Owned(await Directory.Allocate(Request<T>(name, length, consistency)).WaitAsync(cancellation));
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken });
     }
 
     /// <summary>Opens the existing region <paramref name="name"/> as an array of <typeparamref name="T"/>.</summary>
@@ -152,8 +156,8 @@ public sealed class DsmClient : IAsyncDisposable
     public async Task<SharedArray<T>> OpenOrCreateAsync<T>(string name, long length, Consistency? consistency = null, CancellationToken cancellation = default)
         where T : unmanaged
     {
-        var region = await Directory.OpenOrCreate(Request<T>(name, length, consistency)).WaitAsync(cancellation);
-        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, region));
+        var allocation = Owned(await Directory.OpenOrCreate(Request<T>(name, length, consistency)).WaitAsync(cancellation));
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken });
     }
 
     /// <summary>The metadata of region <paramref name="name"/>, whatever its element type.</summary>
@@ -191,10 +195,25 @@ public sealed class DsmClient : IAsyncDisposable
     /// that finds such writes on its page (the freed range allocated again) drops them and goes on.
     /// </summary>
     /// <exception cref="RegionNotFoundException">There is no region of that name.</exception>
-    public Task FreeAsync(string name, CancellationToken cancellation = default)
+    /// <exception cref="AccessDeniedException">
+    /// This client did not allocate the region and has no admin token (<see cref="DsmClientOptions.AdminToken"/>), or
+    /// that token is wrong: another process frees it with <see cref="FreeAsync(string, string, CancellationToken)"/>.
+    /// </exception>
+    public Task FreeAsync(string name, CancellationToken cancellation = default) =>
+        FreeAsync(name, _ownerTokens.GetValueOrDefault(name) ?? _adminToken, cancellation);
+
+    /// <summary>
+    /// Frees region <paramref name="name"/> as <see cref="FreeAsync(string, CancellationToken)"/> does, with
+    /// <paramref name="token"/>: the owner token its allocation returned (<see cref="SharedArray{T}.OwnerToken"/>), or the
+    /// cluster's admin token.
+    /// </summary>
+    /// <exception cref="RegionNotFoundException">There is no region of that name.</exception>
+    /// <exception cref="AccessDeniedException">The token is neither the region's owner token nor the admin token; nothing changed.</exception>
+    public async Task FreeAsync(string name, string? token, CancellationToken cancellation = default)
     {
         RegionNames.Validate(name);
-        return Directory.Free(name).WaitAsync(cancellation);
+        await Directory.Free(name, token).WaitAsync(cancellation);
+        _ownerTokens.TryRemove(name, out _);
     }
 
     /// <summary>
@@ -273,6 +292,13 @@ public sealed class DsmClient : IAsyncDisposable
         RegionNames.Validate(name);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         return new AllocationRequest(name, ElementCodec<T>.TypeName, ElementCodec<T>.Size, length, consistency ?? Consistency.Strict);
+    }
+
+    /// <summary>Keeps the owner token of an allocation this client made, for its own frees.</summary>
+    internal RegionAllocation Owned(RegionAllocation allocation)
+    {
+        if (allocation.OwnerToken is { } token) _ownerTokens[allocation.Region.Name] = token;
+        return allocation;
     }
 
     private SharedArray<T> Remember<T>(SharedArray<T> array) where T : unmanaged

@@ -4,7 +4,7 @@ using OrleansDsm.Cli.Running;
 
 namespace OrleansDsm.Cli.Verbs;
 
-/// <summary><c>dsm alloc NAME --type T --length N</c>: allocates a zeroed region.</summary>
+/// <summary><c>dsm alloc NAME --type T --length N</c>: allocates a zeroed region and prints the owner token that frees it.</summary>
 internal static class AllocVerb
 {
     public static Command Create()
@@ -16,7 +16,7 @@ internal static class AllocVerb
             Required = true,
         }.AcceptOnlyFromAmong(ElementTypeDispatch.Names);
         var length = new Option<long>("--length") { Description = "How many elements.", Required = true };
-        var command = new Command("alloc", "Allocate a new region of zeroed elements.") { name, type, length };
+        var command = new Command("alloc", "Allocate a new region of zeroed elements; prints the owner token that frees it (keep it: it is shown once).") { name, type, length };
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
         {
             var region = parse.GetValue(name)!;
@@ -31,6 +31,8 @@ internal static class AllocVerb
         {
             var array = await client.AllocateAsync<T>(name, length, cancellation: cancellation);
             Console.WriteLine($"allocated {array}");
+            // The one time the token is shown: freeing the region from any other process needs it.
+            Console.WriteLine($"owner token: {array.OwnerToken}");
         }
     }
 }

@@ -3,15 +3,20 @@ using OrleansDsm.Cli.Running;
 
 namespace OrleansDsm.Cli.Verbs;
 
-/// <summary><c>dsm free NAME</c>: frees a region and deletes its stored pages.</summary>
+/// <summary>
+/// <c>dsm free NAME</c>: frees a region and deletes its stored pages, given the owner token or the cluster's admin
+/// token in <c>DSM_TOKEN</c>: from the environment, never the command line, where other users could read it.
+/// </summary>
 internal static class FreeVerb
 {
+    public const string TokenVariable = "DSM_TOKEN";
+
     public static Command Create()
     {
         var name = RegionArguments.Name();
-        var command = new Command("free", "Free a region: its name is released and its pages are deleted.") { name };
+        var command = new Command("free", $"Free a region: its name is released and its pages are deleted. Needs its owner token (printed by dsm alloc) or the admin token in the {TokenVariable} environment variable.") { name };
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!,
-            (client, token) => client.FreeAsync(parse.GetValue(name)!, token), cancellation));
+            (client, token) => client.FreeAsync(parse.GetValue(name)!, Environment.GetEnvironmentVariable(TokenVariable), token), cancellation));
         return command;
     }
 }

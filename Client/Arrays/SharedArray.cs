@@ -72,11 +72,18 @@ public sealed class SharedArray<T> where T : unmanaged
     public SharedArray<T> Fenced(Locks.LockHandle hold)
     {
         ArgumentNullException.ThrowIfNull(hold);
-        return new SharedArray<T>(_pages, _cache, _releases, _requests.Fenced(hold.Fence), _retry, Region);
+        return new SharedArray<T>(_pages, _cache, _releases, _requests.Fenced(hold.Fence), _retry, Region) { OwnerToken = OwnerToken };
     }
 
     /// <summary>The region's metadata: name, base address, type, epoch and consistency.</summary>
     public RegionDescriptor Region { get; }
+
+    /// <summary>
+    /// On the handle an allocation returned, the token that frees the region (the client that allocated it frees it
+    /// without asking; another process needs this token, see <see cref="DsmClient.FreeAsync(string, string, CancellationToken)"/>);
+    /// null on handles that opened the region. Keep it secret: whoever has it can free the region.
+    /// </summary>
+    public string? OwnerToken { get; internal init; }
 
     /// <summary>The region's name.</summary>
     public string Name => Region.Name;

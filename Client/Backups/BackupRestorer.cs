@@ -27,7 +27,7 @@ internal static class BackupRestorer
         var regions = new List<RegionDescriptor>(requests.Count);
         try
         {
-            foreach (var request in requests) regions.Add(await directory.Allocate(request).WaitAsync(cancellation));
+            foreach (var request in requests) regions.Add(client.Owned(await directory.Allocate(request).WaitAsync(cancellation)).Region);
             var (pages, bytes) = await WritePagesAsync(client, reader, regions, pageSize, cancellation);
             return new BackupSummary(regions.Count, pages, bytes);
         }

@@ -10,6 +10,12 @@ public sealed class DsmClientOptions
     public IList<string> Gateways { get; set; } = ["localhost:30000"];
 
     /// <summary>
+    /// The cluster's admin token (the silos' <c>Dsm:AdminToken</c>), which frees any region; null for none. Frees of
+    /// regions this client did not allocate send it when no owner token is given.
+    /// </summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>
     /// The Npgsql connection string of the cluster's PostgreSQL database (silos with <c>Silo:Storage=PostgreSQL</c>):
     /// the client then finds the live gateways in the membership table, and follows silos as they come and go.
     /// </summary>

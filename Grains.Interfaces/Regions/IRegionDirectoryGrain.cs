@@ -10,15 +10,18 @@ public interface IRegionDirectoryGrain : IGrainWithIntegerKey
     /// <exception cref="PageSizeMismatchException">The cluster already uses another page size.</exception>
     Task EnsurePageSize(int pageSize);
 
-    /// <summary>Allocates a new region.</summary>
+    /// <summary>Allocates a new region, and returns it with its owner token.</summary>
     /// <exception cref="RegionExistsException">The name is taken.</exception>
     /// <exception cref="QuotaExceededException">The allocation would exceed the quota.</exception>
     /// <exception cref="ArgumentException">The request is malformed (name, sizes, count).</exception>
-    Task<RegionDescriptor> Allocate(AllocationRequest request);
+    Task<RegionAllocation> Allocate(AllocationRequest request);
 
-    /// <summary>Returns the region named in the request, allocating it first if there is none.</summary>
+    /// <summary>
+    /// Returns the region named in the request, allocating it first if there is none; the owner token comes only
+    /// with an allocation.
+    /// </summary>
     /// <exception cref="RegionMismatchException">A region of that name exists with another type or length.</exception>
-    Task<RegionDescriptor> OpenOrCreate(AllocationRequest request);
+    Task<RegionAllocation> OpenOrCreate(AllocationRequest request);
 
     /// <summary>Returns the live region named <paramref name="name"/>.</summary>
     /// <exception cref="RegionNotFoundException">There is none.</exception>
@@ -30,10 +33,12 @@ public interface IRegionDirectoryGrain : IGrainWithIntegerKey
 
     /// <summary>
     /// Frees the region: its name is released at once; its pages' stored state is deleted and every handle to it
-    /// fails from the moment this returns; its address range becomes reusable after that.
+    /// fails from the moment this returns; its address range becomes reusable after that. Needs the owner token its
+    /// allocation returned, or the cluster's admin token (<c>Dsm:AdminToken</c>).
     /// </summary>
     /// <exception cref="RegionNotFoundException">There is no live region of that name.</exception>
-    Task Free(string name);
+    /// <exception cref="AccessDeniedException">The token is neither the region's owner token nor the admin token.</exception>
+    Task Free(string name, string? token);
 
     /// <summary>A summary for inspection and for listing regions.</summary>
     [ReadOnly]

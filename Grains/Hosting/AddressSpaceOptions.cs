@@ -33,6 +33,13 @@ public sealed class AddressSpaceOptions
     public TimeSpan ServingLease { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// A token that frees any region, for operators; null (the default) for none, so only each region's owner token
+    /// frees it. Give it through the environment (<c>Dsm__AdminToken</c>) or a configuration file, not on a command
+    /// line, where other users of the machine can read it. At least 16 characters.
+    /// </summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>
     /// Zero (the default) for write-through: a write is acknowledged once stored. Otherwise write-behind: a write is
     /// acknowledged once applied and visible (older cached copies revoked), and pages store what they were given
     /// within this interval. A crash then loses acknowledged writes not yet stored; see the README for the window.

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using OrleansDsm.Addressing;
 using OrleansDsm.Grains.Hosting;
@@ -49,7 +50,7 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
         await _writer.WriteAsync();
     }
 
-    public Task<RegionDescriptor> Allocate(AllocationRequest request)
+    public Task<RegionAllocation> Allocate(AllocationRequest request)
     {
         Validate(request);
         if (State.Regions.ContainsKey(request.Name))
@@ -57,7 +58,7 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
         return AllocateAsync(request);
     }
 
-    public async Task<RegionDescriptor> OpenOrCreate(AllocationRequest request)
+    public async Task<RegionAllocation> OpenOrCreate(AllocationRequest request)
     {
         Validate(request);
         if (!State.Regions.TryGetValue(request.Name, out var existing)) return await AllocateAsync(request);
@@ -67,7 +68,7 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
         if (existing.ElementCount != request.ElementCount)
             throw new RegionMismatchException(
                 $"Region '{request.Name}' has {existing.ElementCount} elements, not the {request.ElementCount} asked for.");
-        return existing;
+        return new RegionAllocation(existing, null);
     }
 
     public Task<RegionDescriptor> Open(string name)
@@ -83,11 +84,14 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
             ? Task.FromResult(found)
             : throw new RegionNotFoundException($"No region contains address {address}.");
 
-    public async Task Free(string name)
+    public async Task Free(string name, string? token)
     {
         RegionNames.Validate(name);
-        if (!State.Regions.Remove(name, out var region))
+        if (!State.Regions.TryGetValue(name, out var region))
             throw new RegionNotFoundException($"There is no region named '{name}'.");
+        RequireOwner(name, token);
+        State.Regions.Remove(name);
+        State.OwnerTokenHashes.Remove(name);
         State.Releasing.Add(region);
         await _writer.WriteAsync();
         await FinishFreeAsync(region);
@@ -101,7 +105,19 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
 
     private int PageSize => State.PageSize != 0 ? State.PageSize : _options.PageSize;
 
-    private async Task<RegionDescriptor> AllocateAsync(AllocationRequest request)
+    /// <summary>Refuses a free unless <paramref name="token"/> is the region's owner token or the admin token.</summary>
+    private void RequireOwner(string name, string? token)
+    {
+        if (!State.OwnerTokenHashes.TryGetValue(name, out var ownerHash)) return;
+        var given = OwnerTokens.Hash(token);
+        if (CryptographicOperations.FixedTimeEquals(given, ownerHash)) return;
+        if (_options.AdminToken is { } admin && CryptographicOperations.FixedTimeEquals(given, OwnerTokens.Hash(admin))) return;
+        throw new AccessDeniedException(
+            $"Region '{name}' is freed only with the owner token its allocation returned, or with the cluster's admin token (Dsm:AdminToken); " +
+            (token is null ? "no token was given." : "the token given is neither."));
+    }
+
+    private async Task<RegionAllocation> AllocateAsync(AllocationRequest request)
     {
         var geometry = new PageGeometry(PageSize);
         var pages = geometry.PagesFor(request.ElementCount * request.ElementSize);
@@ -125,6 +141,8 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
             request.Consistency,
             geometry.PageSize);
         State.Regions.Add(region.Name, region);
+        var token = OwnerTokens.Create();
+        State.OwnerTokenHashes[region.Name] = OwnerTokens.Hash(token);
         try
         {
             await GrainFactory.GetGrain<IRegionGrain>(region.Epoch).Initialize(new RegionExtent(region.Epoch, firstPage, pages));
@@ -133,10 +151,11 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
         catch
         {
             State.Regions.Remove(region.Name);
+            State.OwnerTokenHashes.Remove(region.Name);
             State.Space.Give(firstPage, pages);
             throw;
         }
-        return region;
+        return new RegionAllocation(region, token);
     }
 
     private async Task FinishFreeAsync(RegionDescriptor region)

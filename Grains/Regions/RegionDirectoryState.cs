@@ -25,4 +25,11 @@ internal sealed class RegionDirectoryState
     /// <summary>The unreserved address space; null until the page size is known.</summary>
     [Id(4)]
     public AddressRangeAllocator? Space { get; set; }
+
+    /// <summary>
+    /// The SHA-256 of each live region's owner token, by region name. A region without one was allocated before owner
+    /// tokens existed, and any caller may free it.
+    /// </summary>
+    [Id(5)]
+    public Dictionary<string, byte[]> OwnerTokenHashes { get; set; } = new(StringComparer.Ordinal);
 }

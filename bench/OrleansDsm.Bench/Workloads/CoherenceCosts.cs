@@ -98,6 +98,6 @@ public static class CoherenceCosts
         context.Report.Add("dsm.cache.pages_cached", cachedPages, "pages", conditions);
         context.Report.Add("dsm.cache.renewals_per_lease_per_silo", renewals / watched.TotalSeconds, "calls", conditions + "; per second = per lease");
         await client.DisposeAsync();
-        await context.Dsm.FreeAsync(array.Name);
+        await context.Dsm.FreeAsync(array.Name, array.OwnerToken);
     }
 }

@@ -145,7 +145,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.Equal(9, await cached.GetAsync(2000));
         Assert.Equal(0, await cached.GetAsync(10)); // a page never written is cached too
 
-        await fixture.Client.FreeAsync(name);
+        await fixture.Client.FreeAsync(name, cached.OwnerToken);
 
         await Assert.ThrowsAsync<RegionFreedException>(() => cached.GetAsync(2000).AsTask());
         await Assert.ThrowsAsync<RegionFreedException>(() => cached.GetAsync(10).AsTask());

@@ -10,13 +10,16 @@ namespace OrleansDsm.Tests.Fixtures;
 /// <summary>
 /// A two-silo cluster in the test process, on real in-memory storage, shared by the tests of one collection. The
 /// quota is 4 TiB so that a 1 TiB region fits and an 8 TiB one does not; the region and cache leases are short so frees
-/// and stalls are quick. Every call a page grain receives is counted, by method.
+/// and stalls are quick; an admin token is set. Every call a page grain receives is counted, by method.
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
     public const long QuotaBytes = 4L << 40;
 
     public static readonly TimeSpan CacheLease = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The cluster's admin token, which frees any region.</summary>
+    public const string AdminToken = "test-cluster-admin-token";
 
     private static readonly ConcurrentDictionary<string, long> PageCallCounts = new();
 
@@ -86,6 +89,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 space.QuotaBytes = QuotaBytes;
                 space.RegionLease = TimeSpan.FromMilliseconds(100);
                 space.CacheLease = CacheLease;
+                space.AdminToken = AdminToken;
             }));
             silo.AddIncomingGrainCallFilter(call =>
             {

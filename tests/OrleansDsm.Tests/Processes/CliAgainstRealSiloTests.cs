@@ -5,7 +5,7 @@ namespace OrleansDsm.Tests.Processes;
 public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture)
 {
     [Fact]
-    public async Task Alloc_set_get_add_ls_and_free_work_from_the_command_line()
+    public async Task Alloc_set_get_add_ls_and_free_with_the_owner_token_work_from_the_command_line()
     {
         var name = UniqueNames.For("cli");
         var alloc = await fixture.Dsm("alloc", name, "--type", "int64", "--length", "1000");
@@ -20,7 +20,13 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture)
         var listing = await fixture.Dsm("ls");
         Assert.Contains(listing.Stdout.Split('\n'), line => line.StartsWith(name + " ") && line.Contains("int64") && line.Contains("1000"));
 
-        Assert.Equal(0, (await fixture.Dsm("free", name)).ExitCode);
+        var refused = await fixture.Dsm("free", name);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("owner token", refused.Stderr);
+        Assert.Equal(1, (await fixture.DsmWithToken("dsm-owner-guessed", "free", name)).ExitCode);
+        Assert.Contains(name + " ", (await fixture.Dsm("ls")).Stdout);
+        var token = alloc.Stdout.Split('\n').Single(line => line.StartsWith("owner token: ", StringComparison.Ordinal))["owner token: ".Length..];
+        Assert.Equal(0, (await fixture.DsmWithToken(token, "free", name)).ExitCode);
         Assert.DoesNotContain(name + " ", (await fixture.Dsm("ls")).Stdout);
     }
 

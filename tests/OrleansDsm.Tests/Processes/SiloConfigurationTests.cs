@@ -7,6 +7,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Dsm:PageSize=1000", "Dsm:PageSize")]
     [InlineData("--Dsm:ServingLease=00:00:00.010", "Dsm:ServingLease")]
     [InlineData("--Dsm:WriteBehind=-00:00:01", "Dsm:WriteBehind")]
+    [InlineData("--Dsm:AdminToken=short", "Dsm:AdminToken")]
     [InlineData("--Silo:GatewayPort=0", "Silo:GatewayPort")]
     [InlineData("--Silo:Storage=Floppy", "Floppy")]
     [InlineData("--Silo:PageStore=Tape", "Silo:PageStore 'Tape'")]

@@ -12,6 +12,14 @@ public sealed class SiloProcessFixture : IAsyncLifetime
     /// <summary>Runs the real <c>dsm</c> tool against the silo.</summary>
     public Task<ProcessResult> Dsm(params string[] arguments) =>
         BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.CliDll, [.. arguments, "--gateway", Silo.Gateway]), TimeSpan.FromSeconds(60));
+
+    /// <summary>Runs the real <c>dsm</c> tool against the silo with <paramref name="token"/> in its <c>DSM_TOKEN</c> environment variable.</summary>
+    public Task<ProcessResult> DsmWithToken(string token, params string[] arguments)
+    {
+        var start = BuiltPrograms.Dotnet(BuiltPrograms.CliDll, [.. arguments, "--gateway", Silo.Gateway]);
+        start.Environment["DSM_TOKEN"] = token;
+        return BuiltPrograms.RunAsync(start, TimeSpan.FromSeconds(60));
+    }
 }
 
 [CollectionDefinition(Name)]

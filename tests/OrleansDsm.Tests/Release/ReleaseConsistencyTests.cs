@@ -147,7 +147,7 @@ public sealed class ReleaseConsistencyTests(ClusterFixture fixture)
         var name = UniqueNames.For("freed");
         var array = await client.AllocateAsync<int>(name, 1024, Consistency.Release);
         await array.SetAsync(1, 7);
-        await fixture.Client.FreeAsync(name);
+        await fixture.Client.FreeAsync(name, array.OwnerToken);
 
         await Assert.ThrowsAsync<RegionFreedException>(() => client.ReleaseAsync());
         await client.ReleaseAsync();   // nothing is left to send
