@@ -104,6 +104,7 @@ public sealed class DsmClient : IAsyncDisposable
             });
             client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = options.ResponseTimeout);
             client.Configure<GatewayOptions>(gateway => gateway.GatewayListRefreshPeriod = options.GatewayRefreshInterval);
+            if (options.TlsAuthority is not null || options.TlsCertificate is not null) UseTls(client, options);
         });
         var host = builder.Build();
         try
@@ -293,6 +294,14 @@ public sealed class DsmClient : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         return new AllocationRequest(name, ElementCodec<T>.TypeName, ElementCodec<T>.Size, length, consistency ?? Consistency.Strict);
     }
+
+    /// <summary>Encrypts the gateway connections, presents the client's certificate if it has one, and admits only silos the authority signed.</summary>
+    private static void UseTls(IClientBuilder client, DsmClientOptions options) => client.UseTls(tls =>
+    {
+        tls.LocalCertificate = options.TlsCertificate;
+        tls.RemoteCertificateValidation = (silo, _, errors) =>
+            options.TlsAuthority is { } authority ? Security.CertificateAuthority.Vouches(authority, silo) : errors == System.Net.Security.SslPolicyErrors.None;
+    });
 
     /// <summary>Keeps the owner token of an allocation this client made, for its own frees.</summary>
     internal RegionAllocation Owned(RegionAllocation allocation)

@@ -29,8 +29,18 @@ if (host.IsPostgreSql)
     }
 }
 
+SiloTls? tls;
+try
+{
+    tls = SiloTls.Load(host);
+}
+catch (Exception error) when (error is System.Security.Cryptography.CryptographicException or IOException)
+{
+    return Fail($"TLS certificate: {error.Message}");
+}
+
 builder.WebHost.UseUrls($"http://{host.HttpAddress}:{host.HttpPort}");
-builder.AddSharedMemorySilo(host);
+builder.AddSharedMemorySilo(host, tls);
 var app = builder.Build();
 if (host.Dashboard) app.MapOrleansDashboard(routePrefix: "/dashboard");
 app.MapHealthChecks("/health");
@@ -43,7 +53,7 @@ catch (Exception error)
 {
     return Fail(SiloComposition.StartupFailure(error));
 }
-Console.WriteLine(SiloComposition.Banner(host, app.Services.GetRequiredService<IOptions<AddressSpaceOptions>>().Value));
+Console.WriteLine(SiloComposition.Banner(host, app.Services.GetRequiredService<IOptions<AddressSpaceOptions>>().Value, tls));
 await app.WaitForShutdownAsync();
 return 0;
 

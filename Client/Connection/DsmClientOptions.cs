@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace OrleansDsm.Connection;
 
 /// <summary>Where a <see cref="DsmClient"/> finds its cluster.</summary>
@@ -8,6 +10,15 @@ public sealed class DsmClientOptions
     /// <see cref="MembershipConnectionString"/> is set.
     /// </summary>
     public IList<string> Gateways { get; set; } = ["localhost:30000"];
+
+    /// <summary>
+    /// The authority that signed the silos' certificates: set it (or <see cref="TlsCertificate"/>) to connect over TLS
+    /// to silos run with <c>Silo:TlsCertificate</c>. A silo is accepted only if its certificate chains to it.
+    /// </summary>
+    public X509Certificate2? TlsAuthority { get; set; }
+
+    /// <summary>This client's certificate, with its private key, for silos that require one (<c>Silo:TlsMutual</c>).</summary>
+    public X509Certificate2? TlsCertificate { get; set; }
 
     /// <summary>
     /// The cluster's admin token (the silos' <c>Dsm:AdminToken</c>), which frees any region; null for none. Frees of

@@ -18,10 +18,11 @@ public static class SiloComposition
     /// storage in PostgreSQL, on the configured ports; grain state in Orleans' binary form; the address space options
     /// from the <c>Dsm</c> section; and the dashboard when enabled.
     /// </summary>
-    public static IHostApplicationBuilder AddSharedMemorySilo(this IHostApplicationBuilder builder, SiloHostOptions host)
+    public static IHostApplicationBuilder AddSharedMemorySilo(this IHostApplicationBuilder builder, SiloHostOptions host, SiloTls? tls)
     {
         builder.UseOrleans(silo =>
         {
+            tls?.Apply(silo);
             if (host.IsPostgreSql)
             {
                 silo.UseAdoNetClustering(clustering => (clustering.Invariant, clustering.ConnectionString) = (PostgreSqlInvariant, host.ConnectionString));
@@ -107,12 +108,12 @@ public static class SiloComposition
     private const string PostgreSqlInvariant = "Npgsql";
 
     /// <summary>The line printed once the silo serves: what it clusters with, where data lives, and its ports.</summary>
-    public static string Banner(SiloHostOptions host, AddressSpaceOptions space) =>
+    public static string Banner(SiloHostOptions host, AddressSpaceOptions space, SiloTls? tls) =>
         "OrleansDsm silo ready: " +
         (host.IsPostgreSql
             ? $"clustering=PostgreSQL; storage=PostgreSQL (durable: {DatabaseName(host.ConnectionString!)}; pages {(host.IsBatchedPageStore ? "batched" : "through AdoNet")}; {WritePolicy(space)}); advertised address={host.AdvertisedAddress}; listening on {host.ListenAddress}; "
             : $"clustering=localhost (this machine only); storage=memory (one silo only, all data lost when it stops; {WritePolicy(space)}); ") +
-        $"page size={space.PageSize} B; " +
+        $"page size={space.PageSize} B; tls={tls?.Mode ?? "off"}; " +
         $"silo port={host.SiloPort}; gateway port={host.GatewayPort}; " +
         $"health=http://{host.HttpAddress}:{host.HttpPort}/health; " +
         (host.Dashboard ? $"dashboard=http://{host.HttpAddress}:{host.HttpPort}/dashboard" : "dashboard=off");

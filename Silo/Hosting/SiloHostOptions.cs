@@ -68,6 +68,24 @@ public sealed class SiloHostOptions
     /// <summary>Whether the strongly consistent directory is chosen.</summary>
     public bool IsStronglyConsistentDirectory => string.Equals(Directory, "StronglyConsistent", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The silo's TLS certificate with its private key (a PKCS#12 file); null (the default) for no TLS. With it, every
+    /// connection to and between silos is encrypted, and the silo presents this certificate.
+    /// </summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>A file holding the password of <see cref="TlsCertificate"/>, if it has one: a file, so the password is never on a command line.</summary>
+    public string? TlsCertificatePasswordFile { get; set; }
+
+    /// <summary>
+    /// The certificate (PEM or DER) of the authority that signs the cluster's certificates. Peers' certificates must
+    /// chain to it; without it, they must chain to a root this machine trusts.
+    /// </summary>
+    public string? TlsAuthority { get; set; }
+
+    /// <summary>Mutual TLS: clients and silos must present a certificate that <see cref="TlsAuthority"/> signed.</summary>
+    public bool TlsMutual { get; set; }
+
     /// <summary>Whether <see cref="Storage"/> is PostgreSQL.</summary>
     public bool IsPostgreSql => string.Equals(Storage, "PostgreSQL", StringComparison.OrdinalIgnoreCase);
 
@@ -94,6 +112,12 @@ public sealed class SiloHostOptions
             problems.Add($"Silo:ListenAddress must be an IP address (0.0.0.0 for all); it is '{ListenAddress}'.");
         if (!string.Equals(HttpAddress, "localhost", StringComparison.OrdinalIgnoreCase) && !System.Net.IPAddress.TryParse(HttpAddress, out _))
             problems.Add($"Silo:HttpAddress must be 'localhost' or an IP address (0.0.0.0 for all); it is '{HttpAddress}'.");
+        if (TlsCertificate is null && (TlsAuthority is not null || TlsMutual || TlsCertificatePasswordFile is not null))
+            problems.Add("Silo:TlsAuthority, Silo:TlsMutual and Silo:TlsCertificatePasswordFile need Silo:TlsCertificate, the silo's own certificate.");
+        if (TlsMutual && TlsAuthority is null)
+            problems.Add("Silo:TlsMutual needs Silo:TlsAuthority: the authority whose certificates are admitted.");
+        foreach (var (name, path) in new[] { ("TlsCertificate", TlsCertificate), ("TlsCertificatePasswordFile", TlsCertificatePasswordFile), ("TlsAuthority", TlsAuthority) })
+            if (path is not null && !File.Exists(path)) problems.Add($"Silo:{name} names a file that does not exist: '{path}'.");
         return problems;
     }
 }

@@ -8,6 +8,8 @@ public sealed class SiloConfigurationTests
     [InlineData("--Dsm:ServingLease=00:00:00.010", "Dsm:ServingLease")]
     [InlineData("--Dsm:WriteBehind=-00:00:01", "Dsm:WriteBehind")]
     [InlineData("--Dsm:AdminToken=short", "Dsm:AdminToken")]
+    [InlineData("--Silo:TlsMutual=true", "Silo:TlsMutual")]
+    [InlineData("--Silo:TlsCertificate=/nonexistent/silo.pfx", "Silo:TlsCertificate")]
     [InlineData("--Silo:GatewayPort=0", "Silo:GatewayPort")]
     [InlineData("--Silo:Storage=Floppy", "Floppy")]
     [InlineData("--Silo:PageStore=Tape", "Silo:PageStore 'Tape'")]

@@ -1,0 +1,86 @@
+using OrleansDsm.Connection;
+
+namespace OrleansDsm.Tests.Processes;
+
+/// <summary>
+/// TLS between clients and a real silo process, configured from certificate files: with mutual TLS, only a client
+/// holding a certificate the cluster's authority signed connects; with server TLS, a client connects only to a silo
+/// whose certificate that authority signed.
+/// </summary>
+public sealed class TlsTests
+{
+    private static readonly TimeSpan Refusal = TimeSpan.FromSeconds(4);
+
+    [Fact]
+    public async Task With_mutual_tls_a_client_without_the_right_certificate_cannot_connect_and_one_with_it_can()
+    {
+        using var cluster = new TestCertificates("dsm-test-authority");
+        using var stranger = new TestCertificates("some-other-authority");
+        var silo = cluster.WritePkcs12(cluster.Issue("silo", server: true), "silo.pfx", "silo-secret");
+        var passwordFile = Path.Combine(cluster.Directory, "silo.password");
+        await File.WriteAllTextAsync(passwordFile, "silo-secret\n");
+        await using var process = await SiloProcess.StartAsync("--Silo:Dashboard=false", $"--Silo:TlsCertificate={silo}",
+            $"--Silo:TlsCertificatePasswordFile={passwordFile}", $"--Silo:TlsAuthority={cluster.AuthorityFile}", "--Silo:TlsMutual=true");
+        Assert.Contains("tls=mutual", process.Output);
+
+        await AssertRefusedAsync(process, new DsmClientOptions());
+        await AssertRefusedAsync(process, new DsmClientOptions { TlsAuthority = cluster.Authority });
+        await AssertRefusedAsync(process, new DsmClientOptions { TlsAuthority = cluster.Authority, TlsCertificate = stranger.Issue("intruder", server: false) });
+
+        await using var client = await DsmClient.ConnectAsync(new DsmClientOptions
+        {
+            Gateways = [process.Gateway],
+            TlsAuthority = cluster.Authority,
+            TlsCertificate = cluster.Issue("client", server: false),
+            ConnectTimeout = TimeSpan.FromSeconds(30),
+        });
+        var array = await client.AllocateAsync<long>(UniqueNames.For("tls"), 10);
+        await array.SetAsync(3, 33);
+        Assert.Equal(33, await array.GetAsync(3));
+    }
+
+    [Fact]
+    public async Task With_server_tls_a_client_connects_only_to_a_silo_its_authority_signed()
+    {
+        using var cluster = new TestCertificates("dsm-test-authority");
+        using var stranger = new TestCertificates("some-other-authority");
+        var silo = cluster.WritePkcs12(cluster.Issue("silo", server: true), "silo.pfx");
+        await using var process = await SiloProcess.StartAsync("--Silo:Dashboard=false", $"--Silo:TlsCertificate={silo}", $"--Silo:TlsAuthority={cluster.AuthorityFile}");
+        Assert.Contains("tls=server", process.Output);
+
+        await AssertRefusedAsync(process, new DsmClientOptions());
+        await AssertRefusedAsync(process, new DsmClientOptions { TlsAuthority = stranger.Authority });
+
+        await using var client = await DsmClient.ConnectAsync(new DsmClientOptions
+        {
+            Gateways = [process.Gateway],
+            TlsAuthority = cluster.Authority,
+            ConnectTimeout = TimeSpan.FromSeconds(30),
+        });
+        Assert.Empty(await client.ListAsync());
+    }
+
+    [Fact]
+    public async Task A_certificate_file_that_is_not_one_stops_the_silo_with_one_line()
+    {
+        using var cluster = new TestCertificates("dsm-test-authority");
+        var bogus = Path.Combine(cluster.Directory, "bogus.pfx");
+        await File.WriteAllTextAsync(bogus, "not a certificate");
+
+        var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
+            [$"--Silo:TlsCertificate={bogus}", $"--Silo:HttpPort={BuiltPrograms.FreePort()}"]), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n'));
+        Assert.StartsWith("orleans-dsm silo: TLS certificate: ", line);
+    }
+
+    /// <summary>Connecting with <paramref name="options"/> fails as an unreachable cluster, and the silo serves on.</summary>
+    private static async Task AssertRefusedAsync(SiloProcess silo, DsmClientOptions options)
+    {
+        options.Gateways = [silo.Gateway];
+        options.ConnectTimeout = Refusal;
+        await Assert.ThrowsAsync<ClusterUnreachableException>(async () => await (await DsmClient.ConnectAsync(options)).DisposeAsync());
+        Assert.False(silo.HasExited);
+    }
+}
