@@ -14,7 +14,7 @@ public static class BuiltPrograms
 
     private static string Framework => TestOutput.Name;
 
-    private static DirectoryInfo RepositoryRoot
+    public static DirectoryInfo RepositoryRoot
     {
         get
         {
