@@ -30,12 +30,12 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
         < 13 => OpenAsync(step),
         < 16 => FreeAsync(step),
         < 17 => FreeDuringWriteAsync(step),
-        < 31 => SetAsync(step),
-        < 45 => GetAsync(step),
-        < 55 => AddAsync(step),
-        < 65 => CompareExchangeAsync(step),
-        < 78 => WriteAsync(step),
-        < 92 => ReadAsync(step),
+        < 31 => OnHandleAsync(step, SetAsync),
+        < 45 => OnHandleAsync(step, GetAsync),
+        < 55 => OnHandleAsync(step, AddAsync),
+        < 65 => OnHandleAsync(step, CompareExchangeAsync),
+        < 78 => OnHandleAsync(step, WriteAsync),
+        < 92 => OnHandleAsync(step, ReadAsync),
         _ => ReleaseAsync(),
     };
 
@@ -106,13 +106,8 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
         if (done) Forget(shadow!);
     }
 
-    private async Task SetAsync(FuzzStep step)
+    private async Task SetAsync(IFuzzHandle handle, FuzzStep step)
     {
-        if (Handle(step) is not { } handle)
-        {
-            await AllocateAsync(step);
-            return;
-        }
         var shadow = handle.Shadow;
         var index = Index(shadow, step.Where);
         var bits = shadow.Kind.Mask(step.Bits);
@@ -125,13 +120,8 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
         else await VerifyAsync(handle, index - 2, 5);
     }
 
-    private async Task GetAsync(FuzzStep step)
+    private async Task GetAsync(IFuzzHandle handle, FuzzStep step)
     {
-        if (Handle(step) is not { } handle)
-        {
-            await AllocateAsync(step);
-            return;
-        }
         var shadow = handle.Shadow;
         var index = Index(shadow, step.Where);
         var valid = shadow.Contains(index, 1);
@@ -140,13 +130,8 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
             Check(shadow[index] == read, $"{shadow.Name}[{index}] read {read:x}, the shadow holds {shadow[index]:x}");
     }
 
-    private async Task AddAsync(FuzzStep step)
+    private async Task AddAsync(IFuzzHandle handle, FuzzStep step)
     {
-        if (Handle(step) is not { } handle)
-        {
-            await AllocateAsync(step);
-            return;
-        }
         var shadow = handle.Shadow;
         var index = Index(shadow, step.Where);
         var delta = shadow.Kind.Mask(step.Bits);
@@ -162,13 +147,8 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
         else await VerifyAsync(handle, index - 2, 5);
     }
 
-    private async Task CompareExchangeAsync(FuzzStep step)
+    private async Task CompareExchangeAsync(IFuzzHandle handle, FuzzStep step)
     {
-        if (Handle(step) is not { } handle)
-        {
-            await AllocateAsync(step);
-            return;
-        }
         var shadow = handle.Shadow;
         var index = Index(shadow, step.Where);
         var value = shadow.Kind.Mask(step.Bits);
@@ -185,13 +165,8 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
         else await VerifyAsync(handle, index - 2, 5);
     }
 
-    private async Task WriteAsync(FuzzStep step)
+    private async Task WriteAsync(IFuzzHandle handle, FuzzStep step)
     {
-        if (Handle(step) is not { } handle)
-        {
-            await AllocateAsync(step);
-            return;
-        }
         var shadow = handle.Shadow;
         var (start, count) = Range(shadow, step);
         var random = new Random((int)step.Bits);
@@ -205,13 +180,8 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
         else await VerifyAsync(handle, start, count);
     }
 
-    private async Task ReadAsync(FuzzStep step)
+    private async Task ReadAsync(IFuzzHandle handle, FuzzStep step)
     {
-        if (Handle(step) is not { } handle)
-        {
-            await AllocateAsync(step);
-            return;
-        }
         var shadow = handle.Shadow;
         var (start, count) = Range(shadow, step);
         var valid = shadow.Contains(start, count);
@@ -221,6 +191,10 @@ internal sealed class FuzzRun(DsmClient client, string prefix) : IAsyncDisposabl
             for (var i = 0; i < count; i++)
                 Check(shadow[start + i] == read[i], $"{shadow.Name}[{start + i}] read {read[i]:x}, the shadow holds {shadow[start + i]:x}");
     }
+
+    /// <summary>Makes a call on one of the run's handles, chosen by the step; with none yet, allocates instead.</summary>
+    private Task OnHandleAsync(FuzzStep step, Func<IFuzzHandle, FuzzStep, Task> call) =>
+        Handle(step) is { } handle ? call(handle, step) : AllocateAsync(step);
 
     /// <summary>A range write and a free of its region at once: the write lands or is refused as freed; the free succeeds.</summary>
     private async Task FreeDuringWriteAsync(FuzzStep step)
