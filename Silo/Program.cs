@@ -42,6 +42,7 @@ catch (Exception error) when (error is System.Security.Cryptography.Cryptographi
 builder.WebHost.UseUrls($"http://{host.HttpAddress}:{host.HttpPort}");
 builder.AddSharedMemorySilo(host, tls);
 var app = builder.Build();
+if (host.Dashboard && host.ReadDashboardPassword() is { } password) DashboardLogin.Require(app, host.DashboardUser, password);
 if (host.Dashboard) app.MapOrleansDashboard(routePrefix: "/dashboard");
 app.MapHealthChecks("/health");
 

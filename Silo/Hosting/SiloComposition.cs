@@ -116,7 +116,7 @@ public static class SiloComposition
         $"page size={space.PageSize} B; tls={tls?.Mode ?? "off"}; " +
         $"silo port={host.SiloPort}; gateway port={host.GatewayPort}; " +
         $"health=http://{host.HttpAddress}:{host.HttpPort}/health; " +
-        (host.Dashboard ? $"dashboard=http://{host.HttpAddress}:{host.HttpPort}/dashboard" : "dashboard=off");
+        (host.Dashboard ? $"dashboard=http://{host.HttpAddress}:{host.HttpPort}/dashboard{(host.DashboardPassword is not null || host.DashboardPasswordFile is not null ? $" (user {host.DashboardUser}, password)" : "")}" : "dashboard=off");
 
     private static string WritePolicy(AddressSpaceOptions space) => space.WriteBehind > TimeSpan.Zero
         ? $"write-behind: pages stored within {space.WriteBehind.TotalSeconds:0.###} s of a write"

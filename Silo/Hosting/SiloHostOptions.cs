@@ -19,13 +19,32 @@ public sealed class SiloHostOptions
     public int HttpPort { get; set; } = 8080;
 
     /// <summary>
-    /// The address the dashboard and the health endpoint listen on: <c>localhost</c> by default (the dashboard has no
-    /// login), an IP address of this host, or <c>0.0.0.0</c> for all.
+    /// The address the dashboard and the health endpoint listen on: <c>localhost</c> by default, an IP address of this
+    /// host, or <c>0.0.0.0</c> for all. A dashboard reachable from other machines needs a password.
     /// </summary>
     public string HttpAddress { get; set; } = "localhost";
 
     /// <summary>Whether to serve the Orleans dashboard (it profiles every grain call, so benchmarks turn it off).</summary>
     public bool Dashboard { get; set; } = true;
+
+    /// <summary>The user name the dashboard asks for when it has a password.</summary>
+    public string DashboardUser { get; set; } = "admin";
+
+    /// <summary>
+    /// The dashboard's password (HTTP Basic): from the environment (<c>Silo__DashboardPassword</c>) or a configuration
+    /// file, not the command line. Required when <see cref="HttpAddress"/> reaches beyond this machine.
+    /// </summary>
+    public string? DashboardPassword { get; set; }
+
+    /// <summary>A file holding the dashboard's password, instead of <see cref="DashboardPassword"/>.</summary>
+    public string? DashboardPasswordFile { get; set; }
+
+    /// <summary>The dashboard's password, from <see cref="DashboardPassword"/> or its file; null when it has none.</summary>
+    public string? ReadDashboardPassword() =>
+        DashboardPassword ?? (DashboardPasswordFile is { } file ? File.ReadAllText(file).TrimEnd('\r', '\n') : null);
+
+    /// <summary>Whether <see cref="HttpAddress"/> is reachable only from this machine.</summary>
+    public bool IsHttpLocal => HttpAddress is "localhost" or "127.0.0.1" or "::1";
 
     /// <summary>
     /// Where pages, regions and cluster membership live: <c>Memory</c> (one silo on this machine, nothing survives it)
@@ -112,6 +131,10 @@ public sealed class SiloHostOptions
             problems.Add($"Silo:ListenAddress must be an IP address (0.0.0.0 for all); it is '{ListenAddress}'.");
         if (!string.Equals(HttpAddress, "localhost", StringComparison.OrdinalIgnoreCase) && !System.Net.IPAddress.TryParse(HttpAddress, out _))
             problems.Add($"Silo:HttpAddress must be 'localhost' or an IP address (0.0.0.0 for all); it is '{HttpAddress}'.");
+        if (DashboardPasswordFile is not null && !File.Exists(DashboardPasswordFile))
+            problems.Add($"Silo:DashboardPasswordFile names a file that does not exist: '{DashboardPasswordFile}'.");
+        else if (Dashboard && !IsHttpLocal && DashboardPassword is null && DashboardPasswordFile is null)
+            problems.Add($"Silo:HttpAddress {HttpAddress} exposes the dashboard beyond this machine, and it has no password: set Silo__DashboardPassword in the environment or Silo:DashboardPasswordFile, or Silo:Dashboard=false.");
         if (TlsCertificate is null && (TlsAuthority is not null || TlsMutual || TlsCertificatePasswordFile is not null))
             problems.Add("Silo:TlsAuthority, Silo:TlsMutual and Silo:TlsCertificatePasswordFile need Silo:TlsCertificate, the silo's own certificate.");
         if (TlsMutual && TlsAuthority is null)

@@ -9,6 +9,8 @@ public sealed class SiloConfigurationTests
     [InlineData("--Dsm:WriteBehind=-00:00:01", "Dsm:WriteBehind")]
     [InlineData("--Dsm:AdminToken=short", "Dsm:AdminToken")]
     [InlineData("--Silo:TlsMutual=true", "Silo:TlsMutual")]
+    [InlineData("--Silo:HttpAddress=0.0.0.0", "Silo:DashboardPassword")]
+    [InlineData("--Silo:DashboardPasswordFile=/nonexistent/password", "Silo:DashboardPasswordFile")]
     [InlineData("--Silo:TlsCertificate=/nonexistent/silo.pfx", "Silo:TlsCertificate")]
     [InlineData("--Silo:GatewayPort=0", "Silo:GatewayPort")]
     [InlineData("--Silo:Storage=Floppy", "Floppy")]
