@@ -95,10 +95,10 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
     public Task ReleaseAsync(CancellationToken cancellation) => SendAsync(null, null, cancellation);
 
     /// <summary>
-    /// Releases <paramref name="page"/> (waiting for a release of it in flight) before an operation of allocation <paramref name="epoch"/> under
-    /// <paramref name="requests"/>' hold uses it. The page may hold writes of another allocation of the same address,
-    /// freed since, or of a hold that ended: those are dropped as any release drops them, and their refusal is not
-    /// thrown to this caller, whose own region and hold it does not concern.
+    /// Releases <paramref name="page"/> (waiting for a release of it in flight) before an operation of allocation
+    /// <paramref name="epoch"/> under <paramref name="requests"/>' hold uses it. The page may hold writes of another
+    /// allocation of the same address, freed since, or of a hold that ended: those are dropped as any release drops
+    /// them, and their refusal is not thrown to this caller, whose own region and hold it does not concern.
     /// </summary>
     public Task ReleasePageAsync(long page, long epoch, RequestIds requests, CancellationToken cancellation) =>
         SendAsync(page, (epoch, requests), cancellation);
