@@ -151,6 +151,15 @@ public sealed class DsmClient : IAsyncDisposable
         return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, region));
     }
 
+    /// <summary>
+    /// Opens the existing region <paramref name="name"/> for reading only: the handle has no method that writes and does
+    /// not carry the owner token.
+    /// </summary>
+    /// <exception cref="RegionNotFoundException">There is no region of that name.</exception>
+    /// <exception cref="RegionMismatchException">The region holds another element type; the message names both.</exception>
+    public async Task<ReadOnlySharedArray<T>> OpenReadOnlyAsync<T>(string name, CancellationToken cancellation = default) where T : unmanaged =>
+        (await OpenAsync<T>(name, cancellation)).AsReadOnly();
+
     /// <summary>Opens region <paramref name="name"/>, allocating it with <paramref name="length"/> elements if it does not exist.</summary>
     /// <exception cref="RegionMismatchException">It exists with another element type or length.</exception>
     /// <exception cref="QuotaExceededException">It had to be allocated and the quota would be exceeded.</exception>

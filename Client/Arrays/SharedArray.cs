@@ -75,6 +75,9 @@ public sealed class SharedArray<T> where T : unmanaged
         return new SharedArray<T>(_pages, _cache, _releases, _requests.Fenced(hold.Fence), _retry, Region) { OwnerToken = OwnerToken };
     }
 
+    /// <summary>A handle to the same region that can only read it, for code that must not change it.</summary>
+    public ReadOnlySharedArray<T> AsReadOnly() => new(this);
+
     /// <summary>The region's metadata: name, base address, type, epoch and consistency.</summary>
     public RegionDescriptor Region { get; }
 
