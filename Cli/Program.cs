@@ -4,7 +4,9 @@ using OrleansDsm.Cli.Verbs;
 
 var root = new RootCommand("dsm: inspect and change the OrleansDsm shared memory.")
 {
-    GatewayOption.Instance,
+    ConnectionOptions.Gateway,
+    ConnectionOptions.TlsAuthority,
+    ConnectionOptions.TlsCertificate,
     JsonOption.Instance,
     AllocVerb.Create(),
     ListVerb.Create(),

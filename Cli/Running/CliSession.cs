@@ -4,16 +4,16 @@ using OrleansDsm.Errors;
 namespace OrleansDsm.Cli.Running;
 
 /// <summary>
-/// Runs one verb against the cluster: connects through the gateway given on the command line, and turns every error
+/// Runs one verb against the cluster: connects as the command line says (see <see cref="Verbs.ConnectionOptions"/>), and turns every error
 /// into one line on stderr and an exit code, so scripts can rely on both.
 /// </summary>
 internal static class CliSession
 {
-    public static async Task<int> RunAsync(string gateway, Func<DsmClient, CancellationToken, Task> verb, CancellationToken cancellation)
+    public static async Task<int> RunAsync(System.CommandLine.ParseResult parse, Func<DsmClient, CancellationToken, Task> verb, CancellationToken cancellation)
     {
         try
         {
-            await using var client = await DsmClient.ConnectAsync(new DsmClientOptions { Gateways = [gateway] }, cancellation);
+            await using var client = await DsmClient.ConnectAsync(Verbs.ConnectionOptions.Read(parse), cancellation);
             await verb(client, cancellation);
             return ExitCodes.Success;
         }

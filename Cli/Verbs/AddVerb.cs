@@ -13,7 +13,7 @@ internal static class AddVerb
         var index = RegionArguments.Index();
         var delta = new Argument<string>("delta") { Description = "The amount to add, in the region's element type." };
         var command = new Command("add", "Atomically add to one element and print the new value.") { name, index, delta };
-        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
             await ElementTypeDispatch.Run(region.ElementType, new Addition(client, region.Name, parse.GetValue(index), parse.GetValue(delta)!, token));

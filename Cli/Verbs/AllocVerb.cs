@@ -17,7 +17,7 @@ internal static class AllocVerb
         }.AcceptOnlyFromAmong(ElementTypeDispatch.Names);
         var length = new Option<long>("--length") { Description = "How many elements.", Required = true };
         var command = new Command("alloc", "Allocate a new region of zeroed elements; prints the owner token that frees it (keep it: it is shown once).") { name, type, length };
-        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var region = parse.GetValue(name)!;
             await ElementTypeDispatch.Run(parse.GetValue(type)!, new Allocation(client, region, parse.GetValue(length), token));

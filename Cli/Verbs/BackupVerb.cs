@@ -11,7 +11,7 @@ internal static class BackupVerb
     {
         var output = new Option<FileInfo>("--out") { Description = "The file to write the backup to (replaced only once the backup is complete).", Required = true };
         var command = new Command("backup", "Write a consistent, checksummed snapshot of every region to a file on this machine.") { output };
-        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var target = parse.GetValue(output)!;
             if (target.Directory is { Exists: false } folder) throw new ArgumentException($"The folder {folder.FullName} of --out does not exist.");

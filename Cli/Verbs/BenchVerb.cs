@@ -20,7 +20,7 @@ internal static class BenchVerb
         var ops = new Option<int>("--ops") { Description = "Calls per measurement.", DefaultValueFactory = _ => 2000 };
         var outstanding = new Option<int>("--outstanding") { Description = "Calls in flight for the throughput figure.", DefaultValueFactory = _ => 64 };
         var command = new Command("bench", "Measure element get/set latency and get throughput against the cluster, on a scratch region.") { ops, outstanding };
-        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var (count, inFlight) = (parse.GetValue(ops), parse.GetValue(outstanding));
             if (count is < 1 or > 10_000_000) throw new ArgumentException($"--ops {count} is not between 1 and 10000000.");

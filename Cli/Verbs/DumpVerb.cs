@@ -19,7 +19,7 @@ internal static class DumpVerb
         var from = new Option<long>("--from") { Description = "The first element to print.", DefaultValueFactory = _ => 0 };
         var count = new Option<long?>("--count") { Description = $"How many elements to print (default: up to 256; at most {MaxCount})." };
         var command = new Command("dump", "Print a stretch of a region's elements (hex for uint8 and int8 regions).") { name, from, count };
-        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
             var start = parse.GetValue(from);

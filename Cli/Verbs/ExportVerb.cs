@@ -19,7 +19,7 @@ internal static class ExportVerb
         var format = TransferOptions.Format();
         var resume = TransferOptions.Resume();
         var command = new Command("export", "Write a region's elements to a file (raw bytes or CSV), with progress; --resume finishes a failed export.") { name, file, format, resume };
-        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
             var path = parse.GetValue(file)!;

@@ -12,7 +12,7 @@ internal static class GetVerb
         var name = RegionArguments.Name();
         var index = RegionArguments.Index();
         var command = new Command("get", "Print one element's value.") { name, index };
-        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
             await ElementTypeDispatch.Run(region.ElementType, new Read(client, region.Name, parse.GetValue(index), token));

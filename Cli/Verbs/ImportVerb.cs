@@ -20,7 +20,7 @@ internal static class ImportVerb
         var format = TransferOptions.Format();
         var resume = TransferOptions.Resume();
         var command = new Command("import", "Write a file's elements (raw bytes or CSV) into a region from element 0, with progress; --resume finishes a failed import.") { name, file, format, resume };
-        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
             var path = parse.GetValue(file)!;

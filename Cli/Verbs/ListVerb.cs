@@ -9,7 +9,7 @@ internal static class ListVerb
     public static Command Create()
     {
         var command = new Command("ls", "List the regions: name, type, length, bytes, base address, consistency.");
-        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var regions = await client.ListAsync(token);
             Console.WriteLine($"{"NAME",-24} {"TYPE",-8} {"LENGTH",14} {"BYTES",16} {"ADDRESS",-20} MODE");

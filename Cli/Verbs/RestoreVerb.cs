@@ -10,7 +10,7 @@ internal static class RestoreVerb
     {
         var input = new Argument<FileInfo>("file") { Description = "A file written by dsm backup." };
         var command = new Command("restore", "Restore a backup into a cluster that holds no region; the file is checked whole before anything changes.") { input };
-        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var source = parse.GetValue(input)!;
             if (!source.Exists) throw new ArgumentException($"There is no backup file {source.FullName}.");

@@ -13,7 +13,7 @@ internal static class SetVerb
         var index = RegionArguments.Index();
         var value = new Argument<string>("value") { Description = "The value, in the region's element type." };
         var command = new Command("set", "Write one element.") { name, index, value };
-        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
             await ElementTypeDispatch.Run(region.ElementType, new Write(client, region.Name, parse.GetValue(index), parse.GetValue(value)!, token));

@@ -15,7 +15,7 @@ internal static class StatVerb
             DefaultValueFactory = _ => 100_000,
         };
         var command = new Command("stat", "Show a region's size, pages touched, bytes stored and most written pages.") { name, pages };
-        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse.GetValue(GatewayOption.Instance)!, async (client, token) =>
+        command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             if (parse.GetValue(pages) < 1) throw new ArgumentException($"--pages {parse.GetValue(pages)} must be at least 1.");
             var stat = await client.StatAsync(parse.GetValue(name)!, parse.GetValue(pages), token);

@@ -61,6 +61,35 @@ public sealed class TlsTests
     }
 
     [Fact]
+    public async Task The_dsm_tool_reaches_a_mutual_tls_silo_with_its_certificate_files_and_names_a_bad_one()
+    {
+        using var cluster = new TestCertificates("dsm-test-authority");
+        var silo = cluster.WritePkcs12(cluster.Issue("silo", server: true), "silo.pfx");
+        var client = cluster.WritePkcs12(cluster.Issue("operator", server: false), "operator.pfx", "operator-secret");
+        var bogus = Path.Combine(cluster.Directory, "bogus.pfx");
+        await File.WriteAllTextAsync(bogus, "not a certificate");
+        await using var process = await SiloProcess.StartAsync("--Silo:Dashboard=false", $"--Silo:TlsCertificate={silo}",
+            $"--Silo:TlsAuthority={cluster.AuthorityFile}", "--Silo:TlsMutual=true");
+        var name = UniqueNames.For("tls-cli");
+
+        var alloc = await DsmAsync("operator-secret", "alloc", name, "--type", "int32", "--length", "5",
+            "--gateway", process.Gateway, "--tls-authority", cluster.AuthorityFile, "--tls-certificate", client);
+        Assert.True(alloc.ExitCode == 0, alloc.Stderr);
+        var listing = await DsmAsync("operator-secret", "ls", "--gateway", process.Gateway, "--tls-authority", cluster.AuthorityFile, "--tls-certificate", client);
+        Assert.Contains(name + " ", listing.Stdout);
+
+        var withoutCertificate = await DsmAsync(null, "ls", "--gateway", process.Gateway, "--tls-authority", cluster.AuthorityFile);
+        Assert.Equal(3, withoutCertificate.ExitCode);
+        var wrongPassword = await DsmAsync("guess", "ls", "--gateway", process.Gateway, "--tls-authority", cluster.AuthorityFile, "--tls-certificate", client);
+        Assert.Equal(2, wrongPassword.ExitCode);
+        Assert.StartsWith($"dsm: --tls-certificate '{client}': ", wrongPassword.Stderr);
+        var notACertificate = await DsmAsync(null, "ls", "--gateway", process.Gateway, "--tls-authority", bogus);
+        Assert.Equal(2, notACertificate.ExitCode);
+        Assert.StartsWith($"dsm: --tls-authority '{bogus}': ", notACertificate.Stderr);
+        Assert.False(process.HasExited);
+    }
+
+    [Fact]
     public async Task A_certificate_file_that_is_not_one_stops_the_silo_with_one_line()
     {
         using var cluster = new TestCertificates("dsm-test-authority");
@@ -73,6 +102,14 @@ public sealed class TlsTests
         Assert.Equal(2, result.ExitCode);
         var line = Assert.Single(result.Stderr.Split('\n'));
         Assert.StartsWith("orleans-dsm silo: TLS certificate: ", line);
+    }
+
+    /// <summary>Runs the real <c>dsm</c> tool with the certificate password, if any, in its environment.</summary>
+    private static Task<ProcessResult> DsmAsync(string? password, params string[] arguments)
+    {
+        var start = BuiltPrograms.Dotnet(BuiltPrograms.CliDll, arguments);
+        if (password is not null) start.Environment["DSM_TLS_PASSWORD"] = password;
+        return BuiltPrograms.RunAsync(start, TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Connecting with <paramref name="options"/> fails as an unreachable cluster, and the silo serves on.</summary>

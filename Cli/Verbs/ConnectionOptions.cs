@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Security.Cryptography.X509Certificates;
+using OrleansDsm.Connection;
+
+namespace OrleansDsm.Cli.Verbs;
+
+/// <summary>
+/// How every verb reaches the cluster: <c>--gateway HOST:PORT</c>, and for silos run with TLS
+/// <c>--tls-authority FILE</c> and <c>--tls-certificate FILE</c>. The certificate's password comes from the
+/// <c>DSM_TLS_PASSWORD</c> environment variable, never the command line.
+/// </summary>
+internal static class ConnectionOptions
+{
+    /// <summary>The environment variable holding the password of the <c>--tls-certificate</c> file.</summary>
+    public const string PasswordVariable = "DSM_TLS_PASSWORD";
+
+    public static readonly Option<string> Gateway = new("--gateway")
+    {
+        Description = "The silo gateway to connect to, as HOST:PORT.",
+        DefaultValueFactory = _ => "localhost:30000",
+        Recursive = true,
+    };
+
+    public static readonly Option<FileInfo?> TlsAuthority = new("--tls-authority")
+    {
+        Description = "Connect over TLS, accepting only silos whose certificate this authority (PEM or DER file) signed.",
+        Recursive = true,
+    };
+
+    public static readonly Option<FileInfo?> TlsCertificate = new("--tls-certificate")
+    {
+        Description = $"This client's certificate with its key (PKCS#12), for silos that require one; its password from {PasswordVariable}.",
+        Recursive = true,
+    };
+
+    /// <summary>The client options the command line asks for.</summary>
+    /// <exception cref="InvalidDataException">A TLS file is missing or is not a certificate; the message names the option.</exception>
+    public static DsmClientOptions Read(ParseResult parse) => new()
+    {
+        Gateways = [parse.GetValue(Gateway)!],
+        TlsAuthority = Load(parse.GetValue(TlsAuthority), "--tls-authority", file => X509CertificateLoader.LoadCertificateFromFile(file)),
+        TlsCertificate = Load(parse.GetValue(TlsCertificate), "--tls-certificate",
+            file => X509CertificateLoader.LoadPkcs12FromFile(file, Environment.GetEnvironmentVariable(PasswordVariable))),
+    };
+
+    private static X509Certificate2? Load(FileInfo? file, string option, Func<string, X509Certificate2> load)
+    {
+        if (file is null) return null;
+        try
+        {
+            return load(file.FullName);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new InvalidDataException($"{option} '{file}': {error.Message.TrimEnd('.')}.");
+        }
+    }
+}
