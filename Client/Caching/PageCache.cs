@@ -71,6 +71,9 @@ internal sealed class PageCache : IAsyncDisposable
     /// <summary>How many bytes the cache may hold.</summary>
     public long Budget => _budget;
 
+    /// <summary>Places in the eviction queue, live or stale: kept within twice the entries (plus a little) by compaction.</summary>
+    public int EvictionQueueLength => _evictionQueue.Count;
+
     /// <summary>This cache's counters, also published on the <c>OrleansDsm.Client</c> meter.</summary>
     public CacheMetrics Metrics { get; }
 
@@ -179,7 +182,6 @@ internal sealed class PageCache : IAsyncDisposable
             var entry = await fetch();
             lock (_gate)
                 if (admit(entry, fence, writesBefore)) Install(entry);
-            EvictOverBudget();
             return entry;
         }
         finally
@@ -278,15 +280,34 @@ internal sealed class PageCache : IAsyncDisposable
         Metrics.Dispose();
     }
 
-    /// <summary>Adds or replaces a page's entry. Called under the lock.</summary>
+    /// <summary>
+    /// Adds or replaces a page's entry, first evicting enough to make room for it. Called under the lock, which every
+    /// install takes, and the byte count grows only after the room is made: the cache never holds more than its
+    /// budget, at any instant and under any access pattern. A page larger than the whole budget is not kept.
+    /// </summary>
     private void Install(CachedPage entry)
     {
         if (_entries.TryGetValue(entry.Page, out var replaced)) Remove(entry.Page, replaced);
+        if (entry.Cost > _budget) return;
+        EvictDownTo(_budget - entry.Cost);
         if (_entries.TryAdd(entry.Page, entry))
         {
             Interlocked.Add(ref _bytes, entry.Cost);
             _evictionQueue.Enqueue(entry.Page);
         }
+        if (_evictionQueue.Count > 2 * _entries.Count + 64) CompactEvictionQueue();
+    }
+
+    /// <summary>
+    /// Drops the queue's places of pages no longer cached (revoked, replaced), which only eviction would otherwise
+    /// consume: a page written and read again and again under budget would grow the queue without end. Amortized
+    /// over the installs that made the queue twice the entries. Called under the lock.
+    /// </summary>
+    private void CompactEvictionQueue()
+    {
+        var kept = new HashSet<long>();
+        for (var places = _evictionQueue.Count; places > 0 && _evictionQueue.TryDequeue(out var page); places--)
+            if (_entries.ContainsKey(page) && kept.Add(page)) _evictionQueue.Enqueue(page);
     }
 
     /// <summary>Takes out exactly <paramref name="entry"/>, if it is still the page's entry, and marks it for readers that hold it.</summary>
@@ -303,12 +324,19 @@ internal sealed class PageCache : IAsyncDisposable
         if (fence is { Fills: 0, Writes: 0, Basis: null }) _fences.Remove(page);
     }
 
-    private void EvictOverBudget()
+    /// <summary>
+    /// A clock sweep down to <paramref name="bytes"/>: an entry hit since the last pass gets a second chance, one not
+    /// hit goes. Readers keep setting the hit bits meanwhile, so after one full turn of second chances entries go
+    /// whatever their bits, and the sweep ends even when every page is hot. Every live entry has a place in the
+    /// queue, so it ends at or under <paramref name="bytes"/>. Called under the lock.
+    /// </summary>
+    private void EvictDownTo(long bytes)
     {
-        for (var sweep = 2 * _evictionQueue.Count; Bytes > _budget && sweep > 0 && _evictionQueue.TryDequeue(out var page); sweep--)
+        var secondChances = _evictionQueue.Count;
+        while (Bytes > bytes && _evictionQueue.TryDequeue(out var page))
         {
             if (!_entries.TryGetValue(page, out var entry)) continue;
-            if (entry.Referenced)
+            if (entry.Referenced && secondChances-- > 0)
             {
                 entry.Referenced = false;
                 _evictionQueue.Enqueue(page);
