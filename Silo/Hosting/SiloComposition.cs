@@ -54,6 +54,7 @@ public static class SiloComposition
             if (host.IsStronglyConsistentDirectory) silo.AddStronglyConsistentDirectory();
             // Failure detection (ProbeTimeout, NumMissedProbesLimit, NumVotesForDeathDeclaration, ...) as Orleans names it.
             silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Silo:Membership"));
+            silo.Configure<SiloMessagingOptions>(messaging => messaging.MaxMessageBodySize = host.MaxMessageBytes);
             if (host.Dashboard) silo.AddDashboard();
         });
         builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo");

@@ -1,3 +1,5 @@
+using OrleansDsm.Addressing;
+
 namespace OrleansDsm.Silo.Hosting;
 
 /// <summary>How the silo process is hosted: cluster identity, ports and storage. Bound from the <c>Silo</c> section.</summary>
@@ -105,6 +107,16 @@ public sealed class SiloHostOptions
     /// <summary>Mutual TLS: clients and silos must present a certificate that <see cref="TlsAuthority"/> signed.</summary>
     public bool TlsMutual { get; set; }
 
+    /// <summary>
+    /// The largest message body, in bytes, the silo accepts from a client or another silo. A connection that sends a
+    /// larger one is closed before the body is read, so hostile input cannot make the silo allocate without bound.
+    /// The DSM's own calls carry at most 16 pages (16 MiB at the largest page size), well under the default.
+    /// </summary>
+    public int MaxMessageBytes { get; set; } = 32 << 20;
+
+    /// <summary>The smallest <see cref="MaxMessageBytes"/> that fits the DSM's largest call: 16 pages of the largest size, and headroom.</summary>
+    public const int MinMaxMessageBytes = 16 * PageGeometry.MaxPageSize + (1 << 20);
+
     /// <summary>Whether <see cref="Storage"/> is PostgreSQL.</summary>
     public bool IsPostgreSql => string.Equals(Storage, "PostgreSQL", StringComparison.OrdinalIgnoreCase);
 
@@ -141,6 +153,8 @@ public sealed class SiloHostOptions
             problems.Add("Silo:TlsMutual needs Silo:TlsAuthority: the authority whose certificates are admitted.");
         foreach (var (name, path) in new[] { ("TlsCertificate", TlsCertificate), ("TlsCertificatePasswordFile", TlsCertificatePasswordFile), ("TlsAuthority", TlsAuthority) })
             if (path is not null && !File.Exists(path)) problems.Add($"Silo:{name} names a file that does not exist: '{path}'.");
+        if (MaxMessageBytes < MinMaxMessageBytes)
+            problems.Add($"Silo:MaxMessageBytes must be at least {MinMaxMessageBytes} (16 pages of {PageGeometry.MaxPageSize} bytes and headroom); it is {MaxMessageBytes}.");
         return problems;
     }
 }

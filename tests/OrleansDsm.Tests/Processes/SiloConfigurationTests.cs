@@ -15,6 +15,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Silo:GatewayPort=0", "Silo:GatewayPort")]
     [InlineData("--Silo:Storage=Floppy", "Floppy")]
     [InlineData("--Silo:PageStore=Tape", "Silo:PageStore 'Tape'")]
+    [InlineData("--Silo:MaxMessageBytes=1000000", "Silo:MaxMessageBytes")]
     [InlineData("--Silo:Directory=Strongest", "Silo:Directory 'Strongest'")]
     [InlineData("--Silo:SiloPort=eleven", "eleven")]
     [InlineData("--Silo:HttpAddress=nowhere", "Silo:HttpAddress")]
