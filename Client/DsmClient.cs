@@ -18,6 +18,8 @@ public sealed class DsmClient : IAsyncDisposable
 {
     private readonly IHost? _ownedHost;
     private readonly IGrainFactory _grains;
+    // Null when there is no cache or reports are off.
+    private readonly Metrics.MetricsReporter? _metrics;
     private readonly PageReferences _pages;
     private readonly RequestIds _requests;
     private readonly TransientRetry _retry;
@@ -36,6 +38,7 @@ public sealed class DsmClient : IAsyncDisposable
 
     private DsmClient(IClusterClient client, DsmClientOptions options, IHost? ownedHost)
     {
+        CheckOptions(options);
         _grains = client;
         _pages = new PageReferences(client);
         Cache = options.CacheBytes > 0 ? new PageCache(client, _pages, options.CacheBytes, options.Clock, options.PrefetchPages) : null;
@@ -44,6 +47,7 @@ public sealed class DsmClient : IAsyncDisposable
         _buffer = new ReleaseBuffer(_pages, Cache, _retry, new ReleaseMetrics(_requests.Session));
         _adminToken = options.AdminToken;
         _ownedHost = ownedHost;
+        if (Cache is not null && options.MetricsInterval > TimeSpan.Zero) _metrics = new Metrics.MetricsReporter(client, Cache, options.MetricsInterval);
     }
 
     /// <summary>The page cache shared by this client's arrays, or null when caching is off.</summary>
@@ -85,11 +89,12 @@ public sealed class DsmClient : IAsyncDisposable
     public Task ReleaseAsync(CancellationToken cancellation = default) => _buffer.ReleaseAsync(cancellation);
 
     /// <summary>Connects to the cluster named by <paramref name="options"/>, by default the silo on this machine.</summary>
-    /// <exception cref="ArgumentException">A gateway is not of the form host:port.</exception>
+    /// <exception cref="ArgumentException">A gateway is not of the form host:port, or an option is out of its range.</exception>
     /// <exception cref="ClusterUnreachableException">No gateway answered within <see cref="DsmClientOptions.ConnectTimeout"/>.</exception>
     public static async Task<DsmClient> ConnectAsync(DsmClientOptions? options = null, CancellationToken cancellation = default)
     {
         options ??= new DsmClientOptions();
+        CheckOptions(options);
         var membership = options.MembershipConnectionString;
         var gateways = membership is null ? GatewayEndpoints.Resolve(options.Gateways) : [];
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -291,10 +296,18 @@ public sealed class DsmClient : IAsyncDisposable
 
     private async Task StopAsync()
     {
+        if (_metrics is not null) await _metrics.DisposeAsync();
         if (Cache is not null) await Cache.DisposeAsync();
         if (_ownedHost is null) return;
         await _ownedHost.StopAsync();
         _ownedHost.Dispose();
+    }
+
+    /// <summary>Refuses options no client can work with, before anything is started.</summary>
+    private static void CheckOptions(DsmClientOptions options)
+    {
+        if (options.MetricsInterval < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MetricsInterval, "DsmClientOptions.MetricsInterval is zero (no reports) or positive.");
     }
 
     private static AllocationRequest Request<T>(string name, long length, Consistency? consistency) where T : unmanaged

@@ -43,7 +43,11 @@ builder.WebHost.UseUrls($"http://{host.HttpAddress}:{host.HttpPort}");
 builder.AddSharedMemorySilo(host, tls);
 var app = builder.Build();
 if (host.Dashboard && host.ReadDashboardPassword() is { } password) DashboardLogin.Require(app, host.DashboardUser, password);
-if (host.Dashboard) app.MapOrleansDashboard(routePrefix: "/dashboard");
+if (host.Dashboard)
+{
+    app.MapOrleansDashboard(routePrefix: "/dashboard");
+    MetricsPage.Map(app);
+}
 app.MapHealthChecks("/health");
 
 try

@@ -31,7 +31,7 @@ internal sealed class CacheMetrics : IDisposable
         _meter.CreateObservableGauge("dsm.cache.bytes", () => new Measurement<long>(bytes(), tag), unit: "By", description: "Bytes held by the cache");
         _meter.CreateObservableCounter("dsm.cache.hits", () => new Measurement<long>(Hits, tag), description: "Reads served from the page cache");
         _meter.CreateObservableCounter("dsm.cache.misses", () => new Measurement<long>(Misses, tag), description: "Reads that had to fetch a page");
-        _meter.CreateObservableCounter("dsm.cache.evictions", () => new Measurement<long>(Interlocked.Read(ref _evictions), tag), description: "Pages evicted to keep to the byte budget");
+        _meter.CreateObservableCounter("dsm.cache.evictions", () => new Measurement<long>(Evictions, tag), description: "Pages evicted to keep to the byte budget");
         _meter.CreateObservableCounter("dsm.cache.invalidations_received", () => new Measurement<long>(InvalidationsReceived, tag), description: "Revocations received from page grains");
         _meter.CreateObservableCounter("dsm.cache.updates", () => new Measurement<long>(Updates, tag), description: "Copies this client brought up to date with its own write instead of dropping them");
         _meter.CreateObservableCounter("dsm.cache.lease_renewals", () => new Measurement<long>(Renewals, tag), description: "Lease renewals sent, one per silo per half lease");
@@ -48,6 +48,8 @@ internal sealed class CacheMetrics : IDisposable
     }
 
     public long Misses => Interlocked.Read(ref _misses);
+
+    public long Evictions => Interlocked.Read(ref _evictions);
 
     public long InvalidationsReceived => Interlocked.Read(ref _invalidationsReceived);
 

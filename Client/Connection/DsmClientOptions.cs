@@ -72,6 +72,13 @@ public sealed class DsmClientOptions
     /// <summary>The pause between two tries of a page call.</summary>
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// How often the client reports its cache counters (hits, misses, evictions, revocations) to the cluster's metrics,
+    /// which the dashboard and the silos' <c>/dsm/metrics</c> page show; <see cref="TimeSpan.Zero"/> reports nothing.
+    /// A client without a cache has nothing to report.
+    /// </summary>
+    public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long connecting may take before the cluster is reported unreachable.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -7,7 +7,7 @@ namespace OrleansDsm.Grains.Caching;
 /// at once, each wait bounded by that session's lease on this silo, because a holder that does not answer (dead, or
 /// cut off) stops trusting its copy when its lease ends. Used from its page grain's thread only.
 /// </summary>
-internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForCheckerTests)
+internal sealed class CacheHolders(SessionLeaseTable leases, Metrics.SiloMetrics metrics, bool skipForCheckerTests)
 {
     // Allocated on the first fill: most pages are never cached by anyone, and every byte of a page grain counts.
     private Dictionary<Guid, Holder>? _holders;
@@ -66,9 +66,8 @@ internal sealed class CacheHolders(SessionLeaseTable leases, bool skipForChecker
         }
         if (revocations.Count == 0) return;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        CoherenceMetrics.InvalidationsSent.Add(revocations.Count);
         await Task.WhenAll(revocations);
-        CoherenceMetrics.WriterStall.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        metrics.WriterStalled(revocations.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     private async Task RevokeOneAsync(Guid session, ICacheHolder holder, long page, long version, TimeSpan remaining)

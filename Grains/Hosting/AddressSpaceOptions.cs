@@ -55,6 +55,9 @@ public sealed class AddressSpaceOptions
     /// <summary>How long an idle page stays activated before Orleans collects it.</summary>
     public TimeSpan PageIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How often the silo reports its counters to the cluster's metrics (the dashboard's MetricsGrain and <c>/dsm/metrics</c>).</summary>
+    public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The page geometry these options describe.</summary>
     public PageGeometry Geometry => new(PageSize);
 }

@@ -23,6 +23,8 @@ internal sealed class AddressSpaceOptionsValidator : IValidateOptions<AddressSpa
             problems.Add($"Dsm:WriteBehind must be zero (write-through) or at most one minute; it is {options.WriteBehind}.");
         if (options.PageIdleTimeout < TimeSpan.FromSeconds(1))
             problems.Add($"Dsm:PageIdleTimeout must be at least one second; it is {options.PageIdleTimeout}.");
+        if (options.MetricsInterval < TimeSpan.FromMilliseconds(100) || options.MetricsInterval > TimeSpan.FromMinutes(10))
+            problems.Add($"Dsm:MetricsInterval must be between 100 ms and 10 minutes; it is {options.MetricsInterval}.");
         if (options.AdminToken is { } admin && (admin.Length < 16 || admin.Any(char.IsWhiteSpace)))
             problems.Add("Dsm:AdminToken must be at least 16 characters without spaces (its value is not shown here).");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

@@ -24,6 +24,8 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<Caching.SessionLeaseTable>();
         builder.Services.AddSingleton<Serving.ServingLease>();
         builder.Services.AddHostedService<Serving.SiloDeathWatch>();
+        builder.Services.AddSingleton<Metrics.SiloMetrics>();
+        builder.Services.AddHostedService<Metrics.SiloMetricsReporter>();
         builder.Services.AddOptions<GrainCollectionOptions>()
             .Configure<IOptions<AddressSpaceOptions>>((collection, space) =>
                 collection.ClassSpecificCollectionAge[typeof(PageGrain).FullName!] = space.Value.PageIdleTimeout);

@@ -18,8 +18,9 @@ namespace OrleansDsm.Grains.Pages;
 /// Runs after a storage write succeeds and before its image becomes the committed one: the page revokes cached copies
 /// older than the image there.
 /// </param>
+/// <param name="metrics">The silo's counters, which time every storage write.</param>
 /// <param name="writeBehind">Whether writes are acknowledged through <see cref="ShowAsync"/>; then every storage write goes through <see cref="StoreShownAsync"/>.</param>
-internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageState, Task> publish, bool writeBehind)
+internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageState, Task> publish, Metrics.SiloMetrics metrics, bool writeBehind)
 {
     private PageState? _pending;
     private PageState? _inFlight;
@@ -116,7 +117,7 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
         stored.State = image;
         try
         {
-            await stored.WriteStateAsync();
+            await StoreAsync();
         }
         catch
         {
@@ -148,7 +149,7 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
         stored.State = image;
         try
         {
-            await stored.WriteStateAsync();
+            await StoreAsync();
         }
         catch
         {
@@ -156,6 +157,14 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
             throw;
         }
         (Stored, _storedThrough) = (image, covers);
+    }
+
+    /// <summary>Writes the page's record, timing it for the silo's storage-write metric (failed writes are not counted).</summary>
+    private async Task StoreAsync()
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await stored.WriteStateAsync();
+        metrics.StorageWritten(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using OrleansDsm.Caching;
 using OrleansDsm.Grains.Caching;
 using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Grains.Metrics;
 using OrleansDsm.Grains.Regions;
 using OrleansDsm.Grains.Serving;
 using OrleansDsm.Locks;
@@ -26,6 +27,7 @@ internal sealed class PageGrain : Grain, IPageGrain
     private readonly RegionLivenessCache _regions;
     private readonly SessionLeaseTable _leases;
     private readonly ServingLease _serving;
+    private readonly SiloMetrics _metrics;
     private readonly CacheHolders _holders;
     private readonly ChangeWaiters _waiters = new();
     private readonly int _pageSize;
@@ -52,13 +54,15 @@ internal sealed class PageGrain : Grain, IPageGrain
         RegionLivenessCache regions,
         SessionLeaseTable leases,
         ServingLease serving,
+        SiloMetrics metrics,
         IOptions<AddressSpaceOptions> options)
     {
         _stored = stored;
         _regions = regions;
         _leases = leases;
         _serving = serving;
-        _holders = new CacheHolders(leases, options.Value.SkipInvalidationForCheckerTests);
+        _metrics = metrics;
+        _holders = new CacheHolders(leases, metrics, options.Value.SkipInvalidationForCheckerTests);
         _pageSize = options.Value.PageSize;
         _cacheLease = options.Value.CacheLease;
         _writeBehind = options.Value.WriteBehind;
@@ -78,7 +82,7 @@ internal sealed class PageGrain : Grain, IPageGrain
     {
         _activatedAt = Environment.TickCount64;
         if (_stored.RecordExists) _stored.State.Verify(PageNumber, _pageSize);
-        _commits = new PageCommits(_stored, PublishAsync, writeBehind: _writeBehind > TimeSpan.Zero);
+        _commits = new PageCommits(_stored, PublishAsync, _metrics, writeBehind: _writeBehind > TimeSpan.Zero);
         if (_stored.RecordExists && _stored.State.LeasesMayBeOut)
         {
             WaitOutPredecessorLeases();

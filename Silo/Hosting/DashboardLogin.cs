@@ -4,7 +4,7 @@ using System.Text;
 namespace OrleansDsm.Silo.Hosting;
 
 /// <summary>
-/// HTTP Basic authentication in front of the dashboard when it has a password. The health endpoint stays open for
+/// HTTP Basic authentication in front of the dashboard (and the metrics page beside it) when it has a password. The health endpoint stays open for
 /// load balancers and probes. Basic sends the password in every request, so a dashboard reachable from other machines
 /// belongs behind TLS (a proxy), as docs/security.md says.
 /// </summary>
@@ -15,7 +15,7 @@ internal static class DashboardLogin
         var expected = SHA256.HashData(Encoding.UTF8.GetBytes($"{user}:{password}"));
         app.Use(async (context, next) =>
         {
-            if (context.Request.Path.StartsWithSegments("/dashboard") && !Presents(context.Request.Headers.Authorization.ToString(), expected))
+            if ((context.Request.Path.StartsWithSegments("/dashboard") || context.Request.Path.StartsWithSegments(MetricsPage.Root)) && !Presents(context.Request.Headers.Authorization.ToString(), expected))
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 context.Response.Headers.WWWAuthenticate = "Basic realm=\"OrleansDsm dashboard\", charset=\"UTF-8\"";

@@ -90,6 +90,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 space.RegionLease = TimeSpan.FromMilliseconds(100);
                 space.CacheLease = CacheLease;
                 space.AdminToken = AdminToken;
+                space.MetricsInterval = TimeSpan.FromMilliseconds(300);
             }));
             silo.AddIncomingGrainCallFilter(call =>
             {

@@ -11,7 +11,7 @@ namespace OrleansDsm.Tests.Processes;
 public sealed class DashboardLoginTests
 {
     [Fact]
-    public async Task A_dashboard_with_a_password_refuses_requests_without_it_and_health_stays_open()
+    public async Task A_dashboard_with_a_password_refuses_requests_without_it_and_so_does_the_metrics_page_while_health_stays_open()
     {
         var passwordFile = Path.GetTempFileName();
         try
@@ -27,6 +27,9 @@ public sealed class DashboardLoginTests
             var allowed = await SendAsync(http, "/dashboard/", "admin", "correct horse battery");
             Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
             Assert.Contains("<html", await allowed.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/dsm/metrics")).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/dsm/metrics.json")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, "/dsm/metrics.json", "admin", "correct horse battery")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health")).StatusCode);
         }
         finally

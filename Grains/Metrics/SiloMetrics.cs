@@ -1,0 +1,66 @@
+using System.Diagnostics.Metrics;
+using OrleansDsm.Metrics;
+
+namespace OrleansDsm.Grains.Metrics;
+
+/// <summary>
+/// One silo's DSM counters: published on the meter <c>OrleansDsm.Silo</c> for any listener or exporter, and added up
+/// here for the silo's reports to <see cref="IMetricsGrain"/>. One per silo (a process hosting several silos, as tests
+/// do, keeps them apart).
+/// </summary>
+internal sealed class SiloMetrics : IDisposable
+{
+    public const string MeterName = "OrleansDsm.Silo";
+
+    private readonly Meter _meter = new(MeterName);
+    private readonly Counter<long> _invalidationsSent;
+    private readonly Histogram<double> _writerStall;
+    private readonly Histogram<double> _storageWrite;
+    private readonly Lock _gate = new();
+    private MetricsSample _totals = new();
+
+    public SiloMetrics()
+    {
+        _invalidationsSent = _meter.CreateCounter<long>("dsm.page.invalidations_sent", description: "Cached copies revoked by pages");
+        _writerStall = _meter.CreateHistogram<double>("dsm.page.writer_stall", unit: "ms", description: "Time a write waited for cache holders");
+        _storageWrite = _meter.CreateHistogram<double>("dsm.page.storage_write", unit: "ms", description: "Time a page's storage write took");
+    }
+
+    /// <summary>The counters so far.</summary>
+    public MetricsSample Totals
+    {
+        get
+        {
+            lock (_gate) return _totals;
+        }
+    }
+
+    /// <summary>A write revoked <paramref name="copies"/> cached copies and waited <paramref name="milliseconds"/> for them.</summary>
+    public void WriterStalled(int copies, double milliseconds)
+    {
+        _invalidationsSent.Add(copies);
+        _writerStall.Record(milliseconds);
+        lock (_gate)
+            _totals = _totals with
+            {
+                InvalidationsSent = _totals.InvalidationsSent + copies,
+                WriterStalls = _totals.WriterStalls + 1,
+                WriterStallMilliseconds = _totals.WriterStallMilliseconds + milliseconds,
+            };
+    }
+
+    /// <summary>A page's record was written to storage in <paramref name="milliseconds"/>.</summary>
+    public void StorageWritten(double milliseconds)
+    {
+        _storageWrite.Record(milliseconds);
+        lock (_gate)
+            _totals = _totals with
+            {
+                StorageWrites = _totals.StorageWrites + 1,
+                StorageWriteMilliseconds = _totals.StorageWriteMilliseconds + milliseconds,
+                StorageWriteMaxMilliseconds = Math.Max(_totals.StorageWriteMaxMilliseconds, milliseconds),
+            };
+    }
+
+    public void Dispose() => _meter.Dispose();
+}
