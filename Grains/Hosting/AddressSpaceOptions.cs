@@ -55,6 +55,18 @@ public sealed class AddressSpaceOptions
     /// <summary>How long an idle page stays activated before Orleans collects it.</summary>
     public TimeSpan PageIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Above this share of the memory the GC may use, Orleans deactivates idle activations (pages first store what
+    /// they hold) until use is 10 points lower. See <see cref="MemoryRefusalPercent"/> for what happens if that is not enough.
+    /// </summary>
+    public double MemorySheddingPercent { get; set; } = 80;
+
+    /// <summary>
+    /// Above this share of the memory the GC may use, pages refuse writes that would make the silo keep a page it does
+    /// not yet keep, with <see cref="Errors.MemoryPressureException"/>; reads, writes to kept pages and frees go on.
+    /// </summary>
+    public double MemoryRefusalPercent { get; set; } = 90;
+
     /// <summary>How often the silo reports its counters to the cluster's metrics (the dashboard's MetricsGrain and <c>/dsm/metrics</c>).</summary>
     public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(5);
 

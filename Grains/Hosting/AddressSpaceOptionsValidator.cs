@@ -23,6 +23,10 @@ internal sealed class AddressSpaceOptionsValidator : IValidateOptions<AddressSpa
             problems.Add($"Dsm:WriteBehind must be zero (write-through) or at most one minute; it is {options.WriteBehind}.");
         if (options.PageIdleTimeout < TimeSpan.FromSeconds(1))
             problems.Add($"Dsm:PageIdleTimeout must be at least one second; it is {options.PageIdleTimeout}.");
+        if (options.MemorySheddingPercent is < 20 or > 100)
+            problems.Add($"Dsm:MemorySheddingPercent must be from 20 to 100; it is {options.MemorySheddingPercent}.");
+        if (options.MemoryRefusalPercent is < 20 or > 100)
+            problems.Add($"Dsm:MemoryRefusalPercent must be from 20 to 100; it is {options.MemoryRefusalPercent}.");
         if (options.MetricsInterval < TimeSpan.FromMilliseconds(100) || options.MetricsInterval > TimeSpan.FromMinutes(10))
             problems.Add($"Dsm:MetricsInterval must be between 100 ms and 10 minutes; it is {options.MetricsInterval}.");
         if (options.AdminToken is { } admin && (admin.Length < 16 || admin.Any(char.IsWhiteSpace)))

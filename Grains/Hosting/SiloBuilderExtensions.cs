@@ -26,9 +26,16 @@ public static class SiloBuilderExtensions
         builder.Services.AddHostedService<Serving.SiloDeathWatch>();
         builder.Services.AddSingleton<Metrics.SiloMetrics>();
         builder.Services.AddHostedService<Metrics.SiloMetricsReporter>();
+        builder.Services.AddSingleton<Serving.MemoryPressure>();
         builder.Services.AddOptions<GrainCollectionOptions>()
             .Configure<IOptions<AddressSpaceOptions>>((collection, space) =>
-                collection.ClassSpecificCollectionAge[typeof(PageGrain).FullName!] = space.Value.PageIdleTimeout);
+            {
+                collection.ClassSpecificCollectionAge[typeof(PageGrain).FullName!] = space.Value.PageIdleTimeout;
+                collection.EnableActivationSheddingOnMemoryPressure = true;
+                collection.MemoryUsageLimitPercentage = space.Value.MemorySheddingPercent;
+                collection.MemoryUsageTargetPercentage = space.Value.MemorySheddingPercent - 10;
+                collection.MemoryUsagePollingPeriod = TimeSpan.FromSeconds(1);
+            });
         builder.AddStartupTask(async (services, cancellation) =>
         {
             var pageSize = services.GetRequiredService<IOptions<AddressSpaceOptions>>().Value.PageSize;

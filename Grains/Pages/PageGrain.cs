@@ -28,6 +28,7 @@ internal sealed class PageGrain : Grain, IPageGrain
     private readonly SessionLeaseTable _leases;
     private readonly ServingLease _serving;
     private readonly SiloMetrics _metrics;
+    private readonly MemoryPressure _memory;
     private readonly CacheHolders _holders;
     private readonly ChangeWaiters _waiters = new();
     private readonly int _pageSize;
@@ -55,6 +56,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         SessionLeaseTable leases,
         ServingLease serving,
         SiloMetrics metrics,
+        MemoryPressure memory,
         IOptions<AddressSpaceOptions> options)
     {
         _stored = stored;
@@ -62,6 +64,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         _leases = leases;
         _serving = serving;
         _metrics = metrics;
+        _memory = memory;
         _holders = new CacheHolders(leases, metrics, options.Value.SkipInvalidationForCheckerTests);
         _pageSize = options.Value.PageSize;
         _cacheLease = options.Value.CacheLease;
@@ -372,7 +375,12 @@ internal sealed class PageGrain : Grain, IPageGrain
     {
         await _regions.RequireLive(epoch, PageNumber, cancellation);
         RequireUnreleased(epoch);
-        if (BytesOf(_commits.Latest, epoch) is null) await RegisterWithRegionAsync(epoch);
+        if (BytesOf(_commits.Latest, epoch) is null)
+        {
+            if (_memory.RefusalReason() is { } full)
+                throw new MemoryPressureException($"{full}: page {PageNumber} is not written, so the write was refused. Free regions or add silos, then try again.");
+            await RegisterWithRegionAsync(epoch);
+        }
         await WaitOutPredecessorLeasesAsync();
         var fenceValidUntil = request.Fence is { } fence && _commits.Latest.Applied(request) is null ? await ValidateFenceAsync(fence) : 0;
         await _serving.RequireAsync(PageNumber);

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Orleans.Configuration;
 using OrleansDsm.Connection;
 using OrleansDsm.Pages;
 
@@ -17,8 +14,13 @@ public sealed class OversizedMessageTests
     public async Task An_oversized_request_is_dropped_unread_the_caller_times_out_and_the_silo_serves_on()
     {
         await using var silo = await SiloProcess.StartAsync("--Silo:Dashboard=false", "--Silo:MaxMessageBytes=20000000");
-        using var host = await RawClientAsync(silo.Gateway);
-        var grains = host.Services.GetRequiredService<IClusterClient>();
+        // A client whose own limit is far above the silo's, as a hostile or misconfigured peer's would be.
+        await using var raw = await RawOrleansClient.ConnectAsync(silo.Gateway, messaging =>
+        {
+            messaging.MaxMessageBodySize = 200_000_000;
+            messaging.ResponseTimeout = TimeSpan.FromSeconds(5);
+        });
+        var grains = raw.Grains;
         await using var client = new DsmClient(grains);
         var array = await client.AllocateAsync<byte>(UniqueNames.For("oversized"), 8192);
         await array.SetAsync(0, 7);
@@ -50,24 +52,5 @@ public sealed class OversizedMessageTests
         await array.ReadAsync(0, read);
 
         Assert.True(source.AsSpan().SequenceEqual(read));
-    }
-
-    /// <summary>A plain Orleans client whose own limit is far above the silo's, as a hostile or misconfigured peer would be.</summary>
-    private static async Task<IHost> RawClientAsync(string gateway)
-    {
-        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.UseOrleansClient(client =>
-        {
-            client.UseStaticClustering(System.Net.IPEndPoint.Parse(gateway.Replace("localhost", "127.0.0.1")));
-            client.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = ("dsm", "orleans-dsm"));
-            client.Configure<ClientMessagingOptions>(messaging =>
-            {
-                messaging.MaxMessageBodySize = 200_000_000;
-                messaging.ResponseTimeout = TimeSpan.FromSeconds(5);
-            });
-        });
-        var host = builder.Build();
-        await host.StartAsync();
-        return host;
     }
 }

@@ -7,6 +7,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Dsm:PageSize=1000", "Dsm:PageSize")]
     [InlineData("--Dsm:ServingLease=00:00:00.010", "Dsm:ServingLease")]
     [InlineData("--Dsm:WriteBehind=-00:00:01", "Dsm:WriteBehind")]
+    [InlineData("--Dsm:MemoryRefusalPercent=5", "Dsm:MemoryRefusalPercent")]
     [InlineData("--Dsm:AdminToken=short", "Dsm:AdminToken")]
     [InlineData("--Silo:TlsMutual=true", "Silo:TlsMutual")]
     [InlineData("--Silo:HttpAddress=0.0.0.0", "Silo:DashboardPassword")]

@@ -48,6 +48,10 @@ public sealed class SiloProcess : IAsyncDisposable
     public static Task<SiloProcess> StartAsync(params string[] extraArguments) =>
         StartOnPortsAsync(BuiltPrograms.FreePort(), BuiltPrograms.FreePort(), extraArguments);
 
+    /// <summary>Starts the silo with <paramref name="environment"/> added to its environment (runtime settings such as a GC heap limit).</summary>
+    public static Task<SiloProcess> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArguments) =>
+        StartAsync(null, "127.0.0.1", BuiltPrograms.FreePort(), BuiltPrograms.FreePort(), BuiltPrograms.FreePort(), extraArguments, environment);
+
     /// <summary>Starts the silo on given ports: a silo restarted on its old address replaces its dead self at once.</summary>
     public static Task<SiloProcess> StartOnPortsAsync(int siloPort, int gatewayPort, params string[] extraArguments) =>
         StartAsync(null, "127.0.0.1", siloPort, gatewayPort, BuiltPrograms.FreePort(), extraArguments);
@@ -59,13 +63,15 @@ public sealed class SiloProcess : IAsyncDisposable
     public static Task<SiloProcess> StartInNamespaceAsync(string networkNamespace, string address, params string[] extraArguments) =>
         StartAsync(networkNamespace, address, 11111, 30000, 8080, [$"--Silo:AdvertisedAddress={address}", .. extraArguments]);
 
-    private static async Task<SiloProcess> StartAsync(string? networkNamespace, string address, int siloPort, int gatewayPort, int httpPort, string[] extraArguments)
+    private static async Task<SiloProcess> StartAsync(string? networkNamespace, string address, int siloPort, int gatewayPort, int httpPort, string[] extraArguments,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
         [
             $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Silo:HttpPort={httpPort}",
             .. extraArguments,
         ]);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         if (networkNamespace is not null)
         {
             // ip netns exec replaces itself with the program, so the process started is the silo itself.
