@@ -15,6 +15,8 @@ catch (InvalidOperationException error)
     return Fail($"invalid configuration: {error.GetBaseException().Message}");
 }
 if (host.Problems() is [_, ..] problems) return Fail("invalid configuration: " + string.Join(" ", problems));
+if (ConnectionPasswords.Holds(new ConfigurationBuilder().AddCommandLine(args).Build()["Silo:ConnectionString"]))
+    return Fail("invalid configuration: " + ConnectionPasswords.CommandLineRefusal("Silo:ConnectionString on the command line"));
 
 if (host.IsPostgreSql)
 {

@@ -15,7 +15,7 @@ internal static class DbVerb
     {
         var connection = new Option<string>("--connection")
         {
-            Description = "The Npgsql connection string of the cluster's database, e.g. \"Host=db;Database=dsm;Username=dsm\".",
+            Description = "The Npgsql connection string of the cluster's database, e.g. \"Host=db;Database=dsm;Username=dsm\"; no password: it comes from PGPASSWORD or ~/.pgpass.",
             Required = true,
         };
         var init = new Command("init", "Create or upgrade the PostgreSQL schema silos need (idempotent).") { connection };
@@ -25,6 +25,11 @@ internal static class DbVerb
 
     private static async Task<int> InitAsync(string connection, CancellationToken cancellation)
     {
+        if (ConnectionPasswords.Holds(connection))
+        {
+            await Console.Error.WriteLineAsync($"dsm: {ConnectionPasswords.CommandLineRefusal("--connection")}");
+            return ExitCodes.BadInput;
+        }
         try
         {
             var applied = await DatabaseSchema.ApplyAsync(connection, cancellation);

@@ -177,6 +177,41 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
+    public async Task The_database_password_comes_from_the_environment_and_never_from_a_command_line()
+    {
+        var database = await _postgres.CreatePasswordDatabaseAsync("with-password", "s3cret-of-the-test");
+        var withPassword = new NpgsqlConnectionStringBuilder(database) { Password = "s3cret-of-the-test" }.ConnectionString;
+
+        var onCommandLine = await BuiltPrograms.RunDsmAsync("db", "init", "--connection", withPassword);
+        Assert.Equal(2, onCommandLine.ExitCode);
+        Assert.Contains("PGPASSWORD", onCommandLine.Stderr);
+        Assert.DoesNotContain("s3cret", onCommandLine.Stderr);
+        Assert.Equal(3, (await DsmInitAsync(database, "wrong-password")).ExitCode);
+        var initialized = await DsmInitAsync(database, "s3cret-of-the-test");
+        Assert.True(initialized.ExitCode == 0, initialized.Stderr);
+
+        var refused = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
+            [.. PostgreSqlArguments(withPassword), $"--Silo:HttpPort={BuiltPrograms.FreePort()}"]), TimeSpan.FromSeconds(60));
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("PGPASSWORD", refused.Stderr);
+        Assert.DoesNotContain("s3cret", refused.Stderr);
+
+        await using var silo = await SiloProcess.StartWithEnvironmentAsync(
+            new Dictionary<string, string> { ["PGPASSWORD"] = "s3cret-of-the-test" }, PostgreSqlArguments(database));
+        await using var client = await silo.ConnectAsync();
+        var array = await client.AllocateAsync<int>("behind-a-password", 10);
+        await array.SetAsync(1, 11);
+        Assert.True(await StoredPagesAsync(withPassword) >= 1);
+    }
+
+    private static Task<ProcessResult> DsmInitAsync(string database, string password)
+    {
+        var start = BuiltPrograms.Dotnet(BuiltPrograms.CliDll, ["db", "init", "--connection", database]);
+        start.Environment["PGPASSWORD"] = password;
+        return BuiltPrograms.RunAsync(start, TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
     public async Task A_silo_refuses_a_database_with_a_newer_schema_or_without_its_schema()
     {
         var newer = await _postgres.CreateDatabaseAsync("newer");

@@ -39,11 +39,38 @@ public sealed class PostgresServer : IAsyncDisposable
         var server = new PostgresServer(directory, networkNamespace is null ? BuiltPrograms.FreePort() : 5432, address, networkNamespace);
         if (Environment.UserName == "root") await RunAsync("chown", "postgres:postgres", directory);
         await server.RunAsPostgresAsync("initdb", "-D", $"{directory}/data", "--auth=trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
+        // One role must give a password (the first matching line wins), so tests can show where passwords come from.
+        var rules = await File.ReadAllTextAsync($"{directory}/data/pg_hba.conf");
+        await File.WriteAllTextAsync($"{directory}/data/pg_hba.conf", $"host all {PasswordRole} all scram-sha-256\n{rules}");
         if (networkNamespace is not null)
             await File.AppendAllTextAsync($"{directory}/data/pg_hba.conf", "host all all 10.200.0.0/24 trust\n");
         await server.RunAsPostgresAsync("pg_ctl", "-D", $"{directory}/data", "-l", $"{directory}/server.log", "-w", "start",
             "-o", $"-p {server._port} -k {directory} -c listen_addresses={address} -c fsync=off -c max_connections=200");
         return server;
+    }
+
+    /// <summary>The role that must log in with a password (all others are trusted).</summary>
+    public const string PasswordRole = "dsm_secret";
+
+    /// <summary>
+    /// Creates an empty database owned by <see cref="PasswordRole"/>, whose password becomes <paramref name="password"/>,
+    /// and returns its connection string, which holds no password.
+    /// </summary>
+    public async Task<string> CreatePasswordDatabaseAsync(string name, string password)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        foreach (var statement in new[]
+                 {
+                     $"DO $$BEGIN CREATE ROLE {PasswordRole} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END$$",
+                     $"ALTER ROLE {PasswordRole} PASSWORD '{password.Replace("'", "''")}'",
+                     $"CREATE DATABASE \"{name}\" OWNER {PasswordRole}",
+                 })
+        {
+            await using var command = new NpgsqlCommand(statement, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder { Host = _address, Port = _port, Username = PasswordRole, Database = name, Pooling = true }.ConnectionString;
     }
 
     /// <summary>Creates an empty database and returns its connection string.</summary>

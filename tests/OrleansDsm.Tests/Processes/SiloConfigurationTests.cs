@@ -22,6 +22,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Silo:HttpAddress=nowhere", "Silo:HttpAddress")]
     [InlineData("--Silo:Storage=PostgreSQL --Silo:ConnectionString=Host=127.0.0.1 --Silo:ListenAddress=anywhere", "Silo:ListenAddress")]
     [InlineData("--Silo:Storage=PostgreSQL", "Silo:ConnectionString")]
+    [InlineData("--Silo:Storage=PostgreSQL --Silo:ConnectionString=Host=127.0.0.1;Password=hunter2", "PGPASSWORD")]
     [InlineData("--Silo:Storage=PostgreSQL --Silo:ConnectionString=Host=127.0.0.1 --Silo:AdvertisedAddress=somewhere", "Silo:AdvertisedAddress")]
     [InlineData("--Silo:Storage=PostgreSQL --Silo:ConnectionString=Host=127.0.0.1;Port=1;Timeout=2", "PostgreSQL schema")]
     public async Task A_bad_setting_stops_the_silo_with_one_line_naming_it(string arguments, string named)
