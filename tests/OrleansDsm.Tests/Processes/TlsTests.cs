@@ -90,6 +90,86 @@ public sealed class TlsTests
     }
 
     [Fact]
+    public async Task Silos_with_the_clusters_certificates_form_one_cluster_over_mutual_tls_and_a_silo_without_one_cannot_join()
+    {
+        using var cluster = new TestCertificates("dsm-test-authority");
+        using var stranger = new TestCertificates("some-other-authority");
+        await using var postgres = await PostgresServer.StartAsync();
+        var database = await postgres.CreateDatabaseAsync("tls-cluster");
+        string[] Arguments(string certificate, string authority) =>
+        [
+            "--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false",
+            $"--Silo:TlsCertificate={certificate}", $"--Silo:TlsAuthority={authority}", "--Silo:TlsMutual=true",
+        ];
+        var first = await SiloProcess.StartAsync(Arguments(cluster.WritePkcs12(cluster.Issue("silo-a", server: true), "a.pfx"), cluster.AuthorityFile));
+        await using var firstSilo = first;
+        await using var second = await SiloProcess.StartAsync(Arguments(cluster.WritePkcs12(cluster.Issue("silo-b", server: true), "b.pfx"), cluster.AuthorityFile));
+        Assert.Equal(2, await ActiveSilosAsync(database));
+
+        // Pages spread over both silos, so writes and reads cross the silo-to-silo connection.
+        await using var client = await DsmClient.ConnectAsync(new DsmClientOptions
+        {
+            Gateways = [first.Gateway], TlsAuthority = cluster.Authority, TlsCertificate = cluster.Issue("client", server: false),
+            ConnectTimeout = TimeSpan.FromSeconds(30), CacheBytes = 0,
+        });
+        var array = await client.AllocateAsync<long>(UniqueNames.For("tls-cluster"), 64 * 512);
+        var values = Enumerable.Range(0, 64 * 512).Select(i => (long)i * 3).ToArray();
+        await array.WriteAsync(0, values);
+        var read = new long[values.Length];
+        await array.ReadAsync(0, read);
+        Assert.Equal(values, read);
+
+        // A silo whose certificate another authority signed is refused by both: it never becomes active.
+        var intruderCertificate = stranger.WritePkcs12(stranger.Issue("intruder", server: true), "intruder.pfx");
+        var refusal = await IntruderRefusalAsync(Arguments(intruderCertificate, stranger.AuthorityFile));
+        Assert.Contains("certificate was rejected", refusal);
+        Assert.Equal(2, await ActiveSilosAsync(database));
+        Assert.False(first.HasExited || second.HasExited);
+    }
+
+    /// <summary>
+    /// Starts a silo that should not get in, and returns the line where the TLS handshake with a cluster member failed
+    /// (then stops it): it keeps trying to join, so waiting for it to give up would take minutes.
+    /// </summary>
+    private static async Task<string> IntruderRefusalAsync(string[] arguments)
+    {
+        var start = BuiltPrograms.Dotnet(BuiltPrograms.SiloDll, [.. arguments, $"--Silo:SiloPort={BuiltPrograms.FreePort()}",
+            $"--Silo:GatewayPort={BuiltPrograms.FreePort()}", $"--Silo:HttpPort={BuiltPrograms.FreePort()}"]);
+        using var intruder = System.Diagnostics.Process.Start(start)!;
+        var refused = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ready = false;
+        void Watch(string? line)
+        {
+            if (line is null) return;
+            if (line.StartsWith("OrleansDsm silo ready", StringComparison.Ordinal)) ready = true;
+            if (line.Contains("certificate was rejected", StringComparison.Ordinal)) refused.TrySetResult(line.Trim());
+        }
+        intruder.OutputDataReceived += (_, line) => Watch(line.Data);
+        intruder.ErrorDataReceived += (_, line) => Watch(line.Data);
+        intruder.BeginOutputReadLine();
+        intruder.BeginErrorReadLine();
+        try
+        {
+            var line = await refused.Task.WaitAsync(TimeSpan.FromSeconds(45));
+            Assert.False(ready, "the intruding silo became ready");
+            return line;
+        }
+        finally
+        {
+            intruder.Kill(entireProcessTree: true);
+            await intruder.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<long> ActiveSilosAsync(string database)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM dsm_membership WHERE status = 3", connection);
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
     public async Task A_certificate_file_that_is_not_one_stops_the_silo_with_one_line()
     {
         using var cluster = new TestCertificates("dsm-test-authority");
