@@ -147,6 +147,54 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture)
     }
 
     [Fact]
+    public async Task An_import_killed_midway_resumes_and_the_region_ends_equal_to_the_file()
+    {
+        const int Length = 64 << 20;
+        var target = UniqueNames.For("cli-resume");
+        var token = Ok(await fixture.Dsm("alloc", target, "--type", "uint8", "--length", Length.ToString(CultureInfo.InvariantCulture)))
+            .Split('\n').Single(line => line.StartsWith("owner token: ", StringComparison.Ordinal))["owner token: ".Length..].Trim();
+        var file = Path.Combine(Path.GetTempPath(), $"{target}.raw");
+        var content = new byte[Length];
+        new Random(5).NextBytes(content);
+        await File.WriteAllBytesAsync(file, content);
+        try
+        {
+            var start = BuiltPrograms.Dotnet(BuiltPrograms.CliDll, ["import", target, file, "--format", "raw", "--gateway", fixture.Silo.Gateway]);
+            using (var import = System.Diagnostics.Process.Start(start)!)
+            {
+                // Killed (SIGKILL, no clean-up) as soon as its first chunk is recorded, with most of the file to go.
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                while (!File.Exists(file + ".dsm-progress") && !import.HasExited && DateTime.UtcNow < deadline) await Task.Delay(2);
+                import.Kill(entireProcessTree: true);
+                await import.WaitForExitAsync();
+            }
+            var progress = (await File.ReadAllTextAsync(file + ".dsm-progress")).Split(' ');
+            Assert.InRange(long.Parse(progress[0]), 1, Length - 1);
+
+            Assert.Contains($"imported {Length} elements", Ok(await fixture.Dsm("import", target, file, "--format", "raw", "--resume")));
+
+            Assert.False(File.Exists(file + ".dsm-progress"));
+            var exported = file + ".back";
+            try
+            {
+                Ok(await fixture.Dsm("export", target, exported, "--format", "raw"));
+                var back = await File.ReadAllBytesAsync(exported);
+                Assert.True(content.AsSpan().SequenceEqual(back), "the region differs from the file");
+            }
+            finally
+            {
+                File.Delete(exported);
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+            File.Delete(file + ".dsm-progress");
+            Assert.Equal(0, (await fixture.DsmWithToken(token, "free", target)).ExitCode); // 64 MiB the shared silo need not keep
+        }
+    }
+
+    [Fact]
     public async Task An_export_resumes_after_the_bytes_its_progress_file_counts()
     {
         var source = await AllocAsync("int64", 3);
