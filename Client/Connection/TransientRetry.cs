@@ -4,7 +4,7 @@ using OrleansDsm.Errors;
 namespace OrleansDsm.Connection;
 
 /// <summary>
-/// Sends a page call again while it fails for a reason that passes: a silo that died or is being declared dead, a
+/// Sends a page call again while it fails for a reason that passes: a silo or gateway that died or is being declared dead, a
 /// message that was rejected, a response that did not come, a database that did not answer. Mutations are sent again under their original
 /// <see cref="Pages.RequestId"/>, so a page that applied one returns its result instead of applying it twice.
 /// Anything else (a freed region, bad input) fails at once.
@@ -53,7 +53,8 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval)
     }
 
     private static bool IsTransient(Exception error) =>
-        error is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
+        // A gateway that died refuses the connection (ConnectionFailedException); the next try goes through another.
+        error is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException
             or Orleans.Storage.InconsistentStateException or StorageUnavailableException
             or SiloNotServingException;
 }
