@@ -47,8 +47,15 @@ public sealed class DsmClient : IAsyncDisposable
         _buffer = new ReleaseBuffer(_pages, Cache, _retry, new ReleaseMetrics(_requests.Session));
         _adminToken = options.AdminToken;
         _ownedHost = ownedHost;
+        Connection = ownedHost is null ? null : options;
         if (Cache is not null && options.MetricsInterval > TimeSpan.Zero) _metrics = new Metrics.MetricsReporter(client, Cache, options.MetricsInterval);
     }
+
+    /// <summary>The options this client connected with, when <see cref="ConnectAsync"/> made it; null for a hosted Orleans client.</summary>
+    internal DsmClientOptions? Connection { get; }
+
+    /// <summary>The Orleans client's grain factory, for the pager's page calls.</summary>
+    internal IGrainFactory Grains => _grains;
 
     /// <summary>The page cache shared by this client's arrays, or null when caching is off.</summary>
     internal PageCache? Cache { get; }
@@ -140,7 +147,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var allocation = Owned(await Directory.Allocate(Request<T>(name, length, consistency)).WaitAsync(cancellation));
-        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken });
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken, Connection = Connection });
     }
 
     /// <summary>Opens the existing region <paramref name="name"/> as an array of <typeparamref name="T"/>.</summary>
@@ -153,7 +160,7 @@ public sealed class DsmClient : IAsyncDisposable
         if (region.ElementType != ElementCodec<T>.TypeName || region.ElementSize != ElementCodec<T>.Size)
             throw new RegionMismatchException(
                 $"Region '{name}' holds {region.ElementType} ({region.ElementSize} bytes), not {ElementCodec<T>.TypeName} ({ElementCodec<T>.Size} bytes).");
-        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, region));
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, region) { Connection = Connection });
     }
 
     /// <summary>
@@ -172,7 +179,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var allocation = Owned(await Directory.OpenOrCreate(Request<T>(name, length, consistency)).WaitAsync(cancellation));
-        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken });
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken, Connection = Connection });
     }
 
     /// <summary>The metadata of region <paramref name="name"/>, whatever its element type.</summary>

@@ -72,8 +72,26 @@ public sealed class SharedArray<T> where T : unmanaged
     public SharedArray<T> Fenced(Locks.LockHandle hold)
     {
         ArgumentNullException.ThrowIfNull(hold);
-        return new SharedArray<T>(_pages, _cache, _releases, _requests.Fenced(hold.Fence), _retry, Region) { OwnerToken = OwnerToken };
+        return new SharedArray<T>(_pages, _cache, _releases, _requests.Fenced(hold.Fence), _retry, Region) { OwnerToken = OwnerToken, Connection = Connection };
     }
+
+    /// <summary>How the client that made this handle connected, when it made the connection itself; a mapping's pager repeats it.</summary>
+    internal Connection.DsmClientOptions? Connection { get; init; }
+
+    /// <summary>
+    /// Maps the region into this process's memory: loads and stores through <see cref="Mapping.MappedRegion{T}.GetSpan"/> or its
+    /// pointer, each page fetched from the cluster at its first touch by a pager process serving the page faults
+    /// (Linux <c>userfaultfd</c>), and the changed bytes sent back at <see cref="Mapping.MappedRegion{T}.ReleaseAsync"/>. Nothing is
+    /// copied at map time, whatever the region's size. See <see cref="Mapping.MappedRegion{T}"/> for the memory model.
+    /// </summary>
+    /// <exception cref="NotSupportedException">
+    /// userfaultfd is not available (not root, and <c>vm.unprivileged_userfaultfd</c> is 0; or the kernel is older than
+    /// 5.19), the page size is not a multiple of the system's, the client was not made by
+    /// <see cref="DsmClient.ConnectAsync"/>, or the pager is not beside the application. The message names which.
+    /// </exception>
+    /// <exception cref="PlatformNotSupportedException">This is not Linux on x64 or arm64.</exception>
+    public Task<Mapping.MappedRegion<T>> MapAsync(Mapping.MappingOptions? options = null, CancellationToken cancellation = default) =>
+        Mapping.MappedRegion<T>.MapAsync(Region, Connection, options ?? new Mapping.MappingOptions(), cancellation);
 
     /// <summary>A handle to the same region that can only read it, for code that must not change it.</summary>
     public ReadOnlySharedArray<T> AsReadOnly() => new(this);

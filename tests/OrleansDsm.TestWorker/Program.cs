@@ -4,13 +4,15 @@
 //   history GATEWAY CLUSTER SERVICE REGION CELLS TASKS OPERATIONS PROCESS OUTPUT
 //   lock-count GATEWAY CLUSTER SERVICE REGION LOCK COUNT
 //   lock-hold GATEWAY CLUSTER SERVICE LOCK LEASE
+//   map-touch GATEWAY CLUSTER SERVICE REGION PAGE FAULT-TIMEOUT
+//   map-try GATEWAY CLUSTER SERVICE REGION
 using OrleansDsm;
 using OrleansDsm.Connection;
 using OrleansDsm.TestWorker;
 
 if (args.Length < 4)
 {
-    Console.Error.WriteLine("usage: add|history|lock-count|lock-hold GATEWAY CLUSTER SERVICE ...");
+    Console.Error.WriteLine("usage: add|history|lock-count|lock-hold|map-touch|map-try GATEWAY CLUSTER SERVICE ...");
     return 2;
 }
 
@@ -32,6 +34,11 @@ switch (args)
     case ["lock-hold", _, _, _, var lockName, var lease]:
         await LockWorkload.HoldAsync(client, lockName, TimeSpan.Parse(lease, System.Globalization.CultureInfo.InvariantCulture));
         return 0;
+    case ["map-touch", _, _, _, var region, var page, var faultTimeout]:
+        await MapWorkload.TouchAsync(client, region, long.Parse(page), TimeSpan.Parse(faultTimeout, System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    case ["map-try", _, _, _, var region]:
+        return await MapWorkload.TryMapAsync(client, region);
     default:
         Console.Error.WriteLine($"unknown workload: {string.Join(' ', args)}");
         return 2;

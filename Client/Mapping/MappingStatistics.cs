@@ -1,0 +1,18 @@
+namespace OrleansDsm.Mapping;
+
+/// <summary>What a mapping's pager has done since the region was mapped.</summary>
+/// <param name="MissingFaults">Faults on pages not present, each served by fetching the page from the cluster.</param>
+/// <param name="WriteFaults">First writes to present pages, each of which made the page dirty.</param>
+/// <param name="PresentPages">Pages present in the mapping now.</param>
+/// <param name="DirtyPages">Pages written since the last release.</param>
+/// <param name="ReleasedPages">Dirty pages sent to the cluster by releases, in all.</param>
+/// <param name="ReleasedBytes">Changed bytes those releases carried.</param>
+/// <param name="DroppedPages">Present pages dropped by acquires, to be fetched afresh at their next touch.</param>
+public sealed record MappingStatistics(
+    long MissingFaults,
+    long WriteFaults,
+    long PresentPages,
+    long DirtyPages,
+    long ReleasedPages,
+    long ReleasedBytes,
+    long DroppedPages);

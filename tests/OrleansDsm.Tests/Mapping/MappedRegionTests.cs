@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Globalization;
+using OrleansDsm.Connection;
+using OrleansDsm.Mapping;
+using OrleansDsm.Tests.Processes;
+
+namespace OrleansDsm.Tests.Mapping;
+
+/// <summary>
+/// Regions mapped into the test process (userfaultfd, faults served by the pager process) against a real silo: loads
+/// see the array, released stores reach other processes, acquire drops stale pages, a terabyte costs only the pages
+/// touched, and garbage collections racing faults do not deadlock.
+/// </summary>
+[Collection(SiloProcessCollection.Name)]
+public sealed class MappedRegionTests(SiloProcessFixture fixture)
+{
+    private const int LongsPerPage = 4096 / sizeof(long);
+
+    [Fact]
+    public async Task Loads_see_the_arrays_contents_and_released_stores_are_seen_by_another_process()
+    {
+        await using var client = await fixture.Silo.ConnectAsync();
+        var array = await client.AllocateAsync<long>(UniqueNames.For("mapped"), 16 * LongsPerPage);
+        var values = Enumerable.Range(0, 16 * LongsPerPage).Select(i => (long)i * 11).ToArray();
+        await array.WriteAsync(0, values);
+
+        await using var mapped = await array.MapAsync();
+        Assert.Equal(values, mapped.GetSpan(0, values.Length).ToArray());
+        var span = mapped.GetSpan(0, values.Length);
+        span[3] = -3;
+        span[7 * LongsPerPage + 5] = -75;
+        StoreThroughPointer(mapped, 15 * LongsPerPage, -150);
+        await mapped.ReleaseAsync();
+
+        var statistics = await mapped.GetStatisticsAsync();
+        Assert.Equal((16L, 3L, 16L, 0L, 3L, 3L * sizeof(long)), (statistics.MissingFaults, statistics.WriteFaults, statistics.PresentPages,
+            statistics.DirtyPages, statistics.ReleasedPages, statistics.ReleasedBytes));
+        Assert.Equal("-3", (await fixture.Dsm("get", array.Name, "3")).Stdout);
+        Assert.Equal("-75", (await fixture.Dsm("get", array.Name, (7 * LongsPerPage + 5).ToString(CultureInfo.InvariantCulture))).Stdout);
+        Assert.Equal("-150", (await fixture.Dsm("get", array.Name, (15 * LongsPerPage).ToString(CultureInfo.InvariantCulture))).Stdout);
+        Assert.Equal((7 * LongsPerPage + 6) * 11L, await array.GetAsync(7 * LongsPerPage + 6)); // bytes not stored are not sent
+    }
+
+    [Fact]
+    public async Task Acquire_drops_clean_pages_so_another_writers_data_becomes_visible_and_keeps_unreleased_stores()
+    {
+        await using var client = await fixture.Silo.ConnectAsync();
+        var array = await client.AllocateAsync<long>(UniqueNames.For("acquire"), 4 * LongsPerPage);
+        await using var mapped = await array.MapAsync();
+        Assert.Equal(0, mapped.GetSpan(0, 1)[0]);
+        Assert.Equal(0, mapped.GetSpan(2 * LongsPerPage, 1)[0]);
+
+        Assert.Equal(0, (await fixture.Dsm("set", array.Name, "0", "42")).ExitCode);
+        Assert.Equal(0, mapped.GetSpan(0, 1)[0]); // the present copy stays until an acquire
+        mapped.GetSpan(2 * LongsPerPage, 1)[0] = 7; // a store not yet released
+        await mapped.AcquireAsync();
+
+        Assert.Equal(42, mapped.GetSpan(0, 1)[0]);
+        Assert.Equal(7, mapped.GetSpan(2 * LongsPerPage, 1)[0]);
+        var statistics = await mapped.GetStatisticsAsync();
+        Assert.Equal(1, statistics.DroppedPages);
+        Assert.Equal(3, statistics.MissingFaults);
+    }
+
+    [Fact]
+    public async Task Mapping_a_terabyte_and_touching_three_pages_costs_three_pages_and_three_faults()
+    {
+        await using var client = await fixture.Silo.ConnectAsync();
+        var array = await client.AllocateAsync<byte>(UniqueNames.For("terabyte"), 1L << 40);
+        await array.SetAsync(5L << 30, 9);
+
+        var mapped = await array.MapAsync();
+        var start = AddressOf(mapped);
+        Assert.Contains("anon_inode:[userfaultfd]", OpenDescriptors());
+        Assert.Equal(0, ResidentKilobytes(start));
+
+        var touched = mapped.GetSpan(0, 1)[0] + mapped.GetSpan(5L << 30, 1)[0] + mapped.GetSpan((1L << 40) - 1, 1)[0];
+
+        Assert.Equal(9, touched);
+        Assert.Equal(3 * 4, ResidentKilobytes(start));
+        Assert.Equal(3, (await mapped.GetStatisticsAsync()).MissingFaults);
+        await mapped.DisposeAsync();
+        Assert.DoesNotContain("anon_inode:[userfaultfd]", OpenDescriptors());
+        Assert.Null(MappingLine(start));
+    }
+
+    [Fact]
+    public async Task Garbage_collections_forced_while_faults_are_in_flight_do_not_deadlock()
+    {
+        await using var client = await fixture.Silo.ConnectAsync();
+        const int Pages = 240;
+        var array = await client.AllocateAsync<long>(UniqueNames.For("gc-faults"), Pages * LongsPerPage);
+        await array.WriteAsync(0, Enumerable.Range(0, Pages).Select(page => (long)page).SelectMany(page => Enumerable.Repeat(page, LongsPerPage)).ToArray());
+        await using var mapped = await array.MapAsync();
+
+        var (finished, collections, sums, elapsed) = TouchWhileCollecting(AddressOf(mapped), Pages);
+
+        Assert.True(finished, $"faults did not finish within {elapsed} beside {collections} forced collections: a deadlock");
+        Assert.True(collections > 10, $"only {collections} collections ran while faults were served");
+        Assert.Equal((long)Pages * (Pages - 1) / 2, sums.Sum());
+        Assert.Equal(Pages, (await mapped.GetStatisticsAsync()).MissingFaults);
+    }
+
+    [Fact]
+    public async Task A_client_that_did_not_make_its_own_connection_is_told_mapping_needs_one()
+    {
+        await using var raw = await RawOrleansClient.ConnectAsync(fixture.Silo.Gateway);
+        await using var client = new DsmClient(raw.Grains);
+        var array = await client.AllocateAsync<int>(UniqueNames.For("hosted"), 10);
+
+        var refused = await Assert.ThrowsAsync<NotSupportedException>(() => array.MapAsync());
+        Assert.Contains("DsmClient.ConnectAsync", refused.Message);
+        Assert.DoesNotContain("anon_inode:[userfaultfd]", OpenDescriptors());
+    }
+
+    [Fact]
+    public async Task Windows_outside_the_region_are_refused()
+    {
+        await using var client = await fixture.Silo.ConnectAsync();
+        var array = await client.AllocateAsync<int>(UniqueNames.For("windows"), 100);
+        await using var mapped = await array.MapAsync();
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => mapped.GetSpan(90, 11));
+        Assert.Throws<ArgumentOutOfRangeException>(() => mapped.GetMemory(-1, 1));
+        Assert.Equal(100, mapped.GetMemory(0, 100).Length);
+        Assert.Equal(0, (await mapped.GetStatisticsAsync()).MissingFaults); // refusing touched nothing
+    }
+
+    /// <summary>
+    /// Four threads fault in every page (each its own quarter, allocating as they go) while another forces full
+    /// collections without pause; returns whether the four finished within 90 s, how many collections ran, and the
+    /// first element of each page summed per thread.
+    /// </summary>
+    private static unsafe (bool Finished, int Collections, long[] Sums, TimeSpan Elapsed) TouchWhileCollecting(nint start, int pages)
+    {
+        var pointer = (long*)start;
+        using var stop = new CancellationTokenSource();
+        var collections = 0;
+        var collector = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+                collections++;
+            }
+        });
+        collector.Start();
+        var sums = new long[4];
+        var touchers = Enumerable.Range(0, 4).Select(thread => new Thread(() =>
+        {
+            for (var page = thread; page < pages; page += 4)
+            {
+                sums[thread] += pointer[(long)page * LongsPerPage];
+                _ = new byte[1024];
+            }
+        })).ToList();
+        var clock = Stopwatch.StartNew();
+        touchers.ForEach(toucher => toucher.Start());
+        var finished = touchers.All(toucher => toucher.Join(TimeSpan.FromSeconds(90)));
+        stop.Cancel();
+        collector.Join();
+        return (finished, collections, sums, clock.Elapsed);
+    }
+
+    private static unsafe nint AddressOf<T>(MappedRegion<T> mapped) where T : unmanaged => (nint)mapped.Pointer;
+
+    private static unsafe void StoreThroughPointer(MappedRegion<long> mapped, long index, long value) => mapped.Pointer[index] = value;
+
+    private static string OpenDescriptors() =>
+        string.Join('\n', Directory.GetFiles("/proc/self/fd").Select(fd =>
+        {
+            try
+            {
+                return new FileInfo(fd).LinkTarget ?? "";
+            }
+            catch (IOException)
+            {
+                return "";
+            }
+        }));
+
+    /// <summary>The smaps header line of the mapping that starts at <paramref name="start"/>, or null when there is none.</summary>
+    private static string? MappingLine(nint start) =>
+        File.ReadLines("/proc/self/smaps").FirstOrDefault(line => line.StartsWith($"{start:x}-", StringComparison.Ordinal));
+
+    /// <summary>The resident kilobytes of the mapping that starts at <paramref name="start"/>, from /proc/self/smaps.</summary>
+    private static long ResidentKilobytes(nint start)
+    {
+        using var lines = File.ReadLines("/proc/self/smaps").GetEnumerator();
+        while (lines.MoveNext())
+        {
+            if (!lines.Current.StartsWith($"{start:x}-", StringComparison.Ordinal)) continue;
+            while (lines.MoveNext())
+                if (lines.Current.StartsWith("Rss:", StringComparison.Ordinal))
+                    return long.Parse(lines.Current.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        }
+        throw new InvalidOperationException($"No mapping starts at {start:x}.");
+    }
+}
