@@ -11,6 +11,7 @@ internal static class HistogramRun
 
     public static async Task<SampleOutcome> CoordinateAsync(SampleContext context)
     {
+        context.Arguments.RequireUnmapped();
         var (size, bins) = (Size(context), Bins(context));
         var random = new Random(size ^ bins);
         var values = new int[size];

@@ -30,12 +30,13 @@ internal static class JacobiRun
         var differing = shared.Zip(expected).Count(pair => BitConverter.DoubleToInt64Bits(pair.First) != BitConverter.DoubleToInt64Bits(pair.Second));
         foreach (var name in grids) await context.Client.FreeAsync(name);
         return new SampleOutcome(
-            FormattableString.Invariant($"jacobi {size}x{size}, {iterations} iterations, {workers} workers, {context.Arguments.Mode}; {traffic.BytesSent / iterations / 1024.0:0.#} KiB sent per iteration"),
+            FormattableString.Invariant($"jacobi {size}x{size}, {iterations} iterations, {workers} workers, {(context.Arguments.Mapped ? "mapped" : context.Arguments.Mode)}; {traffic.BytesSent / iterations / 1024.0:0.#} KiB sent per iteration"),
             elapsed, traffic, sequential.Elapsed,
             differing == 0,
             $"{differing} of {shared.Length} points differ from the sequential run (largest difference {largest})");
     }
 
-    public static Task WorkAsync(SampleContext context, int worker) =>
-        JacobiBand.RunAsync(context.Client, context.Prefix, Size(context), Iterations(context), worker, context.Arguments.Workers);
+    public static Task WorkAsync(SampleContext context, int worker) => context.Arguments.Mapped
+        ? JacobiBand.RunMappedAsync(context.Client, context.Prefix, Size(context), Iterations(context), worker, context.Arguments.Workers)
+        : JacobiBand.RunAsync(context.Client, context.Prefix, Size(context), Iterations(context), worker, context.Arguments.Workers);
 }

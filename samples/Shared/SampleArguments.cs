@@ -7,7 +7,7 @@ namespace OrleansDsm.Samples;
 /// <summary>
 /// A sample's command line: <c>--name value</c> pairs. Every sample takes <c>--gateway host:port</c> (default
 /// localhost:30000; <c>--cluster</c> and <c>--service</c> name the cluster when it is not the silo's default),
-/// <c>--workers N</c> and <c>--mode strict|release</c>; a worker process also gets <c>--worker I</c>
+/// <c>--workers N</c> and <c>--mode strict|release|mapped</c>; a worker process also gets <c>--worker I</c>
 /// and <c>--run ID</c> from its coordinator.
 /// </summary>
 public sealed class SampleArguments
@@ -40,13 +40,23 @@ public sealed class SampleArguments
     /// <summary>How many worker processes share the work.</summary>
     public int Workers => Int("workers", 2, 1, 64);
 
-    /// <summary>The consistency of the regions the workers write.</summary>
+    /// <summary>The consistency of the regions the workers write; a mapped run's regions are Release regions.</summary>
     public Consistency Mode => Text("mode", "release") switch
     {
-        "release" => Consistency.Release,
+        "release" or "mapped" => Consistency.Release,
         "strict" => Consistency.Strict,
-        var other => throw new ArgumentException($"--mode is strict or release, not '{other}'"),
+        var other => throw new ArgumentException($"--mode is strict, release or mapped, not '{other}'"),
     };
+
+    /// <summary>Whether workers map the regions into memory (<c>--mode mapped</c>), for samples that can.</summary>
+    public bool Mapped => Mode == Consistency.Release && Text("mode", "release") == "mapped";
+
+    /// <summary>Refuses <c>--mode mapped</c> in a sample whose workers do not map their regions.</summary>
+    /// <exception cref="ArgumentException">The mode is mapped.</exception>
+    public void RequireUnmapped()
+    {
+        if (Mapped) throw new ArgumentException("--mode mapped is Jacobi's; this sample runs strict or release");
+    }
 
     /// <summary>The client options for the gateway, cluster id and service id given (by default the silo's defaults).</summary>
     public DsmClientOptions Client => new()

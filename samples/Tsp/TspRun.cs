@@ -10,6 +10,7 @@ internal static class TspRun
 
     public static async Task<SampleOutcome> CoordinateAsync(SampleContext context)
     {
+        context.Arguments.RequireUnmapped();
         var tour = new Tour(Cities(context));
         await context.Client.AllocateAsync<long>(context.Name("queue"), 1, context.Arguments.Mode);
         var best = await context.Client.AllocateAsync<long>(context.Name("best"), 1 + tour.Cities, context.Arguments.Mode);

@@ -13,6 +13,7 @@ public sealed class SampleProgramTests(SiloProcessFixture fixture)
     [Theory]
     [InlineData("release")]
     [InlineData("strict")]
+    [InlineData("mapped")]
     public async Task Jacobi_workers_sharing_the_grid_through_a_barrier_match_the_sequential_grid(string mode)
     {
         var result = await Run("Jacobi", "--workers", "2", "--size", "40", "--iterations", "12", "--mode", mode);
@@ -44,7 +45,7 @@ public sealed class SampleProgramTests(SiloProcessFixture fixture)
         var result = await BuiltPrograms.RunAsync(
             BuiltPrograms.Dotnet(Dll("Jacobi"), ["--gateway", fixture.Silo.Gateway, "--mode", "sloppy"]), TimeSpan.FromSeconds(60));
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal("jacobi: --mode is strict or release, not 'sloppy'", result.Stderr);
+        Assert.Equal("jacobi: --mode is strict, release or mapped, not 'sloppy'", result.Stderr);
 
         var tooMany = await BuiltPrograms.RunAsync(
             BuiltPrograms.Dotnet(Dll("Jacobi"), ["--gateway", fixture.Silo.Gateway, "--size", "4", "--workers", "3"]), TimeSpan.FromSeconds(60));
