@@ -17,10 +17,12 @@ await using var client = await DsmClient.ConnectAsync(new DsmClientOptions
     ServiceId = settings.ServiceId,
     TlsAuthority = settings.TlsAuthority is { } authority ? X509CertificateLoader.LoadCertificate(authority) : null,
     TlsCertificate = settings.TlsCertificate is { } certificate ? X509CertificateLoader.LoadPkcs12(certificate, settings.TlsCertificatePassword) : null,
-    CacheBytes = 0,
+    // The cache is how the pager learns which present pages others have written: it keeps a copy of each fetched page.
+    CacheBytes = Math.Max(settings.ByteLength, 1L << 20) * 2,
+    PrefetchPages = 0,
     MetricsInterval = TimeSpan.Zero,
 });
-using var server = new FaultServer(settings, client.Grains);
+using var server = new FaultServer(settings, client.Grains, client.Cache!);
 server.Start();
 Console.WriteLine("ready");
 while (Console.ReadLine() is { } command)

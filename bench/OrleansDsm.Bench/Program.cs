@@ -42,6 +42,7 @@ switch (args)
                 (nameof(CachedReads), CachedReads.RunAsync),
                 (nameof(LockRoundTrip), LockRoundTrip.RunAsync),
                 (nameof(JacobiSample), JacobiSample.RunAsync),
+                (nameof(MappedMemory), MappedMemory.RunAsync),
                 (nameof(DurableWrites), DurableWrites.RunAsync),
                 (nameof(Failover), Failover.RunAsync),
             };

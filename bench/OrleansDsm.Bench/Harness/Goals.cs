@@ -42,6 +42,10 @@ public static class Goals
         report.Goal("lock acquire plus release, uncontended, at most 2 bare grain calls' time", "ratio.dsm.lock.acquire_release_vs_orleans_call", v => v <= 2, "orleans.call.p50");
         report.Goal("Jacobi 512x512, 100 iterations, 2 workers hosted in the silo, Release, within 5x of the same stencil on a local array",
             "ratio.dsm.jacobi_512.silo_hosted.release_vs_local", v => v <= 5, "local.jacobi_512.seconds");
+        report.Goal("mapped region, pages present: reading through the span at most 1.2x a plain array",
+            "ratio.dsm.mapped.present_read_vs_local", v => v <= 1.2, "local.sum_int64");
+        report.Goal("mapped region, first touch: time per fault at most 1.5x an uncached page read through the client",
+            "ratio.dsm.mapped.fault_vs_uncached_page_read", v => v <= 1.5, "dsm.uncached.page_read");
         report.Goal("renewals: at most one per silo per half lease, whatever the pages cached (1 silo: <= 2/s)", "dsm.cache.renewals_per_lease_per_silo", v => v <= 2.2, "dsm.cache.pages_cached");
     }
 }

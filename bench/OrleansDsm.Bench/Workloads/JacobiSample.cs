@@ -9,7 +9,7 @@ using OrleansDsm.Samples.Jacobi;
 namespace OrleansDsm.Bench.Workloads;
 
 /// <summary>
-/// The Jacobi sample (samples/Jacobi) against the bench silo, in Strict and in Release mode: run for real with two
+/// The Jacobi sample (samples/Jacobi) against the bench silo, in Strict, Release and mapped mode: run for real with two
 /// external worker processes (read from the sample's own report: the time between the workers' start and finish
 /// lines, and their traffic from Orleans' metrics), and with its worker loop in two grains hosted in the silo; beside
 /// the same stencil on plain arrays in one process.
@@ -22,7 +22,7 @@ public static partial class JacobiSample
         var name = $"jacobi_{size}";
         var conditions = $"{BenchContext.Setup}; {size}x{size} doubles, {iterations} iterations, 2 worker processes (clients), a barrier per iteration; sample's own timing from start line to finish line, median of {context.Runs}";
         var sequential = new List<double>();
-        foreach (var mode in new[] { "strict", "release" })
+        foreach (var mode in new[] { "strict", "release", "mapped" })
         {
             var seconds = new List<double>();
             var kib = new List<double>();
@@ -34,7 +34,8 @@ public static partial class JacobiSample
                 kib.Add((report.KibSent + report.KibReceived) / iterations);
             }
             context.Report.Add($"dsm.{name}.external.{mode}.seconds", Stats.Median(seconds), "s", conditions);
-            context.Report.Add($"dsm.{name}.external.{mode}.kib_per_iteration", Stats.Median(kib), "KiB", conditions + "; bytes sent plus received by both workers");
+            context.Report.Add($"dsm.{name}.external.{mode}.kib_per_iteration", Stats.Median(kib), "KiB",
+                conditions + "; bytes sent plus received by both workers" + (mode == "mapped" ? " (not their pagers, which do the page traffic)" : ""));
         }
         var hostedConditions = $"{BenchContext.Setup}; {size}x{size} doubles, {iterations} iterations, 2 workers as grains in the silo (the sample's band loop), a barrier per iteration; from the calls that start them to their end, median of {context.Runs}";
         foreach (var (mode, consistency) in new[] { ("strict", Consistency.Strict), ("release", Consistency.Release) })
@@ -47,6 +48,9 @@ public static partial class JacobiSample
         foreach (var hosting in new[] { "external", "silo_hosted" })
         foreach (var mode in new[] { "strict", "release" })
             context.Report.Ratio($"dsm.{name}.{hosting}.{mode}_vs_local", context.Report.Value($"dsm.{name}.{hosting}.{mode}.seconds"), Stats.Median(sequential), conditions);
+        context.Report.Ratio($"dsm.{name}.external.mapped_vs_local", context.Report.Value($"dsm.{name}.external.mapped.seconds"), Stats.Median(sequential), conditions);
+        context.Report.Ratio($"dsm.{name}.external.mapped_vs_release", context.Report.Value($"dsm.{name}.external.mapped.seconds"),
+            context.Report.Value($"dsm.{name}.external.release.seconds"), conditions);
     }
 
     /// <summary>Runs two worker grains in the bench silo on fresh grids and checks their answer against the sequential one.</summary>
