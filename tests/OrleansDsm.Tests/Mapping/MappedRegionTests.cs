@@ -73,6 +73,7 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture)
         var mapped = await array.MapAsync();
         var start = AddressOf(mapped);
         Assert.Contains("anon_inode:[userfaultfd]", OpenDescriptors());
+        var pager = Assert.Single(PagerChildren());
         Assert.Equal(0, ResidentKilobytes(start));
 
         var touched = mapped.GetSpan(0, 1)[0] + mapped.GetSpan(5L << 30, 1)[0] + mapped.GetSpan((1L << 40) - 1, 1)[0];
@@ -83,6 +84,7 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture)
         await mapped.DisposeAsync();
         Assert.DoesNotContain("anon_inode:[userfaultfd]", OpenDescriptors());
         Assert.Null(MappingLine(start));
+        Assert.DoesNotContain(pager, PagerChildren()); // unmapping stops the pager too
     }
 
     [Fact]
@@ -166,6 +168,23 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture)
     private static unsafe nint AddressOf<T>(MappedRegion<T> mapped) where T : unmanaged => (nint)mapped.Pointer;
 
     private static unsafe void StoreThroughPointer(MappedRegion<long> mapped, long index, long value) => mapped.Pointer[index] = value;
+
+    /// <summary>The process ids of this process's children that run the pager.</summary>
+    private static List<int> PagerChildren() =>
+        Directory.GetDirectories("/proc").Select(path => Path.GetFileName(path)).Where(name => name.All(char.IsAsciiDigit)).Select(name => int.Parse(name, CultureInfo.InvariantCulture))
+            .Where(pid =>
+            {
+                try
+                {
+                    var stat = File.ReadAllText($"/proc/{pid}/stat");
+                    var parent = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                    return parent == Environment.ProcessId && File.ReadAllText($"/proc/{pid}/cmdline").Contains("OrleansDsm.Pager.dll", StringComparison.Ordinal);
+                }
+                catch (IOException)
+                {
+                    return false; // the process ended meanwhile
+                }
+            }).ToList();
 
     private static string OpenDescriptors() =>
         string.Join('\n', Directory.GetFiles("/proc/self/fd").Select(fd =>
