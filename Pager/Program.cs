@@ -20,9 +20,11 @@ await using var client = await DsmClient.ConnectAsync(new DsmClientOptions
     // The cache is how the pager learns which present pages others have written: it keeps a copy of each fetched page.
     CacheBytes = Math.Max(settings.ByteLength, 1L << 20) * 2,
     PrefetchPages = 0,
+    ResponseTimeout = settings.FaultTimeout < TimeSpan.FromSeconds(10) ? settings.FaultTimeout : TimeSpan.FromSeconds(10),
     MetricsInterval = TimeSpan.Zero,
 });
 using var server = new FaultServer(settings, client.Grains, client.Cache!);
+await server.WarmAsync();
 server.Start();
 Console.WriteLine("ready");
 while (Console.ReadLine() is { } command)

@@ -139,6 +139,7 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture)
         var pointer = (long*)start;
         using var stop = new CancellationTokenSource();
         var collections = 0;
+        // Background threads: should one hang in a fault, it must not keep the test process alive after the run.
         var collector = new Thread(() =>
         {
             while (!stop.IsCancellationRequested)
@@ -146,7 +147,7 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture)
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true);
                 collections++;
             }
-        });
+        }) { IsBackground = true };
         collector.Start();
         var sums = new long[4];
         var touchers = Enumerable.Range(0, 4).Select(thread => new Thread(() =>
@@ -156,7 +157,7 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture)
                 sums[thread] += pointer[(long)page * LongsPerPage];
                 _ = new byte[1024];
             }
-        })).ToList();
+        }) { IsBackground = true }).ToList();
         var clock = Stopwatch.StartNew();
         touchers.ForEach(toucher => toucher.Start());
         var finished = touchers.All(toucher => toucher.Join(TimeSpan.FromSeconds(90)));
