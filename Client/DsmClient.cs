@@ -20,6 +20,8 @@ public sealed class DsmClient : IAsyncDisposable
     private readonly IGrainFactory _grains;
     // Null when there is no cache or reports are off.
     private readonly Metrics.MetricsReporter? _metrics;
+    // The pager of this client's mappings; null for a hosted Orleans client, whose connection a pager cannot repeat.
+    private readonly Mapping.Mapper? _mapper;
     private readonly PageReferences _pages;
     private readonly RequestIds _requests;
     private readonly TransientRetry _retry;
@@ -47,12 +49,9 @@ public sealed class DsmClient : IAsyncDisposable
         _buffer = new ReleaseBuffer(_pages, Cache, _retry, new ReleaseMetrics(_requests.Session));
         _adminToken = options.AdminToken;
         _ownedHost = ownedHost;
-        Connection = ownedHost is null ? null : options;
+        _mapper = ownedHost is null ? null : new Mapping.Mapper(options);
         if (Cache is not null && options.MetricsInterval > TimeSpan.Zero) _metrics = new Metrics.MetricsReporter(client, Cache, options.MetricsInterval);
     }
-
-    /// <summary>The options this client connected with, when <see cref="ConnectAsync"/> made it; null for a hosted Orleans client.</summary>
-    internal DsmClientOptions? Connection { get; }
 
     /// <summary>The Orleans client's grain factory, for the pager's page calls.</summary>
     internal IGrainFactory Grains => _grains;
@@ -147,7 +146,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var allocation = Owned(await Directory.Allocate(Request<T>(name, length, consistency)).WaitAsync(cancellation));
-        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken, Connection = Connection });
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken, Mapper = _mapper });
     }
 
     /// <summary>Opens the existing region <paramref name="name"/> as an array of <typeparamref name="T"/>.</summary>
@@ -160,7 +159,7 @@ public sealed class DsmClient : IAsyncDisposable
         if (region.ElementType != ElementCodec<T>.TypeName || region.ElementSize != ElementCodec<T>.Size)
             throw new RegionMismatchException(
                 $"Region '{name}' holds {region.ElementType} ({region.ElementSize} bytes), not {ElementCodec<T>.TypeName} ({ElementCodec<T>.Size} bytes).");
-        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, region) { Connection = Connection });
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, region) { Mapper = _mapper });
     }
 
     /// <summary>
@@ -179,7 +178,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var allocation = Owned(await Directory.OpenOrCreate(Request<T>(name, length, consistency)).WaitAsync(cancellation));
-        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken, Connection = Connection });
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken, Mapper = _mapper });
     }
 
     /// <summary>The metadata of region <paramref name="name"/>, whatever its element type.</summary>
@@ -303,6 +302,7 @@ public sealed class DsmClient : IAsyncDisposable
 
     private async Task StopAsync()
     {
+        if (_mapper is not null) await _mapper.DisposeAsync();
         if (_metrics is not null) await _metrics.DisposeAsync();
         if (Cache is not null) await Cache.DisposeAsync();
         if (_ownedHost is null) return;

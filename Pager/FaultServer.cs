@@ -9,8 +9,8 @@ using OrleansDsm.Pages;
 namespace OrleansDsm.Pager;
 
 /// <summary>
-/// Serves the page faults of one mapped region, in the pager process. A thread reads fault messages from the inherited
-/// userfaultfd. A missing page is fetched from its page grain and copied in write-protected (or writable and dirty, when
+/// Serves the page faults of one mapped region, in the pager process. A thread reads fault messages from the
+/// userfaultfd taken from the client. A missing page is fetched from its page grain and copied in write-protected (or writable and dirty, when
 /// a store faulted it in); the first store to a protected page takes a twin of it from this process's own view of the
 /// memory file, then unprotects it. A release protects the dirty pages again and sends each one's changes, found
 /// against its twin; an acquire punches out of the memory file the clean present pages whose copy another process's
@@ -27,7 +27,12 @@ internal sealed class FaultServer : IDisposable
     private const int Sigkill = 9;
     private const int PagesPerBatch = 16;
 
-    private readonly PagerSettings _settings;
+    private readonly MappingSettings _settings;
+    private readonly int _userfaultFd;
+    private readonly int _memoryFd;
+    private readonly int _clientProcessId;
+    private readonly Thread _reader;
+    private volatile bool _stopping;
     private readonly PageReferences _pages;
     private readonly PageCache _cache;
     private readonly TransientRetry _retry;
@@ -40,17 +45,30 @@ internal sealed class FaultServer : IDisposable
     private readonly Dictionary<long, Task> _installing = [];
     private long _missingFaults, _writeFaults, _releasedPages, _releasedBytes, _droppedPages;
 
-    public FaultServer(PagerSettings settings, IGrainFactory grains, PageCache cache)
+    /// <param name="settings">The mapping.</param>
+    /// <param name="userfaultFd">This process's copy of the mapping's userfaultfd.</param>
+    /// <param name="memoryFd">This process's copy of the mapping's memory file.</param>
+    /// <param name="clientProcessId">The process that mapped the region.</param>
+    /// <param name="grains">The pager's cluster client.</param>
+    /// <param name="cache">The pager's page cache, shared by its mappings.</param>
+    /// <param name="requests">The ids of the pager's writes, under the cache's session.</param>
+    public FaultServer(MappingSettings settings, int userfaultFd, int memoryFd, int clientProcessId, IGrainFactory grains, PageCache cache, RequestIds requests)
     {
         _settings = settings;
+        _userfaultFd = userfaultFd;
+        _memoryFd = memoryFd;
+        _clientProcessId = clientProcessId;
         _pages = new PageReferences(grains);
         _cache = cache;
-        _requests = new RequestIds(cache.Session);
+        _requests = requests;
         _zeros = new byte[settings.PageSize];
         _retry = new TransientRetry(settings.FaultTimeout, TimeSpan.FromMilliseconds(200));
         var view = LinuxMemory.mmap(0, (nuint)settings.ByteLength, LinuxMemory.ProtRead | LinuxMemory.ProtWrite,
-            LinuxMemory.MapShared | LinuxMemory.MapNoReserve, settings.MemoryFd, 0);
+            LinuxMemory.MapShared | LinuxMemory.MapNoReserve, memoryFd, 0);
         _view = (nint)LinuxMemory.Check(view, "mmap of the memory file");
+        // Non-blocking, so a read after a poll that saw no fault (the mapping going away) returns instead of hanging.
+        LinuxMemory.Check(LinuxMemory.fcntl(userfaultFd, LinuxMemory.SetStatusFlags, LinuxMemory.NonBlocking), "fcntl(O_NONBLOCK)");
+        _reader = new Thread(ReadFaults) { IsBackground = true, Name = $"userfaultfd reader {settings.Id}" };
     }
 
     /// <summary>
@@ -60,7 +78,7 @@ internal sealed class FaultServer : IDisposable
     public Task WarmAsync() => _pages[_settings.FirstPage].Read(_settings.Epoch, 0, _settings.PageSize);
 
     /// <summary>Starts reading faults on a thread of its own, which blocks in the kernel between them.</summary>
-    public void Start() => new Thread(ReadFaults) { IsBackground = true, Name = "userfaultfd reader" }.Start();
+    public void Start() => _reader.Start();
 
     /// <summary>
     /// Sends every dirty page's changes; answers as the client's <c>PagerProcess</c> expects. A page changed in one run
@@ -137,7 +155,7 @@ internal sealed class FaultServer : IDisposable
                                                && !_cache.Holds(_settings.FirstPage + page, _settings.Epoch)).ToList();
             foreach (var page in clean)
             {
-                LinuxMemory.Check(LinuxMemory.fallocate(_settings.MemoryFd, LinuxMemory.FallocPunchHole | LinuxMemory.FallocKeepSize,
+                LinuxMemory.Check(LinuxMemory.fallocate(_memoryFd, LinuxMemory.FallocPunchHole | LinuxMemory.FallocKeepSize,
                     page * _settings.PageSize, _settings.PageSize), "fallocate(PUNCH_HOLE)");
                 _present.Remove(page);
             }
@@ -152,14 +170,29 @@ internal sealed class FaultServer : IDisposable
             return $"ok {_missingFaults} {_writeFaults} {_present.Count} {_twins.Count} {Interlocked.Read(ref _releasedPages)} {Interlocked.Read(ref _releasedBytes)} {_droppedPages}";
     }
 
-    public void Dispose() => LinuxMemory.munmap(_view, (nuint)_settings.ByteLength);
+    /// <summary>Stops reading faults (the reader looks up every 100 ms) and lets go of the view and both descriptors.</summary>
+    public void Dispose()
+    {
+        _stopping = true;
+        if (_reader.IsAlive) _reader.Join();
+        LinuxMemory.munmap(_view, (nuint)_settings.ByteLength);
+        LinuxMemory.close(_userfaultFd);
+        LinuxMemory.close(_memoryFd);
+    }
 
     private unsafe void ReadFaults()
     {
         var message = default(LinuxMemory.UffdMessage);
-        while (true)
+        var wait = new LinuxMemory.PollDescriptor { Fd = _userfaultFd, Events = LinuxMemory.PollIn };
+        while (!_stopping)
         {
-            if (LinuxMemory.read(_settings.UserfaultFd, &message, (nuint)sizeof(LinuxMemory.UffdMessage)) == -1)
+            // Waits at most 100 ms, so that an unmap stops this thread soon.
+            var ready = LinuxMemory.poll(&wait, 1, 100);
+            if (ready == 0 || ready == -1 && Marshal.GetLastPInvokeError() == Eintr) continue;
+            if (ready == -1) Fatal(LinuxMemory.LastError("poll of the userfaultfd"));
+            // The client has unmapped and let go of the region: no fault can come any more.
+            if ((wait.ReturnedEvents & (LinuxMemory.PollError | LinuxMemory.PollHangUp)) != 0) return;
+            if (LinuxMemory.read(_userfaultFd, &message, (nuint)sizeof(LinuxMemory.UffdMessage)) == -1)
             {
                 if (Marshal.GetLastPInvokeError() is Eintr or Eagain) continue;
                 Fatal(LinuxMemory.LastError("read of the userfaultfd"));
@@ -234,7 +267,7 @@ internal sealed class FaultServer : IDisposable
                 Length = (ulong)_settings.PageSize,
                 Mode = protect ? LinuxMemory.CopyModeWp : 0,
             };
-            while (LinuxMemory.ioctl(_settings.UserfaultFd, LinuxMemory.IoctlCopy, &copy) == -1)
+            while (LinuxMemory.ioctl(_userfaultFd, LinuxMemory.IoctlCopy, &copy) == -1)
             {
                 var errno = Marshal.GetLastPInvokeError();
                 if (errno == Eagain) continue;
@@ -242,7 +275,7 @@ internal sealed class FaultServer : IDisposable
                 {
                     // Already there (a fault raced an earlier copy): the faulting thread only needs waking.
                     var range = Range(page);
-                    LinuxMemory.Check(LinuxMemory.ioctl(_settings.UserfaultFd, LinuxMemory.IoctlWake, &range), "UFFDIO_WAKE");
+                    LinuxMemory.Check(LinuxMemory.ioctl(_userfaultFd, LinuxMemory.IoctlWake, &range), "UFFDIO_WAKE");
                     return false;
                 }
                 Fatal(LinuxMemory.LastError("UFFDIO_COPY"));
@@ -254,7 +287,7 @@ internal sealed class FaultServer : IDisposable
     private unsafe void WriteProtect(long page, bool protect)
     {
         var request = new LinuxMemory.UffdioWriteProtect { Range = Range(page), Mode = protect ? LinuxMemory.WriteProtectModeWp : 0 };
-        LinuxMemory.Check(LinuxMemory.ioctl(_settings.UserfaultFd, LinuxMemory.IoctlWriteProtect, &request), "UFFDIO_WRITEPROTECT");
+        LinuxMemory.Check(LinuxMemory.ioctl(_userfaultFd, LinuxMemory.IoctlWriteProtect, &request), "UFFDIO_WRITEPROTECT");
     }
 
     private LinuxMemory.UffdioRange Range(long page) =>
@@ -269,8 +302,8 @@ internal sealed class FaultServer : IDisposable
     /// </summary>
     private void Fatal(string why)
     {
-        Console.Error.WriteLine($"OrleansDsm pager: {why}; killing process {_settings.ClientProcessId}, which mapped the region, since a load from memory cannot fail.");
-        LinuxMemory.kill(_settings.ClientProcessId, Sigkill);
+        Console.Error.WriteLine($"OrleansDsm pager: {why}; killing process {_clientProcessId}, which mapped the region, since a load from memory cannot fail.");
+        LinuxMemory.kill(_clientProcessId, Sigkill);
         Environment.Exit(3);
     }
 

@@ -5,35 +5,81 @@ using OrleansDsm.Connection;
 using OrleansDsm.Mapping;
 using OrleansDsm.Pager;
 
-// The pager of one mapped region (see MappedRegion<T>): its settings come as one JSON line on standard input, then
-// commands, one per line, each answered with one line; the end of its input (the client closed it, or died) stops it.
-var settings = JsonSerializer.Deserialize<PagerSettings>(Console.ReadLine() ?? "")
-               ?? throw new InvalidDataException("The pager expects its settings as one line of JSON on standard input.");
+// The pager of one client's mappings (see MappedRegion<T>): how to reach the cluster comes as one JSON line on standard
+// input, then commands, one per line, each answered with one line; the end of its input (the client closed it, or
+// died) stops it.
+var connection = JsonSerializer.Deserialize<PagerConnection>(Console.ReadLine() ?? "")
+                 ?? throw new InvalidDataException("The pager expects its connection as one line of JSON on standard input.");
 await using var client = await DsmClient.ConnectAsync(new DsmClientOptions
 {
-    Gateways = settings.Gateways,
-    MembershipConnectionString = settings.MembershipConnectionString,
-    ClusterId = settings.ClusterId,
-    ServiceId = settings.ServiceId,
-    TlsAuthority = settings.TlsAuthority is { } authority ? X509CertificateLoader.LoadCertificate(authority) : null,
-    TlsCertificate = settings.TlsCertificate is { } certificate ? X509CertificateLoader.LoadPkcs12(certificate, settings.TlsCertificatePassword) : null,
+    Gateways = connection.Gateways,
+    MembershipConnectionString = connection.MembershipConnectionString,
+    ClusterId = connection.ClusterId,
+    ServiceId = connection.ServiceId,
+    TlsAuthority = connection.TlsAuthority is { } authority ? X509CertificateLoader.LoadCertificate(authority) : null,
+    TlsCertificate = connection.TlsCertificate is { } certificate ? X509CertificateLoader.LoadPkcs12(certificate, connection.TlsCertificatePassword) : null,
     // The cache is how the pager learns which present pages others have written: it keeps a copy of each fetched page.
-    CacheBytes = Math.Max(settings.ByteLength, 1L << 20) * 2,
+    CacheBytes = long.MaxValue / 4,
     PrefetchPages = 0,
-    ResponseTimeout = settings.FaultTimeout < TimeSpan.FromSeconds(10) ? settings.FaultTimeout : TimeSpan.FromSeconds(10),
     MetricsInterval = TimeSpan.Zero,
 });
-using var server = new FaultServer(settings, client.Grains, client.Cache!);
-await server.WarmAsync();
-server.Start();
+using var descriptors = new ClientDescriptors(connection.ClientProcessId);
+var mappings = new Dictionary<int, FaultServer>();
+var requests = new OrleansDsm.Connection.RequestIds(client.Cache!.Session);
 Console.WriteLine("ready");
-while (Console.ReadLine() is { } command)
+while (Console.ReadLine() is { } line)
 {
-    Console.WriteLine(command switch
+    var space = line.IndexOf(' ');
+    var (verb, rest) = space < 0 ? (line, "") : (line[..space], line[(space + 1)..]);
+    string answer;
+    try
     {
-        "release" => await server.ReleaseAsync(),
-        "acquire" => server.Acquire(),
-        "stats" => server.Statistics(),
-        _ => $"error \tthe pager knows release, acquire and stats, not '{command}'",
-    });
+        answer = verb switch
+        {
+            "map" => await MapAsync(JsonSerializer.Deserialize<MappingSettings>(rest)!),
+            "release" => await Mapping(rest).ReleaseAsync(),
+            "acquire" => Mapping(rest).Acquire(),
+            "stats" => Mapping(rest).Statistics(),
+            "unmap" => Unmap(rest),
+            _ => $"error \tthe pager knows map, release, acquire, stats and unmap, not '{verb}'",
+        };
+    }
+    catch (Exception error)
+    {
+        answer = $"error {error.GetType().Name}\t{error.Message.ReplaceLineEndings(" ")}";
+    }
+    Console.WriteLine(answer);
+}
+foreach (var mapping in mappings.Values) mapping.Dispose();
+return;
+
+async Task<string> MapAsync(MappingSettings settings)
+{
+    var server = new FaultServer(settings, descriptors.Take(settings.UserfaultFd), descriptors.Take(settings.MemoryFd), connection.ClientProcessId,
+        client.Grains, client.Cache!, requests);
+    try
+    {
+        await server.WarmAsync();
+    }
+    catch
+    {
+        server.Dispose();
+        throw;
+    }
+    server.Start();
+    mappings[settings.Id] = server;
+    return "ok";
+}
+
+FaultServer Mapping(string id) =>
+    mappings.TryGetValue(int.Parse(id, System.Globalization.CultureInfo.InvariantCulture), out var server)
+        ? server
+        : throw new ArgumentException($"There is no mapping {id}.");
+
+string Unmap(string id)
+{
+    var server = Mapping(id);
+    mappings.Remove(int.Parse(id, System.Globalization.CultureInfo.InvariantCulture));
+    server.Dispose();
+    return "ok";
 }

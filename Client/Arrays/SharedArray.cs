@@ -72,15 +72,15 @@ public sealed class SharedArray<T> where T : unmanaged
     public SharedArray<T> Fenced(Locks.LockHandle hold)
     {
         ArgumentNullException.ThrowIfNull(hold);
-        return new SharedArray<T>(_pages, _cache, _releases, _requests.Fenced(hold.Fence), _retry, Region) { OwnerToken = OwnerToken, Connection = Connection };
+        return new SharedArray<T>(_pages, _cache, _releases, _requests.Fenced(hold.Fence), _retry, Region) { OwnerToken = OwnerToken, Mapper = Mapper };
     }
 
-    /// <summary>How the client that made this handle connected, when it made the connection itself; a mapping's pager repeats it.</summary>
-    internal Connection.DsmClientOptions? Connection { get; init; }
+    /// <summary>The client's mapper (its mappings' pager), when the client made its connection itself; null otherwise.</summary>
+    internal Mapping.Mapper? Mapper { get; init; }
 
     /// <summary>
     /// Maps the region into this process's memory: loads and stores through <see cref="Mapping.MappedRegion{T}.GetSpan"/> or its
-    /// pointer, each page fetched from the cluster at its first touch by a pager process serving the page faults
+    /// pointer, each page fetched from the cluster at its first touch by the client's pager process, serving the page faults
     /// (Linux <c>userfaultfd</c>), and the changed bytes sent back at <see cref="Mapping.MappedRegion{T}.ReleaseAsync"/>. Nothing is
     /// copied at map time, whatever the region's size. See <see cref="Mapping.MappedRegion{T}"/> for the memory model.
     /// </summary>
@@ -91,7 +91,7 @@ public sealed class SharedArray<T> where T : unmanaged
     /// </exception>
     /// <exception cref="PlatformNotSupportedException">This is not Linux on x64 or arm64.</exception>
     public Task<Mapping.MappedRegion<T>> MapAsync(Mapping.MappingOptions? options = null, CancellationToken cancellation = default) =>
-        Mapping.MappedRegion<T>.MapAsync(Region, Connection, options ?? new Mapping.MappingOptions(), cancellation);
+        Mapping.MappedRegion<T>.MapAsync(Region, Mapper, options ?? new Mapping.MappingOptions(), cancellation);
 
     /// <summary>A handle to the same region that can only read it, for code that must not change it.</summary>
     public ReadOnlySharedArray<T> AsReadOnly() => new(this);

@@ -12,7 +12,7 @@ internal static unsafe partial class LinuxMemory
     public const int ProtRead = 1, ProtWrite = 2;
     public const int MapShared = 1, MapNoReserve = 0x4000;
     public const int FallocKeepSize = 1, FallocPunchHole = 2;
-    public const int FdGetFlags = 1, FdSetFlags = 2, FdCloseOnExec = 1;
+    public const int FdGetFlags = 1, FdSetFlags = 2, FdCloseOnExec = 1, SetStatusFlags = 4, NonBlocking = 0x800;
     public const uint MemfdCloseOnExec = 1;
 
     public const ulong UffdApi = 0xAA;
@@ -108,6 +108,30 @@ internal static unsafe partial class LinuxMemory
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int kill(int pid, int signal);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(PollDescriptor* descriptors, nuint count, int timeoutMilliseconds);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int prctl(int option, nuint argument2, nuint argument3, nuint argument4, nuint argument5);
+
+    /// <summary>Yama's <c>PR_SET_PTRACER</c>: lets one process (the pager) take this process's descriptors.</summary>
+    public const int PrSetPtracer = 0x59616d61;
+
+    // pidfd_open and pidfd_getfd have the same numbers on every architecture.
+    public const long PidfdOpenSyscall = 434, PidfdGetfdSyscall = 438;
+
+    public const short PollIn = 1, PollError = 8, PollHangUp = 16;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollDescriptor
+    {
+        public int Fd;
+        public short Events, ReturnedEvents;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial long syscall(long number, long argument1, long argument2, long argument3);
 
     /// <summary>The last call's <c>errno</c> as a sentence, for error messages.</summary>
     public static string LastError(string call)

@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using OrleansDsm.Connection;
+using System.Text.Json;
 
 namespace OrleansDsm.Mapping;
 
@@ -29,14 +27,16 @@ namespace OrleansDsm.Mapping;
 public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
 {
     private readonly PagerProcess _pager;
+    private readonly int _id;
     private readonly int _userfaultFd;
     private readonly int _memoryFd;
     private readonly nuint _mappedBytes;
     private nint _start;
 
-    private MappedRegion(RegionDescriptor region, nint start, nuint mappedBytes, int userfaultFd, int memoryFd, PagerProcess pager)
+    private MappedRegion(RegionDescriptor region, nint start, nuint mappedBytes, int userfaultFd, int memoryFd, PagerProcess pager, int id)
     {
         Region = region;
+        _id = id;
         _start = start;
         _mappedBytes = mappedBytes;
         _userfaultFd = userfaultFd;
@@ -67,28 +67,36 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
     /// </summary>
     /// <exception cref="RegionFreedException">The region has been freed; the changes are dropped.</exception>
     /// <exception cref="IOException">A page could not be written; its changes stay for the next release.</exception>
-    public async Task ReleaseAsync(CancellationToken cancellation = default) => await _pager.AskAsync("release", cancellation);
+    public async Task ReleaseAsync(CancellationToken cancellation = default) => await _pager.AskAsync($"release {_id}", cancellation);
 
     /// <summary>Drops every present page not written since the last release, so the next touch fetches it afresh.</summary>
-    public async Task AcquireAsync(CancellationToken cancellation = default) => await _pager.AskAsync("acquire", cancellation);
+    public async Task AcquireAsync(CancellationToken cancellation = default) => await _pager.AskAsync($"acquire {_id}", cancellation);
 
     /// <summary>What the pager has done: faults served, pages present and dirty, what releases sent.</summary>
     public async Task<MappingStatistics> GetStatisticsAsync(CancellationToken cancellation = default)
     {
-        var figures = (await _pager.AskAsync("stats", cancellation)).Split(' ').Select(long.Parse).ToArray();
+        var figures = (await _pager.AskAsync($"stats {_id}", cancellation)).Split(' ').Select(long.Parse).ToArray();
         return new MappingStatistics(figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6]);
     }
 
     /// <summary>
-    /// Unmaps the region and stops the pager: the memory, the descriptors and the process go. Unreleased stores are
-    /// lost; release first. No thread may touch the mapping afterwards.
+    /// Unmaps the region, and has the pager let go of it: the memory and both descriptors go, in both processes (the
+    /// pager itself stays for the client's other mappings, until the client is disposed). Unreleased stores are lost;
+    /// release first. No thread may touch the mapping afterwards.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (_start == 0) return;
         LinuxMemory.munmap(_start, _mappedBytes);
         _start = 0;
-        await _pager.DisposeAsync();
+        try
+        {
+            await _pager.AskAsync($"unmap {_id}", CancellationToken.None);
+        }
+        catch (IOException)
+        {
+            // The pager is gone (its client disposed first): it took its copies of the descriptors with it.
+        }
         LinuxMemory.close(_userfaultFd);
         LinuxMemory.close(_memoryFd);
     }
@@ -101,13 +109,13 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
     }
 
     /// <summary>Maps <paramref name="region"/>: see <see cref="Arrays.SharedArray{T}.MapAsync"/>.</summary>
-    internal static async Task<MappedRegion<T>> MapAsync(RegionDescriptor region, DsmClientOptions? connection, MappingOptions options, CancellationToken cancellation)
+    internal static async Task<MappedRegion<T>> MapAsync(RegionDescriptor region, Mapper? mapper, MappingOptions options, CancellationToken cancellation)
     {
         if (!OperatingSystem.IsLinux())
             throw new PlatformNotSupportedException("Mapped regions need Linux's userfaultfd; this is not Linux.");
         if (region.PageSize % Environment.SystemPageSize != 0)
             throw new NotSupportedException($"Region '{region.Name}' has {region.PageSize}-byte pages, and a mapping needs pages that are a multiple of the system's {Environment.SystemPageSize}-byte pages.");
-        if (connection is null)
+        if (mapper is null)
             throw new NotSupportedException("Mapping a region needs a client made by DsmClient.ConnectAsync, whose connection its pager process repeats.");
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.FaultTimeout, TimeSpan.Zero, nameof(options));
 
@@ -116,18 +124,28 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
         nint start = -1;
         try
         {
-            // Both descriptors are made inheritable for the pager, and closed to later children once it has them.
-            memoryFd = (int)LinuxMemory.Check(LinuxMemory.memfd_create($"orleans-dsm:{region.Name}", 0), "memfd_create");
+            memoryFd = (int)LinuxMemory.Check(LinuxMemory.memfd_create($"orleans-dsm:{region.Name}", LinuxMemory.MemfdCloseOnExec), "memfd_create");
             LinuxMemory.Check(LinuxMemory.ftruncate(memoryFd, bytes), "ftruncate");
             start = LinuxMemory.mmap(0, (nuint)bytes, LinuxMemory.ProtRead | LinuxMemory.ProtWrite, LinuxMemory.MapShared | LinuxMemory.MapNoReserve, memoryFd, 0);
             LinuxMemory.Check(start, "mmap");
             userfaultFd = OpenUserfaultFd();
             Register(userfaultFd, start, bytes);
-            var settings = Settings(region, connection, options, (ulong)start, bytes, userfaultFd, memoryFd);
-            var pager = await PagerProcess.StartAsync(settings, cancellation);
-            LinuxMemory.fcntl(userfaultFd, LinuxMemory.FdSetFlags, LinuxMemory.FdCloseOnExec);
-            LinuxMemory.fcntl(memoryFd, LinuxMemory.FdSetFlags, LinuxMemory.FdCloseOnExec);
-            return new MappedRegion<T>(region, start, (nuint)bytes, userfaultFd, memoryFd, pager);
+            var pager = await mapper.PagerAsync(cancellation);
+            var id = mapper.NextId();
+            var settings = new MappingSettings
+            {
+                Id = id,
+                Epoch = region.Epoch,
+                FirstPage = region.FirstPage,
+                PageSize = region.PageSize,
+                ByteLength = bytes,
+                MappingAddress = (ulong)start,
+                UserfaultFd = userfaultFd,
+                MemoryFd = memoryFd,
+                FaultTimeout = options.FaultTimeout,
+            };
+            await pager.AskAsync($"map {JsonSerializer.Serialize(settings)}", cancellation);
+            return new MappedRegion<T>(region, start, (nuint)bytes, userfaultFd, memoryFd, pager, id);
         }
         catch
         {
@@ -145,7 +163,7 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
     /// </summary>
     private static unsafe int OpenUserfaultFd()
     {
-        var fd = LinuxMemory.syscall(LinuxMemory.UserfaultfdSyscall, 0);
+        var fd = LinuxMemory.syscall(LinuxMemory.UserfaultfdSyscall, 0x80000 /* O_CLOEXEC */);
         if (fd == -1)
             throw new NotSupportedException(
                 $"userfaultfd is not available to this process ({LinuxMemory.LastError("userfaultfd")}): mapping a region needs root, CAP_SYS_PTRACE or the sysctl vm.unprivileged_userfaultfd=1.");
@@ -174,27 +192,4 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
             throw new NotSupportedException($"The mapping could not be registered for missing and write-protect faults ({LinuxMemory.LastError("UFFDIO_REGISTER")}).");
     }
 
-    private static PagerSettings Settings(RegionDescriptor region, DsmClientOptions connection, MappingOptions options, ulong address, long bytes, int userfaultFd, int memoryFd)
-    {
-        var password = connection.TlsCertificate is null ? null : Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-        return new PagerSettings
-        {
-            Gateways = [.. connection.Gateways],
-            MembershipConnectionString = connection.MembershipConnectionString,
-            ClusterId = connection.ClusterId,
-            ServiceId = connection.ServiceId,
-            TlsAuthority = connection.TlsAuthority?.Export(X509ContentType.Cert),
-            TlsCertificate = connection.TlsCertificate?.Export(X509ContentType.Pkcs12, password),
-            TlsCertificatePassword = password,
-            Epoch = region.Epoch,
-            FirstPage = region.FirstPage,
-            PageSize = region.PageSize,
-            ByteLength = bytes,
-            MappingAddress = address,
-            UserfaultFd = userfaultFd,
-            MemoryFd = memoryFd,
-            ClientProcessId = Environment.ProcessId,
-            FaultTimeout = options.FaultTimeout,
-        };
-    }
 }

@@ -4,11 +4,13 @@ using System.Text.Json;
 namespace OrleansDsm.Mapping;
 
 /// <summary>
-/// The pager: a process of its own that serves a mapping's page faults. It must be another process: a thread stopped
-/// in a page fault cannot reach a GC safe point, so a collection started meanwhile in this process waits for the fault,
-/// and whatever serves it must not need this process's GC (or any of its managed threads) to finish. The pager has its
-/// own runtime and its own connection to the cluster. It inherits the mapping's <c>userfaultfd</c> and memory file,
-/// and takes commands (release, acquire, stats, stop) as lines on its standard input, one at a time.
+/// The pager: a process of its own that serves the page faults of every mapping of one client. It must be another
+/// process: a thread stopped in a page fault cannot reach a GC safe point, so a collection started meanwhile in this
+/// process waits for the fault, and whatever serves it must not need this process's GC (or any of its managed threads)
+/// to finish. The pager has its own runtime and its own connection to the cluster, and stays warm across mappings. It
+/// takes each mapping's <c>userfaultfd</c> and memory file from this process (<c>pidfd_getfd</c>, which Yama allows
+/// once this process names it with <c>PR_SET_PTRACER</c>), and takes commands (map, release, acquire, stats, unmap)
+/// as lines on its standard input, one at a time. The end of its input stops it.
 /// </summary>
 internal sealed class PagerProcess : IAsyncDisposable
 {
@@ -24,7 +26,7 @@ internal sealed class PagerProcess : IAsyncDisposable
     /// <summary>Starts the pager with <paramref name="settings"/> and returns once it serves faults.</summary>
     /// <exception cref="NotSupportedException">The pager's assembly is not beside the application.</exception>
     /// <exception cref="IOException">The pager did not start; the message says why.</exception>
-    public static async Task<PagerProcess> StartAsync(PagerSettings settings, CancellationToken cancellation)
+    public static async Task<PagerProcess> StartAsync(PagerConnection settings, CancellationToken cancellation)
     {
         var assembly = Path.Combine(AppContext.BaseDirectory, AssemblyName);
         if (!File.Exists(assembly))
@@ -37,6 +39,9 @@ internal sealed class PagerProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(assembly);
         var process = Process.Start(start) ?? throw new IOException("The pager process did not start.");
+        // Where Yama restricts ptrace to descendants, the pager (a child) may take this process's descriptors only
+        // if named; elsewhere the call fails and nothing needs it.
+        LinuxMemory.prctl(LinuxMemory.PrSetPtracer, (nuint)process.Id, 0, 0, 0);
         var pager = new PagerProcess(process);
         try
         {

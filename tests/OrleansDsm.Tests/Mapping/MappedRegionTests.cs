@@ -66,7 +66,7 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture)
     [Fact]
     public async Task Mapping_a_terabyte_and_touching_three_pages_costs_three_pages_and_three_faults()
     {
-        await using var client = await fixture.Silo.ConnectAsync();
+        var client = await fixture.Silo.ConnectAsync();
         var array = await client.AllocateAsync<byte>(UniqueNames.For("terabyte"), 1L << 40);
         await array.SetAsync(5L << 30, 9);
 
@@ -84,7 +84,28 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture)
         await mapped.DisposeAsync();
         Assert.DoesNotContain("anon_inode:[userfaultfd]", OpenDescriptors());
         Assert.Null(MappingLine(start));
-        Assert.DoesNotContain(pager, PagerChildren()); // unmapping stops the pager too
+        Assert.Equal([pager], PagerChildren()); // the pager stays, warm, for the client's next mapping
+        await client.DisposeAsync();
+        Assert.Empty(PagerChildren()); // and goes with the client
+    }
+
+    [Fact]
+    public async Task Mappings_of_one_client_share_one_pager()
+    {
+        await using var client = await fixture.Silo.ConnectAsync();
+        var first = await client.AllocateAsync<int>(UniqueNames.For("shared-pager-a"), 4096);
+        var second = await client.AllocateAsync<int>(UniqueNames.For("shared-pager-b"), 4096);
+        await second.SetAsync(1, 2);
+
+        await using var one = await first.MapAsync();
+        await using var two = await second.MapAsync();
+        one.GetSpan(0, 1)[0] = 1;
+        await one.ReleaseAsync();
+
+        Assert.Single(PagerChildren());
+        Assert.Equal(2, two.GetSpan(1, 1)[0]);
+        Assert.Equal(1, await first.GetAsync(0));
+        Assert.Equal((1L, 1L), ((await one.GetStatisticsAsync()).MissingFaults, (await two.GetStatisticsAsync()).MissingFaults));
     }
 
     [Fact]
@@ -131,7 +152,7 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture)
 
     /// <summary>
     /// Four threads fault in every page (each its own quarter, allocating as they go) while another forces full
-    /// collections without pause; returns whether the four finished within 90 s, how many collections ran, and the
+    /// collections one after another; returns whether the four finished within 90 s, how many collections ran, and the
     /// first element of each page summed per thread.
     /// </summary>
     private static unsafe (bool Finished, int Collections, long[] Sums, TimeSpan Elapsed) TouchWhileCollecting(nint start, int pages)
@@ -146,6 +167,9 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture)
             {
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true);
                 collections++;
+                // A breath between collections: with the heap of a whole test run a collection is slow, and back to
+                // back they would leave the faulting threads almost no time to run at all.
+                Thread.Sleep(2);
             }
         }) { IsBackground = true };
         collector.Start();
