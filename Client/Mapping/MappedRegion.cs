@@ -5,14 +5,15 @@ namespace OrleansDsm.Mapping;
 /// <summary>
 /// A region mapped into this process's memory (<see cref="Arrays.SharedArray{T}.MapAsync"/>): plain loads and stores, at local
 /// speed once a page is present. A page is fetched from the cluster when first touched (a page fault served by the
-/// pager process), and present pages stay until <see cref="AcquireAsync"/> drops them.
+/// client's pager process), and present pages stay until <see cref="AcquireAsync"/> drops them.
 /// </summary>
 /// <remarks>
 /// <para><b>Memory model: release consistency, as in TreadMarks.</b> Stores go to this process's copy only. At
 /// <see cref="ReleaseAsync"/> the bytes changed since the last release (found by comparing each written page with a
-/// copy taken at its first write) go to their page grains, one call per dirty page, each page's changes applied at
-/// once. At <see cref="AcquireAsync"/> every present page not written since the last release is dropped, so the next
-/// load fetches it afresh. A program may assume: what another process released before this one acquired is seen after
+/// copy taken at its first write) go to their page grains (a batch call for up to 16 pages each changed in one place,
+/// a call of its own for a page changed in several), each page's changes applied at once. At <see cref="AcquireAsync"/>
+/// every present page that another process has written since it was fetched, and that this process has not written
+/// since its last release, is dropped, so the next load fetches it afresh. A program may assume: what another process released before this one acquired is seen after
 /// the acquire; bytes it did not change are never overwritten by its releases (so processes may write different
 /// bytes of one page); between its own acquires it may see stale data. Call <see cref="ReleaseAsync"/> before a
 /// barrier or before letting go of a lock, and <see cref="AcquireAsync"/> after.</para>
@@ -62,14 +63,18 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
     public unsafe Memory<T> GetMemory(long start, int length) => new MappedMemoryManager<T>(Window(start, length), length).Memory;
 
     /// <summary>
-    /// Sends the bytes this process changed since its last release to their pages, one call per dirty page, and
-    /// protects those pages again so the next store is noticed.
+    /// Sends the bytes this process changed since its last release to their pages, and protects those pages again so
+    /// the next store is noticed.
     /// </summary>
     /// <exception cref="RegionFreedException">The region has been freed; the changes are dropped.</exception>
     /// <exception cref="IOException">A page could not be written; its changes stay for the next release.</exception>
     public async Task ReleaseAsync(CancellationToken cancellation = default) => await _pager.AskAsync($"release {_id}", cancellation);
 
-    /// <summary>Drops every present page not written since the last release, so the next touch fetches it afresh.</summary>
+    /// <summary>
+    /// Drops every present page another process has written since it was fetched (its page revoked the pager's copy,
+    /// or the pager's lease lapsed), unless this process has written it since its last release; the next touch fetches
+    /// it afresh.
+    /// </summary>
     public async Task AcquireAsync(CancellationToken cancellation = default) => await _pager.AskAsync($"acquire {_id}", cancellation);
 
     /// <summary>What the pager has done: faults served, pages present and dirty, what releases sent.</summary>
