@@ -175,6 +175,10 @@ internal sealed class FaultServer : IDisposable
     {
         _stopping = true;
         if (_reader.IsAlive) _reader.Join();
+        // The cache outlives the mapping (it serves the pager's other mappings): its copies of this one's pages go now,
+        // or a long-lived pager would keep every page it ever fetched.
+        lock (_gate)
+            foreach (var page in _present) _cache.Revoke(_settings.FirstPage + page, long.MaxValue);
         LinuxMemory.munmap(_view, (nuint)_settings.ByteLength);
         LinuxMemory.close(_userfaultFd);
         LinuxMemory.close(_memoryFd);

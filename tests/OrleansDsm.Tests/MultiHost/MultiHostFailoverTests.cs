@@ -106,7 +106,9 @@ public sealed class MultiHostFailoverTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal(["10.200.0.11", "10.200.0.12", "10.200.0.13"], await ActiveMembersAsync("10.200.0.11", "10.200.0.12", "10.200.0.13"));
 
         // Once worker 0 has recorded 100 operations: silo 2 is killed and started again, then silo 3's host is cut off.
-        var run = await Linearizability.HistoryRun.RunAsync(_database, operationsPerTask: 150, (100, async _ =>
+        // 300 operations a task leave the fault watcher a wide margin after line 100 even on a loaded machine (with 150
+        // a fast worker once finished before the watcher saw line 100).
+        var run = await Linearizability.HistoryRun.RunAsync(_database, operationsPerTask: 300, (100, async _ =>
         {
             await _silos[1]!.KillAsync();
             await Task.Delay(TimeSpan.FromSeconds(2));
