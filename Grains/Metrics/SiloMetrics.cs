@@ -16,8 +16,10 @@ internal sealed class SiloMetrics : IDisposable
     private readonly Counter<long> _invalidationsSent;
     private readonly Histogram<double> _writerStall;
     private readonly Histogram<double> _storageWrite;
+    // Plain fields under a lock (a storage write adds to three), read into a sample only when reported.
     private readonly Lock _gate = new();
-    private MetricsSample _totals = new();
+    private long _invalidationsSentCount, _writerStalls, _storageWrites;
+    private double _writerStallMilliseconds, _storageWriteMilliseconds, _storageWriteMaxMilliseconds;
 
     public SiloMetrics()
     {
@@ -31,7 +33,9 @@ internal sealed class SiloMetrics : IDisposable
     {
         get
         {
-            lock (_gate) return _totals;
+            lock (_gate)
+                return new MetricsSample(InvalidationsSent: _invalidationsSentCount, WriterStalls: _writerStalls, WriterStallMilliseconds: _writerStallMilliseconds,
+                    StorageWrites: _storageWrites, StorageWriteMilliseconds: _storageWriteMilliseconds, StorageWriteMaxMilliseconds: _storageWriteMaxMilliseconds);
         }
     }
 
@@ -41,12 +45,11 @@ internal sealed class SiloMetrics : IDisposable
         _invalidationsSent.Add(copies);
         _writerStall.Record(milliseconds);
         lock (_gate)
-            _totals = _totals with
-            {
-                InvalidationsSent = _totals.InvalidationsSent + copies,
-                WriterStalls = _totals.WriterStalls + 1,
-                WriterStallMilliseconds = _totals.WriterStallMilliseconds + milliseconds,
-            };
+        {
+            _invalidationsSentCount += copies;
+            _writerStalls++;
+            _writerStallMilliseconds += milliseconds;
+        }
     }
 
     /// <summary>A page's record was written to storage in <paramref name="milliseconds"/>.</summary>
@@ -54,12 +57,11 @@ internal sealed class SiloMetrics : IDisposable
     {
         _storageWrite.Record(milliseconds);
         lock (_gate)
-            _totals = _totals with
-            {
-                StorageWrites = _totals.StorageWrites + 1,
-                StorageWriteMilliseconds = _totals.StorageWriteMilliseconds + milliseconds,
-                StorageWriteMaxMilliseconds = Math.Max(_totals.StorageWriteMaxMilliseconds, milliseconds),
-            };
+        {
+            _storageWrites++;
+            _storageWriteMilliseconds += milliseconds;
+            _storageWriteMaxMilliseconds = Math.Max(_storageWriteMaxMilliseconds, milliseconds);
+        }
     }
 
     public void Dispose() => _meter.Dispose();

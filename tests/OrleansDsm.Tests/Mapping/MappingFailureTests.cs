@@ -49,8 +49,9 @@ public sealed class MappingFailureTests
         var array = await client.AllocateAsync<byte>(region, 4096);
         try
         {
-            // Unprivileged processes may not have kernel-mode userfaultfd while this is 0.
-            await File.WriteAllTextAsync(Sysctl, "0");
+            // Unprivileged processes may not have kernel-mode userfaultfd while this is 0 (its default); written only
+            // when it is not, since a container's /proc/sys may be read-only.
+            if (before != "0") await File.WriteAllTextAsync(Sysctl, "0");
             var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["map-try", silo.Gateway, "dsm", "orleans-dsm", region]);
             string[] asNobody = ["-u", "nobody", "--", start.FileName, .. start.ArgumentList];
             start.FileName = "runuser";
@@ -65,7 +66,7 @@ public sealed class MappingFailureTests
         }
         finally
         {
-            await File.WriteAllTextAsync(Sysctl, before);
+            if (before != "0") await File.WriteAllTextAsync(Sysctl, before);
         }
         await array.SetAsync(1, 5);
         Assert.Equal(5, await array.GetAsync(1));
