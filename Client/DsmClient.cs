@@ -43,7 +43,7 @@ public sealed class DsmClient : IAsyncDisposable
         CheckOptions(options);
         _grains = client;
         _pages = new PageReferences(client);
-        Cache = options.CacheBytes > 0 ? new PageCache(client, _pages, options.CacheBytes, options.Clock, options.PrefetchPages) : null;
+        Cache = options.CacheBytes > 0 ? new PageCache(client, _pages, options.CacheBytes, options.Clock, options.PrefetchPages, options.CacheKeepsBytes) : null;
         _requests = new RequestIds(Cache?.Session ?? Guid.NewGuid());
         _retry = new TransientRetry(options.RetryBudget, options.RetryInterval);
         _buffer = new ReleaseBuffer(_pages, Cache, _retry, new ReleaseMetrics(_requests.Session));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using OrleansDsm.Arrays;
 using OrleansDsm.Caching;
@@ -42,7 +43,9 @@ internal sealed class FaultServer : IDisposable
     private readonly Lock _gate = new();
     private readonly HashSet<long> _present = [];
     private readonly Dictionary<long, byte[]> _twins = [];
-    private readonly Dictionary<long, Task> _installing = [];
+    // Pages being fetched, with when each fetch began: the reader fails one that outlasts the fault timeout.
+    private readonly Dictionary<long, long> _installing = [];
+    private long _lastOverdueCheck;
     private long _missingFaults, _writeFaults, _releasedPages, _releasedBytes, _droppedPages;
 
     /// <param name="settings">The mapping.</param>
@@ -190,7 +193,8 @@ internal sealed class FaultServer : IDisposable
         var wait = new LinuxMemory.PollDescriptor { Fd = _userfaultFd, Events = LinuxMemory.PollIn };
         while (!_stopping)
         {
-            // Waits at most 100 ms, so that an unmap stops this thread soon.
+            FailOverdueFetches();
+            // Waits at most 100 ms, so that an unmap stops this thread soon and overdue fetches are seen.
             var ready = LinuxMemory.poll(&wait, 1, 100);
             if (ready == 0 || ready == -1 && Marshal.GetLastPInvokeError() == Eintr) continue;
             if (ready == -1) Fatal(LinuxMemory.LastError("poll of the userfaultfd"));
@@ -226,7 +230,23 @@ internal sealed class FaultServer : IDisposable
     private void Install(long page, bool store)
     {
         lock (_gate)
-            if (!_installing.ContainsKey(page)) _installing[page] = FetchAndCopyAsync(page, store);
+            if (_installing.TryAdd(page, Stopwatch.GetTimestamp())) _ = FetchAndCopyAsync(page, store);
+    }
+
+    /// <summary>
+    /// Ends the client if a fetch has run past the fault timeout (a call that never answers, say). Looked at by the
+    /// reader about every 100 ms rather than by a timer per fault, which would cost every fault a timer's setup.
+    /// </summary>
+    private void FailOverdueFetches()
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (Stopwatch.GetElapsedTime(_lastOverdueCheck, now) < TimeSpan.FromMilliseconds(100)) return;
+        _lastOverdueCheck = now;
+        long? overdue = null;
+        lock (_gate)
+            foreach (var (page, started) in _installing)
+                if (Stopwatch.GetElapsedTime(started, now) > _settings.FaultTimeout) overdue = page;
+        if (overdue is { } late) Fatal($"page {late} of the mapped region could not be fetched within {_settings.FaultTimeout.TotalSeconds:0.#} s (no answer)");
     }
 
     private async Task FetchAndCopyAsync(long page, bool store)
@@ -234,9 +254,8 @@ internal sealed class FaultServer : IDisposable
         byte[] bytes;
         try
         {
-            // Bounded from outside: a cancellable grain call costs more per call than a timer on the whole fetch.
-            var copy = await _retry.RunAsync(() => _cache.FillAsync(_settings.FirstPage + page, _settings.Epoch, CancellationToken.None), CancellationToken.None)
-                .WaitAsync(_settings.FaultTimeout);
+            // Bounded from outside (FailOverdueFetches): a cancellable grain call costs more per call.
+            var copy = await _retry.RunAsync(() => _cache.FillAsync(_settings.FirstPage + page, _settings.Epoch, CancellationToken.None), CancellationToken.None);
             bytes = copy.Bytes ?? _zeros; // a page never written reads as zeros
         }
         catch (Exception error)

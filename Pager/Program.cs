@@ -18,8 +18,10 @@ await using var client = await DsmClient.ConnectAsync(new DsmClientOptions
     ServiceId = connection.ServiceId,
     TlsAuthority = connection.TlsAuthority is { } authority ? X509CertificateLoader.LoadCertificate(authority) : null,
     TlsCertificate = connection.TlsCertificate is { } certificate ? X509CertificateLoader.LoadPkcs12(certificate, connection.TlsCertificatePassword) : null,
-    // The cache is how the pager learns which present pages others have written: it keeps a copy of each fetched page.
+    // The cache is how the pager learns which present pages others have written: it tracks each fetched page, without
+    // its bytes, which live in the mapping.
     CacheBytes = long.MaxValue / 4,
+    CacheKeepsBytes = false,
     PrefetchPages = 0,
     MetricsInterval = TimeSpan.Zero,
 });

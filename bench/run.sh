@@ -6,8 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dotnet build bench/OrleansDsm.Bench --configuration Release --nologo -v quiet >/dev/null
-dotnet build samples/Jacobi --configuration Release --nologo -v quiet >/dev/null
+# Quiet builds, whose output is shown only when one fails.
+for project in bench/OrleansDsm.Bench samples/Jacobi; do
+  build_log=$(dotnet build "$project" --configuration Release --nologo -v quiet 2>&1) || { echo "$build_log" >&2; echo "bench: the build of $project failed" >&2; exit 1; }
+done
 bench=bench/OrleansDsm.Bench/bin/Release/net10.0/OrleansDsm.Bench.dll
 silo_dll=Silo/bin/Release/net10.0/OrleansDsm.Silo.dll
 pg_bin=/usr/lib/postgresql/15/bin

@@ -43,6 +43,9 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
         ? null
         : new CachedPage(Page, Epoch, newVersion, change.ApplyTo(bytes), Lease, 0);
 
+    /// <summary>This copy without its bytes, for a cache that tracks validity only and serves no reads.</summary>
+    public CachedPage WithoutBytes() => new(Page, Epoch, Version, null, Lease, FreshUntil);
+
     /// <summary>The element at <paramref name="offset"/>, which the caller has checked lies within the page.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T Read<T>(int offset) where T : unmanaged => bytes is null

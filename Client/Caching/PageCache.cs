@@ -38,9 +38,13 @@ internal sealed class PageCache : IAsyncDisposable
     private long _bytes;
     private int _leaseMilliseconds = 1000;
     private int _disposed;
+    private readonly bool _keepsBytes;
 
-    public PageCache(IGrainFactory grains, PageReferences pages, long budget, TimeProvider clock, int prefetchPages)
+    // keepsBytes is false for a cache that only tracks which pages it holds valid copies of (the pager's): its entries
+    // keep no bytes, cost only their bookkeeping, and serve no reads.
+    public PageCache(IGrainFactory grains, PageReferences pages, long budget, TimeProvider clock, int prefetchPages, bool keepsBytes = true)
     {
+        _keepsBytes = keepsBytes;
         PrefetchPages = Math.Max(0, prefetchPages);
         _pages = pages;
         _budget = budget;
@@ -89,6 +93,11 @@ internal sealed class PageCache : IAsyncDisposable
 
     public bool TryGet(long page, long epoch, out CachedPage entry)
     {
+        if (!_keepsBytes)
+        {
+            entry = null!;
+            return false;
+        }
         ref var slot = ref _recent[page & (RecentSlots - 1)];
         entry = Volatile.Read(ref slot)!;
         if (entry is null || entry.Page != page || entry.Removed)
@@ -287,6 +296,7 @@ internal sealed class PageCache : IAsyncDisposable
     /// </summary>
     private void Install(CachedPage entry)
     {
+        if (!_keepsBytes) entry = entry.WithoutBytes();
         if (_entries.TryGetValue(entry.Page, out var replaced)) Remove(entry.Page, replaced);
         if (entry.Cost > _budget) return;
         EvictDownTo(_budget - entry.Cost);

@@ -51,6 +51,12 @@ public sealed class DsmClientOptions
     public int PrefetchPages { get; set; } = 4;
 
     /// <summary>
+    /// Whether cached pages keep their bytes. The pager turns it off: it caches pages only to learn which ones others
+    /// have written (the bytes live in the mapping), so a mapped page is not held twice.
+    /// </summary>
+    internal bool CacheKeepsBytes { get; init; } = true;
+
+    /// <summary>
     /// The clock that measures how old a <see cref="Consistency.Bounded"/> copy is. The system clock unless a test or a
     /// simulation supplies its own.
     /// </summary>
