@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using OrleansDsm.Buffering;
@@ -45,9 +47,14 @@ public sealed class SharedArray<T> where T : unmanaged
     private readonly TransientRetry _retry;
     private readonly int _shift;
     private readonly int _pageMask;
+    // Region.ElementCount and Region.FirstPage, kept here for the indexer's path, where every load counts.
+    private readonly long _length, _firstPage;
     private long _lastMissedPage = -2;
-    // The cached page this array last read: a run of reads from one page skips the cache's index.
-    private CachedPage? _lastHit;
+    // This handle's own direct-mapped index of the cached pages it read (created at its first hit, at most
+    // RecentHitSlots): a hit found here costs no call into the cache's index and no store, so random reads over the
+    // pages a handle works on cost about what a run of reads from one page does.
+    private CachedPage?[]? _recentHits;
+    private const int RecentHitSlots = 1024;
     private readonly AddCombiner _adds;
 
     internal SharedArray(PageReferences pages, PageCache? cache, ReleaseBuffer releases, RequestIds requests, TransientRetry retry, RegionDescriptor region)
@@ -61,6 +68,7 @@ public sealed class SharedArray<T> where T : unmanaged
         Region = region;
         _shift = region.Geometry.Shift;
         _pageMask = region.PageSize - 1;
+        (_length, _firstPage) = (region.ElementCount, region.FirstPage);
         _adds = new AddCombiner(SendAddAsync);
     }
 
@@ -310,16 +318,29 @@ public sealed class SharedArray<T> where T : unmanaged
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryReadCached(long page, int offset, out T value)
     {
-        var entry = _lastHit;
-        if (entry is null || entry.Page != page || !_cache!.TryHit(entry))
+        var recent = _recentHits;
+        if (recent is not null)
         {
-            if (_cache is null || !_cache.TryGet(page, Region.Epoch, out entry))
+            var entry = recent[(int)page & (recent.Length - 1)];
+            if (entry is not null && entry.Page == page && _cache!.TryHit(entry))
             {
-                value = default;
-                return false;
+                value = entry.Read<T>(offset);
+                return true;
             }
-            _lastHit = entry;
         }
+        return TryReadCachedIndex(page, offset, out value);
+    }
+
+    /// <summary>A read the handle's own index missed: the cache's index, and the entry found remembered here.</summary>
+    private bool TryReadCachedIndex(long page, int offset, out T value)
+    {
+        if (_cache is null || !_cache.TryGet(page, Region.Epoch, out var entry))
+        {
+            value = default;
+            return false;
+        }
+        var recent = _recentHits ??= new CachedPage?[(int)Math.Min(RecentHitSlots, BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1, Region.PageCount)))];
+        recent[(int)page & (recent.Length - 1)] = entry;
         value = entry.Read<T>(offset);
         return true;
     }
@@ -490,11 +511,15 @@ public sealed class SharedArray<T> where T : unmanaged
 
     private (long Page, int Offset) Locate(long index)
     {
-        if ((ulong)index >= (ulong)Length)
-            throw new ArgumentOutOfRangeException(nameof(index), index, $"Index {index} is outside array '{Name}' of length {Length}.");
+        if ((ulong)index >= (ulong)_length) ThrowOutside(index);
         var byteOffset = index * ElementCodec<T>.Size;
-        return (Region.FirstPage + (byteOffset >> _shift), (int)(byteOffset & _pageMask));
+        return (_firstPage + (byteOffset >> _shift), (int)(byteOffset & _pageMask));
     }
+
+    // Out of line, so that Locate stays small enough for the JIT to inline into every element operation.
+    [DoesNotReturn]
+    private void ThrowOutside(long index) =>
+        throw new ArgumentOutOfRangeException(nameof(index), index, $"Index {index} is outside array '{Name}' of length {Length}.");
 
     private void CheckRange(long start, int count)
     {

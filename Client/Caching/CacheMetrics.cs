@@ -18,6 +18,10 @@ internal sealed class CacheMetrics : IDisposable
 
     private readonly Meter _meter = new(MeterName);
     private readonly long[] _hits = new long[Stripes * 8]; // one counter per 64-byte line
+
+    // The calling thread's index into _hits plus one (0 until its first hit), the same in every cache of the process.
+    [ThreadStatic] private static int t_slot;
+    private static int s_threadsCounting;
     private long _misses;
     private long _evictions;
     private long _invalidationsReceived;
@@ -58,9 +62,23 @@ internal sealed class CacheMetrics : IDisposable
     /// <summary>
     /// Counts a hit with a plain increment of the calling thread's stripe: a hit is on the fast path of every cached
     /// read, where an atomic increment costs a third of the read. Exact while no two threads of one stripe count at
-    /// the same instant; otherwise one of their hits may go uncounted.
+    /// the same instant; otherwise one of their hits may go uncounted. Threads take stripes in turn at their first
+    /// hit, so up to <see cref="Stripes"/> threads never share one.
     /// </summary>
-    public void Hit() => _hits[(Environment.CurrentManagedThreadId & (Stripes - 1)) * 8]++;
+    public void Hit()
+    {
+        // A thread-static read costs less than Environment.CurrentManagedThreadId, on a path counted in nanoseconds.
+        var slot = t_slot - 1;
+        if (slot < 0) slot = TakeSlot();
+        _hits[slot]++;
+    }
+
+    private static int TakeSlot()
+    {
+        var slot = (Interlocked.Increment(ref s_threadsCounting) & (Stripes - 1)) * 8;
+        t_slot = slot + 1;
+        return slot;
+    }
 
     public void Miss() => Interlocked.Increment(ref _misses);
 
