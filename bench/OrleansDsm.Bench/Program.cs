@@ -43,6 +43,7 @@ switch (args)
                 (nameof(LockRoundTrip), LockRoundTrip.RunAsync),
                 (nameof(JacobiSample), JacobiSample.RunAsync),
                 (nameof(MappedMemory), MappedMemory.RunAsync),
+                (nameof(PageSizeSweep), PageSizeSweep.RunAsync),
                 (nameof(DurableWrites), DurableWrites.RunAsync),
                 (nameof(Failover), Failover.RunAsync),
             };

@@ -4,7 +4,10 @@ using System.Net.Sockets;
 
 namespace OrleansDsm.Bench.Workloads;
 
-/// <summary>A silo process of the product (Silo/bin/Release) on PostgreSQL and free ports, for workloads that kill silos.</summary>
+/// <summary>
+/// A silo process of the product (Silo/bin/Release) on free ports: on PostgreSQL for workloads that kill silos, or on
+/// memory storage for workloads that need a cluster set up unlike the bench silo's (another page size).
+/// </summary>
 public sealed class BenchSiloProcess : IAsyncDisposable
 {
     private const string SiloDll = "Silo/bin/Release/net10.0/OrleansDsm.Silo.dll";
@@ -18,15 +21,22 @@ public sealed class BenchSiloProcess : IAsyncDisposable
 
     public string Gateway { get; }
 
-    public static async Task<BenchSiloProcess> StartAsync(string database, string cluster, TimeSpan probeTimeout, int missedProbes, TimeSpan cacheLease)
+    public static Task<BenchSiloProcess> StartAsync(string database, string cluster, TimeSpan probeTimeout, int missedProbes, TimeSpan cacheLease) =>
+        StartAsync([
+            "--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", $"--Silo:ClusterId={cluster}", $"--Silo:ServiceId={cluster}",
+            $"--Silo:Membership:ProbeTimeout={probeTimeout}", $"--Silo:Membership:NumMissedProbesLimit={missedProbes}", $"--Dsm:CacheLease={cacheLease}"]);
+
+    /// <summary>A silo alone in its cluster (<paramref name="cluster"/>), on memory storage with the product's defaults but for <paramref name="pageSize"/>.</summary>
+    public static Task<BenchSiloProcess> StartMemoryAsync(string cluster, int pageSize) =>
+        StartAsync(["--Silo:Storage=Memory", $"--Silo:ClusterId={cluster}", $"--Silo:ServiceId={cluster}", $"--Dsm:PageSize={pageSize}"]);
+
+    private static async Task<BenchSiloProcess> StartAsync(string[] settings)
     {
         var gatewayPort = FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in (string[])[
-            Path.GetFullPath(SiloDll), "--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false",
-            $"--Silo:ClusterId={cluster}", $"--Silo:ServiceId={cluster}", $"--Silo:SiloPort={FreePort()}", $"--Silo:GatewayPort={gatewayPort}",
-            $"--Silo:HttpPort={FreePort()}", $"--Silo:Membership:ProbeTimeout={probeTimeout}", $"--Silo:Membership:NumMissedProbesLimit={missedProbes}",
-            $"--Dsm:CacheLease={cacheLease}", "--Logging:LogLevel:Default=Warning"])
+            Path.GetFullPath(SiloDll), .. settings, "--Silo:Dashboard=false", $"--Silo:SiloPort={FreePort()}", $"--Silo:GatewayPort={gatewayPort}",
+            $"--Silo:HttpPort={FreePort()}", "--Logging:LogLevel:Default=Warning"])
             start.ArgumentList.Add(argument);
         var silo = new BenchSiloProcess(Process.Start(start)!, gatewayPort);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -37,7 +47,7 @@ public sealed class BenchSiloProcess : IAsyncDisposable
         if (await Task.WhenAny(ready.Task, silo._process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60))) != ready.Task)
         {
             await silo.DisposeAsync();
-            throw new InvalidOperationException("bench: a failover silo did not start");
+            throw new InvalidOperationException($"bench: a silo ({string.Join(' ', settings)}) did not start");
         }
         return silo;
     }
