@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using OrleansDsm.Connection;
@@ -13,19 +12,28 @@ namespace OrleansDsm.Buffering;
 /// value with itself costs nothing. Used under its buffer's lock only.
 /// <para>A program that rewrites its pages every step (a stencil) would otherwise allocate two pages per page written
 /// per step: the twin is the cached copy's own array (kept, not copied, so it must never change), and the written bytes
-/// and marks are rented from the shared array pool and given back by <see cref="Return"/>.</para>
+/// and marks come from the release buffer's pool and go back to it by <see cref="Return"/>.</para>
 /// </summary>
-internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds requests, byte[]? twin)
+internal sealed class DirtyPage
 {
-    private byte[]? _twin = twin;
-    private byte[] _bytes = ArrayPool<byte>.Shared.Rent(pageSize);
-    private ulong[] _written = RentClearedMarks(pageSize);
+    private readonly int pageSize;
+    private readonly PageBufferPool? _pool;
+    private byte[]? _twin;
+    private byte[] _bytes;
+    private ulong[] _written;
 
-    public long Page { get; } = page;
-    public long Epoch { get; } = epoch;
+    // pool: where the page's buffers come from and go back to; null: allocated, and left to the collector.
+    public DirtyPage(long page, long epoch, int pageSize, RequestIds requests, byte[]? twin, PageBufferPool? pool = null)
+    {
+        (Page, Epoch, Requests, _twin, _pool, this.pageSize) = (page, epoch, requests, twin, pool, pageSize);
+        (_bytes, _written) = pool?.Rent(pageSize) ?? (new byte[pageSize], new ulong[pageSize / 64]);
+    }
+
+    public long Page { get; }
+    public long Epoch { get; }
 
     /// <summary>The ids the release sends this page's write under, and so the lock hold it carries, if any.</summary>
-    public RequestIds Requests { get; } = requests;
+    public RequestIds Requests { get; }
 
     /// <summary>
     /// The id of a release of exactly these bytes whose outcome is unknown: sending them again under it cannot apply
@@ -82,12 +90,37 @@ internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds 
         for (var word = 0; word < Words; word++) _written[word] |= newer._written[word];
     }
 
-    /// <summary>The written bytes that differ from the twin, as maximal runs: all a release sends. Empty when nothing changed.</summary>
+    /// <summary>
+    /// Stretches of written bytes that differ from the twin shorter apart than this, with every byte between them
+    /// written too, go as one run, the bytes between included: they were written here (rewritten with the values they
+    /// held), so sending them is within what a release may send, and a page of changed doubles whose high bytes stayed
+    /// the same goes as one run instead of hundreds of a few bytes each.
+    /// </summary>
+    public const int Bridge = 32;
+
+    /// <summary>
+    /// What a release sends, empty when nothing changed: the maximal stretches of written bytes that differ from the
+    /// twin, those fewer than <see cref="Bridge"/> bytes apart joined when everything between them was written.
+    /// </summary>
     public ByteRun[] Runs()
+    {
+        var stretches = ChangedStretches();
+        var runs = new List<ByteRun>(stretches.Count);
+        for (var i = 0; i < stretches.Count; )
+        {
+            var (start, end) = stretches[i++];
+            while (i < stretches.Count && stretches[i].Start - end < Bridge && AllWritten(end, stretches[i].Start)) end = stretches[i++].End;
+            runs.Add(new ByteRun(start, _bytes[start..end]));
+        }
+        return [.. runs];
+    }
+
+    /// <summary>The maximal stretches [Start, End) of written bytes that differ from the twin.</summary>
+    private List<(int Start, int End)> ChangedStretches()
     {
         // A stencil rewrites whole pages every step: the page is scanned 64 bytes at a time, as bit masks, so a run
         // costs a few operations per 64 bytes rather than a comparison per byte.
-        var runs = new List<ByteRun>();
+        var stretches = new List<(int Start, int End)>();
         var start = -1;
         for (var word = 0; word < Words; word++)
         {
@@ -107,13 +140,20 @@ internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds 
                     var ahead = ~changed >> bit;
                     if (ahead == 0) break;
                     bit += BitOperations.TrailingZeroCount(ahead);
-                    runs.Add(new ByteRun(start, _bytes[start..((word << 6) + bit)]));
+                    stretches.Add((start, (word << 6) + bit));
                     start = -1;
                 }
             }
         }
-        if (start >= 0) runs.Add(new ByteRun(start, _bytes[start..pageSize]));
-        return [.. runs];
+        if (start >= 0) stretches.Add((start, pageSize));
+        return stretches;
+    }
+
+    private bool AllWritten(int from, int to)
+    {
+        for (var i = from; i < to; i++)
+            if (!IsWritten(i)) return false;
+        return true;
     }
 
     /// <summary>One bit per byte of the 64 at <paramref name="word"/> x 64: written, and different from the twin if there is one.</summary>
@@ -131,21 +171,13 @@ internal sealed class DirtyPage(long page, long epoch, int pageSize, RequestIds 
     /// <summary>Gives the buffers back to the pool once the page is done with: released, dropped, or merged into another.</summary>
     public void Return()
     {
-        ArrayPool<byte>.Shared.Return(_bytes);
-        ArrayPool<ulong>.Shared.Return(_written);
+        _pool?.Return(_bytes, _written);
         // A use after this fails at once instead of reading bytes the pool has handed to another page.
         (_bytes, _written, _twin) = (null!, null!, null);
     }
 
     // Page sizes are powers of two from 512 bytes: whole words of 64.
     private int Words => pageSize / 64;
-
-    private static ulong[] RentClearedMarks(int pageSize)
-    {
-        var marks = ArrayPool<ulong>.Shared.Rent(pageSize / 64);
-        Array.Clear(marks, 0, pageSize / 64);
-        return marks;
-    }
 
     private bool IsWritten(int i) => (_written[i >> 6] & (1UL << i)) != 0;
 }

@@ -22,6 +22,7 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
     private readonly SemaphoreSlim _releases = new(1, 1);
     // The twin of a cached page never written (which the cache holds without bytes); never changed.
     private byte[]? _zeros;
+    private readonly PageBufferPool _buffers = new();
 
     public ReleaseMetrics Metrics { get; } = metrics;
 
@@ -46,7 +47,7 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
             // A release of the page under another epoch or hold that fails comes back to _pending: wait for it.
             if (_releasing.TryGetValue(page, out var releasing) && !Matches(releasing, epoch, requests)) return false;
             if (!_pending.TryGetValue(page, out var dirty))
-                _pending[page] = dirty = new DirtyPage(page, epoch, pageSize, requests, Twin(page, epoch, pageSize));
+                _pending[page] = dirty = new DirtyPage(page, epoch, pageSize, requests, Twin(page, epoch, pageSize), _buffers);
             if (!Matches(dirty, epoch, requests)) return false;
             dirty.Write(offset, bytes);
             return true;

@@ -5,25 +5,32 @@ using OrleansDsm.Connection;
 namespace OrleansDsm.Tests.Units;
 
 /// <summary>
-/// A Release region's dirty page on its own: a release sends only written bytes that differ from the twin, and a
-/// failed release put back under newer writes sends every byte written, those equal to either twin included.
+/// A Release region's dirty page on its own: a release sends only written bytes that differ from the twin (joining
+/// stretches of them that lie close together, over bytes also written), and a failed release put back under newer
+/// writes sends every byte written, those equal to either twin included.
 /// </summary>
 public sealed class DirtyPageTests
 {
     private const int PageSize = 512;
 
     [Fact]
-    public void A_release_sends_written_bytes_that_differ_from_the_twin_as_maximal_runs()
+    public void A_release_sends_written_bytes_that_differ_from_the_twin_joining_close_ones_over_bytes_written_unchanged()
     {
         var twin = new byte[PageSize];
         twin[10] = 7;
         var page = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), twin);
 
-        page.Write(8, [1, 1, 7, 1]);   // byte 10 rewritten with the twin's value
-        page.Write(100, [0, 0]);       // zeros over zeros
+        page.Write(8, [1, 1, 7, 1]);   // byte 10 rewritten with the twin's value: bridged
+        page.Write(100, [0, 0]);       // zeros over zeros: nothing to send
+        page.Write(200, [3]);
+        page.Write(220, [3]);          // 19 bytes after the last change, but those were not written: not bridged
+        page.Write(300, new byte[DirtyPage.Bridge + 2]);
+        page.Write(300, [4]);
+        page.Write(300 + DirtyPage.Bridge + 1, [4]); // written zeros between, but as long as the bridge: not bridged
 
         var runs = page.Runs();
-        Assert.Equal([(8, new byte[] { 1, 1 }), (11, new byte[] { 1 })], runs.Select(run => (run.Offset, run.Bytes)));
+        Assert.Equal([(8, new byte[] { 1, 1, 7, 1 }), (200, [3]), (220, [3]), (300, [4]), (300 + DirtyPage.Bridge + 1, [4])],
+            runs.Select(run => (run.Offset, run.Bytes)));
     }
 
     [Fact]
@@ -43,7 +50,7 @@ public sealed class DirtyPageTests
     }
 
     [Fact]
-    public void Runs_are_exactly_the_maximal_stretches_of_written_bytes_that_differ_from_the_twin()
+    public void Runs_are_the_maximal_stretches_of_written_bytes_that_differ_from_the_twin_joined_over_short_written_gaps()
     {
         // Writes of a few bytes of a small alphabet, so that many rewrite what the twin holds; runs cross 64-byte words.
         var write = Gen.Select(Gen.Int[0, PageSize - 1], Gen.Byte[0, 2].Array[1, 150]);
@@ -58,14 +65,21 @@ public sealed class DirtyPageTests
                 part.CopyTo(bytes.AsSpan(offset));
                 written.AsSpan(offset, part.Length).Fill(true);
             }
-            var expected = new List<(int, byte[])>();
+            var stretches = new List<(int Start, int End)>();
             for (var i = 0; i < PageSize; )
             {
                 if (!written[i] || hasTwin && bytes[i] == twin[i]) { i++; continue; }
                 var start = i;
                 while (i < PageSize && written[i] && !(hasTwin && bytes[i] == twin[i])) i++;
-                expected.Add((start, bytes[start..i]));
+                stretches.Add((start, i));
             }
+            // Joined when fewer than Bridge bytes apart and every byte between was written.
+            var joined = new List<(int Start, int End)>();
+            foreach (var stretch in stretches)
+                if (joined.Count > 0 && stretch.Start - joined[^1].End < DirtyPage.Bridge && written.AsSpan(joined[^1].End, stretch.Start - joined[^1].End).IndexOf(false) < 0)
+                    joined[^1] = (joined[^1].Start, stretch.End);
+                else joined.Add(stretch);
+            var expected = joined.Select(run => (run.Start, bytes[run.Start..run.End]));
             return expected.SequenceEqual(page.Runs().Select(run => (run.Offset, run.Bytes)), RunComparer.Instance);
         });
     }
