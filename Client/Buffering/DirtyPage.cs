@@ -96,7 +96,10 @@ internal sealed class DirtyPage
     /// held), so sending them is within what a release may send, and a page of changed doubles whose high bytes stayed
     /// the same goes as one run instead of hundreds of a few bytes each.
     /// </summary>
-    public const int Bridge = 32;
+    public const int Bridge = 64;
+
+    // The stretches found by the last Runs on this thread: reused, since a release finds them on every dirty page.
+    [ThreadStatic] private static List<(int Start, int End)>? t_stretches;
 
     /// <summary>
     /// What a release sends, empty when nothing changed: the maximal stretches of written bytes that differ from the
@@ -104,23 +107,27 @@ internal sealed class DirtyPage
     /// </summary>
     public ByteRun[] Runs()
     {
-        var stretches = ChangedStretches();
-        var runs = new List<ByteRun>(stretches.Count);
-        for (var i = 0; i < stretches.Count; )
+        var stretches = t_stretches ??= [];
+        stretches.Clear();
+        AddChangedStretches(stretches);
+        // Joined in place: stretches[..joined] are the runs.
+        var joined = 0;
+        for (var i = 0; i < stretches.Count; joined++)
         {
             var (start, end) = stretches[i++];
             while (i < stretches.Count && stretches[i].Start - end < Bridge && AllWritten(end, stretches[i].Start)) end = stretches[i++].End;
-            runs.Add(new ByteRun(start, _bytes[start..end]));
+            stretches[joined] = (start, end);
         }
-        return [.. runs];
+        var runs = new ByteRun[joined];
+        for (var i = 0; i < joined; i++) runs[i] = new ByteRun(stretches[i].Start, _bytes[stretches[i].Start..stretches[i].End]);
+        return runs;
     }
 
-    /// <summary>The maximal stretches [Start, End) of written bytes that differ from the twin.</summary>
-    private List<(int Start, int End)> ChangedStretches()
+    /// <summary>Adds the maximal stretches [Start, End) of written bytes that differ from the twin to <paramref name="stretches"/>.</summary>
+    private void AddChangedStretches(List<(int Start, int End)> stretches)
     {
         // A stencil rewrites whole pages every step: the page is scanned 64 bytes at a time, as bit masks, so a run
         // costs a few operations per 64 bytes rather than a comparison per byte.
-        var stretches = new List<(int Start, int End)>();
         var start = -1;
         for (var word = 0; word < Words; word++)
         {
@@ -146,7 +153,6 @@ internal sealed class DirtyPage
             }
         }
         if (start >= 0) stretches.Add((start, pageSize));
-        return stretches;
     }
 
     private bool AllWritten(int from, int to)
