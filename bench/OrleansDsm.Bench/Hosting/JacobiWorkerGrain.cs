@@ -6,8 +6,10 @@ namespace OrleansDsm.Bench.Hosting;
 /// Runs the Jacobi sample's worker loop inside the silo process, through a DSM client of the silo's own cluster
 /// client, so page calls and barrier arrivals never leave the process. The loop runs off the grain's scheduler: the
 /// page cache registers an observer, which Orleans refuses to create from a grain ("cannot create a local object
-/// reference from a grain"), and a barrier wait would otherwise hold the grain's turn.
+/// reference from a grain"), and a barrier wait would otherwise hold the grain's turn. Placed on the silo whose
+/// gateway the call that activates it comes through, so a placement workload can put each worker on a silo of its choice.
 /// </summary>
+[Orleans.Placement.PreferLocalPlacement]
 internal sealed class JacobiWorkerGrain(IClusterClient cluster) : Grain, IJacobiWorkerGrain
 {
     public Task Run(string prefix, int size, int iterations, int workers)

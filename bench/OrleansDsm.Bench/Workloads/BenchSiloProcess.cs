@@ -5,21 +5,24 @@ using System.Net.Sockets;
 namespace OrleansDsm.Bench.Workloads;
 
 /// <summary>
-/// A silo process of the product (Silo/bin/Release) on free ports: on PostgreSQL for workloads that kill silos, or on
-/// memory storage for workloads that need a cluster set up unlike the bench silo's (another page size).
+/// A silo process on free ports: the product's (Silo/bin/Release) on PostgreSQL for workloads that kill silos, or on
+/// memory storage for workloads that need a cluster set up unlike the bench silo's (another page size); or a bench
+/// silo (this program, hosting the Jacobi worker grains) in a cluster of two.
 /// </summary>
 public sealed class BenchSiloProcess : IAsyncDisposable
 {
     private const string SiloDll = "Silo/bin/Release/net10.0/OrleansDsm.Silo.dll";
     private readonly Process _process;
 
-    private BenchSiloProcess(Process process, int gatewayPort)
+    private BenchSiloProcess(Process process, int siloPort, int gatewayPort)
     {
         _process = process;
-        Gateway = $"127.0.0.1:{gatewayPort}";
+        (SiloPort, Gateway) = (siloPort, $"127.0.0.1:{gatewayPort}");
     }
 
     public string Gateway { get; }
+
+    public int SiloPort { get; }
 
     public static Task<BenchSiloProcess> StartAsync(string database, string cluster, TimeSpan probeTimeout, int missedProbes, TimeSpan cacheLease) =>
         StartAsync([
@@ -30,24 +33,40 @@ public sealed class BenchSiloProcess : IAsyncDisposable
     public static Task<BenchSiloProcess> StartMemoryAsync(string cluster, int pageSize) =>
         StartAsync(["--Silo:Storage=Memory", $"--Silo:ClusterId={cluster}", $"--Silo:ServiceId={cluster}", $"--Dsm:PageSize={pageSize}"]);
 
-    private static async Task<BenchSiloProcess> StartAsync(string[] settings)
+    /// <summary>
+    /// A bench silo of <paramref name="cluster"/>, joining the one whose silo port is <paramref name="primarySiloPort"/>
+    /// (null: the first), with Orleans' activation repartitioning on or off.
+    /// </summary>
+    public static Task<BenchSiloProcess> StartBenchAsync(string cluster, int? primarySiloPort, bool repartition)
     {
-        var gatewayPort = FreePort();
+        var (siloPort, gatewayPort) = (FreePort(), FreePort());
+        // Server GC, as bench/run.sh gives the bench silo.
+        return StartAsync([typeof(BenchSiloProcess).Assembly.Location, "silo", $"{siloPort}", $"{gatewayPort}", cluster, primarySiloPort?.ToString() ?? "-", repartition ? "on" : "off"],
+            siloPort, gatewayPort, "bench silo ready", serverGc: true);
+    }
+
+    private static Task<BenchSiloProcess> StartAsync(string[] settings)
+    {
+        var (siloPort, gatewayPort) = (FreePort(), FreePort());
+        return StartAsync([Path.GetFullPath(SiloDll), .. settings, "--Silo:Dashboard=false", $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}",
+            $"--Silo:HttpPort={FreePort()}", "--Logging:LogLevel:Default=Warning"], siloPort, gatewayPort, "OrleansDsm silo ready", serverGc: false);
+    }
+
+    private static async Task<BenchSiloProcess> StartAsync(string[] arguments, int siloPort, int gatewayPort, string readyLine, bool serverGc)
+    {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in (string[])[
-            Path.GetFullPath(SiloDll), .. settings, "--Silo:Dashboard=false", $"--Silo:SiloPort={FreePort()}", $"--Silo:GatewayPort={gatewayPort}",
-            $"--Silo:HttpPort={FreePort()}", "--Logging:LogLevel:Default=Warning"])
-            start.ArgumentList.Add(argument);
-        var silo = new BenchSiloProcess(Process.Start(start)!, gatewayPort);
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        if (serverGc) start.Environment["DOTNET_gcServer"] = "1";
+        var silo = new BenchSiloProcess(Process.Start(start)!, siloPort, gatewayPort);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        silo._process.OutputDataReceived += (_, line) => { if (line.Data?.StartsWith("OrleansDsm silo ready", StringComparison.Ordinal) == true) ready.TrySetResult(); };
+        silo._process.OutputDataReceived += (_, line) => { if (line.Data?.StartsWith(readyLine, StringComparison.Ordinal) == true) ready.TrySetResult(); };
         silo._process.ErrorDataReceived += (_, _) => { };
         silo._process.BeginOutputReadLine();
         silo._process.BeginErrorReadLine();
         if (await Task.WhenAny(ready.Task, silo._process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60))) != ready.Task)
         {
             await silo.DisposeAsync();
-            throw new InvalidOperationException($"bench: a silo ({string.Join(' ', settings)}) did not start");
+            throw new InvalidOperationException($"bench: a silo ({string.Join(' ', arguments)}) did not start");
         }
         return silo;
     }
