@@ -50,11 +50,13 @@ public sealed class SharedArray<T> where T : unmanaged
     // Region.ElementCount and Region.FirstPage, kept here for the indexer's path, where every load counts.
     private readonly long _length, _firstPage;
     private long _lastMissedPage = -2;
-    // This handle's own direct-mapped index of the cached pages it read (created at its first hit, at most
-    // RecentHitSlots): a hit found here costs no call into the cache's index and no store, so random reads over the
-    // pages a handle works on cost about what a run of reads from one page does.
+    // This handle's own direct-mapped index of the cached pages it read (created at its first hit): a hit found here
+    // costs no call into the cache's index and no store, so random reads over the pages a handle works on cost about
+    // what a run of reads from one page does. A copy the cache lets go of stays alive here until its slot is reused,
+    // so the index covers at most RecentHitSlots pages and RecentHitBytes of them.
     private CachedPage?[]? _recentHits;
     private const int RecentHitSlots = 1024;
+    private const long RecentHitBytes = 8 << 20;
     private readonly AddCombiner _adds;
 
     internal SharedArray(PageReferences pages, PageCache? cache, ReleaseBuffer releases, RequestIds requests, TransientRetry retry, RegionDescriptor region)
@@ -339,7 +341,7 @@ public sealed class SharedArray<T> where T : unmanaged
             value = default;
             return false;
         }
-        var recent = _recentHits ??= new CachedPage?[(int)Math.Min(RecentHitSlots, BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1, Region.PageCount)))];
+        var recent = _recentHits ??= new CachedPage?[RecentHitSlotsFor(Region)];
         recent[(int)page & (recent.Length - 1)] = entry;
         value = entry.Read<T>(offset);
         return true;
@@ -514,6 +516,13 @@ public sealed class SharedArray<T> where T : unmanaged
         if ((ulong)index >= (ulong)_length) ThrowOutside(index);
         var byteOffset = index * ElementCodec<T>.Size;
         return (_firstPage + (byteOffset >> _shift), (int)(byteOffset & _pageMask));
+    }
+
+    /// <summary>A power of two: enough for the region's pages, within RecentHitSlots and RecentHitBytes.</summary>
+    private static int RecentHitSlotsFor(RegionDescriptor region)
+    {
+        var slots = Math.Min(Math.Min(RecentHitSlots, RecentHitBytes / region.PageSize), region.PageCount);
+        return (int)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1, slots));
     }
 
     // Out of line, so that Locate stays small enough for the JIT to inline into every element operation.
