@@ -353,6 +353,19 @@ public sealed class SharedArray<T> where T : unmanaged
         {
             if (_cache is not null)
             {
+                // Another read of this page is fetching it: wait for that and look again, rather than fetch it twice.
+                if (Region.Consistency.Kind != ConsistencyKind.Bounded && _cache.FillInFlight(page) is { } inFlight)
+                {
+                    try
+                    {
+                        await inFlight.WaitAsync(cancellation);
+                    }
+                    catch (Exception) when (!cancellation.IsCancellationRequested)
+                    {
+                        // Its failure is that read's; this one fetches for itself below.
+                    }
+                    if (TryReadCached(page, offset, out var cached)) return cached;
+                }
                 if (Interlocked.Exchange(ref _lastMissedPage, page) == page - 1) Prefetch(page + 1, _cache);
                 return (await _retry.RunAsync(() => FillAsync(_cache, page, cancellation), cancellation)).Read<T>(offset);
             }

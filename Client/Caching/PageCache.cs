@@ -27,6 +27,7 @@ internal sealed class PageCache : IAsyncDisposable
     private readonly ConcurrentDictionary<long, CachedPage> _entries = new();
     private readonly ConcurrentDictionary<string, SiloLease> _leases = new();
     private readonly ConcurrentQueue<long> _evictionQueue = new();
+    private readonly ConcurrentDictionary<long, Task> _fills = new();
     private readonly CachedPage?[] _recent = new CachedPage?[RecentSlots];
     private readonly TimeProvider _clock;
     private readonly Dictionary<long, Fence> _fences = [];
@@ -114,13 +115,29 @@ internal sealed class PageCache : IAsyncDisposable
         : _clock.GetTimestamp() < entry.FreshUntil;
 
     /// <summary>Reads the whole page from its grain, registering this session as a holder, and caches it unless overtaken.</summary>
-    public Task<CachedPage> FillAsync(long page, long epoch, CancellationToken cancellation) =>
-        FillThroughFenceAsync(page, async () =>
+    public Task<CachedPage> FillAsync(long page, long epoch, CancellationToken cancellation)
+    {
+        var fill = FillThroughFenceAsync(page, async () =>
         {
             var sentAt = LeaseClock.NowMilliseconds;
             var copy = await _pages[page].Fill(epoch, Session, Holder, cancellation);
             return new CachedPage(page, epoch, copy.Version, copy.Bytes, Accept(copy.Lease, sentAt), 0);
         }, (entry, fence, _) => Admits(fence, entry));
+        if (!fill.IsCompleted)
+        {
+            _fills[page] = fill;
+            fill.ContinueWith(done => _fills.TryRemove(KeyValuePair.Create(page, (Task)done)), TaskScheduler.Default);
+        }
+        return fill;
+    }
+
+    /// <summary>
+    /// The Strict fill of <paramref name="page"/> in flight, if any: a read that misses meanwhile may wait for it and
+    /// look in the cache again instead of fetching the page once more. It must not take that fill's copy as its own
+    /// answer: a write may have completed between the fill's read and this read's start, and only a copy the cache
+    /// admitted, and still holds valid when looked at, is known to be the latest.
+    /// </summary>
+    public Task? FillInFlight(long page) => _fills.GetValueOrDefault(page);
 
     /// <summary>
     /// Whether a Strict copy may be cached, given the page's fence: it is at least as new as every revocation and own

@@ -29,6 +29,22 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Concurrent_reads_that_miss_one_page_fetch_it_once()
+    {
+        await using var writer = new DsmClient(fixture.Cluster.Client);
+        await using var reader = new DsmClient(fixture.Cluster.Client, new OrleansDsm.Connection.DsmClientOptions { PrefetchPages = 0 });
+        var written = await writer.AllocateAsync<long>(UniqueNames.For("one-fill"), 512);
+        await written.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i * 3).ToArray());
+        var array = await reader.OpenAsync<long>(written.Name);
+
+        var before = ClusterFixture.PageCalls([nameof(IPageGrain.Fill)]);
+        var values = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => array.GetAsync(i * 31).AsTask()));
+
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => (long)i * 31 * 3), values);
+        Assert.Equal(before + 1, ClusterFixture.PageCalls([nameof(IPageGrain.Fill)]));
+    }
+
+    [Fact]
     public async Task A_clients_own_write_updates_its_cached_copy_instead_of_dropping_it()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
