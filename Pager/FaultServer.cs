@@ -86,7 +86,7 @@ internal sealed class FaultServer : IDisposable
     /// <summary>
     /// Sends every dirty page's changes; answers as the client's <c>PagerProcess</c> expects. A page changed in one run
     /// goes with up to 15 others in one batch call to their silo (each page's run applied at once); a page changed in
-    /// several runs goes in one call of its own, so that the bytes between its runs, which another process may be
+    /// several runs goes in one call of its own, so that the words between its runs, which another process may be
     /// writing, are never sent.
     /// </summary>
     public async Task<string> ReleaseAsync()

@@ -91,7 +91,7 @@ public sealed class SharedArray<T> where T : unmanaged
     /// <summary>
     /// Maps the region into this process's memory: loads and stores through <see cref="Mapping.MappedRegion{T}.GetSpan"/> or its
     /// pointer, each page fetched from the cluster at its first touch by the client's pager process, serving the page faults
-    /// (Linux <c>userfaultfd</c>), and the changed bytes sent back at <see cref="Mapping.MappedRegion{T}.ReleaseAsync"/>. Nothing is
+    /// (Linux <c>userfaultfd</c>), and the changed 8-byte words sent back at <see cref="Mapping.MappedRegion{T}.ReleaseAsync"/>. Nothing is
     /// copied at map time, whatever the region's size. See <see cref="Mapping.MappedRegion{T}"/> for the memory model.
     /// </summary>
     /// <exception cref="NotSupportedException">
@@ -354,7 +354,7 @@ public sealed class SharedArray<T> where T : unmanaged
             if (_cache is not null)
             {
                 // Another read of this page is fetching it: wait for that and look again, rather than fetch it twice.
-                if (Region.Consistency.Kind != ConsistencyKind.Bounded && _cache.FillInFlight(page) is { } inFlight)
+                if (_cache.FillInFlight(page) is { } inFlight)
                 {
                     try
                     {

@@ -16,17 +16,17 @@ namespace OrleansDsm.Buffering;
 /// </summary>
 internal sealed class DirtyPage
 {
-    private readonly int pageSize;
-    private readonly PageBufferPool? _pool;
+    private readonly int _pageSize;
+    private readonly PageBufferPool _pool;
     private byte[]? _twin;
     private byte[] _bytes;
     private ulong[] _written;
 
-    // pool: where the page's buffers come from and go back to; null: allocated, and left to the collector.
-    public DirtyPage(long page, long epoch, int pageSize, RequestIds requests, byte[]? twin, PageBufferPool? pool = null)
+    // pool: where the page's buffers come from, and go back to at Return.
+    public DirtyPage(long page, long epoch, int pageSize, RequestIds requests, byte[]? twin, PageBufferPool pool)
     {
-        (Page, Epoch, Requests, _twin, _pool, this.pageSize) = (page, epoch, requests, twin, pool, pageSize);
-        (_bytes, _written) = pool?.Rent(pageSize) ?? (new byte[pageSize], new ulong[pageSize / 64]);
+        (Page, Epoch, Requests, _twin, _pool, _pageSize) = (page, epoch, requests, twin, pool, pageSize);
+        (_bytes, _written) = pool.Rent(pageSize);
     }
 
     public long Page { get; }
@@ -85,7 +85,7 @@ internal sealed class DirtyPage
     public void TakeNewer(DirtyPage newer)
     {
         (_twin, Sent) = (null, null);
-        for (var i = 0; i < pageSize; i++)
+        for (var i = 0; i < _pageSize; i++)
             if (newer.IsWritten(i)) _bytes[i] = newer._bytes[i];
         for (var word = 0; word < Words; word++) _written[word] |= newer._written[word];
     }
@@ -152,7 +152,7 @@ internal sealed class DirtyPage
                 }
             }
         }
-        if (start >= 0) stretches.Add((start, pageSize));
+        if (start >= 0) stretches.Add((start, _pageSize));
     }
 
     private bool AllWritten(int from, int to)
@@ -177,13 +177,13 @@ internal sealed class DirtyPage
     /// <summary>Gives the buffers back to the pool once the page is done with: released, dropped, or merged into another.</summary>
     public void Return()
     {
-        _pool?.Return(_bytes, _written);
+        _pool.Return(_bytes, _written);
         // A use after this fails at once instead of reading bytes the pool has handed to another page.
         (_bytes, _written, _twin) = (null!, null!, null);
     }
 
     // Page sizes are powers of two from 512 bytes: whole words of 64.
-    private int Words => pageSize / 64;
+    private int Words => _pageSize / 64;
 
     private bool IsWritten(int i) => (_written[i >> 6] & (1UL << i)) != 0;
 }

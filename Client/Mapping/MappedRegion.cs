@@ -9,13 +9,13 @@ namespace OrleansDsm.Mapping;
 /// </summary>
 /// <remarks>
 /// <para><b>Memory model: release consistency, as in TreadMarks.</b> Stores go to this process's copy only. At
-/// <see cref="ReleaseAsync"/> the bytes changed since the last release (found by comparing each written page with a
-/// copy taken at its first write) go to their page grains (a batch call for up to 16 pages each changed in one place,
-/// a call of its own for a page changed in several), each page's changes applied at once. At <see cref="AcquireAsync"/>
+/// <see cref="ReleaseAsync"/> the aligned 8-byte words changed since the last release (found by comparing each written
+/// page with a copy taken at its first write) go to their page grains (a batch call for up to 16 pages each changed in
+/// one place, a call of its own for a page changed in several), each page's changes applied at once. At <see cref="AcquireAsync"/>
 /// every present page that another process has written since it was fetched, and that this process has not written
 /// since its last release, is dropped, so the next load fetches it afresh. A program may assume: what another process released before this one acquired is seen after
-/// the acquire; bytes it did not change are never overwritten by its releases (so processes may write different
-/// bytes of one page); between its own acquires it may see stale data. Call <see cref="ReleaseAsync"/> before a
+/// the acquire; words it did not change are never overwritten by its releases (so processes may write different
+/// 8-byte words of one page; a word changed in one byte goes whole); between its own acquires it may see stale data. Call <see cref="ReleaseAsync"/> before a
 /// barrier or before letting go of a lock, and <see cref="AcquireAsync"/> after.</para>
 /// <para><b>Faults.</b> A touch of a page not present waits for the pager to fetch it, up to
 /// <see cref="MappingOptions.FaultTimeout"/>. A load cannot fail, so if the cluster cannot serve the page in that time
@@ -63,7 +63,7 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
     public unsafe Memory<T> GetMemory(long start, int length) => new MappedMemoryManager<T>(Window(start, length), length).Memory;
 
     /// <summary>
-    /// Sends the bytes this process changed since its last release to their pages, and protects those pages again so
+    /// Sends the 8-byte words this process changed since its last release to their pages, and protects those pages again so
     /// the next store is noticed.
     /// </summary>
     /// <exception cref="RegionFreedException">The region has been freed; the changes are dropped.</exception>
@@ -196,5 +196,4 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
         if (LinuxMemory.ioctl(userfaultFd, LinuxMemory.IoctlRegister, &register) == -1)
             throw new NotSupportedException($"The mapping could not be registered for missing and write-protect faults ({LinuxMemory.LastError("UFFDIO_REGISTER")}).");
     }
-
 }

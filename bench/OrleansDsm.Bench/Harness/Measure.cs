@@ -27,6 +27,14 @@ public static class Measure
         return latencies;
     }
 
+    /// <summary>Seconds <paramref name="work"/> takes, from its start to its end.</summary>
+    public static async Task<double> SecondsAsync(Func<Task> work)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await work();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
     /// <summary>Operations a second with <paramref name="outstanding"/> calls kept in flight for <paramref name="count"/> calls in all.</summary>
     public static async Task<double> ThroughputAsync(Func<int, Task> operation, int count, int outstanding)
     {

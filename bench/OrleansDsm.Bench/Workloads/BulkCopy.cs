@@ -25,16 +25,16 @@ public static class BulkCopy
         var cells = Enumerable.Range(3_000_000, pages).Select(i => context.Orleans.GetGrain<Baseline.IBareCellGrain>(i)).ToArray();
         Task WriteBarePage(int page) => cells[page].WritePage(1, System.Runtime.InteropServices.MemoryMarshal.AsBytes(source.AsSpan(page * 512, 512)).ToArray());
 
-        var cold = await TimeAsync(() => array.WriteAsync(0, source));
+        var cold = await Measure.SecondsAsync(() => array.WriteAsync(0, source));
         await Measure.ThroughputAsync(WriteBarePage, pages, 256);
         var writes = new List<double>();
         var reads = new List<double>();
         var bareWrites = new List<double>();
         for (var run = 0; run < context.Runs; run++)
         {
-            writes.Add(await TimeAsync(() => array.WriteAsync(0, source)));
-            bareWrites.Add(await TimeAsync(() => Measure.ThroughputAsync(WriteBarePage, pages, 256)));
-            reads.Add(await TimeAsync(() => array.ReadAsync(0, destination)));
+            writes.Add(await Measure.SecondsAsync(() => array.WriteAsync(0, source)));
+            bareWrites.Add(await Measure.SecondsAsync(() => Measure.ThroughputAsync(WriteBarePage, pages, 256)));
+            reads.Add(await Measure.SecondsAsync(() => array.ReadAsync(0, destination)));
         }
         if (!source.AsSpan().SequenceEqual(destination)) throw new InvalidOperationException("The 64 MiB read back differs from what was written.");
         var (redisWrites, redisReads) = context.Redis is null ? (null, null) : await RedisAsync(context.Redis, source, context.Runs);
@@ -70,9 +70,9 @@ public static class BulkCopy
         var (writes, reads) = (new List<double>(), new List<double>());
         for (var run = 0; run <= runs; run++)
         {
-            var written = await TimeAsync(() => Task.WhenAll(chunks.Select((chunk, i) => database.StringSetRangeAsync(key, (long)i * Chunk, chunk))));
+            var written = await Measure.SecondsAsync(() => Task.WhenAll(chunks.Select((chunk, i) => database.StringSetRangeAsync(key, (long)i * Chunk, chunk))));
             var back = new byte[Bytes];
-            var read = await TimeAsync(() => Task.WhenAll(chunks.Select(async (_, i) =>
+            var read = await Measure.SecondsAsync(() => Task.WhenAll(chunks.Select(async (_, i) =>
                 ((byte[])(await database.StringGetRangeAsync(key, (long)i * Chunk, (long)(i + 1) * Chunk - 1))!).CopyTo(back, i * Chunk))));
             if (!back.AsSpan().SequenceEqual(bytes)) throw new InvalidOperationException("The 64 MiB read back from Redis differs from what was written.");
             // The first run creates the string and warms the connection, as the DSM's first (cold) write does its pages.
@@ -82,12 +82,5 @@ public static class BulkCopy
         }
         await database.KeyDeleteAsync(key);
         return (writes, reads);
-    }
-
-    private static async Task<double> TimeAsync(Func<Task> transfer)
-    {
-        var start = Stopwatch.GetTimestamp();
-        await transfer();
-        return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 }

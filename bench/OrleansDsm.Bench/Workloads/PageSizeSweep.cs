@@ -43,8 +43,8 @@ public static class PageSizeSweep
                 foreach (var (subject, get) in subjects.Zip(gets))
                 {
                     var fill = await FillLatenciesAsync(subject.Other, subject.Client, subject.Size, FillPages(subject.Size));
-                    var write = await TimeAsync(() => subject.Bulk.WriteAsync(0, source));
-                    var read = await TimeAsync(() => subject.Bulk.ReadAsync(0, destination));
+                    var write = await Measure.SecondsAsync(() => subject.Bulk.WriteAsync(0, source));
+                    var read = await Measure.SecondsAsync(() => subject.Bulk.ReadAsync(0, destination));
                     if (!source.AsSpan().SequenceEqual(destination)) throw new InvalidOperationException($"64 MiB read back at {subject.Size} B pages differs from what was written.");
                     var sharing = await FalseSharingAsync(subject.Client, subject.Other, subject.Size);
                     if (run < 0) continue; // the first run warms every path
@@ -142,9 +142,7 @@ public static class PageSizeSweep
         var a = await first.AllocateAsync<long>(name, 1024);
         var b = await second.OpenAsync<long>(name);
         const int Operations = 2000;
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await Task.WhenAll(ReadWriteAsync(a, 0), ReadWriteAsync(b, 256)); // 256 longs = 2 KiB apart
-        var rate = 2 * Operations / System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var rate = 2 * Operations / await Measure.SecondsAsync(() => Task.WhenAll(ReadWriteAsync(a, 0), ReadWriteAsync(b, 256))); // 256 longs = 2 KiB apart
         await first.FreeAsync(name);
         return rate;
 
@@ -156,12 +154,5 @@ public static class PageSizeSweep
                 await array.SetAsync(index, value + 1);
             }
         }
-    }
-
-    private static async Task<double> TimeAsync(Func<Task> work)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await work();
-        return System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 }

@@ -51,7 +51,7 @@ public static class ReadMostlyMix
     private static async Task<double> RunOnceAsync(OrleansDsm.Arrays.SharedArray<long>[] arrays, double[] zipf, int operations)
     {
         var perClient = operations / arrays.Length;
-        return arrays.Length * perClient / await TimeAsync(() => Task.WhenAll(arrays.Select((array, client) =>
+        return arrays.Length * perClient / await Measure.SecondsAsync(() => Task.WhenAll(arrays.Select((array, client) =>
             Measure.ThroughputAsync(async i =>
             {
                 var random = Random.Shared;
@@ -63,12 +63,6 @@ public static class ReadMostlyMix
             }, perClient, OutstandingPerClient))));
     }
 
-    private static async Task<double> TimeAsync(Func<Task> work)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await work();
-        return System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
-    }
 
     /// <summary>The cumulative distribution of a Zipf law over <paramref name="count"/> ranks.</summary>
     private static double[] ZipfTable(int count, double s)

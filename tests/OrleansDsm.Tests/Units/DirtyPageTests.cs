@@ -18,7 +18,7 @@ public sealed class DirtyPageTests
     {
         var twin = new byte[PageSize];
         twin[10] = 7;
-        var page = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), twin);
+        var page = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), twin, new PageBufferPool());
 
         page.Write(8, [1, 1, 7, 1]);   // byte 10 rewritten with the twin's value: bridged
         page.Write(100, [0, 0]);       // zeros over zeros: nothing to send
@@ -36,11 +36,11 @@ public sealed class DirtyPageTests
     [Fact]
     public void A_failed_release_put_back_under_newer_writes_sends_every_byte_written()
     {
-        var failed = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), new byte[PageSize]);
+        var failed = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), new byte[PageSize], new PageBufferPool());
         failed.Write(0, [5, 5]);
         // The newer writes' twin was taken while the failed release was in flight; byte 0 goes back to what it holds.
         var newerTwin = new byte[PageSize];
-        var newer = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), newerTwin);
+        var newer = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), newerTwin, new PageBufferPool());
         newer.Write(0, [0]);
 
         failed.TakeNewer(newer);
@@ -56,7 +56,7 @@ public sealed class DirtyPageTests
         var write = Gen.Select(Gen.Int[0, PageSize - 1], Gen.Byte[0, 2].Array[1, 150]);
         Gen.Select(Gen.Bool, Gen.Byte[0, 2].Array[PageSize], write.Array[0, 12]).Sample((hasTwin, twin, writes) =>
         {
-            var page = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), hasTwin ? twin : null);
+            var page = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), hasTwin ? twin : null, new PageBufferPool());
             var (bytes, written) = (new byte[PageSize], new bool[PageSize]);
             foreach (var (offset, data) in writes)
             {
@@ -82,6 +82,21 @@ public sealed class DirtyPageTests
             var expected = joined.Select(run => (run.Start, bytes[run.Start..run.End]));
             return expected.SequenceEqual(page.Runs().Select(run => (run.Offset, run.Bytes)), RunComparer.Instance);
         });
+    }
+
+    [Fact]
+    public void A_page_made_from_pooled_buffers_starts_with_nothing_written()
+    {
+        var pool = new PageBufferPool();
+        var released = new DirtyPage(0, 1, PageSize, new RequestIds(Guid.NewGuid()), new byte[PageSize], pool);
+        released.Write(0, [9, 9, 9]);
+        Assert.NotEmpty(released.Runs());
+        released.Return();
+
+        var next = new DirtyPage(1, 1, PageSize, new RequestIds(Guid.NewGuid()), null, pool);
+
+        Assert.Empty(next.Runs()); // no twin: every byte marked written would be sent, so none may be marked
+        Assert.False(next.Covers(0, 1));
     }
 
     private sealed class RunComparer : IEqualityComparer<(int Offset, byte[] Bytes)>
