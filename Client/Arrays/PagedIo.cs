@@ -24,13 +24,18 @@ internal static class PagedIo
         {
             var span = spans[0];
             var bytes = await retry.RunAsync(() => pages[span.Page].Read(region.Epoch, span.Offset, span.Length, cancellation), cancellation);
-            bytes.CopyTo(MemoryMarshal.AsBytes(destination.Span));
+            bytes.Value.CopyTo(MemoryMarshal.AsBytes(destination.Span));
             return;
         }
         await ForEachBatchAsync(spans, async (_, batch, start) =>
         {
-            var bytes = await retry.RunAsync(() => pages.Batch.Read(region.Epoch, batch, cancellation), cancellation);
-            bytes.CopyTo(MemoryMarshal.AsBytes(destination.Span)[start..]);
+            var pieces = await retry.RunAsync(() => pages.Batch.Read(region.Epoch, batch, cancellation), cancellation);
+            var target = MemoryMarshal.AsBytes(destination.Span)[start..];
+            foreach (var piece in pieces.Value)
+            {
+                piece.CopyTo(target);
+                target = target[piece.Length..];
+            }
         }, cancellation);
     }
 

@@ -371,7 +371,7 @@ public sealed class SharedArray<T> where T : unmanaged
             }
             if (ElementCodec<T>.IsWord)
                 return ElementCodec<T>.FromBits(await _retry.RunAsync(() => _pages[page].ReadElement(Region.Epoch, offset, ElementCodec<T>.Size, cancellation), cancellation));
-            return MemoryMarshal.Read<T>(await _retry.RunAsync(() => _pages[page].Read(Region.Epoch, offset, ElementCodec<T>.Size, cancellation), cancellation));
+            return MemoryMarshal.Read<T>((await _retry.RunAsync(() => _pages[page].Read(Region.Epoch, offset, ElementCodec<T>.Size, cancellation), cancellation)).Value);
         }
         catch (RegionFreedException)
         {

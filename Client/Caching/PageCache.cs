@@ -182,7 +182,7 @@ internal sealed class PageCache : IAsyncDisposable
             var sentAt = _clock.GetTimestamp();
             var bytes = await _pages[page].Read(epoch, 0, pageSize, cancellation);
             var freshUntil = sentAt + (long)(maxStaleness.TotalSeconds * _clock.TimestampFrequency);
-            return new CachedPage(page, epoch, 0, bytes, null, freshUntil);
+            return new CachedPage(page, epoch, 0, bytes.Value, null, freshUntil);
         },
         // A Bounded copy carries no version: any own write during the read may be missing from it.
         (_, fence, writesBefore) => fence.Writes == 0 && fence.WritesStarted == writesBefore);

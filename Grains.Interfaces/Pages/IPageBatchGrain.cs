@@ -7,10 +7,13 @@ namespace OrleansDsm.Pages;
 /// </summary>
 public interface IPageBatchGrain : IGrainWithIntegerKey
 {
-    /// <summary>Reads every span and returns their bytes back to back, in the order given.</summary>
+    /// <summary>
+    /// Reads every span and returns each one's bytes, in the order given. The arrays may be the pages' own committed
+    /// images (see <see cref="IPageGrain.Read"/>): nobody may change them. Sent as they are, they are not gathered into
+    /// one array on the silo, and Orleans does not copy them on their way out.
+    /// </summary>
     [ReadOnly]
-    [return: Immutable]
-    Task<byte[]> Read(long epoch, PageSpan[] spans, CancellationToken cancellation = default);
+    Task<Immutable<byte[][]>> Read(long epoch, PageSpan[] spans, CancellationToken cancellation = default);
 
     /// <summary>
     /// Writes <paramref name="bytes"/>, which holds every span's bytes back to back, in the order given; returns each

@@ -20,10 +20,14 @@ public interface IPageGrain : IGrainWithIntegerKey
     [ReadOnly]
     Task<ulong> ReadElement(long epoch, int offset, int size, CancellationToken cancellation = default);
 
-    /// <summary>Reads <paramref name="length"/> bytes at <paramref name="offset"/>, into a new array the caller owns.</summary>
+    /// <summary>
+    /// Reads <paramref name="length"/> bytes at <paramref name="offset"/>. The array is shared and must never be changed:
+    /// a caller in the same silo that reads the whole page gets the page's committed image itself, which no write
+    /// changes (writes make a new image). Wrapped in <see cref="Immutable{T}"/> because Orleans deep-copies every
+    /// response otherwise (twice, for local and remote callers alike) and does not honour <c>[return: Immutable]</c>.
+    /// </summary>
     [ReadOnly]
-    [return: Immutable]
-    Task<byte[]> Read(long epoch, int offset, int length, CancellationToken cancellation = default);
+    Task<Immutable<byte[]>> Read(long epoch, int offset, int length, CancellationToken cancellation = default);
 
     /// <summary>Writes one element of 1 to 8 bytes, taken from the low bytes of <paramref name="value"/>; returns the page's new version.</summary>
     [AlwaysInterleave]

@@ -9,36 +9,41 @@ namespace OrleansDsm.Grains.Pages;
 [StatelessWorker]
 internal sealed class PageBatchGrain : Grain, IPageBatchGrain
 {
-    public async Task<byte[]> Read(long epoch, PageSpan[] spans, CancellationToken cancellation)
+    private PageGrainReferences? _pages;
+
+    private PageGrainReferences Pages => _pages ??= new PageGrainReferences(GrainFactory);
+
+    public async Task<Immutable<byte[][]>> Read(long epoch, PageSpan[] spans, CancellationToken cancellation)
     {
-        var offsets = Offsets(spans, out var total);
-        var pieces = await Task.WhenAll(spans.Select(span =>
-            GrainFactory.GetGrain<IPageGrain>(span.Page).Read(epoch, span.Offset, span.Length, cancellation)));
-        var bytes = new byte[total];
-        for (var i = 0; i < spans.Length; i++) pieces[i].CopyTo(bytes, offsets[i]);
-        return bytes;
+        TotalLength(spans);
+        // Page reads are short and change nothing, so the batch checks for cancellation once instead of handing the
+        // token to every page: Orleans registers a cancellation callback for each call given a live token.
+        cancellation.ThrowIfCancellationRequested();
+        var pieces = await Task.WhenAll(spans.Select(span => Pages[span.Page].Read(epoch, span.Offset, span.Length)));
+        return new(Array.ConvertAll(pieces, piece => piece.Value));
     }
 
     public async Task<long[]> Write(long epoch, RequestId first, PageSpan[] spans, byte[] bytes, CancellationToken cancellation)
     {
-        var offsets = Offsets(spans, out var total);
+        var total = TotalLength(spans);
         if (total != bytes.Length)
             throw new ArgumentException($"The spans cover {total} bytes but {bytes.Length} were sent.", nameof(bytes));
-        return await Task.WhenAll(spans.Select((span, i) => GrainFactory.GetGrain<IPageGrain>(span.Page)
-            .Write(epoch, first with { Sequence = first.Sequence + i }, span.Offset, bytes.AsSpan(offsets[i], span.Length).ToArray(), cancellation)));
+        var writes = new Task<long>[spans.Length];
+        for (int i = 0, start = 0; i < spans.Length; start += spans[i].Length, i++)
+            writes[i] = Pages[spans[i].Page].Write(epoch, first with { Sequence = first.Sequence + i }, spans[i].Offset, bytes.AsSpan(start, spans[i].Length).ToArray(), cancellation);
+        return await Task.WhenAll(writes);
     }
 
-    private static int[] Offsets(PageSpan[] spans, out int total)
+    /// <summary>The bytes the spans cover together, each span checked to hold at least one.</summary>
+    private static int TotalLength(PageSpan[] spans)
     {
         ArgumentNullException.ThrowIfNull(spans);
-        var offsets = new int[spans.Length];
-        total = 0;
-        for (var i = 0; i < spans.Length; i++)
+        var total = 0;
+        foreach (var span in spans)
         {
-            if (spans[i].Length <= 0) throw new ArgumentOutOfRangeException(nameof(spans), spans[i].Length, "A span holds at least one byte.");
-            offsets[i] = total;
-            total = checked(total + spans[i].Length);
+            if (span.Length <= 0) throw new ArgumentOutOfRangeException(nameof(spans), span.Length, "A span holds at least one byte.");
+            total = checked(total + span.Length);
         }
-        return offsets;
+        return total;
     }
 }

@@ -110,13 +110,16 @@ internal sealed class PageGrain : Grain, IPageGrain
         return BytesOf(_commits.Committed, epoch) is { } bytes ? PageAtomics.Load(bytes.AsSpan(offset, size)) : 0;
     }
 
-    public async Task<byte[]> Read(long epoch, int offset, int length, CancellationToken cancellation)
+    public async Task<Immutable<byte[]>> Read(long epoch, int offset, int length, CancellationToken cancellation)
     {
         CheckRange(offset, length);
         await _regions.RequireLive(epoch, PageNumber, cancellation);
         if (_readableAt != 0) await WaitOutAsync(_readableAt);
         await _serving.RequireAsync(PageNumber);
-        return BytesOf(_commits.Committed, epoch) is { } bytes ? bytes.AsSpan(offset, length).ToArray() : new byte[length];
+        // A committed image never changes (see PageCommits), so a whole-page read may hand it out as it is.
+        var bytes = BytesOf(_commits.Committed, epoch);
+        if (bytes is null) return new(new byte[length]);
+        return new(length == bytes.Length ? bytes : bytes.AsSpan(offset, length).ToArray());
     }
 
     public async Task<PageCopy> Fill(long epoch, Guid session, ICacheHolder holder, CancellationToken cancellation)

@@ -1,8 +1,12 @@
+using Microsoft.Extensions.DependencyInjection;
 using OrleansDsm.Pages;
 
 namespace OrleansDsm.Tests.Arrays;
 
-/// <summary>The silo-side fan-out that carries range operations refuses malformed batches and changes nothing.</summary>
+/// <summary>
+/// The silo-side fan-out that carries range operations refuses malformed batches and changes nothing; the whole-page
+/// reads it gathers share the page's committed image, which writes never change.
+/// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class PageBatchTests(ClusterFixture fixture)
 {
@@ -32,5 +36,39 @@ public sealed class PageBatchTests(ClusterFixture fixture)
 
         var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => batch.Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), outside, new byte[4]));
         Assert.Contains("not part of allocation epoch", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_read_batch_with_an_empty_span_is_refused()
+    {
+        var array = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("batch-empty"), 4096);
+        var batch = fixture.Cluster.Client.GetGrain<IPageBatchGrain>(0);
+
+        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => batch.Read(array.Region.Epoch, [new PageSpan(array.Region.FirstPage, 0, 0)]));
+        Assert.Contains("at least one byte", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_whole_page_read_inside_the_silo_shares_the_committed_image_and_a_later_write_leaves_it_as_it_was()
+    {
+        var array = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("batch-image"), 4096);
+        await array.WriteAsync(0, Enumerable.Repeat((byte)7, 4096).ToArray());
+        var (page, epoch) = (array.Region.FirstPage, array.Region.Epoch);
+
+        // From the silo that holds the page, a read is a local call: two reads return the one committed array.
+        byte[]? shared = null;
+        foreach (var silo in fixture.Cluster.Silos)
+        {
+            var pageGrain = silo.ServiceProvider.GetRequiredService<IGrainFactory>().GetGrain<IPageGrain>(page);
+            var first = (await pageGrain.Read(epoch, 0, 4096)).Value;
+            if (ReferenceEquals(first, (await pageGrain.Read(epoch, 0, 4096)).Value)) shared = first;
+        }
+        Assert.NotNull(shared);
+
+        await array.WriteAsync(0, Enumerable.Repeat((byte)9, 4096).ToArray());
+        var now = new byte[4096];
+        await array.ReadAsync(0, now);
+        Assert.All(now, value => Assert.Equal(9, value));
+        Assert.All(shared, value => Assert.Equal(7, value));
     }
 }
