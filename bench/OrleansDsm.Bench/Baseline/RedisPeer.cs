@@ -22,6 +22,25 @@ public sealed class RedisPeer(string endpoint) : IAsyncDisposable
         return connection.GetDatabase();
     }
 
+    /// <summary>How the non-pipelined Redis figures were obtained: one connection per request in flight.</summary>
+    public const string UnpipelinedSetup = "redis-server on loopback, no persistence (save \"\", appendonly no); StackExchange.Redis 3.4, one connection per request in flight (non-pipelined: no connection carries a second request before the first is answered)";
+
+    /// <summary>
+    /// <paramref name="count"/> clients, each on its own connection: a caller that keeps one request in flight on each
+    /// is Redis without pipelining. Concurrent requests on one multiplexed connection are pipelined by the library.
+    /// </summary>
+    public async Task<IDatabase[]> ConnectEachAsync(int count)
+    {
+        var clients = new IDatabase[count];
+        for (var first = 0; first < count; first += 16)
+        {
+            var batch = Enumerable.Range(first, Math.Min(16, count - first)).ToArray();
+            var connected = await Task.WhenAll(batch.Select(_ => ConnectAsync()));
+            connected.CopyTo(clients, first);
+        }
+        return clients;
+    }
+
     /// <summary>A key no other workload or run uses.</summary>
     public static RedisKey FreshKey(string what) => $"bench:{what}:{Guid.NewGuid():N}";
 

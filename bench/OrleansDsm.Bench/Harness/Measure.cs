@@ -36,14 +36,22 @@ public static class Measure
     }
 
     /// <summary>Operations a second with <paramref name="outstanding"/> calls kept in flight for <paramref name="count"/> calls in all.</summary>
-    public static async Task<double> ThroughputAsync(Func<int, Task> operation, int count, int outstanding)
+    public static Task<double> ThroughputAsync(Func<int, Task> operation, int count, int outstanding) =>
+        ThroughputAsync((_, i) => operation(i), count, outstanding);
+
+    /// <summary>
+    /// Operations a second with <paramref name="outstanding"/> callers, each keeping one call in flight, for
+    /// <paramref name="count"/> calls in all; <paramref name="operation"/> is given its caller's number (0 to
+    /// <paramref name="outstanding"/> - 1) and the call's.
+    /// </summary>
+    public static async Task<double> ThroughputAsync(Func<int, int, Task> operation, int count, int outstanding)
     {
         var next = -1;
         var start = Stopwatch.GetTimestamp();
-        await Task.WhenAll(Enumerable.Range(0, outstanding).Select(async _ =>
+        await Task.WhenAll(Enumerable.Range(0, outstanding).Select(async caller =>
         {
             int i;
-            while ((i = Interlocked.Increment(ref next)) < count) await operation(i);
+            while ((i = Interlocked.Increment(ref next)) < count) await operation(caller, i);
         }));
         return count / Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
