@@ -145,7 +145,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         var lease = _leases.Renew(session);
         var version = bytes is null ? 0 : committed.Version;
         _holders.Add(session, holder, version);
-        return new PageCopy(version, bytes?.ToArray(), lease);
+        return new PageCopy(version, bytes, lease); // the committed image itself: it never changes
     }
 
     public async Task<bool> WaitForChange(long epoch, int offset, int size, ulong expected, TimeSpan wait, CancellationToken cancellation)
