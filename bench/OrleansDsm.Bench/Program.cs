@@ -49,6 +49,7 @@ switch (args)
                 (nameof(MappedMemory), MappedMemory.RunAsync),
                 (nameof(PageSizeSweep), PageSizeSweep.RunAsync),
                 (nameof(JacobiPlacement), JacobiPlacement.RunAsync),
+                (nameof(SiloJoin), SiloJoin.RunAsync),
                 (nameof(DurableWrites), DurableWrites.RunAsync),
                 (nameof(Failover), Failover.RunAsync),
             };

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Hosting;
 
 namespace OrleansDsm.Bench.Workloads;
 
@@ -69,6 +70,20 @@ public sealed class BenchSiloProcess : IAsyncDisposable
             throw new InvalidOperationException($"bench: a silo ({string.Join(' ', arguments)}) did not start");
         }
         return silo;
+    }
+
+    /// <summary>A started Orleans client of <paramref name="cluster"/> that goes through this silo's gateway alone.</summary>
+    public async Task<IHost> ConnectAsync(string cluster)
+    {
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleansClient(client =>
+        {
+            client.UseStaticClustering(IPEndPoint.Parse(Gateway));
+            client.Configure<Orleans.Configuration.ClusterOptions>(options => (options.ClusterId, options.ServiceId) = (cluster, cluster));
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
     }
 
     /// <summary>SIGKILL: no drain.</summary>

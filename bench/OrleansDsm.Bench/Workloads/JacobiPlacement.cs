@@ -29,8 +29,8 @@ public static class JacobiPlacement
             await using var first = await BenchSiloProcess.StartBenchAsync(cluster, null, repartition);
             await using var second = await BenchSiloProcess.StartBenchAsync(cluster, first.SiloPort, repartition);
             // One client per silo, each through that silo's gateway alone: a worker it activates lands there.
-            using var hostA = await ConnectAsync(first.Gateway, cluster);
-            using var hostB = await ConnectAsync(second.Gateway, cluster);
+            using var hostA = await first.ConnectAsync(cluster);
+            using var hostB = await second.ConnectAsync(cluster);
             var (clientA, clientB) = (hostA.Services.GetRequiredService<IClusterClient>(), hostB.Services.GetRequiredService<IClusterClient>());
             await using var dsm = new DsmClient(clientA);
             var prefix = $"bench-placement-{Guid.NewGuid():N}";
@@ -73,19 +73,6 @@ public static class JacobiPlacement
                 context.Report.Add($"dsm.jacobi_{size}.two_silos.repartition_{state}.worker_{worker}.pages_local.last", local[^1][worker], "fraction", $"{conditions}; {whose}, after the last run");
             }
         }
-    }
-
-    private static async Task<IHost> ConnectAsync(string gateway, string cluster)
-    {
-        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.UseOrleansClient(client =>
-        {
-            client.UseStaticClustering(System.Net.IPEndPoint.Parse(gateway));
-            client.Configure<Orleans.Configuration.ClusterOptions>(options => (options.ClusterId, options.ServiceId) = (cluster, cluster));
-        });
-        var host = builder.Build();
-        await host.StartAsync();
-        return host;
     }
 
     private static async Task<string> SiloOfAsync(IClusterClient client, IAddressable grain) =>

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using OrleansDsm.Arrays;
+using OrleansDsm.Pages;
+using OrleansDsm.Regions;
+
+namespace OrleansDsm.Bench.Workloads;
+
+/// <summary>
+/// What happens when a silo is added under load: uncached gets over 2,000 pages from 256 outstanding calls run against
+/// a one-silo cluster while a second silo starts and joins it. Reports the rate before, during and after the join, the
+/// calls that failed, the slowest call, where pages activated after the join are placed, and how many of the pages
+/// activated before it moved (the product does not ask Orleans to move activations). Both silos share this machine's
+/// two cores, so the figures show what a join costs the clients, not how far more machines scale.
+/// </summary>
+public static class SiloJoin
+{
+    private const int Pages = 2000;
+    private const int Outstanding = 256;
+    private const int Sampled = 200;
+
+    public static async Task RunAsync(BenchContext context)
+    {
+        var steady = TimeSpan.FromSeconds(context.Quick ? 2 : 4);
+        const string cluster = "bench-join";
+        await using var first = await BenchSiloProcess.StartBenchAsync(cluster, null, repartition: false);
+        using var host = await first.ConnectAsync(cluster);
+        var client = host.Services.GetRequiredService<IClusterClient>();
+        await using var dsm = new DsmClient(client);
+        var name = $"bench-join-{Guid.NewGuid():N}";
+        var before = await dsm.AllocateAsync<long>($"{name}-before", Pages * 512L, Consistency.Uncached);
+        await before.WriteAsync(0, new long[Pages * 512]);
+
+        var load = new GetLoad(before);
+        var running = load.RunAsync();
+        await Task.Delay(steady); // warm-up, not reported
+        var measured = load.Elapsed;
+        await Task.Delay(steady);
+        var joinStarted = load.Elapsed;
+        await using var second = await BenchSiloProcess.StartBenchAsync(cluster, first.SiloPort, repartition: false);
+        await WaitForSilosAsync(client, 2);
+        var joined = load.Elapsed;
+        await Task.Delay(steady);
+        var ended = load.Elapsed;
+        load.Stop();
+        await running;
+
+        var after = await dsm.AllocateAsync<long>($"{name}-after", Pages * 512L, Consistency.Uncached);
+        await after.WriteAsync(0, new long[Pages * 512]);
+        var secondSilo = (await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Keys.Single(silo => silo.Endpoint.Port == second.SiloPort);
+        var moved = await FractionOnAsync(client, before, secondSilo);
+        var placed = await FractionOnAsync(client, after, secondSilo);
+        await dsm.FreeAsync(before.Name);
+        await dsm.FreeAsync(after.Name);
+
+        var conditions = $"storage=memory (binary, write-behind 1 s); a bench silo alone, then a second joining it (localhost clustering, both on this machine's 2 cores); client through the first silo's gateway; region=Uncached; uncached gets over {Pages} pages, {Outstanding} outstanding";
+        context.Report.Add("dsm.silo_join.get.ops_before", load.Rate(measured, joinStarted), "ops/s", conditions + $"; the {steady.TotalSeconds:0} s before the second silo started");
+        context.Report.Add("dsm.silo_join.get.ops_during", load.Rate(joinStarted, joined), "ops/s", conditions + "; from the second silo's start to its being active in the cluster");
+        context.Report.Add("dsm.silo_join.get.ops_after", load.Rate(joined, ended), "ops/s", conditions + $"; the {steady.TotalSeconds:0} s after it joined");
+        context.Report.Add("dsm.silo_join.join_seconds", (joined - joinStarted).TotalSeconds, "s", conditions + "; from starting the second silo's process to its being active in the cluster");
+        context.Report.Add("dsm.silo_join.get.failed", load.Failed, "calls", conditions + $"; calls that failed, out of {load.Completed} over the whole run, warm-up included");
+        context.Report.Add("dsm.silo_join.get.slowest_ms", load.SlowestMilliseconds, "ms", conditions + "; the slowest call over the whole run, warm-up included");
+        context.Report.Add("dsm.silo_join.pages_moved", moved, "fraction", conditions + $"; of {Sampled} pages activated before the join, those on the second silo after it");
+        context.Report.Add("dsm.silo_join.new_pages_placed_on_second", placed, "fraction", conditions + $"; of {Sampled} pages first written after the join, those the placement put on the second silo");
+    }
+
+    private static async Task WaitForSilosAsync(IClusterClient client, int count)
+    {
+        var management = client.GetGrain<IManagementGrain>(0);
+        var deadline = Stopwatch.StartNew();
+        while ((await management.GetHosts(onlyActive: true)).Count < count)
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"bench: the cluster did not reach {count} active silos within 60 s");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Of <see cref="Sampled"/> pages spread over the region, the fraction whose activation is on <paramref name="silo"/>.</summary>
+    private static async Task<double> FractionOnAsync(IClusterClient client, SharedArray<long> array, SiloAddress silo)
+    {
+        var management = client.GetGrain<IManagementGrain>(0);
+        var on = 0;
+        for (var i = 0; i < Sampled; i++)
+        {
+            var page = array.Region.FirstPage + (long)i * Pages / Sampled;
+            if ((await management.GetActivationAddress(client.GetGrain<IPageGrain>(page)))?.Equals(silo) == true) on++;
+        }
+        return (double)on / Sampled;
+    }
+
+    /// <summary>Gets from <see cref="Outstanding"/> callers until stopped, counted in 100 ms buckets from the start.</summary>
+    private sealed class GetLoad(SharedArray<long> array)
+    {
+        private const int BucketMilliseconds = 100;
+        private readonly long[] _buckets = new long[3000];
+        private readonly Stopwatch _clock = new();
+        private volatile bool _stopping;
+        private long _failed;
+        private long _slowestTicks;
+
+        public TimeSpan Elapsed => _clock.Elapsed;
+
+        public long Failed => Interlocked.Read(ref _failed);
+
+        public long Completed => _buckets.Sum();
+
+        public double SlowestMilliseconds => TimeSpan.FromTicks(Interlocked.Read(ref _slowestTicks)).TotalMilliseconds;
+
+        public Task RunAsync()
+        {
+            _clock.Start();
+            return Task.WhenAll(Enumerable.Range(0, Outstanding).Select(async caller =>
+            {
+                var random = new Random(caller);
+                while (!_stopping)
+                {
+                    var started = _clock.Elapsed;
+                    try
+                    {
+                        await array.GetAsync(random.Next(Pages) * 512L + random.Next(512));
+                    }
+                    catch (Exception)
+                    {
+                        Interlocked.Increment(ref _failed);
+                        continue;
+                    }
+                    var now = _clock.Elapsed;
+                    Interlocked.Increment(ref _buckets[Math.Min((int)(now.TotalMilliseconds / BucketMilliseconds), _buckets.Length - 1)]);
+                    var took = (now - started).Ticks;
+                    for (var slowest = Interlocked.Read(ref _slowestTicks); took > slowest; slowest = Interlocked.Read(ref _slowestTicks))
+                        if (Interlocked.CompareExchange(ref _slowestTicks, took, slowest) == slowest) break;
+                }
+            }));
+        }
+
+        public void Stop() => _stopping = true;
+
+        /// <summary>Calls a second that completed from <paramref name="from"/> to <paramref name="to"/>, whole buckets only.</summary>
+        public double Rate(TimeSpan from, TimeSpan to)
+        {
+            var (first, last) = ((int)Math.Ceiling(from.TotalMilliseconds / BucketMilliseconds), (int)(to.TotalMilliseconds / BucketMilliseconds));
+            if (last <= first) return 0;
+            long calls = 0;
+            for (var bucket = first; bucket < last; bucket++) calls += _buckets[bucket];
+            return calls / ((last - first) * BucketMilliseconds / 1000.0);
+        }
+    }
+}
