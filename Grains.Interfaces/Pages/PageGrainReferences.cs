@@ -1,11 +1,11 @@
-using OrleansDsm.Pages;
+using Orleans.Runtime;
 
-namespace OrleansDsm.Grains.Pages;
+namespace OrleansDsm.Pages;
 
 /// <summary>
 /// Makes page grain references from page numbers. <c>GetGrain</c> resolves the interface from its attributes by
-/// reflection on every call, which a batch of pages paid once per page; this resolves it once and builds each id
-/// directly.
+/// reflection on every call, which a batch of pages (on the silo) or a client's reference cache missing paid once per
+/// page; this resolves it once and builds each id directly.
 /// </summary>
 internal sealed class PageGrainReferences(IGrainFactory grains)
 {
