@@ -4,7 +4,9 @@ namespace OrleansDsm.Grains.Pages;
 
 /// <summary>
 /// A stateless fan-out on the silo that receives the call. It holds nothing between calls, so any number of
-/// activations may run side by side.
+/// activations may run side by side. A batch checks for cancellation once, before it fans out, instead of handing the
+/// token to every page: Orleans registers a cancellation callback for each call given a live token, and a page uses
+/// the token only while it checks its region is live, never once a mutation has begun.
 /// </summary>
 [StatelessWorker]
 internal sealed class PageBatchGrain : Grain, IPageBatchGrain
@@ -16,8 +18,6 @@ internal sealed class PageBatchGrain : Grain, IPageBatchGrain
     public async Task<Immutable<byte[][]>> Read(long epoch, PageSpan[] spans, CancellationToken cancellation)
     {
         TotalLength(spans);
-        // Page reads are short and change nothing, so the batch checks for cancellation once instead of handing the
-        // token to every page: Orleans registers a cancellation callback for each call given a live token.
         cancellation.ThrowIfCancellationRequested();
         var pieces = await Task.WhenAll(spans.Select(span => Pages[span.Page].Read(epoch, span.Offset, span.Length)));
         return new(Array.ConvertAll(pieces, piece => piece.Value));
@@ -28,9 +28,10 @@ internal sealed class PageBatchGrain : Grain, IPageBatchGrain
         var total = TotalLength(spans);
         if (total != bytes.Length)
             throw new ArgumentException($"The spans cover {total} bytes but {bytes.Length} were sent.", nameof(bytes));
+        cancellation.ThrowIfCancellationRequested();
         var writes = new Task<long>[spans.Length];
         for (int i = 0, start = 0; i < spans.Length; start += spans[i].Length, i++)
-            writes[i] = Pages[spans[i].Page].Write(epoch, first with { Sequence = first.Sequence + i }, spans[i].Offset, bytes.AsSpan(start, spans[i].Length).ToArray(), cancellation);
+            writes[i] = Pages[spans[i].Page].Write(epoch, first with { Sequence = first.Sequence + i }, spans[i].Offset, bytes.AsSpan(start, spans[i].Length).ToArray());
         return await Task.WhenAll(writes);
     }
 
