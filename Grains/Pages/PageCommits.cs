@@ -50,11 +50,18 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
     /// <summary>Whether storage holds every change.</summary>
     public bool Idle => _committedThrough == _changes && _storedThrough == _changes;
 
-    /// <summary>The pending image, for a change about to be made to it; <see cref="CommitAsync"/> then stores it.</summary>
-    public PageState Change()
+    /// <summary>
+    /// The pending image, for a change about to be made to it; <see cref="CommitAsync"/> then stores it. Given
+    /// <paramref name="wholePage"/>, the change replaces every byte: the image takes that array as its bytes, with
+    /// nothing copied, and the caller must never change the array again.
+    /// </summary>
+    public PageState Change(byte[]? wholePage = null)
     {
         _changes++;
-        return _pending ??= Latest.Clone();
+        if (_pending is null) return _pending = Latest.Clone(wholePage);
+        // Not yet published, so no reader holds the pending image's bytes: they may be swapped.
+        if (wholePage is not null) _pending.Bytes = wholePage;
+        return _pending;
     }
 
     /// <summary>

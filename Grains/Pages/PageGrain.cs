@@ -193,11 +193,12 @@ internal sealed class PageGrain : Grain, IPageGrain
     {
         ArgumentNullException.ThrowIfNull(bytes);
         CheckRange(offset, bytes.Length);
+        // A write of the whole page becomes the page's image as it is (the contract lets the page keep the array).
         return (await MutateAsync(epoch, request, offset, bytes.Length, bytes, static (range, bytes) =>
         {
-            bytes.CopyTo(range);
+            if (!range.Overlaps(bytes)) bytes.CopyTo(range);
             return 0UL;
-        }, cancellation)).Version;
+        }, cancellation, wholePage: bytes.Length == _pageSize ? bytes : null)).Version;
     }
 
     public async Task<long> WriteRuns(long epoch, RequestId request, ByteRun[] runs, CancellationToken cancellation)
@@ -371,10 +372,11 @@ internal sealed class PageGrain : Grain, IPageGrain
     /// <summary>
     /// Applies <paramref name="mutate"/> to bytes [offset, offset + length) of the pending image, in one turn, and
     /// returns once a storage write carrying it has committed. A request already applied gets its first result back.
+    /// With <paramref name="wholePage"/>, the pending image takes that array as its bytes first, uncopied.
     /// </summary>
     private async Task<ElementUpdate> MutateAsync<TOperand>(
         long epoch, RequestId request, int offset, int length, TOperand operand,
-        Func<Span<byte>, TOperand, ulong> mutate, CancellationToken cancellation)
+        Func<Span<byte>, TOperand, ulong> mutate, CancellationToken cancellation, byte[]? wholePage = null)
     {
         await _regions.RequireLive(epoch, PageNumber, cancellation);
         RequireUnreleased(epoch);
@@ -401,11 +403,11 @@ internal sealed class PageGrain : Grain, IPageGrain
         // proof, so writes under other locks interleaving here cannot make it refused.
         if (request.Fence is { } held && Environment.TickCount64 >= fenceValidUntil) throw LockLost(held);
         var fresh = BytesOf(_commits.Latest, epoch) is null;
-        var image = _commits.Change();
+        var image = _commits.Change(wholePage);
         if (fresh)
         {
             image.ForgetAll();
-            (image.Epoch, image.Version, image.Bytes) = (epoch, 0, new byte[_pageSize]);
+            (image.Epoch, image.Version, image.Bytes) = (epoch, 0, wholePage ?? new byte[_pageSize]);
             image.LeasesMayBeOut |= _grantedLeases;
         }
         var result = mutate(image.Bytes.AsSpan(offset, length), operand);

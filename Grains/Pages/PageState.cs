@@ -135,10 +135,13 @@ internal sealed class PageState
     [Id(5)]
     public uint Checksum { get; set; }
 
-    /// <summary>A deep copy, for changes that must not touch this image.</summary>
-    public PageState Clone() => new()
+    /// <summary>
+    /// A deep copy, for changes that must not touch this image; with <paramref name="bytes"/>, a copy that holds those
+    /// bytes instead of a copy of these (a write that replaces the whole page).
+    /// </summary>
+    public PageState Clone(byte[]? bytes = null) => new()
     {
-        Epoch = Epoch, Version = Version, Bytes = (byte[])Bytes.Clone(), LeasesMayBeOut = LeasesMayBeOut, Recent = [.. Recent], RecentSessions = [.. RecentSessions], Forgotten = [.. Forgotten], ForgotSessions = ForgotSessions,
+        Epoch = Epoch, Version = Version, Bytes = bytes ?? (byte[])Bytes.Clone(), LeasesMayBeOut = LeasesMayBeOut, Recent = [.. Recent], RecentSessions = [.. RecentSessions], Forgotten = [.. Forgotten], ForgotSessions = ForgotSessions,
     };
 
     /// <summary>Sets <see cref="Checksum"/> for the state as it now stands.</summary>

@@ -71,4 +71,28 @@ public sealed class PageBatchTests(ClusterFixture fixture)
         Assert.All(now, value => Assert.Equal(9, value));
         Assert.All(shared, value => Assert.Equal(7, value));
     }
+
+    [Fact]
+    public async Task A_whole_page_write_inside_the_silo_becomes_the_image_uncopied_and_a_later_write_leaves_it_as_it_was()
+    {
+        var array = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("batch-adopt"), 4096);
+        var (page, epoch) = (array.Region.FirstPage, array.Region.Epoch);
+        await array.SetAsync(0, 1);
+
+        // From the silo that holds the page, the written array itself is what a read then returns.
+        byte[]? adopted = null;
+        foreach (var silo in fixture.Cluster.Silos)
+        {
+            var pageGrain = silo.ServiceProvider.GetRequiredService<IGrainFactory>().GetGrain<IPageGrain>(page);
+            var written = Enumerable.Repeat((byte)5, 4096).ToArray();
+            await pageGrain.Write(epoch, new RequestId(Guid.NewGuid(), 1), 0, written);
+            if (ReferenceEquals(written, (await pageGrain.Read(epoch, 0, 4096)).Value)) adopted = written;
+        }
+        Assert.NotNull(adopted);
+
+        await array.SetAsync(10, 9);
+        Assert.Equal(9, await array.GetAsync(10));
+        Assert.Equal(5, await array.GetAsync(11));
+        Assert.All(adopted, value => Assert.Equal(5, value));
+    }
 }
