@@ -53,7 +53,7 @@ public static class SiloJoin
         await dsm.FreeAsync(before.Name);
         await dsm.FreeAsync(after.Name);
 
-        var conditions = $"storage=memory (binary, write-behind 1 s); a bench silo alone, then a second joining it (localhost clustering, both on this machine's 2 cores); client through the first silo's gateway; region=Uncached; uncached gets over {Pages} pages, {Outstanding} outstanding";
+        var conditions = $"storage=memory (binary, write-behind 1 s); a bench silo alone, then a second joining it (localhost clustering, both on this machine's 2 cores); client through the first silo's gateway; region=Uncached; activations=warm (every page written before the load); uncached gets over {Pages} pages, {Outstanding} outstanding";
         context.Report.Add("dsm.silo_join.get.ops_before", load.Rate(measured, joinStarted), "ops/s", conditions + $"; the {steady.TotalSeconds:0} s before the second silo started");
         context.Report.Add("dsm.silo_join.get.ops_during", load.Rate(joinStarted, joined), "ops/s", conditions + "; from the second silo's start to its being active in the cluster");
         context.Report.Add("dsm.silo_join.get.ops_after", load.Rate(joined, ended), "ops/s", conditions + $"; the {steady.TotalSeconds:0} s after it joined");
