@@ -22,8 +22,9 @@ internal static class RegionInspection
             after = stretch.Pages[^1];
         }
         var summaries = new List<PageSummary>(pages.Count);
+        var references = new PageGrainReferences(grains);
         foreach (var batch in pages.Chunk(PagesInFlight))
-            summaries.AddRange(await Task.WhenAll(batch.Select(page => grains.GetGrain<IPageGrain>(page).GetState().WaitAsync(cancellation))));
+            summaries.AddRange(await Task.WhenAll(batch.Select(page => references[page].GetState().WaitAsync(cancellation))));
         // A page whose stored bytes belong to another allocation holds nothing of this region's.
         var mine = summaries.Where(summary => summary.Stored && summary.Epoch == region.Epoch).ToList();
         return new RegionStatistics(region, total, pages.Count, mine.Count, [.. mine.OrderByDescending(summary => summary.Version).ThenBy(summary => summary.PageNumber).Take(5)]);

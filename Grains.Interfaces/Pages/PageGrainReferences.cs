@@ -4,8 +4,8 @@ namespace OrleansDsm.Pages;
 
 /// <summary>
 /// Makes page grain references from page numbers. <c>GetGrain</c> resolves the interface from its attributes by
-/// reflection on every call, which a batch of pages (on the silo) or a client's reference cache missing paid once per
-/// page; this resolves it once and builds each id directly.
+/// reflection on every call, which every fan-out over pages (a batch, a free, an inspection) and every miss of a
+/// client's reference cache paid once per page; this resolves it once and builds each id directly.
 /// </summary>
 internal sealed class PageGrainReferences(IGrainFactory grains)
 {

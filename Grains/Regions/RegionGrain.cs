@@ -91,8 +91,9 @@ internal sealed class RegionGrain : Grain, IRegionGrain
             await _writer.WriteAsync();
         }
 
+        var pages = new PageGrainReferences(GrainFactory);
         foreach (var batch in _stored.State.Touched.Pages().Chunk(ReleaseBatch))
-            await Task.WhenAll(batch.Select(page => GrainFactory.GetGrain<IPageGrain>(page).Release(Epoch)));
+            await Task.WhenAll(batch.Select(page => pages[page].Release(Epoch)));
 
         // A silo that asked whether this allocation is live just before it was marked freed may trust the answer
         // for one lease from when it asked; once that has passed, no silo serves the allocation.

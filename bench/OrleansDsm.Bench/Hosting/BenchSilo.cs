@@ -21,7 +21,8 @@ public static class BenchSilo
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleans(silo =>
         {
-            // Orleans' default cluster and service ids ("default"), which the bench client and the sample it runs name.
+            // The bench silo keeps Orleans' default ids ("default"), which the bench client and the sample it runs name;
+            // the silos of a placement workload's cluster are named by it.
             silo.UseLocalhostClustering(siloPort, gatewayPort, primarySiloPort is { } primary ? new IPEndPoint(IPAddress.Loopback, primary) : null,
                 serviceId: cluster, clusterId: cluster);
             if (repartition)

@@ -63,7 +63,6 @@ public static class ReadMostlyMix
             }, perClient, OutstandingPerClient))));
     }
 
-
     /// <summary>The cumulative distribution of a Zipf law over <paramref name="count"/> ranks.</summary>
     private static double[] ZipfTable(int count, double s)
     {
