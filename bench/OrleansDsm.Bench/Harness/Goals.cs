@@ -24,7 +24,7 @@ public static class Goals
         report.Goal("64 MiB ReadAsync at least Redis GETRANGE in 64 KiB chunks, pipelined",
             "ratio.dsm.bulk.read_64mib_vs_redis", v => v >= 1, "redis.bulk.read_64mib");
         report.Goal("64 MiB WriteAsync at least 150 MB/s", "dsm.bulk.write_64mib", v => v >= 150, "orleans.bulk.write_64mib_stored");
-        report.Goal("64 MiB ReadAsync at least 150 MB/s", "dsm.bulk.read_64mib", v => v >= 150);
+        report.Goal("64 MiB ReadAsync at least 150 MB/s", "dsm.bulk.read_64mib", v => v >= 150, "orleans.bulk.read_64mib_transport");
         report.Goal("a resident page costs at most page size + 1 KiB (5120 B) beyond storage",
             "dsm.silo.resident_page_bytes", v => v <= 4096 + 1024, "orleans.silo.resident_empty_grain_bytes");
         report.Goal("cached indexer read, sequential, at most 10 ns per element", "dsm.cached.read_sequential", v => v <= 10, "local.read_sequential");

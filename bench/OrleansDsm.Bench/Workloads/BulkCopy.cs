@@ -7,8 +7,10 @@ namespace OrleansDsm.Bench.Workloads;
 
 /// <summary>
 /// 64 MiB in and out of a region with range calls (the first write also activates every page: cold), beside bare
-/// grains that are each handed one 4 KiB page to store in the same storage: the floor of any grain-per-page write; and,
-/// when redis-server is installed, the same 64 MiB through SETRANGE and GETRANGE of 64 KiB chunks, pipelined.
+/// grains that are each handed one 4 KiB page to store in the same storage: the floor of any grain-per-page write;
+/// beside the same 64 KiB batches sent to and fetched from a bare grain that does nothing with them: the floor of
+/// Orleans' transport; and, when redis-server is installed, the same 64 MiB through SETRANGE and GETRANGE of 64 KiB
+/// chunks, pipelined.
 /// </summary>
 public static class BulkCopy
 {
@@ -25,20 +27,44 @@ public static class BulkCopy
         var cells = Enumerable.Range(3_000_000, pages).Select(i => context.Orleans.GetGrain<Baseline.IBareCellGrain>(i)).ToArray();
         Task WriteBarePage(int page) => cells[page].WritePage(1, System.Runtime.InteropServices.MemoryMarshal.AsBytes(source.AsSpan(page * 512, 512)).ToArray());
 
+        // The batches of the DSM's range calls (see PagedIo): 16 pages, 16 batches in flight, each copied out of or
+        // into the caller's buffer as a range call does.
+        var transfer = context.Orleans.GetGrain<IBareTransferGrain>(0);
+        Task AbsorbBatch(int batch) => transfer.Absorb(System.Runtime.InteropServices.MemoryMarshal.AsBytes(source.AsSpan(batch * BatchLongs, BatchLongs)).ToArray());
+        async Task HandBatch(int batch) => CopyPieces((await transfer.Hand(PagesPerBatch)).Value, batch);
+        void CopyPieces(byte[][] pieces, int batch)
+        {
+            var target = System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan(batch * BatchLongs, BatchLongs));
+            foreach (var piece in pieces)
+            {
+                piece.CopyTo(target);
+                target = target[piece.Length..];
+            }
+        }
+
         var cold = await Measure.SecondsAsync(() => array.WriteAsync(0, source));
         await Measure.ThroughputAsync(WriteBarePage, pages, 256);
+        await Measure.ThroughputAsync(AbsorbBatch, Batches, BatchesInFlight);
         var writes = new List<double>();
         var reads = new List<double>();
         var bareWrites = new List<double>();
+        var transportWrites = new List<double>();
+        var transportReads = new List<double>();
         for (var run = 0; run < context.Runs; run++)
         {
             writes.Add(await Measure.SecondsAsync(() => array.WriteAsync(0, source)));
             bareWrites.Add(await Measure.SecondsAsync(() => Measure.ThroughputAsync(WriteBarePage, pages, 256)));
+            transportWrites.Add(await Measure.SecondsAsync(() => Measure.ThroughputAsync(AbsorbBatch, Batches, BatchesInFlight)));
         }
         // Reads run once storage has caught up with the writes (write-behind stores each page within a second), so
         // that they are not measured against the storing of 64 MiB written just before them.
         await Task.Delay(WriteBehindSettles);
-        for (var run = 0; run < context.Runs; run++) reads.Add(await Measure.SecondsAsync(() => array.ReadAsync(0, destination)));
+        await Measure.ThroughputAsync(HandBatch, Batches, BatchesInFlight);
+        for (var run = 0; run < context.Runs; run++)
+        {
+            transportReads.Add(await Measure.SecondsAsync(() => Measure.ThroughputAsync(HandBatch, Batches, BatchesInFlight)));
+            reads.Add(await Measure.SecondsAsync(() => array.ReadAsync(0, destination)));
+        }
         if (!source.AsSpan().SequenceEqual(destination)) throw new InvalidOperationException("The 64 MiB read back differs from what was written.");
         var (redisWrites, redisReads) = context.Redis is null ? (null, null) : await RedisAsync(context.Redis, source, context.Runs);
 
@@ -50,6 +76,11 @@ public static class BulkCopy
         context.Report.Add("orleans.bulk.write_64mib_stored", megabytes / Stats.Median(bareWrites), "MB/s",
             $"{BenchContext.Setup}; 16384 bare grains each given one 4 KiB page to store, 256 calls in flight; activations=warm; median of {context.Runs}");
         context.Report.Ratio("dsm.bulk.write_64mib_vs_orleans_stored", Stats.Median(bareWrites), Stats.Median(writes), conditions);
+        var transportConditions = $"{BenchContext.Setup}; a stateless grain given the DSM's batches ({PagesPerBatch} x 4 KiB, {BatchesInFlight} in flight), which drops what it is sent and hands out arrays it holds; activations=warm; median of {context.Runs}";
+        context.Report.Add("orleans.bulk.write_64mib_transport", megabytes / Stats.Median(transportWrites), "MB/s", transportConditions);
+        context.Report.Add("orleans.bulk.read_64mib_transport", megabytes / Stats.Median(transportReads), "MB/s", transportConditions);
+        context.Report.Ratio("dsm.bulk.write_64mib_vs_orleans_transport", Stats.Median(transportWrites), Stats.Median(writes), conditions);
+        context.Report.Ratio("dsm.bulk.read_64mib_vs_orleans_transport", Stats.Median(transportReads), Stats.Median(reads), conditions);
         if (redisWrites is not null && redisReads is not null)
         {
             var redisConditions = $"{RedisPeer.Setup}; 64 MiB as one string, {Chunk / 1024} KiB SETRANGE/GETRANGE chunks, all in flight at once (pipelined); median of {context.Runs}";
@@ -62,6 +93,10 @@ public static class BulkCopy
     }
 
     private const int Chunk = 64 << 10;
+    private const int PagesPerBatch = 16;
+    private const int BatchesInFlight = 16;
+    private const int BatchLongs = PagesPerBatch * 4096 / sizeof(long);
+    private const int Batches = Bytes / (PagesPerBatch * 4096);
 
     private static readonly TimeSpan WriteBehindSettles = TimeSpan.FromSeconds(2);
 
