@@ -21,6 +21,7 @@ public static class SiloBuilderExtensions
         configure?.Invoke(options);
         builder.Services.AddSingleton<IValidateOptions<AddressSpaceOptions>, AddressSpaceOptionsValidator>();
         builder.Services.AddSingleton<RegionLivenessCache>();
+        builder.Services.AddSingleton<LocalPages>();
         builder.Services.AddSingleton<Caching.SessionLeaseTable>();
         builder.Services.AddSingleton<Serving.ServingLease>();
         builder.Services.AddHostedService<Serving.SiloDeathWatch>();

@@ -1,15 +1,17 @@
+using OrleansDsm.Grains.Regions;
 using OrleansDsm.Pages;
 
 namespace OrleansDsm.Grains.Pages;
 
 /// <summary>
 /// A stateless fan-out on the silo that receives the call. It holds nothing between calls, so any number of
-/// activations may run side by side. A batch checks for cancellation once, before it fans out, instead of handing the
+/// activations may run side by side. A read takes the pages active on this silo straight from them (see
+/// <see cref="LocalPages"/>) and calls the others. A batch checks for cancellation once, before it fans out, instead of handing the
 /// token to every page: Orleans registers a cancellation callback for each call given a live token, and a page uses
 /// the token only while it checks its region is live, never once a mutation has begun.
 /// </summary>
 [StatelessWorker]
-internal sealed class PageBatchGrain : Grain, IPageBatchGrain
+internal sealed class PageBatchGrain(LocalPages local, RegionLivenessCache regions) : Grain, IPageBatchGrain
 {
     private PageGrainReferences? _pages;
 
@@ -19,8 +21,29 @@ internal sealed class PageBatchGrain : Grain, IPageBatchGrain
     {
         TotalLength(spans);
         cancellation.ThrowIfCancellationRequested();
-        var pieces = await Task.WhenAll(spans.Select(span => Pages[span.Page].Read(epoch, span.Offset, span.Length)));
-        return new(Array.ConvertAll(pieces, piece => piece.Value));
+        var pieces = new byte[spans.Length][];
+        List<Task>? pending = null;
+        for (var i = 0; i < spans.Length; i++)
+        {
+            var read = ReadPieceAsync(epoch, spans[i], pieces, i, cancellation);
+            if (!read.IsCompletedSuccessfully) (pending ??= []).Add(read.AsTask());
+        }
+        if (pending is not null) await Task.WhenAll(pending);
+        return new(pieces);
+    }
+
+    private async ValueTask ReadPieceAsync(long epoch, PageSpan span, byte[][] pieces, int index, CancellationToken cancellation)
+    {
+        if (local.Find(span.Page) is { } page)
+        {
+            await regions.RequireLive(epoch, span.Page, cancellation);
+            if (page.TryReadCommitted(epoch, span.Offset, span.Length, out var bytes))
+            {
+                pieces[index] = bytes;
+                return;
+            }
+        }
+        pieces[index] = (await Pages[span.Page].Read(epoch, span.Offset, span.Length)).Value;
     }
 
     public async Task<long[]> Write(long epoch, RequestId first, PageSpan[] spans, byte[] bytes, CancellationToken cancellation)

@@ -11,7 +11,7 @@ namespace OrleansDsm.Grains.Pages;
 /// <para>Write-behind (opt-in) turns the order round for acknowledgments: <see cref="ShowAsync"/> publishes what is
 /// pending without storing it, so the committed image runs ahead of <see cref="Stored"/>, and
 /// <see cref="StoreShownAsync"/> catches storage up later. <see cref="CommitAsync"/> still stores everything.</para>
-/// Used from its page grain's thread only.
+/// Used from its page grain's thread only, but for <see cref="Committed"/>, which other threads may read.
 /// </summary>
 /// <param name="stored">The page's persistent state; its <c>State</c> is whatever was last handed to storage.</param>
 /// <param name="publish">
@@ -32,8 +32,11 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
     private long _committedThrough;
     private long _storedThrough;
 
+    // Volatile: batch reads on other threads of the silo look at it (see LocalPages).
+    private volatile PageState _committed = stored.State;
+
     /// <summary>The published image: the only one reads and fills may see. Storage holds it, unless write-behind is catching up.</summary>
-    public PageState Committed { get; private set; } = stored.State;
+    public PageState Committed { get => _committed; private set => _committed = value; }
 
     /// <summary>The newest image storage is known to hold.</summary>
     public PageState Stored { get; private set; } = stored.State;

@@ -29,6 +29,7 @@ internal sealed class PageGrain : Grain, IPageGrain
     private readonly ServingLease _serving;
     private readonly SiloMetrics _metrics;
     private readonly MemoryPressure _memory;
+    private readonly LocalPages _local;
     private readonly CacheHolders _holders;
     private readonly ChangeWaiters _waiters = new();
     private readonly int _pageSize;
@@ -57,8 +58,10 @@ internal sealed class PageGrain : Grain, IPageGrain
         ServingLease serving,
         SiloMetrics metrics,
         MemoryPressure memory,
+        LocalPages local,
         IOptions<AddressSpaceOptions> options)
     {
+        _local = local;
         _stored = stored;
         _regions = regions;
         _leases = leases;
@@ -96,6 +99,7 @@ internal sealed class PageGrain : Grain, IPageGrain
             _writableAt = Math.Max(_writableAt, _serving.ActivationsHeldUntil);
             _readableAt = Math.Max(_readableAt, _serving.ActivationsHeldUntil);
         }
+        _local.Add(PageNumber, this);
         return Task.CompletedTask;
     }
 
@@ -116,10 +120,33 @@ internal sealed class PageGrain : Grain, IPageGrain
         await _regions.RequireLive(epoch, PageNumber, cancellation);
         if (_readableAt != 0) await WaitOutAsync(_readableAt);
         await _serving.RequireAsync(PageNumber);
+        return new(CommittedPiece(epoch, offset, length));
+    }
+
+    /// <summary>
+    /// What <see cref="Read"/> answers, from another thread of this silo, when the page would answer at once: false
+    /// when it would wait first (its predecessor crashed with leases out, or the silo's serving lease has run out).
+    /// The caller has checked that the region is live, as <see cref="Read"/> does first.
+    /// </summary>
+    internal bool TryReadCommitted(long epoch, int offset, int length, out byte[] bytes)
+    {
+        CheckRange(offset, length);
+        if (_readableAt > Environment.TickCount64 || !_serving.IsHeld)
+        {
+            bytes = [];
+            return false;
+        }
+        bytes = CommittedPiece(epoch, offset, length);
+        return true;
+    }
+
+    /// <summary>Bytes [offset, offset + length) of the committed image.</summary>
+    private byte[] CommittedPiece(long epoch, int offset, int length)
+    {
         // A committed image never changes (see PageCommits), so a whole-page read may hand it out as it is.
         var bytes = BytesOf(_commits.Committed, epoch);
-        if (bytes is null) return new(new byte[length]);
-        return new(length == bytes.Length ? bytes : bytes.AsSpan(offset, length).ToArray());
+        if (bytes is null) return new byte[length];
+        return length == bytes.Length ? bytes : bytes.AsSpan(offset, length).ToArray();
     }
 
     public async Task<PageCopy> Fill(long epoch, Guid session, ICacheHolder holder, CancellationToken cancellation)
@@ -268,6 +295,8 @@ internal sealed class PageGrain : Grain, IPageGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        // First: from here another activation may start elsewhere and take writes this one would never see.
+        _local.Remove(PageNumber, this);
         // Write-behind: what was acknowledged and not yet stored is stored now, so a graceful stop loses nothing.
         if (!_commits.Idle)
         {
