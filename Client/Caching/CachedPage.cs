@@ -12,7 +12,7 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     private volatile bool _removed;
 
     /// <summary>What an entry is charged beyond its bytes.</summary>
-    private const int Overhead = 96;
+    public const int Overhead = 96;
 
     public long Page { get; } = page;
     public long Epoch { get; } = epoch;

@@ -37,6 +37,9 @@ internal sealed class PageCache : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _renewals;
     private long _bytes;
+    // The entries' count, kept beside the dictionary: ConcurrentDictionary.Count takes every one of its locks, which
+    // cost each install 6 us once the dictionary had grown. Changed under the lock only.
+    private int _count;
     private int _leaseMilliseconds = 1000;
     private int _disposed;
     private readonly bool _keepsBytes;
@@ -51,7 +54,7 @@ internal sealed class PageCache : IAsyncDisposable
         _budget = budget;
         _clock = clock;
         _holder = new CacheHolder(this);
-        Metrics = new CacheMetrics(Session, () => _entries.Count, () => Bytes);
+        Metrics = new CacheMetrics(Session, () => Count, () => Bytes);
         Holder = grains.CreateObjectReference<ICacheHolder>(_holder);
         _renewals = RenewLeasesAsync(_stopping.Token);
     }
@@ -64,7 +67,7 @@ internal sealed class PageCache : IAsyncDisposable
 
     public long Bytes => Interlocked.Read(ref _bytes);
 
-    public int Count => _entries.Count;
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>How many pages a sequential scan fetches ahead.</summary>
     public int PrefetchPages { get; }
@@ -319,10 +322,11 @@ internal sealed class PageCache : IAsyncDisposable
         EvictDownTo(_budget - entry.Cost);
         if (_entries.TryAdd(entry.Page, entry))
         {
+            Volatile.Write(ref _count, _count + 1);
             Interlocked.Add(ref _bytes, entry.Cost);
             _evictionQueue.Enqueue(entry.Page);
         }
-        if (_evictionQueue.Count > 2 * _entries.Count + 64) CompactEvictionQueue();
+        if (_evictionQueue.Count > 2 * _count + 64) CompactEvictionQueue();
     }
 
     /// <summary>
@@ -337,10 +341,14 @@ internal sealed class PageCache : IAsyncDisposable
             if (_entries.ContainsKey(page) && kept.Add(page)) _evictionQueue.Enqueue(page);
     }
 
-    /// <summary>Takes out exactly <paramref name="entry"/>, if it is still the page's entry, and marks it for readers that hold it.</summary>
+    /// <summary>
+    /// Takes out exactly <paramref name="entry"/>, if it is still the page's entry, and marks it for readers that hold
+    /// it. Called under the lock.
+    /// </summary>
     private void Remove(long page, CachedPage entry)
     {
         if (!_entries.TryRemove(KeyValuePair.Create(page, entry))) return;
+        Volatile.Write(ref _count, _count - 1);
         entry.MarkRemoved();
         Interlocked.Add(ref _bytes, -entry.Cost);
     }

@@ -68,6 +68,11 @@ public sealed class CacheBudgetTests(ClusterFixture fixture)
                 var cache = client.Cache!;
                 Assert.True(cache.Bytes <= budget, $"the cache holds {cache.Bytes} bytes over its budget of {budget} after step {kind}");
                 Assert.InRange(cache.EvictionQueueLength, 0, 2 * cache.Count + 65);
+                // Every entry holds a 4 KiB page or, for a page never written, no bytes: the count kept beside the
+                // entries must account for their bytes exactly.
+                var pageBytes = cache.Bytes - cache.Count * (long)OrleansDsm.Caching.CachedPage.Overhead;
+                Assert.True(pageBytes % 4096 == 0 && pageBytes >= 0 && pageBytes <= cache.Count * 4096L,
+                    $"{cache.Count} entries cannot hold {cache.Bytes} bytes after step {kind}");
                 largest = Math.Max(largest, cache.Bytes);
             }
         }, iter: 12, threads: 1);
