@@ -18,7 +18,7 @@ public sealed class LocalPageReadTests(ClusterFixture fixture)
     {
         var array = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-read"), 4096);
         await array.WriteAsync(0, Enumerable.Repeat((byte)7, 4096).ToArray());
-        var (silo, _) = Holding(array.Region.FirstPage);
+        var silo = Holding(array.Region.FirstPage);
         var grains = silo.GetRequiredService<IGrainFactory>();
         var committed = (await grains.GetGrain<IPageGrain>(array.Region.FirstPage).Read(array.Region.Epoch, 0, 4096)).Value;
         var calls = ClusterFixture.PageCalls(nameof(IPageGrain.Read));
@@ -50,7 +50,7 @@ public sealed class LocalPageReadTests(ClusterFixture fixture)
 
         // The new activation lists itself, and its silo's batch reads see what was written after it came back.
         await array.WriteAsync(0, Enumerable.Repeat((byte)4, 4096).ToArray());
-        var (silo, _) = Holding(page);
+        var silo = Holding(page);
         var pieces = (await silo.GetRequiredService<IGrainFactory>().GetGrain<IPageBatchGrain>(0).Read(array.Region.Epoch, [new PageSpan(page, 0, 4096)])).Value;
         Assert.All(pieces[0], value => Assert.Equal(4, value));
     }
@@ -60,7 +60,7 @@ public sealed class LocalPageReadTests(ClusterFixture fixture)
     {
         var array = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-refused"), 4096);
         await array.SetAsync(0, 1);
-        var (silo, _) = Holding(array.Region.FirstPage);
+        var silo = Holding(array.Region.FirstPage);
         var batch = silo.GetRequiredService<IGrainFactory>().GetGrain<IPageBatchGrain>(0);
 
         var outside = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => batch.Read(array.Region.Epoch, [new PageSpan(array.Region.FirstPage, 4000, 200)]));
@@ -75,7 +75,7 @@ public sealed class LocalPageReadTests(ClusterFixture fixture)
     {
         var array = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-race"), 4096);
         await array.WriteAsync(0, new byte[4096]);
-        var (silo, _) = Holding(array.Region.FirstPage);
+        var silo = Holding(array.Region.FirstPage);
         var batch = silo.GetRequiredService<IGrainFactory>().GetGrain<IPageBatchGrain>(0);
         var span = new PageSpan(array.Region.FirstPage, 0, 4096);
         var acknowledged = 0;
@@ -106,13 +106,9 @@ public sealed class LocalPageReadTests(ClusterFixture fixture)
         Assert.True(await reader >= 50);
     }
 
-    /// <summary>The silo whose batch reads serve <paramref name="page"/> without a call, and its listing.</summary>
-    private (IServiceProvider Silo, LocalPages Pages) Holding(long page)
-    {
-        var holders = fixture.Cluster.Silos.Where(silo => LocalPagesOf(silo).Find(page) is not null).ToList();
-        var holder = Assert.Single(holders);
-        return (holder.ServiceProvider, LocalPagesOf(holder));
-    }
+    /// <summary>The services of the one silo whose batch reads serve <paramref name="page"/> without a call.</summary>
+    private IServiceProvider Holding(long page) =>
+        Assert.Single(fixture.Cluster.Silos, silo => LocalPagesOf(silo).Find(page) is not null).ServiceProvider;
 
     private static LocalPages LocalPagesOf(Orleans.TestingHost.InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<LocalPages>();
 
