@@ -90,6 +90,15 @@ public sealed class SiloHostOptions
     public bool IsStronglyConsistentDirectory => string.Equals(Directory, "StronglyConsistent", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
+    /// Whether Orleans' activation rebalancer (experimental in Orleans 10) moves activations (pages, above all)
+    /// between silos until each holds about as many: a silo added to a busy cluster then takes over part of the pages
+    /// already active, not only new ones. Off by default. It needs <c>Storage=PostgreSQL</c> (a memory-storage silo is
+    /// alone); its timing is tuned in the <c>Silo:Rebalancing</c> section, as Orleans names it
+    /// (<c>RebalancerDueTime</c>, <c>SessionCyclePeriod</c>, ...).
+    /// </summary>
+    public bool Rebalance { get; set; }
+
+    /// <summary>
     /// The silo's TLS certificate with its private key (a PKCS#12 file); null (the default) for no TLS. With it, every
     /// connection to and between silos is encrypted, and the silo presents this certificate.
     /// </summary>
@@ -137,6 +146,8 @@ public sealed class SiloHostOptions
             problems.Add($"Silo:PageStore '{PageStore}' is not known; it is 'Batched' or 'AdoNet'.");
         if (!IsStronglyConsistentDirectory && !string.Equals(Directory, "Default", StringComparison.OrdinalIgnoreCase))
             problems.Add($"Silo:Directory '{Directory}' is not known; it is 'Default' or 'StronglyConsistent'.");
+        if (Rebalance && !IsPostgreSql)
+            problems.Add("Silo:Rebalance moves pages between silos, and a memory-storage silo is alone: it needs Silo:Storage=PostgreSQL.");
         if (IsPostgreSql && !System.Net.IPAddress.TryParse(AdvertisedAddress, out _))
             problems.Add($"Silo:AdvertisedAddress must be an IP address; it is '{AdvertisedAddress}'.");
         if (IsPostgreSql && !System.Net.IPAddress.TryParse(ListenAddress, out _))

@@ -15,6 +15,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Silo:TlsCertificate=/nonexistent/silo.pfx", "Silo:TlsCertificate")]
     [InlineData("--Silo:GatewayPort=0", "Silo:GatewayPort")]
     [InlineData("--Silo:Storage=Floppy", "Floppy")]
+    [InlineData("--Silo:Rebalance=true", "Silo:Rebalance")]
     [InlineData("--Silo:PageStore=Tape", "Silo:PageStore 'Tape'")]
     [InlineData("--Silo:MaxMessageBytes=1000000", "Silo:MaxMessageBytes")]
     [InlineData("--Silo:Directory=Strongest", "Silo:Directory 'Strongest'")]

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using OrleansDsm.Pages;
+using OrleansDsm.Tests.Processes;
+
+namespace OrleansDsm.Tests.Placement;
+
+/// <summary>
+/// With <c>Silo:Rebalance</c>, a silo that joins a cluster takes over part of the pages already active there, while
+/// clients keep reading, caching and writing them: no call fails, no value is lost, and no cached copy outlives a write.
+/// </summary>
+public sealed class RebalancingTests
+{
+    private const int Pages = 200;
+    private const int LongsPerPage = 512;
+
+    [Fact]
+    public async Task A_joining_silo_takes_over_active_pages_while_every_value_and_cached_copy_stays_right()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        var database = await postgres.CreateDatabaseAsync("rebalance");
+        // Rebalancing starts 2 s after the first silo and moves as fast as Orleans allows, so that the test sees it soon.
+        string[] arguments = ["--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false", "--Silo:Rebalance=true",
+            "--Silo:Rebalancing:RebalancerDueTime=00:00:02", "--Silo:Rebalancing:SessionCyclePeriod=00:00:02", "--Silo:Rebalancing:CycleNumberWeight=1"];
+        await using var first = await SiloProcess.StartAsync(arguments);
+        Assert.Contains("rebalancing=on", first.Output);
+        await using var writerClient = await first.ConnectAsync();
+        await using var readerClient = await first.ConnectAsync();
+        var writer = await writerClient.AllocateAsync<long>("rebalanced", Pages * LongsPerPage);
+        var acknowledged = new long[Pages];
+        for (var page = 0; page < Pages; page++) await writer.SetAsync(page * LongsPerPage, acknowledged[page] = 1);
+        var reader = await readerClient.OpenAsync<long>("rebalanced");
+        for (var page = 0; page < Pages; page++) Assert.Equal(1, await reader.GetAsync(page * LongsPerPage)); // cached from here
+
+        await using var second = await SiloProcess.StartAsync(arguments);
+        var management = writerClient.Grains.GetGrain<IManagementGrain>(0);
+        var secondSilo = await WaitForSiloAsync(management, second.SiloPort);
+
+        // Each round writes every page once and reads it back through the reader's cache, which must never show a
+        // value older than the write acknowledged before the read began; between rounds, count the pages that moved.
+        var moving = Stopwatch.StartNew();
+        double moved;
+        var round = 1;
+        while ((moved = await FractionOnAsync(management, writerClient, writer.Region.FirstPage, secondSilo)) < 0.25 && moving.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            round++;
+            for (var page = 0; page < Pages; page++)
+            {
+                await writer.SetAsync(page * LongsPerPage, round);
+                acknowledged[page] = round;
+                var seen = await reader.GetAsync(page * LongsPerPage);
+                Assert.True(seen == round, $"page {page} read {seen} after the write of {round} returned, in round {round}");
+            }
+        }
+
+        Assert.True(moved >= 0.25, $"only {moved:P0} of the pages were on the joining silo after {moving.Elapsed.TotalSeconds:0} s");
+        for (var page = 0; page < Pages; page++)
+        {
+            Assert.Equal(acknowledged[page], await reader.GetAsync(page * LongsPerPage));
+            Assert.Equal(0, await reader.GetAsync(page * LongsPerPage + 1)); // an element never written is still zero
+        }
+    }
+
+    [Fact]
+    public async Task A_rebalancing_timing_Orleans_refuses_stops_the_silo_with_one_line_naming_it()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        var database = await postgres.CreateDatabaseAsync("rebalance-timing");
+
+        // Orleans wants at least two load reports (1 s apart) per cycle.
+        var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
+            ["--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false", "--Silo:Rebalance=true",
+             "--Silo:Rebalancing:SessionCyclePeriod=00:00:01", $"--Silo:SiloPort={BuiltPrograms.FreePort()}", $"--Silo:GatewayPort={BuiltPrograms.FreePort()}",
+             $"--Silo:HttpPort={BuiltPrograms.FreePort()}"]), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("orleans-dsm silo: ", line);
+        Assert.Contains("SessionCyclePeriod", line);
+    }
+
+    private static async Task<SiloAddress> WaitForSiloAsync(IManagementGrain management, int siloPort)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            if ((await management.GetHosts(onlyActive: true)).Keys.FirstOrDefault(silo => silo.Endpoint.Port == siloPort) is { } silo) return silo;
+            if (waited.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"the silo on port {siloPort} did not join within 60 s");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>The fraction of the region's pages whose activation is on <paramref name="silo"/>.</summary>
+    private static async Task<double> FractionOnAsync(IManagementGrain management, DsmClient client, long firstPage, SiloAddress silo)
+    {
+        var on = 0;
+        for (var page = 0; page < Pages; page++)
+            if (silo.Equals(await management.GetActivationAddress(client.Grains.GetGrain<IPageGrain>(firstPage + page)))) on++;
+        return (double)on / Pages;
+    }
+}
