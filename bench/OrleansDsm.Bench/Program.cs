@@ -1,5 +1,5 @@
-// The benchmark: "silo SILO_PORT GATEWAY_PORT" hosts the bench silo ("... CLUSTER PRIMARY_PORT|- on|off" one of a
-// two-silo cluster, with activation repartitioning on or off); "client GATEWAY [--quick] --command TEXT"
+// The benchmark: "silo SILO_PORT GATEWAY_PORT" hosts the bench silo ("... CLUSTER PRIMARY_PORT|- None|Repartition|Rebalance"
+// one of a two-silo cluster, with activations moved by neither, repartitioning or rebalancing); "client GATEWAY [--quick] --command TEXT"
 // runs every workload against it and writes bench/results/latest.json and bench/RESULTS.md. bench/run.sh runs both.
 // "--durable BATCHED_GATEWAY ADONET_GATEWAY CONNECTION PGBENCH" adds the PostgreSQL figures; "--redis HOST:PORT" the Redis ones.
 // "--only NAME" runs one workload (ElementLatency, ReadMostlyMix, ...) and only prints its figures: for tuning.
@@ -16,9 +16,9 @@ switch (args)
 {
     case ["silo", var siloPort, var gatewayPort]:
         return await BenchSilo.RunAsync(int.Parse(siloPort), int.Parse(gatewayPort));
-    case ["silo", var siloPort, var gatewayPort, var cluster, var primary, var repartition]:
-        // A silo of a two-silo cluster of the placement workload: PRIMARY is "-" for the first; REPARTITION "on" or "off".
-        return await BenchSilo.RunAsync(int.Parse(siloPort), int.Parse(gatewayPort), cluster, primary == "-" ? null : int.Parse(primary), repartition == "on");
+    case ["silo", var siloPort, var gatewayPort, var cluster, var primary, var moves]:
+        // A silo of a two-silo cluster of the placement and join workloads: PRIMARY is "-" for the first.
+        return await BenchSilo.RunAsync(int.Parse(siloPort), int.Parse(gatewayPort), cluster, primary == "-" ? null : int.Parse(primary), Enum.Parse<ActivationMoves>(moves));
     case ["client", var gateway, .. var rest]:
         var quick = rest.Contains("--quick");
         var command = rest.SkipWhile(a => a != "--command").Skip(1).FirstOrDefault() ?? "bench/run.sh";

@@ -10,12 +10,13 @@ namespace OrleansDsm.Bench.Hosting;
 /// <summary>
 /// A silo like the product's default (localhost clustering, binary in-memory storage written behind, server GC, which bench/run.sh
 /// turns on), without the dashboard, which profiles every call, and with the baseline grains beside the DSM's. A
-/// second silo joins the first through <paramref name="primarySiloPort"/>; <paramref name="repartition"/> turns on
-/// Orleans' activation repartitioning, with rounds every few seconds so that a short run sees them.
+/// second silo joins the first through <paramref name="primarySiloPort"/>; <paramref name="moves"/> turns on Orleans'
+/// activation repartitioning or the activation rebalancer (the product's <c>Silo:Rebalance</c>), each timed so that a
+/// short run sees it work.
 /// </summary>
 public static class BenchSilo
 {
-    public static async Task<int> RunAsync(int siloPort, int gatewayPort, string cluster = "default", int? primarySiloPort = null, bool repartition = false)
+    public static async Task<int> RunAsync(int siloPort, int gatewayPort, string cluster = "default", int? primarySiloPort = null, ActivationMoves moves = ActivationMoves.None)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -25,13 +26,22 @@ public static class BenchSilo
             // the silos of a placement workload's cluster are named by it.
             silo.UseLocalhostClustering(siloPort, gatewayPort, primarySiloPort is { } primary ? new IPEndPoint(IPAddress.Loopback, primary) : null,
                 serviceId: cluster, clusterId: cluster);
-            if (repartition)
+            if (moves == ActivationMoves.Repartition)
             {
 #pragma warning disable ORLEANSEXP001 // experimental in Orleans 10: measured here, not used by the product
                 silo.AddActivationRepartitioner();
 #pragma warning restore ORLEANSEXP001
                 silo.Configure<ActivationRepartitionerOptions>(options =>
                     (options.MinRoundPeriod, options.MaxRoundPeriod, options.RecoveryPeriod) = (TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(2)));
+            }
+            if (moves == ActivationMoves.Rebalance)
+            {
+#pragma warning disable ORLEANSEXP002 // experimental in Orleans 10: the product's opt-in Silo:Rebalance
+                silo.AddActivationRebalancer();
+#pragma warning restore ORLEANSEXP002
+                // As RebalancingTests time it: the first session 2 s after start, cycles every 2 s, moving as fast as Orleans allows.
+                silo.Configure<ActivationRebalancerOptions>(options =>
+                    (options.RebalancerDueTime, options.SessionCyclePeriod, options.CycleNumberWeight) = (TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), 1));
             }
             silo.AddBinaryMemoryStorage(StorageNames.Pages);
             silo.AddBinaryMemoryStorage(StorageNames.Regions);
@@ -43,4 +53,17 @@ public static class BenchSilo
         await host.WaitForShutdownAsync();
         return 0;
     }
+}
+
+/// <summary>Which of Orleans' mechanisms, if any, moves activations between the bench cluster's silos.</summary>
+public enum ActivationMoves
+{
+    /// <summary>None: an activation stays where it started until it deactivates.</summary>
+    None,
+
+    /// <summary>Activation repartitioning: toward the silo that calls an activation most.</summary>
+    Repartition,
+
+    /// <summary>The activation rebalancer: toward equal activation counts on every silo.</summary>
+    Rebalance,
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
+using OrleansDsm.Bench.Hosting;
 
 namespace OrleansDsm.Bench.Workloads;
 
@@ -36,13 +37,13 @@ public sealed class BenchSiloProcess : IAsyncDisposable
 
     /// <summary>
     /// A bench silo of <paramref name="cluster"/>, joining the one whose silo port is <paramref name="primarySiloPort"/>
-    /// (null: the first), with Orleans' activation repartitioning on or off.
+    /// (null: the first), with activations moved as <paramref name="moves"/> says.
     /// </summary>
-    public static Task<BenchSiloProcess> StartBenchAsync(string cluster, int? primarySiloPort, bool repartition)
+    public static Task<BenchSiloProcess> StartBenchAsync(string cluster, int? primarySiloPort, ActivationMoves moves)
     {
         var (siloPort, gatewayPort) = (FreePort(), FreePort());
         // Server GC, as bench/run.sh gives the bench silo.
-        return StartAsync([typeof(BenchSiloProcess).Assembly.Location, "silo", $"{siloPort}", $"{gatewayPort}", cluster, primarySiloPort?.ToString() ?? "-", repartition ? "on" : "off"],
+        return StartAsync([typeof(BenchSiloProcess).Assembly.Location, "silo", $"{siloPort}", $"{gatewayPort}", cluster, primarySiloPort?.ToString() ?? "-", $"{moves}"],
             siloPort, gatewayPort, "bench silo ready", serverGc: true);
     }
 

@@ -26,8 +26,8 @@ public static class JacobiPlacement
         foreach (var repartition in new[] { false, true })
         {
             var cluster = $"bench-placement-{(repartition ? "on" : "off")}";
-            await using var first = await BenchSiloProcess.StartBenchAsync(cluster, null, repartition);
-            await using var second = await BenchSiloProcess.StartBenchAsync(cluster, first.SiloPort, repartition);
+            await using var first = await BenchSiloProcess.StartBenchAsync(cluster, null, repartition ? ActivationMoves.Repartition : ActivationMoves.None);
+            await using var second = await BenchSiloProcess.StartBenchAsync(cluster, first.SiloPort, repartition ? ActivationMoves.Repartition : ActivationMoves.None);
             // One client per silo, each through that silo's gateway alone: a worker it activates lands there.
             using var hostA = await first.ConnectAsync(cluster);
             using var hostB = await second.ConnectAsync(cluster);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansDsm.Arrays;
+using OrleansDsm.Bench.Hosting;
 using OrleansDsm.Pages;
 using OrleansDsm.Regions;
 
@@ -10,20 +11,30 @@ namespace OrleansDsm.Bench.Workloads;
 /// What happens when a silo is added under load: uncached gets over 2,000 pages from 256 outstanding calls run against
 /// a one-silo cluster while a second silo starts and joins it. Reports the rate before, during and after the join, the
 /// calls that failed, the slowest call, where pages activated after the join are placed, and how many of the pages
-/// activated before it moved (the product does not ask Orleans to move activations). Both silos share this machine's
-/// two cores, so the figures show what a join costs the clients, not how far more machines scale.
+/// activated before it moved. Runs twice: as the product is by default (nothing moves a page), and with Orleans'
+/// activation rebalancer (the product's opt-in <c>Silo:Rebalance</c>), where the load then runs on until half the
+/// sampled pages are on the new silo, and the time that took and the rate after it are reported too. Both silos share
+/// this machine's two cores, so the figures show what a join costs the clients, not how far more machines scale.
 /// </summary>
 public static class SiloJoin
 {
     private const int Pages = 2000;
     private const int Outstanding = 256;
     private const int Sampled = 200;
+    // Balanced: half the sampled pages on the new silo, less a few for sampling and the rebalancer's tolerance.
+    private const double Balanced = 0.45;
 
     public static async Task RunAsync(BenchContext context)
     {
+        await JoinAsync(context, ActivationMoves.None, "dsm.silo_join");
+        await JoinAsync(context, ActivationMoves.Rebalance, "dsm.silo_join_rebalanced");
+    }
+
+    private static async Task JoinAsync(BenchContext context, ActivationMoves moves, string prefix)
+    {
         var steady = TimeSpan.FromSeconds(context.Quick ? 2 : 4);
-        const string cluster = "bench-join";
-        await using var first = await BenchSiloProcess.StartBenchAsync(cluster, null, repartition: false);
+        var cluster = $"bench-join-{moves}".ToLowerInvariant();
+        await using var first = await BenchSiloProcess.StartBenchAsync(cluster, null, moves);
         using var host = await first.ConnectAsync(cluster);
         var client = host.Services.GetRequiredService<IClusterClient>();
         await using var dsm = new DsmClient(client);
@@ -37,31 +48,47 @@ public static class SiloJoin
         var measured = load.Elapsed;
         await Task.Delay(steady);
         var joinStarted = load.Elapsed;
-        await using var second = await BenchSiloProcess.StartBenchAsync(cluster, first.SiloPort, repartition: false);
+        await using var second = await BenchSiloProcess.StartBenchAsync(cluster, first.SiloPort, moves);
         await WaitForSilosAsync(client, 2);
         var joined = load.Elapsed;
         await Task.Delay(steady);
         var ended = load.Elapsed;
+        var secondSilo = (await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Keys.Single(silo => silo.Endpoint.Port == second.SiloPort);
+        (TimeSpan At, TimeSpan Until)? balanced = null;
+        if (moves == ActivationMoves.Rebalance)
+        {
+            while (await FractionOnAsync(client, before, secondSilo) < Balanced && load.Elapsed - joined < TimeSpan.FromSeconds(60)) await Task.Delay(500);
+            var at = load.Elapsed;
+            await Task.Delay(steady);
+            balanced = (at, load.Elapsed);
+        }
         load.Stop();
         await running;
 
         var after = await dsm.AllocateAsync<long>($"{name}-after", Pages * 512L, Consistency.Uncached);
         await after.WriteAsync(0, new long[Pages * 512]);
-        var secondSilo = (await client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Keys.Single(silo => silo.Endpoint.Port == second.SiloPort);
         var moved = await FractionOnAsync(client, before, secondSilo);
         var placed = await FractionOnAsync(client, after, secondSilo);
         await dsm.FreeAsync(before.Name);
         await dsm.FreeAsync(after.Name);
 
-        var conditions = $"storage=memory (binary, write-behind 1 s); a bench silo alone, then a second joining it (localhost clustering, both on this machine's 2 cores); client through the first silo's gateway; region=Uncached; activations=warm (every page written before the load); uncached gets over {Pages} pages, {Outstanding} outstanding";
-        context.Report.Add("dsm.silo_join.get.ops_before", load.Rate(measured, joinStarted), "ops/s", conditions + $"; the {steady.TotalSeconds:0} s before the second silo started");
-        context.Report.Add("dsm.silo_join.get.ops_during", load.Rate(joinStarted, joined), "ops/s", conditions + "; from the second silo's start to its being active in the cluster");
-        context.Report.Add("dsm.silo_join.get.ops_after", load.Rate(joined, ended), "ops/s", conditions + $"; the {steady.TotalSeconds:0} s after it joined");
-        context.Report.Add("dsm.silo_join.join_seconds", (joined - joinStarted).TotalSeconds, "s", conditions + "; from starting the second silo's process to its being active in the cluster");
-        context.Report.Add("dsm.silo_join.get.failed", load.Failed, "calls", conditions + $"; calls that failed, out of {load.Completed} over the whole run, warm-up included");
-        context.Report.Add("dsm.silo_join.get.slowest_ms", load.SlowestMilliseconds, "ms", conditions + "; the slowest call over the whole run, warm-up included");
-        context.Report.Add("dsm.silo_join.pages_moved", moved, "fraction", conditions + $"; of {Sampled} pages activated before the join, those on the second silo after it");
-        context.Report.Add("dsm.silo_join.new_pages_placed_on_second", placed, "fraction", conditions + $"; of {Sampled} pages first written after the join, those the placement put on the second silo");
+        var how = moves == ActivationMoves.Rebalance
+            ? "activation rebalancer on (first session 2 s after start, 2 s cycles, cycle weight 1)"
+            : "nothing moves activations (the product's default)";
+        var conditions = $"storage=memory (binary, write-behind 1 s); a bench silo alone, then a second joining it (localhost clustering, both on this machine's 2 cores); {how}; client through the first silo's gateway; region=Uncached; activations=warm (every page written before the load); uncached gets over {Pages} pages, {Outstanding} outstanding";
+        context.Report.Add($"{prefix}.get.ops_before", load.Rate(measured, joinStarted), "ops/s", conditions + $"; the {steady.TotalSeconds:0} s before the second silo started");
+        context.Report.Add($"{prefix}.get.ops_during", load.Rate(joinStarted, joined), "ops/s", conditions + "; from the second silo's start to its being active in the cluster");
+        context.Report.Add($"{prefix}.get.ops_after", load.Rate(joined, ended), "ops/s", conditions + $"; the {steady.TotalSeconds:0} s after it joined");
+        context.Report.Add($"{prefix}.join_seconds", (joined - joinStarted).TotalSeconds, "s", conditions + "; from starting the second silo's process to its being active in the cluster");
+        if (balanced is var (balancedAt, balancedUntil))
+        {
+            context.Report.Add($"{prefix}.balance_seconds", (balancedAt - joined).TotalSeconds, "s", conditions + $"; from the second silo's being active to {Balanced:P0} of {Sampled} sampled pages being on it (looked at every 0.5 s or so, given up after 60 s)");
+            context.Report.Add($"{prefix}.get.ops_balanced", load.Rate(balancedAt, balancedUntil), "ops/s", conditions + $"; the {steady.TotalSeconds:0} s after that");
+        }
+        context.Report.Add($"{prefix}.get.failed", load.Failed, "calls", conditions + $"; calls that failed, out of {load.Completed} over the whole run, warm-up included");
+        context.Report.Add($"{prefix}.get.slowest_ms", load.SlowestMilliseconds, "ms", conditions + "; the slowest call over the whole run, warm-up included");
+        context.Report.Add($"{prefix}.pages_moved", moved, "fraction", conditions + $"; of {Sampled} pages activated before the join, those on the second silo at the end");
+        context.Report.Add($"{prefix}.new_pages_placed_on_second", placed, "fraction", conditions + $"; of {Sampled} pages first written after the join, those the placement put on the second silo");
     }
 
     private static async Task WaitForSilosAsync(IClusterClient client, int count)
