@@ -7,6 +7,7 @@ using OrleansDsm.Errors;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Grains.Pages;
 using OrleansDsm.Regions;
+using Orleans.Placement;
 
 namespace OrleansDsm.Grains.Backups;
 
@@ -14,6 +15,8 @@ namespace OrleansDsm.Grains.Backups;
 /// Reads a backup from a storage snapshot. Each stored page is decoded and checked (<see cref="PageState.Verify"/>),
 /// and kept only if it belongs to a live region's current allocation: rows left over from a free are not data.
 /// </summary>
+// Stays where it started when pages are rebalanced: a backup runs as one long call.
+[Immovable]
 internal sealed class BackupGrain(IServiceProvider services, Serializer serializer, IOptions<AddressSpaceOptions> options) : Grain, IBackupGrain
 {
     private readonly OrleansGrainStorageSerializer _decoder = new(serializer);

@@ -1,4 +1,5 @@
 using OrleansDsm.Barriers;
+using Orleans.Placement;
 
 namespace OrleansDsm.Grains.Barriers;
 
@@ -7,6 +8,9 @@ namespace OrleansDsm.Grains.Barriers;
 /// party arrives, and breaks when the earliest deadline among those who came passes first. The outcomes of the last
 /// few generations are remembered, so a party asking again after a lost answer, or arriving after a break, learns it.
 /// </summary>
+// Stays where it started when pages are rebalanced: who has arrived lives in memory, and a move between a party's
+// waits would forget a released generation.
+[Immovable]
 internal sealed class BarrierGrain : Grain, IBarrierGrain
 {
     private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(10);

@@ -1,5 +1,6 @@
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Locks;
+using Orleans.Placement;
 
 namespace OrleansDsm.Grains.Locks;
 
@@ -12,6 +13,8 @@ namespace OrleansDsm.Grains.Locks;
 /// runs on this silo's monotonic clock from when the grant or renewal was made. Waiters are not queued in order:
 /// whoever asks first once the lock is free gets it.
 /// </summary>
+// Stays where it started when pages are rebalanced: a move would hold up every waiting acquirer and gains nothing.
+[Immovable]
 internal sealed class LockGrain([PersistentState("lock", StorageNames.Regions)] IPersistentState<LockState> stored) : Grain, ILockGrain
 {
     /// <summary>How many tokens one storage write reserves.</summary>

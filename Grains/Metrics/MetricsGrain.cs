@@ -1,4 +1,5 @@
 using OrleansDsm.Metrics;
+using Orleans.Placement;
 
 namespace OrleansDsm.Grains.Metrics;
 
@@ -7,6 +8,8 @@ namespace OrleansDsm.Grains.Metrics;
 /// last; a process silent for <see cref="LiveFor"/> leaves the list of sources (at the next report from anyone), its
 /// last counters kept in the totals.
 /// </summary>
+// Stays where it started when pages are rebalanced: its totals live in memory, and a move would drop them.
+[Immovable]
 internal sealed class MetricsGrain : Grain, IMetricsGrain
 {
     /// <summary>How long a process that stopped reporting is still listed among the sources.</summary>

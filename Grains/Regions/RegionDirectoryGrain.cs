@@ -4,6 +4,7 @@ using OrleansDsm.Addressing;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Grains.Persistence;
 using OrleansDsm.Regions;
+using Orleans.Placement;
 
 namespace OrleansDsm.Grains.Regions;
 
@@ -12,6 +13,8 @@ namespace OrleansDsm.Grains.Regions;
 /// and allocations; every state change is made before the first await of the call that makes it, and stored through
 /// one <see cref="CoalescingWriter"/>.
 /// </summary>
+// Stays where it started when pages are rebalanced: one per cluster, so moving it balances nothing.
+[Immovable]
 [Reentrant]
 internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
 {

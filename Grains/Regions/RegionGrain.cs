@@ -3,6 +3,7 @@ using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Grains.Persistence;
 using OrleansDsm.Pages;
 using OrleansDsm.Regions;
+using Orleans.Placement;
 
 namespace OrleansDsm.Grains.Regions;
 
@@ -10,6 +11,8 @@ namespace OrleansDsm.Grains.Regions;
 /// One allocation, keyed by its epoch. Reentrant so that many pages can register their first write at once; their
 /// registrations share one storage write.
 /// </summary>
+// Stays where it started when pages are rebalanced: one per region, so moving it balances nothing.
+[Immovable]
 [Reentrant]
 internal sealed class RegionGrain : Grain, IRegionGrain
 {

@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using OrleansDsm.Barriers;
+using OrleansDsm.Locks;
 using OrleansDsm.Pages;
+using OrleansDsm.Regions;
 using OrleansDsm.Tests.Processes;
 
 namespace OrleansDsm.Tests.Placement;
@@ -7,6 +10,7 @@ namespace OrleansDsm.Tests.Placement;
 /// <summary>
 /// With <c>Silo:Rebalance</c>, a silo that joins a cluster takes over part of the pages already active there, while
 /// clients keep reading, caching and writing them: no call fails, no value is lost, and no cached copy outlives a write.
+/// The grains that are not pages (regions, locks, barriers) stay where they started.
 /// </summary>
 public sealed class RebalancingTests
 {
@@ -30,9 +34,17 @@ public sealed class RebalancingTests
         for (var page = 0; page < Pages; page++) await writer.SetAsync(page * LongsPerPage, acknowledged[page] = 1);
         var reader = await readerClient.OpenAsync<long>("rebalanced");
         for (var page = 0; page < Pages; page++) Assert.Equal(1, await reader.GetAsync(page * LongsPerPage)); // cached from here
+        await (await writerClient.Lock("rebalanced-lock").AcquireAsync()).DisposeAsync();
+        await writerClient.Barrier("rebalanced-barrier", 1).SignalAndWaitAsync(TimeSpan.FromSeconds(10));
+        var management = writerClient.Grains.GetGrain<IManagementGrain>(0);
+        var firstSilo = await WaitForSiloAsync(management, first.SiloPort);
+        GrainReference[] unmoved =
+        [
+            (GrainReference)writerClient.Grains.GetGrain<IRegionDirectoryGrain>(0), (GrainReference)writerClient.Grains.GetGrain<IRegionGrain>(writer.Region.Epoch),
+            (GrainReference)writerClient.Grains.GetGrain<ILockGrain>("rebalanced-lock"), (GrainReference)writerClient.Grains.GetGrain<IBarrierGrain>("rebalanced-barrier"),
+        ];
 
         await using var second = await SiloProcess.StartAsync(arguments);
-        var management = writerClient.Grains.GetGrain<IManagementGrain>(0);
         var secondSilo = await WaitForSiloAsync(management, second.SiloPort);
 
         // Each round writes every page once and reads it back through the reader's cache, which must never show a
@@ -57,6 +69,11 @@ public sealed class RebalancingTests
         {
             Assert.Equal(acknowledged[page], await reader.GetAsync(page * LongsPerPage));
             Assert.Equal(0, await reader.GetAsync(page * LongsPerPage + 1)); // an element never written is still zero
+        }
+        foreach (var grain in unmoved)
+        {
+            var address = await management.GetActivationAddress(grain);
+            Assert.True(firstSilo.Equals(address), $"{grain.GrainId} is on {address?.ToString() ?? "no silo"}, not on the first silo {firstSilo}");
         }
     }
 
