@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using Orleans.Serialization;
 using Orleans.Storage;
 using OrleansDsm.Backups;
@@ -7,7 +8,6 @@ using OrleansDsm.Errors;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Grains.Pages;
 using OrleansDsm.Regions;
-using Orleans.Placement;
 
 namespace OrleansDsm.Grains.Backups;
 

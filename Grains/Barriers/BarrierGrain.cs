@@ -1,5 +1,5 @@
-using OrleansDsm.Barriers;
 using Orleans.Placement;
+using OrleansDsm.Barriers;
 
 namespace OrleansDsm.Grains.Barriers;
 

@@ -1,6 +1,6 @@
+using Orleans.Placement;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Locks;
-using Orleans.Placement;
 
 namespace OrleansDsm.Grains.Locks;
 

@@ -1,5 +1,5 @@
-using OrleansDsm.Metrics;
 using Orleans.Placement;
+using OrleansDsm.Metrics;
 
 namespace OrleansDsm.Grains.Metrics;
 

@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using OrleansDsm.Addressing;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Grains.Persistence;
 using OrleansDsm.Regions;
-using Orleans.Placement;
 
 namespace OrleansDsm.Grains.Regions;
 

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Grains.Persistence;
 using OrleansDsm.Pages;
 using OrleansDsm.Regions;
-using Orleans.Placement;
 
 namespace OrleansDsm.Grains.Regions;
 
