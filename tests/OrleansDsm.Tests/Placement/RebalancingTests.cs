@@ -4,15 +4,17 @@ using OrleansDsm.Locks;
 using OrleansDsm.Pages;
 using OrleansDsm.Regions;
 using OrleansDsm.Tests.Processes;
+using Xunit.Abstractions;
 
 namespace OrleansDsm.Tests.Placement;
 
 /// <summary>
 /// With <c>Silo:Rebalance</c>, a silo that joins a cluster takes over part of the pages already active there, while
 /// clients keep reading, caching and writing them: no call fails, no value is lost, and no cached copy outlives a write.
-/// The grains that are not pages (regions, locks, barriers) stay where they started.
+/// The grains that are not pages (regions, locks, barriers) stay where they started, and calls waiting inside pages
+/// for a change do not keep them from moving.
 /// </summary>
-public sealed class RebalancingTests
+public sealed class RebalancingTests(ITestOutputHelper output)
 {
     private const int Pages = 200;
     private const int LongsPerPage = 512;
@@ -29,6 +31,7 @@ public sealed class RebalancingTests
         Assert.Contains("rebalancing=on", first.Output);
         await using var writerClient = await first.ConnectAsync();
         await using var readerClient = await first.ConnectAsync();
+        await using var waiterClient = await first.ConnectAsync();
         var writer = await writerClient.AllocateAsync<long>("rebalanced", Pages * LongsPerPage);
         var acknowledged = new long[Pages];
         for (var page = 0; page < Pages; page++) await writer.SetAsync(page * LongsPerPage, acknowledged[page] = 1);
@@ -44,6 +47,11 @@ public sealed class RebalancingTests
             (GrainReference)writerClient.Grains.GetGrain<ILockGrain>("rebalanced-lock"), (GrainReference)writerClient.Grains.GetGrain<IBarrierGrain>("rebalanced-barrier"),
         ];
 
+        // A third client waits in every page, all along, for a change to a word nobody writes.
+        using var stopWaiting = new CancellationTokenSource();
+        var waiter = await waiterClient.OpenAsync<long>("rebalanced");
+        var waits = Enumerable.Range(0, Pages).Select(page => WaitUntilStoppedAsync(waiter, page * LongsPerPage + 7, stopWaiting.Token)).ToArray();
+
         await using var second = await SiloProcess.StartAsync(arguments);
         var secondSilo = await WaitForSiloAsync(management, second.SiloPort);
 
@@ -52,19 +60,25 @@ public sealed class RebalancingTests
         var moving = Stopwatch.StartNew();
         double moved;
         var round = 1;
+        var slowestWrite = TimeSpan.Zero;
         while ((moved = await FractionOnAsync(management, writerClient, writer.Region.FirstPage, secondSilo)) < 0.25 && moving.Elapsed < TimeSpan.FromSeconds(90))
         {
             round++;
             for (var page = 0; page < Pages; page++)
             {
+                var write = Stopwatch.StartNew();
                 await writer.SetAsync(page * LongsPerPage, round);
+                slowestWrite = write.Elapsed > slowestWrite ? write.Elapsed : slowestWrite;
                 acknowledged[page] = round;
                 var seen = await reader.GetAsync(page * LongsPerPage);
                 Assert.True(seen == round, $"page {page} read {seen} after the write of {round} returned, in round {round}");
             }
         }
 
+        output.WriteLine($"{moved:P0} of the pages moved in {moving.Elapsed.TotalSeconds:0.0} s, {round - 1} rounds of writes; the slowest write took {slowestWrite.TotalMilliseconds:0} ms");
         Assert.True(moved >= 0.25, $"only {moved:P0} of the pages were on the joining silo after {moving.Elapsed.TotalSeconds:0} s");
+        await stopWaiting.CancelAsync();
+        Assert.All(await Task.WhenAll(waits), changed => Assert.False(changed)); // no wait saw a change, and none failed
         for (var page = 0; page < Pages; page++)
         {
             Assert.Equal(acknowledged[page], await reader.GetAsync(page * LongsPerPage));
@@ -93,6 +107,20 @@ public sealed class RebalancingTests
         var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("orleans-dsm silo: ", line);
         Assert.Contains("SessionCyclePeriod", line);
+    }
+
+    /// <summary>Waits for a change to an element nobody writes until stopped; true if a wait ever saw one.</summary>
+    private static async Task<bool> WaitUntilStoppedAsync(SharedArray<long> array, long index, CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+                if (await array.WaitForChangeAsync(index, 0, TimeSpan.FromSeconds(30), stop)) return true;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     private static async Task<SiloAddress> WaitForSiloAsync(IManagementGrain management, int siloPort)
