@@ -26,7 +26,6 @@ internal sealed class FaultServer : IDisposable
 {
     private const int Eintr = 4, Eagain = 11, Eexist = 17;
     private const int Sigkill = 9;
-    private const int PagesPerBatch = 16;
 
     private readonly MappingSettings _settings;
     private readonly int _userfaultFd;
@@ -93,7 +92,7 @@ internal sealed class FaultServer : IDisposable
     {
         var changed = TakeDirtyPages().Select(dirty => (dirty.Page, dirty.Twin, Runs: PageDiff.Changes(dirty.Twin, dirty.Now)))
             .Where(dirty => dirty.Runs.Length > 0).ToList();
-        var sends = changed.Where(dirty => dirty.Runs.Length == 1).Chunk(PagesPerBatch)
+        var sends = changed.Where(dirty => dirty.Runs.Length == 1).Chunk(PagedIo.PagesPerBatch)
             .Concat(changed.Where(dirty => dirty.Runs.Length > 1).Select(dirty => new[] { dirty })).ToList();
         Exception? failure = null;
         await Parallel.ForEachAsync(sends, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (send, _) =>

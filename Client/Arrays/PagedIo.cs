@@ -13,8 +13,11 @@ namespace OrleansDsm.Arrays;
 /// </summary>
 internal static class PagedIo
 {
-    private const int PagesPerBatch = 16;
-    private const int BatchesInFlight = 16;
+    /// <summary>The most pages one call to the silo-side fan-out carries.</summary>
+    internal const int PagesPerBatch = 16;
+
+    /// <summary>The most such calls a range operation keeps in flight.</summary>
+    internal const int BatchesInFlight = 16;
 
     public static async Task ReadAsync<T>(PageReferences pages, TransientRetry retry, RegionDescriptor region, long byteOffset, Memory<T> destination, CancellationToken cancellation)
         where T : unmanaged

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OrleansDsm.Arrays;
 using OrleansDsm.Bench.Baseline;
 using OrleansDsm.Bench.Harness;
 using OrleansDsm.Regions;
@@ -27,8 +28,8 @@ public static class BulkCopy
         var cells = Enumerable.Range(3_000_000, pages).Select(i => context.Orleans.GetGrain<Baseline.IBareCellGrain>(i)).ToArray();
         Task WriteBarePage(int page) => cells[page].WritePage(1, System.Runtime.InteropServices.MemoryMarshal.AsBytes(source.AsSpan(page * 512, 512)).ToArray());
 
-        // The batches of the DSM's range calls (see PagedIo): 16 pages, 16 batches in flight, each copied out of or
-        // into the caller's buffer as a range call does.
+        // The batches of the DSM's range calls (PagedIo's sizes), each copied out of or into the caller's buffer as a
+        // range call does.
         var transfer = context.Orleans.GetGrain<IBareTransferGrain>(0);
         Task AbsorbBatch(int batch) => transfer.Absorb(System.Runtime.InteropServices.MemoryMarshal.AsBytes(source.AsSpan(batch * BatchLongs, BatchLongs)).ToArray());
         async Task HandBatch(int batch) => CopyPieces((await transfer.Hand(PagesPerBatch)).Value, batch);
@@ -93,8 +94,8 @@ public static class BulkCopy
     }
 
     private const int Chunk = 64 << 10;
-    private const int PagesPerBatch = 16;
-    private const int BatchesInFlight = 16;
+    private const int PagesPerBatch = PagedIo.PagesPerBatch;
+    private const int BatchesInFlight = PagedIo.BatchesInFlight;
     private const int BatchLongs = PagesPerBatch * 4096 / sizeof(long);
     private const int Batches = Bytes / (PagesPerBatch * 4096);
 
