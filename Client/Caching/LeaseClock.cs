@@ -5,44 +5,48 @@ namespace OrleansDsm.Caching;
 
 /// <summary>
 /// The monotonic millisecond clock leases are counted on. Every cached read checks its lease against it, so its cost
-/// is part of every hit: on Linux it reads <c>CLOCK_MONOTONIC_COARSE</c> directly (a vDSO read, without the runtime's
-/// call transition that <see cref="Environment.TickCount64"/> adds), elsewhere it is <see cref="Environment.TickCount64"/>.
-/// Its granularity (a few milliseconds) is covered by the lease's safety margin (<see cref="SiloLease.SafetyMargin"/>).
+/// is part of every hit: on Linux it reads <c>CLOCK_MONOTONIC_COARSE</c> through the vDSO's own <c>clock_gettime</c>,
+/// called directly (libc's wrapper costs each hit a further call, and <see cref="Environment.TickCount64"/> the
+/// runtime's call transition besides); elsewhere it is <see cref="Environment.TickCount64"/>. Its granularity (a few
+/// milliseconds) is covered by the lease's safety margin (<see cref="SiloLease.SafetyMargin"/>).
 /// </summary>
-internal static unsafe partial class LeaseClock
+internal static unsafe class LeaseClock
 {
     private const int MonotonicCoarse = 6; // CLOCK_MONOTONIC_COARSE in <linux/time.h>
 
-    private static readonly bool UseCoarse = OperatingSystem.IsLinux() && ProbeCoarse();
+    // Null where there is no such clock: TickCount64 then. A static readonly field, so tiered code calls it as a constant.
+    private static readonly delegate* unmanaged[SuppressGCTransition]<int, TimeSpec*, int> ClockGetTime = FindCoarseClock();
 
     public static long NowMilliseconds
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [SkipLocalsInit]
         get
         {
-            if (!UseCoarse) return Environment.TickCount64;
+            if (ClockGetTime == null) return Environment.TickCount64;
             TimeSpec now;
             ClockGetTime(MonotonicCoarse, &now);
             return now.Seconds * 1000 + now.Nanoseconds / 1_000_000;
         }
     }
 
-    private static bool ProbeCoarse()
+    /// <summary>
+    /// The vDSO's <c>clock_gettime</c> (its name per architecture is in vdso(7)), else libc's, provided it serves the
+    /// coarse clock; null off Linux or when neither does.
+    /// </summary>
+    private static delegate* unmanaged[SuppressGCTransition]<int, TimeSpec*, int> FindCoarseClock()
     {
-        try
+        if (!OperatingSystem.IsLinux()) return null;
+        var inVdso = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "__kernel_clock_gettime" : "__vdso_clock_gettime";
+        foreach (var (library, symbol) in new[] { ("linux-vdso.so.1", inVdso), ("libc.so.6", "clock_gettime") })
         {
+            if (!NativeLibrary.TryLoad(library, out var handle) || !NativeLibrary.TryGetExport(handle, symbol, out var address)) continue;
+            var clock = (delegate* unmanaged[SuppressGCTransition]<int, TimeSpec*, int>)address;
             TimeSpec now;
-            return ClockGetTime(MonotonicCoarse, &now) == 0;
+            if (clock(MonotonicCoarse, &now) == 0) return clock;
         }
-        catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
+        return null;
     }
-
-    [LibraryImport("libc", EntryPoint = "clock_gettime")]
-    [SuppressGCTransition]
-    private static partial int ClockGetTime(int clock, TimeSpec* time);
 
     [StructLayout(LayoutKind.Sequential)]
     private struct TimeSpec
