@@ -228,8 +228,10 @@ internal sealed class FaultServer : IDisposable
     /// <summary>Fetches and copies in a missing page, once however many threads fault on it meanwhile.</summary>
     private void Install(long page, bool store)
     {
-        lock (_gate)
-            if (_installing.TryAdd(page, Stopwatch.GetTimestamp())) _ = FetchAndCopyAsync(page, store);
+        bool first;
+        lock (_gate) first = _installing.TryAdd(page, Stopwatch.GetTimestamp());
+        // Started outside the lock: sending the call takes a while, and other pages' copies must not wait for it.
+        if (first) _ = FetchAndCopyAsync(page, store);
     }
 
     /// <summary>
