@@ -9,7 +9,9 @@ namespace OrleansDsm.Grains.Locks;
 /// block at a time (and whenever a grant's lease is longer than any stored), so tokens only grow, even across crashes,
 /// at one write per <see cref="TokenBlock"/> grants. Storage also says whether the lock may be held: it says so from
 /// the first grant of an activation until a deactivation that finds the lock free, so an activation after a crash
-/// counts the lock as held for the longest stored lease from its own start. Releases change memory only. The lease
+/// counts the lock as held for the longest stored lease from its own start. A deactivation that finds the lock held
+/// stores that hold, and the next activation carries it on, so a holder keeps its lock across a silo's graceful stop.
+/// Releases change memory only. The lease
 /// runs on this silo's monotonic clock from when the grant or renewal was made. Waiters are not queued in order:
 /// whoever asks first once the lock is free gets it.
 /// </summary>
@@ -31,7 +33,8 @@ internal sealed class LockGrain([PersistentState("lock", StorageNames.Regions)] 
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _token = stored.State.Token;
+        // The hold a deactivation left, by its own token; after a crash, whoever may hold it, above every token granted.
+        _token = stored.State.HeldToken != 0 ? stored.State.HeldToken : stored.State.Token;
         if (stored.State.Holder != Guid.Empty)
             (_holder, _lease, _leaseEnds) = (stored.State.Holder, stored.State.Lease, Environment.TickCount64 + (long)stored.State.Lease.TotalMilliseconds);
         return Task.CompletedTask;
@@ -39,16 +42,20 @@ internal sealed class LockGrain([PersistentState("lock", StorageNames.Regions)] 
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (!Free || stored.State.Holder == Guid.Empty) return;
+        var (holder, heldToken) = Free ? (Guid.Empty, 0L) : (_holder, _token);
+        if (stored.State.Holder == holder && stored.State.HeldToken == heldToken) return;
         await _writes.WaitAsync(cancellationToken);
+        var previous = (stored.State.Holder, stored.State.Lease, stored.State.HeldToken);
         try
         {
-            (stored.State.Holder, stored.State.Lease) = (Guid.Empty, TimeSpan.Zero);
+            (stored.State.Holder, stored.State.HeldToken) = (holder, heldToken);
+            stored.State.Lease = holder == Guid.Empty ? TimeSpan.Zero : _lease > previous.Lease ? _lease : previous.Lease;
             await stored.WriteStateAsync(cancellationToken);
         }
         catch (Exception)
         {
-            // Not stored: the next activation waits out one lease nobody holds, as after a crash.
+            // Not stored: the next activation counts the lock held for one lease by no hold it knows, as after a crash.
+            (stored.State.Holder, stored.State.Lease, stored.State.HeldToken) = previous;
         }
         finally
         {
@@ -73,21 +80,22 @@ internal sealed class LockGrain([PersistentState("lock", StorageNames.Regions)] 
             await Task.WhenAny(_released.Task, Task.Delay(TimeSpan.FromMilliseconds(Math.Min(left, leaseLeft))));
         }
         var token = _token + 1;
-        if (token > stored.State.Token || lease > stored.State.Lease || stored.State.Holder == Guid.Empty)
+        // A stored hold must be cleared before another is granted: after a crash it would vouch for an ended hold.
+        if (token > stored.State.Token || lease > stored.State.Lease || stored.State.Holder == Guid.Empty || stored.State.HeldToken != 0)
         {
             // Claimed in this turn; the storage write below may interleave with other callers, who wait for it.
             _granting = true;
             await _writes.WaitAsync();
-            var previous = (stored.State.Token, stored.State.Holder, stored.State.Lease);
-            (stored.State.Token, stored.State.Holder, stored.State.Lease) = (
-                Math.Max(previous.Token, token + TokenBlock - 1), holder, lease > previous.Lease ? lease : previous.Lease);
+            var previous = (stored.State.Token, stored.State.Holder, stored.State.Lease, stored.State.HeldToken);
+            (stored.State.Token, stored.State.Holder, stored.State.Lease, stored.State.HeldToken) = (
+                Math.Max(previous.Token, token + TokenBlock - 1), holder, lease > previous.Lease ? lease : previous.Lease, 0);
             try
             {
                 await stored.WriteStateAsync();
             }
             catch
             {
-                (stored.State.Token, stored.State.Holder, stored.State.Lease) = previous;
+                (stored.State.Token, stored.State.Holder, stored.State.Lease, stored.State.HeldToken) = previous;
                 throw;
             }
             finally

@@ -1,8 +1,8 @@
 namespace OrleansDsm.Grains.Locks;
 
 /// <summary>
-/// The stored form of a lock: a ceiling on the tokens granted, whether the lock may be held, and the longest lease a
-/// grant may have. Written a block of tokens at a time, not per grant (see <see cref="LockGrain"/>).
+/// The stored form of a lock: a ceiling on the tokens granted, whether the lock may be held (and by which hold, when a
+/// deactivation left it held), and the longest lease a grant may have. Written a block of tokens at a time, not per grant (see <see cref="LockGrain"/>).
 /// </summary>
 [GenerateSerializer]
 internal sealed class LockState
@@ -21,4 +21,12 @@ internal sealed class LockState
     /// <summary>The longest lease granted since the lock was last stored free: how long a new activation waits.</summary>
     [Id(2)]
     public TimeSpan Lease { get; set; }
+
+    /// <summary>
+    /// Nonzero only when a deactivation found the lock held and no grant came since: the token of that hold, whose
+    /// holder is <see cref="Holder"/>. The next activation carries the hold on (its renewals, fenced writes and release
+    /// count); its first grant clears this before it answers.
+    /// </summary>
+    [Id(3)]
+    public long HeldToken { get; set; }
 }

@@ -75,6 +75,32 @@ public sealed class SharedLockTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_hold_outlives_a_deactivation_of_its_lock_and_its_release_frees_the_lock_at_once()
+    {
+        var lease = TimeSpan.FromMilliseconds(600);
+        await using var other = new DsmClient(fixture.Cluster.Client);
+        var name = UniqueNames.For("carried");
+        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("carried-guarded"), 512);
+        var hold = await fixture.Client.Lock(name, lease).AcquireAsync();
+
+        // The lock deactivates held (as on a silo's graceful stop); its holder renews with the next activation.
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await Task.Delay(lease * 2);
+
+        Assert.True(hold.Held, "the hold was lost when its lock deactivated");
+        await array.Fenced(hold).SetAsync(0, 1);
+        Assert.Equal(1, await array.GetAsync(0));
+        Assert.Null(await other.Lock(name, lease).TryAcquireAsync(TimeSpan.Zero));
+
+        await hold.DisposeAsync();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        await using var next = await other.Lock(name, lease).TryAcquireAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(next);
+        Assert.True(waited.Elapsed < lease, $"a released lock waited {waited.Elapsed} after a deactivation");
+        Assert.True(next!.Token > hold.Token);
+    }
+
+    [Fact]
     public async Task Tokens_keep_growing_across_a_deactivation_and_a_lock_collected_free_is_granted_at_once()
     {
         var name = UniqueNames.For("collected");
