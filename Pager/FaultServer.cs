@@ -83,10 +83,10 @@ internal sealed class FaultServer : IDisposable
     public void Start() => _reader.Start();
 
     /// <summary>
-    /// Sends every dirty page's changes; answers as the client's <c>PagerProcess</c> expects. A page changed in one run
-    /// goes with up to 15 others in one batch call to their silo (each page's run applied at once); a page changed in
-    /// several runs goes in one call of its own, so that the words between its runs, which another process may be
-    /// writing, are never sent.
+    /// Sends every dirty page's changes; answers as the client's <c>PagerProcess</c> expects. Pages changed in one run
+    /// each go in batch calls of <see cref="PagedIo.PagesPerBatch"/> pages to their silo (each page's run applied at
+    /// once), as range writes do; a page changed in several runs goes in one call of its own, so that the words between
+    /// its runs, which another process may be writing, are never sent.
     /// </summary>
     public async Task<string> ReleaseAsync()
     {
@@ -95,7 +95,7 @@ internal sealed class FaultServer : IDisposable
         var sends = changed.Where(dirty => dirty.Runs.Length == 1).Chunk(PagedIo.PagesPerBatch)
             .Concat(changed.Where(dirty => dirty.Runs.Length > 1).Select(dirty => new[] { dirty })).ToList();
         Exception? failure = null;
-        await Parallel.ForEachAsync(sends, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (send, _) =>
+        await Parallel.ForEachAsync(sends, new ParallelOptions { MaxDegreeOfParallelism = PagedIo.BatchesInFlight }, async (send, _) =>
         {
             try
             {

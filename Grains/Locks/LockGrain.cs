@@ -11,9 +11,8 @@ namespace OrleansDsm.Grains.Locks;
 /// the first grant of an activation until a deactivation that finds the lock free, so an activation after a crash
 /// counts the lock as held for the longest stored lease from its own start. A deactivation that finds the lock held
 /// stores that hold, and the next activation carries it on, so a holder keeps its lock across a silo's graceful stop.
-/// Releases change memory only. The lease
-/// runs on this silo's monotonic clock from when the grant or renewal was made. Waiters are not queued in order:
-/// whoever asks first once the lock is free gets it.
+/// Releases change memory only. The lease runs on this silo's monotonic clock from when the grant or renewal was made.
+/// Waiters are not queued in order: whoever asks first once the lock is free gets it.
 /// </summary>
 // Stays where it started when pages are rebalanced: a move would hold up every waiting acquirer and gains nothing.
 [Immovable]

@@ -2,7 +2,8 @@ namespace OrleansDsm.Grains.Locks;
 
 /// <summary>
 /// The stored form of a lock: a ceiling on the tokens granted, whether the lock may be held (and by which hold, when a
-/// deactivation left it held), and the longest lease a grant may have. Written a block of tokens at a time, not per grant (see <see cref="LockGrain"/>).
+/// deactivation left it held), and the longest lease a grant may have. Written a block of tokens at a time, not per
+/// grant (see <see cref="LockGrain"/>).
 /// </summary>
 [GenerateSerializer]
 internal sealed class LockState

@@ -111,15 +111,8 @@ public sealed class SharedLockTests(ClusterFixture fixture)
             await using var hold = await shared.AcquireAsync();
             tokens.Add(hold.Token);
         }
-        // A release is one-way: the collection must come after the last one has landed, or it finds the lock held
-        // (as a lock idle for the collection age never is) and rightly leaves the next activation to wait a lease.
-        var grain = fixture.Cluster.Client.GetGrain<ILockGrain>(name);
-        var landing = System.Diagnostics.Stopwatch.StartNew();
-        while (await grain.Validate(tokens[^1]) != TimeSpan.Zero)
-        {
-            Assert.True(landing.Elapsed < TimeSpan.FromSeconds(5), "the last release never reached the lock");
-            await Task.Delay(10);
-        }
+        // The last release is one-way and may land after the collection: the next activation then honors it, since the
+        // deactivation stored the hold it found.
 
         await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         var waited = System.Diagnostics.Stopwatch.StartNew();
