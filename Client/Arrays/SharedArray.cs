@@ -336,7 +336,7 @@ public sealed class SharedArray<T> where T : unmanaged
     /// <summary>A read the handle's own index missed: the cache's index, and the entry found remembered here.</summary>
     private bool TryReadCachedIndex(long page, int offset, out T value)
     {
-        if (_cache is null || !_cache.TryGet(page, Region.Epoch, out var entry))
+        if (_cache is null || !_cache.TryGet(page, Region.Epoch, offset, ElementCodec<T>.Size, out var entry))
         {
             value = default;
             return false;
@@ -405,8 +405,9 @@ public sealed class SharedArray<T> where T : unmanaged
     }
 
     /// <summary>
-    /// Runs one single-element mutation as this client's session: the cache drops its copy of the page and admits no
-    /// fill of it until the write is over, and the page revokes every other session's copy before applying it. A try
+    /// Runs one single-element mutation as this client's session: the cache's copy of the page stops serving the
+    /// element and the cache admits no fill of the page until the write is over, and the page revokes every other
+    /// session's copy before the write becomes visible. A try
     /// that fails for a passing reason is sent again under the same request id, so the page applies it once.
     /// <paramref name="stored"/> gives, from the call's result, the bits the element now holds, so the cache can bring
     /// its own copy up to date.
@@ -416,7 +417,7 @@ public sealed class SharedArray<T> where T : unmanaged
     {
         // An atomic operation follows this client's earlier writes to its page, as program order says.
         if (_buffer is not null) await _buffer.ReleasePageAsync(page, Region.Epoch, _requests, cancellation);
-        _cache?.BeginWrite(page);
+        _cache?.BeginWrite(page, offset, ElementCodec<T>.Size);
         long? version = null;
         PageChange? change = null;
         try

@@ -5,11 +5,15 @@ namespace OrleansDsm.Caching;
 
 /// <summary>
 /// One page held by the client cache, immutable but for its reference bit and its removal. A Strict copy is valid
-/// while its silo's lease runs; a Bounded copy until <see cref="FreshUntil"/> on the cache's clock.
+/// while its silo's lease runs; a Bounded copy until <see cref="FreshUntil"/> on the cache's clock. While this client
+/// writes a range of the page, its copy is replaced by one that serves every byte but that range (see <see cref="Blocking"/>).
 /// </summary>
 internal sealed class CachedPage(long page, long epoch, long version, byte[]? bytes, SiloLease? lease, long freshUntil)
 {
-    private volatile bool _removed;
+    private const int RemovedFlag = 1, PartialFlag = 2;
+    // Both flags in one field, so that the hit that looks no further (ServesWhole) reads one field, as it did when
+    // only removal was marked.
+    private volatile int _state;
 
     /// <summary>What an entry is charged beyond its bytes.</summary>
     public const int Overhead = 96;
@@ -23,9 +27,13 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     public long FreshUntil { get; } = freshUntil;
 
     /// <summary>Set, before any revocation is acknowledged, when the entry leaves the cache; readers holding it must look again.</summary>
-    public bool Removed => _removed;
+    public bool Removed => (_state & RemovedFlag) != 0;
 
-    public void MarkRemoved() => _removed = true;
+    /// <summary>Whether this copy is still cached and serves every byte of the page: all a hit needs to know of it.</summary>
+    public bool ServesWhole => _state == 0;
+
+    /// <summary>Marks the entry gone. Called under the cache's lock, the only place that changes the flags once the entry is made.</summary>
+    public void MarkRemoved() => _state |= RemovedFlag;
 
     /// <summary>Set on every hit; the eviction clock clears it, and evicts entries found clear.</summary>
     public bool Referenced { get; set; } = true;
@@ -34,6 +42,28 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     public byte[]? Bytes => bytes;
 
     public int Cost => (bytes?.Length ?? 0) + Overhead;
+
+    /// <summary>The start of the range this copy does not serve (this client is writing it); 0 with <see cref="BlockedEnd"/> when none.</summary>
+    public int BlockedStart { get; private init; }
+
+    /// <summary>The end (exclusive) of the range this copy does not serve; 0 when it serves the whole page.</summary>
+    public int BlockedEnd { get; private init; }
+
+    /// <summary>Whether this copy may serve bytes [offset, offset + length): they lie outside the blocked range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Serves(int offset, int length) => BlockedEnd <= offset || length <= BlockedStart - offset;
+
+    /// <summary>
+    /// The same copy, serving every byte but [offset, offset + length): those are being written by this client, and
+    /// another client may read the written value before this client's write returns, so the old value must not be
+    /// read here meanwhile. The other bytes stay what the page holds: another session's write would revoke the copy.
+    /// </summary>
+    public CachedPage Blocking(int offset, int length)
+    {
+        var partial = new CachedPage(Page, Epoch, Version, bytes, Lease, FreshUntil) { BlockedStart = offset, BlockedEnd = offset + length, Referenced = Referenced };
+        partial._state = PartialFlag;
+        return partial;
+    }
 
     /// <summary>
     /// This Strict copy as <paramref name="change"/> leaves it at <paramref name="newVersion"/>, or null when it has no

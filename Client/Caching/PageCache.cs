@@ -72,9 +72,9 @@ internal sealed class PageCache : IAsyncDisposable
     /// <summary>How many pages a sequential scan fetches ahead.</summary>
     public int PrefetchPages { get; }
 
-    /// <summary>Whether a valid copy of the page is cached, without counting a hit.</summary>
+    /// <summary>Whether a valid copy of the whole page is cached, without counting a hit.</summary>
     public bool Holds(long page, long epoch) =>
-        _entries.TryGetValue(page, out var entry) && entry.Epoch == epoch && IsValid(entry);
+        _entries.TryGetValue(page, out var entry) && entry.Epoch == epoch && entry.Serves(0, int.MaxValue) && IsValid(entry);
 
     /// <summary>How many bytes the cache may hold.</summary>
     public long Budget => _budget;
@@ -85,17 +85,28 @@ internal sealed class PageCache : IAsyncDisposable
     /// <summary>This cache's counters, also published on the <c>OrleansDsm.Client</c> meter.</summary>
     public CacheMetrics Metrics { get; }
 
-    /// <summary>Counts a hit on <paramref name="entry"/>, a copy of the caller's epoch it looked up before, if the copy is still valid.</summary>
+    /// <summary>
+    /// Counts a hit on <paramref name="entry"/>, a copy of the caller's epoch it looked up before, if the copy is still
+    /// cached, serves the whole page and is valid. A copy that serves only part of the page is looked up again
+    /// (<see cref="TryGet(long, long, int, int, out CachedPage)"/>), so this check stays as short as it can be.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryHit(CachedPage entry)
+    public bool TryHit(CachedPage entry) => entry.ServesWhole && Hit(entry);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Hit(CachedPage entry)
     {
-        if (entry.Removed || !IsValid(entry)) return false;
+        if (!IsValid(entry)) return false;
         if (!entry.Referenced) entry.Referenced = true;
         Metrics.Hit();
         return true;
     }
 
-    public bool TryGet(long page, long epoch, out CachedPage entry)
+    /// <summary>A valid copy of the whole page, counting a hit, if one is cached.</summary>
+    public bool TryGet(long page, long epoch, out CachedPage entry) => TryGet(page, epoch, 0, int.MaxValue, out entry);
+
+    /// <summary>A valid copy that serves bytes [offset, offset + length) of the page, counting a hit, if one is cached.</summary>
+    public bool TryGet(long page, long epoch, int offset, int length, out CachedPage entry)
     {
         if (!_keepsBytes)
         {
@@ -109,7 +120,7 @@ internal sealed class PageCache : IAsyncDisposable
             if (!_entries.TryGetValue(page, out entry!)) return false;
             Volatile.Write(ref slot, entry);
         }
-        return entry.Epoch == epoch && TryHit(entry);
+        return entry.Epoch == epoch && (entry.ServesWhole || !entry.Removed && entry.Serves(offset, length)) && Hit(entry);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -235,10 +246,12 @@ internal sealed class PageCache : IAsyncDisposable
     }
 
     /// <summary>
-    /// Before this client writes a page: its copy goes, and no fill may install a copy while the write runs. The copy
-    /// is kept as the basis the write's own change may apply to.
+    /// Before this client writes bytes [offset, offset + length) of a page (the whole page when not given): no fill may
+    /// install a copy while the write runs, and the copy stops serving the written range, or goes altogether when the
+    /// write covers the whole page or another of this client's writes of the page is in flight. The copy as it was is
+    /// kept as the basis the write's own change may apply to.
     /// </summary>
-    public void BeginWrite(long page)
+    public void BeginWrite(long page, int offset = 0, int length = int.MaxValue)
     {
         lock (_gate)
         {
@@ -248,7 +261,10 @@ internal sealed class PageCache : IAsyncDisposable
             _entries.TryGetValue(page, out var entry);
             // With two own writes in flight, neither knows which the other's change follows.
             fence.Basis = fence.Writes == 1 ? entry : null;
-            if (entry is not null) Remove(page, entry);
+            if (entry is null) return;
+            // The other bytes of the page stay readable: only another session's write changes them, and it revokes the copy.
+            if (fence.Writes == 1 && length < int.MaxValue) Replace(page, entry, entry.Blocking(offset, length));
+            else Remove(page, entry);
         }
     }
 
@@ -283,6 +299,8 @@ internal sealed class PageCache : IAsyncDisposable
             {
                 var basis = fence.Basis;
                 fence.Basis = null;
+                // The copy that served all but the written range stands for the version before the write: it goes.
+                if (_entries.TryGetValue(page, out var blocked) && blocked.BlockedEnd != 0) Remove(page, blocked);
                 if (version is { } written && change is not null && basis is not null && basis.Version == written - 1 && !revokedPastWrite
                     && basis.Changed(written, change) is { } updated && Admits(fence, updated))
                 {
@@ -339,6 +357,15 @@ internal sealed class PageCache : IAsyncDisposable
         var kept = new HashSet<long>();
         for (var places = _evictionQueue.Count; places > 0 && _evictionQueue.TryDequeue(out var page); places--)
             if (_entries.ContainsKey(page) && kept.Add(page)) _evictionQueue.Enqueue(page);
+    }
+
+    /// <summary>
+    /// Puts <paramref name="replacement"/>, a copy of the same bytes, in place of exactly <paramref name="entry"/>, which
+    /// is marked for readers that hold it. Called under the lock.
+    /// </summary>
+    private void Replace(long page, CachedPage entry, CachedPage replacement)
+    {
+        if (_entries.TryUpdate(page, replacement, entry)) entry.MarkRemoved();
     }
 
     /// <summary>

@@ -65,6 +65,58 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task While_a_clients_write_is_in_flight_its_reads_of_the_rest_of_the_page_stay_in_the_cache()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("write-in-flight"), 512);
+        await array.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i).ToArray());
+        Assert.Equal(5, await array.GetAsync(5)); // the fill
+        var before = ClusterFixture.PageCalls(Reads);
+
+        // Each write has gone out when its call returns; the read after it runs before the write can return, or after
+        // the write's own change has brought the copy up to date: either way it is a hit, answered at once.
+        var element = array.SetAsync(0, 100);
+        var duringElement = array.GetAsync(5);
+        Assert.True(duringElement.IsCompletedSuccessfully, "a read of another element during an element write is served from the cache");
+        await element;
+        var range = array.WriteAsync(1, new long[] { 101, 102 });
+        var duringRange = array.GetAsync(6);
+        Assert.True(duringRange.IsCompletedSuccessfully, "a read of another element during a range write is served from the cache");
+        await range;
+
+        Assert.Equal((5L, 6L), (await duringElement, await duringRange));
+        Assert.Equal(before, ClusterFixture.PageCalls(Reads));
+        Assert.Equal((100L, 101L, 102L), (await array.GetAsync(0), await array.GetAsync(1), await array.GetAsync(2)));
+    }
+
+    [Fact]
+    public async Task A_copy_does_not_serve_the_range_its_client_is_writing_and_goes_if_the_write_fails()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("written-range"), 512);
+        await array.SetAsync(0, 1);
+        Assert.Equal(1, await array.GetAsync(0)); // the fill
+        var (cache, page, epoch) = (client.Cache!, array.Region.FirstPage, array.Region.Epoch);
+
+        cache.BeginWrite(page, 8, 16);
+
+        Assert.True(cache.TryGet(page, epoch, 0, 8, out var before), "the bytes before the written range are served");
+        Assert.Equal(1, before.Read<long>(0));
+        Assert.True(cache.TryGet(page, epoch, 24, 8, out _), "the bytes after the written range are served");
+        Assert.False(cache.TryGet(page, epoch, 16, 8, out _), "the written range is not served");
+        Assert.False(cache.TryGet(page, epoch, 0, 9, out _), "a read overlapping the written range is not served");
+        Assert.False(cache.TryGet(page, epoch, out _), "the whole page is not served");
+        Assert.False(cache.Holds(page, epoch));
+        var written = array.GetAsync(2);
+        Assert.False(written.IsCompletedSuccessfully, "a read of the written element goes to the page");
+        Assert.Equal(0, await written);
+
+        cache.EndWrite(page, null); // failed: whether the page took the write is unknown
+        Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "the copy goes with the failed write");
+        Assert.Equal(1, await array.GetAsync(0));
+    }
+
+    [Fact]
     public async Task A_write_from_another_session_is_seen_by_the_next_read()
     {
         await using var other = new DsmClient(fixture.Cluster.Client);
