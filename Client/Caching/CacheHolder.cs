@@ -8,4 +8,7 @@ internal sealed class CacheHolder(PageCache cache) : ICacheHolder
         cache.Revoke(page, version);
         return Task.CompletedTask;
     }
+
+    public Task<bool> InvalidateRange(long page, long version, int offset, int length) =>
+        Task.FromResult(cache.RevokeRange(page, version, offset, length));
 }

@@ -6,7 +6,8 @@ namespace OrleansDsm.Caching;
 /// <summary>
 /// One page held by the client cache, immutable but for its reference bit and its removal. A Strict copy is valid
 /// while its silo's lease runs; a Bounded copy until <see cref="FreshUntil"/> on the cache's clock. While this client
-/// writes a range of the page, its copy is replaced by one that serves every byte but that range (see <see cref="Blocking"/>).
+/// writes a range of the page, or other sessions' writes changed only some ranges of it, its copy is replaced by one
+/// that serves every byte but those ranges (see <see cref="Blocking"/>).
 /// </summary>
 internal sealed class CachedPage(long page, long epoch, long version, byte[]? bytes, SiloLease? lease, long freshUntil)
 {
@@ -43,38 +44,46 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
 
     public int Cost => (bytes?.Length ?? 0) + Overhead;
 
-    /// <summary>The start of the range this copy does not serve (this client is writing it); 0 with <see cref="BlockedEnd"/> when none.</summary>
-    public int BlockedStart { get; private init; }
+    /// <summary>How many ranges a copy may lack before it is dropped instead: a read that misses past them refetches the page.</summary>
+    public const int MaxBlockedRanges = 8;
 
-    /// <summary>The end (exclusive) of the range this copy does not serve; 0 when it serves the whole page.</summary>
-    public int BlockedEnd { get; private init; }
+    // The ranges this copy does not serve, as [start, end) pairs; empty when it serves the whole page.
+    private (int Start, int End)[] _blocked = [];
 
-    /// <summary>Whether this copy may serve bytes [offset, offset + length): they lie outside the blocked range.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Serves(int offset, int length) => BlockedEnd <= offset || length <= BlockedStart - offset;
+    /// <summary>How many ranges of the page this copy does not serve.</summary>
+    public int BlockedRanges => _blocked.Length;
 
-    /// <summary>
-    /// The same copy, serving every byte but [offset, offset + length): those are being written by this client, and
-    /// another client may read the written value before this client's write returns, so the old value must not be
-    /// read here meanwhile. The other bytes stay what the page holds: another session's write would revoke the copy.
-    /// </summary>
-    public CachedPage Blocking(int offset, int length)
+    /// <summary>Whether this copy may serve bytes [offset, offset + length): they lie outside every blocked range.</summary>
+    public bool Serves(int offset, int length)
     {
-        var partial = new CachedPage(Page, Epoch, Version, bytes, Lease, FreshUntil) { BlockedStart = offset, BlockedEnd = offset + length, Referenced = Referenced };
-        partial._state = PartialFlag;
-        return partial;
+        foreach (var (start, end) in _blocked)
+            if (end > offset && length > start - offset) return false;
+        return true;
     }
 
     /// <summary>
-    /// This Strict copy as <paramref name="change"/> leaves it at <paramref name="newVersion"/>, or null when it has no
-    /// bytes to change (a page never written, whose size the cache does not know) or is not a Strict copy.
+    /// The same bytes as a copy of <paramref name="version"/> (this copy's own by default) that also does not serve
+    /// [offset, offset + length): those are being written by this client (another client may read the written value
+    /// before the write returns, so the old value must not be read here meanwhile), or are the only ones another
+    /// session's write at <paramref name="version"/> changed.
+    /// </summary>
+    public CachedPage Blocking(int offset, int length, long? version = null) =>
+        Copy(version ?? Version, bytes, FreshUntil, [.. _blocked, (offset, offset + length)]);
+
+    /// <summary>
+    /// This Strict copy as <paramref name="change"/> leaves it at <paramref name="newVersion"/> (lacking the ranges it
+    /// lacked), or null when it has no bytes to change (a page never written, whose size the cache does not know) or is
+    /// not a Strict copy.
     /// </summary>
     public CachedPage? Changed(long newVersion, PageChange change) => bytes is null || Lease is null
         ? null
-        : new CachedPage(Page, Epoch, newVersion, change.ApplyTo(bytes), Lease, 0);
+        : Copy(newVersion, change.ApplyTo(bytes), 0, _blocked);
 
     /// <summary>This copy without its bytes, for a cache that tracks validity only and serves no reads.</summary>
-    public CachedPage WithoutBytes() => new(Page, Epoch, Version, null, Lease, FreshUntil);
+    public CachedPage WithoutBytes() => Copy(Version, null, FreshUntil, _blocked);
+
+    private CachedPage Copy(long version, byte[]? newBytes, long freshUntil, (int Start, int End)[] blocked) =>
+        new(Page, Epoch, version, newBytes, Lease, freshUntil) { _blocked = blocked, _state = blocked.Length == 0 ? 0 : PartialFlag, Referenced = Referenced };
 
     /// <summary>The element at <paramref name="offset"/>, which the caller has checked lies within the page.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -160,7 +160,9 @@ internal sealed class PageCache : IAsyncDisposable
     private bool Admits(Fence fence, CachedPage copy)
     {
         if (copy.Version < fence.Revoked || fence.Writes > 0 || !IsCurrent(copy.Lease!)) return false;
-        if (_entries.TryGetValue(copy.Page, out var cached) && cached.Version >= copy.Version && cached.Lease == copy.Lease) return false;
+        // A whole copy replaces a partial one of its own version.
+        if (_entries.TryGetValue(copy.Page, out var cached) && cached.Lease == copy.Lease
+            && (cached.Version > copy.Version || cached.Version == copy.Version && cached.ServesWhole)) return false;
         copy.Lease!.Representative = copy.Page;
         return true;
     }
@@ -246,6 +248,33 @@ internal sealed class PageCache : IAsyncDisposable
     }
 
     /// <summary>
+    /// Another session's write made <paramref name="version"/> of the page, changing only bytes [offset, offset +
+    /// length): a Strict copy of the version before stays, as a copy of this version that serves every other byte it
+    /// served, unless it lacks <see cref="CachedPage.MaxBlockedRanges"/> ranges already or this client is writing the
+    /// page; any other copy older than this version goes, as with <see cref="Revoke"/>. Returns whether a copy of this version
+    /// or a newer one is kept, which tells the page whether this session still holds the page.
+    /// </summary>
+    public bool RevokeRange(long page, long version, int offset, int length)
+    {
+        Metrics.InvalidationReceived();
+        lock (_gate)
+        {
+            if (_fences.TryGetValue(page, out var fence)) fence.Revoked = Math.Max(fence.Revoked, version);
+            if (!_entries.TryGetValue(page, out var entry)) return false;
+            if (entry.Version >= version) return true;
+            // A copy being written here goes whole, as does one that lacks too many ranges already.
+            if (entry.Version == version - 1 && entry.BlockedRanges < CachedPage.MaxBlockedRanges && entry.Lease is not null
+                && (fence is null || fence.Writes == 0))
+            {
+                Replace(page, entry, entry.Blocking(offset, length, version));
+                return true;
+            }
+            Remove(page, entry);
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Before this client writes bytes [offset, offset + length) of a page (the whole page when not given): no fill may
     /// install a copy while the write runs, and the copy stops serving the written range, or goes altogether when the
     /// write covers the whole page or another of this client's writes of the page is in flight. The copy as it was is
@@ -263,7 +292,7 @@ internal sealed class PageCache : IAsyncDisposable
             fence.Basis = fence.Writes == 1 ? entry : null;
             if (entry is null) return;
             // The other bytes of the page stay readable: only another session's write changes them, and it revokes the copy.
-            if (fence.Writes == 1 && length < int.MaxValue) Replace(page, entry, entry.Blocking(offset, length));
+            if (fence.Basis is not null && length < int.MaxValue) Replace(page, entry, entry.Blocking(offset, length));
             else Remove(page, entry);
         }
     }
@@ -300,7 +329,7 @@ internal sealed class PageCache : IAsyncDisposable
                 var basis = fence.Basis;
                 fence.Basis = null;
                 // The copy that served all but the written range stands for the version before the write: it goes.
-                if (_entries.TryGetValue(page, out var blocked) && blocked.BlockedEnd != 0) Remove(page, blocked);
+                if (_entries.TryGetValue(page, out var blocked) && blocked.BlockedRanges != 0) Remove(page, blocked);
                 if (version is { } written && change is not null && basis is not null && basis.Version == written - 1 && !revokedPastWrite
                     && basis.Changed(written, change) is { } updated && Admits(fence, updated))
                 {

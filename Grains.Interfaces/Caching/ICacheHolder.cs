@@ -8,4 +8,12 @@ public interface ICacheHolder : IGrainObserver
 {
     /// <summary>Drops any cached copy of <paramref name="page"/> older than <paramref name="version"/>.</summary>
     Task Invalidate(long page, long version);
+
+    /// <summary>
+    /// Version <paramref name="version"/> of <paramref name="page"/> differs from the version before it only in bytes
+    /// [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>). A copy of the version before
+    /// may stay as a copy of this version that serves every byte but those; any other copy older than this version is
+    /// dropped. Returns whether a copy of this version, or a newer one, is kept.
+    /// </summary>
+    Task<bool> InvalidateRange(long page, long version, int offset, int length);
 }

@@ -5,12 +5,23 @@ namespace OrleansDsm.Grains.Caching;
 /// <summary>
 /// The sessions that cache one page, each with the version of the copy it holds, and how the page revokes copies: all
 /// at once, each wait bounded by that session's lease on this silo, because a holder that does not answer (dead, or
-/// cut off) stops trusting its copy when its lease ends. Used from its page grain's thread only.
+/// cut off) stops trusting its copy when its lease ends. A holder of the version just before the one published is
+/// asked to drop only the bytes the last change wrote, and holds the new version if it keeps the rest. Used from its
+/// page grain's thread only.
 /// </summary>
 internal sealed class CacheHolders(SessionLeaseTable leases, Metrics.SiloMetrics metrics, bool skipForCheckerTests)
 {
     // Allocated on the first fill: most pages are never cached by anyone, and every byte of a page grain counts.
     private Dictionary<Guid, Holder>? _holders;
+    // The newest change: which version it made and which bytes it wrote. A copy of the version before it needs to
+    // lose only those bytes.
+    private (long Version, int Offset, int Length) _lastChange;
+
+    /// <summary>
+    /// Records that version <paramref name="version"/> differs from the one before only in bytes [offset, offset +
+    /// length); given once per change, in version order.
+    /// </summary>
+    public void Changed(long version, int offset, int length) => _lastChange = (version, offset, length);
 
     /// <summary>
     /// Records that <paramref name="session"/> now caches the page at <paramref name="version"/>. A record already newer
@@ -49,20 +60,30 @@ internal sealed class CacheHolders(SessionLeaseTable leases, Metrics.SiloMetrics
     }
 
     /// <summary>
-    /// Returns once every session holding a copy older than <paramref name="version"/> has dropped it or its lease has
-    /// run out; those sessions are no longer holders. Sessions whose copy is current stay.
+    /// Returns once every session holding a copy older than <paramref name="version"/> has dropped it, or made it a copy
+    /// of <paramref name="version"/> that serves all but the bytes the version changed, or its lease has run out. Those
+    /// that dropped their copy are no longer holders; those that kept one hold <paramref name="version"/>. Sessions
+    /// whose copy is current stay.
     /// </summary>
     public async Task RevokeOlderThanAsync(long page, long version)
     {
         if (_holders is not { Count: > 0 }) return;
-        var revocations = new List<Task>(_holders.Count);
+        var revoked = new List<(Guid Session, Holder Holder)>(_holders.Count);
         foreach (var (session, holder) in _holders)
+            if (holder.Version < version) revoked.Add((session, holder));
+        // Started once the holders are no longer being enumerated: an answer that comes at once re-adds its holder.
+        var revocations = new List<Task>(revoked.Count);
+        var change = _lastChange;
+        foreach (var (session, holder) in revoked)
         {
-            if (holder.Version >= version) continue;
             _holders.Remove(session);
             if (skipForCheckerTests) continue;
             var remaining = leases.Remaining(session);
-            if (remaining > TimeSpan.Zero) revocations.Add(RevokeOneAsync(session, holder.Callback, page, version, remaining));
+            if (remaining <= TimeSpan.Zero) continue;
+            // A copy of the version just before this one differs from it only where the last change wrote.
+            revocations.Add(change.Version == version && change.Length > 0 && holder.Version == version - 1
+                ? RevokeRangeAsync(session, holder.Callback, page, version, change.Offset, change.Length, remaining)
+                : RevokeOneAsync(session, holder.Callback, page, version, remaining));
         }
         if (revocations.Count == 0) return;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -78,12 +99,34 @@ internal sealed class CacheHolders(SessionLeaseTable leases, Metrics.SiloMetrics
         }
         catch (Exception)
         {
-            // No answer, or a failed call: the holder may still be serving its copy until its lease ends, and if it
-            // renewed meanwhile that is later than it was when the revocation went out. Its term ends here, so no
-            // renewal extends that copy again; the write waits out what the term already granted.
-            var left = leases.EndTerm(session);
-            if (left > TimeSpan.Zero) await Task.Delay(left);
+            await EndTermAsync(session);
         }
+    }
+
+    /// <summary>Revokes only the bytes the newest change wrote; a holder that keeps the rest holds this version from now on.</summary>
+    private async Task RevokeRangeAsync(Guid session, ICacheHolder holder, long page, long version, int offset, int length, TimeSpan remaining)
+    {
+        try
+        {
+            // Resumes on the page's turn, so the holders may be changed here; no fill is answered until this ends.
+            if (!await holder.InvalidateRange(page, version, offset, length).WaitAsync(remaining)) return;
+            if (!_holders!.TryGetValue(session, out var known) || known.Version < version) _holders[session] = new Holder(holder, version);
+        }
+        catch (Exception)
+        {
+            await EndTermAsync(session);
+        }
+    }
+
+    /// <summary>
+    /// After a revocation that got no answer, or failed: the holder may still be serving its copy until its lease ends,
+    /// and if it renewed meanwhile that is later than it was when the revocation went out. Its term ends here, so no
+    /// renewal extends that copy again; the write waits out what the term already granted.
+    /// </summary>
+    private async Task EndTermAsync(Guid session)
+    {
+        var left = leases.EndTerm(session);
+        if (left > TimeSpan.Zero) await Task.Delay(left);
     }
 
     private readonly record struct Holder(ICacheHolder Callback, long Version);

@@ -19,7 +19,7 @@ namespace OrleansDsm.Grains.Pages;
 /// never written keeps no bytes in memory and no record in storage: it reads as zeros until its first write. Before
 /// its first write, or its first fill into a client cache, the page registers with its region, so that freeing the
 /// region finds it. Before a stored write becomes visible, the page revokes the copies older than it that other
-/// sessions cache (see <see cref="CacheHolders"/>).
+/// sessions cache, or from a copy of the version just before it only the bytes it wrote (see <see cref="CacheHolders"/>).
 /// </summary>
 internal sealed class PageGrain : Grain, IPageGrain
 {
@@ -443,6 +443,8 @@ internal sealed class PageGrain : Grain, IPageGrain
         var version = ++image.Version;
         image.Remember(request, result);
         _holders.Wrote(request.Session, version);
+        // A write of the whole page leaves nothing of an older copy worth keeping.
+        _holders.Changed(version, offset, length < _pageSize ? length : 0);
         await AcknowledgeAsync();
         // Waiters learn of the change only now that it is what reads see.
         if (_commits.Committed.Bytes.Length != 0) _waiters.Committed(_commits.Committed.Bytes);

@@ -117,6 +117,71 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_write_by_another_session_costs_a_reader_only_the_written_bytes_of_its_copy()
+    {
+        await using var readerClient = new DsmClient(fixture.Cluster.Client, new OrleansDsm.Connection.DsmClientOptions { PrefetchPages = 0 });
+        await using var writerClient = new DsmClient(fixture.Cluster.Client);
+        var writer = await writerClient.AllocateAsync<long>(UniqueNames.For("range-revoked"), 512);
+        await writer.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i).ToArray());
+        var reader = await readerClient.OpenAsync<long>(writer.Name);
+        Assert.Equal(5, await reader.GetAsync(5)); // the fill
+        string[] fill = [nameof(IPageGrain.Fill)];
+        var fills = ClusterFixture.PageCalls(fill);
+
+        await writer.SetAsync(7, 700);
+        Assert.Equal(5, await reader.GetAsync(5));
+        Assert.Equal(fills, ClusterFixture.PageCalls(fill)); // the rest of the page is still cached
+        Assert.Equal(700, await reader.GetAsync(7));
+        Assert.Equal(fills + 1, ClusterFixture.PageCalls(fill)); // the written element is fetched afresh, with the page
+
+        // A copy may lack up to MaxBlockedRanges ranges; the write after that takes it whole.
+        for (var i = 0; i < OrleansDsm.Caching.CachedPage.MaxBlockedRanges; i++) await writer.AddAsync(20 + i, 1000);
+        Assert.Equal(5, await reader.GetAsync(5));
+        Assert.Equal(fills + 1, ClusterFixture.PageCalls(fill));
+        await writer.SetAsync(11, 1100);
+        Assert.Equal(5, await reader.GetAsync(5));
+        Assert.Equal(fills + 2, ClusterFixture.PageCalls(fill));
+        Assert.Equal((1020L, 1100L, 700L), (await reader.GetAsync(20), await reader.GetAsync(11), await reader.GetAsync(7)));
+        Assert.Equal(fills + 2, ClusterFixture.PageCalls(fill));
+    }
+
+    [Fact]
+    public async Task A_range_revocation_keeps_only_a_copy_of_the_version_before_that_is_not_being_written_and_lacks_few_ranges()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("range-kept"), 512);
+        await array.SetAsync(0, 1);
+        Assert.Equal(1, await array.GetAsync(0)); // the fill
+        var (cache, page, epoch) = (client.Cache!, array.Region.FirstPage, array.Region.Epoch);
+        Assert.True(cache.TryGet(page, epoch, out var whole));
+        var version = whole.Version;
+
+        Assert.False(cache.RevokeRange(page, version + 2, 8, 8), "a copy two versions behind goes");
+        Assert.False(cache.Holds(page, epoch));
+        Assert.False(cache.RevokeRange(page, version + 1, 8, 8), "with no copy, none is kept");
+
+        Assert.Equal(1, await array.GetAsync(0)); // filled again, at the page's version
+        Assert.True(cache.RevokeRange(page, version + 1, 8, 8), "a whole copy of the version before stays");
+        Assert.True(cache.TryGet(page, epoch, 0, 8, out var kept));
+        Assert.Equal((version + 1, 1L), (kept.Version, kept.Read<long>(0)));
+        Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the changed bytes are not served");
+        Assert.True(cache.RevokeRange(page, version + 1, 16, 8), "a copy of the version itself stays as it is");
+        Assert.True(cache.TryGet(page, epoch, 16, 8, out _));
+        for (var i = 2; i <= CachedPage.MaxBlockedRanges; i++)
+            Assert.True(cache.RevokeRange(page, version + i, 8 * (i + 1), 8), $"a copy lacking {i - 1} ranges stays");
+        Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "each changed range is missing");
+        Assert.True(cache.TryGet(page, epoch, 16, 8, out _));
+        Assert.False(cache.RevokeRange(page, version + CachedPage.MaxBlockedRanges + 1, 512, 8), "a copy lacking the most ranges goes");
+        Assert.False(cache.TryGet(page, epoch, 0, 8, out _));
+
+        Assert.Equal(1, await array.GetAsync(0));
+        cache.BeginWrite(page, 24, 8);
+        Assert.False(cache.RevokeRange(page, version + 1, 8, 8), "a copy being written here goes");
+        Assert.False(cache.TryGet(page, epoch, 0, 8, out _));
+        cache.EndWrite(page, null);
+    }
+
+    [Fact]
     public async Task A_write_from_another_session_is_seen_by_the_next_read()
     {
         await using var other = new DsmClient(fixture.Cluster.Client);
@@ -261,5 +326,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     private sealed class SilentHolder : ICacheHolder
     {
         public Task Invalidate(long page, long version) => new TaskCompletionSource().Task;
+
+        public Task<bool> InvalidateRange(long page, long version, int offset, int length) => new TaskCompletionSource<bool>().Task;
     }
 }
