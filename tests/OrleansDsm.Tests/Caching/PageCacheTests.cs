@@ -92,11 +92,8 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     [Fact]
     public async Task A_copy_does_not_serve_the_range_its_client_is_writing_and_goes_if_the_write_fails()
     {
-        await using var client = new DsmClient(fixture.Cluster.Client);
-        var array = await client.AllocateAsync<long>(UniqueNames.For("written-range"), 512);
-        await array.SetAsync(0, 1);
-        Assert.Equal(1, await array.GetAsync(0)); // the fill
-        var (cache, page, epoch) = (client.Cache!, array.Region.FirstPage, array.Region.Epoch);
+        var (client, array, cache, page, epoch) = await OwnCachedPageAsync("written-range");
+        await using var owned = client;
 
         cache.BeginWrite(page, 8, 16);
 
@@ -148,11 +145,8 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     [Fact]
     public async Task A_range_revocation_keeps_only_a_copy_of_the_version_before_that_is_not_being_written_and_lacks_few_ranges()
     {
-        await using var client = new DsmClient(fixture.Cluster.Client);
-        var array = await client.AllocateAsync<long>(UniqueNames.For("range-kept"), 512);
-        await array.SetAsync(0, 1);
-        Assert.Equal(1, await array.GetAsync(0)); // the fill
-        var (cache, page, epoch) = (client.Cache!, array.Region.FirstPage, array.Region.Epoch);
+        var (client, array, cache, page, epoch) = await OwnCachedPageAsync("range-kept");
+        await using var owned = client;
         Assert.True(cache.TryGet(page, epoch, out var whole));
         var version = whole.Version;
 
@@ -320,6 +314,16 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.InRange(renewals, 1, 2 * (halfLeases + 1));
         Assert.True(await array.GetAsync(4096L * 1999) == 0);
         Assert.Equal(2000, client.Cache.Count);
+    }
+
+    /// <summary>A client of its own with one page written (element 0 holds 1) and cached: the client, the array, its cache, the page and its epoch.</summary>
+    private async Task<(DsmClient Client, OrleansDsm.Arrays.SharedArray<long> Array, PageCache Cache, long Page, long Epoch)> OwnCachedPageAsync(string name)
+    {
+        var client = new DsmClient(fixture.Cluster.Client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For(name), 512);
+        await array.SetAsync(0, 1);
+        Assert.Equal(1, await array.GetAsync(0)); // the fill
+        return (client, array, client.Cache!, array.Region.FirstPage, array.Region.Epoch);
     }
 
     /// <summary>A cache holder that never acknowledges a revocation, like a client that died.</summary>
