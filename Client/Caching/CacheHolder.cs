@@ -10,5 +10,5 @@ internal sealed class CacheHolder(PageCache cache) : ICacheHolder
     }
 
     public Task<bool> InvalidateRange(long page, long version, int offset, int length) =>
-        Task.FromResult(cache.RevokeRange(page, version, offset, length));
+        Task.FromResult(cache.Revoke(page, version, (offset, length)));
 }

@@ -74,7 +74,7 @@ internal sealed class PageCache : IAsyncDisposable
 
     /// <summary>Whether a valid copy of the whole page is cached, without counting a hit.</summary>
     public bool Holds(long page, long epoch) =>
-        _entries.TryGetValue(page, out var entry) && entry.Epoch == epoch && entry.Serves(0, int.MaxValue) && IsValid(entry);
+        _entries.TryGetValue(page, out var entry) && entry.Epoch == epoch && entry.BlockedRanges == 0 && IsValid(entry);
 
     /// <summary>How many bytes the cache may hold.</summary>
     public long Budget => _budget;
@@ -236,25 +236,15 @@ internal sealed class PageCache : IAsyncDisposable
         }
     }
 
-    /// <summary>Drops copies of <paramref name="page"/> older than <paramref name="version"/>, and keeps fills in flight from installing one.</summary>
-    public void Revoke(long page, long version)
-    {
-        Metrics.InvalidationReceived();
-        lock (_gate)
-        {
-            if (_entries.TryGetValue(page, out var entry) && entry.Version < version) Remove(page, entry);
-            if (_fences.TryGetValue(page, out var fence)) fence.Revoked = Math.Max(fence.Revoked, version);
-        }
-    }
-
     /// <summary>
-    /// Another session's write made <paramref name="version"/> of the page, changing only bytes [offset, offset +
-    /// length): a Strict copy of the version before stays, as a copy of this version that serves every other byte it
-    /// served, unless it lacks <see cref="CachedPage.MaxBlockedRanges"/> ranges already or this client is writing the
-    /// page; any other copy older than this version goes, as with <see cref="Revoke"/>. Returns whether a copy of this version
-    /// or a newer one is kept, which tells the page whether this session still holds the page.
+    /// Drops the copy of <paramref name="page"/> if it is older than <paramref name="version"/>, and keeps fills in
+    /// flight from installing one. Given the <paramref name="hole"/> that alone the write making
+    /// <paramref name="version"/> changed, a Strict copy of the version before stays instead, as a copy of this version
+    /// that serves every other byte it served, unless it lacks <see cref="CachedPage.MaxBlockedRanges"/> ranges already
+    /// or this client is writing the page. Returns whether a copy of this version or a newer one is kept, which tells
+    /// the page whether this session still holds the page.
     /// </summary>
-    public bool RevokeRange(long page, long version, int offset, int length)
+    public bool Revoke(long page, long version, (int Offset, int Length)? hole = null)
     {
         Metrics.InvalidationReceived();
         lock (_gate)
@@ -263,8 +253,8 @@ internal sealed class PageCache : IAsyncDisposable
             if (!_entries.TryGetValue(page, out var entry)) return false;
             if (entry.Version >= version) return true;
             // A copy being written here goes whole, as does one that lacks too many ranges already.
-            if (entry.Version == version - 1 && entry.BlockedRanges < CachedPage.MaxBlockedRanges && entry.Lease is not null
-                && (fence is null || fence.Writes == 0))
+            if (hole is (var offset, var length) && entry.Version == version - 1 && entry.BlockedRanges < CachedPage.MaxBlockedRanges
+                && entry.Lease is not null && (fence is null || fence.Writes == 0))
             {
                 Replace(page, entry, entry.Blocking(offset, length, version));
                 return true;

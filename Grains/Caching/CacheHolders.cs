@@ -81,9 +81,8 @@ internal sealed class CacheHolders(SessionLeaseTable leases, Metrics.SiloMetrics
             var remaining = leases.Remaining(session);
             if (remaining <= TimeSpan.Zero) continue;
             // A copy of the version just before this one differs from it only where the last change wrote.
-            revocations.Add(change.Version == version && change.Length > 0 && holder.Version == version - 1
-                ? RevokeRangeAsync(session, holder.Callback, page, version, change.Offset, change.Length, remaining)
-                : RevokeOneAsync(session, holder.Callback, page, version, remaining));
+            var hole = change.Version == version && change.Length > 0 && holder.Version == version - 1 ? (change.Offset, change.Length) : ((int, int)?)null;
+            revocations.Add(RevokeAsync(session, holder.Callback, page, version, hole, remaining));
         }
         if (revocations.Count == 0) return;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -91,42 +90,32 @@ internal sealed class CacheHolders(SessionLeaseTable leases, Metrics.SiloMetrics
         metrics.WriterStalled(revocations.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    private async Task RevokeOneAsync(Guid session, ICacheHolder holder, long page, long version, TimeSpan remaining)
-    {
-        try
-        {
-            await holder.Invalidate(page, version).WaitAsync(remaining);
-        }
-        catch (Exception)
-        {
-            await EndTermAsync(session);
-        }
-    }
-
-    /// <summary>Revokes only the bytes the newest change wrote; a holder that keeps the rest holds this version from now on.</summary>
-    private async Task RevokeRangeAsync(Guid session, ICacheHolder holder, long page, long version, int offset, int length, TimeSpan remaining)
-    {
-        try
-        {
-            // Resumes on the page's turn, so the holders may be changed here; no fill is answered until this ends.
-            if (!await holder.InvalidateRange(page, version, offset, length).WaitAsync(remaining)) return;
-            if (!_holders!.TryGetValue(session, out var known) || known.Version < version) _holders[session] = new Holder(holder, version);
-        }
-        catch (Exception)
-        {
-            await EndTermAsync(session);
-        }
-    }
-
     /// <summary>
-    /// After a revocation that got no answer, or failed: the holder may still be serving its copy until its lease ends,
-    /// and if it renewed meanwhile that is later than it was when the revocation went out. Its term ends here, so no
-    /// renewal extends that copy again; the write waits out what the term already granted.
+    /// Revokes one holder's copy, or given a <paramref name="hole"/> only those bytes of it; a holder that keeps the
+    /// rest holds <paramref name="version"/> from now on.
     /// </summary>
-    private async Task EndTermAsync(Guid session)
+    private async Task RevokeAsync(Guid session, ICacheHolder holder, long page, long version, (int Offset, int Length)? hole, TimeSpan remaining)
     {
-        var left = leases.EndTerm(session);
-        if (left > TimeSpan.Zero) await Task.Delay(left);
+        try
+        {
+            if (hole is not (var offset, var length))
+            {
+                await holder.Invalidate(page, version).WaitAsync(remaining);
+                return;
+            }
+            // Resumes on the page's turn, so the holders may be changed here; no fill is answered until this ends.
+            if (await holder.InvalidateRange(page, version, offset, length).WaitAsync(remaining)
+                && (!_holders!.TryGetValue(session, out var known) || known.Version < version))
+                _holders[session] = new Holder(holder, version);
+        }
+        catch (Exception)
+        {
+            // No answer, or a failed call: the holder may still be serving its copy until its lease ends, and if it
+            // renewed meanwhile that is later than it was when the revocation went out. Its term ends here, so no
+            // renewal extends that copy again; the write waits out what the term already granted.
+            var left = leases.EndTerm(session);
+            if (left > TimeSpan.Zero) await Task.Delay(left);
+        }
     }
 
     private readonly record struct Holder(ICacheHolder Callback, long Version);

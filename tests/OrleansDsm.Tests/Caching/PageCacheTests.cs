@@ -150,27 +150,27 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.True(cache.TryGet(page, epoch, out var whole));
         var version = whole.Version;
 
-        Assert.False(cache.RevokeRange(page, version + 2, 8, 8), "a copy two versions behind goes");
+        Assert.False(cache.Revoke(page, version + 2, (8, 8)), "a copy two versions behind goes");
         Assert.False(cache.Holds(page, epoch));
-        Assert.False(cache.RevokeRange(page, version + 1, 8, 8), "with no copy, none is kept");
+        Assert.False(cache.Revoke(page, version + 1, (8, 8)), "with no copy, none is kept");
 
         Assert.Equal(1, await array.GetAsync(0)); // filled again, at the page's version
-        Assert.True(cache.RevokeRange(page, version + 1, 8, 8), "a whole copy of the version before stays");
+        Assert.True(cache.Revoke(page, version + 1, (8, 8)), "a whole copy of the version before stays");
         Assert.True(cache.TryGet(page, epoch, 0, 8, out var kept));
         Assert.Equal((version + 1, 1L), (kept.Version, kept.Read<long>(0)));
         Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the changed bytes are not served");
-        Assert.True(cache.RevokeRange(page, version + 1, 16, 8), "a copy of the version itself stays as it is");
+        Assert.True(cache.Revoke(page, version + 1, (16, 8)), "a copy of the version itself stays as it is");
         Assert.True(cache.TryGet(page, epoch, 16, 8, out _));
         for (var i = 2; i <= CachedPage.MaxBlockedRanges; i++)
-            Assert.True(cache.RevokeRange(page, version + i, 8 * (i + 1), 8), $"a copy lacking {i - 1} ranges stays");
+            Assert.True(cache.Revoke(page, version + i, (8 * (i + 1), 8)), $"a copy lacking {i - 1} ranges stays");
         Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "each changed range is missing");
         Assert.True(cache.TryGet(page, epoch, 16, 8, out _));
-        Assert.False(cache.RevokeRange(page, version + CachedPage.MaxBlockedRanges + 1, 512, 8), "a copy lacking the most ranges goes");
+        Assert.False(cache.Revoke(page, version + CachedPage.MaxBlockedRanges + 1, (512, 8)), "a copy lacking the most ranges goes");
         Assert.False(cache.TryGet(page, epoch, 0, 8, out _));
 
         Assert.Equal(1, await array.GetAsync(0));
         cache.BeginWrite(page, 24, 8);
-        Assert.False(cache.RevokeRange(page, version + 1, 8, 8), "a copy being written here goes");
+        Assert.False(cache.Revoke(page, version + 1, (8, 8)), "a copy being written here goes");
         Assert.False(cache.TryGet(page, epoch, 0, 8, out _));
         cache.EndWrite(page, null);
     }
