@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace OrleansDsm.Caching;
@@ -44,6 +45,7 @@ internal static unsafe partial class KernelClockPage
     }
 
     /// <summary>Reads the coarse clock from the page, as the vDSO does: retried while the kernel is updating it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (long Seconds, long Nanoseconds) Read(nint sequence, nint time)
     {
         uint before;
