@@ -7,10 +7,10 @@ namespace OrleansDsm.Caching;
 /// <summary>
 /// Finds where the Linux kernel keeps <c>CLOCK_MONOTONIC_COARSE</c> in the vDSO's data page (<c>[vvar]</c>), so that
 /// <see cref="LeaseClock"/> reads it with a few loads instead of a call into the vDSO, which was about half of a
-/// sequential cached read. The kernel publishes the page for exactly this (the vDSO's own <c>clock_gettime</c> reads it), but not its
-/// layout, so the layouts of the kernel's generic vDSO are tried and one is used only after its readings have matched
-/// <c>clock_gettime</c>'s, across a tick of the clock; otherwise (another layout, a time namespace, a page that cannot be
-/// read) the caller keeps calling <c>clock_gettime</c>.
+/// sequential cached read. The kernel publishes the page for exactly this (the vDSO's own <c>clock_gettime</c> reads
+/// it), but not its layout, so the layouts of the kernel's generic vDSO are tried and one is used only after its
+/// readings have matched <c>clock_gettime</c>'s, across a tick of the clock; otherwise (another layout, a time
+/// namespace, a page that cannot be read) the caller keeps calling <c>clock_gettime</c>.
 /// </summary>
 internal static unsafe partial class KernelClockPage
 {
