@@ -19,7 +19,8 @@ internal static unsafe class LeaseClock
     // Null where there is no such clock: TickCount64 then. A static readonly field, so tiered code calls it as a constant.
     private static readonly delegate* unmanaged[SuppressGCTransition]<int, TimeSpec*, int> ClockGetTime = FindCoarseClock();
 
-    // Where the kernel keeps the coarse clock, when found and checked; 0 otherwise. Static readonly too.
+    // Where the kernel keeps the coarse clock, when found and checked; 0 otherwise. Static readonly, so tiered code
+    // reads them as constants and a hit tests nothing to choose its way.
     private static readonly nint KernelSequence, KernelTime;
 
     static LeaseClock()
@@ -27,7 +28,10 @@ internal static unsafe class LeaseClock
         if (KernelClockPage.Find(CoarseClock) is var (sequence, time)) (KernelSequence, KernelTime) = (sequence, time);
     }
 
-    /// <summary>The vDSO's or libc's <c>clock_gettime</c>, given a clock id and a (seconds, nanoseconds) pair; null off Linux.</summary>
+    /// <summary>
+    /// The vDSO's or libc's <c>clock_gettime</c>, given a clock id and a (seconds, nanoseconds) pair; null where neither
+    /// serves the coarse clock.
+    /// </summary>
     internal static delegate* unmanaged[SuppressGCTransition]<int, long*, int> CoarseClock =>
         (delegate* unmanaged[SuppressGCTransition]<int, long*, int>)ClockGetTime;
 

@@ -51,7 +51,7 @@ public sealed class LeaseClockTests
     }
 
     [Fact]
-    public unsafe void A_page_that_cannot_be_read_or_does_not_keep_the_clock_is_refused_and_the_call_kept()
+    public unsafe void A_page_that_cannot_be_read_or_does_not_keep_the_clock_is_refused()
     {
         if (!OperatingSystem.IsLinux()) return;
         // Below mmap_min_addr nothing is ever mapped: a load there would end the process, so the page must be refused
