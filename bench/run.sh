@@ -14,10 +14,22 @@ bench=bench/OrleansDsm.Bench/bin/Release/net10.0/OrleansDsm.Bench.dll
 silo_dll=Silo/bin/Release/net10.0/OrleansDsm.Silo.dll
 pg_bin=/usr/lib/postgresql/15/bin
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# A loopback port free a moment ago and not handed out before in this run: the kernel may give a port it just let go
+# again at once, and a silo's ports are asked for one after the other.
+free_port() {
+  python3 - "$ports_file" <<'PY'
+import socket, sys
+taken = set(open(sys.argv[1]).read().split())
+while True:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = str(s.getsockname()[1]); s.close()
+    if port not in taken: break
+open(sys.argv[1], "a").write(port + "\n"); print(port)
+PY
+}
 as_postgres() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 pids=(); pg_dir=""; logs=()
+ports_file=$(mktemp); logs+=("$ports_file")
 cleanup() {
   # Cleanup must not fail the run: processes may already be gone when the EXIT trap runs.
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done

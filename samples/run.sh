@@ -15,11 +15,15 @@ shift
 dotnet build "samples/$sample" --configuration Release --nologo -v quiet >/dev/null
 dotnet build Silo --configuration Release --nologo -v quiet >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-gateway_port=$(free_port)
+# Three free loopback ports, bound at once so that they differ (one at a time, the kernel may give one twice).
+read -r silo_port gateway_port http_port < <(python3 -c '
+import socket
+sockets = [socket.socket() for _ in range(3)]
+for s in sockets: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in sockets])')
 log=$(mktemp)
-dotnet Silo/bin/Release/net10.0/OrleansDsm.Silo.dll --Silo:SiloPort="$(free_port)" --Silo:GatewayPort="$gateway_port" \
-  --Silo:HttpPort="$(free_port)" >"$log" 2>&1 &
+dotnet Silo/bin/Release/net10.0/OrleansDsm.Silo.dll --Silo:SiloPort="$silo_port" --Silo:GatewayPort="$gateway_port" \
+  --Silo:HttpPort="$http_port" >"$log" 2>&1 &
 silo=$!
 trap 'kill "$silo" 2>/dev/null || true; wait "$silo" 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 120); do

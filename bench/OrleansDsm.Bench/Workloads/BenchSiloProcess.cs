@@ -100,10 +100,21 @@ public sealed class BenchSiloProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A loopback port free a moment ago and never handed out before by this process: the kernel may give a port it
+    /// just let go again at once, and a silo's ports are asked for one after the other.
+    /// </summary>
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+                if (HandedOut.Add(port)) return port;
+        }
     }
 }
