@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using OrleansDsm.Bench.Hosting;
+using OrleansDsm.Testing;
 
 namespace OrleansDsm.Bench.Workloads;
 
@@ -41,7 +41,7 @@ public sealed class BenchSiloProcess : IAsyncDisposable
     /// </summary>
     public static Task<BenchSiloProcess> StartBenchAsync(string cluster, int? primarySiloPort, ActivationMoves moves)
     {
-        var (siloPort, gatewayPort) = (FreePort(), FreePort());
+        var (siloPort, gatewayPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
         // Server GC, as bench/run.sh gives the bench silo.
         return StartAsync([typeof(BenchSiloProcess).Assembly.Location, "silo", $"{siloPort}", $"{gatewayPort}", cluster, primarySiloPort?.ToString() ?? "-", $"{moves}"],
             siloPort, gatewayPort, "bench silo ready", serverGc: true);
@@ -49,9 +49,9 @@ public sealed class BenchSiloProcess : IAsyncDisposable
 
     private static Task<BenchSiloProcess> StartAsync(string[] settings)
     {
-        var (siloPort, gatewayPort) = (FreePort(), FreePort());
+        var (siloPort, gatewayPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
         return StartAsync([Path.GetFullPath(SiloDll), .. settings, "--Silo:Dashboard=false", $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}",
-            $"--Silo:HttpPort={FreePort()}", "--Logging:LogLevel:Default=Warning"], siloPort, gatewayPort, "OrleansDsm silo ready", serverGc: false);
+            $"--Silo:HttpPort={LoopbackPorts.Free()}", "--Logging:LogLevel:Default=Warning"], siloPort, gatewayPort, "OrleansDsm silo ready", serverGc: false);
     }
 
     private static async Task<BenchSiloProcess> StartAsync(string[] arguments, int siloPort, int gatewayPort, string readyLine, bool serverGc)
@@ -98,23 +98,5 @@ public sealed class BenchSiloProcess : IAsyncDisposable
         Kill();
         await _process.WaitForExitAsync();
         _process.Dispose();
-    }
-
-    private static readonly HashSet<int> HandedOut = [];
-
-    /// <summary>
-    /// A loopback port free a moment ago and never handed out before by this process: the kernel may give a port it
-    /// just let go again at once, and a silo's ports are asked for one after the other.
-    /// </summary>
-    private static int FreePort()
-    {
-        while (true)
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            lock (HandedOut)
-                if (HandedOut.Add(port)) return port;
-        }
     }
 }

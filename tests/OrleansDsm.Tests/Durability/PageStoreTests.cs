@@ -4,6 +4,7 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using OrleansDsm.Database;
 using OrleansDsm.Database.PageStore;
+using OrleansDsm.Testing;
 
 namespace OrleansDsm.Tests.Durability;
 
@@ -94,7 +95,7 @@ public sealed class PageStoreTests : IAsyncLifetime
     {
         var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
         await using var nowhere = new PostgreSqlPageStore(
-            $"Host=127.0.0.1;Port={Processes.BuiltPrograms.FreePort()};Username=postgres;Database=none;Timeout=2", "store-tests",
+            $"Host=127.0.0.1;Port={LoopbackPorts.Free()};Username=postgres;Database=none;Timeout=2", "store-tests",
             new OrleansGrainStorageSerializer(serializer));
 
         var read = await Assert.ThrowsAsync<OrleansDsm.Errors.StorageUnavailableException>(() => nowhere.ReadStateAsync("page", Page(9), new GrainState<string>()));

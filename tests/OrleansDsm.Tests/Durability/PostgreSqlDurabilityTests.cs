@@ -1,8 +1,9 @@
 using Npgsql;
-using Xunit.Abstractions;
 using OrleansDsm.Connection;
 using OrleansDsm.Database;
+using OrleansDsm.Testing;
 using OrleansDsm.Tests.Processes;
+using Xunit.Abstractions;
 
 namespace OrleansDsm.Tests.Durability;
 
@@ -191,7 +192,7 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
         Assert.True(initialized.ExitCode == 0, initialized.Stderr);
 
         var refused = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
-            [.. PostgreSqlArguments(withPassword), $"--Silo:HttpPort={BuiltPrograms.FreePort()}"]), TimeSpan.FromSeconds(60));
+            [.. PostgreSqlArguments(withPassword), $"--Silo:HttpPort={LoopbackPorts.Free()}"]), TimeSpan.FromSeconds(60));
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("PGPASSWORD", refused.Stderr);
         Assert.DoesNotContain("s3cret", refused.Stderr);

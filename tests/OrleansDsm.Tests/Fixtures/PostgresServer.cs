@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using OrleansDsm.Testing;
 using OrleansDsm.Tests.Processes;
 
 namespace OrleansDsm.Tests.Fixtures;
@@ -36,7 +37,7 @@ public sealed class PostgresServer : IAsyncDisposable
     public static async Task<PostgresServer> StartAsync(string address = "127.0.0.1", string? networkNamespace = null)
     {
         var directory = Directory.CreateTempSubdirectory("dsm-pg-").FullName;
-        var server = new PostgresServer(directory, networkNamespace is null ? BuiltPrograms.FreePort() : 5432, address, networkNamespace);
+        var server = new PostgresServer(directory, networkNamespace is null ? LoopbackPorts.Free() : 5432, address, networkNamespace);
         if (Environment.UserName == "root") await RunAsync("chown", "postgres:postgres", directory);
         await server.RunAsPostgresAsync("initdb", "-D", $"{directory}/data", "--auth=trust", "-U", "postgres", "--no-sync", "-E", "UTF8");
         // One role must give a password (the first matching line wins), so tests can show where passwords come from.

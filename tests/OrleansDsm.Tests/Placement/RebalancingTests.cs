@@ -3,6 +3,7 @@ using OrleansDsm.Barriers;
 using OrleansDsm.Locks;
 using OrleansDsm.Pages;
 using OrleansDsm.Regions;
+using OrleansDsm.Testing;
 using OrleansDsm.Tests.Processes;
 using Xunit.Abstractions;
 
@@ -98,8 +99,8 @@ public sealed class RebalancingTests(ITestOutputHelper output)
         // Orleans wants at least two load reports (1 s apart) per cycle.
         var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
             ["--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false", "--Silo:Rebalance=true",
-             "--Silo:Rebalancing:SessionCyclePeriod=00:00:01", $"--Silo:SiloPort={BuiltPrograms.FreePort()}", $"--Silo:GatewayPort={BuiltPrograms.FreePort()}",
-             $"--Silo:HttpPort={BuiltPrograms.FreePort()}"]), TimeSpan.FromSeconds(60));
+             "--Silo:Rebalancing:SessionCyclePeriod=00:00:01", $"--Silo:SiloPort={LoopbackPorts.Free()}", $"--Silo:GatewayPort={LoopbackPorts.Free()}",
+             $"--Silo:HttpPort={LoopbackPorts.Free()}"]), TimeSpan.FromSeconds(60));
 
         Assert.Equal(2, result.ExitCode);
         var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));

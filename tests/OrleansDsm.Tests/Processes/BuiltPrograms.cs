@@ -33,25 +33,6 @@ public static class BuiltPrograms
 
     public static string WorkerDll => Path.Combine(Output(Path.Combine("tests", "OrleansDsm.TestWorker")), "OrleansDsm.TestWorker.dll");
 
-    private static readonly HashSet<int> HandedOut = [];
-
-    /// <summary>
-    /// A loopback TCP port that was free a moment ago and was never handed out before by this process. The kernel may
-    /// give a port it just let go again at once, and a silo's port and its gateway's are asked for one after the other:
-    /// once, both came back the same, and the silo refused to start.
-    /// </summary>
-    public static int FreePort()
-    {
-        while (true)
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            lock (HandedOut)
-                if (HandedOut.Add(port)) return port;
-        }
-    }
-
     public static ProcessStartInfo Dotnet(string dll, IEnumerable<string> arguments, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo("dotnet")

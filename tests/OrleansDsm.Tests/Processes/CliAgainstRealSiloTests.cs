@@ -1,3 +1,5 @@
+using OrleansDsm.Testing;
+
 namespace OrleansDsm.Tests.Processes;
 
 /// <summary>The real silo program driven by the real <c>dsm</c> tool, each its own process.</summary>
@@ -76,7 +78,7 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture)
     public async Task An_unreachable_gateway_is_reported_with_its_own_exit_code()
     {
         var result = await BuiltPrograms.RunAsync(
-            BuiltPrograms.Dotnet(BuiltPrograms.CliDll, ["ls", "--gateway", $"127.0.0.1:{BuiltPrograms.FreePort()}"]), TimeSpan.FromSeconds(60));
+            BuiltPrograms.Dotnet(BuiltPrograms.CliDll, ["ls", "--gateway", $"127.0.0.1:{LoopbackPorts.Free()}"]), TimeSpan.FromSeconds(60));
         Assert.Equal(3, result.ExitCode);
         Assert.Contains("Cannot reach the cluster", result.Stderr);
     }

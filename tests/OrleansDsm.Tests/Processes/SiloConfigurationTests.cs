@@ -1,3 +1,5 @@
+using OrleansDsm.Testing;
+
 namespace OrleansDsm.Tests.Processes;
 
 /// <summary>The real silo refuses bad configuration at start with one clear line.</summary>
@@ -29,7 +31,7 @@ public sealed class SiloConfigurationTests
     public async Task A_bad_setting_stops_the_silo_with_one_line_naming_it(string arguments, string named)
     {
         var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
-            [.. arguments.Split(' '), $"--Silo:HttpPort={BuiltPrograms.FreePort()}"]), TimeSpan.FromSeconds(60));
+            [.. arguments.Split(' '), $"--Silo:HttpPort={LoopbackPorts.Free()}"]), TimeSpan.FromSeconds(60));
 
         Assert.Equal(2, result.ExitCode);
         var line = Assert.Single(result.Stderr.Split('\n'));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using OrleansDsm.Testing;
 
 namespace OrleansDsm.Tests.Processes;
 
@@ -46,15 +47,15 @@ public sealed class SiloProcess : IAsyncDisposable
     }
 
     public static Task<SiloProcess> StartAsync(params string[] extraArguments) =>
-        StartOnPortsAsync(BuiltPrograms.FreePort(), BuiltPrograms.FreePort(), extraArguments);
+        StartOnPortsAsync(LoopbackPorts.Free(), LoopbackPorts.Free(), extraArguments);
 
     /// <summary>Starts the silo with <paramref name="environment"/> added to its environment (runtime settings such as a GC heap limit).</summary>
     public static Task<SiloProcess> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArguments) =>
-        StartAsync(null, "127.0.0.1", BuiltPrograms.FreePort(), BuiltPrograms.FreePort(), BuiltPrograms.FreePort(), extraArguments, environment);
+        StartAsync(null, "127.0.0.1", LoopbackPorts.Free(), LoopbackPorts.Free(), LoopbackPorts.Free(), extraArguments, environment);
 
     /// <summary>Starts the silo on given ports: a silo restarted on its old address replaces its dead self at once.</summary>
     public static Task<SiloProcess> StartOnPortsAsync(int siloPort, int gatewayPort, params string[] extraArguments) =>
-        StartAsync(null, "127.0.0.1", siloPort, gatewayPort, BuiltPrograms.FreePort(), extraArguments);
+        StartAsync(null, "127.0.0.1", siloPort, gatewayPort, LoopbackPorts.Free(), extraArguments);
 
     /// <summary>
     /// Starts the silo inside network namespace <paramref name="networkNamespace"/>, as a host of its own at

@@ -1,4 +1,5 @@
 using OrleansDsm.Connection;
+using OrleansDsm.Testing;
 
 namespace OrleansDsm.Tests.Processes;
 
@@ -133,8 +134,8 @@ public sealed class TlsTests
     /// </summary>
     private static async Task<string> IntruderRefusalAsync(string[] arguments)
     {
-        var start = BuiltPrograms.Dotnet(BuiltPrograms.SiloDll, [.. arguments, $"--Silo:SiloPort={BuiltPrograms.FreePort()}",
-            $"--Silo:GatewayPort={BuiltPrograms.FreePort()}", $"--Silo:HttpPort={BuiltPrograms.FreePort()}"]);
+        var start = BuiltPrograms.Dotnet(BuiltPrograms.SiloDll, [.. arguments, $"--Silo:SiloPort={LoopbackPorts.Free()}",
+            $"--Silo:GatewayPort={LoopbackPorts.Free()}", $"--Silo:HttpPort={LoopbackPorts.Free()}"]);
         using var intruder = System.Diagnostics.Process.Start(start)!;
         var refused = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var ready = false;
@@ -177,7 +178,7 @@ public sealed class TlsTests
         await File.WriteAllTextAsync(bogus, "not a certificate");
 
         var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
-            [$"--Silo:TlsCertificate={bogus}", $"--Silo:HttpPort={BuiltPrograms.FreePort()}"]), TimeSpan.FromSeconds(60));
+            [$"--Silo:TlsCertificate={bogus}", $"--Silo:HttpPort={LoopbackPorts.Free()}"]), TimeSpan.FromSeconds(60));
 
         Assert.Equal(2, result.ExitCode);
         var line = Assert.Single(result.Stderr.Split('\n'));
