@@ -44,7 +44,8 @@ internal static class PagedIo
 
     /// <summary>
     /// Writes under ids from <paramref name="requests"/> (the session of <paramref name="cache"/>, if any, whose copies
-    /// of the pages serve none of the written bytes while the write runs); a batch sent again keeps its ids, so no page applies it twice.
+    /// of the pages serve none of the written bytes while the write runs); a batch sent again keeps its ids, so no page
+    /// applies it twice.
     /// </summary>
     public static async Task WriteAsync<T>(
         PageReferences pages, PageCache? cache, RequestIds requests, TransientRetry retry,
@@ -53,7 +54,7 @@ internal static class PagedIo
     {
         var spans = Split(region, byteOffset, source.Length * (long)ElementCodec<T>.Size);
         var versions = new long?[spans.Count];
-        foreach (var span in spans) cache?.BeginWrite(span.Page, span.Offset, span.Length);
+        foreach (var span in spans) cache?.BeginWrite(span.Page, span.Length == region.PageSize ? null : (span.Offset, span.Length));
         try
         {
             if (spans.Count == 1)

@@ -407,17 +407,16 @@ public sealed class SharedArray<T> where T : unmanaged
     /// <summary>
     /// Runs one single-element mutation as this client's session: the cache's copy of the page stops serving the
     /// element and the cache admits no fill of the page until the write is over, and the page revokes every other
-    /// session's copy before the write becomes visible. A try
-    /// that fails for a passing reason is sent again under the same request id, so the page applies it once.
-    /// <paramref name="stored"/> gives, from the call's result, the bits the element now holds, so the cache can bring
-    /// its own copy up to date.
+    /// session's copy before the write becomes visible. A try that fails for a passing reason is sent again under the
+    /// same request id, so the page applies it once. <paramref name="stored"/> gives, from the call's result, the bits
+    /// the element now holds, so the cache can bring its own copy up to date.
     /// </summary>
     private async Task<ulong> MutateAsync(
         long page, int offset, Func<IPageGrain, RequestId, Task<ElementUpdate>> mutation, Func<ulong, ulong> stored, CancellationToken cancellation)
     {
         // An atomic operation follows this client's earlier writes to its page, as program order says.
         if (_buffer is not null) await _buffer.ReleasePageAsync(page, Region.Epoch, _requests, cancellation);
-        _cache?.BeginWrite(page, offset, ElementCodec<T>.Size);
+        _cache?.BeginWrite(page, (offset, ElementCodec<T>.Size));
         long? version = null;
         PageChange? change = null;
         try

@@ -74,7 +74,7 @@ internal sealed class PageCache : IAsyncDisposable
 
     /// <summary>Whether a valid copy of the whole page is cached, without counting a hit.</summary>
     public bool Holds(long page, long epoch) =>
-        _entries.TryGetValue(page, out var entry) && entry.Epoch == epoch && entry.BlockedRanges == 0 && IsValid(entry);
+        _entries.TryGetValue(page, out var entry) && entry.Epoch == epoch && entry.ServesWhole && IsValid(entry);
 
     /// <summary>How many bytes the cache may hold.</summary>
     public long Budget => _budget;
@@ -265,12 +265,12 @@ internal sealed class PageCache : IAsyncDisposable
     }
 
     /// <summary>
-    /// Before this client writes bytes [offset, offset + length) of a page (the whole page when not given): no fill may
-    /// install a copy while the write runs, and the copy stops serving the written range, or goes altogether when the
-    /// write covers the whole page or another of this client's writes of the page is in flight. The copy as it was is
-    /// kept as the basis the write's own change may apply to.
+    /// Before this client writes <paramref name="range"/> of a page (the whole page when null): no fill may install a
+    /// copy while the write runs, and the copy stops serving the written range, or goes altogether when the write covers
+    /// the whole page or another of this client's writes of the page is in flight. The copy as it was is kept as the
+    /// basis the write's own change may apply to.
     /// </summary>
-    public void BeginWrite(long page, int offset = 0, int length = int.MaxValue)
+    public void BeginWrite(long page, (int Offset, int Length)? range = null)
     {
         lock (_gate)
         {
@@ -282,7 +282,7 @@ internal sealed class PageCache : IAsyncDisposable
             fence.Basis = fence.Writes == 1 ? entry : null;
             if (entry is null) return;
             // The other bytes of the page stay readable: only another session's write changes them, and it revokes the copy.
-            if (fence.Basis is not null && length < int.MaxValue) Replace(page, entry, entry.Blocking(offset, length));
+            if (fence.Basis is not null && range is (var offset, var length)) Replace(page, entry, entry.Blocking(offset, length));
             else Remove(page, entry);
         }
     }

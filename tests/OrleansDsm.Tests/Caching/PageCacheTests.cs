@@ -95,7 +95,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         var (client, array, cache, page, epoch) = await OwnCachedPageAsync("written-range");
         await using var owned = client;
 
-        cache.BeginWrite(page, 8, 16);
+        cache.BeginWrite(page, (8, 16));
 
         Assert.True(cache.TryGet(page, epoch, 0, 8, out var before), "the bytes before the written range are served");
         Assert.Equal(1, before.Read<long>(0));
@@ -169,7 +169,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.False(cache.TryGet(page, epoch, 0, 8, out _));
 
         Assert.Equal(1, await array.GetAsync(0));
-        cache.BeginWrite(page, 24, 8);
+        cache.BeginWrite(page, (24, 8));
         Assert.False(cache.Revoke(page, version + 1, (8, 8)), "a copy being written here goes");
         Assert.False(cache.TryGet(page, epoch, 0, 8, out _));
         cache.EndWrite(page, null);
