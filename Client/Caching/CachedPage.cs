@@ -7,7 +7,7 @@ namespace OrleansDsm.Caching;
 /// One page held by the client cache, immutable but for its reference bit and its removal. A Strict copy is valid
 /// while its silo's lease runs; a Bounded copy until <see cref="FreshUntil"/> on the cache's clock. While this client
 /// writes a range of the page, or other sessions' writes changed only some ranges of it, its copy is replaced by one
-/// that serves every byte but those ranges (see <see cref="Blocking"/>).
+/// that serves every byte but those ranges (see <see cref="Blocking(int, int, long?)"/>).
 /// </summary>
 internal sealed class CachedPage(long page, long epoch, long version, byte[]? bytes, SiloLease? lease, long freshUntil)
 {
@@ -69,6 +69,17 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// </summary>
     public CachedPage Blocking(int offset, int length, long? version = null) =>
         Copy(version ?? Version, bytes, FreshUntil, [.. _blocked, (offset, offset + length)]);
+
+    /// <summary>The same bytes as a copy of <paramref name="version"/> that lacks <paramref name="ranges"/> ([start, end) pairs) as well.</summary>
+    public CachedPage Blocking(List<(int Start, int End)> ranges, long version) => Copy(version, bytes, FreshUntil, [.. _blocked, .. ranges]);
+
+    /// <summary>This copy serving <paramref name="ranges"/> again, one lacked range for each: they hold this version's bytes after all.</summary>
+    public CachedPage Without((int Start, int End)[] ranges)
+    {
+        var blocked = new List<(int Start, int End)>(_blocked);
+        foreach (var range in ranges) blocked.Remove(range);
+        return Copy(Version, bytes, FreshUntil, [.. blocked]);
+    }
 
     /// <summary>
     /// This Strict copy as <paramref name="change"/> leaves it at <paramref name="newVersion"/> (lacking the ranges it

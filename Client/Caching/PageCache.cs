@@ -12,9 +12,11 @@ namespace OrleansDsm.Caching;
 /// that the lease on the silo holding the page is still running by the monotonic clock (a Bounded copy: that it is not
 /// older than the region's bound). Page grains revoke copies before each write
 /// and wait for this cache's answer (or for its lease to end), so a valid entry is always the page's latest version.
-/// A fill that was overtaken by a revocation, or by this client's own write to the page, is returned to its caller
-/// (it was correct when read) but not installed: all bookkeeping of fills, revocations and installs happens under one
-/// lock, so no late copy can slip in after the revocation that should have removed it.</para>
+/// A fill that was overtaken by a revocation is returned to its caller (it was correct when read) but not installed,
+/// unless the revocations it missed each named the only bytes their version changed: then it is installed without
+/// those bytes. A fill that lands while this client writes the page is installed without the bytes being written.
+/// All bookkeeping of fills, revocations and installs happens under one lock, so no late copy can slip in after the
+/// revocation that should have removed it.</para>
 /// <para>The cache holds at most its byte budget; beyond it, a clock sweep evicts entries not hit since the last sweep.</para>
 /// </summary>
 internal sealed class PageCache : IAsyncDisposable
@@ -136,7 +138,7 @@ internal sealed class PageCache : IAsyncDisposable
             var sentAt = LeaseClock.NowMilliseconds;
             var copy = await _pages[page].Fill(epoch, Session, Holder, cancellation);
             return new CachedPage(page, epoch, copy.Version, copy.Bytes, Accept(copy.Lease, sentAt), 0);
-        }, (entry, fence, _) => Admits(fence, entry));
+        }, (entry, fence, _) => Admitted(fence, entry));
         if (!fill.IsCompleted)
         {
             _fills[page] = fill;
@@ -154,12 +156,47 @@ internal sealed class PageCache : IAsyncDisposable
     public Task? FillInFlight(long page) => _fills.GetValueOrDefault(page);
 
     /// <summary>
-    /// Whether a Strict copy may be cached, given the page's fence: it is at least as new as every revocation and own
-    /// write seen, no own write is in flight, its lease's term is current, and no newer copy is cached. Called under the lock.
+    /// What a fill's Strict copy may be cached as, given the page's fence, or null when it may not (see
+    /// <see cref="Admits"/>); a copy older than a revocation may still be brought up to it (see <see cref="Bridged"/>).
+    /// While this client writes the page, the copy is cached without the ranges being written (not at all when a write
+    /// covers the whole page): whether it holds those writes is not known until they return. Called under the lock.
+    /// </summary>
+    private CachedPage? Admitted(Fence fence, CachedPage copy)
+    {
+        if (copy.Version < fence.Revoked && Bridged(fence, copy) is { } bridged) copy = bridged;
+        if (!Admits(fence, copy)) return null;
+        if (fence.Writes == 0) return copy;
+        if (fence.RefusesFills) return null;
+        // The only write's own change may bring this copy up to date as it would the copy the write began with.
+        if (fence.Writes == 1 && copy.Version > (fence.Basis?.Version ?? -1)) fence.Basis = copy;
+        return fence.Admitted = copy.Blocking(fence.Writing, copy.Version);
+    }
+
+    /// <summary>
+    /// <paramref name="copy"/> as a copy of the newest version revoked, lacking the ranges each version after its own
+    /// changed, if a revocation that arrived while it was being fetched named each of those ranges: outside them, the
+    /// bytes of its version are those of the newest.
+    /// </summary>
+    private static CachedPage? Bridged(Fence fence, CachedPage copy)
+    {
+        if (fence.Revoked - copy.Version > fence.Holes.Count) return null;
+        var ranges = new List<(int Start, int End)>();
+        for (var version = copy.Version + 1; version <= fence.Revoked; version++)
+        {
+            var found = fence.Holes.FindIndex(hole => hole.Version == version);
+            if (found < 0) return null;
+            ranges.Add((fence.Holes[found].Start, fence.Holes[found].End));
+        }
+        return copy.Blocking(ranges, fence.Revoked);
+    }
+
+    /// <summary>
+    /// Whether a Strict copy may be cached: it is at least as new as every revocation and own write seen, its lease's
+    /// term is current, and no newer copy is cached. Called under the lock.
     /// </summary>
     private bool Admits(Fence fence, CachedPage copy)
     {
-        if (copy.Version < fence.Revoked || fence.Writes > 0 || !IsCurrent(copy.Lease!)) return false;
+        if (copy.Version < fence.Revoked || !IsCurrent(copy.Lease!)) return false;
         // A whole copy replaces a partial one of its own version.
         if (_entries.TryGetValue(copy.Page, out var cached) && cached.Lease == copy.Lease
             && (cached.Version > copy.Version || cached.Version == copy.Version && cached.ServesWhole)) return false;
@@ -201,14 +238,14 @@ internal sealed class PageCache : IAsyncDisposable
             return new CachedPage(page, epoch, 0, bytes.Value, null, freshUntil);
         },
         // A Bounded copy carries no version: any own write during the read may be missing from it.
-        (_, fence, writesBefore) => fence.Writes == 0 && fence.WritesStarted == writesBefore);
+        (copy, fence, writesBefore) => fence.Writes == 0 && fence.WritesStarted == writesBefore ? copy : null);
 
     /// <summary>
     /// Runs one fill of <paramref name="page"/> inside the page's fence: <paramref name="fetch"/> reads it, and
     /// <paramref name="admit"/>, called under the lock with the fence as it stands when the copy arrives and the count
     /// of own writes started before the fill began, decides whether the copy may be cached.
     /// </summary>
-    private async Task<CachedPage> FillThroughFenceAsync(long page, Func<Task<CachedPage>> fetch, Func<CachedPage, Fence, long, bool> admit)
+    private async Task<CachedPage> FillThroughFenceAsync(long page, Func<Task<CachedPage>> fetch, Func<CachedPage, Fence, long, CachedPage?> admit)
     {
         Metrics.Miss();
         Fence fence;
@@ -223,7 +260,11 @@ internal sealed class PageCache : IAsyncDisposable
         {
             var entry = await fetch();
             lock (_gate)
-                if (admit(entry, fence, writesBefore)) Install(entry);
+                if (admit(entry, fence, writesBefore) is { } admitted)
+                {
+                    Install(admitted);
+                    fence.Holes.RemoveAll(hole => hole.Version <= admitted.Version);
+                }
             return entry;
         }
         finally
@@ -240,9 +281,10 @@ internal sealed class PageCache : IAsyncDisposable
     /// Drops the copy of <paramref name="page"/> if it is older than <paramref name="version"/>, and keeps fills in
     /// flight from installing one. Given the <paramref name="hole"/> that alone the write making
     /// <paramref name="version"/> changed, a Strict copy of the version before stays instead, as a copy of this version
-    /// that serves every other byte it served, unless it lacks <see cref="CachedPage.MaxBlockedRanges"/> ranges already
-    /// or this client is writing the page. Returns whether a copy of this version or a newer one is kept, which tells
-    /// the page whether this session still holds the page.
+    /// that serves every other byte it served, unless it lacks <see cref="CachedPage.MaxBlockedRanges"/> ranges
+    /// already; with no copy but a fill in flight, the hole is remembered for the fill's copy. Returns whether a copy
+    /// of this version or a newer one is kept (or may be, once the fill lands), which tells the page whether this
+    /// session still holds the page.
     /// </summary>
     public bool Revoke(long page, long version, (int Offset, int Length)? hole = null)
     {
@@ -250,13 +292,23 @@ internal sealed class PageCache : IAsyncDisposable
         lock (_gate)
         {
             if (_fences.TryGetValue(page, out var fence)) fence.Revoked = Math.Max(fence.Revoked, version);
-            if (!_entries.TryGetValue(page, out var entry)) return false;
-            if (entry.Version >= version) return true;
-            // A copy being written here goes whole, as does one that lacks too many ranges already.
-            if (hole is (var offset, var length) && entry.Version == version - 1 && entry.BlockedRanges < CachedPage.MaxBlockedRanges
-                && entry.Lease is not null && (fence is null || fence.Writes == 0))
+            if (!_entries.TryGetValue(page, out var entry))
             {
-                Replace(page, entry, entry.Blocking(offset, length, version));
+                // A fill in flight may bring the version before: it will be cached as this one, without the hole.
+                if (hole is (var start, var size) && fence is { Fills: > 0 } && fence.Holes.Count < CachedPage.MaxBlockedRanges)
+                {
+                    fence.Holes.Add((version, start, start + size));
+                    return true;
+                }
+                return false;
+            }
+            if (entry.Version >= version) return true;
+            // A copy that lacks too many ranges already goes whole.
+            if (hole is (var offset, var length) && entry.Version == version - 1 && entry.BlockedRanges < CachedPage.MaxBlockedRanges && entry.Lease is not null)
+            {
+                var kept = entry.Blocking(offset, length, version);
+                Replace(page, entry, kept);
+                if (fence is not null && fence.Admitted == entry) fence.Admitted = kept;
                 return true;
             }
             Remove(page, entry);
@@ -265,10 +317,10 @@ internal sealed class PageCache : IAsyncDisposable
     }
 
     /// <summary>
-    /// Before this client writes <paramref name="range"/> of a page (the whole page when null): no fill may install a
-    /// copy while the write runs, and the copy stops serving the written range, or goes altogether when the write covers
-    /// the whole page or another of this client's writes of the page is in flight. The copy as it was is kept as the
-    /// basis the write's own change may apply to.
+    /// Before this client writes <paramref name="range"/> of a page (the whole page when null): the copy stops serving
+    /// the written range, or goes altogether when the write covers the whole page or the copy lacks too many ranges
+    /// already, and a fill that lands while the write runs is cached without it (see <see cref="Admitted"/>). The copy
+    /// as it was is kept as the basis the write's own change may apply to.
     /// </summary>
     public void BeginWrite(long page, (int Offset, int Length)? range = null)
     {
@@ -277,12 +329,19 @@ internal sealed class PageCache : IAsyncDisposable
             if (!_fences.TryGetValue(page, out var fence)) _fences[page] = fence = new Fence();
             fence.Writes++;
             fence.WritesStarted++;
+            if (range is (var offset, var length) && fence.Writing.Count < CachedPage.MaxBlockedRanges) fence.Writing.Add((offset, offset + length));
+            else fence.RefusesFills = true;
             _entries.TryGetValue(page, out var entry);
             // With two own writes in flight, neither knows which the other's change follows.
             fence.Basis = fence.Writes == 1 ? entry : null;
             if (entry is null) return;
             // The other bytes of the page stay readable: only another session's write changes them, and it revokes the copy.
-            if (fence.Basis is not null && range is (var offset, var length)) Replace(page, entry, entry.Blocking(offset, length));
+            if (range is (var start, var size) && entry.BlockedRanges < CachedPage.MaxBlockedRanges)
+            {
+                var blocking = entry.Blocking(start, size);
+                Replace(page, entry, blocking);
+                if (fence.Admitted == entry) fence.Admitted = blocking;
+            }
             else Remove(page, entry);
         }
     }
@@ -317,7 +376,17 @@ internal sealed class PageCache : IAsyncDisposable
             if (fence.Writes == 0)
             {
                 var basis = fence.Basis;
-                fence.Basis = null;
+                var admitted = fence.Admitted;
+                var writing = fence.Writing.ToArray();
+                (fence.Basis, fence.Admitted, fence.RefusesFills) = (null, null, false);
+                fence.Writing.Clear();
+                // A copy fetched while the writes ran, and at least as new as each of them, holds their bytes.
+                if (admitted is not null && admitted.Version >= fence.Revoked && _entries.TryGetValue(page, out var current) && current == admitted)
+                {
+                    Replace(page, admitted, admitted.Without(writing));
+                    ForgetIfIdle(page, fence);
+                    return;
+                }
                 // The copy that served all but the written range stands for the version before the write: it goes.
                 if (_entries.TryGetValue(page, out var blocked) && blocked.BlockedRanges != 0) Remove(page, blocked);
                 if (version is { } written && change is not null && basis is not null && basis.Version == written - 1 && !revokedPastWrite
@@ -402,7 +471,7 @@ internal sealed class PageCache : IAsyncDisposable
     /// <summary>Forgets a page's fence once no fill or write of it is in flight. Called under the lock.</summary>
     private void ForgetIfIdle(long page, Fence fence)
     {
-        if (fence is { Fills: 0, Writes: 0, Basis: null }) _fences.Remove(page);
+        if (fence is { Fills: 0, Writes: 0, Basis: null, Admitted: null }) _fences.Remove(page);
     }
 
     /// <summary>
@@ -486,7 +555,22 @@ internal sealed class PageCache : IAsyncDisposable
         /// <summary>No copy older than this version may be installed.</summary>
         public long Revoked;
 
-        /// <summary>The copy dropped when this client's write began, which the write's own change may bring up to date.</summary>
+        /// <summary>
+        /// The copy cached when this client's only write of the page began, or a newer one a fill brought meanwhile:
+        /// the write's own change may bring it up to date.
+        /// </summary>
         public CachedPage? Basis;
+
+        /// <summary>The ranges this client's writes of the page have written since none was in flight; a copy fetched meanwhile does not serve them.</summary>
+        public readonly List<(int Start, int End)> Writing = [];
+
+        /// <summary>Whether no copy fetched meanwhile may be cached: one of those writes covers the whole page, or they are too many to list.</summary>
+        public bool RefusesFills;
+
+        /// <summary>The cached copy that a fill brought while this client's writes ran, lacking the ranges they write.</summary>
+        public CachedPage? Admitted;
+
+        /// <summary>The ranges that revocations of versions newer than any copy cached named while fills were in flight.</summary>
+        public readonly List<(long Version, int Start, int End)> Holes = [];
     }
 }

@@ -143,7 +143,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_range_revocation_keeps_only_a_copy_of_the_version_before_that_is_not_being_written_and_lacks_few_ranges()
+    public async Task A_range_revocation_keeps_only_a_copy_of_the_version_before_that_lacks_few_ranges()
     {
         var (client, array, cache, page, epoch) = await OwnCachedPageAsync("range-kept");
         await using var owned = client;
@@ -170,9 +170,91 @@ public sealed class PageCacheTests(ClusterFixture fixture)
 
         Assert.Equal(1, await array.GetAsync(0));
         cache.BeginWrite(page, (24, 8));
-        Assert.False(cache.Revoke(page, version + 1, (8, 8)), "a copy being written here goes");
-        Assert.False(cache.TryGet(page, epoch, 0, 8, out _));
+        Assert.True(cache.Revoke(page, version + 1, (8, 8)), "a copy being written here stays");
+        Assert.True(cache.TryGet(page, epoch, 0, 8, out _));
+        Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the changed bytes are not served");
+        Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "the bytes being written are not served");
         cache.EndWrite(page, null);
+        Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "the copy goes with the failed write");
+    }
+
+    [Fact]
+    public async Task A_fill_that_lands_while_its_client_writes_the_page_is_cached_without_the_written_range()
+    {
+        var (client, array, cache, page, epoch) = await OwnCachedPageAsync("fill-during-write");
+        await using var owned = client;
+        await array.SetAsync(1, 2);
+
+        // The fill reads the page after the write reached it: once the write returns, the copy serves the whole page.
+        Assert.False(cache.Revoke(page, long.MaxValue - 1), "no copy is cached when the write begins");
+        cache.BeginWrite(page, (8, 8));
+        var fill = await cache.FillAsync(page, epoch, CancellationToken.None);
+        Assert.True(cache.TryGet(page, epoch, 0, 8, out var during), "the rest of the page is served while the write runs");
+        Assert.Equal((fill.Version, 1L), (during.Version, during.Read<long>(0)));
+        Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the range being written is not served");
+        cache.EndWrite(page, fill.Version, new PageChange(8, BitConverter.GetBytes(2L)));
+        Assert.True(cache.TryGet(page, epoch, out var after), "a copy as new as the write serves the whole page");
+        Assert.Equal((fill.Version, 2L), (after.Version, after.Read<long>(8)));
+
+        // The fill read the version before the write's: the write's own change brings the copy up to date.
+        Assert.False(cache.Revoke(page, long.MaxValue - 1));
+        cache.BeginWrite(page, (16, 8));
+        fill = await cache.FillAsync(page, epoch, CancellationToken.None);
+        cache.EndWrite(page, fill.Version + 1, new PageChange(16, BitConverter.GetBytes(3L)));
+        Assert.True(cache.TryGet(page, epoch, out var updated));
+        Assert.Equal((fill.Version + 1, 1L, 3L), (updated.Version, updated.Read<long>(0), updated.Read<long>(16)));
+
+        // The fill read a version older still: it holds neither the write nor what came between, and goes.
+        Assert.False(cache.Revoke(page, long.MaxValue - 1));
+        cache.BeginWrite(page, (16, 8));
+        fill = await cache.FillAsync(page, epoch, CancellationToken.None);
+        cache.EndWrite(page, fill.Version + 2, new PageChange(16, BitConverter.GetBytes(4L)));
+        Assert.False(cache.TryGet(page, epoch, 0, 8, out _));
+    }
+
+    [Fact]
+    public async Task Own_writes_in_flight_on_one_page_block_a_bounded_number_of_ranges()
+    {
+        var (client, _, cache, page, epoch) = await OwnCachedPageAsync("many-own-writes");
+        await using var owned = client;
+
+        for (var i = 1; i <= CachedPage.MaxBlockedRanges; i++) cache.BeginWrite(page, (8 * i, 8));
+        Assert.True(cache.TryGet(page, epoch, 0, 8, out _), "a copy lacking the most ranges still serves the rest");
+        cache.BeginWrite(page, (8 * (CachedPage.MaxBlockedRanges + 1), 8));
+        Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "one more write takes the copy");
+        await cache.FillAsync(page, epoch, CancellationToken.None);
+        Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "a fill that lands while more writes run than a copy may lack is not cached");
+
+        for (var i = 0; i <= CachedPage.MaxBlockedRanges; i++) cache.EndWrite(page, null);
+        await cache.FillAsync(page, epoch, CancellationToken.None);
+        Assert.True(cache.TryGet(page, epoch, out _), "once the writes are over, fills are cached again");
+    }
+
+    [Fact]
+    public async Task A_range_revocation_that_overtakes_a_fill_leaves_the_fills_copy_cached_without_the_range()
+    {
+        var (client, _, cache, page, epoch) = await OwnCachedPageAsync("revoked-during-fill");
+        await using var owned = client;
+        Assert.True(cache.TryGet(page, epoch, out var whole));
+        var version = whole.Version;
+
+        // Revocations of the next two versions reach the cache while it fetches the page again.
+        Assert.False(cache.Revoke(page, long.MaxValue - 1));
+        var fill = cache.FillAsync(page, epoch, CancellationToken.None);
+        Assert.True(cache.Revoke(page, version + 1, (8, 8)), "a fill in flight will bring a copy to keep");
+        Assert.True(cache.Revoke(page, version + 2, (24, 8)));
+        Assert.Equal(version, (await fill).Version);
+        Assert.True(cache.TryGet(page, epoch, 0, 8, out var kept), "the fill's copy is cached as the newest version revoked");
+        Assert.Equal((version + 2, 1L), (kept.Version, kept.Read<long>(0)));
+        Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the first revocation's range is not served");
+        Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "the second revocation's range is not served");
+
+        // A version between the copy and the revocation that named no range: the copy cannot be brought across it.
+        Assert.False(cache.Revoke(page, long.MaxValue - 1));
+        fill = cache.FillAsync(page, epoch, CancellationToken.None);
+        Assert.True(cache.Revoke(page, version + 2, (8, 8)));
+        await fill;
+        Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "a copy two versions behind the revocation is not cached");
     }
 
     [Fact]
