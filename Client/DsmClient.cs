@@ -6,6 +6,7 @@ using OrleansDsm.Backups;
 using OrleansDsm.Buffering;
 using OrleansDsm.Caching;
 using OrleansDsm.Connection;
+using OrleansDsm.Hosting;
 
 namespace OrleansDsm;
 
@@ -115,6 +116,7 @@ public sealed class DsmClient : IAsyncDisposable
             });
             client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = options.ResponseTimeout);
             client.Configure<GatewayOptions>(gateway => gateway.GatewayListRefreshPeriod = options.GatewayRefreshInterval);
+            client.UseLowLatencySockets();
             if (options.TlsAuthority is not null || options.TlsCertificate is not null) UseTls(client, options);
         });
         var host = builder.Build();

@@ -10,6 +10,7 @@ using OrleansDsm;
 using OrleansDsm.Bench.Baseline;
 using OrleansDsm.Bench.Harness;
 using OrleansDsm.Bench.Hosting;
+using OrleansDsm.Hosting;
 using OrleansDsm.Bench.Workloads;
 
 switch (args)
@@ -28,7 +29,8 @@ switch (args)
             : null;
         var redis = rest.SkipWhile(a => a != "--redis").Skip(1).FirstOrDefault() is { } redisEndpoint ? new RedisPeer(redisEndpoint) : null;
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.UseOrleansClient(client => client.UseStaticClustering(System.Net.IPEndPoint.Parse(gateway)));
+        // Configured as DsmClient.ConnectAsync configures its own, so the bare-call anchors share the DSM's transport.
+        builder.UseOrleansClient(client => client.UseStaticClustering(System.Net.IPEndPoint.Parse(gateway)).UseLowLatencySockets());
         using (var host = builder.Build())
         {
             await host.StartAsync();

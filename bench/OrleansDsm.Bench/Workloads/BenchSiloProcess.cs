@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using OrleansDsm.Bench.Hosting;
+using OrleansDsm.Hosting;
 using OrleansDsm.Testing;
 
 namespace OrleansDsm.Bench.Workloads;
@@ -79,7 +80,7 @@ public sealed class BenchSiloProcess : IAsyncDisposable
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.UseOrleansClient(client =>
         {
-            client.UseStaticClustering(IPEndPoint.Parse(Gateway));
+            client.UseStaticClustering(IPEndPoint.Parse(Gateway)).UseLowLatencySockets();
             client.Configure<Orleans.Configuration.ClusterOptions>(options => (options.ClusterId, options.ServiceId) = (cluster, cluster));
         });
         var host = builder.Build();

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Networking.Shared;
 using OrleansDsm.Hosting;
 
 namespace OrleansDsm.Tests.Units;
@@ -29,5 +31,17 @@ public sealed class HostingWiringTests(ClusterFixture fixture)
         var space = silo.GetRequiredService<IOptions<OrleansDsm.Grains.Hosting.AddressSpaceOptions>>().Value;
 
         Assert.Equal(space.PageIdleTimeout, collection.ClassSpecificCollectionAge["OrleansDsm.Grains.Pages.PageGrain"]);
+    }
+
+    [Fact]
+    public void Silos_and_clients_hand_socket_completions_to_the_thread_pool_directly()
+    {
+        var silo = fixture.Cluster.Silos[0].ServiceProvider;
+        Assert.Equal(0, silo.GetRequiredService<IOptions<SocketConnectionOptions>>().Value.IOQueueCount);
+
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleansClient(client => client.UseLocalhostClustering().UseLowLatencySockets());
+        using var host = builder.Build();
+        Assert.Equal(0, host.Services.GetRequiredService<IOptions<SocketConnectionOptions>>().Value.IOQueueCount);
     }
 }
