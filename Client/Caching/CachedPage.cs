@@ -61,6 +61,14 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
         return true;
     }
 
+    /// <summary>Whether bytes [offset, offset + length) lie within one range this copy does not serve.</summary>
+    public bool Lacks(int offset, int length)
+    {
+        foreach (var (start, end) in _blocked)
+            if (start <= offset && offset + length <= end) return true;
+        return false;
+    }
+
     /// <summary>
     /// The same bytes as a copy of <paramref name="version"/> (this copy's own by default) that also does not serve
     /// [offset, offset + length): those are being written by this client (another client may read the written value

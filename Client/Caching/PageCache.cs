@@ -167,9 +167,7 @@ internal sealed class PageCache : IAsyncDisposable
         if (!Admits(fence, copy)) return null;
         if (fence.Writes == 0) return copy;
         if (fence.RefusesFills) return null;
-        // The only write's own change may bring this copy up to date as it would the copy the write began with.
-        if (fence.Writes == 1 && copy.Version > (fence.Basis?.Version ?? -1)) fence.Basis = copy;
-        return fence.Admitted = copy.Blocking(fence.Writing, copy.Version);
+        return copy.Blocking(fence.Writing, copy.Version);
     }
 
     /// <summary>
@@ -303,13 +301,21 @@ internal sealed class PageCache : IAsyncDisposable
                 return false;
             }
             if (entry.Version >= version) return true;
-            // A copy that lacks too many ranges already goes whole.
-            if (hole is (var offset, var length) && entry.Version == version - 1 && entry.BlockedRanges < CachedPage.MaxBlockedRanges && entry.Lease is not null)
+            if (hole is (var offset, var length) && entry.Version == version - 1 && entry.Lease is not null)
             {
-                var kept = entry.Blocking(offset, length, version);
-                Replace(page, entry, kept);
-                if (fence is not null && fence.Admitted == entry) fence.Admitted = kept;
-                return true;
+                // With none of this client's writes in flight, every range the copy lacks was revoked: a hole inside one
+                // of them costs nothing more (a hot element written again and again does not use up the copy).
+                if (fence is not { Writes: > 0 } && entry.Lacks(offset, length))
+                {
+                    Replace(page, entry, entry.Blocking([], version));
+                    return true;
+                }
+                // A copy that lacks too many ranges already goes whole.
+                if (entry.BlockedRanges < CachedPage.MaxBlockedRanges)
+                {
+                    Replace(page, entry, entry.Blocking(offset, length, version));
+                    return true;
+                }
             }
             Remove(page, entry);
             return false;
@@ -336,12 +342,7 @@ internal sealed class PageCache : IAsyncDisposable
             fence.Basis = fence.Writes == 1 ? entry : null;
             if (entry is null) return;
             // The other bytes of the page stay readable: only another session's write changes them, and it revokes the copy.
-            if (range is (var start, var size) && entry.BlockedRanges < CachedPage.MaxBlockedRanges)
-            {
-                var blocking = entry.Blocking(start, size);
-                Replace(page, entry, blocking);
-                if (fence.Admitted == entry) fence.Admitted = blocking;
-            }
+            if (range is (var start, var size) && entry.BlockedRanges < CachedPage.MaxBlockedRanges) Replace(page, entry, entry.Blocking(start, size));
             else Remove(page, entry);
         }
     }
@@ -358,9 +359,11 @@ internal sealed class PageCache : IAsyncDisposable
 
     /// <summary>
     /// After this client's write of a page: fills still in flight may install only copies at least as new as the
-    /// version the write produced (all of them refused when the write failed and its version is unknown). If the copy
-    /// dropped when the write began was the version just before, the write's <paramref name="change"/> brings it to the
-    /// new version and it is cached again: nobody else can have written in between.
+    /// version the write produced (all of them refused when the write failed and its version is unknown). Once no write
+    /// of the page is in flight, the copy kept meanwhile serves the written ranges again if it is as new as the writes,
+    /// or the version just before the newest, which the write's <paramref name="change"/> brings up to date (nobody
+    /// else can have written in between); otherwise it goes. A copy dropped when a whole-page write began is brought
+    /// up to date the same way.
     /// </summary>
     public void EndWrite(long page, long? version, PageChange? change = null)
     {
@@ -376,20 +379,27 @@ internal sealed class PageCache : IAsyncDisposable
             if (fence.Writes == 0)
             {
                 var basis = fence.Basis;
-                var admitted = fence.Admitted;
                 var writing = fence.Writing.ToArray();
-                (fence.Basis, fence.Admitted, fence.RefusesFills) = (null, null, false);
+                (fence.Basis, fence.RefusesFills) = (null, false);
                 fence.Writing.Clear();
-                // A copy fetched while the writes ran, and at least as new as each of them, holds their bytes.
-                if (admitted is not null && admitted.Version >= fence.Revoked && _entries.TryGetValue(page, out var current) && current == admitted)
+                if (_entries.TryGetValue(page, out var current))
                 {
-                    Replace(page, admitted, admitted.Without(writing));
-                    ForgetIfIdle(page, fence);
-                    return;
+                    // The copy kept through the writes, lacking their ranges. As new as all of them, it holds their bytes
+                    // or lacks them (a version reached through revocations lacks each range it skipped); the version just
+                    // before the newest write, when that write is the newest change seen, is brought up to it by the
+                    // write's own change. Either way it serves the written ranges again; any other copy goes.
+                    var kept = current.Version >= fence.Revoked ? current
+                        : version == fence.Revoked && current.Version == version - 1 && change is not null && !revokedPastWrite ? current.Changed(version.Value, change)
+                        : null;
+                    if (kept is not null && (kept == current || Admits(fence, kept)))
+                    {
+                        Replace(page, current, kept.Without(writing));
+                        if (kept != current) Metrics.Updated();
+                    }
+                    else Remove(page, current);
                 }
-                // The copy that served all but the written range stands for the version before the write: it goes.
-                if (_entries.TryGetValue(page, out var blocked) && blocked.BlockedRanges != 0) Remove(page, blocked);
-                if (version is { } written && change is not null && basis is not null && basis.Version == written - 1 && !revokedPastWrite
+                // No copy was kept (the write covered the whole page): the one it began with may be brought up to date.
+                else if (version is { } written && change is not null && basis is not null && basis.Version == written - 1 && !revokedPastWrite
                     && basis.Changed(written, change) is { } updated && Admits(fence, updated))
                 {
                     Install(updated);
@@ -471,7 +481,7 @@ internal sealed class PageCache : IAsyncDisposable
     /// <summary>Forgets a page's fence once no fill or write of it is in flight. Called under the lock.</summary>
     private void ForgetIfIdle(long page, Fence fence)
     {
-        if (fence is { Fills: 0, Writes: 0, Basis: null, Admitted: null }) _fences.Remove(page);
+        if (fence is { Fills: 0, Writes: 0, Basis: null }) _fences.Remove(page);
     }
 
     /// <summary>
@@ -555,10 +565,7 @@ internal sealed class PageCache : IAsyncDisposable
         /// <summary>No copy older than this version may be installed.</summary>
         public long Revoked;
 
-        /// <summary>
-        /// The copy cached when this client's only write of the page began, or a newer one a fill brought meanwhile:
-        /// the write's own change may bring it up to date.
-        /// </summary>
+        /// <summary>The copy dropped when this client's only write of the page began, which the write's own change may bring up to date.</summary>
         public CachedPage? Basis;
 
         /// <summary>The ranges this client's writes of the page have written since none was in flight; a copy fetched meanwhile does not serve them.</summary>
@@ -566,9 +573,6 @@ internal sealed class PageCache : IAsyncDisposable
 
         /// <summary>Whether no copy fetched meanwhile may be cached: one of those writes covers the whole page, or they are too many to list.</summary>
         public bool RefusesFills;
-
-        /// <summary>The cached copy that a fill brought while this client's writes ran, lacking the ranges they write.</summary>
-        public CachedPage? Admitted;
 
         /// <summary>The ranges that revocations of versions newer than any copy cached named while fills were in flight.</summary>
         public readonly List<(long Version, int Start, int End)> Holes = [];

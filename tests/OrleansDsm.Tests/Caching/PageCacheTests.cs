@@ -176,6 +176,22 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "the bytes being written are not served");
         cache.EndWrite(page, null);
         Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "the copy goes with the failed write");
+
+        // Kept through the write at the version just before it, the copy takes the write's own change.
+        Assert.Equal(1, await array.GetAsync(0));
+        cache.BeginWrite(page, (24, 8));
+        Assert.True(cache.Revoke(page, version + 1, (8, 8)));
+        cache.EndWrite(page, version + 2, new PageChange(24, BitConverter.GetBytes(5L)));
+        Assert.True(cache.TryGet(page, epoch, 24, 8, out var written), "the written range is served again, from the write's change");
+        Assert.Equal((version + 2, 5L, 1L), (written.Version, written.Read<long>(24), written.Read<long>(0)));
+        Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the revoked range stays unserved");
+
+        // Writes to bytes the copy already lacks do not use it up.
+        for (var i = 3; i <= 3 + 2 * CachedPage.MaxBlockedRanges; i++)
+            Assert.True(cache.Revoke(page, version + i, (8, 8)), "a copy lacking the revoked range already stays");
+        Assert.True(cache.TryGet(page, epoch, 0, 8, out var lacking));
+        Assert.Equal(version + 3 + 2 * CachedPage.MaxBlockedRanges, lacking.Version);
+        Assert.False(cache.TryGet(page, epoch, 8, 8, out _));
     }
 
     [Fact]
