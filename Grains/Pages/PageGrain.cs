@@ -43,6 +43,7 @@ internal sealed class PageGrain : Grain, IPageGrain
     private (string Lock, long Token, long ValidUntil)? _fence;
     private PageCommits _commits = null!;
     private long _registeredEpoch;
+    private readonly Persistence.SingleFlight _registering = new();
     private long _releasedEpoch;
     private bool _grantedLeases;
     private long _activatedAt;
@@ -387,7 +388,13 @@ internal sealed class PageGrain : Grain, IPageGrain
     /// </summary>
     private async Task RegisterWithRegionAsync(long epoch)
     {
-        if (_registeredEpoch == epoch) return;
+        // Callers that overlap (fills are read-only, so they interleave) share one registration: a second RecordTouched
+        // would find the first's record and take it for a predecessor's, and hold writes up for a lease.
+        while (_registeredEpoch != epoch) await _registering.JoinAsync(() => RegisterOnceAsync(epoch));
+    }
+
+    private async Task RegisterOnceAsync(long epoch)
+    {
         if (await GrainFactory.GetGrain<IRegionGrain>(epoch).RecordTouched(PageNumber) && BytesOf(_commits.Committed, epoch) is null)
             WaitOutPredecessorLeases();
         _registeredEpoch = epoch;
