@@ -349,7 +349,7 @@ internal sealed class PageCache : IAsyncDisposable
 
     /// <summary>
     /// Whether <see cref="EndWrite"/> of the write in flight on <paramref name="page"/> could use a change: it is the
-    /// page's only write and a copy was dropped when it began. A caller that must copy bytes to describe its change
+    /// page's only write and a copy was cached when it began. A caller that must copy bytes to describe its change
     /// asks first; a false answer is final, a true one may still come to nothing.
     /// </summary>
     public bool MayUpdateInPlace(long page)
@@ -565,7 +565,10 @@ internal sealed class PageCache : IAsyncDisposable
         /// <summary>No copy older than this version may be installed.</summary>
         public long Revoked;
 
-        /// <summary>The copy dropped when this client's only write of the page began, which the write's own change may bring up to date.</summary>
+        /// <summary>
+        /// The copy cached when this client's only write of the page began: if the write dropped it (a whole-page
+        /// write), the write's own change may bring it up to date.
+        /// </summary>
         public CachedPage? Basis;
 
         /// <summary>The ranges this client's writes of the page have written since none was in flight; a copy fetched meanwhile does not serve them.</summary>

@@ -92,7 +92,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     [Fact]
     public async Task A_copy_does_not_serve_the_range_its_client_is_writing_and_goes_if_the_write_fails()
     {
-        var (client, array, cache, page, epoch) = await OwnCachedPageAsync("written-range");
+        var (client, array, cache, page, epoch, _) = await OwnCachedPageAsync("written-range");
         await using var owned = client;
 
         cache.BeginWrite(page, (8, 16));
@@ -145,10 +145,8 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     [Fact]
     public async Task A_range_revocation_keeps_only_a_copy_of_the_version_before_that_lacks_few_ranges()
     {
-        var (client, array, cache, page, epoch) = await OwnCachedPageAsync("range-kept");
+        var (client, array, cache, page, epoch, version) = await OwnCachedPageAsync("range-kept");
         await using var owned = client;
-        Assert.True(cache.TryGet(page, epoch, out var whole));
-        var version = whole.Version;
 
         Assert.False(cache.Revoke(page, version + 2, (8, 8)), "a copy two versions behind goes");
         Assert.False(cache.Holds(page, epoch));
@@ -197,7 +195,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     [Fact]
     public async Task A_fill_that_lands_while_its_client_writes_the_page_is_cached_without_the_written_range()
     {
-        var (client, array, cache, page, epoch) = await OwnCachedPageAsync("fill-during-write");
+        var (client, array, cache, page, epoch, _) = await OwnCachedPageAsync("fill-during-write");
         await using var owned = client;
         await array.SetAsync(1, 2);
 
@@ -231,7 +229,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     [Fact]
     public async Task Own_writes_in_flight_on_one_page_block_a_bounded_number_of_ranges()
     {
-        var (client, _, cache, page, epoch) = await OwnCachedPageAsync("many-own-writes");
+        var (client, _, cache, page, epoch, _) = await OwnCachedPageAsync("many-own-writes");
         await using var owned = client;
 
         for (var i = 1; i <= CachedPage.MaxBlockedRanges; i++) cache.BeginWrite(page, (8 * i, 8));
@@ -249,10 +247,8 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     [Fact]
     public async Task A_range_revocation_that_overtakes_a_fill_leaves_the_fills_copy_cached_without_the_range()
     {
-        var (client, _, cache, page, epoch) = await OwnCachedPageAsync("revoked-during-fill");
+        var (client, _, cache, page, epoch, version) = await OwnCachedPageAsync("revoked-during-fill");
         await using var owned = client;
-        Assert.True(cache.TryGet(page, epoch, out var whole));
-        var version = whole.Version;
 
         // Revocations of the next two versions reach the cache while it fetches the page again.
         Assert.False(cache.Revoke(page, long.MaxValue - 1));
@@ -442,13 +438,14 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     }
 
     /// <summary>A client of its own with one page written (element 0 holds 1) and cached: the client, the array, its cache, the page and its epoch.</summary>
-    private async Task<(DsmClient Client, OrleansDsm.Arrays.SharedArray<long> Array, PageCache Cache, long Page, long Epoch)> OwnCachedPageAsync(string name)
+    private async Task<(DsmClient Client, OrleansDsm.Arrays.SharedArray<long> Array, PageCache Cache, long Page, long Epoch, long Version)> OwnCachedPageAsync(string name)
     {
         var client = new DsmClient(fixture.Cluster.Client);
         var array = await client.AllocateAsync<long>(UniqueNames.For(name), 512);
         await array.SetAsync(0, 1);
         Assert.Equal(1, await array.GetAsync(0)); // the fill
-        return (client, array, client.Cache!, array.Region.FirstPage, array.Region.Epoch);
+        Assert.True(client.Cache!.TryGet(array.Region.FirstPage, array.Region.Epoch, out var copy));
+        return (client, array, client.Cache, array.Region.FirstPage, array.Region.Epoch, copy.Version);
     }
 
     /// <summary>A cache holder that never acknowledges a revocation, like a client that died.</summary>
