@@ -405,9 +405,9 @@ public sealed class SharedArray<T> where T : unmanaged
     }
 
     /// <summary>
-    /// Runs one single-element mutation as this client's session: the cache's copy of the page stops serving the
-    /// element and the cache admits no fill of the page until the write is over, and the page revokes every other
-    /// session's copy before the write becomes visible. A try that fails for a passing reason is sent again under the
+    /// Runs one single-element mutation as this client's session: until the write is over, neither the cache's copy
+    /// of the page nor a fill that lands meanwhile serves the element, and the page revokes every other session's copy
+    /// before the write becomes visible. A try that fails for a passing reason is sent again under the
     /// same request id, so the page applies it once. <paramref name="stored"/> gives, from the call's result, the bits
     /// the element now holds, so the cache can bring its own copy up to date.
     /// </summary>
