@@ -9,6 +9,6 @@ internal sealed class CacheHolder(PageCache cache) : ICacheHolder
         return Task.CompletedTask;
     }
 
-    public Task<bool> InvalidateRange(long page, long version, int offset, int length) =>
-        Task.FromResult(cache.Revoke(page, version, (offset, length)));
+    public Task<bool> InvalidateRange(long page, long version, int offset, int length, byte[]? bytes) =>
+        Task.FromResult(cache.Revoke(page, version, (offset, length), bytes));
 }

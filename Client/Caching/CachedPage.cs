@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using OrleansDsm.Pages;
 
 namespace OrleansDsm.Caching;
 
@@ -7,7 +8,8 @@ namespace OrleansDsm.Caching;
 /// One page held by the client cache, immutable but for its reference bit and its removal. A Strict copy is valid
 /// while its silo's lease runs; a Bounded copy until <see cref="FreshUntil"/> on the cache's clock. While this client
 /// writes a range of the page, or other sessions' writes changed only some ranges of it, its copy is replaced by one
-/// that serves every byte but those ranges (see <see cref="Blocking(int, int, long?)"/>).
+/// that serves every byte but those ranges (see <see cref="Blocking(int, int, long?)"/>). A range another session's
+/// write sent the bytes of is held back until the next revocation of the page (see <see cref="Revoked"/>).
 /// </summary>
 internal sealed class CachedPage(long page, long epoch, long version, byte[]? bytes, SiloLease? lease, long freshUntil)
 {
@@ -50,15 +52,19 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     // The ranges this copy does not serve, as [start, end) pairs; empty when it serves the whole page.
     private (int Start, int End)[] _blocked = [];
 
+    // The newest change another session's write sent with its revocation: its bytes are this version's, but are not
+    // served until the next revocation shows every holder has let go of the version before (see Revoked).
+    private ByteRun? _pending;
+
     /// <summary>How many ranges of the page this copy does not serve.</summary>
-    public int BlockedRanges => _blocked.Length;
+    public int BlockedRanges => _blocked.Length + (_pending is null ? 0 : 1);
 
     /// <summary>Whether this copy may serve bytes [offset, offset + length): they lie outside every blocked range.</summary>
     public bool Serves(int offset, int length)
     {
         foreach (var (start, end) in _blocked)
             if (end > offset && length > start - offset) return false;
-        return true;
+        return _pending is not { } pending || pending.Offset + pending.Bytes.Length <= offset || offset + length <= pending.Offset;
     }
 
     /// <summary>Whether bytes [offset, offset + length) lie within one range this copy does not serve.</summary>
@@ -81,6 +87,32 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// <summary>The same bytes as a copy of <paramref name="version"/> that lacks <paramref name="ranges"/> ([start, end) pairs) as well.</summary>
     public CachedPage Blocking(List<(int Start, int End)> ranges, long version) => Copy(version, bytes, FreshUntil, [.. _blocked, .. ranges]);
 
+    /// <summary>
+    /// This Strict copy, of the version just before <paramref name="version"/>, as a copy of <paramref name="version"/>,
+    /// whose write changed only bytes [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>),
+    /// to <paramref name="changed"/> when its revocation sent them. Those bytes are not served yet: other holders may
+    /// still serve the version before until the page has their answers, and a read here must not see the write before
+    /// a later read elsewhere misses it. They are kept, and applied at the next revocation: a page revokes a version
+    /// only once every copy of the versions before it is gone or answered for. Returns null when the copy lacks too
+    /// many ranges already; with <paramref name="lackedAlready"/>, a range it lacks already costs nothing more.
+    /// </summary>
+    public CachedPage? Revoked(long version, int offset, int length, byte[]? changed, bool lackedAlready)
+    {
+        var healed = Healed();
+        if (changed is not null && bytes is not null) return Make(version, healed, FreshUntil, _blocked, new ByteRun(offset, changed));
+        if (lackedAlready && Lacks(offset, length)) return Make(version, healed, FreshUntil, _blocked, null);
+        return _blocked.Length < MaxBlockedRanges ? Make(version, healed, FreshUntil, [.. _blocked, (offset, offset + length)], null) : null;
+    }
+
+    /// <summary>This copy's bytes with the change held back applied, in a new array when there is one.</summary>
+    private byte[]? Healed()
+    {
+        if (_pending is not { } pending || bytes is null) return bytes;
+        var healed = (byte[])bytes.Clone();
+        pending.Bytes.CopyTo(healed.AsSpan(pending.Offset));
+        return healed;
+    }
+
     /// <summary>This copy serving <paramref name="ranges"/> again, one lacked range for each: they hold this version's bytes after all.</summary>
     public CachedPage Without((int Start, int End)[] ranges)
     {
@@ -92,17 +124,27 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// <summary>
     /// This Strict copy as <paramref name="change"/> leaves it at <paramref name="newVersion"/> (lacking the ranges it
     /// lacked), or null when it has no bytes to change (a page never written, whose size the cache does not know) or is
-    /// not a Strict copy.
+    /// not a Strict copy. A change held back is applied first: the page acknowledged this client's write only after
+    /// every copy of the versions before it was gone or answered for.
     /// </summary>
     public CachedPage? Changed(long newVersion, PageChange change) => bytes is null || Lease is null
         ? null
-        : Copy(newVersion, change.ApplyTo(bytes), 0, _blocked);
+        : Make(newVersion, change.ApplyTo(Healed()!), 0, _blocked, null);
 
     /// <summary>This copy without its bytes, for a cache that tracks validity only and serves no reads.</summary>
-    public CachedPage WithoutBytes() => Copy(Version, null, FreshUntil, _blocked);
+    public CachedPage WithoutBytes() => _pending is { } pending
+        ? Make(Version, null, FreshUntil, [.. _blocked, (pending.Offset, pending.Offset + pending.Bytes.Length)], null)
+        : Copy(Version, null, FreshUntil, _blocked);
 
+    /// <summary>A copy that keeps the change held back, if any.</summary>
     private CachedPage Copy(long version, byte[]? newBytes, long freshUntil, (int Start, int End)[] blocked) =>
-        new(Page, Epoch, version, newBytes, Lease, freshUntil) { _blocked = blocked, _state = blocked.Length == 0 ? 0 : PartialFlag, Referenced = Referenced };
+        Make(version, newBytes, freshUntil, blocked, _pending);
+
+    private CachedPage Make(long version, byte[]? newBytes, long freshUntil, (int Start, int End)[] blocked, ByteRun? pending) =>
+        new(Page, Epoch, version, newBytes, Lease, freshUntil)
+        {
+            _blocked = blocked, _pending = pending, _state = blocked.Length == 0 && pending is null ? 0 : PartialFlag, Referenced = Referenced,
+        };
 
     /// <summary>The element at <paramref name="offset"/>, which the caller has checked lies within the page.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -171,21 +171,25 @@ internal sealed class PageCache : IAsyncDisposable
     }
 
     /// <summary>
-    /// <paramref name="copy"/> as a copy of the newest version revoked, lacking the ranges each version after its own
-    /// changed, if a revocation that arrived while it was being fetched named each of those ranges: outside them, the
-    /// bytes of its version are those of the newest.
+    /// <paramref name="copy"/> as a copy of the newest version revoked, if a revocation that arrived while it was being
+    /// fetched named the range each version after its own changed: outside those ranges, the bytes of its version are
+    /// those of the newest. The bytes a revocation sent are applied for every version but the newest (whose revocation
+    /// says all copies of the ones before are answered for) and held back for the newest; a range sent without bytes
+    /// is not served.
     /// </summary>
     private static CachedPage? Bridged(Fence fence, CachedPage copy)
     {
         if (fence.Revoked - copy.Version > fence.Holes.Count) return null;
-        var ranges = new List<(int Start, int End)>();
         for (var version = copy.Version + 1; version <= fence.Revoked; version++)
         {
             var found = fence.Holes.FindIndex(hole => hole.Version == version);
             if (found < 0) return null;
-            ranges.Add((fence.Holes[found].Start, fence.Holes[found].End));
+            var hole = fence.Holes[found];
+            // A revocation is answered for the version before, and Revoked applies what that one held back.
+            if (copy.Revoked(version, hole.Start, hole.End - hole.Start, hole.Bytes, lackedAlready: false) is not { } next) return null;
+            copy = next;
         }
-        return copy.Blocking(ranges, fence.Revoked);
+        return copy;
     }
 
     /// <summary>
@@ -279,12 +283,13 @@ internal sealed class PageCache : IAsyncDisposable
     /// Drops the copy of <paramref name="page"/> if it is older than <paramref name="version"/>, and keeps fills in
     /// flight from installing one. Given the <paramref name="hole"/> that alone the write making
     /// <paramref name="version"/> changed, a Strict copy of the version before stays instead, as a copy of this version
-    /// that serves every other byte it served, unless it lacks <see cref="CachedPage.MaxBlockedRanges"/> ranges
-    /// already; with no copy but a fill in flight, the hole is remembered for the fill's copy. Returns whether a copy
-    /// of this version or a newer one is kept (or may be, once the fill lands), which tells the page whether this
-    /// session still holds the page.
+    /// that serves every other byte it served (see <see cref="CachedPage.Revoked"/>; with the hole's new
+    /// <paramref name="bytes"/>, it serves them too from the next revocation on), unless it lacks
+    /// <see cref="CachedPage.MaxBlockedRanges"/> ranges already; with no copy but a fill in flight, the hole is
+    /// remembered for the fill's copy. Returns whether a copy of this version or a newer one is kept (or may be, once
+    /// the fill lands), which tells the page whether this session still holds the page.
     /// </summary>
-    public bool Revoke(long page, long version, (int Offset, int Length)? hole = null)
+    public bool Revoke(long page, long version, (int Offset, int Length)? hole = null, byte[]? bytes = null)
     {
         Metrics.InvalidationReceived();
         lock (_gate)
@@ -295,27 +300,19 @@ internal sealed class PageCache : IAsyncDisposable
                 // A fill in flight may bring the version before: it will be cached as this one, without the hole.
                 if (hole is (var start, var size) && fence is { Fills: > 0 } && fence.Holes.Count < CachedPage.MaxBlockedRanges)
                 {
-                    fence.Holes.Add((version, start, start + size));
+                    fence.Holes.Add(new Hole(version, start, start + size, bytes));
                     return true;
                 }
                 return false;
             }
             if (entry.Version >= version) return true;
-            if (hole is (var offset, var length) && entry.Version == version - 1 && entry.Lease is not null)
+            // With none of this client's writes in flight, every range the copy lacks was revoked: a hole inside one of
+            // them costs nothing more (a hot element written again and again does not use up the copy).
+            if (hole is (var offset, var length) && entry.Version == version - 1 && entry.Lease is not null
+                && entry.Revoked(version, offset, length, bytes, lackedAlready: fence is not { Writes: > 0 }) is { } kept)
             {
-                // With none of this client's writes in flight, every range the copy lacks was revoked: a hole inside one
-                // of them costs nothing more (a hot element written again and again does not use up the copy).
-                if (fence is not { Writes: > 0 } && entry.Lacks(offset, length))
-                {
-                    Replace(page, entry, entry.Blocking([], version));
-                    return true;
-                }
-                // A copy that lacks too many ranges already goes whole.
-                if (entry.BlockedRanges < CachedPage.MaxBlockedRanges)
-                {
-                    Replace(page, entry, entry.Blocking(offset, length, version));
-                    return true;
-                }
+                Replace(page, entry, kept);
+                return true;
             }
             Remove(page, entry);
             return false;
@@ -577,7 +574,10 @@ internal sealed class PageCache : IAsyncDisposable
         /// <summary>Whether no copy fetched meanwhile may be cached: one of those writes covers the whole page, or they are too many to list.</summary>
         public bool RefusesFills;
 
-        /// <summary>The ranges that revocations of versions newer than any copy cached named while fills were in flight.</summary>
-        public readonly List<(long Version, int Start, int End)> Holes = [];
+        /// <summary>The ranges (and bytes, when sent) that revocations of versions newer than any copy cached named while fills were in flight.</summary>
+        public readonly List<Hole> Holes = [];
     }
+
+    /// <summary>What the write making <see cref="Version"/> changed: bytes [Start, End), to <see cref="Bytes"/> when the revocation sent them.</summary>
+    private readonly record struct Hole(long Version, int Start, int End, byte[]? Bytes);
 }

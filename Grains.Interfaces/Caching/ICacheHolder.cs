@@ -11,9 +11,11 @@ public interface ICacheHolder : IGrainObserver
 
     /// <summary>
     /// Version <paramref name="version"/> of <paramref name="page"/> differs from the version before it only in bytes
-    /// [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>). A copy of the version before
-    /// may stay as a copy of this version that serves every byte but those; any other copy older than this version is
-    /// dropped. Returns whether a copy of this version, or a newer one, is kept.
+    /// [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>), which it sets to
+    /// <paramref name="bytes"/> when they are sent (small changes). A copy of the version before may stay as a copy of
+    /// this version that serves every byte but those; any other copy older than this version is dropped. The bytes sent
+    /// may be served from the next revocation of the page on: the page sends it only once every copy of the versions
+    /// before it is gone or answered for. Returns whether a copy of this version, or a newer one, is kept.
     /// </summary>
-    Task<bool> InvalidateRange(long page, long version, int offset, int length);
+    Task<bool> InvalidateRange(long page, long version, int offset, int length, [Immutable] byte[]? bytes);
 }

@@ -6,22 +6,28 @@ namespace OrleansDsm.Grains.Caching;
 /// The sessions that cache one page, each with the version of the copy it holds, and how the page revokes copies: all
 /// at once, each wait bounded by that session's lease on this silo, because a holder that does not answer (dead, or
 /// cut off) stops trusting its copy when its lease ends. A holder of the version just before the one published is
-/// asked to drop only the bytes the last change wrote, and holds the new version if it keeps the rest. Used from its
-/// page grain's thread only.
+/// asked to drop only the bytes the last change wrote (sent with them when they are few), and holds the new version if
+/// it keeps the rest. Used from its page grain's thread only.
 /// </summary>
 internal sealed class CacheHolders(SessionLeaseTable leases, Metrics.SiloMetrics metrics, bool skipForCheckerTests)
 {
+    /// <summary>The most bytes a change sends its holders: beyond it, they only lose the range.</summary>
+    public const int MostBytesSent = 1024;
+
     // Allocated on the first fill: most pages are never cached by anyone, and every byte of a page grain counts.
     private Dictionary<Guid, Holder>? _holders;
-    // The newest change: which version it made and which bytes it wrote. A copy of the version before it needs to
-    // lose only those bytes.
-    private (long Version, int Offset, int Length) _lastChange;
+
+    // The newest change: which version it made, which bytes it wrote and, for a small change of a cached page, what they
+    // became. A copy of the version before it needs to lose (or take) only those bytes.
+    private (long Version, int Offset, int Length, byte[]? Bytes) _lastChange;
 
     /// <summary>
     /// Records that version <paramref name="version"/> differs from the one before only in bytes [offset, offset +
-    /// length); given once per change, in version order.
+    /// length) of <paramref name="image"/>, the image it made; given once per change, in version order, before the
+    /// image changes again. A length of 0 says the change leaves nothing of an older copy worth keeping.
     /// </summary>
-    public void Changed(long version, int offset, int length) => _lastChange = (version, offset, length);
+    public void Changed(long version, int offset, int length, byte[] image) =>
+        _lastChange = (version, offset, length, length is > 0 and <= MostBytesSent && Count > 0 ? image.AsSpan(offset, length).ToArray() : null);
 
     /// <summary>
     /// Records that <paramref name="session"/> now caches the page at <paramref name="version"/>. A record already newer
@@ -81,7 +87,7 @@ internal sealed class CacheHolders(SessionLeaseTable leases, Metrics.SiloMetrics
             var remaining = leases.Remaining(session);
             if (remaining <= TimeSpan.Zero) continue;
             // A copy of the version just before this one differs from it only where the last change wrote.
-            var hole = change.Version == version && change.Length > 0 && holder.Version == version - 1 ? (change.Offset, change.Length) : ((int, int)?)null;
+            var hole = change.Version == version && change.Length > 0 && holder.Version == version - 1 ? (change.Offset, change.Length, change.Bytes) : ((int, int, byte[]?)?)null;
             revocations.Add(RevokeAsync(session, holder.Callback, page, version, hole, remaining));
         }
         if (revocations.Count == 0) return;
@@ -94,17 +100,17 @@ internal sealed class CacheHolders(SessionLeaseTable leases, Metrics.SiloMetrics
     /// Revokes one holder's copy, or given a <paramref name="hole"/> only those bytes of it; a holder that keeps the
     /// rest holds <paramref name="version"/> from now on.
     /// </summary>
-    private async Task RevokeAsync(Guid session, ICacheHolder holder, long page, long version, (int Offset, int Length)? hole, TimeSpan remaining)
+    private async Task RevokeAsync(Guid session, ICacheHolder holder, long page, long version, (int Offset, int Length, byte[]? Bytes)? hole, TimeSpan remaining)
     {
         try
         {
-            if (hole is not (var offset, var length))
+            if (hole is not (var offset, var length, var bytes))
             {
                 await holder.Invalidate(page, version).WaitAsync(remaining);
                 return;
             }
             // Resumes on the page's turn, so the holders may be changed here; no fill is answered until this ends.
-            if (await holder.InvalidateRange(page, version, offset, length).WaitAsync(remaining)
+            if (await holder.InvalidateRange(page, version, offset, length, bytes).WaitAsync(remaining)
                 && (!_holders!.TryGetValue(session, out var known) || known.Version < version))
                 _holders[session] = new Holder(holder, version);
         }

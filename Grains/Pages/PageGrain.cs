@@ -451,7 +451,7 @@ internal sealed class PageGrain : Grain, IPageGrain
         image.Remember(request, result);
         _holders.Wrote(request.Session, version);
         // A write of the whole page leaves nothing of an older copy worth keeping.
-        _holders.Changed(version, offset, length < _pageSize ? length : 0);
+        _holders.Changed(version, offset, length < _pageSize ? length : 0, image.Bytes);
         await AcknowledgeAsync();
         // Waiters learn of the change only now that it is what reads see.
         if (_commits.Committed.Bytes.Length != 0) _waiters.Committed(_commits.Committed.Bytes);

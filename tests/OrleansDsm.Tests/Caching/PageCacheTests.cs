@@ -114,7 +114,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_write_by_another_session_costs_a_reader_only_the_written_bytes_of_its_copy()
+    public async Task A_write_by_another_session_costs_a_reader_only_the_written_bytes_of_its_copy_until_the_next_write()
     {
         await using var readerClient = new DsmClient(fixture.Cluster.Client, new OrleansDsm.Connection.DsmClientOptions { PrefetchPages = 0 });
         await using var writerClient = new DsmClient(fixture.Cluster.Client);
@@ -131,15 +131,35 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.Equal(700, await reader.GetAsync(7));
         Assert.Equal(fills + 1, ClusterFixture.PageCalls(fill)); // the written element is fetched afresh, with the page
 
-        // A copy may lack up to MaxBlockedRanges ranges; the write after that takes it whole.
-        for (var i = 0; i < OrleansDsm.Caching.CachedPage.MaxBlockedRanges; i++) await writer.AddAsync(20 + i, 1000);
-        Assert.Equal(5, await reader.GetAsync(5));
+        // Each write sends the bytes it changed: the reader serves them from the next write on, so however many
+        // elements are written, the copy never runs out of ranges it may lack.
+        const int writes = 2 * OrleansDsm.Caching.CachedPage.MaxBlockedRanges;
+        for (var i = 0; i < writes; i++) await writer.AddAsync(20 + i, 1000);
+        Assert.Equal((5L, 1020L, 1000L + 20 + writes - 2), (await reader.GetAsync(5), await reader.GetAsync(20), await reader.GetAsync(20 + writes - 2)));
         Assert.Equal(fills + 1, ClusterFixture.PageCalls(fill));
-        await writer.SetAsync(11, 1100);
-        Assert.Equal(5, await reader.GetAsync(5));
-        Assert.Equal(fills + 2, ClusterFixture.PageCalls(fill));
-        Assert.Equal((1020L, 1100L, 700L), (await reader.GetAsync(20), await reader.GetAsync(11), await reader.GetAsync(7)));
-        Assert.Equal(fills + 2, ClusterFixture.PageCalls(fill));
+        Assert.Equal(1000L + 20 + writes - 1, await reader.GetAsync(20 + writes - 1));
+        Assert.Equal(fills + 2, ClusterFixture.PageCalls(fill)); // the newest write's bytes were held back: fetched afresh
+    }
+
+    [Fact]
+    public async Task A_change_larger_than_a_revocation_sends_is_fetched_afresh()
+    {
+        await using var readerClient = new DsmClient(fixture.Cluster.Client, new OrleansDsm.Connection.DsmClientOptions { PrefetchPages = 0 });
+        await using var writerClient = new DsmClient(fixture.Cluster.Client);
+        var writer = await writerClient.AllocateAsync<long>(UniqueNames.For("large-change"), 512);
+        await writer.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i).ToArray());
+        var reader = await readerClient.OpenAsync<long>(writer.Name);
+        Assert.Equal(300, await reader.GetAsync(300)); // the fill
+        string[] fill = [nameof(IPageGrain.Fill)];
+        var fills = ClusterFixture.PageCalls(fill);
+
+        var large = Grains.Caching.CacheHolders.MostBytesSent / sizeof(long) + 1;
+        await writer.WriteAsync(0, Enumerable.Repeat(-1L, large).ToArray());
+        await writer.SetAsync(500, 5000); // the next revocation, which would let sent bytes be served
+        Assert.Equal(300, await reader.GetAsync(300));
+        Assert.Equal(fills, ClusterFixture.PageCalls(fill)); // the rest of the page is still cached
+        Assert.Equal(-1, await reader.GetAsync(large - 1));
+        Assert.Equal(fills + 1, ClusterFixture.PageCalls(fill)); // the large change was not sent: fetched afresh
     }
 
     [Fact]
@@ -190,6 +210,112 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.True(cache.TryGet(page, epoch, 0, 8, out var lacking));
         Assert.Equal(version + 3 + 2 * CachedPage.MaxBlockedRanges, lacking.Version);
         Assert.False(cache.TryGet(page, epoch, 8, 8, out _));
+    }
+
+    [Fact]
+    public async Task Bytes_a_revocation_sends_are_served_from_the_next_revocation_on_and_never_use_up_the_copy()
+    {
+        var (client, _, cache, page, epoch, version) = await OwnCachedPageAsync("range-bytes");
+        await using var owned = client;
+        static byte[] Long(long value) => BitConverter.GetBytes(value);
+
+        Assert.True(cache.Revoke(page, version + 1, (8, 8), Long(10)));
+        Assert.True(cache.TryGet(page, epoch, 0, 8, out var first));
+        Assert.Equal((version + 1, 1L), (first.Version, first.Read<long>(0)));
+        Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "until other holders have answered, the sent bytes are held back");
+
+        Assert.True(cache.Revoke(page, version + 2, (16, 8), Long(20)));
+        Assert.True(cache.TryGet(page, epoch, 8, 8, out var second), "the next revocation shows they have: the bytes are served");
+        Assert.Equal((version + 2, 10L), (second.Version, second.Read<long>(8)));
+        Assert.False(cache.TryGet(page, epoch, 16, 8, out _));
+        Assert.True(cache.Revoke(page, version + 2, (24, 8), Long(30)), "a copy of the version itself stays");
+        Assert.True(cache.TryGet(page, epoch, 24, 8, out var same), "as it was");
+        Assert.Equal(0L, same.Read<long>(24));
+
+        // Many more changes than a copy may lack ranges, each one served once the next arrives.
+        for (var i = 3; i <= 3 + 2 * CachedPage.MaxBlockedRanges; i++)
+            Assert.True(cache.Revoke(page, version + i, (8 * i, 8), Long(10 * i)), "a copy given the bytes stays");
+        Assert.True(cache.TryGet(page, epoch, 0, 8, out var healed));
+        Assert.Equal(version + 3 + 2 * CachedPage.MaxBlockedRanges, healed.Version);
+        for (var i = 2; i < 3 + 2 * CachedPage.MaxBlockedRanges; i++)
+        {
+            Assert.True(cache.TryGet(page, epoch, 8 * i, 8, out var served), $"the change of version {i} is served");
+            Assert.Equal(10L * i, served.Read<long>(8 * i));
+        }
+        Assert.False(cache.TryGet(page, epoch, 8 * (3 + 2 * CachedPage.MaxBlockedRanges), 8, out _), "the newest change is held back");
+
+        // A revocation without bytes still serves what the one before held back, and lacks its own range.
+        var newest = version + 3 + 2 * CachedPage.MaxBlockedRanges;
+        Assert.True(cache.Revoke(page, newest + 1, (8, 8)));
+        Assert.True(cache.TryGet(page, epoch, 8 * (3 + 2 * CachedPage.MaxBlockedRanges), 8, out var last));
+        Assert.Equal(10L * (3 + 2 * CachedPage.MaxBlockedRanges), last.Read<long>(8 * (3 + 2 * CachedPage.MaxBlockedRanges)));
+        Assert.False(cache.TryGet(page, epoch, 8, 8, out _));
+
+        // This client's own write applies what was held back before its change: the page answered it after every holder.
+        Assert.True(cache.Revoke(page, newest + 2, (32, 8), Long(99)));
+        cache.BeginWrite(page, (40, 8));
+        cache.EndWrite(page, newest + 3, new PageChange(40, Long(7)));
+        Assert.True(cache.TryGet(page, epoch, 32, 16, out var own));
+        Assert.Equal((newest + 3, 99L, 7L), (own.Version, own.Read<long>(32), own.Read<long>(40)));
+    }
+
+    [Fact]
+    public async Task Bytes_a_revocation_sends_are_not_served_while_another_holder_may_still_serve_the_version_before()
+    {
+        await using var writerClient = new DsmClient(fixture.Cluster.Client);
+        await using var readerClient = new DsmClient(fixture.Cluster.Client, new OrleansDsm.Connection.DsmClientOptions { PrefetchPages = 0 });
+        var writer = await writerClient.AllocateAsync<long>(UniqueNames.For("held-back"), 512);
+        await writer.SetAsync(0, 1);
+        var reader = await readerClient.OpenAsync<long>(writer.Name);
+        Assert.Equal(0, await reader.GetAsync(7)); // the reader's fill
+        var (pageNumber, epoch) = (writer.Region.FirstPage, writer.Region.Epoch);
+        Assert.True(readerClient.Cache!.TryGet(pageNumber, epoch, out var before));
+        // A second holder that never answers: until its lease runs out, it may still be serving the version before.
+        var silent = new SilentHolder();
+        await fixture.Cluster.Client.GetGrain<IPageGrain>(pageNumber).Fill(epoch, Guid.NewGuid(), fixture.Cluster.Client.CreateObjectReference<ICacheHolder>(silent));
+
+        var write = writer.SetAsync(7, 70);
+        var asked = Stopwatch.StartNew();
+        while (!(readerClient.Cache.TryGet(pageNumber, epoch, 0, 8, out var revoked) && revoked.Version > before.Version))
+        {
+            Assert.True(asked.Elapsed < ClusterFixture.CacheLease, "the reader was sent the revocation");
+            await Task.Delay(1);
+        }
+        var read = Stopwatch.StartNew();
+        var value = await reader.GetAsync(7);
+        read.Stop();
+        await write;
+        GC.KeepAlive(silent);
+
+        // Served at once, the new value would be read here while the silent holder could still hand out the old one
+        // to a read that starts later: not linearizable. The read fetches instead, and waits with the write.
+        Assert.Equal(70, value);
+        Assert.True(read.Elapsed >= ClusterFixture.CacheLease / 4,
+            $"the read returned after {read.Elapsed.TotalMilliseconds:0} ms, while the write waited for a holder with a {ClusterFixture.CacheLease.TotalMilliseconds:0} ms lease");
+    }
+
+    [Fact]
+    public async Task A_fill_overtaken_by_revocations_with_bytes_serves_all_but_the_newest()
+    {
+        var (client, _, cache, page, epoch, version) = await OwnCachedPageAsync("revoked-bytes-during-fill");
+        await using var owned = client;
+
+        Assert.False(cache.Revoke(page, long.MaxValue - 1));
+        var fill = cache.FillAsync(page, epoch, CancellationToken.None);
+        Assert.True(cache.Revoke(page, version + 1, (8, 8), BitConverter.GetBytes(11L)));
+        Assert.True(cache.Revoke(page, version + 2, (8, 8), BitConverter.GetBytes(12L)));
+        Assert.True(cache.Revoke(page, version + 3, (24, 8)));
+        Assert.Equal(version, (await fill).Version);
+        Assert.True(cache.TryGet(page, epoch, 8, 8, out var kept), "the changes before the newest are served");
+        Assert.Equal((version + 3, 12L, 1L), (kept.Version, kept.Read<long>(8), kept.Read<long>(0)));
+        Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "the newest change, sent without bytes, is not served");
+
+        Assert.False(cache.Revoke(page, long.MaxValue - 1));
+        fill = cache.FillAsync(page, epoch, CancellationToken.None);
+        Assert.True(cache.Revoke(page, version + 1, (8, 8), BitConverter.GetBytes(13L)));
+        await fill;
+        Assert.True(cache.TryGet(page, epoch, 0, 8, out _));
+        Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the newest change's bytes are held back");
     }
 
     [Fact]
@@ -453,6 +579,6 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     {
         public Task Invalidate(long page, long version) => new TaskCompletionSource().Task;
 
-        public Task<bool> InvalidateRange(long page, long version, int offset, int length) => new TaskCompletionSource<bool>().Task;
+        public Task<bool> InvalidateRange(long page, long version, int offset, int length, byte[]? bytes) => new TaskCompletionSource<bool>().Task;
     }
 }
