@@ -102,13 +102,13 @@ internal sealed class PageState
         Recent.Add(new RecentMutation(session, request.Sequence, value));
     }
 
+    /// <summary>The session of the newest mutation remembered, if any.</summary>
+    public Guid? LastWriter => Recent.Count == 0 ? null : RecentSessions[Recent[^1].Session];
+
     /// <summary>
     /// Forgets every recent mutation, as the versions start again (a new allocation's first write); a retry of one
     /// of them is then refused, as it would be once it dropped out of <see cref="Recent"/>.
     /// </summary>
-    /// <summary>The session of the newest mutation remembered, if any.</summary>
-    public Guid? LastWriter => Recent.Count == 0 ? null : RecentSessions[Recent[^1].Session];
-
     public void ForgetAll()
     {
         while (Recent.Count > 0) ForgetOldest();
