@@ -9,6 +9,7 @@ namespace OrleansDsm.Tests.Caching;
 public sealed class PageCacheTests(ClusterFixture fixture)
 {
     private static readonly string[] Reads = [nameof(IPageGrain.ReadElement), nameof(IPageGrain.Read), nameof(IPageGrain.Fill)];
+    private static readonly string[] Fills = [nameof(IPageGrain.Fill)];
 
     [Fact]
     public async Task Reads_of_a_cached_page_make_no_grain_call()
@@ -37,11 +38,11 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         await written.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i * 3).ToArray());
         var array = await reader.OpenAsync<long>(written.Name);
 
-        var before = ClusterFixture.PageCalls([nameof(IPageGrain.Fill)]);
+        var before = ClusterFixture.PageCalls(Fills);
         var values = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => array.GetAsync(i * 31).AsTask()));
 
         Assert.Equal(Enumerable.Range(0, 16).Select(i => (long)i * 31 * 3), values);
-        Assert.Equal(before + 1, ClusterFixture.PageCalls([nameof(IPageGrain.Fill)]));
+        Assert.Equal(before + 1, ClusterFixture.PageCalls(Fills));
     }
 
     [Fact]
@@ -116,50 +117,40 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     [Fact]
     public async Task A_write_by_another_session_costs_a_reader_only_the_written_bytes_of_its_copy_until_the_next_write()
     {
-        await using var readerClient = new DsmClient(fixture.Cluster.Client, new OrleansDsm.Connection.DsmClientOptions { PrefetchPages = 0 });
-        await using var writerClient = new DsmClient(fixture.Cluster.Client);
-        var writer = await writerClient.AllocateAsync<long>(UniqueNames.For("range-revoked"), 512);
-        await writer.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i).ToArray());
-        var reader = await readerClient.OpenAsync<long>(writer.Name);
-        Assert.Equal(5, await reader.GetAsync(5)); // the fill
-        string[] fill = [nameof(IPageGrain.Fill)];
-        var fills = ClusterFixture.PageCalls(fill);
+        await using var sessions = await ReaderCachingOnePageAsync("range-revoked", 5);
+        var (reader, writer) = (sessions.Reader, sessions.Writer);
+        var fills = ClusterFixture.PageCalls(Fills);
 
         await writer.SetAsync(7, 700);
         Assert.Equal(5, await reader.GetAsync(5));
-        Assert.Equal(fills, ClusterFixture.PageCalls(fill)); // the rest of the page is still cached
+        Assert.Equal(fills, ClusterFixture.PageCalls(Fills)); // the rest of the page is still cached
         Assert.Equal(700, await reader.GetAsync(7));
-        Assert.Equal(fills + 1, ClusterFixture.PageCalls(fill)); // the written element is fetched afresh, with the page
+        Assert.Equal(fills + 1, ClusterFixture.PageCalls(Fills)); // the written element is fetched afresh, with the page
 
         // Each write sends the bytes it changed: the reader serves them from the next write on, so however many
         // elements are written, the copy never runs out of ranges it may lack.
         const int writes = 2 * OrleansDsm.Caching.CachedPage.MaxBlockedRanges;
         for (var i = 0; i < writes; i++) await writer.AddAsync(20 + i, 1000);
         Assert.Equal((5L, 1020L, 1000L + 20 + writes - 2), (await reader.GetAsync(5), await reader.GetAsync(20), await reader.GetAsync(20 + writes - 2)));
-        Assert.Equal(fills + 1, ClusterFixture.PageCalls(fill));
+        Assert.Equal(fills + 1, ClusterFixture.PageCalls(Fills));
         Assert.Equal(1000L + 20 + writes - 1, await reader.GetAsync(20 + writes - 1));
-        Assert.Equal(fills + 2, ClusterFixture.PageCalls(fill)); // the newest write's bytes were held back: fetched afresh
+        Assert.Equal(fills + 2, ClusterFixture.PageCalls(Fills)); // the newest write's bytes were held back: fetched afresh
     }
 
     [Fact]
     public async Task A_change_larger_than_a_revocation_sends_is_fetched_afresh()
     {
-        await using var readerClient = new DsmClient(fixture.Cluster.Client, new OrleansDsm.Connection.DsmClientOptions { PrefetchPages = 0 });
-        await using var writerClient = new DsmClient(fixture.Cluster.Client);
-        var writer = await writerClient.AllocateAsync<long>(UniqueNames.For("large-change"), 512);
-        await writer.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i).ToArray());
-        var reader = await readerClient.OpenAsync<long>(writer.Name);
-        Assert.Equal(300, await reader.GetAsync(300)); // the fill
-        string[] fill = [nameof(IPageGrain.Fill)];
-        var fills = ClusterFixture.PageCalls(fill);
+        await using var sessions = await ReaderCachingOnePageAsync("large-change", 300);
+        var (reader, writer) = (sessions.Reader, sessions.Writer);
+        var fills = ClusterFixture.PageCalls(Fills);
 
         var large = Grains.Caching.CacheHolders.MostBytesSent / sizeof(long) + 1;
         await writer.WriteAsync(0, Enumerable.Repeat(-1L, large).ToArray());
         await writer.SetAsync(500, 5000); // the next revocation, which would let sent bytes be served
         Assert.Equal(300, await reader.GetAsync(300));
-        Assert.Equal(fills, ClusterFixture.PageCalls(fill)); // the rest of the page is still cached
+        Assert.Equal(fills, ClusterFixture.PageCalls(Fills)); // the rest of the page is still cached
         Assert.Equal(-1, await reader.GetAsync(large - 1));
-        Assert.Equal(fills + 1, ClusterFixture.PageCalls(fill)); // the large change was not sent: fetched afresh
+        Assert.Equal(fills + 1, ClusterFixture.PageCalls(Fills)); // the large change was not sent: fetched afresh
     }
 
     [Fact]
@@ -295,30 +286,6 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_fill_overtaken_by_revocations_with_bytes_serves_all_but_the_newest()
-    {
-        var (client, _, cache, page, epoch, version) = await OwnCachedPageAsync("revoked-bytes-during-fill");
-        await using var owned = client;
-
-        Assert.False(cache.Revoke(page, long.MaxValue - 1));
-        var fill = cache.FillAsync(page, epoch, CancellationToken.None);
-        Assert.True(cache.Revoke(page, version + 1, (8, 8), BitConverter.GetBytes(11L)));
-        Assert.True(cache.Revoke(page, version + 2, (8, 8), BitConverter.GetBytes(12L)));
-        Assert.True(cache.Revoke(page, version + 3, (24, 8)));
-        Assert.Equal(version, (await fill).Version);
-        Assert.True(cache.TryGet(page, epoch, 8, 8, out var kept), "the changes before the newest are served");
-        Assert.Equal((version + 3, 12L, 1L), (kept.Version, kept.Read<long>(8), kept.Read<long>(0)));
-        Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "the newest change, sent without bytes, is not served");
-
-        Assert.False(cache.Revoke(page, long.MaxValue - 1));
-        fill = cache.FillAsync(page, epoch, CancellationToken.None);
-        Assert.True(cache.Revoke(page, version + 1, (8, 8), BitConverter.GetBytes(13L)));
-        await fill;
-        Assert.True(cache.TryGet(page, epoch, 0, 8, out _));
-        Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the newest change's bytes are held back");
-    }
-
-    [Fact]
     public async Task A_fill_that_lands_while_its_client_writes_the_page_is_cached_without_the_written_range()
     {
         var (client, array, cache, page, epoch, _) = await OwnCachedPageAsync("fill-during-write");
@@ -371,7 +338,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_range_revocation_that_overtakes_a_fill_leaves_the_fills_copy_cached_without_the_range()
+    public async Task A_range_revocation_that_overtakes_a_fill_leaves_the_fills_copy_cached_without_the_range_or_with_the_bytes_sent()
     {
         var (client, _, cache, page, epoch, version) = await OwnCachedPageAsync("revoked-during-fill");
         await using var owned = client;
@@ -393,6 +360,24 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.True(cache.Revoke(page, version + 2, (8, 8)));
         await fill;
         Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "a copy two versions behind the revocation is not cached");
+
+        // Revocations that sent their bytes: the copy serves those of every version but the newest.
+        Assert.False(cache.Revoke(page, long.MaxValue - 1));
+        fill = cache.FillAsync(page, epoch, CancellationToken.None);
+        Assert.True(cache.Revoke(page, version + 1, (8, 8), BitConverter.GetBytes(11L)));
+        Assert.True(cache.Revoke(page, version + 2, (8, 8), BitConverter.GetBytes(12L)));
+        Assert.True(cache.Revoke(page, version + 3, (24, 8)));
+        Assert.Equal(version, (await fill).Version);
+        Assert.True(cache.TryGet(page, epoch, 8, 8, out var bridged), "the changes before the newest are served");
+        Assert.Equal((version + 3, 12L, 1L), (bridged.Version, bridged.Read<long>(8), bridged.Read<long>(0)));
+        Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "the newest change, sent without bytes, is not served");
+
+        Assert.False(cache.Revoke(page, long.MaxValue - 1));
+        fill = cache.FillAsync(page, epoch, CancellationToken.None);
+        Assert.True(cache.Revoke(page, version + 1, (8, 8), BitConverter.GetBytes(13L)));
+        await fill;
+        Assert.True(cache.TryGet(page, epoch, 0, 8, out _));
+        Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the newest change's bytes are held back");
     }
 
     [Fact]
@@ -572,6 +557,30 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.Equal(1, await array.GetAsync(0)); // the fill
         Assert.True(client.Cache!.TryGet(array.Region.FirstPage, array.Region.Epoch, out var copy));
         return (client, array, client.Cache, array.Region.FirstPage, array.Region.Epoch, copy.Version);
+    }
+
+    /// <summary>
+    /// A writer's session and a reader's (no prefetch) over one page holding 0 to 511, which the reader has cached by
+    /// reading element <paramref name="cached"/>.
+    /// </summary>
+    private async Task<TwoSessions> ReaderCachingOnePageAsync(string name, long cached)
+    {
+        var readerClient = new DsmClient(fixture.Cluster.Client, new OrleansDsm.Connection.DsmClientOptions { PrefetchPages = 0 });
+        var writerClient = new DsmClient(fixture.Cluster.Client);
+        var writer = await writerClient.AllocateAsync<long>(UniqueNames.For(name), 512);
+        await writer.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i).ToArray());
+        var reader = await readerClient.OpenAsync<long>(writer.Name);
+        Assert.Equal(cached, await reader.GetAsync(cached)); // the fill
+        return new TwoSessions(readerClient, writerClient, reader, writer);
+    }
+
+    private sealed record TwoSessions(DsmClient ReaderClient, DsmClient WriterClient, OrleansDsm.Arrays.SharedArray<long> Reader, OrleansDsm.Arrays.SharedArray<long> Writer) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await ReaderClient.DisposeAsync();
+            await WriterClient.DisposeAsync();
+        }
     }
 
     /// <summary>A cache holder that never acknowledges a revocation, like a client that died.</summary>
