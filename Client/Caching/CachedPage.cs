@@ -98,19 +98,17 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// </summary>
     public CachedPage? Revoked(long version, int offset, int length, byte[]? changed, bool lackedAlready)
     {
-        var healed = Healed();
-        if (changed is not null && bytes is not null) return Make(version, healed, FreshUntil, _blocked, new ByteRun(offset, changed));
-        if (lackedAlready && Lacks(offset, length)) return Make(version, healed, FreshUntil, _blocked, null);
-        return _blocked.Length < MaxBlockedRanges ? Make(version, healed, FreshUntil, [.. _blocked, (offset, offset + length)], null) : null;
+        if (changed is not null && bytes is not null) return Make(version, Healed(), FreshUntil, _blocked, new ByteRun(offset, changed));
+        if (lackedAlready && Lacks(offset, length)) return Make(version, Healed(), FreshUntil, _blocked, null);
+        return _blocked.Length < MaxBlockedRanges ? Make(version, Healed(), FreshUntil, [.. _blocked, (offset, offset + length)], null) : null;
     }
 
-    /// <summary>This copy's bytes with the change held back applied, in a new array when there is one.</summary>
-    private byte[]? Healed()
+    /// <summary>This copy's bytes with the change held back applied (in one new array), then <paramref name="change"/>, if given.</summary>
+    private byte[]? Healed(PageChange? change = null)
     {
-        if (_pending is not { } pending || bytes is null) return bytes;
-        var healed = (byte[])bytes.Clone();
-        pending.Bytes.CopyTo(healed.AsSpan(pending.Offset));
-        return healed;
+        if (bytes is null) return null;
+        IReadOnlyList<ByteRun> runs = _pending is { } pending ? [pending, .. change?.Runs ?? []] : change?.Runs ?? [];
+        return runs.Count == 0 ? bytes : new PageChange(runs).ApplyTo(bytes);
     }
 
     /// <summary>This copy serving <paramref name="ranges"/> again, one lacked range for each: they hold this version's bytes after all.</summary>
@@ -129,7 +127,7 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// </summary>
     public CachedPage? Changed(long newVersion, PageChange change) => bytes is null || Lease is null
         ? null
-        : Make(newVersion, change.ApplyTo(Healed()!), 0, _blocked, null);
+        : Make(newVersion, Healed(change), 0, _blocked, null);
 
     /// <summary>This copy without its bytes, for a cache that tracks validity only and serves no reads.</summary>
     public CachedPage WithoutBytes() => _pending is { } pending
