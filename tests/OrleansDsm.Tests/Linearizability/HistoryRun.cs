@@ -6,8 +6,8 @@ using OrleansDsm.TestWorker;
 
 namespace OrleansDsm.Tests.Linearizability;
 
-/// <summary>What a history run recorded: every worker's operations, exit codes, forced collections, and what workers printed.</summary>
-public sealed record HistoryRunResult(List<Operation> History, int[] ExitCodes, int Deactivations, string Output)
+/// <summary>What a history run recorded: every worker's operations, exit codes, how many times the cluster was disturbed (by default, every idle activation collected), and what workers printed.</summary>
+public sealed record HistoryRunResult(List<Operation> History, int[] ExitCodes, int Disturbances, string Output)
 {
     /// <summary>
     /// Null when the history is linearizable; otherwise the operations of every violating cell in call order, since a
@@ -26,8 +26,9 @@ public sealed record HistoryRunResult(List<Operation> History, int[] ExitCodes, 
 
 /// <summary>
 /// Three caching worker processes run concurrent reads, writes, adds, exchanges and compare-exchanges on
-/// <see cref="Cells"/> shared cells through the given gateways, all starting at once, while every idle activation is
-/// collected again and again. A fault can be injected once worker 0 has recorded a given number of lines.
+/// <see cref="Cells"/> shared cells through the given gateways, all starting at once, while the cluster is disturbed
+/// again and again (by default, every idle activation collected). A fault can be injected once worker 0 has recorded a
+/// given number of lines.
 /// </summary>
 public static class HistoryRun
 {
@@ -37,17 +38,20 @@ public static class HistoryRun
     /// <summary>
     /// Runs the workers to the end, or two minutes, connected to <paramref name="gateways"/> (host:port, comma
     /// separated, or the connection string of the membership table); <paramref name="fault"/> runs once, when worker 0
-    /// has written its lines.
+    /// has written its lines. <paramref name="disturb"/> is what the run does to the cluster about every 20 ms
+    /// meanwhile, given the region the workers share; by default it collects every idle activation.
     /// </summary>
-    public static async Task<HistoryRunResult> RunAsync(string gateways, int operationsPerTask, (int Lines, Func<Process[], Task> Inject)? fault = null)
+    public static async Task<HistoryRunResult> RunAsync(string gateways, int operationsPerTask, (int Lines, Func<Process[], Task> Inject)? fault = null,
+        Func<IClusterClient, RegionDescriptor, Task>? disturb = null)
     {
+        disturb ??= (orleans, _) => orleans.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         var folder = Directory.CreateTempSubdirectory("dsm-history-").FullName;
         try
         {
             var name = UniqueNames.For("linearizable");
             using var management = await ManagementClientAsync(gateways);
             var orleans = management.Services.GetRequiredService<IClusterClient>();
-            await new DsmClient(orleans).AllocateAsync<long>(name, Cells * HistoryWorkload.CellSpacing);
+            var region = (await new DsmClient(orleans).AllocateAsync<long>(name, Cells * HistoryWorkload.CellSpacing)).Region;
             var files = Enumerable.Range(0, 3).Select(p => Path.Combine(folder, $"{p}.jsonl")).ToArray();
             var workers = Enumerable.Range(0, 3).Select(process => Process.Start(BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll,
             [
@@ -85,14 +89,14 @@ public static class HistoryRun
                 return false;
             });
 
-            var deactivations = 0;
+            var disturbances = 0;
             using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
             while (!workers.All(worker => worker.HasExited) && !deadline.IsCancellationRequested)
             {
                 try
                 {
-                    await orleans.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
-                    deactivations++;
+                    await disturb(orleans, region);
+                    disturbances++;
                 }
                 catch (Exception) when (fault is not null)
                 {
@@ -105,7 +109,7 @@ public static class HistoryRun
             foreach (var worker in workers) await worker.WaitForExitAsync();
             Assert.True(injected, "worker 0 finished before the fault could be injected");
             return new HistoryRunResult(HistoryFiles.Read(files.Where(File.Exists)), workers.Select(worker => worker.ExitCode).ToArray(),
-                deactivations, string.Join('\n', errors.Take(20)));
+                disturbances, string.Join('\n', errors.Take(20)));
         }
         finally
         {
