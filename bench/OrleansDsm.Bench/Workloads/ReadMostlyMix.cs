@@ -6,7 +6,9 @@ namespace OrleansDsm.Bench.Workloads;
 /// <summary>
 /// 95% reads and 5% writes from 4 clients (4 sessions, each with its own cache) over 1,000 pages, pages chosen by a
 /// Zipf distribution (s = 0.99): the same workload on a Strict (cached) region and an Uncached one, both measured
-/// warm (every client has read every page, and one untimed run went first).
+/// warm (every client has read every page, and one untimed run went first). Beside the rates, what the Strict run
+/// sent per operation, counted rather than timed: the pages it fetched, the revocations its sessions received and the
+/// writes, each a grain call or a silo's call to a client, where the Uncached run makes one grain call an operation.
 /// </summary>
 public static class ReadMostlyMix
 {
@@ -20,6 +22,7 @@ public static class ReadMostlyMix
         var zipf = ZipfTable(Pages, 0.99);
         var rates = new Dictionary<string, List<double>> { ["strict"] = [], ["uncached"] = [] };
         var hitRate = 0.0;
+        (double Fetches, double Revocations, double Writes) perOperation = default;
         var clients = Enumerable.Range(0, Clients).Select(_ => new DsmClient(context.Orleans)).ToArray();
         foreach (var mode in new[] { ("strict", Consistency.Strict), ("uncached", Consistency.Uncached) })
         {
@@ -29,14 +32,20 @@ public static class ReadMostlyMix
             // Steady state: every client has read every page once, and one untimed run has settled the mix.
             foreach (var array in arrays)
                 for (var page = 0; page < Pages; page++) await array.GetAsync(page * 512L);
-            await RunOnceAsync(arrays, zipf, operations);
+            var writes = new long[1];
+            await RunOnceAsync(arrays, zipf, operations, writes);
+            writes[0] = 0;
             var before = CacheCounters.Read();
             for (var run = 0; run < context.Runs; run++)
-                rates[mode.Item1].Add(await RunOnceAsync(arrays, zipf, operations));
+                rates[mode.Item1].Add(await RunOnceAsync(arrays, zipf, operations, writes));
             var after = CacheCounters.Read();
             long Delta(string counter) => after.GetValueOrDefault(counter) - before.GetValueOrDefault(counter);
             if (mode.Item2 == Consistency.Strict)
+            {
                 hitRate = (double)Delta("dsm.cache.hits") / Math.Max(1, Delta("dsm.cache.hits") + Delta("dsm.cache.misses"));
+                var timed = (double)(operations / Clients * Clients) * context.Runs; // each client makes its whole share
+                perOperation = (Delta("dsm.cache.misses") / timed, Delta("dsm.cache.invalidations_received") / timed, writes[0] / timed);
+            }
             await context.Dsm.FreeAsync(name);
         }
         foreach (var client in clients) await client.DisposeAsync();
@@ -45,10 +54,16 @@ public static class ReadMostlyMix
         context.Report.Add("dsm.zipf95.strict.ops", Stats.Median(rates["strict"]), "ops/s", conditions);
         context.Report.Add("dsm.zipf95.uncached.ops", Stats.Median(rates["uncached"]), "ops/s", conditions);
         context.Report.Add("dsm.zipf95.strict.hit_rate", hitRate, "fraction of reads", conditions);
+        context.Report.Add("dsm.zipf95.strict.fetches_per_op", perOperation.Fetches, "calls", conditions + "; pages fetched on a miss");
+        context.Report.Add("dsm.zipf95.strict.revocations_per_op", perOperation.Revocations, "calls", conditions + "; revocations the sessions received (each one a silo's call to a client)");
+        context.Report.Add("dsm.zipf95.strict.writes_per_op", perOperation.Writes, "calls", conditions);
+        context.Report.Add("dsm.zipf95.strict.calls_per_op", perOperation.Fetches + perOperation.Revocations + perOperation.Writes, "calls",
+            conditions + "; fetches, revocations and writes together, against 1 in the Uncached run");
         context.Report.Ratio("dsm.zipf95.strict_vs_uncached", Stats.Median(rates["strict"]), Stats.Median(rates["uncached"]), conditions);
     }
 
-    private static async Task<double> RunOnceAsync(OrleansDsm.Arrays.SharedArray<long>[] arrays, double[] zipf, int operations)
+    /// <summary>Runs the mix once and returns its rate, counting the writes it made into <paramref name="writes"/>[0].</summary>
+    private static async Task<double> RunOnceAsync(OrleansDsm.Arrays.SharedArray<long>[] arrays, double[] zipf, int operations, long[] writes)
     {
         var perClient = operations / arrays.Length;
         return arrays.Length * perClient / await Measure.SecondsAsync(() => Task.WhenAll(arrays.Select((array, client) =>
@@ -58,7 +73,11 @@ public static class ReadMostlyMix
                 var found = Array.BinarySearch(zipf, random.NextDouble());
                 var page = found < 0 ? ~found : found;
                 var index = Math.Min(page, Pages - 1) * 512L + random.Next(512);
-                if (random.Next(100) < 5) await array.SetAsync(index, i);
+                if (random.Next(100) < 5)
+                {
+                    Interlocked.Increment(ref writes[0]);
+                    await array.SetAsync(index, i);
+                }
                 else await array.GetAsync(index);
             }, perClient, OutstandingPerClient))));
     }
