@@ -13,8 +13,15 @@ public sealed class Report(string command)
     private readonly List<Figure> _figures = [];
     private readonly List<GoalResult> _goals = [];
 
+    // Every dsm.* figure names its storage, its silo count and whether the activations it used were warm (issue 6).
+    private static readonly string[] DsmConditions = ["storage=", "silos=", "activations="];
+
+    /// <summary>Records and prints a figure; a dsm.* figure whose conditions leave out one of <see cref="DsmConditions"/> is refused.</summary>
+    /// <exception cref="ArgumentException">A dsm.* figure's conditions do not say its storage, its silo count or whether activations were warm.</exception>
     public void Add(string name, double value, string unit, string conditions)
     {
+        if (name.StartsWith("dsm.", StringComparison.Ordinal) && DsmConditions.FirstOrDefault(term => !conditions.Contains(term, StringComparison.Ordinal)) is { } missing)
+            throw new ArgumentException($"The conditions of figure {name} do not say '{missing}': every dsm.* figure names its storage, its silo count and whether its activations were warm.", nameof(conditions));
         _figures.Add(new Figure(name, Math.Round(value, 3), unit, conditions));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {name} {value:0.###} {unit}"));
     }
@@ -22,7 +29,6 @@ public sealed class Report(string command)
     public void Ratio(string name, double numerator, double denominator, string conditions) =>
         Add($"ratio.{name}", numerator / denominator, "x", conditions);
 
-    /// <summary>Records whether <paramref name="figure"/> meets a goal, naming the anchor figure it is to be read beside.</summary>
     /// <summary>The value of figure <paramref name="name"/> this run measured, or NaN (which meets no goal).</summary>
     public double Value(string name) => _figures.SingleOrDefault(f => f.Name == name)?.Value ?? double.NaN;
 

@@ -42,7 +42,7 @@ public static class HotAtomicAdd
         await context.Dsm.FreeAsync(name);
 
         var load = $"{Clients} clients x {OutstandingPerClient} outstanding, one element; {adds} adds x {context.Runs} runs, median";
-        var conditions = $"{BenchContext.Setup}; region=Strict; AddAsync on int64; {load}";
+        var conditions = $"{BenchContext.Setup}; region=Strict; activations=warm (one untimed run first); AddAsync on int64; {load}";
         context.Report.Add("dsm.atomic_add.hot.ops", Stats.Median(dsmRates), "ops/s", conditions);
         if (redis is null) return;
         await redis[0].KeyDeleteAsync(key);

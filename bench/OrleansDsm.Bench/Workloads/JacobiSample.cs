@@ -20,7 +20,7 @@ public static partial class JacobiSample
     {
         var (size, iterations) = context.Quick ? (256, 30) : (512, 100);
         var name = $"jacobi_{size}";
-        var conditions = $"{BenchContext.Setup}; {size}x{size} doubles, {iterations} iterations, 2 worker processes (clients), a barrier per iteration; sample's own timing from start line to finish line, median of {context.Runs}";
+        var conditions = $"{BenchContext.Setup}; activations=warm (the grids are written, every page active, before the start line); {size}x{size} doubles, {iterations} iterations, 2 worker processes (clients), a barrier per iteration; sample's own timing from start line to finish line, median of {context.Runs}";
         var sequential = new List<double>();
         foreach (var mode in new[] { "strict", "release", "mapped" })
         {
@@ -37,7 +37,7 @@ public static partial class JacobiSample
             context.Report.Add($"dsm.{name}.external.{mode}.kib_per_iteration", Stats.Median(kib), "KiB",
                 conditions + "; bytes sent plus received by both workers" + (mode == "mapped" ? " (not their pagers, which do the page traffic)" : ""));
         }
-        var hostedConditions = $"{BenchContext.Setup}; {size}x{size} doubles, {iterations} iterations, 2 workers as grains in the silo (the sample's band loop), a barrier per iteration; from the calls that start them to their end, median of {context.Runs} after two warm-up runs";
+        var hostedConditions = $"{BenchContext.Setup}; activations=warm (the grids are written, every page active, before the clock starts); {size}x{size} doubles, {iterations} iterations, 2 workers as grains in the silo (the sample's band loop), a barrier per iteration; from the calls that start them to their end, median of {context.Runs} after two warm-up runs";
         foreach (var (mode, consistency) in new[] { ("strict", Consistency.Strict), ("release", Consistency.Release) })
         {
             var seconds = new List<double>();

@@ -38,7 +38,7 @@ public static class LockRoundTrip
             locked.Add(Stats.Percentile(latencies[1], 0.50));
         }
 
-        var conditions = $"{BenchContext.Setup}; {Locks} locks, uncontended; acquire + release (dispose) vs one bare grain call; subjects interleaved in blocks of 25; {calls} calls x {context.Runs} runs, median";
+        var conditions = $"{BenchContext.Setup}; activations=warm (every lock and cell used once first); {Locks} locks, uncontended; acquire + release (dispose) vs one bare grain call; subjects interleaved in blocks of 25; {calls} calls x {context.Runs} runs, median";
         context.Report.Add("orleans.call.p50", Stats.Median(bare), "us", conditions);
         context.Report.Add("dsm.lock.acquire_release.p50", Stats.Median(locked), "us", conditions);
         context.Report.Ratio("dsm.lock.acquire_release_vs_orleans_call", Stats.Median(locked), Stats.Median(bare), conditions);

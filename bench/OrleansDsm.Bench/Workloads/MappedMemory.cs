@@ -20,7 +20,7 @@ public static class MappedMemory
         var array = await client.AllocateAsync<long>($"bench-mapped-{Guid.NewGuid():N}", (long)pages * LongsPerPage);
         var plain = Enumerable.Range(0, pages * LongsPerPage).Select(i => (long)i).ToArray();
         await array.WriteAsync(0, plain);
-        var conditions = $"{BenchContext.Setup}; {pages} pages of 4 KiB ({pages * 4 / 1024} MiB of int64), pages in order, one thread; two warm-up rounds, then {context.Runs} rounds alternating reads and faults, median";
+        var conditions = $"{BenchContext.Setup}; activations=warm (every page written first); {pages} pages of 4 KiB ({pages * 4 / 1024} MiB of int64), pages in order, one thread; two warm-up rounds, then {context.Runs} rounds alternating reads and faults, median";
 
         // Rounds alternate a pass of page reads and a pass of faults, so that both meet the same machine; the first
         // two rounds warm both paths (code compiled, connections made, the silo's fill path tiered up) and are not counted.

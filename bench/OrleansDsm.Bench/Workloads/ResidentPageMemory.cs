@@ -25,7 +25,7 @@ public static class ResidentPageMemory
         var empties = Enumerable.Range(2_000_000, count).Select(i => context.Orleans.GetGrain<IEmptyGrain>(i)).ToArray();
         var (emptyResident, _) = await ResidentAndStoredBytesAsync(context, count, i => empties[i].Touch(i), () => Task.FromResult(true));
 
-        var conditions = $"{BenchContext.Setup}; {count} grains with 4096 B of state, one element written in each; managed heap after full GC";
+        var conditions = $"{BenchContext.Setup}; activations=warm (all {count} active when the heap is read); {count} grains with 4096 B of state, one element written in each; managed heap after full GC";
         context.Report.Add("dsm.silo.resident_page_bytes", pageResident, "B/page", conditions);
         context.Report.Add("dsm.silo.stored_page_bytes", pageStored, "B/page", conditions + "; what memory storage keeps");
         context.Report.Add("orleans.silo.resident_grain_bytes", cellResident, "B/grain", conditions + "; bare grain, same state and storage");
