@@ -6,7 +6,7 @@ using OrleansDsm.Regions;
 namespace OrleansDsm.Bench.Workloads;
 
 /// <summary>
-/// Uncached get and set throughput at 16 and 256 outstanding calls, beside the bare grain and, when redis-server is
+/// Uncached get and set throughput at 1, 16 and 256 outstanding calls, beside the bare grain and, when redis-server is
 /// installed, Redis GET and SET with as many requests outstanding (each awaited on its own, not batched by the caller),
 /// two ways: without pipelining (one connection per request in flight, the goal's anchor) and on one multiplexed
 /// connection, which StackExchange.Redis pipelines by itself.
@@ -25,8 +25,10 @@ public static class ElementThroughput
         var keys = redis is null ? [] : Enumerable.Range(0, pages).Select(_ => RedisPeer.FreshKey("throughput")).ToArray();
         foreach (var key in keys) await redis!.StringSetAsync(key, BitConverter.GetBytes(0L));
 
-        foreach (var outstanding in new[] { 16, 256 })
+        foreach (var outstanding in new[] { 1, 16, 256 })
         {
+            // One call at a time takes as long as the calls' latencies add up to: a sixth of the calls gives a rate as steady.
+            var count = outstanding == 1 ? calls / 6 : calls;
             var subjects = new List<(string Name, Func<int, int, Task> Operation)>
             {
                 ("orleans.get", (_, i) => cells[i % pages].ReadElement(1, 8 * (i / pages % 512), 8)),
@@ -44,12 +46,12 @@ public static class ElementThroughput
             var rates = subjects.ToDictionary(s => s.Name, _ => new List<double>());
             for (var run = 0; run < context.Runs; run++)
                 foreach (var (name, operation) in subjects)
-                    rates[name].Add(await Measure.ThroughputAsync(operation, calls, outstanding));
+                    rates[name].Add(await Measure.ThroughputAsync(operation, count, outstanding));
 
-            var conditions = $"{BenchContext.Setup}; region=Uncached; activations=warm; {outstanding} outstanding over {pages} pages; {calls} calls x {context.Runs} runs, median";
+            var conditions = $"{BenchContext.Setup}; region=Uncached; activations=warm; {outstanding} outstanding over {pages} pages; {count} calls x {context.Runs} runs, median";
             foreach (var (name, _) in subjects)
                 context.Report.Add($"{name}.ops_{outstanding}", Stats.Median(rates[name]), "ops/s", name.StartsWith("redis.", StringComparison.Ordinal)
-                    ? $"{(name.EndsWith("_multiplexed", StringComparison.Ordinal) ? RedisPeer.Setup + "; one connection for all, which pipelines the requests in flight" : RedisPeer.UnpipelinedSetup)}; 8-byte values under {pages} keys; {outstanding} requests outstanding, each awaited alone; {calls} calls x {context.Runs} runs, median"
+                    ? $"{(name.EndsWith("_multiplexed", StringComparison.Ordinal) ? RedisPeer.Setup + "; one connection for all, which pipelines the requests in flight" : RedisPeer.UnpipelinedSetup)}; 8-byte values under {pages} keys; {outstanding} requests outstanding, each awaited alone; {count} calls x {context.Runs} runs, median"
                     : conditions);
             context.Report.Ratio($"dsm.get.ops_{outstanding}_vs_orleans", Stats.Median(rates["dsm.get"]), Stats.Median(rates["orleans.get"]), conditions);
             context.Report.Ratio($"dsm.set.ops_{outstanding}_vs_orleans_stored", Stats.Median(rates["dsm.set"]), Stats.Median(rates["orleans.set_stored"]), conditions);
