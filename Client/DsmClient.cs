@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using OrleansDsm.Arrays;
 using OrleansDsm.Backups;
@@ -31,6 +32,8 @@ public sealed class DsmClient : IAsyncDisposable
     // The owner tokens of the regions this client allocated, by name, so it frees them without being told.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _ownerTokens = new(StringComparer.Ordinal);
     private readonly string? _adminToken;
+    // How long one free call waits for the region's release: half the Orleans client's response timeout, so it answers in time.
+    private readonly TimeSpan _releaseWait;
     private int _disposed;
 
     /// <summary>Uses an Orleans client that the application already hosts (see <c>AddDsmClient</c>), with a default page cache.</summary>
@@ -49,6 +52,8 @@ public sealed class DsmClient : IAsyncDisposable
         _retry = new TransientRetry(options.RetryBudget, options.RetryInterval);
         _buffer = new ReleaseBuffer(_pages, Cache, _retry, new ReleaseMetrics(_requests.Session));
         _adminToken = options.AdminToken;
+        var responseTimeout = client.ServiceProvider.GetService<IOptions<ClientMessagingOptions>>()?.Value.ResponseTimeout ?? options.ResponseTimeout;
+        _releaseWait = TimeSpan.FromTicks(Math.Min(responseTimeout.Ticks / 2, TimeSpan.FromMinutes(1).Ticks));
         _ownedHost = ownedHost;
         _mapper = ownedHost is null ? null : new Mapping.Mapper(options);
         if (Cache is not null && options.MetricsInterval > TimeSpan.Zero) _metrics = new Metrics.MetricsReporter(client, Cache, options.MetricsInterval);
@@ -216,6 +221,9 @@ public sealed class DsmClient : IAsyncDisposable
     /// handle buffers writes without asking any page, so it takes them after the free too (and reads them back); the
     /// release that sends them fails with <see cref="RegionFreedException"/> and drops them. A call on another region
     /// that finds such writes on its page (the freed range allocated again) drops them and goes on.
+    /// <para>It returns once the release is done, however long deleting the pages takes (in calls that each wait at most
+    /// half the client's response timeout). Cancelling stops the waiting, not the free: the name is gone from the moment
+    /// the first call returns, and the release goes on in the cluster.</para>
     /// </summary>
     /// <exception cref="RegionNotFoundException">There is no region of that name.</exception>
     /// <exception cref="AccessDeniedException">
@@ -235,8 +243,11 @@ public sealed class DsmClient : IAsyncDisposable
     public async Task FreeAsync(string name, string? token, CancellationToken cancellation = default)
     {
         RegionNames.Validate(name);
-        await Directory.Free(name, token).WaitAsync(cancellation);
+        var progress = await Directory.Free(name, token, _releaseWait).WaitAsync(cancellation);
         _ownerTokens.TryRemove(name, out _);
+        // A release that outlasts one call (many written pages to delete) is waited for in calls that each end in time.
+        for (var released = progress.Released; !released;)
+            released = await Directory.WaitReleased(progress.Epoch, _releaseWait).WaitAsync(cancellation);
     }
 
     /// <summary>

@@ -32,13 +32,23 @@ public interface IRegionDirectoryGrain : IGrainWithIntegerKey
     Task<RegionDescriptor> Find(Addressing.GlobalAddress address);
 
     /// <summary>
-    /// Frees the region: its name is released at once; its pages' stored state is deleted and every handle to it
-    /// fails from the moment this returns; its address range becomes reusable after that. Needs the owner token its
-    /// allocation returned, or the cluster's admin token (<c>Dsm:AdminToken</c>).
+    /// Frees the region: its name is released at once, durably; then its pages' stored state is deleted, every handle
+    /// to it fails, and its address range becomes reusable. Returns once that release is done, or after
+    /// <paramref name="wait"/> while it goes on (<see cref="FreeProgress.Released"/> false; see
+    /// <see cref="WaitReleased"/>): a region of many written pages takes longer to release than one call may last.
+    /// Needs the owner token its allocation returned, or the cluster's admin token (<c>Dsm:AdminToken</c>).
     /// </summary>
     /// <exception cref="RegionNotFoundException">There is no live region of that name.</exception>
     /// <exception cref="AccessDeniedException">The token is neither the region's owner token nor the admin token.</exception>
-    Task Free(string name, string? token);
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="wait"/> is below zero or above a minute; nothing changed.</exception>
+    Task<FreeProgress> Free(string name, string? token, TimeSpan wait);
+
+    /// <summary>
+    /// Waits up to <paramref name="wait"/> for the release of the region of allocation <paramref name="epoch"/> that
+    /// <see cref="Free"/> began; true once it is done (at once when no such release is going on).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="wait"/> is below zero or above a minute.</exception>
+    Task<bool> WaitReleased(long epoch, TimeSpan wait);
 
     /// <summary>A summary for inspection and for listing regions.</summary>
     [ReadOnly]

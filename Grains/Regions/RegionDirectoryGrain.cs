@@ -21,6 +21,9 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
     private readonly IPersistentState<RegionDirectoryState> _stored;
     private readonly AddressSpaceOptions _options;
     private readonly CoalescingWriter _writer;
+    // The releases going on, by allocation epoch; one that failed stays, and its waiters get its error, until the next
+    // activation tries it again.
+    private readonly Dictionary<long, Task> _releases = [];
 
     public RegionDirectoryGrain(
         [PersistentState("directory", StorageNames.Regions)] IPersistentState<RegionDirectoryState> stored,
@@ -36,7 +39,7 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Frees interrupted by a crash are finished now; their ranges stay reserved until then.
-        foreach (var region in State.Releasing.ToList()) _ = FinishFreeAsync(region);
+        foreach (var region in State.Releasing.ToList()) _ = StartRelease(region);
         return Task.CompletedTask;
     }
 
@@ -87,9 +90,10 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
             ? Task.FromResult(found)
             : throw new RegionNotFoundException($"No region contains address {address}.");
 
-    public async Task Free(string name, string? token)
+    public async Task<FreeProgress> Free(string name, string? token, TimeSpan wait)
     {
         RegionNames.Validate(name);
+        RequireReleaseWait(wait);
         if (!State.Regions.TryGetValue(name, out var region))
             throw new RegionNotFoundException($"There is no region named '{name}'.");
         RequireOwner(name, token);
@@ -97,7 +101,35 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
         State.OwnerTokenHashes.Remove(name);
         State.Releasing.Add(region);
         await _writer.WriteAsync();
-        await FinishFreeAsync(region);
+        return new FreeProgress(region.Epoch, await WaitAsync(StartRelease(region), wait));
+    }
+
+    public Task<bool> WaitReleased(long epoch, TimeSpan wait)
+    {
+        RequireReleaseWait(wait);
+        return _releases.TryGetValue(epoch, out var release) ? WaitAsync(release, wait) : Task.FromResult(true);
+    }
+
+    private static void RequireReleaseWait(TimeSpan wait)
+    {
+        if (wait < TimeSpan.Zero || wait > TimeSpan.FromMinutes(1))
+            throw new ArgumentOutOfRangeException(nameof(wait), wait, "A free waits for its release from 0 to 1 minute a call.");
+    }
+
+    /// <summary>Whether <paramref name="release"/> ends within <paramref name="wait"/>; its failure, if it failed.</summary>
+    private static async Task<bool> WaitAsync(Task release, TimeSpan wait)
+    {
+        if (await Task.WhenAny(release, Task.Delay(wait)) != release) return false;
+        await release;
+        return true;
+    }
+
+    /// <summary>Starts releasing <paramref name="region"/>, and remembers it until it is done, so that callers can wait for it.</summary>
+    private Task StartRelease(RegionDescriptor region)
+    {
+        var release = FinishFreeAsync(region);
+        _releases[region.Epoch] = release;
+        return release;
     }
 
     public Task<RegionDirectorySummary> GetState() => Task.FromResult(new RegionDirectorySummary(
@@ -167,6 +199,7 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
         State.Releasing.Remove(region);
         State.Space?.Give(region.FirstPage, region.PageCount);
         await _writer.WriteAsync();
+        _releases.Remove(region.Epoch);
     }
 
     private long ReservedBytes() =>
