@@ -80,8 +80,9 @@ if [[ -x $pg_bin/initdb && -x $pg_bin/pgbench ]]; then
       --Silo:PageStore=$store --Silo:ClusterId="bench-${store,,}" --Silo:ServiceId="bench-${store,,}" --Silo:Dashboard=false \
       --Silo:SiloPort="$(free_port)" --Silo:GatewayPort="$port" --Silo:HttpPort="$(free_port)" --Logging:LogLevel:Default=Warning
     gateways+=("127.0.0.1:$port")
+    if [[ $store == Batched ]]; then batched_silo=${pids[-1]}; fi
   done
-  durable=(--durable "${gateways[0]}" "${gateways[1]}" "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=bench" "$pg_bin/pgbench")
+  durable=(--durable "${gateways[0]}" "${gateways[1]}" "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=bench" "$pg_bin/pgbench" "$batched_silo")
 else
   echo "bench: PostgreSQL 15 server binaries (initdb, pgbench) are missing from $pg_bin; durable figures are skipped. Install them with: apt-get install postgresql-15" >&2
 fi

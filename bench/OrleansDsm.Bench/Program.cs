@@ -24,8 +24,8 @@ switch (args)
         var quick = rest.Contains("--quick");
         var command = rest.SkipWhile(a => a != "--command").Skip(1).FirstOrDefault() ?? "bench/run.sh";
         var only = rest.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
-        var durable = rest.SkipWhile(a => a != "--durable").Skip(1).Take(4).ToArray() is [var batched, var adoNet, var database, var pgbench]
-            ? new DurableTargets(batched, adoNet, database, pgbench)
+        var durable = rest.SkipWhile(a => a != "--durable").Skip(1).Take(5).ToArray() is [var batched, var adoNet, var database, var pgbench, var batchedSilo]
+            ? new DurableTargets(batched, adoNet, database, pgbench, int.Parse(batchedSilo, System.Globalization.CultureInfo.InvariantCulture))
             : null;
         var redis = rest.SkipWhile(a => a != "--redis").Skip(1).FirstOrDefault() is { } redisEndpoint ? new RedisPeer(redisEndpoint) : null;
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -53,6 +53,7 @@ switch (args)
                 (nameof(JacobiPlacement), JacobiPlacement.RunAsync),
                 (nameof(SiloJoin), SiloJoin.RunAsync),
                 (nameof(DurableWrites), DurableWrites.RunAsync),
+                (nameof(PostgreSqlSiloMemory), PostgreSqlSiloMemory.RunAsync),
                 (nameof(Failover), Failover.RunAsync),
             };
             if (only is not null && workloads.All(w => w.Name != only))
