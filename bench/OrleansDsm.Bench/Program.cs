@@ -62,7 +62,12 @@ switch (args)
                 return 2;
             }
             foreach (var workload in workloads.Where(w => only is null || w.Name == only))
+            {
+                // On standard error, apart from the figures: where the run's time goes, for keeping --quick short.
+                var started = System.Diagnostics.Stopwatch.StartNew();
                 await workload.Run(context);
+                Console.Error.WriteLine($"bench: {workload.Name} took {started.Elapsed.TotalSeconds:0} s");
+            }
             // A partial run must not replace the full results on record.
             if (only is null)
             {
