@@ -223,9 +223,14 @@ public sealed class DsmClient : IAsyncDisposable
     /// that finds such writes on its page (the freed range allocated again) drops them and goes on.
     /// <para>It returns once the release is done, however long deleting the pages takes (in calls that each wait at most
     /// half the client's response timeout). Cancelling stops the waiting, not the free: the name is gone from the moment
-    /// the first call returns, and the release goes on in the cluster.</para>
+    /// the first call returns, and the release goes on in the cluster. A release the database fails is tried again, by
+    /// this call within its retry budget (<see cref="DsmClientOptions.RetryBudget"/>) and by the cluster until it ends.</para>
     /// </summary>
     /// <exception cref="RegionNotFoundException">There is no region of that name.</exception>
+    /// <exception cref="StorageUnavailableException">
+    /// The database failed the free, or its release past the retry budget. The free stands (the name is gone), and the
+    /// cluster goes on trying to store it and release the region; the message says which was left to do.
+    /// </exception>
     /// <exception cref="AccessDeniedException">
     /// This client did not allocate the region and has no admin token (<see cref="DsmClientOptions.AdminToken"/>), or
     /// that token is wrong: another process frees it with <see cref="FreeAsync(string, string, CancellationToken)"/>.
@@ -240,6 +245,7 @@ public sealed class DsmClient : IAsyncDisposable
     /// </summary>
     /// <exception cref="RegionNotFoundException">There is no region of that name.</exception>
     /// <exception cref="AccessDeniedException">The token is neither the region's owner token nor the admin token; nothing changed.</exception>
+    /// <exception cref="StorageUnavailableException">The database failed the free or its release; the free stands, as above.</exception>
     public async Task FreeAsync(string name, string? token, CancellationToken cancellation = default)
     {
         RegionNames.Validate(name);
@@ -247,7 +253,7 @@ public sealed class DsmClient : IAsyncDisposable
         _ownerTokens.TryRemove(name, out _);
         // A release that outlasts one call (many written pages to delete) is waited for in calls that each end in time.
         for (var released = progress.Released; !released;)
-            released = await Directory.WaitReleased(progress.Epoch, _releaseWait).WaitAsync(cancellation);
+            released = await _retry.RunAsync(() => Directory.WaitReleased(progress.Epoch, _releaseWait).WaitAsync(cancellation), cancellation);
     }
 
     /// <summary>

@@ -36,17 +36,24 @@ public interface IRegionDirectoryGrain : IGrainWithIntegerKey
     /// to it fails, and its address range becomes reusable. Returns once that release is done, or after
     /// <paramref name="wait"/> while it goes on (<see cref="FreeProgress.Released"/> false; see
     /// <see cref="WaitReleased"/>): a region of many written pages takes longer to release than one call may last.
+    /// A release the database fails is tried again every few seconds until it ends.
     /// Needs the owner token its allocation returned, or the cluster's admin token (<c>Dsm:AdminToken</c>).
     /// </summary>
     /// <exception cref="RegionNotFoundException">There is no live region of that name.</exception>
+    /// <exception cref="StorageUnavailableException">
+    /// The free could not be stored. It stands all the same (the name is gone), and is stored and released once the
+    /// database answers; if the directory's silo stops before that, the region stays allocated.
+    /// </exception>
     /// <exception cref="AccessDeniedException">The token is neither the region's owner token nor the admin token.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="wait"/> is below zero or above a minute; nothing changed.</exception>
     Task<FreeProgress> Free(string name, string? token, TimeSpan wait);
 
     /// <summary>
     /// Waits up to <paramref name="wait"/> for the release of the region of allocation <paramref name="epoch"/> that
-    /// <see cref="Free"/> began; true once it is done (at once when no such release is going on).
+    /// <see cref="Free"/> began; true once it is done (at once when no such release is going on). A release that failed
+    /// is tried again at once.
     /// </summary>
+    /// <exception cref="StorageUnavailableException">The release failed again; the cluster goes on trying it.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="wait"/> is below zero or above a minute.</exception>
     Task<bool> WaitReleased(long epoch, TimeSpan wait);
 

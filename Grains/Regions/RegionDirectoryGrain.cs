@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using OrleansDsm.Addressing;
+using OrleansDsm.Errors;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Grains.Persistence;
 using OrleansDsm.Regions;
@@ -16,22 +18,29 @@ namespace OrleansDsm.Grains.Regions;
 // Stays where it started when pages are rebalanced: one per cluster, so moving it balances nothing.
 [Immovable]
 [Reentrant]
-internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
+internal sealed partial class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
 {
+    /// <summary>How long after a failed release (the database away) it is tried again, unless a waiter asks first.</summary>
+    private static readonly TimeSpan ReleaseRetry = TimeSpan.FromSeconds(2);
+
     private readonly IPersistentState<RegionDirectoryState> _stored;
     private readonly AddressSpaceOptions _options;
     private readonly CoalescingWriter _writer;
-    // The releases going on, by allocation epoch; one that failed stays, and its waiters get its error, until the next
-    // activation tries it again.
-    private readonly Dictionary<long, Task> _releases = [];
+    private readonly ILogger<RegionDirectoryGrain> _log;
+    // The releases going on, by allocation epoch. One that failed stays, its waiters get its error, and it is tried
+    // again after ReleaseRetry or when someone waits for it, until one attempt ends.
+    private readonly Dictionary<long, Release> _releases = [];
+    private IGrainTimer? _retryTimer;
 
     public RegionDirectoryGrain(
         [PersistentState("directory", StorageNames.Regions)] IPersistentState<RegionDirectoryState> stored,
-        IOptions<AddressSpaceOptions> options)
+        IOptions<AddressSpaceOptions> options,
+        ILogger<RegionDirectoryGrain> log)
     {
         _stored = stored;
         _options = options.Value;
         _writer = new CoalescingWriter(() => _stored.WriteStateAsync());
+        _log = log;
     }
 
     private RegionDirectoryState State => _stored.State;
@@ -100,14 +109,31 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
         State.Regions.Remove(name);
         State.OwnerTokenHashes.Remove(name);
         State.Releasing.Add(region);
-        await _writer.WriteAsync();
-        return new FreeProgress(region.Epoch, await WaitAsync(StartRelease(region), wait));
+        var release = StartRelease(region);
+        try
+        {
+            await release.Stored;
+        }
+        catch (Exception error)
+        {
+            // The name is gone here already, and other calls may have acted on that: the free stands, and its release
+            // (which stores it first) is tried again until the database answers.
+            throw new StorageUnavailableException(
+                $"Region '{name}' is freed, but the directory could not store that yet ({error.Message}). It tries again every " +
+                $"{ReleaseRetry.TotalSeconds:0} s and then releases the region; should its silo stop before, the region stays allocated.");
+        }
+        return new FreeProgress(region.Epoch, await EndsWithinAsync(release.Done, wait));
     }
 
-    public Task<bool> WaitReleased(long epoch, TimeSpan wait)
+    public async Task<bool> WaitReleased(long epoch, TimeSpan wait)
     {
         RequireReleaseWait(wait);
-        return _releases.TryGetValue(epoch, out var release) ? WaitAsync(release, wait) : Task.FromResult(true);
+        if (!_releases.TryGetValue(epoch, out var release)) return true;
+        // A waiter does not wait for the retry timer: a failed release is tried again at once.
+        if (release.Done.IsFaulted) release = StartRelease(release.Region);
+        if (await EndsWithinAsync(release.Done, wait)) return true;
+        if (release.Done.IsFaulted) await release.Done; // its error, which says that the release goes on
+        return false;
     }
 
     private static void RequireReleaseWait(TimeSpan wait)
@@ -116,18 +142,28 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
             throw new ArgumentOutOfRangeException(nameof(wait), wait, "A free waits for its release from 0 to 1 minute a call.");
     }
 
-    /// <summary>Whether <paramref name="release"/> ends within <paramref name="wait"/>; its failure, if it failed.</summary>
-    private static async Task<bool> WaitAsync(Task release, TimeSpan wait)
+    /// <summary>Whether <paramref name="release"/> ends well within <paramref name="wait"/>.</summary>
+    private static async Task<bool> EndsWithinAsync(Task release, TimeSpan wait)
     {
-        if (await Task.WhenAny(release, Task.Delay(wait)) != release) return false;
-        await release;
-        return true;
+        try
+        {
+            await release.WaitAsync(wait);
+            return true;
+        }
+        catch (Exception) when (!release.IsCompletedSuccessfully)
+        {
+            return false;
+        }
     }
 
-    /// <summary>Starts releasing <paramref name="region"/>, and remembers it until it is done, so that callers can wait for it.</summary>
-    private Task StartRelease(RegionDescriptor region)
+    /// <summary>
+    /// Starts releasing <paramref name="region"/>, already marked freed in memory: stores that, then releases it, and
+    /// remembers it until it is done, so that callers can wait for it.
+    /// </summary>
+    private Release StartRelease(RegionDescriptor region)
     {
-        var release = FinishFreeAsync(region);
+        var stored = _writer.WriteAsync();
+        var release = new Release(region, stored, ReleaseAsync(region, stored));
         _releases[region.Epoch] = release;
         return release;
     }
@@ -193,14 +229,45 @@ internal sealed class RegionDirectoryGrain : Grain, IRegionDirectoryGrain
         return new RegionAllocation(region, token);
     }
 
-    private async Task FinishFreeAsync(RegionDescriptor region)
+    private async Task ReleaseAsync(RegionDescriptor region, Task stored)
     {
-        await GrainFactory.GetGrain<IRegionGrain>(region.Epoch).Free(region.Epoch);
-        State.Releasing.Remove(region);
-        State.Space?.Give(region.FirstPage, region.PageCount);
-        await _writer.WriteAsync();
-        _releases.Remove(region.Epoch);
+        try
+        {
+            await stored;
+            await GrainFactory.GetGrain<IRegionGrain>(region.Epoch).Free(region.Epoch);
+            // An attempt that failed after this (storing it) must not give the range back twice when tried again.
+            if (State.Releasing.Remove(region)) State.Space?.Give(region.FirstPage, region.PageCount);
+            await _writer.WriteAsync();
+            _releases.Remove(region.Epoch);
+        }
+        catch (Exception error)
+        {
+            LogReleaseFailed(region.Name, region.Epoch, ReleaseRetry, error);
+            _retryTimer ??= this.RegisterGrainTimer(RetryFailedReleasesAsync, new GrainTimerCreationOptions(ReleaseRetry, ReleaseRetry));
+            throw new StorageUnavailableException(
+                $"Region '{region.Name}' is freed, but releasing it has not finished ({error.Message}). The directory tries again every " +
+                $"{ReleaseRetry.TotalSeconds:0} s; until it is done, its address range stays reserved.");
+        }
     }
+
+    private Task RetryFailedReleasesAsync(CancellationToken cancellation)
+    {
+        // Only the releases still failed: a waiter may have tried one again already, and that attempt may be under way.
+        var failed = _releases.Values.Where(release => release.Done.IsFaulted).ToList();
+        foreach (var release in failed) _ = StartRelease(release.Region);
+        if (failed.Count == 0)
+        {
+            _retryTimer?.Dispose();
+            _retryTimer = null;
+        }
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(LogLevel.Warning, "The release of region {Region} (allocation epoch {Epoch}) failed; it is tried again in {Retry}")]
+    private partial void LogReleaseFailed(string region, long epoch, TimeSpan retry, Exception error);
+
+    /// <summary>A release under way: the write that stores the free, and the whole release, which ends after it.</summary>
+    private sealed record Release(RegionDescriptor Region, Task Stored, Task Done);
 
     private long ReservedBytes() =>
         State.Regions.Values.Sum(region => region.ReservedBytes) + State.Releasing.Sum(region => region.ReservedBytes);

@@ -76,6 +76,8 @@ internal sealed class RegionGrain : Grain, IRegionGrain
     public Task Free(long epoch)
     {
         RequireOwn(epoch);
+        // A free that failed (the database away) is tried again by the next call: the directory keeps calling until one ends.
+        if (_freeing is { IsFaulted: true } or { IsCanceled: true }) _freeing = null;
         return _freeing ??= FreeOnceAsync();
     }
 
@@ -88,11 +90,9 @@ internal sealed class RegionGrain : Grain, IRegionGrain
     {
         if (!_stored.RecordExists) return;
         var freedAt = Environment.TickCount64;
-        if (!_stored.State.Freed)
-        {
-            _stored.State.Freed = true;
-            await _writer.WriteAsync();
-        }
+        // Refused from here on; stored on every attempt, since one that failed may have failed to store it.
+        _stored.State.Freed = true;
+        await _writer.WriteAsync();
 
         var pages = new PageGrainReferences(GrainFactory);
         foreach (var batch in _stored.State.Touched.Pages().Chunk(ReleaseBatch))
