@@ -35,7 +35,7 @@ switch (args)
         {
             await host.StartAsync();
             var orleans = host.Services.GetRequiredService<IClusterClient>();
-            var context = new BenchContext(new DsmClient(orleans), orleans, new Report(command), quick, durable, gateway, redis);
+            var context = new BenchContext(new DsmClient(orleans), orleans, new Report(command, quick), quick, durable, gateway, redis);
             var workloads = new (string Name, Func<BenchContext, Task> Run)[]
             {
                 (nameof(ElementLatency), ElementLatency.RunAsync),

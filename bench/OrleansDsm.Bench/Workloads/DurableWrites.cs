@@ -35,7 +35,7 @@ public static partial class DurableWrites
             });
             var array = await client.AllocateAsync<long>($"bench-durable-{Guid.NewGuid():N}", Pages * 512L, Consistency.Uncached);
             await array.WriteAsync(0, Noise(Pages * 512));
-            var calls = context.Quick ? 6_000 : 20_000;
+            var calls = context.Quick ? 3_000 : 20_000;
             var distinct = new List<double>();
             var hot = new List<double>();
             var single = new List<double>();
@@ -57,7 +57,7 @@ public static partial class DurableWrites
         foreach (var mode in new[] { "simple", "prepared" })
             foreach (var clients in new[] { 16, 64 })
             {
-                var tps = await PgbenchAsync(targets, clients, mode, context.Quick ? 5 : 10);
+                var tps = await PgbenchAsync(targets, clients, mode, context.Quick ? 3 : 10);
                 context.Report.Add($"pg.upsert_4kib.{mode}.tps_{clients}", tps, "tx/s", $"pgbench -n -M {mode} -c {clients} -j 2, one-row upsert of a random 4 KiB bytea over {Pages} rows; PostgreSQL 15 ({settings})");
                 best = Math.Max(best, tps);
             }

@@ -69,8 +69,7 @@ public static class SiloJoin
         await after.WriteAsync(0, new long[Pages * 512]);
         var moved = await FractionOnAsync(client, before, secondSilo);
         var placed = await FractionOnAsync(client, after, secondSilo);
-        await dsm.FreeAsync(before.Name);
-        await dsm.FreeAsync(after.Name);
+        await Task.WhenAll(dsm.FreeAsync(before.Name), dsm.FreeAsync(after.Name));
 
         var how = moves == ActivationMoves.Rebalance
             ? "activation rebalancer on (first session 2 s after start, 2 s cycles, cycle weight 1)"
