@@ -17,12 +17,11 @@ public sealed class ReleaseRetryTests
     public async Task A_free_the_database_fails_stands_and_is_released_once_the_database_answers_again()
     {
         await using var postgres = await PostgresServer.StartAsync();
-        var database = new NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync("release_retry"));
-        await using var relay = TcpRelay.Start(database.Host!, database.Port);
-        var relayed = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = relay.Port }.ConnectionString;
+        var database = await postgres.CreateDatabaseAsync("release_retry");
+        await using var relay = TcpRelay.ToDatabase(database);
         // A 2 s region lease, so that the second free is still waiting it out when the link is cut; a serving lease
         // longer than the test, so that pages keep serving while it is.
-        await using var silo = await SiloProcess.StartAsync("--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={relayed}", "--Silo:Dashboard=false",
+        await using var silo = await SiloProcess.StartAsync("--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={relay.Relayed(database)}", "--Silo:Dashboard=false",
             "--Dsm:RegionLease=00:00:02", "--Dsm:ServingLease=00:02:00");
         await using var client = await DsmClient.ConnectAsync(new DsmClientOptions { Gateways = [silo.Gateway], RetryBudget = TimeSpan.FromSeconds(1) });
         var directory = client.Grains.GetGrain<IRegionDirectoryGrain>(0);
@@ -34,7 +33,7 @@ public sealed class ReleaseRetryTests
             await unstored.SetAsync(page * 512L, page + 1);
             await unreleased.SetAsync(page * 512L, page + 1);
         }
-        Assert.Equal(16, await StoredPagesAsync(database.ConnectionString));
+        Assert.Equal(16, await StoredPagesAsync(database));
 
         // Cut before the free: the directory cannot store it.
         relay.Cut();
@@ -43,7 +42,7 @@ public sealed class ReleaseRetryTests
         await Assert.ThrowsAsync<RegionNotFoundException>(() => client.OpenAsync<long>(unstored.Name));
         relay.Mend();
         await ReservedBecomesAsync(directory, reservedBefore + unreleased.Region.ReservedBytes);
-        Assert.Equal(8, await StoredPagesAsync(database.ConnectionString));
+        Assert.Equal(8, await StoredPagesAsync(database));
 
         // Cut while the release waits out the region lease, after its pages were released: the region's own record
         // cannot be deleted, and the call's retries within its budget fail too.
@@ -54,7 +53,7 @@ public sealed class ReleaseRetryTests
         Assert.Contains("'cut-during-release' is freed, but releasing it has not finished", notReleased.Message);
         relay.Mend();
         await ReservedBecomesAsync(directory, reservedBefore);
-        Assert.Equal(0, await StoredPagesAsync(database.ConnectionString));
+        Assert.Equal(0, await StoredPagesAsync(database));
         await Assert.ThrowsAsync<RegionFreedException>(() => unreleased.GetAsync(0).AsTask());
         var again = await client.AllocateAsync<long>(unreleased.Name, 4096);
         Assert.Equal(0, await again.GetAsync(512));

@@ -1,4 +1,3 @@
-using Npgsql;
 using OrleansDsm.Connection;
 using OrleansDsm.Errors;
 using OrleansDsm.Regions;
@@ -19,10 +18,9 @@ public sealed class ServingLeaseTests
     public async Task A_silo_cut_off_from_PostgreSQL_stops_serving_within_its_lease_and_serves_again_once_mended()
     {
         await using var postgres = await PostgresServer.StartAsync();
-        var database = new NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync("serving"));
-        await using var relay = TcpRelay.Start(database.Host!, database.Port);
-        var relayed = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = relay.Port }.ConnectionString;
-        await using var silo = await SiloProcess.StartAsync("--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={relayed}", "--Silo:Dashboard=false",
+        var database = await postgres.CreateDatabaseAsync("serving");
+        await using var relay = TcpRelay.ToDatabase(database);
+        await using var silo = await SiloProcess.StartAsync("--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={relay.Relayed(database)}", "--Silo:Dashboard=false",
             $"--Dsm:ServingLease={Lease}", $"--Dsm:CacheLease={Lease}");
         await using var client = await DsmClient.ConnectAsync(new DsmClientOptions { Gateways = [silo.Gateway], RetryBudget = TimeSpan.FromSeconds(1) });
         var plain = await client.AllocateAsync<long>("plain", 512, Consistency.Uncached);

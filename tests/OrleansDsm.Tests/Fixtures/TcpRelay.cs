@@ -29,6 +29,17 @@ public sealed class TcpRelay : IAsyncDisposable
 
     public static TcpRelay Start(string targetHost, int targetPort) => new(targetHost, targetPort);
 
+    /// <summary>A relay to the PostgreSQL server of <paramref name="connectionString"/>.</summary>
+    public static TcpRelay ToDatabase(string connectionString)
+    {
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        return new(database.Host!, database.Port);
+    }
+
+    /// <summary><paramref name="connectionString"/>, going through this relay instead (which listens on loopback).</summary>
+    public string Relayed(string connectionString) =>
+        new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Host = "127.0.0.1", Port = Port }.ConnectionString;
+
     /// <summary>Drops every relayed connection and refuses new ones until <see cref="Mend"/>.</summary>
     public void Cut()
     {
