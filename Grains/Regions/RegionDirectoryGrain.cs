@@ -150,9 +150,10 @@ internal sealed partial class RegionDirectoryGrain : Grain, IRegionDirectoryGrai
             await release.WaitAsync(wait);
             return true;
         }
-        catch (Exception) when (!release.IsCompletedSuccessfully)
+        catch (Exception)
         {
-            return false;
+            // Timed out, or failed: the caller looks at the task for which.
+            return release.IsCompletedSuccessfully;
         }
     }
 
