@@ -58,8 +58,8 @@ start() {
 }
 
 gateway_port=$(free_port)
-# Workstation GC, as the product silo has it (Silo/OrleansDsm.Silo.csproj), and as the bench executable is built.
-start "bench silo ready" dotnet "$bench" silo "$(free_port)" "$gateway_port"
+# Server GC, as the product silo has it (its Web SDK turns it on); the bench executable itself keeps workstation GC.
+start "bench silo ready" env DOTNET_gcServer=1 dotnet "$bench" silo "$(free_port)" "$gateway_port"
 
 durable=()
 if [[ -x $pg_bin/initdb && -x $pg_bin/pgbench ]]; then

@@ -43,21 +43,23 @@ public sealed class BenchSiloProcess : IAsyncDisposable
     public static Task<BenchSiloProcess> StartBenchAsync(string cluster, int? primarySiloPort, ActivationMoves moves)
     {
         var (siloPort, gatewayPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
+        // Server GC, as bench/run.sh gives the bench silo.
         return StartAsync([typeof(BenchSiloProcess).Assembly.Location, "silo", $"{siloPort}", $"{gatewayPort}", cluster, primarySiloPort?.ToString() ?? "-", $"{moves}"],
-            siloPort, gatewayPort, "bench silo ready");
+            siloPort, gatewayPort, "bench silo ready", serverGc: true);
     }
 
     private static Task<BenchSiloProcess> StartAsync(string[] settings)
     {
         var (siloPort, gatewayPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
         return StartAsync([Path.GetFullPath(SiloDll), .. settings, "--Silo:Dashboard=false", $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}",
-            $"--Silo:HttpPort={LoopbackPorts.Free()}", "--Logging:LogLevel:Default=Warning"], siloPort, gatewayPort, "OrleansDsm silo ready");
+            $"--Silo:HttpPort={LoopbackPorts.Free()}", "--Logging:LogLevel:Default=Warning"], siloPort, gatewayPort, "OrleansDsm silo ready", serverGc: false);
     }
 
-    private static async Task<BenchSiloProcess> StartAsync(string[] arguments, int siloPort, int gatewayPort, string readyLine)
+    private static async Task<BenchSiloProcess> StartAsync(string[] arguments, int siloPort, int gatewayPort, string readyLine, bool serverGc)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        if (serverGc) start.Environment["DOTNET_gcServer"] = "1";
         var silo = new BenchSiloProcess(Process.Start(start)!, siloPort, gatewayPort);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         silo._process.OutputDataReceived += (_, line) => { if (line.Data?.StartsWith(readyLine, StringComparison.Ordinal) == true) ready.TrySetResult(); };
