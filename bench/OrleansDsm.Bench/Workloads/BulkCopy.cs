@@ -3,6 +3,7 @@ using OrleansDsm.Arrays;
 using OrleansDsm.Bench.Baseline;
 using OrleansDsm.Bench.Harness;
 using OrleansDsm.Regions;
+using OrleansDsm.Silo.Hosting;
 
 namespace OrleansDsm.Bench.Workloads;
 
@@ -99,7 +100,7 @@ public static class BulkCopy
     private const int BatchLongs = PagesPerBatch * 4096 / sizeof(long);
     private const int Batches = Bytes / (PagesPerBatch * 4096);
 
-    private static readonly TimeSpan WriteBehindSettles = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan WriteBehindSettles = SiloComposition.MemoryWriteBehind * 2;
 
     /// <summary>Seconds per 64 MiB written and read back through Redis, each run checked against the source.</summary>
     private static async Task<(List<double> Writes, List<double> Reads)> RedisAsync(RedisPeer redis, long[] source, int runs)
