@@ -23,6 +23,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<AddressSpaceOptions>, AddressSpaceOptionsValidator>();
         builder.Services.AddSingleton<RegionLivenessCache>();
         builder.Services.AddSingleton<LocalPages>();
+        builder.Services.AddSingleton<PageServices>();
         builder.Services.AddSingleton<Caching.SessionLeaseTable>();
         builder.Services.AddSingleton<Serving.ServingLease>();
         builder.Services.AddHostedService<Serving.SiloDeathWatch>();

@@ -14,19 +14,28 @@ namespace OrleansDsm.Grains.Pages;
 /// Used from its page grain's thread only, but for <see cref="Committed"/>, which other threads may read.
 /// </summary>
 /// <param name="stored">The page's persistent state; its <c>State</c> is whatever was last handed to storage.</param>
-/// <param name="publish">
-/// Runs after a storage write succeeds and before its image becomes the committed one: the page revokes cached copies
+/// <param name="publisher">
+/// Called after a storage write succeeds and before its image becomes the committed one: the page revokes cached copies
 /// older than the image there.
 /// </param>
 /// <param name="metrics">The silo's counters, which time every storage write.</param>
 /// <param name="writeBehind">Whether writes are acknowledged through <see cref="ShowAsync"/>; then every storage write goes through <see cref="StoreShownAsync"/>.</param>
-internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageState, Task> publish, Metrics.SiloMetrics metrics, bool writeBehind)
+internal sealed class PageCommits(IPersistentState<PageState> stored, PageCommits.IPublisher publisher, Metrics.SiloMetrics metrics, bool writeBehind)
 {
+    /// <summary>What a page does with an image between storing it and making it the committed one.</summary>
+    public interface IPublisher
+    {
+        /// <summary>Readies <paramref name="image"/>, which storage now holds (or, with write-behind, soon will), to be what reads see.</summary>
+        Task PublishAsync(PageState image);
+    }
+
     private PageState? _pending;
     private PageState? _inFlight;
-    private readonly SingleFlight _writing = new();
-    private readonly SingleFlight _showing = new();
-    private readonly SingleFlight _storing = new();
+    // Each made on first use: write-through uses only the first, write-behind only the other two, and a silo holds a
+    // page grain for every active page, so every object a page keeps counts.
+    private SingleFlight? _writing;
+    private SingleFlight? _showing;
+    private SingleFlight? _storing;
     private Task _publication = Task.CompletedTask;
     private long _changes;
     private long _committedThrough;
@@ -85,7 +94,7 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
             return;
         }
         var mine = _changes;
-        while (_committedThrough < mine) await _writing.JoinAsync(WriteOnceAsync);
+        while (_committedThrough < mine) await (_writing ??= new()).JoinAsync(WriteOnceAsync);
     }
 
     /// <summary>
@@ -95,7 +104,7 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
     public async Task ShowAsync()
     {
         var mine = _changes;
-        while (_committedThrough < mine) await _showing.JoinAsync(ShowOnceAsync);
+        while (_committedThrough < mine) await (_showing ??= new()).JoinAsync(ShowOnceAsync);
     }
 
     /// <summary>
@@ -104,10 +113,10 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
     /// </summary>
     public async Task StoreShownAsync()
     {
-        await _storing.IdleAsync();
+        if (_storing is not null) await _storing.IdleAsync();
         if (_storedThrough == _committedThrough) return;
         var (image, covers) = (Committed, _committedThrough);
-        await _storing.JoinAsync(() => StoreOnceAsync(image, covers));
+        await (_storing ??= new()).JoinAsync(() => StoreOnceAsync(image, covers));
     }
 
     /// <summary>After storage dropped the page's record: the committed image becomes <paramref name="empty"/>.</summary>
@@ -183,7 +192,7 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, Func<PageS
     /// </summary>
     private async Task PublishAsync(PageState image, long covers)
     {
-        await publish(image);
+        await publisher.PublishAsync(image);
         (Committed, CommittedExists, _inFlight, _committedThrough) = (image, true, null, covers);
     }
 }

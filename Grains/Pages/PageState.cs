@@ -141,8 +141,22 @@ internal sealed class PageState
     /// </summary>
     public PageState Clone(byte[]? bytes = null) => new()
     {
-        Epoch = Epoch, Version = Version, Bytes = bytes ?? (byte[])Bytes.Clone(), LeasesMayBeOut = LeasesMayBeOut, Recent = [.. Recent], RecentSessions = [.. RecentSessions], Forgotten = [.. Forgotten], ForgotSessions = ForgotSessions,
+        Epoch = Epoch, Version = Version, Bytes = bytes ?? (byte[])Bytes.Clone(), LeasesMayBeOut = LeasesMayBeOut,
+        Recent = CopyWithRoomForOne(Recent, RecentRequests), RecentSessions = CopyWithRoomForOne(RecentSessions, RecentRequests),
+        Forgotten = [.. Forgotten], ForgotSessions = ForgotSessions,
     };
+
+    /// <summary>
+    /// A copy of <paramref name="list"/> with room for the one more entry a clone usually takes (its write), at most
+    /// <paramref name="most"/>: a list left to grow by itself takes four slots for its first entry and doubles from
+    /// there, which for a page written once is more than a hundred bytes of empty slots in every resident page.
+    /// </summary>
+    private static List<T> CopyWithRoomForOne<T>(List<T> list, int most)
+    {
+        var copy = new List<T>(Math.Min(list.Count + 1, Math.Max(most, list.Count)));
+        copy.AddRange(list);
+        return copy;
+    }
 
     /// <summary>Sets <see cref="Checksum"/> for the state as it now stands.</summary>
     public void Seal() => Checksum = ComputeChecksum();

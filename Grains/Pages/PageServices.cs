@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Options;
+using OrleansDsm.Grains.Caching;
+using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Grains.Metrics;
+using OrleansDsm.Grains.Regions;
+using OrleansDsm.Grains.Serving;
+
+namespace OrleansDsm.Grains.Pages;
+
+/// <summary>
+/// What every page grain of a silo uses from the silo, in one object: a silo holds a page grain for each active page
+/// (100,000 and more), so each holds one reference to this rather than a field for each service and setting.
+/// </summary>
+internal sealed class PageServices(
+    RegionLivenessCache regions,
+    SessionLeaseTable leases,
+    ServingLease serving,
+    SiloMetrics metrics,
+    MemoryPressure memory,
+    LocalPages local,
+    IOptions<AddressSpaceOptions> options)
+{
+    public RegionLivenessCache Regions { get; } = regions;
+
+    public SessionLeaseTable Leases { get; } = leases;
+
+    public ServingLease Serving { get; } = serving;
+
+    public SiloMetrics Metrics { get; } = metrics;
+
+    public MemoryPressure Memory { get; } = memory;
+
+    public LocalPages Local { get; } = local;
+
+    public int PageSize { get; } = options.Value.PageSize;
+
+    public TimeSpan CacheLease { get; } = options.Value.CacheLease;
+
+    public TimeSpan WriteBehind { get; } = options.Value.WriteBehind;
+
+    public bool SkipInvalidationForCheckerTests { get; } = options.Value.SkipInvalidationForCheckerTests;
+}
