@@ -82,6 +82,13 @@ public interface IPageGrain : IGrainWithIntegerKey
     [AlwaysInterleave]
     Task<LeaseGrant> Renew(Guid session);
 
+    /// <summary>
+    /// Returns once every session caching a copy older than <paramref name="version"/> (<see cref="long.MaxValue"/>:
+    /// every copy) has dropped it or its lease has run out. A silo stopping gracefully calls it on its cached pages
+    /// while clients can still answer, before Orleans tells them to stop sending to it.
+    /// </summary>
+    Task RevokeCopiesOlderThan(long version);
+
     /// <summary>Deletes the page's stored state if it belongs to <paramref name="epoch"/>. Called when a region is freed.</summary>
     Task Release(long epoch);
 

@@ -20,4 +20,7 @@ internal sealed class LocalPages
 
     /// <summary>The activation of <paramref name="page"/> on this silo, if there is one.</summary>
     public PageGrain? Find(long page) => _pages.GetValueOrDefault(page);
+
+    /// <summary>The pages active here that some session caches, as of a moment ago.</summary>
+    public List<long> Cached() => [.. _pages.Where(entry => entry.Value.IsCached).Select(entry => entry.Key)];
 }

@@ -256,6 +256,14 @@ internal sealed class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
         }, cancellation);
     }
 
+    public async Task RevokeCopiesOlderThan(long version)
+    {
+        if (_holders is not null) await _holders.RevokeOlderThanAsync(PageNumber, version);
+    }
+
+    /// <summary>Whether some session caches a copy of the page; read from other threads of the silo, so only a hint.</summary>
+    internal bool IsCached => _holders?.Count > 0;
+
     public async Task Release(long epoch)
     {
         // Writes interleave with a free: from here they are refused, and those already applied are stored first.
