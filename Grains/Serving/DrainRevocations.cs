@@ -23,22 +23,12 @@ internal sealed partial class DrainRevocations(LocalPages local, IGrainFactory g
         if (cancellation.IsCancellationRequested) return;
         var pages = local.Cached();
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        try
-        {
-            await Task.WhenAll(pages.Select(page => grains.GetGrain<IPageGrain>(page).RevokeCopiesOlderThan(long.MaxValue))).WaitAsync(cancellation);
-        }
-        catch (Exception error)
-        {
-            // The deactivations that follow revoke what is left, waiting out leases where they must.
-            LogFailed(error, pages.Count);
-            return;
-        }
+        // A failure, or the stop's time running out, goes to Orleans, which logs it and goes on stopping: the
+        // deactivations that follow revoke what is left, waiting out leases where they must.
+        await Task.WhenAll(pages.Select(page => grains.GetGrain<IPageGrain>(page).RevokeCopiesOlderThan(long.MaxValue))).WaitAsync(cancellation);
         LogRevoked(pages.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     [LoggerMessage(LogLevel.Information, "Stopping: {Pages} cached pages revoked their copies in {Milliseconds:0} ms")]
     private partial void LogRevoked(int pages, double milliseconds);
-
-    [LoggerMessage(LogLevel.Warning, "Stopping: revoking the copies of {Pages} cached pages failed; their deactivations revoke what is left")]
-    private partial void LogFailed(Exception error, int pages);
 }
