@@ -142,18 +142,18 @@ internal sealed class PageState
     public PageState Clone(byte[]? bytes = null) => new()
     {
         Epoch = Epoch, Version = Version, Bytes = bytes ?? (byte[])Bytes.Clone(), LeasesMayBeOut = LeasesMayBeOut,
-        Recent = CopyWithRoomForOne(Recent, RecentRequests), RecentSessions = CopyWithRoomForOne(RecentSessions, RecentRequests),
+        Recent = CopyWithRoomForOne(Recent), RecentSessions = CopyWithRoomForOne(RecentSessions),
         Forgotten = [.. Forgotten], ForgotSessions = ForgotSessions,
     };
 
     /// <summary>
-    /// A copy of <paramref name="list"/> with room for the one more entry a clone usually takes (its write), at most
-    /// <paramref name="most"/>: a list left to grow by itself takes four slots for its first entry and doubles from
-    /// there, which for a page written once is more than a hundred bytes of empty slots in every resident page.
+    /// A copy of <paramref name="list"/> (one of the recent lists, which hold at most <see cref="RecentRequests"/>)
+    /// with room for the one more entry a clone usually takes, its write: a list left to grow by itself takes four
+    /// slots for its first entry and doubles from there, more than a hundred bytes of empty slots in a page written once.
     /// </summary>
-    private static List<T> CopyWithRoomForOne<T>(List<T> list, int most)
+    private static List<T> CopyWithRoomForOne<T>(List<T> list)
     {
-        var copy = new List<T>(Math.Min(list.Count + 1, Math.Max(most, list.Count)));
+        var copy = new List<T>(Math.Min(list.Count + 1, RecentRequests));
         copy.AddRange(list);
         return copy;
     }
