@@ -8,8 +8,7 @@ namespace OrleansDsm.Tests.Linearizability;
 /// Every worker caches the pages it reads. The recorded histories must be linearizable, including when one client
 /// process is killed mid-run; and the same run against a silo whose pages skip invalidation must be caught.
 /// </summary>
-[Collection(SiloProcessCollection.Name)]
-public sealed class CrossProcessLinearizabilityTests(SiloProcessFixture fixture)
+public sealed class CrossProcessLinearizabilityTests(SiloProcessFixture fixture) : IClassFixture<SiloProcessFixture>
 {
     [Fact]
     public async Task Histories_from_three_processes_are_linearizable_while_pages_deactivate()

@@ -7,8 +7,7 @@ namespace OrleansDsm.Tests.Locks;
 /// The named lock across client processes of the real silo: it excludes three processes from each other's
 /// read-modify-write, and a holder killed with SIGKILL frees it within its lease.
 /// </summary>
-[Collection(SiloProcessCollection.Name)]
-public sealed class CrossProcessLockTests(SiloProcessFixture fixture)
+public sealed class CrossProcessLockTests(SiloProcessFixture fixture) : IClassFixture<SiloProcessFixture>
 {
     [Fact]
     public async Task Three_processes_incrementing_under_the_lock_lose_no_update()

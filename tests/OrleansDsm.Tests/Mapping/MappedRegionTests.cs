@@ -11,8 +11,7 @@ namespace OrleansDsm.Tests.Mapping;
 /// see the array, released stores reach other processes, acquire drops stale pages, a terabyte costs only the pages
 /// touched, and garbage collections racing faults do not deadlock.
 /// </summary>
-[Collection(SiloProcessCollection.Name)]
-public sealed class MappedRegionTests(SiloProcessFixture fixture)
+public sealed class MappedRegionTests(SiloProcessFixture fixture) : IClassFixture<SiloProcessFixture>
 {
     private const int LongsPerPage = 4096 / sizeof(long);
 

@@ -7,8 +7,7 @@ namespace OrleansDsm.Tests.Samples;
 /// processes, and its verdict compares the answer they computed in shared memory with a sequential run. In Release and
 /// Strict mode alike the answer is the sequential one, so the two modes give the same result.
 /// </summary>
-[Collection(SiloProcessCollection.Name)]
-public sealed class SampleProgramTests(SiloProcessFixture fixture)
+public sealed class SampleProgramTests(SiloProcessFixture fixture) : IClassFixture<SiloProcessFixture>
 {
     [Theory]
     [InlineData("release")]
