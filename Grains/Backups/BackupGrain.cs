@@ -19,7 +19,7 @@ namespace OrleansDsm.Grains.Backups;
 [Immovable]
 internal sealed class BackupGrain(IServiceProvider services, Serializer serializer, IOptions<AddressSpaceOptions> options) : Grain, IBackupGrain
 {
-    private readonly OrleansGrainStorageSerializer _decoder = new(serializer);
+    private readonly Persistence.ExactSizeStorageSerializer _decoder = new(serializer);
     private IPageSnapshot? _snapshot;
     private RegionDescriptor[] _regions = [];
     private readonly Queue<BackupPage> _ready = new();

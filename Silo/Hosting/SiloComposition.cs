@@ -6,6 +6,7 @@ using Orleans.Storage;
 using OrleansDsm.Database.PageStore;
 using OrleansDsm.Grains.Backups;
 using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Grains.Persistence;
 using OrleansDsm.Silo.Storage;
 
 namespace OrleansDsm.Silo.Hosting;
@@ -42,8 +43,8 @@ public static class SiloComposition
             else
             {
                 silo.UseLocalhostClustering(host.SiloPort, host.GatewayPort, serviceId: host.ServiceId, clusterId: host.ClusterId);
-                silo.AddBinaryMemoryStorage(StorageNames.Pages);
-                silo.AddBinaryMemoryStorage(StorageNames.Regions);
+                silo.AddSiloMemoryStorage(StorageNames.Pages);
+                silo.AddSiloMemoryStorage(StorageNames.Regions);
             }
             silo.AddSharedMemory(options =>
             {
@@ -64,23 +65,37 @@ public static class SiloComposition
 
     /// <summary>
     /// Memory storage's default <see cref="AddressSpaceOptions.WriteBehind"/>. Memory storage survives no crash, so
-    /// storing each write before acknowledging it protects nothing there; and storing is what a page write costs most
-    /// (a call to Orleans' storage grain with a serialized, copied state). Pages still store everything before a graceful
+    /// storing each write before acknowledging it protects nothing there, and would cost a serialized copy of the page
+    /// per write; written behind, a page written many times a second is stored once. Pages still store everything before a graceful
     /// deactivation, so a page that moves or idles loses nothing. <c>Dsm:WriteBehind=0</c> turns write-through back on.
     /// </summary>
     public static readonly TimeSpan MemoryWriteBehind = TimeSpan.FromSeconds(1);
 
-    /// <summary>In-memory grain storage that keeps Orleans' binary serialization rather than base64 inside JSON.</summary>
+    /// <summary>
+    /// Grain storage in this silo's memory (<see cref="SiloMemoryStorage"/>), in Orleans' binary form: memory mode's, whose
+    /// cluster is one silo. A cluster of several silos needs storage they share, such as <see cref="AddBinaryMemoryStorage"/>.
+    /// </summary>
+    public static ISiloBuilder AddSiloMemoryStorage(this ISiloBuilder silo, string name)
+    {
+        silo.Services.AddKeyedSingleton<IGrainStorage>(name, (services, _) =>
+            new SiloMemoryStorage(new ExactSizeStorageSerializer(services.GetRequiredService<Serializer>())));
+        return silo;
+    }
+
+    /// <summary>
+    /// Orleans' in-memory grain storage, kept in storage grains that every silo of a cluster reaches, in Orleans' binary
+    /// serialization rather than base64 inside JSON.
+    /// </summary>
     public static ISiloBuilder AddBinaryMemoryStorage(this ISiloBuilder silo, string name) =>
         silo.AddMemoryGrainStorage(name, options => options.Configure<Serializer>((storage, serializer) =>
-            storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
+            storage.GrainStorageSerializer = new ExactSizeStorageSerializer(serializer)));
 
     /// <summary>Grain storage in PostgreSQL (the schema of Database/Migrations) in Orleans' binary form.</summary>
     private static ISiloBuilder AddBinaryPostgreSqlStorage(this ISiloBuilder silo, string name, string connectionString) =>
         silo.AddAdoNetGrainStorage(name, options => options.Configure<Serializer>((storage, serializer) =>
         {
             (storage.Invariant, storage.ConnectionString) = (PostgreSqlInvariant, connectionString);
-            storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+            storage.GrainStorageSerializer = new ExactSizeStorageSerializer(serializer);
         }));
 
     /// <summary>Orleans 10's distributed grain directory (versioned range locks), which it still marks experimental.</summary>
@@ -114,7 +129,7 @@ public static class SiloComposition
     private static ISiloBuilder AddBatchedPageStore(this ISiloBuilder silo, string connectionString, string serviceId)
     {
         silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Pages, (services, _) =>
-            new PostgreSqlPageStore(connectionString, serviceId, new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>())));
+            new PostgreSqlPageStore(connectionString, serviceId, new ExactSizeStorageSerializer(services.GetRequiredService<Serializer>())));
         // Backups read the same table in one snapshot.
         silo.Services.AddSingleton<IPageSnapshots>(new PostgreSqlPageSnapshots(connectionString, serviceId));
         return silo;

@@ -8,7 +8,7 @@ using OrleansDsm.Silo.Hosting;
 namespace OrleansDsm.Bench.Hosting;
 
 /// <summary>
-/// A silo like the product's default (localhost clustering, binary in-memory storage written behind, server GC, which bench/run.sh
+/// A silo like the product's default (localhost clustering, binary in-memory storage in the silo written behind, server GC, which bench/run.sh
 /// turns on), without the dashboard, which profiles every call, and with the baseline grains beside the DSM's. A
 /// second silo joins the first through <paramref name="primarySiloPort"/>; <paramref name="moves"/> turns on Orleans'
 /// activation repartitioning or the activation rebalancer (the product's <c>Silo:Rebalance</c>), each timed so that a
@@ -16,7 +16,10 @@ namespace OrleansDsm.Bench.Hosting;
 /// </summary>
 public static class BenchSilo
 {
-    public static async Task<int> RunAsync(int siloPort, int gatewayPort, string cluster = "default", int? primarySiloPort = null, ActivationMoves moves = ActivationMoves.None)
+    /// <summary>The cluster of the bench silo, alone in it; a placement workload's two silos name theirs.</summary>
+    public const string AloneCluster = "default";
+
+    public static async Task<int> RunAsync(int siloPort, int gatewayPort, string cluster = AloneCluster, int? primarySiloPort = null, ActivationMoves moves = ActivationMoves.None)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -43,8 +46,17 @@ public static class BenchSilo
                 silo.Configure<ActivationRebalancerOptions>(options =>
                     (options.RebalancerDueTime, options.SessionCyclePeriod, options.CycleNumberWeight) = (TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), 1));
             }
-            silo.AddBinaryMemoryStorage(StorageNames.Pages);
-            silo.AddBinaryMemoryStorage(StorageNames.Regions);
+            // The product's memory mode keeps a one-silo cluster's states in the silo; two silos share Orleans' storage grains.
+            if (cluster == AloneCluster)
+            {
+                silo.AddSiloMemoryStorage(StorageNames.Pages);
+                silo.AddSiloMemoryStorage(StorageNames.Regions);
+            }
+            else
+            {
+                silo.AddBinaryMemoryStorage(StorageNames.Pages);
+                silo.AddBinaryMemoryStorage(StorageNames.Regions);
+            }
             silo.AddSharedMemory(options => options.Configure(space => space.WriteBehind = SiloComposition.MemoryWriteBehind));
         });
         using var host = builder.Build();

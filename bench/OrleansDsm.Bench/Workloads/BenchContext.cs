@@ -10,7 +10,7 @@ namespace OrleansDsm.Bench.Workloads;
 public sealed record BenchContext(DsmClient Dsm, IClusterClient Orleans, Report Report, bool Quick, DurableTargets? Durable, string Gateway, Baseline.RedisPeer? Redis)
 {
     /// <summary>How each figure was obtained, for the report.</summary>
-    public const string Setup = "storage=memory (binary, write-behind 1 s as the product's memory default); silos=1; client process -> silo over loopback";
+    public const string Setup = "storage=memory (in the silo, binary, write-behind 1 s as the product's memory default); silos=1; client process -> silo over loopback";
 
     /// <summary>Measured runs per figure: one in a quick run, which shows the figures in minutes, not their spread.</summary>
     public int Runs => Quick ? 1 : 5;

@@ -63,7 +63,7 @@ public static class JacobiPlacement
             var state = repartition ? "on" : "off";
             var early = seconds.Take(3).ToList();
             var late = seconds.TakeLast(3).ToList();
-            var conditions = $"storage=memory (binary, write-behind 1 s); silos=2 (bench silos, one cluster on loopback); repartitioning {state}; activations=warm (the grids are written, every page active, before each run); {size}x{size} doubles, {iterations} iterations, Release, one worker grain on each silo; {rounds} runs over the same grids, 1 s apart";
+            var conditions = $"storage=memory (Orleans' storage grains, which both silos reach; binary, write-behind 1 s); silos=2 (bench silos, one cluster on loopback); repartitioning {state}; activations=warm (the grids are written, every page active, before each run); {size}x{size} doubles, {iterations} iterations, Release, one worker grain on each silo; {rounds} runs over the same grids, 1 s apart";
             context.Report.Add($"dsm.jacobi_{size}.two_silos.repartition_{state}.first_runs.seconds", Stats.Median(early), "s", conditions + "; median of runs 1-3");
             context.Report.Add($"dsm.jacobi_{size}.two_silos.repartition_{state}.last_runs.seconds", Stats.Median(late), "s", conditions + $"; median of the last 3 runs");
             for (var worker = 0; worker < 2; worker++)

@@ -78,7 +78,7 @@ public static class PageSizeSweep
             (Get: Stats.Median(subject.Gets), Fill: Stats.Median(subject.Fills), Write: Stats.Median(subject.Writes), Read: Stats.Median(subject.Reads), Shared: Stats.Median(subject.Shared)));
         foreach (var size in Sizes)
         {
-            var conditions = $"storage=memory (binary, write-behind 1 s); silos=1, a silo of its own with Dsm:PageSize={size}, beside the other sizes' silos, taking turns with them; client process -> silo over loopback; activations=warm; median of {runs} runs after a warm-up run";
+            var conditions = $"storage=memory (in the silo, binary, write-behind 1 s); silos=1, a silo of its own with Dsm:PageSize={size}, beside the other sizes' silos, taking turns with them; client process -> silo over loopback; activations=warm; median of {runs} runs after a warm-up run";
             context.Report.Add($"sweep.page_{size}.get.p50", figures[size].Get, "us", conditions + $"; uncached element get, 1 outstanding, {calls} calls a run, interleaved with the other sizes in blocks of 25");
             context.Report.Add($"sweep.page_{size}.fill.p50", figures[size].Fill, "us", conditions + $"; a cached read that misses: one page fetched whole into the cache, 1 outstanding, {FillPages(size, calls)} pages a run");
             context.Report.Add($"sweep.page_{size}.bulk_write_{mebibytes}mib", figures[size].Write, "MB/s", conditions + $"; WriteAsync of {mebibytes} MiB, Uncached region");

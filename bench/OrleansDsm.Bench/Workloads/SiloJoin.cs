@@ -74,7 +74,7 @@ public static class SiloJoin
         var how = moves == ActivationMoves.Rebalance
             ? "activation rebalancer on (first session 2 s after start, 2 s cycles, cycle weight 1)"
             : "nothing moves activations (the product's default)";
-        var conditions = $"storage=memory (binary, write-behind 1 s); silos=1, then 2: a bench silo alone, then a second joining it (localhost clustering, both on this machine's 2 cores); {how}; client through the first silo's gateway; region=Uncached; activations=warm (every page written before the load); uncached gets over {Pages} pages, {Outstanding} outstanding";
+        var conditions = $"storage=memory (Orleans' storage grains, which both silos reach; binary, write-behind 1 s); silos=1, then 2: a bench silo alone, then a second joining it (localhost clustering, both on this machine's 2 cores); {how}; client through the first silo's gateway; region=Uncached; activations=warm (every page written before the load); uncached gets over {Pages} pages, {Outstanding} outstanding";
         context.Report.Add($"{prefix}.get.ops_before", load.Rate(measured, joinStarted), "ops/s", conditions + $"; the {steady.TotalSeconds:0} s before the second silo started");
         context.Report.Add($"{prefix}.get.ops_during", load.Rate(joinStarted, joined), "ops/s", conditions + "; from the second silo's start to its being active in the cluster");
         context.Report.Add($"{prefix}.get.ops_after", load.Rate(joined, ended), "ops/s", conditions + $"; the {steady.TotalSeconds:0} s after it joined");

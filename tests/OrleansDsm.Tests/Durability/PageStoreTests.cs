@@ -4,6 +4,7 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using OrleansDsm.Database;
 using OrleansDsm.Database.PageStore;
+using OrleansDsm.Grains.Persistence;
 using OrleansDsm.Testing;
 
 namespace OrleansDsm.Tests.Durability;
@@ -23,7 +24,7 @@ public sealed class PageStoreTests : IAsyncLifetime
         var database = await _postgres.CreateDatabaseAsync("store");
         await DatabaseSchema.ApplyAsync(database);
         var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
-        _store = new PostgreSqlPageStore(database, "store-tests", new OrleansGrainStorageSerializer(serializer));
+        _store = new PostgreSqlPageStore(database, "store-tests", new ExactSizeStorageSerializer(serializer));
     }
 
     public async Task DisposeAsync()
@@ -96,7 +97,7 @@ public sealed class PageStoreTests : IAsyncLifetime
         var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
         await using var nowhere = new PostgreSqlPageStore(
             $"Host=127.0.0.1;Port={LoopbackPorts.Free()};Username=postgres;Database=none;Timeout=2", "store-tests",
-            new OrleansGrainStorageSerializer(serializer));
+            new ExactSizeStorageSerializer(serializer));
 
         var read = await Assert.ThrowsAsync<OrleansDsm.Errors.StorageUnavailableException>(() => nowhere.ReadStateAsync("page", Page(9), new GrainState<string>()));
         var write = await Assert.ThrowsAsync<OrleansDsm.Errors.StorageUnavailableException>(() => nowhere.WriteStateAsync("page", Page(9), new GrainState<string> { State = "lost" }));
