@@ -4,9 +4,12 @@ using OrleansDsm.Pages;
 
 namespace OrleansDsm.Grains.Pages;
 
-/// <summary>The stored form of a page: its bytes and the allocation they belong to.</summary>
+/// <summary>
+/// The stored form of a page: its bytes and the allocation they belong to. An image is never changed once handed to
+/// storage or published (see <see cref="PageCommits"/>: changes go to a clone), so memory storage may share it.
+/// </summary>
 [GenerateSerializer]
-internal sealed class PageState
+internal sealed class PageState : Persistence.IUnchangedOnceStored
 {
     /// <summary>The allocation epoch of the region the bytes were written for.</summary>
     [Id(0)]

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Orleans.Runtime;
 using Orleans.Storage;
+using OrleansDsm.Grains.Persistence;
 
 namespace OrleansDsm.Silo.Storage;
 
@@ -9,8 +10,10 @@ namespace OrleansDsm.Silo.Storage;
 /// Grain storage in this silo's own memory, for memory mode, whose cluster is this one silo. Orleans' memory storage
 /// keeps states in storage grains, which a cluster of several silos needs, so every read and write of a page is a grain
 /// call carrying a copy of its state; here it is a dictionary lookup. A state is kept serialized, so a grain changing
-/// its object after a write changes nothing stored, and a write or clear that names a version other than the stored
-/// one changes nothing and fails with <see cref="InconsistentStateException"/>, as Orleans' providers do.
+/// its object after a write changes nothing stored; but a state its grain never changes once stored
+/// (<see cref="IUnchangedOnceStored"/>, a page's image) is kept as the object itself, shared with the activations that
+/// hold it, so a resident page's bytes are in memory once, not twice. A write or clear that names a version other than
+/// the stored one changes nothing and fails with <see cref="InconsistentStateException"/>, as Orleans' providers do.
 /// </summary>
 public sealed class SiloMemoryStorage(IGrainStorageSerializer serializer) : IGrainStorage
 {
@@ -23,7 +26,7 @@ public sealed class SiloMemoryStorage(IGrainStorageSerializer serializer) : IGra
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         if (_records.TryGetValue((stateName, grainId), out var record))
-            (grainState.State, grainState.ETag, grainState.RecordExists) = (serializer.Deserialize<T>(record.Payload), Tag(record.Version), true);
+            (grainState.State, grainState.ETag, grainState.RecordExists) = (record.Payload is BinaryData payload ? serializer.Deserialize<T>(payload) : (T)record.Payload, Tag(record.Version), true);
         else
             (grainState.State, grainState.ETag, grainState.RecordExists) = (Empty<T>(), null, false);
         return Task.CompletedTask;
@@ -32,7 +35,7 @@ public sealed class SiloMemoryStorage(IGrainStorageSerializer serializer) : IGra
     /// <inheritdoc/>
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var version = Replace((stateName, grainId), grainState.ETag, serializer.Serialize(grainState.State));
+        var version = Replace((stateName, grainId), grainState.ETag, grainState.State is IUnchangedOnceStored unchanged ? unchanged : serializer.Serialize(grainState.State));
         (grainState.ETag, grainState.RecordExists) = (Tag(version), true);
         return Task.CompletedTask;
     }
@@ -46,10 +49,10 @@ public sealed class SiloMemoryStorage(IGrainStorageSerializer serializer) : IGra
     }
 
     /// <summary>
-    /// Stores <paramref name="payload"/> (or removes the record, given null) if the stored version is the one
-    /// <paramref name="etag"/> names (null: no record), and returns the new version.
+    /// Stores <paramref name="payload"/> (serialized, or the shared state itself), or removes the record given null, if
+    /// the stored version is the one <paramref name="etag"/> names (null: no record); returns the new version.
     /// </summary>
-    private long Replace((string State, GrainId Grain) key, string? etag, BinaryData? payload)
+    private long Replace((string State, GrainId Grain) key, string? etag, object? payload)
     {
         var expected = etag is null ? (long?)null : long.Parse(etag, CultureInfo.InvariantCulture);
         while (true)
@@ -75,9 +78,11 @@ public sealed class SiloMemoryStorage(IGrainStorageSerializer serializer) : IGra
     private static T Empty<T>() => typeof(T).GetConstructor(Type.EmptyTypes) is not null ? Activator.CreateInstance<T>() : default!;
 
     /// <summary>A stored state; compared by reference, so a replacement succeeds only over the record it read.</summary>
-    private sealed class Record(BinaryData payload, long version)
+    /// <param name="payload">The state serialized, or the state itself if it is <see cref="IUnchangedOnceStored"/>.</param>
+    /// <param name="version">The version the record's ETag names, unique among every record's.</param>
+    private sealed class Record(object payload, long version)
     {
-        public BinaryData Payload { get; } = payload;
+        public object Payload { get; } = payload;
 
         public long Version { get; } = version;
     }

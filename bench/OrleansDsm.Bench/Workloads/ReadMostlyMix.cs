@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using OrleansDsm.Bench.Harness;
 using OrleansDsm.Regions;
 
@@ -32,9 +33,9 @@ public static class ReadMostlyMix
             // Steady state: every client has read every page once, and one untimed run has settled the mix.
             foreach (var array in arrays)
                 for (var page = 0; page < Pages; page++) await array.GetAsync(page * 512L);
-            var writes = new long[1];
+            var writes = new StrongBox<long>();
             await RunOnceAsync(arrays, zipf, operations, writes);
-            writes[0] = 0;
+            writes.Value = 0;
             var before = CacheCounters.Read();
             for (var run = 0; run < context.Runs; run++)
                 rates[mode.Item1].Add(await RunOnceAsync(arrays, zipf, operations, writes));
@@ -44,7 +45,7 @@ public static class ReadMostlyMix
             {
                 hitRate = (double)Delta("dsm.cache.hits") / Math.Max(1, Delta("dsm.cache.hits") + Delta("dsm.cache.misses"));
                 var timed = (double)(operations / Clients * Clients) * context.Runs; // each client makes its whole share
-                perOperation = (Delta("dsm.cache.misses") / timed, Delta("dsm.cache.invalidations_received") / timed, writes[0] / timed);
+                perOperation = (Delta("dsm.cache.misses") / timed, Delta("dsm.cache.invalidations_received") / timed, writes.Value / timed);
             }
             await context.Dsm.FreeAsync(name);
         }
@@ -62,8 +63,8 @@ public static class ReadMostlyMix
         context.Report.Ratio("dsm.zipf95.strict_vs_uncached", Stats.Median(rates["strict"]), Stats.Median(rates["uncached"]), conditions);
     }
 
-    /// <summary>Runs the mix once and returns its rate, counting the writes it made into <paramref name="writes"/>[0].</summary>
-    private static async Task<double> RunOnceAsync(OrleansDsm.Arrays.SharedArray<long>[] arrays, double[] zipf, int operations, long[] writes)
+    /// <summary>Runs the mix once and returns its rate, adding the writes it made to <paramref name="writes"/>.</summary>
+    private static async Task<double> RunOnceAsync(OrleansDsm.Arrays.SharedArray<long>[] arrays, double[] zipf, int operations, StrongBox<long> writes)
     {
         var perClient = operations / arrays.Length;
         return arrays.Length * perClient / await Measure.SecondsAsync(() => Task.WhenAll(arrays.Select((array, client) =>
@@ -75,7 +76,7 @@ public static class ReadMostlyMix
                 var index = Math.Min(page, Pages - 1) * 512L + random.Next(512);
                 if (random.Next(100) < 5)
                 {
-                    Interlocked.Increment(ref writes[0]);
+                    Interlocked.Increment(ref writes.Value);
                     await array.SetAsync(index, i);
                 }
                 else await array.GetAsync(index);

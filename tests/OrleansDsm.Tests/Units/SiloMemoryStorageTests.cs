@@ -9,8 +9,8 @@ namespace OrleansDsm.Tests.Units;
 
 /// <summary>
 /// Memory mode's storage in the silo: Orleans' ETag contract (a write or clear that names a version other than the
-/// stored one changes nothing and fails), no version ever given twice, and stored states isolated from the objects
-/// written.
+/// stored one changes nothing and fails), no version ever given twice, stored states isolated from the objects
+/// written, and shared when their grain never changes them once stored.
 /// </summary>
 public sealed class SiloMemoryStorageTests
 {
@@ -40,6 +40,23 @@ public sealed class SiloMemoryStorageTests
         Assert.Equal((written.ETag, true), (read.ETag, read.RecordExists));
         Assert.NotSame(written.State, read.State);
     }
+
+    [Fact]
+    public async Task A_state_its_grain_never_changes_once_stored_is_shared_not_copied()
+    {
+        var image = new Image(42);
+        var written = new GrainState<Image> { State = image };
+        await _storage.WriteStateAsync("page", Page(7), written);
+
+        var read = new GrainState<Image>();
+        await _storage.ReadStateAsync("page", Page(7), read);
+        Assert.Same(image, read.State);
+        Assert.Equal((written.ETag, true), (read.ETag, read.RecordExists));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => _storage.WriteStateAsync("page", Page(7), new GrainState<Image> { State = new Image(43) }));
+    }
+
+    /// <summary>A state of the kind a page stores: a new object for every change.</summary>
+    private sealed record Image(int Value) : IUnchangedOnceStored;
 
     [Fact]
     public async Task A_write_naming_a_stale_version_or_none_changes_nothing_and_fails()
