@@ -10,10 +10,10 @@ using OrleansDsm.Testing;
 namespace OrleansDsm.Tests.Durability;
 
 /// <summary>
-/// The batched page store against a real PostgreSQL: the ETag contract of Orleans' providers (a write or a clear that
-/// names a stale version changes nothing and fails), and concurrent writes of many pages sharing commits.
+/// The batched page store against a real PostgreSQL: the ETag contract of Orleans' providers
+/// (<see cref="GrainStorageContract"/>), concurrent writes of many pages sharing commits, and an unreachable database.
 /// </summary>
-public sealed class PageStoreTests : IAsyncLifetime
+public sealed class PageStoreTests : GrainStorageContract, IAsyncLifetime
 {
     private PostgresServer _postgres = null!;
     private PostgreSqlPageStore _store = null!;
@@ -33,44 +33,7 @@ public sealed class PageStoreTests : IAsyncLifetime
         await _postgres.DisposeAsync();
     }
 
-    private static GrainId Page(long number) => GrainId.Create("page", number.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
-    [Fact]
-    public async Task A_write_naming_a_stale_version_changes_nothing_and_fails()
-    {
-        var first = new GrainState<string> { State = "one" };
-        await _store.WriteStateAsync("page", Page(1), first);
-        var stale = new GrainState<string> { State = "two", ETag = first.ETag, RecordExists = true };
-        first.State = "newest";
-        await _store.WriteStateAsync("page", Page(1), first);
-
-        await Assert.ThrowsAsync<InconsistentStateException>(() => _store.WriteStateAsync("page", Page(1), stale));
-        var fresh = new GrainState<string> { State = "as if new" };
-        await Assert.ThrowsAsync<InconsistentStateException>(() => _store.WriteStateAsync("page", Page(1), fresh));
-
-        var read = new GrainState<string>();
-        await _store.ReadStateAsync("page", Page(1), read);
-        Assert.Equal(("newest", true, first.ETag), (read.State, read.RecordExists, read.ETag));
-    }
-
-    [Fact]
-    public async Task A_clear_naming_a_stale_version_fails_and_a_current_one_removes_the_row()
-    {
-        var state = new GrainState<string> { State = "kept" };
-        await _store.WriteStateAsync("page", Page(2), state);
-        var stale = new GrainState<string> { State = "kept", ETag = state.ETag, RecordExists = true };
-        await _store.WriteStateAsync("page", Page(2), state);
-
-        await Assert.ThrowsAsync<InconsistentStateException>(() => _store.ClearStateAsync("page", Page(2), stale));
-        var read = new GrainState<string>();
-        await _store.ReadStateAsync("page", Page(2), read);
-        Assert.True(read.RecordExists);
-
-        await _store.ClearStateAsync("page", Page(2), state);
-        Assert.False(state.RecordExists);
-        await _store.ReadStateAsync("page", Page(2), read);
-        Assert.Equal((false, null), (read.RecordExists, read.ETag));
-    }
+    protected override IGrainStorage Storage => _store;
 
     [Fact]
     public async Task Concurrent_writes_of_many_pages_share_round_trips_and_commits()
