@@ -2,8 +2,8 @@ namespace OrleansDsm.Tests.Processes;
 
 /// <summary>
 /// One real silo process shared by the tests of a class (or of the small classes' collection) that drive it from
-/// other processes. Several of these run at once: one silo for every test that drives a silo from outside would make
-/// those tests one serial chain of minutes at the end of the suite.
+/// other processes. Several of these run at once: a single silo shared by all such tests made them one collection,
+/// run one test after another, a chain of minutes at the end of the suite.
 /// </summary>
 public sealed class SiloProcessFixture : IAsyncLifetime
 {
@@ -16,8 +16,14 @@ public sealed class SiloProcessFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_client is not null) await (await _client).DisposeAsync();
-        await Silo.DisposeAsync();
+        try
+        {
+            if (_client is { IsCompletedSuccessfully: true }) await _client.Result.DisposeAsync();
+        }
+        finally
+        {
+            await Silo.DisposeAsync();
+        }
     }
 
     /// <summary>
