@@ -38,7 +38,13 @@ internal static unsafe class LeaseClock
     /// <summary>Where the clock is read: the kernel's data page, the vDSO's function, or the runtime's tick count.</summary>
     public static string Source => KernelTime != 0 ? "the kernel's vDSO data page" : ClockGetTime != null ? "clock_gettime" : "Environment.TickCount64";
 
-    public static long NowMilliseconds
+    public static long NowMilliseconds => NowNanoseconds / 1_000_000;
+
+    /// <summary>
+    /// The same clock in nanoseconds (its granularity stays a tick): a cached hit compares this with its lease's end in
+    /// the same unit, which costs one multiplication where milliseconds cost a division.
+    /// </summary>
+    public static long NowNanoseconds
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         [SkipLocalsInit]
@@ -47,12 +53,12 @@ internal static unsafe class LeaseClock
             if (KernelTime != 0)
             {
                 var (seconds, nanoseconds) = KernelClockPage.Read(KernelSequence, KernelTime);
-                return seconds * 1000 + nanoseconds / 1_000_000;
+                return seconds * 1_000_000_000 + nanoseconds;
             }
-            if (ClockGetTime == null) return Environment.TickCount64;
+            if (ClockGetTime == null) return Environment.TickCount64 * 1_000_000;
             TimeSpec now;
             ClockGetTime(MonotonicCoarse, &now);
-            return now.Seconds * 1000 + now.Nanoseconds / 1_000_000;
+            return now.Seconds * 1_000_000_000 + now.Nanoseconds;
         }
     }
 

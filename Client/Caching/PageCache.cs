@@ -127,7 +127,7 @@ internal sealed class PageCache : IAsyncDisposable
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsValid(CachedPage entry) => entry.Lease is { } lease
-        ? LeaseClock.NowMilliseconds < lease.ValidUntil
+        ? LeaseClock.NowNanoseconds < lease.ValidUntilNanoseconds
         : _clock.GetTimestamp() < entry.FreshUntil;
 
     /// <summary>Reads the whole page from its grain, registering this session as a holder, and caches it unless overtaken.</summary>

@@ -51,6 +51,23 @@ public sealed class LeaseClockTests
     }
 
     [Fact]
+    public unsafe void In_nanoseconds_it_is_the_same_coarse_clock_unscaled()
+    {
+        // A cached hit compares nanoseconds with its lease's end: they must be the kernel's coarse monotonic clock's own
+        // (seconds and nanoseconds, as clock_gettime gives them), not milliseconds scaled, nor another clock.
+        if (!OperatingSystem.IsLinux()) return;
+        var called = stackalloc long[2];
+        Assert.Equal(0, LeaseClock.CoarseClock(6, called)); // CLOCK_MONOTONIC_COARSE
+        var before = called[0] * 1_000_000_000 + called[1];
+        var clock = LeaseClock.NowNanoseconds;
+        Assert.Equal(0, LeaseClock.CoarseClock(6, called));
+        var after = called[0] * 1_000_000_000 + called[1];
+        Assert.InRange(clock, before, after);
+        var milliseconds = LeaseClock.NowMilliseconds;
+        Assert.InRange(milliseconds, clock / 1_000_000, LeaseClock.NowNanoseconds / 1_000_000);
+    }
+
+    [Fact]
     public unsafe void A_page_that_cannot_be_read_or_does_not_keep_the_clock_is_refused()
     {
         if (!OperatingSystem.IsLinux()) return;
