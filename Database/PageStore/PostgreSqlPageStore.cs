@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
@@ -93,7 +94,7 @@ public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         // Serialized now, in the caller's turn: the grain may change its state while the write waits in the queue.
-        var payload = _serializer.Serialize(grainState.State).ToArray();
+        var payload = WholeArray(_serializer.Serialize(grainState.State));
         var version = await EnqueueAsync(new QueuedWrite(grainId.ToString(), payload, ExpectedVersion(grainState.ETag)), grainId, grainState.ETag);
         (grainState.ETag, grainState.RecordExists) = (version.ToString(System.Globalization.CultureInfo.InvariantCulture), true);
     }
@@ -116,6 +117,15 @@ public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
 
     /// <summary>The state of a grain with no record: a new instance where the type has a parameterless constructor.</summary>
     private static T Empty<T>() => typeof(T).GetConstructor(Type.EmptyTypes) is not null ? Activator.CreateInstance<T>() : default!;
+
+    /// <summary>
+    /// The serialized bytes as an array: the serializer's own when it made one of exactly that size (the product's
+    /// serializer does, a fresh one per call), saving a copy of every page stored; a copy otherwise.
+    /// </summary>
+    private static byte[] WholeArray(BinaryData data) =>
+        MemoryMarshal.TryGetArray(data.ToMemory(), out var segment) && segment is { Array: { } array, Offset: 0 } && segment.Count == array.Length
+            ? array
+            : data.ToArray();
 
     private static long? ExpectedVersion(string? etag) =>
         etag is null ? null : long.Parse(etag, System.Globalization.CultureInfo.InvariantCulture);
