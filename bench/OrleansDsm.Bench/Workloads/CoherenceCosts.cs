@@ -31,8 +31,16 @@ public static class CoherenceCosts
             async i => await writer.SetAsync((i % (pages / 2)) * 2 * 512L + 1, i),
             async i => await writer.SetAsync(((i % (pages / 2)) * 2 + 1) * 512L + 1, i),
         };
+        // The bare floor beside them: one grain call, and one that first waits on a callback to a client.
+        var bare = context.Orleans.GetGrain<Baseline.IBareCallbackGrain>(Random.Shared.NextInt64());
+        var observer = new Baseline.BareObserver(); // kept alive to the end (GC.KeepAlive): Orleans holds observers weakly
+        await bare.Register(context.Orleans.CreateObjectReference<Baseline.IBareObserver>(observer));
+        await bare.SetAfterCallback(0);
+
         var withHolder = new List<double>();
         var without = new List<double>();
+        var bareWithCallback = new List<double>();
+        var barePlain = new List<double>();
         for (var run = 0; run < context.Runs; run++)
         {
             var latencies = await Measure.InterleavedLatenciesAsync(
@@ -50,14 +58,30 @@ public static class CoherenceCosts
                     await subjects[1](i);
                     without.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds);
                 },
+                async i =>
+                {
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                    await bare.SetAfterCallback(i);
+                    bareWithCallback.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+                },
+                async i =>
+                {
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                    await bare.Set(i);
+                    barePlain.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+                },
             ], calls);
         }
-        withHolder.Sort();
-        without.Sort();
+        foreach (var list in new[] { withHolder, without, bareWithCallback, barePlain }) list.Sort();
         var conditions = $"{BenchContext.Setup}; activations=warm; 1 outstanding; interleaved; {calls} x {context.Runs} runs";
         context.Report.Add("dsm.set.cached_by_other.p50", Stats.Percentile(withHolder, 0.5), "us", conditions + "; the page is cached by one other client");
         context.Report.Add("dsm.set.uncached_page.p50", Stats.Percentile(without, 0.5), "us", conditions + "; nobody caches the page");
         context.Report.Ratio("dsm.set.cached_by_other_vs_uncached", Stats.Percentile(withHolder, 0.5), Stats.Percentile(without, 0.5), conditions);
+        var bareConditions = $"{conditions}; a bare grain holding one long in memory (no storage), its observer on the same client as the DSM's other one";
+        context.Report.Add("orleans.call_with_client_callback.p50", Stats.Percentile(bareWithCallback, 0.5), "us", bareConditions + "; the call first calls the observer back and waits for its answer");
+        context.Report.Add("orleans.call_plain.p50", Stats.Percentile(barePlain, 0.5), "us", bareConditions);
+        context.Report.Ratio("orleans.call_with_client_callback_vs_plain", Stats.Percentile(bareWithCallback, 0.5), Stats.Percentile(barePlain, 0.5), bareConditions);
+        GC.KeepAlive(observer);
         await context.Dsm.FreeAsync(name);
     }
 
