@@ -22,7 +22,7 @@ internal static class RegionInspection
             after = stretch.Pages[^1];
         }
         var summaries = new List<PageSummary>(pages.Count);
-        var references = new PageGrainReferences(grains);
+        var references = new GrainReferences<IPageGrain>(grains);
         foreach (var batch in pages.Chunk(PagesInFlight))
             summaries.AddRange(await Task.WhenAll(batch.Select(page => references[page].GetState().WaitAsync(cancellation))));
         // A page whose stored bytes belong to another allocation holds nothing of this region's.

@@ -13,9 +13,9 @@ namespace OrleansDsm.Grains.Pages;
 [StatelessWorker]
 internal sealed class PageBatchGrain(LocalPages local, RegionLivenessCache regions) : Grain, IPageBatchGrain
 {
-    private PageGrainReferences? _pages;
+    private GrainReferences<IPageGrain>? _pages;
 
-    private PageGrainReferences Pages => _pages ??= new PageGrainReferences(GrainFactory);
+    private GrainReferences<IPageGrain> Pages => _pages ??= new GrainReferences<IPageGrain>(GrainFactory);
 
     public async Task<Immutable<byte[][]>> Read(long epoch, PageSpan[] spans, CancellationToken cancellation)
     {

@@ -383,7 +383,7 @@ internal sealed class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
 
     private async Task RegisterOnceAsync(long epoch)
     {
-        if (await GrainFactory.GetGrain<IRegionGrain>(epoch).RecordTouched(PageNumber) && BytesOf(_commits.Committed, epoch) is null)
+        if (await _silo.Regions.Allocation(epoch).RecordTouched(PageNumber) && BytesOf(_commits.Committed, epoch) is null)
             WaitOutPredecessorLeases();
         _registeredEpoch = epoch;
     }

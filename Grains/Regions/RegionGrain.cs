@@ -94,7 +94,7 @@ internal sealed class RegionGrain : Grain, IRegionGrain
         _stored.State.Freed = true;
         await _writer.WriteAsync();
 
-        var pages = new PageGrainReferences(GrainFactory);
+        var pages = new GrainReferences<IPageGrain>(GrainFactory);
         foreach (var batch in _stored.State.Touched.Pages().Chunk(ReleaseBatch))
             await Task.WhenAll(batch.Select(page => pages[page].Release(Epoch)));
 

@@ -16,6 +16,11 @@ internal sealed class RegionLivenessCache(IGrainFactory grains, IOptions<Address
 {
     private readonly long _leaseMs = (long)options.Value.RegionLease.TotalMilliseconds;
     private readonly ConcurrentDictionary<long, Answer> _answers = new();
+    // Made at first use, once the silo's grain types are known; two threads making it at once make equal ones.
+    private GrainReferences<IRegionGrain>? _allocations;
+
+    /// <summary>The grain of allocation <paramref name="epoch"/>, without GetGrain's reflection (every page's first write asks for it).</summary>
+    public IRegionGrain Allocation(long epoch) => (_allocations ??= new GrainReferences<IRegionGrain>(grains))[epoch];
 
     /// <summary>How long a free waits after marking its allocation freed: one lease and a margin for clock drift and tick granularity.</summary>
     public static TimeSpan FreeWait(TimeSpan lease) => lease + TimeSpan.FromMilliseconds(Math.Max(20, lease.TotalMilliseconds / 10));
@@ -64,7 +69,7 @@ internal sealed class RegionLivenessCache(IGrainFactory grains, IOptions<Address
     private Answer Ask(long epoch)
     {
         var sentAt = Environment.TickCount64;
-        return new Answer(grains.GetGrain<IRegionGrain>(epoch).GetExtent(epoch), sentAt);
+        return new Answer(Allocation(epoch).GetExtent(epoch), sentAt);
     }
 
     private static bool IsFreed(Answer answer) => answer.Lookup.Exception?.InnerException is RegionFreedException;
