@@ -6,8 +6,9 @@ namespace OrleansDsm.Caching;
 
 /// <summary>
 /// The cache's counters, published on the meter <c>OrleansDsm.Client</c> (one meter per cache, tagged with its
-/// session) for any <see cref="MeterListener"/> or OpenTelemetry exporter. Hits are counted per thread stripe, so that
-/// counting does not make parallel readers contend on one cache line (see <see cref="Hit()"/>).
+/// session) for any <see cref="MeterListener"/> or OpenTelemetry exporter. Hits are counted in stripes chosen by the
+/// calling thread's stack, so that counting does not make parallel readers contend on one cache line (see
+/// <see cref="Hit(long[])"/>).
 /// </summary>
 internal sealed class CacheMetrics : IDisposable
 {
