@@ -25,6 +25,7 @@ internal sealed class CacheMetrics : IDisposable
     private long _misses;
     private long _evictions;
     private long _invalidationsReceived;
+    private long _revocationCalls;
     private long _renewals;
     private long _updates;
 
@@ -37,6 +38,8 @@ internal sealed class CacheMetrics : IDisposable
         _meter.CreateObservableCounter("dsm.cache.misses", () => new Measurement<long>(Misses, tag), description: "Reads that had to fetch a page");
         _meter.CreateObservableCounter("dsm.cache.evictions", () => new Measurement<long>(Evictions, tag), description: "Pages evicted to keep to the byte budget");
         _meter.CreateObservableCounter("dsm.cache.invalidations_received", () => new Measurement<long>(InvalidationsReceived, tag), description: "Revocations received from page grains");
+        _meter.CreateObservableCounter("dsm.cache.revocation_calls_received", () => new Measurement<long>(RevocationCalls, tag),
+            description: "Calls from silos that carried revocations, each with every revocation its silo had waiting for this session");
         _meter.CreateObservableCounter("dsm.cache.updates", () => new Measurement<long>(Updates, tag), description: "Copies this client brought up to date with its own write instead of dropping them");
         _meter.CreateObservableCounter("dsm.cache.lease_renewals", () => new Measurement<long>(Renewals, tag), description: "Lease renewals sent, one per silo per half lease");
     }
@@ -58,6 +61,8 @@ internal sealed class CacheMetrics : IDisposable
     public long InvalidationsReceived => Interlocked.Read(ref _invalidationsReceived);
 
     public long Renewals => Interlocked.Read(ref _renewals);
+
+    public long RevocationCalls => Interlocked.Read(ref _revocationCalls);
 
     /// <summary>
     /// Counts a hit with a plain increment of a stripe chosen by the calling thread's stack: a hit is on the fast path
@@ -87,6 +92,8 @@ internal sealed class CacheMetrics : IDisposable
     public void Evicted() => Interlocked.Increment(ref _evictions);
 
     public void InvalidationReceived() => Interlocked.Increment(ref _invalidationsReceived);
+
+    public void RevocationCallReceived() => Interlocked.Increment(ref _revocationCalls);
 
     public long Updates => Interlocked.Read(ref _updates);
 

@@ -9,7 +9,7 @@ namespace OrleansDsm.Grains.Caching;
 /// asked to drop only the bytes the last change wrote (sent with them when they are few), and holds the new version if
 /// it keeps the rest. Used from its page grain's thread only.
 /// </summary>
-internal sealed class CacheHolders(SessionLeaseTable leases, Metrics.SiloMetrics metrics, bool skipForCheckerTests)
+internal sealed class CacheHolders(SessionLeaseTable leases, RevocationSender sender, Metrics.SiloMetrics metrics, bool skipForCheckerTests)
 {
     /// <summary>The most bytes a change sends its holders: beyond it, they only lose the range.</summary>
     public const int MostBytesSent = 1024;
@@ -98,20 +98,18 @@ internal sealed class CacheHolders(SessionLeaseTable leases, Metrics.SiloMetrics
 
     /// <summary>
     /// Revokes one holder's copy, or given a <paramref name="hole"/> only those bytes of it; a holder that keeps the
-    /// rest holds <paramref name="version"/> from now on.
+    /// rest holds <paramref name="version"/> from now on. The revocation goes with any others this silo has waiting
+    /// for the same session (see <see cref="RevocationSender"/>).
     /// </summary>
     private async Task RevokeAsync(Guid session, ICacheHolder holder, long page, long version, (int Offset, int Length, byte[]? Bytes)? hole, TimeSpan remaining)
     {
         try
         {
-            if (hole is not (var offset, var length, var bytes))
-            {
-                await holder.Invalidate(page, version).WaitAsync(remaining);
-                return;
-            }
+            var revocation = hole is (var offset, var length, var bytes) ? new PageRevocation(page, version, offset, length, bytes) : new PageRevocation(page, version, 0, 0, null);
+            var (answers, index) = sender.Send(session, holder, revocation, remaining);
+            var kept = await answers.WaitAsync(remaining);
             // Resumes on the page's turn, so the holders may be changed here; no fill is answered until this ends.
-            if (await holder.InvalidateRange(page, version, offset, length, bytes).WaitAsync(remaining)
-                && (!_holders!.TryGetValue(session, out var known) || known.Version < version))
+            if (hole is not null && index < kept.Length && kept[index] && (!_holders!.TryGetValue(session, out var known) || known.Version < version))
                 _holders[session] = new Holder(holder, version);
         }
         catch (Exception)

@@ -25,6 +25,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<LocalPages>();
         builder.Services.AddSingleton<PageServices>();
         builder.Services.AddSingleton<Caching.SessionLeaseTable>();
+        builder.Services.AddSingleton<Caching.RevocationSender>();
         builder.Services.AddSingleton<Serving.ServingLease>();
         builder.Services.AddHostedService<Serving.SiloDeathWatch>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, Serving.DrainRevocations>();

@@ -151,7 +151,7 @@ internal sealed class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
         var bytes = BytesOf(committed, epoch);
         var lease = _silo.Leases.Renew(session);
         var version = bytes is null ? 0 : committed.Version;
-        (_holders ??= new CacheHolders(_silo.Leases, _silo.Metrics, _silo.SkipInvalidationForCheckerTests)).Add(session, holder, version);
+        (_holders ??= new CacheHolders(_silo.Leases, _silo.Revocations, _silo.Metrics, _silo.SkipInvalidationForCheckerTests)).Add(session, holder, version);
         return new PageCopy(version, bytes, lease); // the committed image itself: it never changes
     }
 

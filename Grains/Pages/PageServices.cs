@@ -14,6 +14,7 @@ namespace OrleansDsm.Grains.Pages;
 internal sealed class PageServices(
     RegionLivenessCache regions,
     SessionLeaseTable leases,
+    RevocationSender revocations,
     ServingLease serving,
     SiloMetrics metrics,
     MemoryPressure memory,
@@ -23,6 +24,8 @@ internal sealed class PageServices(
     public RegionLivenessCache Regions { get; } = regions;
 
     public SessionLeaseTable Leases { get; } = leases;
+
+    public RevocationSender Revocations { get; } = revocations;
 
     public ServingLease Serving { get; } = serving;
 

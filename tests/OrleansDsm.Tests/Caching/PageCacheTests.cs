@@ -464,6 +464,37 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Revocations_for_one_session_that_pile_up_while_it_answers_reach_it_together()
+    {
+        const int Pages = 8;
+        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("revocations-together"), Pages * 512L);
+        await array.WriteAsync(0, new long[Pages * 512]);
+        var pages = Enumerable.Range(0, Pages).Select(i => fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage + i)).ToArray();
+        var slow = new SlowHolder();
+        var session = Guid.NewGuid();
+        var reference = fixture.Cluster.Client.CreateObjectReference<ICacheHolder>(slow);
+        foreach (var page in pages) await page.Fill(array.Region.Epoch, session, reference);
+
+        // One write a page, all at once. The holder answers nothing until the writes have had time to reach their
+        // pages, renewing meanwhile so that no page gives up on it: every revocation that came meanwhile waits for it.
+        var writes = Enumerable.Range(0, Pages).Select(i => array.SetAsync(i * 512L, i + 1)).ToArray();
+        var held = Stopwatch.StartNew();
+        while (slow.Calls == 0 || held.Elapsed < TimeSpan.FromMilliseconds(200))
+        {
+            Assert.True(held.Elapsed < TimeSpan.FromSeconds(10), "no revocation reached the holder");
+            await Task.WhenAll(pages.Select(page => page.Renew(session)));
+            await Task.Delay(20);
+        }
+        slow.Open();
+        await Task.WhenAll(writes);
+        GC.KeepAlive(slow);
+
+        Assert.Equal(Pages, slow.Revocations);
+        Assert.True(slow.Calls < Pages, $"{slow.Calls} calls carried the {Pages} revocations");
+        Assert.Equal(Enumerable.Range(1, Pages).Select(i => (long)i), await Task.WhenAll(Enumerable.Range(0, Pages).Select(i => array.GetAsync(i * 512L).AsTask())));
+    }
+
+    [Fact]
     public async Task A_holder_that_renews_but_never_answers_a_revocation_loses_its_term()
     {
         var array = await fixture.Client.AllocateAsync<int>(UniqueNames.For("silent-renewer"), 1024);
@@ -588,8 +619,27 @@ public sealed class PageCacheTests(ClusterFixture fixture)
     /// <summary>A cache holder that never acknowledges a revocation, like a client that died.</summary>
     private sealed class SilentHolder : ICacheHolder
     {
-        public Task Invalidate(long page, long version) => new TaskCompletionSource().Task;
+        public Task<bool[]> Revoke(PageRevocation[] revocations) => new TaskCompletionSource<bool[]>().Task;
+    }
 
-        public Task<bool> InvalidateRange(long page, long version, int offset, int length, byte[]? bytes) => new TaskCompletionSource<bool>().Task;
+    /// <summary>A cache holder that answers no revocation until it is opened, then drops every copy it was asked to.</summary>
+    private sealed class SlowHolder : ICacheHolder
+    {
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _calls, _revocations;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public int Revocations => Volatile.Read(ref _revocations);
+
+        public void Open() => _open.TrySetResult();
+
+        public async Task<bool[]> Revoke(PageRevocation[] revocations)
+        {
+            Interlocked.Increment(ref _calls);
+            Interlocked.Add(ref _revocations, revocations.Length);
+            await _open.Task;
+            return new bool[revocations.Length];
+        }
     }
 }

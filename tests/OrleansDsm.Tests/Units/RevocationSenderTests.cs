@@ -1,0 +1,121 @@
+using OrleansDsm.Caching;
+using OrleansDsm.Grains.Caching;
+
+namespace OrleansDsm.Tests.Units;
+
+public sealed class RevocationSenderTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Revocations_that_wait_for_a_sessions_call_go_together_in_order_and_each_gets_its_own_answer()
+    {
+        var holder = new ScriptedHolder();
+        var sender = new RevocationSender();
+        var session = Guid.NewGuid();
+
+        var first = Send(sender, session, holder, 1);
+        var second = Send(sender, session, holder, 2);
+        var third = Send(sender, session, holder, 3);
+        var elsewhere = Send(sender, Guid.NewGuid(), holder, 9); // another session: its own call
+
+        Assert.Equal("1 | 9", holder.Pages());
+        Assert.False(second.IsCompleted, "a revocation waits while its session's call is in flight");
+        holder.Answer(0, [true]);
+        holder.Answer(1, [false]);
+        Assert.True(await first);
+        Assert.False(await elsewhere);
+
+        await holder.CallCount(3);
+        Assert.Equal("1 | 9 | 2, 3", holder.Pages());
+        holder.Answer(2, [false, true]);
+        Assert.Equal((false, true), (await second, await third));
+    }
+
+    [Fact]
+    public async Task A_failed_call_fails_every_revocation_it_carried_and_the_next_ones_go_in_a_new_call()
+    {
+        var holder = new ScriptedHolder();
+        var sender = new RevocationSender();
+        var session = Guid.NewGuid();
+
+        var lost = Send(sender, session, holder, 1);
+        var waiting = Send(sender, session, holder, 2);
+        holder.Fail(0, new TimeoutException("the client did not answer"));
+        await Assert.ThrowsAsync<TimeoutException>(() => lost);
+
+        await holder.CallCount(2);
+        holder.Answer(1, [true]);
+        Assert.True(await waiting);
+    }
+
+    [Fact]
+    public async Task A_call_never_answered_holds_up_the_next_revocations_no_longer_than_its_patience()
+    {
+        var holder = new ScriptedHolder();
+        var sender = new RevocationSender();
+        var session = Guid.NewGuid();
+
+        _ = sender.Send(session, holder, Revocation(1), TimeSpan.FromMilliseconds(100)); // its page gives up on it by itself
+        var next = Send(sender, session, holder, 2);
+        await holder.CallCount(2);
+        Assert.Equal("1 | 2", holder.Pages());
+        holder.Answer(1, [true]);
+        Assert.True(await next);
+    }
+
+    /// <summary>Sends a revocation of <paramref name="page"/> and gives its own answer, as a page takes it.</summary>
+    private static async Task<bool> Send(RevocationSender sender, Guid session, ICacheHolder holder, long page)
+    {
+        var (answers, index) = sender.Send(session, holder, Revocation(page), Patience);
+        return (await answers)[index];
+    }
+
+    private static PageRevocation Revocation(long page) => new(page, 7, 0, 8, null);
+
+    /// <summary>A session's cache whose calls are answered, or failed, by the test, one by one.</summary>
+    private sealed class ScriptedHolder : ICacheHolder
+    {
+        private readonly List<TaskCompletionSource<bool[]>> _answers = [];
+
+        private readonly List<PageRevocation[]> _calls = [];
+
+        /// <summary>The pages each call revoked, calls apart by " | ".</summary>
+        public string Pages()
+        {
+            lock (_calls) return string.Join(" | ", _calls.Select(call => string.Join(", ", call.Select(revocation => revocation.Page))));
+        }
+
+        public Task<bool[]> Revoke(PageRevocation[] revocations)
+        {
+            var answer = new TaskCompletionSource<bool[]>();
+            lock (_calls)
+            {
+                _calls.Add(revocations);
+                _answers.Add(answer);
+            }
+            return answer.Task;
+        }
+
+        public void Answer(int call, bool[] kept) => Answer(call).SetResult(kept);
+
+        public void Fail(int call, Exception error) => Answer(call).SetException(error);
+
+        /// <summary>Waits, up to 10 s, until <paramref name="count"/> calls have come (later ones go from the thread pool).</summary>
+        public async Task CallCount(int count)
+        {
+            for (var waited = 0; waited < 1000; waited++)
+            {
+                lock (_calls)
+                    if (_calls.Count >= count) return;
+                await Task.Delay(10);
+            }
+            throw new TimeoutException($"only {_calls.Count} of {count} calls came");
+        }
+
+        private TaskCompletionSource<bool[]> Answer(int call)
+        {
+            lock (_calls) return _answers[call];
+        }
+    }
+}
