@@ -36,7 +36,7 @@ internal sealed class RevocationSender
             }
             _outboxes[session] = outbox = new Outbox(holder);
         }
-        var call = holder.Revoke([revocation]);
+        var call = Call(holder, [revocation]);
         _ = SendWaitingAsync(session, outbox, call, patience);
         return (call, 0);
     }
@@ -72,13 +72,26 @@ internal sealed class RevocationSender
                 outbox.Waiting.Clear();
                 (outbox.Answers, outbox.Patience) = (null, TimeSpan.Zero);
             }
-            call = Task.Run(() => holder.Revoke(revocations));
+            call = Task.Run(() => Call(holder, revocations));
             _ = call.ContinueWith(static (sent, answers) =>
             {
                 var waiting = (TaskCompletionSource<bool[]>)answers!;
                 if (sent.IsCompletedSuccessfully) waiting.TrySetResult(sent.Result);
                 else waiting.TrySetException(sent.Exception?.InnerExceptions ?? [new TaskCanceledException(sent)]);
             }, answers, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>The call, or a failed task if making it throws: the outbox must still see it end.</summary>
+    private static Task<bool[]> Call(ICacheHolder holder, PageRevocation[] revocations)
+    {
+        try
+        {
+            return holder.Revoke(revocations);
+        }
+        catch (Exception error)
+        {
+            return Task.FromException<bool[]>(error);
         }
     }
 

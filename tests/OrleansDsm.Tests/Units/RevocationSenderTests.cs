@@ -64,6 +64,20 @@ public sealed class RevocationSenderTests
         Assert.True(await next);
     }
 
+    [Fact]
+    public async Task A_call_that_cannot_be_made_fails_its_revocation_and_leaves_the_session_free_for_the_next()
+    {
+        var holder = new ScriptedHolder { RefuseNextCall = true };
+        var sender = new RevocationSender();
+        var session = Guid.NewGuid();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Send(sender, session, holder, 1));
+        var next = Send(sender, session, holder, 2);
+        await holder.CallCount(1);
+        holder.Answer(0, [true]);
+        Assert.True(await next);
+    }
+
     /// <summary>Sends a revocation of <paramref name="page"/> and gives its own answer, as a page takes it.</summary>
     private static async Task<bool> Send(RevocationSender sender, Guid session, ICacheHolder holder, long page)
     {
@@ -86,8 +100,16 @@ public sealed class RevocationSenderTests
             lock (_calls) return string.Join(" | ", _calls.Select(call => string.Join(", ", call.Select(revocation => revocation.Page))));
         }
 
+        /// <summary>Makes the next call throw before it is sent, as a reference to a stopped runtime does.</summary>
+        public bool RefuseNextCall { get; set; }
+
         public Task<bool[]> Revoke(PageRevocation[] revocations)
         {
+            if (RefuseNextCall)
+            {
+                RefuseNextCall = false;
+                throw new ObjectDisposedException("the cluster client");
+            }
             var answer = new TaskCompletionSource<bool[]>();
             lock (_calls)
             {
