@@ -44,22 +44,24 @@ internal sealed class RevocationSender
     /// <summary>
     /// Once <paramref name="call"/> is answered (or has outrun its patience), sends in one call what came for the
     /// session meanwhile, and so on until nothing has; then closes the outbox. Those calls go from the thread pool, so
-    /// that no grain's context carries a call made for other pages.
+    /// that no grain's context carries a call made for other pages. The first call's page awaits it itself; those
+    /// that waited get their call's outcome here (a page's own patience never outlasts its call's, which begins later).
     /// </summary>
     private async Task SendWaitingAsync(Guid session, Outbox outbox, Task<bool[]> call, TimeSpan patience)
     {
+        TaskCompletionSource<bool[]>? answers = null;
         while (true)
         {
             try
             {
-                await call.WaitAsync(patience).ConfigureAwait(false);
+                var kept = await call.WaitAsync(patience).ConfigureAwait(false);
+                answers?.TrySetResult(kept);
             }
-            catch (Exception)
+            catch (Exception error)
             {
-                // Its callers see the call's own outcome, each within its own patience.
+                answers?.TrySetException(error);
             }
             PageRevocation[] revocations;
-            TaskCompletionSource<bool[]> answers;
             ICacheHolder holder;
             lock (_gate)
             {
@@ -73,12 +75,6 @@ internal sealed class RevocationSender
                 (outbox.Answers, outbox.Patience) = (null, TimeSpan.Zero);
             }
             call = Task.Run(() => Call(holder, revocations));
-            _ = call.ContinueWith(static (sent, answers) =>
-            {
-                var waiting = (TaskCompletionSource<bool[]>)answers!;
-                if (sent.IsCompletedSuccessfully) waiting.TrySetResult(sent.Result);
-                else waiting.TrySetException(sent.Exception?.InnerExceptions ?? [new TaskCanceledException(sent)]);
-            }, answers, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
