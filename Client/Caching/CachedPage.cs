@@ -9,7 +9,8 @@ namespace OrleansDsm.Caching;
 /// while its silo's lease runs; a Bounded copy until <see cref="FreshUntil"/> on the cache's clock. While this client
 /// writes a range of the page, or other sessions' writes changed only some ranges of it, its copy is replaced by one
 /// that serves every byte but those ranges (see <see cref="Blocking(int, int, long?)"/>). A range another session's
-/// write sent the bytes of is held back until the next revocation of the page (see <see cref="Revoked"/>).
+/// write sent the bytes of is held back until the next revocation of the page (see <see cref="Revoked"/>). Small
+/// changes are laid over the bytes rather than copied into a new page (see <see cref="_applied"/>).
 /// </summary>
 internal sealed class CachedPage(long page, long epoch, long version, byte[]? bytes, SiloLease? lease, long freshUntil)
 {
@@ -32,8 +33,14 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// <summary>Set, before any revocation is acknowledged, when the entry leaves the cache; readers holding it must look again.</summary>
     public bool Removed => (_state & RemovedFlag) != 0;
 
-    /// <summary>Whether this copy is still cached and serves every byte of the page: all a hit needs to know of it.</summary>
+    /// <summary>
+    /// Whether this copy is still cached and serves every byte of the page straight from <see cref="Bytes"/>: all a hit
+    /// needs to know of it.
+    /// </summary>
     public bool ServesWhole => _state == 0;
+
+    /// <summary>Whether this copy serves every byte of the page, some of them perhaps from changes laid over its bytes.</summary>
+    public bool IsWhole => _blocked.Length == 0 && _pending is null;
 
     /// <summary>Marks the entry gone. Called under the cache's lock, the only place that changes the flags once the entry is made.</summary>
     public void MarkRemoved() => _state |= RemovedFlag;
@@ -41,10 +48,16 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// <summary>Set on every hit; the eviction clock clears it, and evicts entries found clear.</summary>
     public bool Referenced { get; set; } = true;
 
-    /// <summary>The page's bytes, or null for a page never written (all zeros). Never changed: a new version is a new entry.</summary>
+    /// <summary>
+    /// The page's bytes, or null for a page never written (all zeros), beneath any changes laid over them (those are
+    /// read through <see cref="Read{T}"/> and <see cref="CopyTo"/>). Never changed: a new version is a new entry.
+    /// </summary>
     public byte[]? Bytes => bytes;
 
-    public int Cost => (bytes?.Length ?? 0) + Overhead;
+    public int Cost => (bytes?.Length ?? 0) + _appliedBytes + Overhead;
+
+    /// <summary>How many changes a copy lays over its bytes before it makes new bytes with them applied.</summary>
+    public const int MaxAppliedRuns = 8;
 
     /// <summary>How many ranges a copy may lack before it is dropped instead: a read that misses past them refetches the page.</summary>
     public const int MaxBlockedRanges = 8;
@@ -55,6 +68,13 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     // The newest change another session's write sent with its revocation: its bytes are this version's, but are not
     // served until the next revocation shows every holder has let go of the version before (see Revoked).
     private ByteRun? _pending;
+
+    // Changes served over the bytes, oldest first: released pending changes and this client's own. Applying each to a
+    // new copy of the page cost a 4 KiB array per revocation, most of a read-mostly client's allocation, and those
+    // arrays live as long as the copy, so they died in the oldest generation and drove its collections. At most
+    // MaxAppliedRuns of them, with at most an eighth of the page's bytes; past that the copy makes new bytes.
+    private ByteRun[] _applied = [];
+    private int _appliedBytes;
 
     /// <summary>How many ranges of the page this copy does not serve.</summary>
     public int BlockedRanges => _blocked.Length + (_pending is null ? 0 : 1);
@@ -103,12 +123,31 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
         return _blocked.Length < MaxBlockedRanges ? Make(version, Healed(), FreshUntil, [.. _blocked, (offset, offset + length)], null) : null;
     }
 
-    /// <summary>This copy's bytes with the change held back applied (in one new array), then <paramref name="change"/>, if given.</summary>
-    private byte[]? Healed(PageChange? change = null)
+    /// <summary>
+    /// This copy's bytes and the changes served over them once the change held back is served, then
+    /// <paramref name="change"/> too, if given: laid over the same bytes while they stay few and small, else applied
+    /// to new bytes.
+    /// </summary>
+    private (byte[]? Bytes, ByteRun[] Applied) Healed(PageChange? change = null)
     {
-        if (bytes is null) return null;
-        IReadOnlyList<ByteRun> runs = _pending is { } pending ? [pending, .. change?.Runs ?? []] : change?.Runs ?? [];
-        return runs.Count == 0 ? bytes : new PageChange(runs).ApplyTo(bytes);
+        if (bytes is null) return (null, []);
+        var added = (_pending is null ? 0 : 1) + (change?.Runs.Count ?? 0);
+        if (added == 0) return (bytes, _applied);
+        var applied = new ByteRun[_applied.Length + added];
+        _applied.CopyTo(applied, 0);
+        var next = _applied.Length;
+        if (_pending is { } pending) applied[next++] = pending;
+        foreach (var run in change?.Runs ?? []) applied[next++] = run;
+        return applied.Length <= MaxAppliedRuns && LengthOf(applied) <= bytes.Length / 8
+            ? (bytes, applied)
+            : (new PageChange(applied).ApplyTo(bytes), []);
+    }
+
+    private static int LengthOf(ByteRun[] runs)
+    {
+        var length = 0;
+        foreach (var run in runs) length += run.Bytes.Length;
+        return length;
     }
 
     /// <summary>This copy serving <paramref name="ranges"/> again, one lacked range for each: they hold this version's bytes after all.</summary>
@@ -131,28 +170,52 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
 
     /// <summary>This copy without its bytes, for a cache that tracks validity only and serves no reads.</summary>
     public CachedPage WithoutBytes() => _pending is { } pending
-        ? Make(Version, null, FreshUntil, [.. _blocked, (pending.Offset, pending.Offset + pending.Bytes.Length)], null)
+        ? Make(Version, (null, []), FreshUntil, [.. _blocked, (pending.Offset, pending.Offset + pending.Bytes.Length)], null)
         : Copy(Version, null, FreshUntil, _blocked);
 
-    /// <summary>A copy that keeps the change held back, if any.</summary>
+    /// <summary>A copy that keeps the change held back, if any, and the changes laid over these bytes when it keeps them.</summary>
     private CachedPage Copy(long version, byte[]? newBytes, long freshUntil, (int Start, int End)[] blocked) =>
-        Make(version, newBytes, freshUntil, blocked, _pending);
+        Make(version, (newBytes, newBytes == bytes ? _applied : []), freshUntil, blocked, _pending);
 
-    private CachedPage Make(long version, byte[]? newBytes, long freshUntil, (int Start, int End)[] blocked, ByteRun? pending) =>
-        new(Page, Epoch, version, newBytes, Lease, freshUntil)
+    private CachedPage Make(long version, (byte[]? Bytes, ByteRun[] Applied) content, long freshUntil, (int Start, int End)[] blocked, ByteRun? pending) =>
+        new(Page, Epoch, version, content.Bytes, Lease, freshUntil)
         {
-            _blocked = blocked, _pending = pending, _state = blocked.Length == 0 && pending is null ? 0 : PartialFlag, Referenced = Referenced,
+            _blocked = blocked, _pending = pending, _applied = content.Applied, _appliedBytes = LengthOf(content.Applied),
+            _state = blocked.Length == 0 && pending is null && content.Applied.Length == 0 ? 0 : PartialFlag, Referenced = Referenced,
         };
 
     /// <summary>The element at <paramref name="offset"/>, which the caller has checked lies within the page.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Read<T>(int offset) where T : unmanaged => bytes is null
-        ? default
-        : Unsafe.ReadUnaligned<T>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bytes), offset));
+    public T Read<T>(int offset) where T : unmanaged
+    {
+        if (bytes is null) return default;
+        if (_applied.Length != 0) return ReadApplied<T>(offset);
+        return Unsafe.ReadUnaligned<T>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bytes), offset));
+    }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private T ReadApplied<T>(int offset) where T : unmanaged
+    {
+        Span<byte> element = stackalloc byte[Unsafe.SizeOf<T>()];
+        CopyTo(offset, element);
+        return MemoryMarshal.Read<T>(element);
+    }
+
+    /// <summary>Bytes [offset, offset + destination.Length) of this copy, the changes laid over its bytes included.</summary>
     public void CopyTo(int offset, Span<byte> destination)
     {
-        if (bytes is null) destination.Clear();
-        else bytes.AsSpan(offset, destination.Length).CopyTo(destination);
+        if (bytes is null)
+        {
+            destination.Clear();
+            return;
+        }
+        bytes.AsSpan(offset, destination.Length).CopyTo(destination);
+        // Oldest first, so that where changes overlap the newest is what is read.
+        foreach (var run in _applied)
+        {
+            var start = Math.Max(offset, run.Offset);
+            var end = Math.Min(offset + destination.Length, run.Offset + run.Bytes.Length);
+            if (start < end) run.Bytes.AsSpan(start - run.Offset, end - start).CopyTo(destination[(start - offset)..]);
+        }
     }
 }

@@ -76,7 +76,10 @@ internal sealed class PageCache : IAsyncDisposable
 
     /// <summary>Whether a valid copy of the whole page is cached, without counting a hit.</summary>
     public bool Holds(long page, long epoch) =>
-        _entries.TryGetValue(page, out var entry) && entry.Epoch == epoch && entry.ServesWhole && IsValid(entry);
+        _entries.TryGetValue(page, out var entry) && entry.Epoch == epoch && !entry.Removed && entry.IsWhole && IsValid(entry);
+
+    /// <summary>The entries' costs summed afresh: what <see cref="Bytes"/> keeps count of as entries come and go.</summary>
+    public long CostOfEntries => _entries.Values.Sum(entry => (long)entry.Cost);
 
     /// <summary>How many bytes the cache may hold.</summary>
     public long Budget => _budget;
@@ -201,7 +204,7 @@ internal sealed class PageCache : IAsyncDisposable
         if (copy.Version < fence.Revoked || !IsCurrent(copy.Lease!)) return false;
         // A whole copy replaces a partial one of its own version.
         if (_entries.TryGetValue(copy.Page, out var cached) && cached.Lease == copy.Lease
-            && (cached.Version > copy.Version || cached.Version == copy.Version && cached.ServesWhole)) return false;
+            && (cached.Version > copy.Version || cached.Version == copy.Version && cached.IsWhole)) return false;
         copy.Lease!.Representative = copy.Page;
         return true;
     }
@@ -455,12 +458,17 @@ internal sealed class PageCache : IAsyncDisposable
     }
 
     /// <summary>
-    /// Puts <paramref name="replacement"/>, a copy of the same bytes, in place of exactly <paramref name="entry"/>, which
-    /// is marked for readers that hold it. Called under the lock.
+    /// Puts <paramref name="replacement"/>, a copy of the same page, in place of exactly <paramref name="entry"/>, which
+    /// is marked for readers that hold it. A replacement that costs more (changes laid over its bytes) may evict other
+    /// copies to stay within the budget. Called under the lock.
     /// </summary>
     private void Replace(long page, CachedPage entry, CachedPage replacement)
     {
-        if (_entries.TryUpdate(page, replacement, entry)) entry.MarkRemoved();
+        if (!_entries.TryUpdate(page, replacement, entry)) return;
+        entry.MarkRemoved();
+        if (replacement.Cost == entry.Cost) return;
+        Interlocked.Add(ref _bytes, replacement.Cost - entry.Cost);
+        EvictDownTo(_budget);
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ internal sealed record PageChange(IReadOnlyList<ByteRun> Runs)
     public byte[] ApplyTo(byte[] page)
     {
         var changed = (byte[])page.Clone();
-        foreach (var run in Runs) run.Bytes.CopyTo(changed.AsSpan(run.Offset));
+        // Indexed, not enumerated: an enumerator of the interface is one more allocation per change.
+        for (var i = 0; i < Runs.Count; i++) Runs[i].Bytes.CopyTo(changed.AsSpan(Runs[i].Offset));
         return changed;
     }
 }

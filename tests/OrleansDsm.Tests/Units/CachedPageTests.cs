@@ -1,0 +1,107 @@
+using OrleansDsm.Caching;
+
+namespace OrleansDsm.Tests.Units;
+
+/// <summary>
+/// A cached copy takes small changes (released revocations' bytes, this client's own writes) by laying them over its
+/// bytes, not by copying the page: what it serves must be exactly what a copy with the changes applied would serve,
+/// element by element and range by range, newest change first where changes overlap.
+/// </summary>
+public sealed class CachedPageTests
+{
+    private const int PageSize = 4096;
+
+    [Fact]
+    public void Revocations_with_bytes_are_served_over_the_same_bytes_until_there_are_too_many()
+    {
+        var (copy, expected) = StrictCopy(version: 10);
+        var original = copy.Bytes;
+        // Each revocation's bytes are held back, and served from the next revocation on (see CachedPage.Revoked): after
+        // revocation i, the changes of 1 to i - 1 are laid over the bytes.
+        var laidOver = CachedPage.MaxAppliedRuns + 1;
+        for (var i = 1; i <= laidOver; i++)
+        {
+            copy = copy.Revoked(10 + i, 8 * i, 8, BitConverter.GetBytes(1000L + i), lackedAlready: false)!;
+            if (i > 1) expected[i - 1] = 1000 + i - 1;
+            AssertServes(expected, copy, heldBack: i);
+            Assert.Same(original, copy.Bytes);
+        }
+        copy = copy.Revoked(10 + laidOver + 1, 0, 8, BitConverter.GetBytes(7L), lackedAlready: false)!;
+        expected[laidOver] = 1000 + laidOver;
+        Assert.NotSame(original, copy.Bytes);
+        Assert.True(copy.IsWhole is false && copy.Serves(8, 8 * laidOver), "only the newest change is held back");
+        for (var i = 1; i <= laidOver; i++) Assert.Equal(1000 + i, BitConverter.ToInt64(copy.Bytes!, 8 * i));
+        Assert.Equal(0, BitConverter.ToInt64(original!, 8 * laidOver)); // the old bytes stay as readers saw them
+        AssertServes(expected, copy, heldBack: 0, except: 0);
+    }
+
+    [Fact]
+    public void Overlapping_changes_read_newest_first_and_an_element_across_a_change_is_put_together()
+    {
+        var (copy, expected) = StrictCopy(version: 1);
+        // Own writes: bytes [12, 20) then [16, 24), overlapping, each changing half of two elements.
+        copy = copy.Changed(2, new PageChange(12, Filled(8, 0xAA)))!;
+        copy = copy.Changed(3, new PageChange(16, Filled(8, 0xBB)))!;
+        var bytes = BitConverter.GetBytes(expected[1]).Concat(BitConverter.GetBytes(expected[2])).Concat(BitConverter.GetBytes(expected[3])).ToArray();
+        Filled(8, 0xAA).CopyTo(bytes, 4);
+        Filled(8, 0xBB).CopyTo(bytes, 8);
+        for (var i = 1; i <= 3; i++) expected[i] = BitConverter.ToInt64(bytes, 8 * (i - 1));
+        AssertServes(expected, copy, heldBack: 0);
+        Assert.Equal(3, copy.Version);
+        Assert.False(copy.ServesWhole, "a copy with changes over its bytes is read through them, not straight from its bytes");
+        Assert.True(copy.IsWhole);
+        Assert.Equal(PageSize + 16 + CachedPage.Overhead, copy.Cost);
+    }
+
+    [Fact]
+    public void A_change_too_large_to_lay_over_the_bytes_is_applied_to_new_bytes()
+    {
+        var (copy, expected) = StrictCopy(version: 1);
+        var original = copy.Bytes;
+        var large = new long[PageSize / 8 / 8 + 1];
+        Array.Fill(large, 5L);
+        copy = copy.Changed(2, new PageChange(0, large.SelectMany(BitConverter.GetBytes).ToArray()))!;
+        Array.Fill(expected, 5L, 0, large.Length);
+        AssertServes(expected, copy, heldBack: 0);
+        Assert.NotSame(original, copy.Bytes);
+        Assert.True(copy.ServesWhole);
+        Assert.Equal(PageSize + CachedPage.Overhead, copy.Cost);
+    }
+
+    /// <summary>A Strict copy of a page whose element i is i * 3, but for the first ones, which the tests change, at 0.</summary>
+    private static (CachedPage Copy, long[] Expected) StrictCopy(long version)
+    {
+        var expected = Enumerable.Range(0, PageSize / 8).Select(i => i > CachedPage.MaxAppliedRuns + 1 ? i * 3L : 0).ToArray();
+        var bytes = expected.SelectMany(BitConverter.GetBytes).ToArray();
+        return (new CachedPage(7, 1, version, bytes, new SiloLease("silo", 1), 0), expected);
+    }
+
+    /// <summary>
+    /// Every element and the whole page read as <paramref name="expected"/>, but for the element that
+    /// <paramref name="heldBack"/> or <paramref name="except"/> names (when positive, or given), which is not served.
+    /// </summary>
+    private static void AssertServes(long[] expected, CachedPage copy, int heldBack, int except = -1)
+    {
+        var notServed = heldBack > 0 ? heldBack : except;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            if (i == notServed)
+            {
+                Assert.False(copy.Serves(8 * i, 8), $"element {i}, held back, is not served");
+                continue;
+            }
+            Assert.True(copy.Serves(8 * i, 8), $"element {i} is served");
+            Assert.Equal(expected[i], copy.Read<long>(8 * i));
+        }
+        var range = new byte[PageSize];
+        copy.CopyTo(0, range);
+        for (var i = 0; i < expected.Length; i++)
+            if (i != notServed) Assert.Equal(expected[i], BitConverter.ToInt64(range, 8 * i));
+        // A range that starts and ends inside changes reads the same bytes as the whole page does.
+        var middle = new byte[20];
+        copy.CopyTo(6, middle);
+        Assert.Equal(range.AsSpan(6, 20).ToArray(), middle);
+    }
+
+    private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
+}
