@@ -7,12 +7,6 @@ internal sealed class CacheHolder(PageCache cache) : ICacheHolder
     {
         ArgumentNullException.ThrowIfNull(revocations);
         cache.Metrics.RevocationCallReceived();
-        var kept = new bool[revocations.Length];
-        for (var i = 0; i < revocations.Length; i++)
-        {
-            var (page, version, offset, length, bytes) = revocations[i];
-            kept[i] = cache.Revoke(page, version, length == 0 ? null : (offset, length), bytes);
-        }
-        return Task.FromResult(kept);
+        return Task.FromResult(cache.Revoke(revocations));
     }
 }

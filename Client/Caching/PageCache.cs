@@ -294,32 +294,52 @@ internal sealed class PageCache : IAsyncDisposable
     /// </summary>
     public bool Revoke(long page, long version, (int Offset, int Length)? hole = null, byte[]? bytes = null)
     {
-        Metrics.InvalidationReceived();
+        lock (_gate) return RevokeLocked(page, version, hole, bytes);
+    }
+
+    /// <summary>
+    /// <see cref="Revoke(long, long, ValueTuple{int, int}?, byte[])"/> for each of a call's revocations, in order, under
+    /// one taking of the lock (a batch carries several, and the lock is contended by this client's reads and writes).
+    /// </summary>
+    public bool[] Revoke(PageRevocation[] revocations)
+    {
+        var kept = new bool[revocations.Length];
         lock (_gate)
         {
-            if (_fences.TryGetValue(page, out var fence)) fence.Revoked = Math.Max(fence.Revoked, version);
-            if (!_entries.TryGetValue(page, out var entry))
+            for (var i = 0; i < revocations.Length; i++)
             {
-                // A fill in flight may bring the version before: it will be cached as this one, without the hole.
-                if (hole is (var start, var size) && fence is { Fills: > 0 } && fence.Holes.Count < CachedPage.MaxBlockedRanges)
-                {
-                    fence.Holes.Add(new Hole(version, start, start + size, bytes));
-                    return true;
-                }
-                return false;
+                var (page, version, offset, length, bytes) = revocations[i];
+                kept[i] = RevokeLocked(page, version, length == 0 ? null : (offset, length), bytes);
             }
-            if (entry.Version >= version) return true;
-            // With none of this client's writes in flight, every range the copy lacks was revoked: a hole inside one of
-            // them costs nothing more (a hot element written again and again does not use up the copy).
-            if (hole is (var offset, var length) && entry.Version == version - 1 && entry.Lease is not null
-                && entry.Revoked(version, offset, length, bytes, lackedAlready: fence is not { Writes: > 0 }) is { } kept)
+        }
+        return kept;
+    }
+
+    private bool RevokeLocked(long page, long version, (int Offset, int Length)? hole, byte[]? bytes)
+    {
+        Metrics.InvalidationReceived();
+        if (_fences.TryGetValue(page, out var fence)) fence.Revoked = Math.Max(fence.Revoked, version);
+        if (!_entries.TryGetValue(page, out var entry))
+        {
+            // A fill in flight may bring the version before: it will be cached as this one, without the hole.
+            if (hole is (var start, var size) && fence is { Fills: > 0 } && fence.Holes.Count < CachedPage.MaxBlockedRanges)
             {
-                Replace(page, entry, kept);
+                fence.Holes.Add(new Hole(version, start, start + size, bytes));
                 return true;
             }
-            Remove(page, entry);
             return false;
         }
+        if (entry.Version >= version) return true;
+        // With none of this client's writes in flight, every range the copy lacks was revoked: a hole inside one of
+        // them costs nothing more (a hot element written again and again does not use up the copy).
+        if (hole is (var offset, var length) && entry.Version == version - 1 && entry.Lease is not null
+            && entry.Revoked(version, offset, length, bytes, lackedAlready: fence is not { Writes: > 0 }) is { } kept)
+        {
+            Replace(page, entry, kept);
+            return true;
+        }
+        Remove(page, entry);
+        return false;
     }
 
     /// <summary>

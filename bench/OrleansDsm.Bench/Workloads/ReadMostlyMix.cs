@@ -10,7 +10,8 @@ namespace OrleansDsm.Bench.Workloads;
 /// warm (every client has read every page, and one untimed run went first). Beside the rates, what the Strict run
 /// sent per operation, counted rather than timed: the pages it fetched, the revocations its sessions received (and the
 /// silo's calls that carried them, several to a call under load) and the writes, where the Uncached run makes one
-/// grain call an operation; and what the clients' process allocated meanwhile, and its generation-2 collections.
+/// grain call an operation; and what the clients' process allocated meanwhile, its generation-2 collections and how
+/// often its threads found a lock taken.
 /// </summary>
 public static class ReadMostlyMix
 {
@@ -25,7 +26,7 @@ public static class ReadMostlyMix
         var rates = new Dictionary<string, List<double>> { ["strict"] = [], ["uncached"] = [] };
         var hitRate = 0.0;
         (double Fetches, double Revocations, double RevocationCalls, double Writes) perOperation = default;
-        (double AllocatedBytes, double Gen2Collections) clientMemory = default;
+        (double AllocatedBytes, double Gen2Collections, double LockContentions) clientProcess = default;
         var clients = Enumerable.Range(0, Clients).Select(_ => new DsmClient(context.Orleans)).ToArray();
         foreach (var mode in new[] { ("strict", Consistency.Strict), ("uncached", Consistency.Uncached) })
         {
@@ -39,10 +40,10 @@ public static class ReadMostlyMix
             await RunOnceAsync(arrays, zipf, operations, writes);
             writes.Value = 0;
             var before = CacheCounters.Read();
-            var (allocatedBefore, gen2Before) = (GC.GetTotalAllocatedBytes(), GC.CollectionCount(2));
+            var (allocatedBefore, gen2Before, contentionsBefore) = (GC.GetTotalAllocatedBytes(), GC.CollectionCount(2), Monitor.LockContentionCount);
             for (var run = 0; run < context.Runs; run++)
                 rates[mode.Item1].Add(await RunOnceAsync(arrays, zipf, operations, writes));
-            var (allocatedAfter, gen2After) = (GC.GetTotalAllocatedBytes(), GC.CollectionCount(2));
+            var (allocatedAfter, gen2After, contentionsAfter) = (GC.GetTotalAllocatedBytes(), GC.CollectionCount(2), Monitor.LockContentionCount);
             var after = CacheCounters.Read();
             long Delta(string counter) => after.GetValueOrDefault(counter) - before.GetValueOrDefault(counter);
             if (mode.Item2 == Consistency.Strict)
@@ -51,7 +52,7 @@ public static class ReadMostlyMix
                 var timed = (double)(operations / Clients * Clients) * context.Runs; // each client makes its whole share
                 perOperation = (Delta("dsm.cache.misses") / timed, Delta("dsm.cache.invalidations_received") / timed,
                     Delta("dsm.cache.revocation_calls_received") / timed, writes.Value / timed);
-                clientMemory = ((allocatedAfter - allocatedBefore) / timed, (gen2After - gen2Before) * 100_000 / timed);
+                clientProcess = ((allocatedAfter - allocatedBefore) / timed, (gen2After - gen2Before) * 100_000 / timed, (contentionsAfter - contentionsBefore) / timed);
             }
             await context.Dsm.FreeAsync(name);
         }
@@ -67,10 +68,12 @@ public static class ReadMostlyMix
         context.Report.Add("dsm.zipf95.strict.writes_per_op", perOperation.Writes, "calls", conditions);
         context.Report.Add("dsm.zipf95.strict.calls_per_op", perOperation.Fetches + perOperation.RevocationCalls + perOperation.Writes, "calls",
             conditions + "; fetches, calls carrying revocations and writes together, against 1 in the Uncached run");
-        context.Report.Add("dsm.zipf95.strict.client_allocated_per_op", clientMemory.AllocatedBytes, "bytes",
+        context.Report.Add("dsm.zipf95.strict.client_allocated_per_op", clientProcess.AllocatedBytes, "bytes",
             conditions + "; allocated by the clients' process (the 4 sessions and this harness), per operation");
-        context.Report.Add("dsm.zipf95.strict.client_gen2_collections", clientMemory.Gen2Collections, "per 100k ops",
+        context.Report.Add("dsm.zipf95.strict.client_gen2_collections", clientProcess.Gen2Collections, "per 100k ops",
             conditions + "; generation-2 collections in the clients' process");
+        context.Report.Add("dsm.zipf95.strict.client_lock_contentions_per_op", clientProcess.LockContentions, "contentions",
+            conditions + "; times a thread of the clients' process found a lock taken (Monitor.LockContentionCount), per operation");
         context.Report.Ratio("dsm.zipf95.strict_vs_uncached", Stats.Median(rates["strict"]), Stats.Median(rates["uncached"]), conditions);
     }
 
