@@ -7,11 +7,11 @@ namespace OrleansDsm.Bench.Workloads;
 /// <summary>
 /// 95% reads and 5% writes from 4 clients (4 sessions, each with its own cache) over 1,000 pages, pages chosen by a
 /// Zipf distribution (s = 0.99): the same workload on a Strict (cached) region and an Uncached one, both measured
-/// warm (every client has read every page, and one untimed run went first). Beside the rates, what the Strict run
-/// sent per operation, counted rather than timed: the pages it fetched, the revocations its sessions received (and the
-/// silo's calls that carried them, several to a call under load) and the writes, where the Uncached run makes one
-/// grain call an operation; and what the clients' process allocated meanwhile, its generation-2 collections and how
-/// often its threads found a lock taken.
+/// warm (every client has read every page, and one untimed run went first), their timed runs taking turns. Beside the
+/// rates, what the Strict runs sent per operation, counted rather than timed: the pages they fetched, the revocations
+/// their sessions received (and the silo's calls that carried them, several to a call under load) and the writes,
+/// where the Uncached run makes one grain call an operation; and what the clients' process allocated meanwhile, its
+/// generation-2 collections and how often its threads found a lock taken.
 /// </summary>
 public static class ReadMostlyMix
 {
@@ -24,41 +24,47 @@ public static class ReadMostlyMix
         var operations = context.Quick ? 100_000 : 300_000;
         var zipf = ZipfTable(Pages, 0.99);
         var rates = new Dictionary<string, List<double>> { ["strict"] = [], ["uncached"] = [] };
-        var hitRate = 0.0;
-        (double Fetches, double Revocations, double RevocationCalls, double Writes) perOperation = default;
-        (double AllocatedBytes, double Gen2Collections, double LockContentions) clientProcess = default;
         var clients = Enumerable.Range(0, Clients).Select(_ => new DsmClient(context.Orleans)).ToArray();
-        foreach (var mode in new[] { ("strict", Consistency.Strict), ("uncached", Consistency.Uncached) })
+        var modes = new[] { ("strict", Consistency.Strict), ("uncached", Consistency.Uncached) };
+        var names = modes.Select(mode => $"bench-zipf-{mode.Item1}-{Guid.NewGuid():N}").ToArray();
+        var regions = new OrleansDsm.Arrays.SharedArray<long>[modes.Length][];
+        var writes = new StrongBox<long>();
+        for (var m = 0; m < modes.Length; m++)
         {
-            var name = $"bench-zipf-{mode.Item1}-{Guid.NewGuid():N}";
-            await context.Dsm.AllocateAsync<long>(name, Pages * 512L, mode.Item2);
-            var arrays = await Task.WhenAll(clients.Select(client => client.OpenAsync<long>(name)));
+            await context.Dsm.AllocateAsync<long>(names[m], Pages * 512L, modes[m].Item2);
+            regions[m] = await Task.WhenAll(clients.Select(client => client.OpenAsync<long>(names[m])));
             // Steady state: every client has read every page once, and one untimed run has settled the mix.
-            foreach (var array in arrays)
+            foreach (var array in regions[m])
                 for (var page = 0; page < Pages; page++) await array.GetAsync(page * 512L);
-            var writes = new StrongBox<long>();
-            await RunOnceAsync(arrays, zipf, operations, writes);
-            writes.Value = 0;
-            var before = CacheCounters.Read();
-            var (allocatedBefore, gen2Before, contentionsBefore) = (GC.GetTotalAllocatedBytes(), GC.CollectionCount(2), Monitor.LockContentionCount);
-            for (var run = 0; run < context.Runs; run++)
-                rates[mode.Item1].Add(await RunOnceAsync(arrays, zipf, operations, writes));
-            var (allocatedAfter, gen2After, contentionsAfter) = (GC.GetTotalAllocatedBytes(), GC.CollectionCount(2), Monitor.LockContentionCount);
-            var after = CacheCounters.Read();
-            long Delta(string counter) => after.GetValueOrDefault(counter) - before.GetValueOrDefault(counter);
-            if (mode.Item2 == Consistency.Strict)
-            {
-                hitRate = (double)Delta("dsm.cache.hits") / Math.Max(1, Delta("dsm.cache.hits") + Delta("dsm.cache.misses"));
-                var timed = (double)(operations / Clients * Clients) * context.Runs; // each client makes its whole share
-                perOperation = (Delta("dsm.cache.misses") / timed, Delta("dsm.cache.invalidations_received") / timed,
-                    Delta("dsm.cache.revocation_calls_received") / timed, writes.Value / timed);
-                clientProcess = ((allocatedAfter - allocatedBefore) / timed, (gen2After - gen2Before) * 100_000 / timed, (contentionsAfter - contentionsBefore) / timed);
-            }
-            await context.Dsm.FreeAsync(name);
+            await RunOnceAsync(regions[m], zipf, operations, writes);
         }
+        // The two modes take turns, run by run, so that the machine's drift over the minutes the runs take (large on a
+        // shared host) weighs on both alike. What the Strict runs send and allocate is summed over those runs alone.
+        writes.Value = 0;
+        var counted = new Dictionary<string, long>();
+        (long Allocated, long Gen2, long Contentions) process = default;
+        for (var run = 0; run < context.Runs; run++)
+        {
+            var before = CacheCounters.Read();
+            var (allocated, gen2, contentions) = (GC.GetTotalAllocatedBytes(), GC.CollectionCount(2), Monitor.LockContentionCount);
+            rates["strict"].Add(await RunOnceAsync(regions[0], zipf, operations, writes));
+            process = (process.Allocated + GC.GetTotalAllocatedBytes() - allocated, process.Gen2 + GC.CollectionCount(2) - gen2,
+                process.Contentions + Monitor.LockContentionCount - contentions);
+            foreach (var (counter, value) in CacheCounters.Read())
+                counted[counter] = counted.GetValueOrDefault(counter) + value - before.GetValueOrDefault(counter);
+            rates["uncached"].Add(await RunOnceAsync(regions[1], zipf, operations, writes: null));
+        }
+        foreach (var name in names) await context.Dsm.FreeAsync(name);
         foreach (var client in clients) await client.DisposeAsync();
 
-        var conditions = $"{BenchContext.Setup}; activations=warm (every session has read every page, and one untimed run went first); 4 sessions x {OutstandingPerClient} outstanding; 95% get / 5% set; Zipf s=0.99 over {Pages} pages; {operations} ops x {context.Runs} runs, median";
+        long Counted(string counter) => counted.GetValueOrDefault(counter);
+        var hitRate = (double)Counted("dsm.cache.hits") / Math.Max(1, Counted("dsm.cache.hits") + Counted("dsm.cache.misses"));
+        var timed = (double)(operations / Clients * Clients) * context.Runs; // each client makes its whole share
+        var perOperation = (Fetches: Counted("dsm.cache.misses") / timed, Revocations: Counted("dsm.cache.invalidations_received") / timed,
+            RevocationCalls: Counted("dsm.cache.revocation_calls_received") / timed, Writes: writes.Value / timed);
+        var clientProcess = (AllocatedBytes: process.Allocated / timed, Gen2Collections: process.Gen2 * 100_000 / timed, LockContentions: process.Contentions / timed);
+
+        var conditions = $"{BenchContext.Setup}; activations=warm (every session has read every page, and one untimed run went first); Strict and Uncached runs alternating; 4 sessions x {OutstandingPerClient} outstanding; 95% get / 5% set; Zipf s=0.99 over {Pages} pages; {operations} ops x {context.Runs} runs, median";
         context.Report.Add("dsm.zipf95.strict.ops", Stats.Median(rates["strict"]), "ops/s", conditions);
         context.Report.Add("dsm.zipf95.uncached.ops", Stats.Median(rates["uncached"]), "ops/s", conditions);
         context.Report.Add("dsm.zipf95.strict.hit_rate", hitRate, "fraction of reads", conditions);
@@ -77,8 +83,8 @@ public static class ReadMostlyMix
         context.Report.Ratio("dsm.zipf95.strict_vs_uncached", Stats.Median(rates["strict"]), Stats.Median(rates["uncached"]), conditions);
     }
 
-    /// <summary>Runs the mix once and returns its rate, adding the writes it made to <paramref name="writes"/>.</summary>
-    private static async Task<double> RunOnceAsync(OrleansDsm.Arrays.SharedArray<long>[] arrays, double[] zipf, int operations, StrongBox<long> writes)
+    /// <summary>Runs the mix once and returns its rate, adding the writes it made to <paramref name="writes"/>, if given.</summary>
+    private static async Task<double> RunOnceAsync(OrleansDsm.Arrays.SharedArray<long>[] arrays, double[] zipf, int operations, StrongBox<long>? writes)
     {
         var perClient = operations / arrays.Length;
         return arrays.Length * perClient / await Measure.SecondsAsync(() => Task.WhenAll(arrays.Select((array, client) =>
@@ -90,7 +96,7 @@ public static class ReadMostlyMix
                 var index = Math.Min(page, Pages - 1) * 512L + random.Next(512);
                 if (random.Next(100) < 5)
                 {
-                    Interlocked.Increment(ref writes.Value);
+                    if (writes is not null) Interlocked.Increment(ref writes.Value);
                     await array.SetAsync(index, i);
                 }
                 else await array.GetAsync(index);
