@@ -171,11 +171,13 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
         }
     }
 
-    /// <summary>The page as the cache holds it now, if it does: what the first write changes. Cached bytes never change, so they are shared.</summary>
+    /// <summary>The page as the cache serves it now, if it does: what the first write changes. Cached bytes never change, so they are shared.</summary>
     private byte[]? Twin(long page, long epoch, int pageSize)
     {
         if (cache is null || !cache.TryGet(page, epoch, out var copy)) return null;
-        return copy.Bytes ?? (_zeros is { } zeros && zeros.Length == pageSize ? zeros : _zeros = new byte[pageSize]);
+        // The bytes as served, changes laid over them included: a twin without them would hide from the diff the bytes
+        // this write sets back to what lies beneath.
+        return copy.ServedBytes() ?? (_zeros is { } zeros && zeros.Length == pageSize ? zeros : _zeros = new byte[pageSize]);
     }
 
     private static bool TryCopy(Dictionary<long, DirtyPage> source, long page, long epoch, int offset, Span<byte> element)

@@ -54,6 +54,12 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// </summary>
     public byte[]? Bytes => bytes;
 
+    /// <summary>
+    /// The page as this copy serves it: <see cref="Bytes"/> itself when no change is laid over them, else a new array
+    /// with the changes applied. What a caller that takes the whole page as its own (a release's twin) must use.
+    /// </summary>
+    public byte[]? ServedBytes() => bytes is null || _applied.Length == 0 ? bytes : new PageChange(_applied).ApplyTo(bytes);
+
     public int Cost => (bytes?.Length ?? 0) + _appliedBytes + Overhead;
 
     /// <summary>How many changes a copy lays over its bytes before it makes new bytes with them applied.</summary>

@@ -52,6 +52,29 @@ public sealed class ReleaseConsistencyTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_write_that_sets_bytes_back_to_what_lies_beneath_an_earlier_release_still_sends_them()
+    {
+        // The first release leaves this client's cached copy with its change laid over the bytes beneath (0). The
+        // second write's byte 3 equals those beneath but not the served value, so a diff against the bytes beneath
+        // would leave the page at 0x0c22ec9f (found by the client API fuzz test).
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        await using var other = new DsmClient(fixture.Cluster.Client);
+        var name = UniqueNames.For("twin-over");
+        var array = await client.AllocateAsync<long>(name, 512, Consistency.Release);
+        await array.SetAsync(0, 1);
+        await client.ReleaseAsync(); // the page has bytes now, which a copy can hold
+        Assert.Equal(0, await array.GetAsync(9)); // cached
+        await array.SetAsync(9, 0x0c000000);
+        await client.ReleaseAsync();
+        Assert.Equal(0x0c000000, await array.GetAsync(9));
+
+        await array.SetAsync(9, 0x0022ec9f);
+        await client.ReleaseAsync();
+
+        Assert.Equal(0x0022ec9f, await (await other.OpenAsync<long>(name)).GetAsync(9));
+    }
+
+    [Fact]
     public async Task A_release_sends_only_bytes_that_differ_from_the_page_as_first_written_and_nothing_for_a_page_left_as_it_was()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
