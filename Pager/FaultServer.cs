@@ -257,7 +257,7 @@ internal sealed class FaultServer : IDisposable
         {
             // Bounded from outside (FailOverdueFetches): a cancellable grain call costs more per call.
             var copy = await _retry.RunAsync(() => _cache.FillAsync(_settings.FirstPage + page, _settings.Epoch, CancellationToken.None), CancellationToken.None);
-            bytes = copy.Bytes ?? _zeros; // a page never written reads as zeros
+            bytes = copy.ServedBytes() ?? _zeros; // a page never written reads as zeros
         }
         catch (Exception error)
         {

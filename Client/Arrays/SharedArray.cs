@@ -344,7 +344,7 @@ public sealed class SharedArray<T> where T : unmanaged
         if (recent is null || _buffer is not null) return false;
         // The index's length is a power of two, so the masked page is within it.
         var entry = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(recent), (int)page & (recent.Length - 1));
-        if (entry is null || entry.Page != page || !entry.ServesWhole || entry.Lease is not { } lease || entry.Bytes is not { } bytes
+        if (entry is null || entry.Page != page || !entry.ServesWhole || entry.Lease is not { } lease || entry.BytesBeneath is not { } bytes
             || LeaseClock.NowNanoseconds >= lease.ValidUntilNanoseconds) return false;
         if (!entry.Referenced) entry.Referenced = true;
         CacheMetrics.Hit(_hitStripes!);

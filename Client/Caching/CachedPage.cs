@@ -34,7 +34,7 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     public bool Removed => (_state & RemovedFlag) != 0;
 
     /// <summary>
-    /// Whether this copy is still cached and serves every byte of the page straight from <see cref="Bytes"/>: all a hit
+    /// Whether this copy is still cached and serves every byte of the page straight from <see cref="BytesBeneath"/>: all a hit
     /// needs to know of it.
     /// </summary>
     public bool ServesWhole => _state == 0;
@@ -49,13 +49,14 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     public bool Referenced { get; set; } = true;
 
     /// <summary>
-    /// The page's bytes, or null for a page never written (all zeros), beneath any changes laid over them (those are
-    /// read through <see cref="Read{T}"/> and <see cref="CopyTo"/>). Never changed: a new version is a new entry.
+    /// The page's bytes, or null for a page never written (all zeros), beneath any changes laid over them: the page
+    /// itself only while <see cref="ServesWhole"/> holds. Read the page through <see cref="Read{T}"/>,
+    /// <see cref="CopyTo"/> or <see cref="ServedBytes"/>. Never changed: a new version is a new entry.
     /// </summary>
-    public byte[]? Bytes => bytes;
+    public byte[]? BytesBeneath => bytes;
 
     /// <summary>
-    /// The page as this copy serves it: <see cref="Bytes"/> itself when no change is laid over them, else a new array
+    /// The page as this copy serves it: <see cref="BytesBeneath"/> itself when no change is laid over them, else a new array
     /// with the changes applied. What a caller that takes the whole page as its own (a release's twin) must use.
     /// </summary>
     public byte[]? ServedBytes() => bytes is null || _applied.Length == 0 ? bytes : new PageChange(_applied).ApplyTo(bytes);

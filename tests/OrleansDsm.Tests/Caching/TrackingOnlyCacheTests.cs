@@ -20,7 +20,7 @@ public sealed class TrackingOnlyCacheTests(ClusterFixture fixture)
         var (first, epoch) = (array.Region.FirstPage, array.Region.Epoch);
 
         var copies = new List<byte[]?>();
-        for (var page = 0; page < 4; page++) copies.Add((await cache.FillAsync(first + page, epoch, CancellationToken.None)).Bytes);
+        for (var page = 0; page < 4; page++) copies.Add((await cache.FillAsync(first + page, epoch, CancellationToken.None)).ServedBytes());
 
         Assert.All(copies, bytes => Assert.Equal(4096, bytes?.Length)); // the fill hands its caller the bytes
         Assert.Equal(BitConverter.GetBytes(513L), copies[1]![..8]);

@@ -15,7 +15,7 @@ public sealed class CachedPageTests
     public void Revocations_with_bytes_are_served_over_the_same_bytes_until_there_are_too_many()
     {
         var (copy, expected) = StrictCopy(version: 10);
-        var original = copy.Bytes;
+        var original = copy.BytesBeneath;
         // Each revocation's bytes are held back, and served from the next revocation on (see CachedPage.Revoked): after
         // revocation i, the changes of 1 to i - 1 are laid over the bytes.
         var laidOver = CachedPage.MaxAppliedRuns + 1;
@@ -24,13 +24,13 @@ public sealed class CachedPageTests
             copy = copy.Revoked(10 + i, 8 * i, 8, BitConverter.GetBytes(1000L + i), lackedAlready: false)!;
             if (i > 1) expected[i - 1] = 1000 + i - 1;
             AssertServes(expected, copy, heldBack: i);
-            Assert.Same(original, copy.Bytes);
+            Assert.Same(original, copy.BytesBeneath);
         }
         copy = copy.Revoked(10 + laidOver + 1, 0, 8, BitConverter.GetBytes(7L), lackedAlready: false)!;
         expected[laidOver] = 1000 + laidOver;
-        Assert.NotSame(original, copy.Bytes);
+        Assert.NotSame(original, copy.BytesBeneath);
         Assert.True(copy.IsWhole is false && copy.Serves(8, 8 * laidOver), "only the newest change is held back");
-        for (var i = 1; i <= laidOver; i++) Assert.Equal(1000 + i, BitConverter.ToInt64(copy.Bytes!, 8 * i));
+        for (var i = 1; i <= laidOver; i++) Assert.Equal(1000 + i, BitConverter.ToInt64(copy.BytesBeneath!, 8 * i));
         Assert.Equal(0, BitConverter.ToInt64(original!, 8 * laidOver)); // the old bytes stay as readers saw them
         AssertServes(expected, copy, heldBack: 0, except: 0);
     }
@@ -57,13 +57,13 @@ public sealed class CachedPageTests
     public void A_change_too_large_to_lay_over_the_bytes_is_applied_to_new_bytes()
     {
         var (copy, expected) = StrictCopy(version: 1);
-        var original = copy.Bytes;
+        var original = copy.BytesBeneath;
         var large = new long[PageSize / 8 / 8 + 1];
         Array.Fill(large, 5L);
         copy = copy.Changed(2, new PageChange(0, large.SelectMany(BitConverter.GetBytes).ToArray()))!;
         Array.Fill(expected, 5L, 0, large.Length);
         AssertServes(expected, copy, heldBack: 0);
-        Assert.NotSame(original, copy.Bytes);
+        Assert.NotSame(original, copy.BytesBeneath);
         Assert.True(copy.ServesWhole);
         Assert.Equal(PageSize + CachedPage.Overhead, copy.Cost);
     }
@@ -95,8 +95,13 @@ public sealed class CachedPageTests
         }
         var range = new byte[PageSize];
         copy.CopyTo(0, range);
+        var served = copy.ServedBytes()!; // what a caller that takes the whole page (the pager, a release's twin) gets
         for (var i = 0; i < expected.Length; i++)
-            if (i != notServed) Assert.Equal(expected[i], BitConverter.ToInt64(range, 8 * i));
+            if (i != notServed)
+            {
+                Assert.Equal(expected[i], BitConverter.ToInt64(range, 8 * i));
+                Assert.Equal(expected[i], BitConverter.ToInt64(served, 8 * i));
+            }
         // A range that starts and ends inside changes reads the same bytes as the whole page does.
         var middle = new byte[20];
         copy.CopyTo(6, middle);
