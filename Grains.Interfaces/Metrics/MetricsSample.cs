@@ -14,6 +14,8 @@ namespace OrleansDsm.Metrics;
 /// <param name="StorageWrites">Page records a silo wrote to storage.</param>
 /// <param name="StorageWriteMilliseconds">How long those writes took, in all.</param>
 /// <param name="StorageWriteMaxMilliseconds">The longest of them.</param>
+/// <param name="RevocationsUnanswered">Revocations a silo's pages sent that got no answer within the holder's lease, so
+/// the write waited the lease out: a sign of a client that is gone, cut off or too busy to answer.</param>
 [GenerateSerializer, Immutable]
 public sealed record MetricsSample(
     long CacheHits = 0,
@@ -25,7 +27,8 @@ public sealed record MetricsSample(
     double WriterStallMilliseconds = 0,
     long StorageWrites = 0,
     double StorageWriteMilliseconds = 0,
-    double StorageWriteMaxMilliseconds = 0)
+    double StorageWriteMaxMilliseconds = 0,
+    long RevocationsUnanswered = 0)
 {
     /// <summary>Both samples' counters added, and the larger maximum.</summary>
     public MetricsSample Plus(MetricsSample other) => new(
@@ -38,7 +41,8 @@ public sealed record MetricsSample(
         WriterStallMilliseconds + other.WriterStallMilliseconds,
         StorageWrites + other.StorageWrites,
         StorageWriteMilliseconds + other.StorageWriteMilliseconds,
-        Math.Max(StorageWriteMaxMilliseconds, other.StorageWriteMaxMilliseconds));
+        Math.Max(StorageWriteMaxMilliseconds, other.StorageWriteMaxMilliseconds),
+        RevocationsUnanswered + other.RevocationsUnanswered);
 
     /// <summary>The share of cached-region reads served from a cache, or null before any.</summary>
     public double? CacheHitRate => CacheHits + CacheMisses is var reads and > 0 ? (double)CacheHits / reads : null;

@@ -117,6 +117,7 @@ internal sealed class CacheHolders(SessionLeaseTable leases, RevocationSender se
             // No answer, or a failed call: the holder may still be serving its copy until its lease ends, and if it
             // renewed meanwhile that is later than it was when the revocation went out. Its term ends here, so no
             // renewal extends that copy again; the write waits out what the term already granted.
+            metrics.RevocationUnanswered();
             var left = leases.EndTerm(session);
             if (left > TimeSpan.Zero) await Task.Delay(left);
         }

@@ -16,9 +16,10 @@ internal sealed class SiloMetrics : IDisposable
     private readonly Counter<long> _invalidationsSent;
     private readonly Histogram<double> _writerStall;
     private readonly Histogram<double> _storageWrite;
+    private readonly Counter<long> _revocationsUnanswered;
     // Plain fields under a lock (a storage write adds to three), read into a sample only when reported.
     private readonly Lock _gate = new();
-    private long _invalidationsSentCount, _writerStalls, _storageWrites;
+    private long _invalidationsSentCount, _writerStalls, _storageWrites, _revocationsUnansweredCount;
     private double _writerStallMilliseconds, _storageWriteMilliseconds, _storageWriteMaxMilliseconds;
 
     public SiloMetrics()
@@ -26,6 +27,7 @@ internal sealed class SiloMetrics : IDisposable
         _invalidationsSent = _meter.CreateCounter<long>("dsm.page.invalidations_sent", description: "Cached copies revoked by pages");
         _writerStall = _meter.CreateHistogram<double>("dsm.page.writer_stall", unit: "ms", description: "Time a write waited for cache holders");
         _storageWrite = _meter.CreateHistogram<double>("dsm.page.storage_write", unit: "ms", description: "Time a page's storage write took");
+        _revocationsUnanswered = _meter.CreateCounter<long>("dsm.page.revocations_unanswered", description: "Revocations that got no answer within the holder's lease");
     }
 
     /// <summary>The counters so far.</summary>
@@ -35,7 +37,8 @@ internal sealed class SiloMetrics : IDisposable
         {
             lock (_gate)
                 return new MetricsSample(InvalidationsSent: _invalidationsSentCount, WriterStalls: _writerStalls, WriterStallMilliseconds: _writerStallMilliseconds,
-                    StorageWrites: _storageWrites, StorageWriteMilliseconds: _storageWriteMilliseconds, StorageWriteMaxMilliseconds: _storageWriteMaxMilliseconds);
+                    StorageWrites: _storageWrites, StorageWriteMilliseconds: _storageWriteMilliseconds, StorageWriteMaxMilliseconds: _storageWriteMaxMilliseconds,
+                    RevocationsUnanswered: _revocationsUnansweredCount);
         }
     }
 
@@ -50,6 +53,13 @@ internal sealed class SiloMetrics : IDisposable
             _writerStalls++;
             _writerStallMilliseconds += milliseconds;
         }
+    }
+
+    /// <summary>A revocation got no answer (or a failed call) within its holder's lease.</summary>
+    public void RevocationUnanswered()
+    {
+        _revocationsUnanswered.Add(1);
+        lock (_gate) _revocationsUnansweredCount++;
     }
 
     /// <summary>A page's record was written to storage in <paramref name="milliseconds"/>.</summary>

@@ -41,6 +41,7 @@ internal static class MetricsPage
         Row(html, "th", "invalidations received by caches", Count(summary.Totals.InvalidationsReceived));
         Row(html, "th", "writes that waited for cache holders", Count(summary.Totals.WriterStalls));
         Row(html, "th", "mean writer stall", Milliseconds(summary.MeanWriterStallMilliseconds));
+        Row(html, "th", "revocations unanswered within a lease", Count(summary.Totals.RevocationsUnanswered));
         Row(html, "th", "page storage writes", Count(summary.Totals.StorageWrites));
         Row(html, "th", "mean storage write", Milliseconds(summary.MeanStorageWriteMilliseconds));
         Row(html, "th", "longest storage write", Milliseconds(summary.Totals.StorageWrites > 0 ? summary.Totals.StorageWriteMaxMilliseconds : null));

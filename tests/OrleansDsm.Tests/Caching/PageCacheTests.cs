@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using OrleansDsm.Caching;
 using OrleansDsm.Pages;
 
@@ -447,6 +448,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         var silent = new SilentHolder();
         var reference = fixture.Cluster.Client.CreateObjectReference<ICacheHolder>(silent);
         await page.Fill(array.Region.Epoch, Guid.NewGuid(), reference);
+        var unansweredBefore = RevocationsUnanswered();
 
         var stalled = Stopwatch.StartNew();
         await array.SetAsync(0, 2);
@@ -461,7 +463,12 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         await array.SetAsync(0, 3); // the silent holder was dropped with its copy's revocation
         Assert.True(unstalled.Elapsed < ClusterFixture.CacheLease / 2, $"second write took {unstalled.Elapsed}");
         Assert.Equal(3, await array.GetAsync(0));
+        // The silo counts it, so an operator sees writes waiting on clients that do not answer.
+        Assert.True(RevocationsUnanswered() > unansweredBefore, "the silent holder's revocation should be counted as unanswered");
     }
+
+    private long RevocationsUnanswered() =>
+        fixture.Cluster.Silos.Sum(silo => silo.ServiceProvider.GetRequiredService<Grains.Metrics.SiloMetrics>().Totals.RevocationsUnanswered);
 
     [Fact]
     public async Task Revocations_for_one_session_that_pile_up_while_it_answers_reach_it_together()

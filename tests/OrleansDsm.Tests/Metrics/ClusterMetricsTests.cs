@@ -52,6 +52,7 @@ public sealed class ClusterMetricsTests(ClusterFixture fixture)
         await Assert.ThrowsAsync<ArgumentException>(() => Metrics.Report(new string('x', 201), new MetricsSample()));
         var negative = await Assert.ThrowsAsync<ArgumentException>(() => Metrics.Report(source, new MetricsSample(CacheHits: 10, StorageWrites: -1)));
         Assert.Contains("negative counter", negative.Message);
+        await Assert.ThrowsAsync<ArgumentException>(() => Metrics.Report(source, new MetricsSample(CacheHits: 10, RevocationsUnanswered: -1)));
 
         var state = await Metrics.GetState();
         Assert.Equal(3, state.Sources.Single(s => s.Name == source).Counters.CacheHits);
