@@ -6,10 +6,18 @@ namespace OrleansDsm.Grains.Caching;
 /// Sends this silo's revocations to each cache session, at most one call to a session in flight: a revocation that
 /// finds a call to its session under way waits for it and goes out with every other that waited meanwhile, in one
 /// call. Under load a session has many revocations in flight at once (about 14 per session, measured, with 4 sessions
-/// reading and writing hot pages of one silo), and each call to a client costs more than the call it answers. An idle
-/// session's revocation goes at once, from its page's turn, as a call of its own that the page awaits itself. Order
+/// reading and writing hot pages of one silo), and each call to a client costs more than the call it answers. Order
 /// per session is kept: a session applies its revocations in the order this silo's pages sent them.
 /// </summary>
+/// <remarks>
+/// Every call goes from the thread pool, none from a page's turn, so the silo itself is the caller. A client's answer
+/// reaches the caller through the client's gateway, and Orleans' gateway addresses what a client sends by where its
+/// target grain lives now (the silo the call came from is ignored). A page that moved between its call and the answer,
+/// or that the gateway's cache places wrongly, would never get the answer: it went to the other silo, which had no
+/// call waiting for it, and the page's write waited out the holder's whole lease. Measured with every page of a run
+/// moved to the other silo every few tens of milliseconds: several lost answers per run before, none after. The
+/// silo does not move.
+/// </remarks>
 internal sealed class RevocationSender
 {
     private readonly Lock _gate = new();
@@ -36,16 +44,16 @@ internal sealed class RevocationSender
             }
             _outboxes[session] = outbox = new Outbox(holder);
         }
-        var call = Call(holder, [revocation]);
+        var call = Task.Run(() => Call(holder, [revocation]));
         _ = SendWaitingAsync(session, outbox, call, patience);
         return (call, 0);
     }
 
     /// <summary>
     /// Once <paramref name="call"/> is answered (or has outrun its patience), sends in one call what came for the
-    /// session meanwhile, and so on until nothing has; then closes the outbox. Those calls go from the thread pool, so
-    /// that no grain's context carries a call made for other pages. The first call's page awaits it itself; those
-    /// that waited get their call's outcome here (a page's own patience never outlasts its call's, which begins later).
+    /// session meanwhile, and so on until nothing has; then closes the outbox. The first call's page awaits it itself;
+    /// those that waited get their call's outcome here (a page's own patience never outlasts its call's, which begins
+    /// later).
     /// </summary>
     private async Task SendWaitingAsync(Guid session, Outbox outbox, Task<bool[]> call, TimeSpan patience)
     {

@@ -17,8 +17,10 @@ public sealed class RevocationSenderTests
         var first = Send(sender, session, holder, 1);
         var second = Send(sender, session, holder, 2);
         var third = Send(sender, session, holder, 3);
+        await holder.CallCount(1);
         var elsewhere = Send(sender, Guid.NewGuid(), holder, 9); // another session: its own call
 
+        await holder.CallCount(2);
         Assert.Equal("1 | 9", holder.Pages());
         Assert.False(second.IsCompleted, "a revocation waits while its session's call is in flight");
         holder.Answer(0, [true]);
@@ -41,6 +43,7 @@ public sealed class RevocationSenderTests
 
         var lost = Send(sender, session, holder, 1);
         var waiting = Send(sender, session, holder, 2);
+        await holder.CallCount(1);
         holder.Fail(0, new TimeoutException("the client did not answer"));
         await Assert.ThrowsAsync<TimeoutException>(() => lost);
 
@@ -78,6 +81,27 @@ public sealed class RevocationSenderTests
         Assert.True(await next);
     }
 
+    [Fact]
+    public async Task Every_call_goes_from_the_thread_pool_never_from_the_turn_of_the_page_that_sends()
+    {
+        // A page's turn runs on its activation's scheduler; a call made there would name the page as its caller, and
+        // Orleans' gateway sends a client's answer to wherever the page lives when it comes back.
+        var holder = new ScriptedHolder();
+        var sender = new RevocationSender();
+        var session = Guid.NewGuid();
+        var turn = new ConcurrentExclusiveSchedulerPair().ExclusiveScheduler;
+
+        var (first, second) = await Task.Factory.StartNew(() => (Send(sender, session, holder, 1), Send(sender, session, holder, 2)),
+            CancellationToken.None, TaskCreationOptions.None, turn);
+        await holder.CallCount(1);
+        holder.Answer(0, [true]);
+        await holder.CallCount(2);
+        holder.Answer(1, [true]);
+
+        Assert.True(await first && await second);
+        Assert.Equal([TaskScheduler.Default, TaskScheduler.Default], holder.Schedulers());
+    }
+
     /// <summary>Sends a revocation of <paramref name="page"/> and gives its own answer, as a page takes it.</summary>
     private static async Task<bool> Send(RevocationSender sender, Guid session, ICacheHolder holder, long page)
     {
@@ -93,6 +117,14 @@ public sealed class RevocationSenderTests
         private readonly List<TaskCompletionSource<bool[]>> _answers = [];
 
         private readonly List<PageRevocation[]> _calls = [];
+
+        private readonly List<TaskScheduler> _schedulers = [];
+
+        /// <summary>The task scheduler each call was made on.</summary>
+        public TaskScheduler[] Schedulers()
+        {
+            lock (_calls) return [.. _schedulers];
+        }
 
         /// <summary>The pages each call revoked, calls apart by " | ".</summary>
         public string Pages()
@@ -115,6 +147,7 @@ public sealed class RevocationSenderTests
             {
                 _calls.Add(revocations);
                 _answers.Add(answer);
+                _schedulers.Add(TaskScheduler.Current);
             }
             return answer.Task;
         }
@@ -123,7 +156,7 @@ public sealed class RevocationSenderTests
 
         public void Fail(int call, Exception error) => Answer(call).SetException(error);
 
-        /// <summary>Waits, up to 10 s, until <paramref name="count"/> calls have come (later ones go from the thread pool).</summary>
+        /// <summary>Waits, up to 10 s, until <paramref name="count"/> calls have come (they go from the thread pool).</summary>
         public async Task CallCount(int count)
         {
             for (var waited = 0; waited < 1000; waited++)
