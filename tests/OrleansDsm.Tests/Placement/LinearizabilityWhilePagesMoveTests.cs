@@ -1,6 +1,7 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Orleans.Core.Internal;
 using Orleans.Runtime.Placement;
-using System.Diagnostics;
 using OrleansDsm.Metrics;
 using OrleansDsm.Pages;
 using OrleansDsm.Tests.Linearizability;
@@ -31,8 +32,8 @@ public sealed class LinearizabilityWhilePagesMoveTests(ITestOutputHelper output)
         await using var first = await SiloProcess.StartAsync(arguments);
         await using var second = await SiloProcess.StartAsync(arguments);
 
-        var moves = new System.Collections.Concurrent.ConcurrentDictionary<long, int>();
-        var homes = new System.Collections.Concurrent.ConcurrentDictionary<long, SiloAddress>();
+        var moves = new ConcurrentDictionary<long, int>();
+        var homes = new ConcurrentDictionary<long, SiloAddress>();
         long[] pages = [];
         var run = await HistoryRun.RunAsync($"{first.Gateway},{second.Gateway}", operationsPerTask: 150, disturb: async (orleans, region) =>
         {

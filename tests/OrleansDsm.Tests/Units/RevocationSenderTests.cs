@@ -114,22 +114,18 @@ public sealed class RevocationSenderTests
     /// <summary>A session's cache whose calls are answered, or failed, by the test, one by one.</summary>
     private sealed class ScriptedHolder : ICacheHolder
     {
-        private readonly List<TaskCompletionSource<bool[]>> _answers = [];
-
-        private readonly List<PageRevocation[]> _calls = [];
-
-        private readonly List<TaskScheduler> _schedulers = [];
+        private readonly List<Call> _calls = [];
 
         /// <summary>The task scheduler each call was made on.</summary>
         public TaskScheduler[] Schedulers()
         {
-            lock (_calls) return [.. _schedulers];
+            lock (_calls) return [.. _calls.Select(call => call.Scheduler)];
         }
 
         /// <summary>The pages each call revoked, calls apart by " | ".</summary>
         public string Pages()
         {
-            lock (_calls) return string.Join(" | ", _calls.Select(call => string.Join(", ", call.Select(revocation => revocation.Page))));
+            lock (_calls) return string.Join(" | ", _calls.Select(call => string.Join(", ", call.Revocations.Select(revocation => revocation.Page))));
         }
 
         /// <summary>Makes the next call throw before it is sent, as a reference to a stopped runtime does.</summary>
@@ -142,14 +138,9 @@ public sealed class RevocationSenderTests
                 RefuseNextCall = false;
                 throw new ObjectDisposedException("the cluster client");
             }
-            var answer = new TaskCompletionSource<bool[]>();
-            lock (_calls)
-            {
-                _calls.Add(revocations);
-                _answers.Add(answer);
-                _schedulers.Add(TaskScheduler.Current);
-            }
-            return answer.Task;
+            var call = new Call(revocations, new TaskCompletionSource<bool[]>(), TaskScheduler.Current);
+            lock (_calls) _calls.Add(call);
+            return call.Answer.Task;
         }
 
         public void Answer(int call, bool[] kept) => Answer(call).SetResult(kept);
@@ -170,7 +161,9 @@ public sealed class RevocationSenderTests
 
         private TaskCompletionSource<bool[]> Answer(int call)
         {
-            lock (_calls) return _answers[call];
+            lock (_calls) return _calls[call].Answer;
         }
+
+        private sealed record Call(PageRevocation[] Revocations, TaskCompletionSource<bool[]> Answer, TaskScheduler Scheduler);
     }
 }
