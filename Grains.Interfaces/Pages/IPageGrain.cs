@@ -73,7 +73,8 @@ public interface IPageGrain : IGrainWithIntegerKey
     /// <summary>
     /// Returns true once the element of <paramref name="size"/> bytes at <paramref name="offset"/> holds something other
     /// than <paramref name="expected"/> in the committed page (at once if it already does), or false after
-    /// <paramref name="wait"/> (at most 5 s).
+    /// <paramref name="wait"/> (at most 5 s), or earlier when the page's activation starts to deactivate: a caller that
+    /// asks again reaches the next activation.
     /// </summary>
     [AlwaysInterleave]
     Task<bool> WaitForChange(long epoch, int offset, int size, ulong expected, TimeSpan wait, CancellationToken cancellation = default);

@@ -29,6 +29,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<Serving.ServingLease>();
         builder.Services.AddHostedService<Serving.SiloDeathWatch>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, Serving.DrainRevocations>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PageDeactivationWatch>();
         builder.Services.AddSingleton<Metrics.SiloMetrics>();
         builder.Services.AddHostedService<Metrics.SiloMetricsReporter>();
         builder.Services.AddSingleton<Serving.MemoryPressure>();

@@ -37,6 +37,14 @@ internal sealed class ChangeWaiters
         }
     }
 
+    /// <summary>Ends every wait as if it had timed out: their callers ask again, and so reach the page's next activation.</summary>
+    public void EndAll()
+    {
+        if (_waiters is null) return;
+        foreach (var waiter in _waiters) waiter.Changed.TrySetResult(false);
+        _waiters.Clear();
+    }
+
     /// <summary>Fails every waiter with <paramref name="error"/>.</summary>
     public void FailAll(Exception error)
     {

@@ -1,10 +1,14 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
+using OrleansDsm.Pages;
 
 namespace OrleansDsm.Tests.Arrays;
 
 /// <summary>
 /// Waiting for an element to change: the waiter is woken by the write itself, with one call and no polling, sees the
-/// new value afterwards, gives up at its timeout, and fails when the region is freed.
+/// new value afterwards, gives up at its timeout, fails when the region is freed, and does not hold up its page's
+/// deactivation.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class WaitForChangeTests(ClusterFixture fixture)
@@ -53,4 +57,35 @@ public sealed class WaitForChangeTests(ClusterFixture fixture)
 
         await Assert.ThrowsAsync<RegionFreedException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
     }
+
+    [Fact]
+    public async Task A_page_that_starts_to_deactivate_ends_the_waits_in_it_at_once_and_a_waiter_goes_on_in_its_next_activation()
+    {
+        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("leaving"), 1024);
+        await array.SetAsync(5, 1);
+        var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
+        var before = Activation(array.Region.FirstPage);
+
+        // One call that would wait 5 s in the page, and a waiter through the array, which asks again as calls end.
+        var call = page.WaitForChange(array.Region.Epoch, 5 * sizeof(long), sizeof(long), 1, TimeSpan.FromSeconds(5));
+        var waiter = array.WaitForChangeAsync(5, 1, TimeSpan.FromSeconds(30));
+        await Task.Delay(500);
+        var deactivating = Stopwatch.StartNew();
+        await page.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+
+        // Orleans finishes a deactivation only once no call runs in the page: a write sent now is served by the next
+        // activation, which held the waits' time (4.5 s more) before the page ended them.
+        await array.SetAsync(6, 9);
+        Assert.True(deactivating.Elapsed < TimeSpan.FromSeconds(2.5), $"the write after the deactivation began took {deactivating.Elapsed.TotalMilliseconds:0} ms");
+        Assert.False(await call); // ended as if its time were up, with nothing changed
+        Assert.NotSame(before, Activation(array.Region.FirstPage));
+        Assert.False(waiter.IsCompleted);
+
+        await array.SetAsync(5, 2);
+        Assert.True(await waiter.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>The page's activation, on whichever silo of the cluster it is active; null when none is.</summary>
+    private object? Activation(long page) =>
+        fixture.Cluster.Silos.Select(silo => silo.ServiceProvider.GetRequiredService<Grains.Pages.LocalPages>().Find(page)).FirstOrDefault(found => found is not null);
 }
