@@ -26,7 +26,7 @@ public static class CachedReads
         double Nanoseconds(string method) => summary.Reports.Single(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method).ResultStatistics!.Mean;
 
         var conditions = $"{BenchContext.Setup}; activations=warm (every page cached: a cached read makes no grain call); BenchmarkDotNet in process (ShortRun, {(context.Quick ? "3 iterations of 100 ms" : "10 iterations")}); 1 Mi int32 elements, all 1024 pages cached (Strict)";
-        foreach (var (name, method) in new[] { ("local.read_sequential", "LocalSequential"), ("dsm.cached.read_sequential", "CachedSequential"), ("local.read_random", "LocalRandom"), ("dsm.cached.read_random", "CachedRandom") })
+        foreach (var (name, method) in new[] { ("local.read_sequential", "LocalSequential"), ("dsm.cached.read_sequential", "CachedSequential"), ("local.read_random", "LocalRandom"), ("local.read_random_paged", "LocalPagedRandom"), ("dsm.cached.read_random", "CachedRandom") })
             context.Report.Add(name, Nanoseconds(method), "ns/element", conditions);
         const double megabytes = CachedReadBenchmarks.Elements * 4 / 1e6;
         context.Report.Add("local.copy_4mib", megabytes / (Nanoseconds("LocalCopy") / 1e9) / 1000, "GB/s", conditions);
