@@ -36,6 +36,7 @@ internal sealed class PageDeactivationWatch(ILocalSiloDetails silo) : ILifecycle
             context.Scheduler.QueueAction(page.Leaving);
     }
 
+    // Orleans' listener is static and never ends or fails, so these are never called.
     public void OnError(Exception error)
     {
     }
