@@ -32,10 +32,9 @@ internal sealed class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
     // be unstored (0 when none).
     private bool _flushDue;
     private long _unstoredSince;
-    // Set as the activation starts to deactivate: a flush due after that is left to the deactivation.
+    // Set as the activation starts to deactivate (see Leaving): a flush due after that is left to the deactivation, and
+    // no wait for a change starts.
     private bool _retired;
-    // Set once Orleans has begun to deactivate this activation (see PageDeactivationWatch): no wait for a change starts.
-    private bool _leaving;
     // The last lock hold a fenced write proved current, and until when (Environment.TickCount64) it surely stays so:
     // later writes under the same hold skip asking the lock again.
     private (string Lock, long Token, long ValidUntil)? _fence;
@@ -167,7 +166,7 @@ internal sealed class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
         await _silo.Serving.RequireAsync(PageNumber);
         var current = BytesOf(_commits.Committed, epoch) is { } bytes ? PageAtomics.Load(bytes.AsSpan(offset, size)) : 0;
         if (current != expected) return true;
-        if (_leaving) return false; // asked again, the wait goes to the next activation
+        if (_retired) return false; // asked again, the wait goes to the next activation
         var changed = (_waiters ??= new()).Add(offset, size, expected);
         try
         {
@@ -287,11 +286,12 @@ internal sealed class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
     /// <summary>
     /// Orleans has begun to deactivate this activation (to move it, say), which it finishes only once no call runs in
     /// it: the waits for a change end now, each answered as if its time were up, instead of holding the move and every
-    /// call queued behind it for the rest of their time (up to 5 s). Called on the page's own turn.
+    /// call queued behind it for the rest of their time (up to 5 s). What is unstored is left to the deactivation, which
+    /// stores it once the calls running now have ended. Called on the page's own turn.
     /// </summary>
     public void Leaving()
     {
-        _leaving = true;
+        _retired = true;
         _waiters?.EndAll();
     }
 
