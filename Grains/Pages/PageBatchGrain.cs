@@ -6,7 +6,8 @@ namespace OrleansDsm.Grains.Pages;
 /// <summary>
 /// A stateless fan-out on the silo that receives the call. It holds nothing between calls, so any number of
 /// activations may run side by side. A read takes the pages active on this silo straight from them (see
-/// <see cref="LocalPages"/>) and calls the others. A batch checks for cancellation once, before it fans out, instead
+/// <see cref="LocalPages"/>), a write runs on their turn without a call (see <see cref="PageGrain.TryWriteHere"/>), and
+/// both call the others. A batch checks for cancellation once, before it fans out, instead
 /// of handing the token to every page: Orleans registers a cancellation callback for each call given a live token,
 /// and a page uses the token only while it checks its region is live, never once a mutation has begun.
 /// </summary>
@@ -54,8 +55,14 @@ internal sealed class PageBatchGrain(LocalPages local, RegionLivenessCache regio
         cancellation.ThrowIfCancellationRequested();
         var writes = new Task<long>[spans.Length];
         for (int i = 0, start = 0; i < spans.Length; start += spans[i].Length, i++)
-            writes[i] = Pages[spans[i].Page].Write(epoch, first with { Sequence = first.Sequence + i }, spans[i].Offset, bytes.AsSpan(start, spans[i].Length).ToArray());
+            writes[i] = WritePieceAsync(epoch, first with { Sequence = first.Sequence + i }, spans[i], bytes.AsSpan(start, spans[i].Length).ToArray());
         return await Task.WhenAll(writes);
+    }
+
+    private async Task<long> WritePieceAsync(long epoch, RequestId request, PageSpan span, byte[] piece)
+    {
+        if (local.Find(span.Page) is { } page && await page.TryWriteHere(epoch, request, span.Offset, piece) is { } version) return version;
+        return await Pages[span.Page].Write(epoch, request, span.Offset, piece);
     }
 
     /// <summary>The bytes the spans cover together, each span checked to hold at least one.</summary>

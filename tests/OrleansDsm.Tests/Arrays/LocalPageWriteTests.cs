@@ -1,0 +1,125 @@
+using Microsoft.Extensions.DependencyInjection;
+using OrleansDsm.Grains.Pages;
+using OrleansDsm.Pages;
+using OrleansDsm.Regions;
+
+namespace OrleansDsm.Tests.Arrays;
+
+/// <summary>
+/// A batch write runs each piece for a page active on its own silo on that page's turn, without calling it, and gets
+/// what the call would: the same version, the same refusals. Orleans does not wait for such a write before it
+/// deactivates the page, so one that reaches an activation already leaving writes nothing there and goes to the next
+/// activation by a call; no acknowledged write is lost to a deactivation.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class LocalPageWriteTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task A_batch_write_on_the_silo_holding_a_page_applies_each_piece_on_the_page_without_calling_it()
+    {
+        var array = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-write"), 4096, Consistency.Uncached);
+        await array.SetAsync(0, 1);
+        var page = array.Region.FirstPage;
+        var grains = Holding(page).GetRequiredService<IGrainFactory>();
+        var before = (await grains.GetGrain<IPageGrain>(page).GetState()).Version;
+        var calls = ClusterFixture.PageCalls(nameof(IPageGrain.Write));
+
+        var versions = await grains.GetGrain<IPageBatchGrain>(0).Write(array.Region.Epoch, NewRequest(),
+            [new PageSpan(page, 0, 8), new PageSpan(page, 100, 4)], [.. Enumerable.Repeat((byte)5, 8), .. Enumerable.Repeat((byte)6, 4)]);
+
+        Assert.Equal(calls, ClusterFixture.PageCalls(nameof(IPageGrain.Write)));
+        Assert.Equal([before + 1, before + 2], versions.Order());
+        Assert.Equal(before + 2, (await grains.GetGrain<IPageGrain>(page).GetState()).Version);
+        var contents = new byte[4096];
+        await array.ReadAsync(0, contents);
+        Assert.Equal([.. Enumerable.Repeat((byte)5, 8), .. new byte[92], .. Enumerable.Repeat((byte)6, 4), .. new byte[3992]], contents);
+    }
+
+    [Fact]
+    public async Task A_batch_write_of_a_listed_page_refuses_what_the_page_would_refuse_and_changes_nothing()
+    {
+        var array = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-write-refused"), 4096, Consistency.Uncached);
+        await array.SetAsync(0, 1);
+        var page = array.Region.FirstPage;
+        var grains = Holding(page).GetRequiredService<IGrainFactory>();
+        var batch = grains.GetGrain<IPageBatchGrain>(0);
+        var before = await grains.GetGrain<IPageGrain>(page).GetState();
+
+        var outside = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => batch.Write(array.Region.Epoch, NewRequest(), [new PageSpan(page, 4000, 200)], new byte[200]));
+        Assert.Contains("must fit in the 4096-byte page", outside.Message);
+        var freed = await Assert.ThrowsAsync<RegionFreedException>(() => batch.Write(array.Region.Epoch + 1_000_000, NewRequest(), [new PageSpan(page, 0, 8)], new byte[8]));
+        Assert.Contains("freed", freed.Message);
+
+        var after = await grains.GetGrain<IPageGrain>(page).GetState();
+        Assert.Equal((before.Version, before.Checksum), (after.Version, after.Checksum));
+        Assert.Equal(1, await array.GetAsync(0));
+    }
+
+    [Fact]
+    public async Task A_write_here_that_reaches_an_activation_after_it_deactivated_writes_nothing_there()
+    {
+        var array = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-write-gone"), 4096, Consistency.Uncached);
+        await array.SetAsync(0, 1);
+        var page = array.Region.FirstPage;
+        var gone = Assert.Single(fixture.Cluster.Silos.Select(silo => LocalPagesOf(silo).Find(page)).OfType<PageGrain>());
+
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await WaitUntil(() => fixture.Cluster.Silos.All(silo => LocalPagesOf(silo).Find(page) is null));
+        var written = await gone.TryWriteHere(array.Region.Epoch, NewRequest(), 0, [9]);
+
+        Assert.Null(written);
+        Assert.Equal(1, await array.GetAsync(0));
+
+        // The read above activated the page anew: a batch write reaches that activation, and the read sees it.
+        await fixture.Cluster.Client.GetGrain<IPageBatchGrain>(0).Write(array.Region.Epoch, NewRequest(), [new PageSpan(page, 0, 1)], [2]);
+        Assert.Equal(2, await array.GetAsync(0));
+        Assert.NotSame(gone, Assert.Single(fixture.Cluster.Silos.Select(silo => LocalPagesOf(silo).Find(page)).OfType<PageGrain>()));
+    }
+
+    [Fact]
+    public async Task Batch_writes_racing_forced_deactivations_lose_no_acknowledged_write()
+    {
+        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("local-write-race"), 1024, Consistency.Uncached);
+        var management = fixture.Cluster.Client.GetGrain<IManagementGrain>(0);
+        using var stop = new CancellationTokenSource();
+        var collections = 0;
+        var collector = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await management.ForceActivationCollection(TimeSpan.Zero);
+                collections++;
+            }
+        });
+
+        // Two pages a write, so each goes through the batch; every value read back must be the last one acknowledged.
+        var values = new long[1024];
+        for (var round = 1; round <= 60; round++)
+        {
+            Array.Fill(values, round);
+            await array.WriteAsync(0, values);
+            await array.ReadAsync(0, values);
+            Assert.All(values, value => Assert.Equal(round, value));
+        }
+        await stop.CancelAsync();
+        await collector;
+        Assert.True(collections >= 5, $"Only {collections} collections ran beside the writes.");
+    }
+
+    private static RequestId NewRequest() => new(Guid.NewGuid(), 1);
+
+    /// <summary>The services of the one silo whose batch writes apply <paramref name="page"/> without a call.</summary>
+    private IServiceProvider Holding(long page) =>
+        Assert.Single(fixture.Cluster.Silos, silo => LocalPagesOf(silo).Find(page) is not null).ServiceProvider;
+
+    private static LocalPages LocalPagesOf(Orleans.TestingHost.InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<LocalPages>();
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (var waited = 0; !condition(); waited += 50)
+        {
+            Assert.True(waited < 10_000, "The condition did not hold within 10 s.");
+            await Task.Delay(50);
+        }
+    }
+}
