@@ -124,9 +124,9 @@ internal sealed class FaultServer : IDisposable
                 CancellationToken.None);
         }
         var spans = send.Select(dirty => new PageSpan(_settings.FirstPage + dirty.Page, dirty.Runs[0].Offset, dirty.Runs[0].Bytes.Length)).ToArray();
-        var bytes = send.SelectMany(dirty => dirty.Runs[0].Bytes).ToArray();
+        var pieces = send.Select(dirty => dirty.Runs[0].Bytes).ToArray();
         var ids = _requests.Reserve(send.Length);
-        return _retry.RunAsync(again => _pages.Batch.Write(_settings.Epoch, again ? ids.AsRetry() : ids, spans, bytes), CancellationToken.None);
+        return _retry.RunAsync(again => _pages.Batch.Write(_settings.Epoch, again ? ids.AsRetry() : ids, spans, pieces), CancellationToken.None);
     }
 
     /// <summary>

@@ -66,10 +66,11 @@ internal static class PagedIo
             }
             await ForEachBatchAsync(spans, async (first, batch, start) =>
             {
-                var length = batch.Sum(span => span.Length);
-                var bytes = MemoryMarshal.AsBytes(source.Span).Slice(start, length).ToArray();
+                var pieces = new byte[batch.Length][];
+                for (int i = 0, at = start; i < batch.Length; at += batch[i].Length, i++)
+                    pieces[i] = MemoryMarshal.AsBytes(source.Span).Slice(at, batch[i].Length).ToArray();
                 var ids = requests.Reserve(batch.Length);
-                var written = await retry.RunAsync(again => pages.Batch.Write(region.Epoch, again ? ids.AsRetry() : ids, batch, bytes, cancellation), cancellation);
+                var written = await retry.RunAsync(again => pages.Batch.Write(region.Epoch, again ? ids.AsRetry() : ids, batch, pieces, cancellation), cancellation);
                 for (var i = 0; i < written.Length; i++) versions[first + i] = written[i];
             }, cancellation);
         }

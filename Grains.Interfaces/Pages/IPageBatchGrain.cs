@@ -16,8 +16,10 @@ public interface IPageBatchGrain : IGrainWithIntegerKey
     Task<Immutable<byte[][]>> Read(long epoch, PageSpan[] spans, CancellationToken cancellation = default);
 
     /// <summary>
-    /// Writes <paramref name="bytes"/>, which holds every span's bytes back to back, in the order given; returns each
-    /// page's new version. Span i is written as request <paramref name="first"/> + i.
+    /// Writes <paramref name="pieces"/>[i] to span i, as request <paramref name="first"/> + i, and returns each page's
+    /// new version, in the order given. The pages may keep the arrays (a whole page's piece becomes its image as it
+    /// is, as with <see cref="IPageGrain.Write"/>): nobody may change them after the call. Sent apart, the pieces reach
+    /// the silo each in an array of its own, so the silo splits nothing.
     /// </summary>
-    Task<long[]> Write(long epoch, RequestId first, PageSpan[] spans, [Immutable] byte[] bytes, CancellationToken cancellation = default);
+    Task<long[]> Write(long epoch, RequestId first, PageSpan[] spans, [Immutable] byte[][] pieces, CancellationToken cancellation = default);
 }

@@ -20,7 +20,7 @@ internal sealed class PageBatchGrain(LocalPages local, RegionLivenessCache regio
 
     public async Task<Immutable<byte[][]>> Read(long epoch, PageSpan[] spans, CancellationToken cancellation)
     {
-        TotalLength(spans);
+        CheckSpans(spans);
         cancellation.ThrowIfCancellationRequested();
         var pieces = new byte[spans.Length][];
         List<Task>? pending = null;
@@ -47,15 +47,19 @@ internal sealed class PageBatchGrain(LocalPages local, RegionLivenessCache regio
         pieces[index] = (await Pages[span.Page].Read(epoch, span.Offset, span.Length)).Value;
     }
 
-    public async Task<long[]> Write(long epoch, RequestId first, PageSpan[] spans, byte[] bytes, CancellationToken cancellation)
+    public async Task<long[]> Write(long epoch, RequestId first, PageSpan[] spans, byte[][] pieces, CancellationToken cancellation)
     {
-        var total = TotalLength(spans);
-        if (total != bytes.Length)
-            throw new ArgumentException($"The spans cover {total} bytes but {bytes.Length} were sent.", nameof(bytes));
+        CheckSpans(spans);
+        ArgumentNullException.ThrowIfNull(pieces);
+        if (pieces.Length != spans.Length)
+            throw new ArgumentException($"{spans.Length} spans were sent with {pieces.Length} pieces; each span takes one.", nameof(pieces));
+        for (var i = 0; i < spans.Length; i++)
+            if (pieces[i]?.Length != spans[i].Length)
+                throw new ArgumentException($"Span {i} covers {spans[i].Length} bytes but its piece holds {pieces[i]?.Length.ToString() ?? "none"}.", nameof(pieces));
         cancellation.ThrowIfCancellationRequested();
         var writes = new Task<long>[spans.Length];
-        for (int i = 0, start = 0; i < spans.Length; start += spans[i].Length, i++)
-            writes[i] = WritePieceAsync(epoch, first with { Sequence = first.Sequence + i }, spans[i], bytes.AsSpan(start, spans[i].Length).ToArray());
+        for (var i = 0; i < spans.Length; i++)
+            writes[i] = WritePieceAsync(epoch, first with { Sequence = first.Sequence + i }, spans[i], pieces[i]);
         return await Task.WhenAll(writes);
     }
 
@@ -65,16 +69,11 @@ internal sealed class PageBatchGrain(LocalPages local, RegionLivenessCache regio
         return await Pages[span.Page].Write(epoch, request, span.Offset, piece);
     }
 
-    /// <summary>The bytes the spans cover together, each span checked to hold at least one.</summary>
-    private static int TotalLength(PageSpan[] spans)
+    /// <summary>Checks that there are spans, each holding at least one byte.</summary>
+    private static void CheckSpans(PageSpan[] spans)
     {
         ArgumentNullException.ThrowIfNull(spans);
-        var total = 0;
         foreach (var span in spans)
-        {
             if (span.Length <= 0) throw new ArgumentOutOfRangeException(nameof(spans), span.Length, "A span holds at least one byte.");
-            total = checked(total + span.Length);
-        }
-        return total;
     }
 }

@@ -25,7 +25,7 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
         var calls = ClusterFixture.PageCalls(nameof(IPageGrain.Write));
 
         var versions = await grains.GetGrain<IPageBatchGrain>(0).Write(array.Region.Epoch, NewRequest(),
-            [new PageSpan(page, 0, 8), new PageSpan(page, 100, 4)], [.. Enumerable.Repeat((byte)5, 8), .. Enumerable.Repeat((byte)6, 4)]);
+            [new PageSpan(page, 0, 8), new PageSpan(page, 100, 4)], [Enumerable.Repeat((byte)5, 8).ToArray(), Enumerable.Repeat((byte)6, 4).ToArray()]);
 
         Assert.Equal(calls, ClusterFixture.PageCalls(nameof(IPageGrain.Write)));
         Assert.Equal([before + 1, before + 2], versions.Order());
@@ -45,9 +45,9 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
         var batch = grains.GetGrain<IPageBatchGrain>(0);
         var before = await grains.GetGrain<IPageGrain>(page).GetState();
 
-        var outside = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => batch.Write(array.Region.Epoch, NewRequest(), [new PageSpan(page, 4000, 200)], new byte[200]));
+        var outside = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => batch.Write(array.Region.Epoch, NewRequest(), [new PageSpan(page, 4000, 200)], [new byte[200]]));
         Assert.Contains("must fit in the 4096-byte page", outside.Message);
-        var freed = await Assert.ThrowsAsync<RegionFreedException>(() => batch.Write(array.Region.Epoch + 1_000_000, NewRequest(), [new PageSpan(page, 0, 8)], new byte[8]));
+        var freed = await Assert.ThrowsAsync<RegionFreedException>(() => batch.Write(array.Region.Epoch + 1_000_000, NewRequest(), [new PageSpan(page, 0, 8)], [new byte[8]]));
         Assert.Contains("freed", freed.Message);
 
         var after = await grains.GetGrain<IPageGrain>(page).GetState();
@@ -71,7 +71,7 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
         Assert.Equal(1, await array.GetAsync(0));
 
         // The read above activated the page anew: a batch write reaches that activation, and the read sees it.
-        await fixture.Cluster.Client.GetGrain<IPageBatchGrain>(0).Write(array.Region.Epoch, NewRequest(), [new PageSpan(page, 0, 1)], [2]);
+        await fixture.Cluster.Client.GetGrain<IPageBatchGrain>(0).Write(array.Region.Epoch, NewRequest(), [new PageSpan(page, 0, 1)], [[2]]);
         Assert.Equal(2, await array.GetAsync(0));
         Assert.NotSame(gone, Assert.Single(fixture.Cluster.Silos.Select(silo => LocalPagesOf(silo).Find(page)).OfType<PageGrain>()));
     }

@@ -11,16 +11,20 @@ namespace OrleansDsm.Tests.Arrays;
 public sealed class PageBatchTests(ClusterFixture fixture)
 {
     [Fact]
-    public async Task A_batch_whose_bytes_do_not_match_its_spans_is_refused_whole()
+    public async Task A_batch_whose_pieces_do_not_match_its_spans_is_refused_whole()
     {
         var array = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("batch"), 8192);
         var batch = fixture.Cluster.Client.GetGrain<IPageBatchGrain>(0);
         var spans = new[] { new PageSpan(array.Region.FirstPage, 0, 10), new PageSpan(array.Region.FirstPage + 1, 0, 10) };
 
-        var refused = await Assert.ThrowsAsync<ArgumentException>(() => batch.Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), spans, new byte[19]));
-        Assert.Contains("20 bytes but 19", refused.Message);
+        var shortPiece = await Assert.ThrowsAsync<ArgumentException>(() => batch.Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), spans, [new byte[10], new byte[9]]));
+        Assert.Contains("Span 1 covers 10 bytes but its piece holds 9", shortPiece.Message);
+        var missingPiece = await Assert.ThrowsAsync<ArgumentException>(() => batch.Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), spans, [new byte[10]]));
+        Assert.Contains("2 spans were sent with 1 pieces", missingPiece.Message);
+        var nullPiece = await Assert.ThrowsAsync<ArgumentException>(() => batch.Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), spans, [new byte[10], null!]));
+        Assert.Contains("Span 1 covers 10 bytes but its piece holds none", nullPiece.Message);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
-            batch.Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), [new PageSpan(array.Region.FirstPage, 0, 0)], []));
+            batch.Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), [new PageSpan(array.Region.FirstPage, 0, 0)], [[]]));
 
         var contents = new byte[8192];
         await array.ReadAsync(0, contents);
@@ -34,7 +38,7 @@ public sealed class PageBatchTests(ClusterFixture fixture)
         var batch = fixture.Cluster.Client.GetGrain<IPageBatchGrain>(0);
         var outside = new[] { new PageSpan(array.Region.FirstPage + 5, 0, 4) };
 
-        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => batch.Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), outside, new byte[4]));
+        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => batch.Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), outside, [new byte[4]]));
         Assert.Contains("not part of allocation epoch", refused.Message);
     }
 

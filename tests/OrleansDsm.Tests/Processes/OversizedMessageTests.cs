@@ -28,7 +28,7 @@ public sealed class OversizedMessageTests
         var huge = new byte[24_000_000];
         Array.Fill(huge, (byte)0xEE);
         await Assert.ThrowsAsync<TimeoutException>(() =>
-            grains.GetGrain<IPageBatchGrain>(0).Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), [new PageSpan(array.Region.FirstPage, 0, 10)], huge));
+            grains.GetGrain<IPageBatchGrain>(0).Write(array.Region.Epoch, new RequestId(Guid.NewGuid(), 1), [new PageSpan(array.Region.FirstPage, 0, 10)], [huge]));
 
         Assert.False(silo.HasExited);
         Assert.Equal(7, await array.GetAsync(0));
