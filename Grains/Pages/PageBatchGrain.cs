@@ -6,10 +6,10 @@ namespace OrleansDsm.Grains.Pages;
 /// <summary>
 /// A stateless fan-out on the silo that receives the call. It holds nothing between calls, so any number of
 /// activations may run side by side. A read takes the pages active on this silo straight from them (see
-/// <see cref="LocalPages"/>), a write runs on their turn without a call (see <see cref="PageGrain.TryWriteHere"/>), and
-/// both call the others. A batch checks for cancellation once, before it fans out, instead
-/// of handing the token to every page: Orleans registers a cancellation callback for each call given a live token,
-/// and a page uses the token only while it checks its region is live, never once a mutation has begun.
+/// <see cref="LocalPages"/>), a write runs on their turn without a call (see <see cref="PageGrain.TryWriteHere"/>),
+/// and both call the others. A batch checks for cancellation once, before it fans out, instead of handing the token
+/// to every page: Orleans registers a cancellation callback for each call given a live token, and a page uses the
+/// token only while it checks its region is live, never once a mutation has begun.
 /// </summary>
 [StatelessWorker]
 internal sealed class PageBatchGrain(LocalPages local, RegionLivenessCache regions) : Grain, IPageBatchGrain
