@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using OrleansDsm.Grains.Pages;
 using OrleansDsm.Pages;
 using OrleansDsm.Regions;
 
@@ -41,7 +40,7 @@ public sealed class LocalPageReadTests(ClusterFixture fixture)
         Holding(page + 1);
 
         await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
-        await WaitUntil(() => fixture.Cluster.Silos.All(silo => LocalPagesOf(silo).Find(page) is null && LocalPagesOf(silo).Find(page + 1) is null));
+        await ActivePages.WaitUntilGone(fixture.Cluster, page, page + 1);
         var calls = ClusterFixture.PageCalls(nameof(IPageGrain.Read));
         var contents = new byte[8192];
         await array.ReadAsync(0, contents);
@@ -107,17 +106,5 @@ public sealed class LocalPageReadTests(ClusterFixture fixture)
     }
 
     /// <summary>The services of the one silo whose batch reads serve <paramref name="page"/> without a call.</summary>
-    private IServiceProvider Holding(long page) =>
-        Assert.Single(fixture.Cluster.Silos, silo => LocalPagesOf(silo).Find(page) is not null).ServiceProvider;
-
-    private static LocalPages LocalPagesOf(Orleans.TestingHost.InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<LocalPages>();
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        for (var waited = 0; !condition(); waited += 50)
-        {
-            Assert.True(waited < 10_000, "The condition did not hold within 10 s.");
-            await Task.Delay(50);
-        }
-    }
+    private IServiceProvider Holding(long page) => ActivePages.Holding(fixture.Cluster, page);
 }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using OrleansDsm.Grains.Pages;
 using OrleansDsm.Pages;
 using OrleansDsm.Regions;
 
@@ -61,10 +60,11 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
         var array = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-write-gone"), 4096, Consistency.Uncached);
         await array.SetAsync(0, 1);
         var page = array.Region.FirstPage;
-        var gone = Assert.Single(fixture.Cluster.Silos.Select(silo => LocalPagesOf(silo).Find(page)).OfType<PageGrain>());
+        var gone = ActivePages.Find(fixture.Cluster, page);
+        Assert.NotNull(gone);
 
         await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
-        await WaitUntil(() => fixture.Cluster.Silos.All(silo => LocalPagesOf(silo).Find(page) is null));
+        await ActivePages.WaitUntilGone(fixture.Cluster, page);
         var written = await gone.TryWriteHere(array.Region.Epoch, NewRequest(), 0, [9]);
 
         Assert.Null(written);
@@ -73,7 +73,7 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
         // The read above activated the page anew: a batch write reaches that activation, and the read sees it.
         await fixture.Cluster.Client.GetGrain<IPageBatchGrain>(0).Write(array.Region.Epoch, NewRequest(), [new PageSpan(page, 0, 1)], [[2]]);
         Assert.Equal(2, await array.GetAsync(0));
-        Assert.NotSame(gone, Assert.Single(fixture.Cluster.Silos.Select(silo => LocalPagesOf(silo).Find(page)).OfType<PageGrain>()));
+        Assert.NotSame(gone, ActivePages.Find(fixture.Cluster, page));
     }
 
     [Fact]
@@ -109,17 +109,5 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
     private static RequestId NewRequest() => new(Guid.NewGuid(), 1);
 
     /// <summary>The services of the one silo whose batch writes apply <paramref name="page"/> without a call.</summary>
-    private IServiceProvider Holding(long page) =>
-        Assert.Single(fixture.Cluster.Silos, silo => LocalPagesOf(silo).Find(page) is not null).ServiceProvider;
-
-    private static LocalPages LocalPagesOf(Orleans.TestingHost.InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<LocalPages>();
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        for (var waited = 0; !condition(); waited += 50)
-        {
-            Assert.True(waited < 10_000, "The condition did not hold within 10 s.");
-            await Task.Delay(50);
-        }
-    }
+    private IServiceProvider Holding(long page) => ActivePages.Holding(fixture.Cluster, page);
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Core.Internal;
 using OrleansDsm.Pages;
 
@@ -85,7 +84,5 @@ public sealed class WaitForChangeTests(ClusterFixture fixture)
         Assert.True(await waiter.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
-    /// <summary>The page's activation, on whichever silo of the cluster it is active; null when none is.</summary>
-    private object? Activation(long page) =>
-        fixture.Cluster.Silos.Select(silo => silo.ServiceProvider.GetRequiredService<Grains.Pages.LocalPages>().Find(page)).FirstOrDefault(found => found is not null);
+    private object? Activation(long page) => ActivePages.Find(fixture.Cluster, page);
 }
