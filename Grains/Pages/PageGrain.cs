@@ -203,6 +203,8 @@ internal sealed class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
     /// as the call would (writes interleave, so it interleaves the same way), without the call's two messages, which
     /// took most of a 64 MiB range write's time. Null when this activation began to deactivate before the write
     /// applied: nothing was written, and the caller calls the page instead, which Orleans sends to its next activation.
+    /// Orleans does not count such a write as use of the page, so the write keeps the page active itself, for as long
+    /// as a call would have (the page's idle timeout).
     /// </summary>
     internal Task<long?> TryWriteHere(long epoch, RequestId request, int offset, byte[] bytes)
     {
@@ -213,6 +215,8 @@ internal sealed class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
 
     private async Task<long?> WriteHereAsync(long epoch, RequestId request, int offset, byte[] bytes)
     {
+        // Not once retired: Orleans refuses it from an activation that has finished deactivating.
+        if (!_retired) DelayDeactivation(_silo.PageIdleTimeout);
         try
         {
             return await WriteAsync(epoch, request, offset, bytes, CancellationToken.None, hereOnly: true);

@@ -41,5 +41,7 @@ internal sealed class PageServices(
 
     public TimeSpan WriteBehind { get; } = options.Value.WriteBehind;
 
+    public TimeSpan PageIdleTimeout { get; } = options.Value.PageIdleTimeout;
+
     public bool SkipInvalidationForCheckerTests { get; } = options.Value.SkipInvalidationForCheckerTests;
 }

@@ -1,3 +1,4 @@
+using Orleans.Core.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansDsm.Pages;
 using OrleansDsm.Regions;
@@ -77,17 +78,36 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Batch_writes_racing_forced_deactivations_lose_no_acknowledged_write()
+    public async Task A_page_that_batch_writes_reach_stays_active_as_if_they_were_calls()
+    {
+        var batchWritten = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-write-kept"), 4096, Consistency.Uncached);
+        var callWritten = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-write-idle"), 4096, Consistency.Uncached);
+        await batchWritten.SetAsync(0, 1);
+        await callWritten.SetAsync(0, 1);
+        var page = batchWritten.Region.FirstPage;
+        await Holding(page).GetRequiredService<IGrainFactory>().GetGrain<IPageBatchGrain>(0).Write(batchWritten.Region.Epoch, NewRequest(), [new PageSpan(page, 0, 1)], [[2]]);
+        var kept = ActivePages.Find(fixture.Cluster, page);
+
+        // Collecting every idle activation takes the page only calls wrote, and leaves the one a batch wrote last.
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await ActivePages.WaitUntilGone(fixture.Cluster, callWritten.Region.FirstPage);
+        Assert.Same(kept, ActivePages.Find(fixture.Cluster, page));
+        Assert.Equal(2, await batchWritten.GetAsync(0));
+    }
+
+    [Fact]
+    public async Task Batch_writes_racing_deactivations_of_their_pages_lose_no_acknowledged_write()
     {
         var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("local-write-race"), 1024, Consistency.Uncached);
-        var management = fixture.Cluster.Client.GetGrain<IManagementGrain>(0);
+        var pages = new[] { array.Region.FirstPage, array.Region.FirstPage + 1 }
+            .Select(page => fixture.Cluster.Client.GetGrain<IPageGrain>(page).Cast<IGrainManagementExtension>()).ToArray();
         using var stop = new CancellationTokenSource();
         var collections = 0;
         var collector = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
-                await management.ForceActivationCollection(TimeSpan.Zero);
+                await Task.WhenAll(pages.Select(page => page.DeactivateOnIdle().AsTask()));
                 collections++;
             }
         });
@@ -103,7 +123,7 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
         }
         await stop.CancelAsync();
         await collector;
-        Assert.True(collections >= 5, $"Only {collections} collections ran beside the writes.");
+        Assert.True(collections >= 5, $"Only {collections} rounds of deactivations ran beside the writes.");
     }
 
     private static RequestId NewRequest() => new(Guid.NewGuid(), 1);
