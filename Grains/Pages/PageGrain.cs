@@ -215,8 +215,10 @@ internal sealed class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
 
     private async Task<long?> WriteHereAsync(long epoch, RequestId request, int offset, byte[] bytes)
     {
-        // Not once retired: Orleans refuses it from an activation that has finished deactivating.
-        if (!_retired) DelayDeactivation(_silo.PageIdleTimeout);
+        // A page already deactivating takes no write that is not a call (and Orleans refuses the keep-alive once the
+        // deactivation has finished).
+        if (_retired) return null;
+        DelayDeactivation(_silo.PageIdleTimeout);
         try
         {
             return await WriteAsync(epoch, request, offset, bytes, CancellationToken.None, hereOnly: true);
@@ -444,14 +446,14 @@ internal sealed class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
     /// returns once a storage write carrying it has committed. A request already applied gets its first result back.
     /// With <paramref name="wholePage"/>, the pending image takes that array as its bytes first, uncopied.
     /// <paramref name="hereOnly"/> marks a write that is not a call (see <see cref="TryWriteHere"/>): Orleans does not
-    /// wait for it before it deactivates the page, so it applies only if the page has not begun to deactivate, and
-    /// throws <see cref="LeftBeforeApplying"/> otherwise. A deactivation that begins after it applied stores it.
+    /// wait for it before it deactivates the page, so it applies only if the page has not begun to deactivate by the
+    /// turn that applies it, and throws <see cref="LeftBeforeApplying"/> otherwise. A deactivation that begins after it
+    /// applied stores it.
     /// </summary>
     private async Task<ElementUpdate> MutateAsync<TOperand>(
         long epoch, RequestId request, int offset, int length, TOperand operand,
         Func<Span<byte>, TOperand, ulong> mutate, CancellationToken cancellation, byte[]? wholePage = null, bool hereOnly = false)
     {
-        if (hereOnly && _retired) throw new LeftBeforeApplying();
         await _silo.Regions.RequireLive(epoch, PageNumber, cancellation);
         RequireUnreleased(epoch);
         if (BytesOf(_commits.Latest, epoch) is null)

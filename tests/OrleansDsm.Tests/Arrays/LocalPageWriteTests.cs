@@ -78,6 +78,31 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_write_here_that_the_page_starts_to_deactivate_under_while_it_waits_writes_nothing()
+    {
+        // A page cached once and never written makes its next activation's first write wait out one cache lease: an
+        // earlier activation may have granted leases (see PageGrain.RegisterOnceAsync).
+        var array = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-write-waiting"), 4096);
+        var page = array.Region.FirstPage;
+        Assert.Equal(0, await array.GetAsync(0));
+        var grain = fixture.Cluster.Client.GetGrain<IPageGrain>(page);
+        await grain.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await ActivePages.WaitUntilGone(fixture.Cluster, page);
+        await grain.GetState();
+        var activation = ActivePages.Find(fixture.Cluster, page);
+        Assert.NotNull(activation);
+
+        var written = activation.TryWriteHere(array.Region.Epoch, NewRequest(), 0, [9]);
+        await Task.Delay(ClusterFixture.CacheLease / 5);
+        Assert.False(written.IsCompleted, "the write did not wait out the lease, so the deactivation cannot come while it waits");
+        await grain.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await ActivePages.WaitUntilGone(fixture.Cluster, page);
+
+        Assert.Null(await written);
+        Assert.Equal(0, await array.GetAsync(0));
+    }
+
+    [Fact]
     public async Task A_page_that_batch_writes_reach_stays_active_as_if_they_were_calls()
     {
         var batchWritten = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-write-kept"), 4096, Consistency.Uncached);
