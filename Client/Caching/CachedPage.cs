@@ -8,8 +8,8 @@ namespace OrleansDsm.Caching;
 /// One page held by the client cache, immutable but for its reference bit and its removal. A Strict copy is valid
 /// while its silo's lease runs; a Bounded copy until <see cref="FreshUntil"/> on the cache's clock. While this client
 /// writes a range of the page, or other sessions' writes changed only some ranges of it, its copy is replaced by one
-/// that serves every byte but those ranges (see <see cref="Blocking(int, int, long?)"/>). A range another session's
-/// write sent the bytes of is held back until the next revocation of the page (see <see cref="Revoked"/>). Small
+/// that serves every byte but those ranges (see <see cref="Blocking(int, int, long?)"/>). Ranges other sessions'
+/// writes sent the bytes of are held back until a revocation of a later write (see <see cref="Revoked"/>). Small
 /// changes are laid over the bytes rather than copied into a new page (see <see cref="_applied"/>).
 /// </summary>
 internal sealed class CachedPage(long page, long epoch, long version, byte[]? bytes, SiloLease? lease, long freshUntil)
@@ -40,7 +40,7 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     public bool ServesWhole => _state == 0;
 
     /// <summary>Whether this copy serves every byte of the page, some of them perhaps from changes laid over its bytes.</summary>
-    public bool IsWhole => _blocked.Length == 0 && _pending is null;
+    public bool IsWhole => _blocked.Length == 0 && _held.Length == 0;
 
     /// <summary>Marks the entry gone. Called under the cache's lock, the only place that changes the flags once the entry is made.</summary>
     public void MarkRemoved() => _state |= RemovedFlag;
@@ -72,9 +72,11 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     // The ranges this copy does not serve, as [start, end) pairs; empty when it serves the whole page.
     private (int Start, int End)[] _blocked = [];
 
-    // The newest change another session's write sent with its revocation: its bytes are this version's, but are not
-    // served until the next revocation shows every holder has let go of the version before (see Revoked).
-    private ByteRun? _pending;
+    // The changes other sessions' writes sent with their revocations, oldest first, whose writes may not be published
+    // yet: their bytes are this version's, but are not served until the revocation of a later write shows every holder
+    // has let go of the versions before it (see Revoked). Usually one; several when one revocation call carried a run of
+    // versions the page publishes together.
+    private ByteRun[] _held = [];
 
     // Changes served over the bytes, oldest first: released pending changes and this client's own. Applying each to a
     // new copy of the page cost a 4 KiB array per revocation, most of a read-mostly client's allocation, and those
@@ -84,14 +86,16 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     private int _appliedBytes;
 
     /// <summary>How many ranges of the page this copy does not serve.</summary>
-    public int BlockedRanges => _blocked.Length + (_pending is null ? 0 : 1);
+    public int BlockedRanges => _blocked.Length + _held.Length;
 
     /// <summary>Whether this copy may serve bytes [offset, offset + length): they lie outside every blocked range.</summary>
     public bool Serves(int offset, int length)
     {
         foreach (var (start, end) in _blocked)
             if (end > offset && length > start - offset) return false;
-        return _pending is not { } pending || pending.Offset + pending.Bytes.Length <= offset || offset + length <= pending.Offset;
+        foreach (var held in _held)
+            if (held.Offset + held.Bytes.Length > offset && offset + length > held.Offset) return false;
+        return true;
     }
 
     /// <summary>Whether bytes [offset, offset + length) lie within one range this copy does not serve.</summary>
@@ -119,15 +123,19 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// whose write changed only bytes [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>),
     /// to <paramref name="changed"/> when its revocation sent them. Those bytes are not served yet: other holders may
     /// still serve the version before until the page has their answers, and a read here must not see the write before
-    /// a later read elsewhere misses it. They are kept, and applied at the next revocation: a page revokes a version
-    /// only once every copy of the versions before it is gone or answered for. Returns null when the copy lacks too
-    /// many ranges already; with <paramref name="lackedAlready"/>, a range it lacks already costs nothing more.
+    /// a later read elsewhere misses it. They are kept, and applied at the revocation of a later write: a page revokes a
+    /// version only once every copy of the versions before it is gone or answered for. The changes held back already
+    /// are applied now, unless the revocation <paramref name="continues"/> a run the page publishes together (see
+    /// <see cref="PageRevocation.Continues"/>): then they stay held back with this one. Returns null when the copy lacks
+    /// too many ranges already; with <paramref name="lackedAlready"/>, a range it lacks already costs nothing more.
     /// </summary>
-    public CachedPage? Revoked(long version, int offset, int length, byte[]? changed, bool lackedAlready)
+    public CachedPage? Revoked(long version, int offset, int length, byte[]? changed, bool lackedAlready, bool continues = false)
     {
-        if (changed is not null && bytes is not null) return Make(version, Healed(), FreshUntil, _blocked, new ByteRun(offset, changed));
-        if (lackedAlready && Lacks(offset, length)) return Make(version, Healed(), FreshUntil, _blocked, null);
-        return _blocked.Length < MaxBlockedRanges ? Make(version, Healed(), FreshUntil, [.. _blocked, (offset, offset + length)], null) : null;
+        var (content, held) = continues ? ((bytes, _applied), _held) : (Healed(), []);
+        if (changed is not null && bytes is not null)
+            return held.Length < MaxBlockedRanges ? Make(version, content, FreshUntil, _blocked, [.. held, new ByteRun(offset, changed)]) : null;
+        if (lackedAlready && Lacks(offset, length)) return Make(version, content, FreshUntil, _blocked, held);
+        return _blocked.Length < MaxBlockedRanges ? Make(version, content, FreshUntil, [.. _blocked, (offset, offset + length)], held) : null;
     }
 
     /// <summary>
@@ -138,12 +146,12 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     private (byte[]? Bytes, ByteRun[] Applied) Healed(PageChange? change = null)
     {
         if (bytes is null) return (null, []);
-        var added = (_pending is null ? 0 : 1) + (change?.Runs.Count ?? 0);
+        var added = _held.Length + (change?.Runs.Count ?? 0);
         if (added == 0) return (bytes, _applied);
         var applied = new ByteRun[_applied.Length + added];
         _applied.CopyTo(applied, 0);
         var next = _applied.Length;
-        if (_pending is { } pending) applied[next++] = pending;
+        foreach (var held in _held) applied[next++] = held;
         foreach (var run in change?.Runs ?? []) applied[next++] = run;
         return applied.Length <= MaxAppliedRuns && LengthOf(applied) <= bytes.Length / 8
             ? (bytes, applied)
@@ -173,22 +181,21 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// </summary>
     public CachedPage? Changed(long newVersion, PageChange change) => bytes is null || Lease is null
         ? null
-        : Make(newVersion, Healed(change), 0, _blocked, null);
+        : Make(newVersion, Healed(change), 0, _blocked, []);
 
     /// <summary>This copy without its bytes, for a cache that tracks validity only and serves no reads.</summary>
-    public CachedPage WithoutBytes() => _pending is { } pending
-        ? Make(Version, (null, []), FreshUntil, [.. _blocked, (pending.Offset, pending.Offset + pending.Bytes.Length)], null)
-        : Copy(Version, null, FreshUntil, _blocked);
+    public CachedPage WithoutBytes() =>
+        Make(Version, (null, []), FreshUntil, [.. _blocked, .. _held.Select(held => (held.Offset, held.Offset + held.Bytes.Length))], []);
 
     /// <summary>A copy that keeps the change held back, if any, and the changes laid over these bytes when it keeps them.</summary>
     private CachedPage Copy(long version, byte[]? newBytes, long freshUntil, (int Start, int End)[] blocked) =>
-        Make(version, (newBytes, newBytes == bytes ? _applied : []), freshUntil, blocked, _pending);
+        Make(version, (newBytes, newBytes == bytes ? _applied : []), freshUntil, blocked, _held);
 
-    private CachedPage Make(long version, (byte[]? Bytes, ByteRun[] Applied) content, long freshUntil, (int Start, int End)[] blocked, ByteRun? pending) =>
+    private CachedPage Make(long version, (byte[]? Bytes, ByteRun[] Applied) content, long freshUntil, (int Start, int End)[] blocked, ByteRun[] held) =>
         new(Page, Epoch, version, content.Bytes, Lease, freshUntil)
         {
-            _blocked = blocked, _pending = pending, _applied = content.Applied, _appliedBytes = LengthOf(content.Applied),
-            _state = blocked.Length == 0 && pending is null && content.Applied.Length == 0 ? 0 : PartialFlag, Referenced = Referenced,
+            _blocked = blocked, _held = held, _applied = content.Applied, _appliedBytes = LengthOf(content.Applied),
+            _state = blocked.Length == 0 && held.Length == 0 && content.Applied.Length == 0 ? 0 : PartialFlag, Referenced = Referenced,
         };
 
     /// <summary>The element at <paramref name="offset"/>, which the caller has checked lies within the page.</summary>

@@ -176,9 +176,9 @@ internal sealed class PageCache : IAsyncDisposable
     /// <summary>
     /// <paramref name="copy"/> as a copy of the newest version revoked, if a revocation that arrived while it was being
     /// fetched named the range each version after its own changed: outside those ranges, the bytes of its version are
-    /// those of the newest. The bytes a revocation sent are applied for every version but the newest (whose revocation
-    /// says all copies of the ones before are answered for) and held back for the newest; a range sent without bytes
-    /// is not served.
+    /// those of the newest. The bytes a revocation sent are applied once a later revocation shows them published (one
+    /// that does not continue their run says all copies of the versions before it are answered for) and held back
+    /// otherwise; a range sent without bytes is not served.
     /// </summary>
     private static CachedPage? Bridged(Fence fence, CachedPage copy)
     {
@@ -188,8 +188,8 @@ internal sealed class PageCache : IAsyncDisposable
             var found = fence.Holes.FindIndex(hole => hole.Version == version);
             if (found < 0) return null;
             var hole = fence.Holes[found];
-            // A revocation is answered for the version before, and Revoked applies what that one held back.
-            if (copy.Revoked(version, hole.Start, hole.End - hole.Start, hole.Bytes, lackedAlready: false) is not { } next) return null;
+            // A revocation that starts a run is answered for the version before, and Revoked applies what was held back.
+            if (copy.Revoked(version, hole.Start, hole.End - hole.Start, hole.Bytes, lackedAlready: false, hole.Continues) is not { } next) return null;
             copy = next;
         }
         return copy;
@@ -294,29 +294,30 @@ internal sealed class PageCache : IAsyncDisposable
     /// </summary>
     public bool Revoke(long page, long version, (int Offset, int Length)? hole = null, byte[]? bytes = null)
     {
-        lock (_gate) return RevokeLocked(page, version, hole, bytes);
+        var revocation = hole is var (offset, length) ? new PageRevocation(page, version, offset, length, bytes) : new PageRevocation(page, version, 0, 0, null);
+        lock (_gate) return RevokeLocked(revocation);
     }
 
     /// <summary>
     /// <see cref="Revoke(long, long, ValueTuple{int, int}?, byte[])"/> for each of a call's revocations, in order, under
-    /// one taking of the lock (a batch carries several, and the lock is contended by this client's reads and writes).
+    /// one taking of the lock (a batch carries several, and the lock is contended by this client's reads and writes). A
+    /// revocation that continues a run (<see cref="PageRevocation.Continues"/>) steps the copy the one before it left,
+    /// keeping the bytes held back by each.
     /// </summary>
     public bool[] Revoke(PageRevocation[] revocations)
     {
         var kept = new bool[revocations.Length];
         lock (_gate)
         {
-            for (var i = 0; i < revocations.Length; i++)
-            {
-                var (page, version, offset, length, bytes) = revocations[i];
-                kept[i] = RevokeLocked(page, version, length == 0 ? null : (offset, length), bytes);
-            }
+            for (var i = 0; i < revocations.Length; i++) kept[i] = RevokeLocked(revocations[i]);
         }
         return kept;
     }
 
-    private bool RevokeLocked(long page, long version, (int Offset, int Length)? hole, byte[]? bytes)
+    private bool RevokeLocked(PageRevocation revocation)
     {
+        var (page, version, _, _, bytes, continues) = revocation;
+        (int Offset, int Length)? hole = revocation.Length == 0 ? null : (revocation.Offset, revocation.Length);
         Metrics.InvalidationReceived();
         if (_fences.TryGetValue(page, out var fence)) fence.Revoked = Math.Max(fence.Revoked, version);
         if (!_entries.TryGetValue(page, out var entry))
@@ -324,7 +325,7 @@ internal sealed class PageCache : IAsyncDisposable
             // A fill in flight may bring the version before: it will be cached as this one, without the hole.
             if (hole is (var start, var size) && fence is { Fills: > 0 } && fence.Holes.Count < CachedPage.MaxBlockedRanges)
             {
-                fence.Holes.Add(new Hole(version, start, start + size, bytes));
+                fence.Holes.Add(new Hole(version, start, start + size, bytes, continues));
                 return true;
             }
             return false;
@@ -333,7 +334,7 @@ internal sealed class PageCache : IAsyncDisposable
         // With none of this client's writes in flight, every range the copy lacks was revoked: a hole inside one of
         // them costs nothing more (a hot element written again and again does not use up the copy).
         if (hole is (var offset, var length) && entry.Version == version - 1 && entry.Lease is not null
-            && entry.Revoked(version, offset, length, bytes, lackedAlready: fence is not { Writes: > 0 }) is { } kept)
+            && entry.Revoked(version, offset, length, bytes, lackedAlready: fence is not { Writes: > 0 }, continues) is { } kept)
         {
             Replace(page, entry, kept);
             return true;
@@ -607,5 +608,5 @@ internal sealed class PageCache : IAsyncDisposable
     }
 
     /// <summary>What the write making <see cref="Version"/> changed: bytes [Start, End), to <see cref="Bytes"/> when the revocation sent them.</summary>
-    private readonly record struct Hole(long Version, int Start, int End, byte[]? Bytes);
+    private readonly record struct Hole(long Version, int Start, int End, byte[]? Bytes, bool Continues);
 }

@@ -24,13 +24,14 @@ internal sealed class RevocationSender
     private readonly Dictionary<Guid, Outbox> _outboxes = [];
 
     /// <summary>
-    /// Sends <paramref name="revocation"/> to <paramref name="session"/>'s cache through <paramref name="holder"/>.
-    /// Returns the answers of the call that carries it, and its place among them: whether the session keeps a copy of
-    /// the revoked version (see <see cref="ICacheHolder.Revoke"/>). The caller bounds its own wait; a call carrying
-    /// it is waited for at most <paramref name="patience"/> (the longest of its revocations') before the next call to
-    /// the session goes, so a session that never answers holds up its later revocations no longer than that.
+    /// Sends <paramref name="revocations"/> (one page's, in order) to <paramref name="session"/>'s cache through
+    /// <paramref name="holder"/>, all in one call. Returns the answers of that call, and the place of the last of them
+    /// among them: whether the session keeps a copy of the version it revokes (see <see cref="ICacheHolder.Revoke"/>).
+    /// The caller bounds its own wait; a call carrying them is waited for at most <paramref name="patience"/> (the
+    /// longest of its revocations') before the next call to the session goes, so a session that never answers holds up
+    /// its later revocations no longer than that.
     /// </summary>
-    public (Task<bool[]> Answers, int Index) Send(Guid session, ICacheHolder holder, PageRevocation revocation, TimeSpan patience)
+    public (Task<bool[]> Answers, int Last) Send(Guid session, ICacheHolder holder, PageRevocation[] revocations, TimeSpan patience)
     {
         Outbox? outbox;
         lock (_gate)
@@ -38,15 +39,15 @@ internal sealed class RevocationSender
             if (_outboxes.TryGetValue(session, out outbox))
             {
                 outbox.Holder = holder;
-                outbox.Waiting.Add(revocation);
+                outbox.Waiting.AddRange(revocations);
                 if (patience > outbox.Patience) outbox.Patience = patience;
                 return ((outbox.Answers ??= new TaskCompletionSource<bool[]>()).Task, outbox.Waiting.Count - 1);
             }
             _outboxes[session] = outbox = new Outbox(holder);
         }
-        var call = Task.Run(() => Call(holder, [revocation]));
+        var call = Task.Run(() => Call(holder, revocations));
         _ = SendWaitingAsync(session, outbox, call, patience);
-        return (call, 0);
+        return (call, revocations.Length - 1);
     }
 
     /// <summary>

@@ -638,25 +638,4 @@ public sealed class PageCacheTests(ClusterFixture fixture)
             return new TaskCompletionSource<bool[]>().Task;
         }
     }
-
-    /// <summary>A cache holder that answers no revocation until it is opened, then drops every copy it was asked to.</summary>
-    private sealed class SlowHolder : ICacheHolder
-    {
-        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _calls, _revocations;
-
-        public int Calls => Volatile.Read(ref _calls);
-
-        public int Revocations => Volatile.Read(ref _revocations);
-
-        public void Open() => _open.TrySetResult();
-
-        public async Task<bool[]> Revoke(PageRevocation[] revocations)
-        {
-            Interlocked.Increment(ref _calls);
-            Interlocked.Add(ref _revocations, revocations.Length);
-            await _open.Task;
-            return new bool[revocations.Length];
-        }
-    }
 }

@@ -36,6 +36,31 @@ public sealed class CachedPageTests
     }
 
     [Fact]
+    public void A_run_published_together_keeps_every_change_held_back_until_a_later_revocation_starts()
+    {
+        var (copy, expected) = StrictCopy(version: 10);
+        // 11 starts a run that 12 and 13 continue: the page publishes the three together, so none is served yet.
+        copy = copy.Revoked(11, 8, 8, BitConverter.GetBytes(1001L), lackedAlready: false)!;
+        copy = copy.Revoked(12, 16, 8, BitConverter.GetBytes(1002L), lackedAlready: false, continues: true)!;
+        copy = copy.Revoked(13, 24, 8, BitConverter.GetBytes(1003L), lackedAlready: false, continues: true)!;
+        Assert.Equal((13L, 3), (copy.Version, copy.BlockedRanges));
+        for (var i = 1; i <= 3; i++) Assert.False(copy.Serves(8 * i, 8), $"element {i}, changed in the run, is held back");
+        for (var i = 4; i < expected.Length; i++) Assert.Equal(expected[i], copy.Read<long>(8 * i));
+
+        // The revocation of a later write shows the run published: all three are served, and its own change held back.
+        copy = copy.Revoked(14, 40, 8, BitConverter.GetBytes(1005L), lackedAlready: false)!;
+        for (var i = 1; i <= 3; i++) expected[i] = 1000 + i;
+        AssertServes(expected, copy, heldBack: 5);
+
+        // A run longer than a copy may hold back drops the copy.
+        var held = copy.Revoked(15, 48, 8, BitConverter.GetBytes(1006L), lackedAlready: false)!;
+        for (var version = 16; version < 15 + CachedPage.MaxBlockedRanges; version++)
+            held = held.Revoked(version, 48, 8, BitConverter.GetBytes(1006L), lackedAlready: false, continues: true)!;
+        Assert.Equal(CachedPage.MaxBlockedRanges, held.BlockedRanges);
+        Assert.Null(held.Revoked(15 + CachedPage.MaxBlockedRanges, 48, 8, BitConverter.GetBytes(1006L), lackedAlready: false, continues: true));
+    }
+
+    [Fact]
     public void Overlapping_changes_read_newest_first_and_an_element_across_a_change_is_put_together()
     {
         var (copy, expected) = StrictCopy(version: 1);

@@ -59,7 +59,7 @@ public sealed class RevocationSenderTests
         var sender = new RevocationSender();
         var session = Guid.NewGuid();
 
-        _ = sender.Send(session, holder, Revocation(1), TimeSpan.FromMilliseconds(100)); // its page gives up on it by itself
+        _ = sender.Send(session, holder, [Revocation(1)], TimeSpan.FromMilliseconds(100)); // its page gives up on it by itself
         var next = Send(sender, session, holder, 2);
         await holder.CallCount(2);
         Assert.Equal("1 | 2", holder.Pages());
@@ -105,7 +105,7 @@ public sealed class RevocationSenderTests
     /// <summary>Sends a revocation of <paramref name="page"/> and gives its own answer, as a page takes it.</summary>
     private static async Task<bool> Send(RevocationSender sender, Guid session, ICacheHolder holder, long page)
     {
-        var (answers, index) = sender.Send(session, holder, Revocation(page), Patience);
+        var (answers, index) = sender.Send(session, holder, [Revocation(page)], Patience);
         return (await answers)[index];
     }
 

@@ -1,0 +1,151 @@
+using OrleansDsm.Caching;
+using OrleansDsm.Connection;
+using OrleansDsm.Pages;
+
+namespace OrleansDsm.Tests.Caching;
+
+/// <summary>
+/// Writes that reach a page while it is still revoking copies for an earlier write are published together, and a
+/// holder of the version before them is then several versions behind. It is sent one revocation per version, in one
+/// call, and keeps its copy, instead of being told to drop it and fetching the page again.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class RevocationRunTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task A_reader_several_versions_behind_steps_through_writes_published_together_without_a_fetch()
+    {
+        await using var readerClient = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { PrefetchPages = 0 });
+        await using var writerClient = new DsmClient(fixture.Cluster.Client);
+        var writer = await writerClient.AllocateAsync<long>(UniqueNames.For("run-reader"), 512);
+        await writer.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i).ToArray());
+        var reader = await readerClient.OpenAsync<long>(writer.Name);
+        Assert.Equal(5, await reader.GetAsync(5)); // the fill
+        var cache = readerClient.Cache!;
+        var (calls, misses) = (cache.Metrics.RevocationCalls, cache.Metrics.Misses);
+
+        await WhilePublicationIsHeldUpAsync(writer, cache, () => writer.SetAsync(100, -100), () => writer.SetAsync(200, -200), () => writer.SetAsync(300, -300), () => writer.SetAsync(400, -400));
+
+        // The first write's revocation, then one call carrying the other three writes' (had they been published one by
+        // one, each would have had a call of its own).
+        Assert.Equal(2, cache.Metrics.RevocationCalls - calls);
+        Assert.True(cache.TryGet(writer.Region.FirstPage, writer.Region.Epoch, 0, 8, out var copy), "the reader still caches the page");
+        var version = (await fixture.Cluster.Client.GetGrain<IPageGrain>(writer.Region.FirstPage).GetState()).Version;
+        Assert.Equal(version, copy.Version);
+        var untouched = await Task.WhenAll(new long[] { 0, 5, 99, 101, 511 }.Select(i => reader.GetAsync(i).AsTask()));
+        Assert.Equal(new long[] { 0, 5, 99, 101, 511 }, untouched);
+        Assert.Equal(0, cache.Metrics.Misses - misses);
+
+        // Every change of the run was sent with its bytes (the page kept them while its holders' revocations were in
+        // flight), held back until the revocation of a later write: then served, with no fetch.
+        await writer.SetAsync(450, -450);
+        Assert.Equal(new long[] { -100, -200, -300, -400 }, await Task.WhenAll(new long[] { 100, 200, 300, 400 }.Select(i => reader.GetAsync(i).AsTask())));
+        Assert.Equal(0, cache.Metrics.Misses - misses);
+    }
+
+    [Fact]
+    public async Task A_writer_whose_write_is_published_with_another_sessions_keeps_its_copy()
+    {
+        await using var ownClient = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { PrefetchPages = 0 });
+        await using var otherClient = new DsmClient(fixture.Cluster.Client);
+        var other = await otherClient.AllocateAsync<long>(UniqueNames.For("run-writer"), 512);
+        await other.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i).ToArray());
+        var own = await ownClient.OpenAsync<long>(other.Name);
+        Assert.Equal(5, await own.GetAsync(5)); // the fill
+        var cache = ownClient.Cache!;
+        var misses = cache.Metrics.Misses;
+
+        // This session's write is published with the other session's next one: the page counts this session's copy as
+        // holding its own write, but until the write returns the copy is still the version before it.
+        await WhilePublicationIsHeldUpAsync(other, cache, () => other.SetAsync(100, -100), () => own.SetAsync(200, -200), () => other.SetAsync(300, -300));
+
+        Assert.True(cache.TryGet(other.Region.FirstPage, other.Region.Epoch, 0, 8, out var copy), "the writer still caches the page");
+        var version = (await fixture.Cluster.Client.GetGrain<IPageGrain>(other.Region.FirstPage).GetState()).Version;
+        Assert.Equal(version, copy.Version);
+        Assert.Equal(new long[] { 0, 5, 99, 511 }, await Task.WhenAll(new long[] { 0, 5, 99, 511 }.Select(i => own.GetAsync(i).AsTask())));
+        Assert.Equal(0, cache.Metrics.Misses - misses);
+        Assert.Equal(new long[] { -100, -200, -300 }, await Task.WhenAll(new long[] { 100, 200, 300 }.Select(i => own.GetAsync(i).AsTask())));
+    }
+
+    [Fact]
+    public async Task Writes_made_while_every_holder_is_being_revoked_reach_it_together_with_their_bytes()
+    {
+        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("run-bytes"), 512);
+        await array.SetAsync(0, 1);
+        var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
+        var holder = new SlowHolder(keeps: true);
+        var session = Guid.NewGuid();
+        var filled = await page.Fill(array.Region.Epoch, session, fixture.Cluster.Client.CreateObjectReference<ICacheHolder>(holder));
+
+        // The page's only holder is being revoked, and no session counts as one, while the next two writes are made.
+        var writes = new List<Task> { array.SetAsync(10, 10) };
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (holder.Calls == 0)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), "the first write's revocation reached the holder");
+            await RenewForAsync(page, session, TimeSpan.Zero);
+        }
+        writes.Add(array.SetAsync(20, 20));
+        await RenewForAsync(page, session, TimeSpan.FromMilliseconds(50));
+        writes.Add(array.SetAsync(30, 30));
+        await RenewForAsync(page, session, TimeSpan.FromMilliseconds(100));
+        holder.Open();
+        await Task.WhenAll(writes);
+        GC.KeepAlive(holder);
+
+        Assert.Equal(2, holder.Calls);
+        var run = holder.Received[1];
+        var version = filled.Version;
+        Assert.Equal(
+            new[] { (version + 2, 20 * 8, 8, false), (version + 3, 30 * 8, 8, true) },
+            run.Select(revocation => (revocation.Version, revocation.Offset, revocation.Length, revocation.Continues)));
+        Assert.Equal(new long[] { 20, 30 }, run.Select(revocation => BitConverter.ToInt64(revocation.Bytes!)));
+    }
+
+    /// <summary>
+    /// Starts <paramref name="first"/>, and the other writes once <paramref name="watched"/> has answered the first's
+    /// revocation (the page counts it as a holder of that version again) and a holder that answers nothing until told
+    /// has been sent it, a little apart so that they reach the page in order; then lets the holder answer, and waits
+    /// for every write. The page publishes the first write alone and the others together.
+    /// </summary>
+    private async Task WhilePublicationIsHeldUpAsync(SharedArray<long> array, PageCache watched, Func<Task> first, params Func<Task>[] others)
+    {
+        var answered = watched.Metrics.RevocationCalls;
+        var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
+        var slow = new SlowHolder();
+        var session = Guid.NewGuid();
+        await page.Fill(array.Region.Epoch, session, fixture.Cluster.Client.CreateObjectReference<ICacheHolder>(slow));
+        Task RenewFor(TimeSpan time) => RenewForAsync(page, session, time);
+
+        var writes = new List<Task> { first() };
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (slow.Calls == 0 || watched.Metrics.RevocationCalls == answered)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), "the first write's revocation reached both holders");
+            await RenewFor(TimeSpan.Zero);
+        }
+        await RenewFor(TimeSpan.FromMilliseconds(50));
+        foreach (var write in others)
+        {
+            writes.Add(write());
+            await RenewFor(TimeSpan.FromMilliseconds(50));
+        }
+        await RenewFor(TimeSpan.FromMilliseconds(100));
+        Assert.All(writes, write => Assert.False(write.IsCompleted, "no write returns while the first one's publication is held up"));
+        slow.Open();
+        await Task.WhenAll(writes);
+        GC.KeepAlive(slow);
+    }
+
+    /// <summary>Renews <paramref name="session"/>'s lease on <paramref name="page"/> for <paramref name="time"/> (once at least), so that the page never gives up on its answer.</summary>
+    private static async Task RenewForAsync(IPageGrain page, Guid session, TimeSpan time)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            await page.Renew(session);
+            await Task.Delay(20);
+        }
+        while (started.Elapsed < time);
+    }
+}
