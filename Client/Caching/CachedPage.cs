@@ -49,6 +49,21 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     public bool Referenced { get; set; } = true;
 
     /// <summary>
+    /// How many revocations in a row kept this copy with no read of it in between; set by the cache, under its lock, and
+    /// kept by the copies made from this one (this client's own writes do not count as reads).
+    /// </summary>
+    public int UnreadRevocations { get; set; }
+
+    /// <summary>
+    /// How many revocations in a row may find a copy unread since the one before and keep it: the next that does drops
+    /// it. Every write to a cached page
+    /// waits for its holders' answers, so a copy nobody reads costs each writer a round trip. Not fewer: in the Zipf
+    /// 95/5 mix, dropping a copy at its second unread revocation brought back most of the fetches that stepping copies
+    /// through revocations saves (0.013 to 0.023 an operation).
+    /// </summary>
+    public const int UnreadRevocationsKept = 4;
+
+    /// <summary>
     /// The page's bytes, or null for a page never written (all zeros), beneath any changes laid over them: the page
     /// itself only while <see cref="ServesWhole"/> holds. Read the page through <see cref="Read{T}"/>,
     /// <see cref="CopyTo"/> or <see cref="ServedBytes"/>. Never changed: a new version is a new entry.
@@ -196,6 +211,7 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
         {
             _blocked = blocked, _held = held, _applied = content.Applied, _appliedBytes = LengthOf(content.Applied),
             _state = blocked.Length == 0 && held.Length == 0 && content.Applied.Length == 0 ? 0 : PartialFlag, Referenced = Referenced,
+            UnreadRevocations = UnreadRevocations,
         };
 
     /// <summary>The element at <paramref name="offset"/>, which the caller has checked lies within the page.</summary>

@@ -131,9 +131,14 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.Equal(fills + 1, ClusterFixture.PageCalls(Fills)); // the written element is fetched afresh, with the page
 
         // Each write sends the bytes it changed: the reader serves them from the next write on, so however many
-        // elements are written, the copy never runs out of ranges it may lack.
+        // elements are written, the copy never runs out of ranges it may lack. (The reader reads between writes: a copy
+        // unread through several revocations goes.)
         const int writes = 2 * OrleansDsm.Caching.CachedPage.MaxBlockedRanges;
-        for (var i = 0; i < writes; i++) await writer.AddAsync(20 + i, 1000);
+        for (var i = 0; i < writes; i++)
+        {
+            await writer.AddAsync(20 + i, 1000);
+            Assert.Equal(5, await reader.GetAsync(5));
+        }
         Assert.Equal((5L, 1020L, 1000L + 20 + writes - 2), (await reader.GetAsync(5), await reader.GetAsync(20), await reader.GetAsync(20 + writes - 2)));
         Assert.Equal(fills + 1, ClusterFixture.PageCalls(Fills));
         Assert.Equal(1000L + 20 + writes - 1, await reader.GetAsync(20 + writes - 1));
@@ -149,6 +154,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
 
         var large = Grains.Caching.CacheHolders.MostBytesSent / sizeof(long) + 1;
         await writer.WriteAsync(0, Enumerable.Repeat(-1L, large).ToArray());
+        Assert.Equal(300, await reader.GetAsync(300)); // read between writes, as a hot page's copy is
         await writer.SetAsync(500, 5000); // the next revocation, which would let sent bytes be served
         Assert.Equal(300, await reader.GetAsync(300));
         Assert.Equal(fills, ClusterFixture.PageCalls(Fills)); // the rest of the page is still cached
@@ -174,7 +180,10 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.True(cache.Revoke(page, version + 1, (16, 8)), "a copy of the version itself stays as it is");
         Assert.True(cache.TryGet(page, epoch, 16, 8, out _));
         for (var i = 2; i <= CachedPage.MaxBlockedRanges; i++)
+        {
             Assert.True(cache.Revoke(page, version + i, (8 * (i + 1), 8)), $"a copy lacking {i - 1} ranges stays");
+            Assert.True(cache.TryGet(page, epoch, 0, 8, out _)); // read between writes: a copy unread through several revocations goes
+        }
         Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "each changed range is missing");
         Assert.True(cache.TryGet(page, epoch, 16, 8, out _));
         Assert.False(cache.Revoke(page, version + CachedPage.MaxBlockedRanges + 1, (512, 8)), "a copy lacking the most ranges goes");
@@ -200,7 +209,10 @@ public sealed class PageCacheTests(ClusterFixture fixture)
 
         // Writes to bytes the copy already lacks do not use it up.
         for (var i = 3; i <= 3 + 2 * CachedPage.MaxBlockedRanges; i++)
+        {
             Assert.True(cache.Revoke(page, version + i, (8, 8)), "a copy lacking the revoked range already stays");
+            Assert.True(cache.TryGet(page, epoch, 0, 8, out _));
+        }
         Assert.True(cache.TryGet(page, epoch, 0, 8, out var lacking));
         Assert.Equal(version + 3 + 2 * CachedPage.MaxBlockedRanges, lacking.Version);
         Assert.False(cache.TryGet(page, epoch, 8, 8, out _));
@@ -228,7 +240,10 @@ public sealed class PageCacheTests(ClusterFixture fixture)
 
         // Many more changes than a copy may lack ranges, each one served once the next arrives.
         for (var i = 3; i <= 3 + 2 * CachedPage.MaxBlockedRanges; i++)
+        {
             Assert.True(cache.Revoke(page, version + i, (8 * i, 8), Long(10 * i)), "a copy given the bytes stays");
+            Assert.True(cache.TryGet(page, epoch, 0, 8, out _));
+        }
         Assert.True(cache.TryGet(page, epoch, 0, 8, out var healed));
         Assert.Equal(version + 3 + 2 * CachedPage.MaxBlockedRanges, healed.Version);
         for (var i = 2; i < 3 + 2 * CachedPage.MaxBlockedRanges; i++)

@@ -15,23 +15,16 @@ public sealed class RevocationRunTests(ClusterFixture fixture)
     [Fact]
     public async Task A_reader_several_versions_behind_steps_through_writes_published_together_without_a_fetch()
     {
-        await using var readerClient = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { PrefetchPages = 0 });
-        await using var writerClient = new DsmClient(fixture.Cluster.Client);
-        var writer = await writerClient.AllocateAsync<long>(UniqueNames.For("run-reader"), 512);
-        await writer.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i).ToArray());
-        var reader = await readerClient.OpenAsync<long>(writer.Name);
-        Assert.Equal(5, await reader.GetAsync(5)); // the fill
-        var cache = readerClient.Cache!;
+        await using var sessions = await CachingSessionAsync("run-reader");
+        var (reader, writer, cache) = (sessions.Caching, sessions.Other, sessions.Cache);
         var (calls, misses) = (cache.Metrics.RevocationCalls, cache.Metrics.Misses);
 
-        await WhilePublicationIsHeldUpAsync(writer, cache, () => writer.SetAsync(100, -100), () => writer.SetAsync(200, -200), () => writer.SetAsync(300, -300), () => writer.SetAsync(400, -400));
+        await WhilePublicationIsHeldUpAsync(sessions, () => writer.SetAsync(100, -100), () => writer.SetAsync(200, -200), () => writer.SetAsync(300, -300), () => writer.SetAsync(400, -400));
 
         // The first write's revocation, then one call carrying the other three writes' (had they been published one by
         // one, each would have had a call of its own).
         Assert.Equal(2, cache.Metrics.RevocationCalls - calls);
-        Assert.True(cache.TryGet(writer.Region.FirstPage, writer.Region.Epoch, 0, 8, out var copy), "the reader still caches the page");
-        var version = (await fixture.Cluster.Client.GetGrain<IPageGrain>(writer.Region.FirstPage).GetState()).Version;
-        Assert.Equal(version, copy.Version);
+        await AssertCachesTheCurrentVersionAsync(sessions);
         var untouched = await Task.WhenAll(new long[] { 0, 5, 99, 101, 511 }.Select(i => reader.GetAsync(i).AsTask()));
         Assert.Equal(new long[] { 0, 5, 99, 101, 511 }, untouched);
         Assert.Equal(0, cache.Metrics.Misses - misses);
@@ -46,25 +39,53 @@ public sealed class RevocationRunTests(ClusterFixture fixture)
     [Fact]
     public async Task A_writer_whose_write_is_published_with_another_sessions_keeps_its_copy()
     {
-        await using var ownClient = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { PrefetchPages = 0 });
-        await using var otherClient = new DsmClient(fixture.Cluster.Client);
-        var other = await otherClient.AllocateAsync<long>(UniqueNames.For("run-writer"), 512);
-        await other.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i).ToArray());
-        var own = await ownClient.OpenAsync<long>(other.Name);
-        Assert.Equal(5, await own.GetAsync(5)); // the fill
-        var cache = ownClient.Cache!;
+        await using var sessions = await CachingSessionAsync("run-writer");
+        var (own, other, cache) = (sessions.Caching, sessions.Other, sessions.Cache);
         var misses = cache.Metrics.Misses;
 
         // This session's write is published with the other session's next one: the page counts this session's copy as
         // holding its own write, but until the write returns the copy is still the version before it.
-        await WhilePublicationIsHeldUpAsync(other, cache, () => other.SetAsync(100, -100), () => own.SetAsync(200, -200), () => other.SetAsync(300, -300));
+        await WhilePublicationIsHeldUpAsync(sessions, () => other.SetAsync(100, -100), () => own.SetAsync(200, -200), () => other.SetAsync(300, -300));
 
-        Assert.True(cache.TryGet(other.Region.FirstPage, other.Region.Epoch, 0, 8, out var copy), "the writer still caches the page");
-        var version = (await fixture.Cluster.Client.GetGrain<IPageGrain>(other.Region.FirstPage).GetState()).Version;
-        Assert.Equal(version, copy.Version);
+        await AssertCachesTheCurrentVersionAsync(sessions);
         Assert.Equal(new long[] { 0, 5, 99, 511 }, await Task.WhenAll(new long[] { 0, 5, 99, 511 }.Select(i => own.GetAsync(i).AsTask())));
         Assert.Equal(0, cache.Metrics.Misses - misses);
         Assert.Equal(new long[] { -100, -200, -300 }, await Task.WhenAll(new long[] { 100, 200, 300 }.Select(i => own.GetAsync(i).AsTask())));
+    }
+
+    [Fact]
+    public async Task A_copy_left_unread_through_several_revocations_goes_and_writers_stop_waiting_for_it()
+    {
+        await using var sessions = await CachingSessionAsync("run-unread");
+        var (reader, writer, cache) = (sessions.Caching, sessions.Other, sessions.Cache);
+        var region = reader.Region;
+
+        // Read between writes, the copy is kept up to date through each of them.
+        var calls = cache.Metrics.RevocationCalls;
+        for (var i = 1; i <= 3; i++)
+        {
+            await writer.SetAsync(100 + i, -i);
+            Assert.Equal(5, await reader.GetAsync(5));
+        }
+        Assert.Equal(3, cache.Metrics.RevocationCalls - calls);
+        await AssertCachesTheCurrentVersionAsync(sessions);
+
+        // Not read again, only written (the session's own writes are no reads): kept through the next write and as many
+        // more as may find it unread, dropped at the one after, and the write after that has no one left to revoke.
+        calls = cache.Metrics.RevocationCalls;
+        const int kept = 1 + CachedPage.UnreadRevocationsKept;
+        for (var i = 0; i < kept; i++)
+        {
+            await writer.SetAsync(200 + i, -1);
+            await reader.SetAsync(400 + i, -1);
+        }
+        Assert.Equal(kept, cache.Metrics.RevocationCalls - calls);
+        await writer.SetAsync(300, -300);
+        Assert.Equal(0, cache.Count); // the unread copy went
+        await writer.SetAsync(301, -301);
+        Assert.Equal(kept + 1, cache.Metrics.RevocationCalls - calls);
+        Assert.Equal(0, (await fixture.Cluster.Client.GetGrain<IPageGrain>(region.FirstPage).GetState()).CacheHolders);
+        Assert.Equal(-301, await reader.GetAsync(301));
     }
 
     [Fact]
@@ -86,9 +107,9 @@ public sealed class RevocationRunTests(ClusterFixture fixture)
             await RenewForAsync(page, session, TimeSpan.Zero);
         }
         writes.Add(array.SetAsync(20, 20));
-        await RenewForAsync(page, session, TimeSpan.FromMilliseconds(50));
+        await RenewForAsync(page, session, TimeSpan.FromMilliseconds(20));
         writes.Add(array.SetAsync(30, 30));
-        await RenewForAsync(page, session, TimeSpan.FromMilliseconds(100));
+        await RenewForAsync(page, session, TimeSpan.FromMilliseconds(50));
         holder.Open();
         await Task.WhenAll(writes);
         GC.KeepAlive(holder);
@@ -103,13 +124,50 @@ public sealed class RevocationRunTests(ClusterFixture fixture)
     }
 
     /// <summary>
-    /// Starts <paramref name="first"/>, and the other writes once <paramref name="watched"/> has answered the first's
-    /// revocation (the page counts it as a holder of that version again) and a holder that answers nothing until told
-    /// has been sent it, a little apart so that they reach the page in order; then lets the holder answer, and waits
-    /// for every write. The page publishes the first write alone and the others together.
+    /// A session that caches a page holding 0 to 511 (its client fetches no neighbours), and another session of the
+    /// same region that does not.
     /// </summary>
-    private async Task WhilePublicationIsHeldUpAsync(SharedArray<long> array, PageCache watched, Func<Task> first, params Func<Task>[] others)
+    private async Task<TwoSessions> CachingSessionAsync(string name)
     {
+        var cachingClient = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { PrefetchPages = 0 });
+        var otherClient = new DsmClient(fixture.Cluster.Client);
+        var other = await otherClient.AllocateAsync<long>(UniqueNames.For(name), 512);
+        await other.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i).ToArray());
+        var caching = await cachingClient.OpenAsync<long>(other.Name);
+        Assert.Equal(5, await caching.GetAsync(5)); // the fill
+        return new TwoSessions(cachingClient, otherClient, caching, other);
+    }
+
+    private async Task AssertCachesTheCurrentVersionAsync(TwoSessions sessions)
+    {
+        var region = sessions.Caching.Region;
+        Assert.True(sessions.Cache.TryGet(region.FirstPage, region.Epoch, 0, 8, out var copy), "the session still caches the page");
+        Assert.Equal((await fixture.Cluster.Client.GetGrain<IPageGrain>(region.FirstPage).GetState()).Version, copy.Version);
+    }
+
+    private sealed record TwoSessions(DsmClient CachingClient, DsmClient OtherClient, SharedArray<long> Caching, SharedArray<long> Other) : IAsyncDisposable
+    {
+        public PageCache Cache => CachingClient.Cache!;
+
+        public async ValueTask DisposeAsync()
+        {
+            await CachingClient.DisposeAsync();
+            await OtherClient.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Starts <paramref name="first"/>, and the other writes once the caching session has answered the first's
+    /// revocation (the page counts it as a holder of that version again) and read its copy (as a reader of a hot page
+    /// does), and a holder that answers nothing until told
+    /// has been sent it, a little apart so that they reach the page in order; then lets the holder answer, and waits
+    /// for every write. The page publishes the first write alone and the others together. All within a fraction of
+    /// the holder's lease, however it renews: the page waits for its answer no longer than the lease it had when the
+    /// revocation went out.
+    /// </summary>
+    private async Task WhilePublicationIsHeldUpAsync(TwoSessions sessions, Func<Task> first, params Func<Task>[] others)
+    {
+        var (array, watched) = (sessions.Other, sessions.Cache);
         var answered = watched.Metrics.RevocationCalls;
         var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
         var slow = new SlowHolder();
@@ -124,13 +182,14 @@ public sealed class RevocationRunTests(ClusterFixture fixture)
             Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), "the first write's revocation reached both holders");
             await RenewFor(TimeSpan.Zero);
         }
-        await RenewFor(TimeSpan.FromMilliseconds(50));
+        Assert.Equal(5, await sessions.Caching.GetAsync(5));
+        await RenewFor(TimeSpan.FromMilliseconds(20));
         foreach (var write in others)
         {
             writes.Add(write());
-            await RenewFor(TimeSpan.FromMilliseconds(50));
+            await RenewFor(TimeSpan.FromMilliseconds(20));
         }
-        await RenewFor(TimeSpan.FromMilliseconds(100));
+        await RenewFor(TimeSpan.FromMilliseconds(50));
         Assert.All(writes, write => Assert.False(write.IsCompleted, "no write returns while the first one's publication is held up"));
         slow.Open();
         await Task.WhenAll(writes);
