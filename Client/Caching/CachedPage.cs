@@ -5,12 +5,13 @@ using OrleansDsm.Pages;
 namespace OrleansDsm.Caching;
 
 /// <summary>
-/// One page held by the client cache, immutable but for its reference bit and its removal. A Strict copy is valid
-/// while its silo's lease runs; a Bounded copy until <see cref="FreshUntil"/> on the cache's clock. While this client
-/// writes a range of the page, or other sessions' writes changed only some ranges of it, its copy is replaced by one
-/// that serves every byte but those ranges (see <see cref="Blocking(int, int, long?)"/>). Ranges other sessions'
-/// writes sent the bytes of are held back until a revocation of a later write (see <see cref="Revoked"/>). Small
-/// changes are laid over the bytes rather than copied into a new page (see <see cref="_applied"/>).
+/// One page held by the client cache, immutable but for its reference bit, its count of unread revocations and its
+/// removal. A Strict copy is valid while its silo's lease runs; a Bounded copy until <see cref="FreshUntil"/> on the
+/// cache's clock. While this client writes a range of the page, or other sessions' writes changed only some ranges of
+/// it, its copy is replaced by one that serves every byte but those ranges (see
+/// <see cref="Blocking(int, int, long?)"/>). Ranges other sessions' writes sent the bytes of are held back until a
+/// revocation of a later write (see <see cref="Revoked"/>). Small changes are laid over the bytes rather than copied
+/// into a new page (see <see cref="_applied"/>).
 /// </summary>
 internal sealed class CachedPage(long page, long epoch, long version, byte[]? bytes, SiloLease? lease, long freshUntil)
 {
@@ -49,10 +50,20 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     public bool Referenced { get; set; } = true;
 
     /// <summary>
-    /// How many revocations in a row kept this copy with no read of it in between; set by the cache, under its lock, and
-    /// kept by the copies made from this one (this client's own writes do not count as reads).
+    /// How many revocations in a row found this copy unread since the one before (see <see cref="CountRevocation"/>);
+    /// kept by the copies made from this one, since this client's own writes are no reads.
     /// </summary>
-    public int UnreadRevocations { get; set; }
+    public int UnreadRevocations { get; private set; }
+
+    /// <summary>
+    /// Counts a revocation: one more found the copy unread, or none has if it was read since the last. Called under the
+    /// cache's lock.
+    /// </summary>
+    public void CountRevocation()
+    {
+        UnreadRevocations = Referenced ? 0 : UnreadRevocations + 1;
+        Referenced = false;
+    }
 
     /// <summary>
     /// How many revocations in a row may find a copy unread since the one before and keep it: the next that does drops

@@ -295,8 +295,7 @@ internal sealed class PageCache : IAsyncDisposable
     public bool Revoke(long page, long version, (int Offset, int Length)? hole = null, byte[]? bytes = null)
     {
         var revocation = hole is var (offset, length) ? new PageRevocation(page, version, offset, length, bytes) : new PageRevocation(page, version, 0, 0, null);
-        HashSet<long>? stepped = null;
-        lock (_gate) return RevokeLocked(revocation, ref stepped);
+        lock (_gate) return RevokeLocked(revocation);
     }
 
     /// <summary>
@@ -310,15 +309,12 @@ internal sealed class PageCache : IAsyncDisposable
         var kept = new bool[revocations.Length];
         lock (_gate)
         {
-            HashSet<long>? stepped = null;
-            for (var i = 0; i < revocations.Length; i++) kept[i] = RevokeLocked(revocations[i], ref stepped);
+            for (var i = 0; i < revocations.Length; i++) kept[i] = RevokeLocked(revocations[i]);
         }
         return kept;
     }
 
-    /// <param name="revocation">The revocation.</param>
-    /// <param name="stepped">The pages whose copies this call's revocations have kept so far: a call counts once toward a copy's unread revocations.</param>
-    private bool RevokeLocked(PageRevocation revocation, ref HashSet<long>? stepped)
+    private bool RevokeLocked(PageRevocation revocation)
     {
         var (page, version, _, _, bytes, continues) = revocation;
         (int Offset, int Length)? hole = revocation.Length == 0 ? null : (revocation.Offset, revocation.Length);
@@ -334,19 +330,17 @@ internal sealed class PageCache : IAsyncDisposable
             }
             return false;
         }
+        // A run counts once toward the revocations a copy went through unread, at its first revocation (which may be of
+        // this client's own write, and find the copy current already).
+        if (!continues) entry.CountRevocation();
         if (entry.Version >= version) return true;
         // With none of this client's writes in flight, every range the copy lacks was revoked: a hole inside one of
         // them costs nothing more (a hot element written again and again does not use up the copy). A copy that went
         // unread through several revocations goes instead: each write to the page waits for this client's answer,
         // which buys nothing while nobody reads the copy (a client that only adds to an element it read once, say).
-        // Counted once a call: a run's revocations (and its first, of this client's own write, which finds the copy
-        // current already) are one change of the page to a reader.
-        var unread = (stepped ??= []).Contains(page) ? entry.UnreadRevocations : entry.Referenced ? 0 : entry.UnreadRevocations + 1;
-        if (hole is (var offset, var length) && entry.Version == version - 1 && entry.Lease is not null && unread <= CachedPage.UnreadRevocationsKept
+        if (hole is (var offset, var length) && entry.Version == version - 1 && entry.Lease is not null && entry.UnreadRevocations <= CachedPage.UnreadRevocationsKept
             && entry.Revoked(version, offset, length, bytes, lackedAlready: fence is not { Writes: > 0 }, continues) is { } kept)
         {
-            (kept.Referenced, kept.UnreadRevocations) = (false, unread);
-            stepped.Add(page);
             Replace(page, entry, kept);
             return true;
         }
