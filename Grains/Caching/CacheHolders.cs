@@ -118,7 +118,8 @@ internal sealed class CacheHolders(SessionLeaseTable leases, RevocationSender se
     /// What <paramref name="holder"/>'s copy is sent to make it a copy of <paramref name="version"/>: one revocation per
     /// version since the copy it was sent (its own writes that have not returned included, since their change may not
     /// have reached the copy yet), each naming the bytes its change wrote, when every one of those changes is
-    /// remembered and wrote part of the page; else one that drops the copy.
+    /// remembered and wrote part of the page; failing that, the same since the version it holds once those writes
+    /// return; else one that drops the copy.
     /// </summary>
     private PageRevocation[] Revocations(long page, Holder holder, long version) =>
         Steps(page, holder.Received, version) ?? Steps(page, holder.Version, version) ?? [new PageRevocation(page, version, 0, 0, null)];
