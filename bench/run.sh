@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmark: starts a bench silo process (memory storage), a throwaway PostgreSQL 15 with two silos on it
-# (batched page store and Orleans' AdoNet provider), a private redis-server when one is installed, runs every workload from a separate client process, prints
+# (batched page store and Orleans' AdoNet provider), a private redis-server (installing Debian's when missing, as root), runs every workload from a separate client process, prints
 # "RESULT name value unit" lines, and writes bench/results/latest.json and bench/RESULTS.md. Leaves no process behind.
 # Usage: bench/run.sh [--quick] [--only WORKLOAD]   (--only prints one workload's figures and writes no report)
 set -euo pipefail
@@ -87,6 +87,15 @@ else
   echo "bench: PostgreSQL 15 server binaries (initdb, pgbench) are missing from $pg_bin; durable figures are skipped. Install them with: apt-get install postgresql-15" >&2
 fi
 
+# The Redis anchors need Debian's redis-server: installed here when missing, if this may (root), as a fresh machine
+# lacks it and the goals against Redis cannot be judged without it.
+if ! command -v redis-server >/dev/null && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+  echo "bench: installing Debian's redis-server for the redis.* anchors" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  # The package starts a system-wide server on port 6379; the bench starts its own private one and needs no other.
+  { service redis-server stop || pkill -x redis-server; } >/dev/null 2>&1 || true
+fi
 redis=()
 if command -v redis-server >/dev/null; then
   # The peer users would pick instead, private to this run, with persistence off: the DSM figures beside it keep pages
