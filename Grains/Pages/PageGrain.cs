@@ -48,6 +48,8 @@ internal sealed class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
     // leases until then. Reads wait only when storage may hold a write it stored but did not publish before it crashed.
     private long _writableAt;
     private long _readableAt;
+    // Until when (Environment.TickCount64) the last read that was not a call asked Orleans to keep the page active.
+    private long _readKeepsUntil;
 
     public PageGrain([PersistentState("page", StorageNames.Pages)] IPersistentState<PageState> stored, PageServices silo)
     {
@@ -107,18 +109,42 @@ internal sealed class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
     /// <summary>
     /// What <see cref="Read"/> answers, from another thread of this silo, when the page would answer at once: false
     /// when it would wait first (its predecessor crashed with leases out, or the silo's serving lease has run out).
-    /// The caller has checked that the region is live, as <see cref="Read"/> does first.
+    /// The caller has checked that the region is live, as <see cref="Read"/> does first. Orleans does not count such a
+    /// read as use of the page, so the read keeps the page active itself, for at least as long as a call would have
+    /// (see <see cref="KeepActiveAfterRead"/>).
     /// </summary>
     internal bool TryReadCommitted(long epoch, int offset, int length, out byte[] bytes)
     {
         CheckRange(offset, length);
-        if (_readableAt > Environment.TickCount64 || !_silo.Serving.IsHeld)
+        var now = Environment.TickCount64;
+        if (_readableAt > now || !_silo.Serving.IsHeld)
         {
             bytes = [];
             return false;
         }
         bytes = CommittedPiece(epoch, offset, length);
+        KeepActiveAfterRead(now);
         return true;
+    }
+
+    /// <summary>
+    /// Keeps the page active for its idle timeout and a quarter more after a read made at <paramref name="now"/>
+    /// from another thread. The keep-alive must be asked on the page's own turn, so it costs a task on the page's
+    /// scheduler; it is asked again only once a quarter of the timeout has gone, so a page that range reads reach
+    /// all the time queues four such tasks per timeout, not one a read, and every read still keeps it at least the
+    /// timeout. Reads race here from many threads: a keep-alive asked twice is harmless.
+    /// </summary>
+    private void KeepActiveAfterRead(long now)
+    {
+        var timeout = _silo.PageIdleTimeout;
+        var quarter = (long)timeout.TotalMilliseconds / 4;
+        if (Volatile.Read(ref _readKeepsUntil) - now >= 4 * quarter) return;
+        Volatile.Write(ref _readKeepsUntil, now + 5 * quarter);
+        GrainContext.Scheduler.QueueTask(new Task(() =>
+        {
+            // Orleans refuses the keep-alive once the deactivation has finished.
+            if (!_retired) DelayDeactivation(timeout + TimeSpan.FromMilliseconds(quarter));
+        }));
     }
 
     /// <summary>Bytes [offset, offset + length) of the committed image.</summary>

@@ -108,6 +108,30 @@ public sealed class LocalPageReadTests(ClusterFixture fixture)
         Assert.True(await reader >= 50);
     }
 
+    [Fact]
+    public async Task A_page_that_batch_reads_reach_stays_active_as_if_they_were_calls()
+    {
+        var batchRead = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-read-kept"), 4096, Consistency.Uncached);
+        var callRead = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-read-idle"), 4096, Consistency.Uncached);
+        await batchRead.SetAsync(0, 1);
+        await callRead.SetAsync(0, 1);
+        Assert.Equal(1, await callRead.GetAsync(0));
+        var page = batchRead.Region.FirstPage;
+        var batch = Holding(page).GetRequiredService<IGrainFactory>().GetGrain<IPageBatchGrain>(0);
+        var calls = ClusterFixture.PageCalls(nameof(IPageGrain.Read));
+        Assert.Equal([1], (await batch.Read(batchRead.Region.Epoch, [new PageSpan(page, 0, 1)])).Value[0]);
+        Assert.Equal(calls, ClusterFixture.PageCalls(nameof(IPageGrain.Read)));
+        var kept = ActivePages.Find(fixture.Cluster, page);
+        // The read asks for the keep-alive in a task on the page's turn, which runs just after it returns.
+        await Task.Delay(100);
+
+        // Collecting every idle activation takes the page only calls read, and leaves the one a batch read last.
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await ActivePages.WaitUntilGone(fixture.Cluster, callRead.Region.FirstPage);
+        Assert.Same(kept, ActivePages.Find(fixture.Cluster, page));
+        Assert.Equal(1, await batchRead.GetAsync(0));
+    }
+
     /// <summary>The services of the one silo whose batch reads serve <paramref name="page"/> without a call.</summary>
     private IServiceProvider Holding(long page) => ActivePages.Holding(fixture.Cluster, page);
 }
