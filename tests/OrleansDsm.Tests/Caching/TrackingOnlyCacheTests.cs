@@ -36,4 +36,30 @@ public sealed class TrackingOnlyCacheTests(ClusterFixture fixture)
         Assert.False(cache.Holds(first + 2, epoch), "another client's write revokes the tracked copy");
         Assert.True(cache.Holds(first + 3, epoch));
     }
+
+    [Fact]
+    public async Task A_fill_a_range_revocation_overtakes_hands_over_what_it_fetched_and_leaves_the_page_not_held()
+    {
+        await using var tracker = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { CacheKeepsBytes = false, PrefetchPages = 0 });
+        await using var writer = new DsmClient(fixture.Cluster.Client);
+        var array = await writer.AllocateAsync<long>(UniqueNames.For("tracking-bridged"), 512);
+        await array.WriteAsync(0, Enumerable.Range(1, 512).Select(i => (long)i).ToArray());
+        var cache = tracker.Cache!;
+        var (page, epoch) = (array.Region.FirstPage, array.Region.Epoch);
+        var version = (await cache.FillAsync(page, epoch, CancellationToken.None)).Version;
+
+        // The pager maps what a fill hands it and asks Holds at every acquire: a copy the cache brought across a
+        // revocation that overtook the fill lacks the revoked range (with or without the bytes sent, which a cache
+        // keeping no bytes cannot hold back), so the next acquire drops the page and the one after fetches it afresh.
+        foreach (var sent in new byte[]?[] { null, BitConverter.GetBytes(12L) })
+        {
+            Assert.False(cache.Revoke(page, long.MaxValue - 1));
+            var fill = cache.FillAsync(page, epoch, CancellationToken.None);
+            Assert.True(cache.Revoke(page, version + 1, (8, 8), sent), "a fill in flight will bring a copy to keep");
+            var copy = await fill;
+            Assert.Equal(version, copy.Version);
+            Assert.Equal(BitConverter.GetBytes(2L), copy.ServedBytes()![8..16]);
+            Assert.False(cache.Holds(page, epoch), "a copy that lacks a range is not held whole");
+        }
+    }
 }
