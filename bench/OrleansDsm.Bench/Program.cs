@@ -52,8 +52,10 @@ switch (args)
                 (nameof(PageSizeSweep), PageSizeSweep.RunAsync),
                 (nameof(JacobiPlacement), JacobiPlacement.RunAsync),
                 (nameof(SiloJoin), SiloJoin.RunAsync),
-                (nameof(DurableWrites), DurableWrites.RunAsync),
+                // The memory goal is a silo holding 100,000 pages: measured before the durable workload, whose
+                // pages would otherwise still be active in the same silo (their idle timeout is 2 minutes).
                 (nameof(PostgreSqlSiloMemory), PostgreSqlSiloMemory.RunAsync),
+                (nameof(DurableWrites), DurableWrites.RunAsync),
                 (nameof(Failover), Failover.RunAsync),
             };
             if (only is not null && workloads.All(w => w.Name != only))

@@ -53,7 +53,7 @@ public static class PostgreSqlSiloMemory
         var conditions = $"{setup}; activations=warm (every page written whole just before, and active: pages idle for 2 min are collected); {pages} pages of 4 KiB in one Uncached region, written in range writes of {PagesPerWrite} pages";
         // Named by the count, so that --quick's 20,000 pages never stand for the goal's 100,000.
         context.Report.Add($"dsm.pg.silo.resident_set_with_{pages / 1000}k_pages", resident / 1048576.0, "MiB", conditions + "; the silo's VmRSS once the last write returned");
-        context.Report.Add("dsm.pg.silo.resident_set_before_pages", residentAfter / 1048576.0, "MiB", conditions + "; the silo's VmRSS before the region was allocated (after the durable workload)");
+        context.Report.Add("dsm.pg.silo.resident_set_before_pages", residentAfter / 1048576.0, "MiB", conditions + "; the silo's VmRSS before the region was allocated (the silo's first workload: no other page of the bench is active in it)");
         context.Report.Add("dsm.pg.silo.resident_bytes_per_page", (resident - residentAfter) / (double)pages, "B/page", conditions + "; the growth of VmRSS divided by the pages");
         await client.FreeAsync(array.Name);
     }
