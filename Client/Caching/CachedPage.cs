@@ -46,7 +46,10 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// <summary>Marks the entry gone. Called under the cache's lock, the only place that changes the flags once the entry is made.</summary>
     public void MarkRemoved() => _state |= RemovedFlag;
 
-    /// <summary>Set on every hit; the eviction clock clears it, and evicts entries found clear.</summary>
+    /// <summary>
+    /// Set on every hit; the eviction clock clears it, and evicts entries found clear. A revocation clears it too (see
+    /// <see cref="CountRevocation"/>), so a copy not read since its last revocation has no second chance either.
+    /// </summary>
     public bool Referenced { get; set; } = true;
 
     /// <summary>
@@ -67,10 +70,9 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
 
     /// <summary>
     /// How many revocations in a row may find a copy unread since the one before and keep it: the next that does drops
-    /// it. Every write to a cached page
-    /// waits for its holders' answers, so a copy nobody reads costs each writer a round trip. Not fewer: in the Zipf
-    /// 95/5 mix, dropping a copy at its second unread revocation brought back most of the fetches that stepping copies
-    /// through revocations saves (0.013 to 0.023 an operation).
+    /// it. Every write to a cached page waits for its holders' answers, so a copy nobody reads costs each writer a
+    /// round trip. Not fewer: in the Zipf 95/5 mix, dropping a copy at its second unread revocation brought back most
+    /// of the fetches that stepping copies through revocations saves (0.013 to 0.023 an operation).
     /// </summary>
     public const int UnreadRevocationsKept = 4;
 

@@ -159,9 +159,8 @@ public sealed class RevocationRunTests(ClusterFixture fixture)
     /// <summary>
     /// Starts <paramref name="first"/>, and the other writes once the caching session has answered the first's
     /// revocation (the page counts it as a holder of that version again) and read its copy (as a reader of a hot page
-    /// does), and a holder that answers nothing until told
-    /// has been sent it, a little apart so that they reach the page in order; then lets the holder answer, and waits
-    /// for every write. The page publishes the first write alone and the others together. All within a fraction of
+    /// does), and a holder that answers nothing until told has been sent it, a little apart so that they reach the
+    /// page in order; then lets the holder answer, and waits for every write. The page publishes the first write alone and the others together. All within a fraction of
     /// the holder's lease, however it renews: the page waits for its answer no longer than the lease it had when the
     /// revocation went out.
     /// </summary>
