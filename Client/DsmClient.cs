@@ -49,7 +49,8 @@ public sealed class DsmClient : IAsyncDisposable
         _pages = new PageReferences(client);
         Cache = options.CacheBytes > 0 ? new PageCache(client, _pages, options.CacheBytes, options.Clock, options.PrefetchPages, options.CacheKeepsBytes) : null;
         _requests = new RequestIds(Cache?.Session ?? Guid.NewGuid());
-        _retry = new TransientRetry(options.RetryBudget, options.RetryInterval);
+        GatewayLoss = client.ServiceProvider.GetService<GatewayLossSignal>();
+        _retry = new TransientRetry(options.RetryBudget, options.RetryInterval, GatewayLoss);
         _buffer = new ReleaseBuffer(_pages, Cache, _retry, new ReleaseMetrics(_requests.Session));
         _adminToken = options.AdminToken;
         var responseTimeout = client.ServiceProvider.GetService<IOptions<ClientMessagingOptions>>()?.Value.ResponseTimeout ?? options.ResponseTimeout;
@@ -61,6 +62,12 @@ public sealed class DsmClient : IAsyncDisposable
 
     /// <summary>The Orleans client's grain factory, for the pager's page calls.</summary>
     internal IGrainFactory Grains => _grains;
+
+    /// <summary>
+    /// Reports the loss of a gateway connection, so calls in flight through it are sent again at once; null when the
+    /// Orleans client was built without it (neither <see cref="ConnectAsync"/> nor <c>AddDsmClient</c>).
+    /// </summary>
+    internal GatewayLossSignal? GatewayLoss { get; }
 
     /// <summary>The page cache shared by this client's arrays, or null when caching is off.</summary>
     internal PageCache? Cache { get; }
@@ -122,6 +129,7 @@ public sealed class DsmClient : IAsyncDisposable
             client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = options.ResponseTimeout);
             client.Configure<GatewayOptions>(gateway => gateway.GatewayListRefreshPeriod = options.GatewayRefreshInterval);
             client.UseLowLatencySockets();
+            GatewayLossSignal.Register(client.Services);
             if (options.TlsAuthority is not null || options.TlsCertificate is not null) UseTls(client, options);
         });
         var host = builder.Build();

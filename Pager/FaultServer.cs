@@ -54,7 +54,8 @@ internal sealed class FaultServer : IDisposable
     /// <param name="grains">The pager's cluster client.</param>
     /// <param name="cache">The pager's page cache, shared by its mappings.</param>
     /// <param name="requests">The ids of the pager's writes, under the cache's session.</param>
-    public FaultServer(MappingSettings settings, int userfaultFd, int memoryFd, int clientProcessId, IGrainFactory grains, PageCache cache, RequestIds requests)
+    /// <param name="gatewayLoss">The pager's Orleans client's report of lost gateway connections, so faults in flight through one are sent again at once.</param>
+    public FaultServer(MappingSettings settings, int userfaultFd, int memoryFd, int clientProcessId, IGrainFactory grains, PageCache cache, RequestIds requests, GatewayLossSignal? gatewayLoss)
     {
         _settings = settings;
         _userfaultFd = userfaultFd;
@@ -64,7 +65,7 @@ internal sealed class FaultServer : IDisposable
         _cache = cache;
         _requests = requests;
         _zeros = new byte[settings.PageSize];
-        _retry = new TransientRetry(settings.FaultTimeout, TimeSpan.FromMilliseconds(200));
+        _retry = new TransientRetry(settings.FaultTimeout, TimeSpan.FromMilliseconds(200), gatewayLoss);
         var view = LinuxMemory.mmap(0, (nuint)settings.ByteLength, LinuxMemory.ProtRead | LinuxMemory.ProtWrite,
             LinuxMemory.MapShared | LinuxMemory.MapNoReserve, memoryFd, 0);
         _view = (nint)LinuxMemory.Check(view, "mmap of the memory file");

@@ -58,7 +58,7 @@ return;
 async Task<string> MapAsync(MappingSettings settings)
 {
     var server = new FaultServer(settings, descriptors.Take(settings.UserfaultFd), descriptors.Take(settings.MemoryFd), connection.ClientProcessId,
-        client.Grains, client.Cache!, requests);
+        client.Grains, client.Cache!, requests, client.GatewayLoss);
     try
     {
         await server.WarmAsync();

@@ -70,8 +70,10 @@ public sealed class DsmClientOptions
     public TimeSpan RetryBudget { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How long a call waits for its response. A call in flight to a silo that dies gets no answer and no refusal, so
-    /// this bounds how long it hangs before it is retried (Orleans' own default is 30 s).
+    /// How long a call waits for its response (Orleans' own default is 30 s). A call in flight to a silo that dies gets
+    /// no answer and no refusal. When the client loses a gateway connection, it sends every call in flight again at
+    /// once, and again each second for one response timeout after the loss, since a live gateway may still forward calls
+    /// to the dead silo until the cluster declares it dead; a call lost without any such loss waits out this timeout.
     /// </summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

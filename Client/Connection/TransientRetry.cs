@@ -7,9 +7,11 @@ namespace OrleansDsm.Connection;
 /// Sends a page call again while it fails for a reason that passes: a silo or gateway that died or is being declared dead, a
 /// message that was rejected, a response that did not come, a database that did not answer. Mutations are sent again under their original
 /// <see cref="Pages.RequestId"/>, so a page that applied one returns its result instead of applying it twice.
-/// Anything else (a freed region, bad input) fails at once.
+/// Anything else (a freed region, bad input) fails at once. With a <see cref="GatewayLossSignal"/>, a call in flight
+/// when the client loses a gateway connection is sent again at once, without waiting for an answer that went with the
+/// gateway; it may have gone through another, so it may still be applied too (once, by its id).
 /// </summary>
-internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval)
+internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval, GatewayLossSignal? gatewayLoss = null)
 {
     public Task<T> RunAsync<T>(Func<Task<T>> call, CancellationToken cancellation) => RunAsync(_ => call(), cancellation);
 
@@ -21,7 +23,26 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval)
         {
             try
             {
-                return await call(attempt > 1);
+                // Read before the call is sent, so that a loss while it is sent counts too.
+                var lost = gatewayLoss?.Next ?? default;
+                var sent = call(attempt > 1);
+                if (lost.CanBeCanceled && !sent.IsCompleted)
+                {
+                    try
+                    {
+                        await ((Task)sent).WaitAsync(lost);
+                    }
+                    catch (OperationCanceledException) when (lost.IsCancellationRequested)
+                    {
+                    }
+                    if (!sent.IsCompleted)
+                    {
+                        // Its outcome is unknown, as after a timeout; a mutation sent again keeps its id.
+                        _ = sent.ContinueWith(static abandoned => abandoned.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+                        throw new TimeoutException("The client lost a gateway connection while this call was in flight, so its answer may never come.");
+                    }
+                }
+                return await sent;
             }
             catch (Exception caught)
             {

@@ -31,11 +31,12 @@ switch (args)
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         // Configured as DsmClient.ConnectAsync configures its own, so the bare-call anchors share the DSM's transport.
         builder.UseOrleansClient(client => client.UseStaticClustering(System.Net.IPEndPoint.Parse(gateway)).UseLowLatencySockets());
+        builder.Services.AddDsmClient();
         using (var host = builder.Build())
         {
             await host.StartAsync();
             var orleans = host.Services.GetRequiredService<IClusterClient>();
-            var context = new BenchContext(new DsmClient(orleans), orleans, new Report(command, quick), quick, durable, gateway, redis);
+            var context = new BenchContext(host.Services.GetRequiredService<DsmClient>(), orleans, new Report(command, quick), quick, durable, gateway, redis);
             var workloads = new (string Name, Func<BenchContext, Task> Run)[]
             {
                 (nameof(ElementLatency), ElementLatency.RunAsync),
