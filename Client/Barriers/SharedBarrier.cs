@@ -60,7 +60,10 @@ public sealed class SharedBarrier
             try
             {
                 cancellation.ThrowIfCancellationRequested();
-                arrival = await _retry.RunAsync(() => grain.Arrive(_party, Parties, Generation, timeout, WaitPerCall).WaitAsync(cancellation), cancellation);
+                // Not sent again while the first attempt may still be waiting at the barrier: a first arrival (generation -1)
+                // sent again after its first attempt passed the barrier would arrive in the next generation.
+                arrival = await _retry.RunAsync(() => grain.Arrive(_party, Parties, Generation, timeout, WaitPerCall).WaitAsync(cancellation), cancellation,
+                    sendAgainOnGatewayLoss: false);
             }
             catch (BarrierTimeoutException)
             {

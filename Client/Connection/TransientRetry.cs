@@ -13,10 +13,16 @@ namespace OrleansDsm.Connection;
 /// </summary>
 internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval, GatewayLossSignal? gatewayLoss = null)
 {
-    public Task<T> RunAsync<T>(Func<Task<T>> call, CancellationToken cancellation) => RunAsync(_ => call(), cancellation);
+    /// <summary>
+    /// Runs <paramref name="call"/>. Without <paramref name="sendAgainOnGatewayLoss"/>, an attempt in flight when a
+    /// gateway connection is lost is waited for, for a call whose first attempt may still act after a second was sent
+    /// and must not (a lock grant nobody would learn of, say).
+    /// </summary>
+    public Task<T> RunAsync<T>(Func<Task<T>> call, CancellationToken cancellation, bool sendAgainOnGatewayLoss = true) =>
+        RunAsync(_ => call(), cancellation, sendAgainOnGatewayLoss);
 
     /// <summary>Runs <paramref name="call"/>, telling it whether this attempt is a retry, so a mutation can mark its id.</summary>
-    public async Task<T> RunAsync<T>(Func<bool, Task<T>> call, CancellationToken cancellation)
+    public async Task<T> RunAsync<T>(Func<bool, Task<T>> call, CancellationToken cancellation, bool sendAgainOnGatewayLoss = true)
     {
         var started = Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
@@ -24,7 +30,7 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval, Gateway
             try
             {
                 // Read before the call is sent, so that a loss while it is sent counts too.
-                var lost = gatewayLoss?.Next ?? default;
+                var lost = sendAgainOnGatewayLoss ? gatewayLoss?.Next ?? default : default;
                 var sent = call(attempt > 1);
                 if (lost.CanBeCanceled && !sent.IsCompleted)
                 {

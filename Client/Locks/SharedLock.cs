@@ -62,7 +62,9 @@ public sealed class SharedLock
     private async Task<LockHandle?> TryOnceAsync(TimeSpan wait, CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
-        var grant = await _retry.RunAsync(() => Grain.TryAcquire(_holder, Lease, wait), cancellation);
+        // Not sent again while the first attempt may still be waiting at the lock: that attempt could be granted the lock
+        // with a token this client never learns, and the lock would stay taken for a lease.
+        var grant = await _retry.RunAsync(() => Grain.TryAcquire(_holder, Lease, wait), cancellation, sendAgainOnGatewayLoss: false);
         if (grant is null) return null;
         _buffer.Acquired();
         return new LockHandle(Grain, _buffer, _holder, Name, grant);
