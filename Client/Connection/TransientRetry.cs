@@ -16,7 +16,7 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval, Gateway
     /// <summary>
     /// Runs <paramref name="call"/>. Without <paramref name="sendAgainOnGatewayLoss"/>, an attempt in flight when a
     /// gateway connection is lost is waited for, for a call whose first attempt may still act after a second was sent
-    /// and must not (a lock grant nobody would learn of, say).
+    /// and must not (a barrier arrival that would count in the next generation, say).
     /// </summary>
     public Task<T> RunAsync<T>(Func<Task<T>> call, CancellationToken cancellation, bool sendAgainOnGatewayLoss = true) =>
         RunAsync(_ => call(), cancellation, sendAgainOnGatewayLoss);

@@ -62,9 +62,10 @@ public sealed class SharedLock
     private async Task<LockHandle?> TryOnceAsync(TimeSpan wait, CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
-        // Not sent again while the first attempt may still be waiting at the lock: that attempt could be granted the lock
-        // with a token this client never learns, and the lock would stay taken for a lease.
-        var grant = await _retry.RunAsync(() => Grain.TryAcquire(_holder, Lease, wait), cancellation, sendAgainOnGatewayLoss: false);
+        // Every attempt carries one request id: the lock grants it once, and an attempt that comes after another was
+        // granted gets that grant, so a grant whose answer was lost is not left holding the lock for a lease.
+        var request = Guid.NewGuid();
+        var grant = await _retry.RunAsync(() => Grain.TryAcquire(_holder, request, Lease, wait), cancellation);
         if (grant is null) return null;
         _buffer.Acquired();
         return new LockHandle(Grain, _buffer, _holder, Name, grant);

@@ -8,10 +8,12 @@ public interface ILockGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Grants the lock to <paramref name="holder"/> for <paramref name="lease"/> if it is free or becomes free within
-    /// <paramref name="wait"/> (at most 10 s); null otherwise.
+    /// <paramref name="wait"/> (at most 10 s); null otherwise. A request sent again under the same
+    /// <paramref name="request"/> id gets the grant its first attempt got while that hold lasts, and null once it has
+    /// ended: a request is granted at most once.
     /// </summary>
     [AlwaysInterleave]
-    Task<LockGrant?> TryAcquire(Guid holder, TimeSpan lease, TimeSpan wait);
+    Task<LockGrant?> TryAcquire(Guid holder, Guid request, TimeSpan lease, TimeSpan wait);
 
     /// <summary>Extends the hold named by <paramref name="token"/> by its lease; false if that hold has ended.</summary>
     [AlwaysInterleave]

@@ -25,7 +25,10 @@ internal sealed class LockGrain([PersistentState("lock", StorageNames.Regions)] 
     private Guid _holder;
     private TimeSpan _lease;
     private long _leaseEnds;
-    private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // The request of the latest grant: it is granted once, and sent again gets that grant while it lasts.
+    private Guid _grantedRequest;
+    // Completed and replaced when the lock is released or granted, waking the requests that wait.
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _granting;
     // Storage writes one at a time, each changing the stored state only once it holds this.
     private readonly SemaphoreSlim _writes = new(1, 1);
@@ -64,20 +67,23 @@ internal sealed class LockGrain([PersistentState("lock", StorageNames.Regions)] 
 
     private bool Free => _holder == Guid.Empty || Environment.TickCount64 >= _leaseEnds;
 
-    public async Task<LockGrant?> TryAcquire(Guid holder, TimeSpan lease, TimeSpan wait)
+    public async Task<LockGrant?> TryAcquire(Guid holder, Guid request, TimeSpan lease, TimeSpan wait)
     {
         if (holder == Guid.Empty) throw new ArgumentException("A holder is a non-empty session id.", nameof(holder));
+        if (request == Guid.Empty) throw new ArgumentException("A request is a non-empty id.", nameof(request));
         if (lease < TimeSpan.FromMilliseconds(100) || lease > TimeSpan.FromMinutes(10))
             throw new ArgumentOutOfRangeException(nameof(lease), lease, "A lock lease lies between 100 ms and 10 minutes.");
         if (wait < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(wait), wait, "A wait is not negative.");
         var deadline = Environment.TickCount64 + (long)Math.Min(wait.TotalMilliseconds, LongestWait.TotalMilliseconds);
         while (!Free || _granting)
         {
+            if (request == _grantedRequest && !_granting) return GrantedAgain(holder);
             var left = deadline - Environment.TickCount64;
             if (left <= 0) return null;
             var leaseLeft = Math.Max(1, _leaseEnds - Environment.TickCount64);
-            await Task.WhenAny(_released.Task, Task.Delay(TimeSpan.FromMilliseconds(Math.Min(left, leaseLeft))));
+            await Task.WhenAny(_changed.Task, Task.Delay(TimeSpan.FromMilliseconds(Math.Min(left, leaseLeft))));
         }
+        if (request == _grantedRequest) return GrantedAgain(holder);
         var token = _token + 1;
         // A stored hold must be cleared before another is granted: after a crash it would vouch for an ended hold.
         if (token > stored.State.Token || lease > stored.State.Lease || stored.State.Holder == Guid.Empty || stored.State.HeldToken != 0)
@@ -103,9 +109,13 @@ internal sealed class LockGrain([PersistentState("lock", StorageNames.Regions)] 
                 _writes.Release();
             }
         }
-        (_token, _holder, _lease, _leaseEnds) = (token, holder, lease, Environment.TickCount64 + (long)lease.TotalMilliseconds);
+        (_token, _holder, _lease, _leaseEnds, _grantedRequest) = (token, holder, lease, Environment.TickCount64 + (long)lease.TotalMilliseconds, request);
+        Changed();
         return new LockGrant(token, lease);
     }
+
+    /// <summary>What a request already granted gets when it comes again: its grant while it lasts, else nothing.</summary>
+    private LockGrant? GrantedAgain(Guid holder) => Holds(holder, _token) ? new LockGrant(_token, _lease) : null;
 
     public Task<bool> Renew(Guid holder, long token)
     {
@@ -118,10 +128,15 @@ internal sealed class LockGrain([PersistentState("lock", StorageNames.Regions)] 
     {
         if (!Holds(holder, token)) return Task.CompletedTask;
         (_holder, _leaseEnds) = (Guid.Empty, 0);
-        var released = _released;
-        _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        released.SetResult();
+        Changed();
         return Task.CompletedTask;
+    }
+
+    private void Changed()
+    {
+        var changed = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        changed.SetResult();
     }
 
     public Task<TimeSpan> Validate(long token) => Task.FromResult(
