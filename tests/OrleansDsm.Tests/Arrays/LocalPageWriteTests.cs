@@ -80,6 +80,25 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
     [Fact]
     public async Task A_write_here_that_the_page_starts_to_deactivate_under_while_it_waits_writes_nothing()
     {
+        // The deactivation must begin within the wait (one cache lease from the activation); on a machine loaded by the
+        // suite's other tests it sometimes does not, and then the scenario is set up again.
+        for (var attempt = 1; ; attempt++)
+        {
+            var (deactivatedInTime, written, array) = await WriteHereWhileDeactivatingAsync();
+            if (!deactivatedInTime && attempt < 5) continue;
+            Assert.True(deactivatedInTime, "the deactivation never began within the write's wait in 5 attempts");
+            Assert.Null(written);
+            Assert.Equal(0, await array.GetAsync(0));
+            return;
+        }
+    }
+
+    /// <summary>
+    /// A write here that waits out one cache lease in a fresh activation, which the test deactivates meanwhile: whether
+    /// the deactivation was asked for well within the wait, what the write returned, and the array.
+    /// </summary>
+    private async Task<(bool DeactivatedInTime, long? Written, SharedArray<byte> Array)> WriteHereWhileDeactivatingAsync()
+    {
         // A page cached once and never written makes its next activation's first write wait out one cache lease: an
         // earlier activation may have granted leases (see PageGrain.RegisterOnceAsync).
         var array = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("local-write-waiting"), 4096);
@@ -88,18 +107,18 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
         var grain = fixture.Cluster.Client.GetGrain<IPageGrain>(page);
         await grain.Cast<IGrainManagementExtension>().DeactivateOnIdle();
         await ActivePages.WaitUntilGone(fixture.Cluster, page);
+        var sinceActivation = System.Diagnostics.Stopwatch.StartNew();
         await grain.GetState();
         var activation = ActivePages.Find(fixture.Cluster, page);
         Assert.NotNull(activation);
 
         var written = activation.TryWriteHere(array.Region.Epoch, NewRequest(), 0, [9]);
-        await Task.Delay(ClusterFixture.CacheLease / 5);
+        await Task.Delay(ClusterFixture.CacheLease / 10);
         Assert.False(written.IsCompleted, "the write did not wait out the lease, so the deactivation cannot come while it waits");
         await grain.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        var deactivatedInTime = sinceActivation.Elapsed < ClusterFixture.CacheLease * 0.8;
         await ActivePages.WaitUntilGone(fixture.Cluster, page);
-
-        Assert.Null(await written);
-        Assert.Equal(0, await array.GetAsync(0));
+        return (deactivatedInTime, await written, array);
     }
 
     [Fact]
