@@ -60,15 +60,13 @@ public sealed class SharedBarrier
             try
             {
                 cancellation.ThrowIfCancellationRequested();
-                // Not sent again while the first attempt may still be waiting at the barrier: a first arrival (generation -1)
-                // sent again after its first attempt passed the barrier would arrive in the next generation.
-                arrival = await _retry.RunAsync(() => grain.Arrive(_party, Parties, Generation, timeout, WaitPerCall).WaitAsync(cancellation), cancellation,
-                    sendAgainOnGatewayLoss: false);
+                // Sent again as often as it must: the barrier counts a party once per generation, and places a first
+                // arrival (generation -1) sent again where the first attempt went.
+                arrival = await _retry.RunAsync(() => grain.Arrive(_party, Parties, Generation, timeout, WaitPerCall).WaitAsync(cancellation), cancellation);
             }
-            catch (BarrierTimeoutException)
+            catch (BarrierTimeoutException broken)
             {
-                // A first arrival learns nothing else of its generation; the next generation is what it gathers anyway.
-                if (Generation >= 0) Generation++;
+                Generation = broken.Generation + 1;
                 throw;
             }
             Generation = arrival.Passed ? arrival.Generation + 1 : arrival.Generation;

@@ -14,15 +14,13 @@ namespace OrleansDsm.Connection;
 internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval, GatewayLossSignal? gatewayLoss = null)
 {
     /// <summary>
-    /// Runs <paramref name="call"/>. Without <paramref name="sendAgainOnGatewayLoss"/>, an attempt in flight when a
-    /// gateway connection is lost is waited for, for a call whose first attempt may still act after a second was sent
-    /// and must not (a barrier arrival that would count in the next generation, say).
+    /// Runs <paramref name="call"/>, which must be safe to have in flight twice: an attempt in flight when a gateway
+    /// connection is lost may still act after the next was sent.
     /// </summary>
-    public Task<T> RunAsync<T>(Func<Task<T>> call, CancellationToken cancellation, bool sendAgainOnGatewayLoss = true) =>
-        RunAsync(_ => call(), cancellation, sendAgainOnGatewayLoss);
+    public Task<T> RunAsync<T>(Func<Task<T>> call, CancellationToken cancellation) => RunAsync(_ => call(), cancellation);
 
     /// <summary>Runs <paramref name="call"/>, telling it whether this attempt is a retry, so a mutation can mark its id.</summary>
-    public async Task<T> RunAsync<T>(Func<bool, Task<T>> call, CancellationToken cancellation, bool sendAgainOnGatewayLoss = true)
+    public async Task<T> RunAsync<T>(Func<bool, Task<T>> call, CancellationToken cancellation)
     {
         var started = Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
@@ -30,7 +28,7 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval, Gateway
             try
             {
                 // Read before the call is sent, so that a loss while it is sent counts too.
-                var lost = sendAgainOnGatewayLoss ? gatewayLoss?.Next ?? default : default;
+                var lost = gatewayLoss?.Next ?? default;
                 var sent = call(attempt > 1);
                 if (lost.CanBeCanceled && !sent.IsCompleted)
                 {

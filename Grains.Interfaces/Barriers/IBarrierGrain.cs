@@ -2,7 +2,9 @@ namespace OrleansDsm.Barriers;
 
 /// <summary>
 /// One named barrier, keyed by its name: a generation passes once its number of parties have arrived, and the next
-/// generation begins. Arrivals are idempotent per party and generation, so a party may call again after a lost answer.
+/// generation begins. Arrivals are idempotent per party and generation, so a party may call again after a lost answer;
+/// a first arrival (generation -1) called again belongs to the generation the first call joined, while the barrier
+/// remembers that generation's outcome.
 /// Held in memory by its activation: an activation that finds no generation gathering takes the generation of its
 /// first arrival, so parties carry on across deactivations and silo losses (waiting parties simply arrive again).
 /// </summary>

@@ -9,4 +9,8 @@ public sealed class BarrierTimeoutException : DsmException
 {
     /// <summary>Creates the error with a message that names the barrier, the generation and how many parties came.</summary>
     public BarrierTimeoutException(string message) : base(message) { }
+
+    /// <summary>The generation that broke; the party's next arrival is at the one after it.</summary>
+    [Id(0)]
+    public long Generation { get; init; }
 }

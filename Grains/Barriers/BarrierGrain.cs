@@ -24,6 +24,9 @@ internal sealed class BarrierGrain : Grain, IBarrierGrain
     private TaskCompletionSource _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // Per recent generation: null when it passed, the error when it broke.
     private readonly Dictionary<long, BarrierTimeoutException?> _outcomes = [];
+    // The generation each party's first arrival joined, while that generation's outcome is remembered: the same first
+    // arrival sent again (its answer was lost, or its gateway) belongs there, not to whichever generation gathers now.
+    private readonly Dictionary<Guid, long> _firstArrivals = [];
 
     private string Name => this.GetPrimaryKeyString();
 
@@ -39,7 +42,7 @@ internal sealed class BarrierGrain : Grain, IBarrierGrain
 
         // A fresh activation, or one whose gathering generation nobody has reached yet, follows its parties.
         if (_generation is null || (_arrived.Count == 0 && generation > _generation)) (_generation, _parties) = (Math.Max(generation, 0), parties);
-        if (generation == -1) generation = _generation.Value;
+        if (generation == -1 && !_firstArrivals.TryGetValue(party, out generation)) _firstArrivals.Add(party, generation = _generation.Value);
         if (generation < _generation) return new BarrierArrival(generation, PastOutcome(generation));
         if (generation > _generation)
             throw new ArgumentException(
@@ -66,7 +69,8 @@ internal sealed class BarrierGrain : Grain, IBarrierGrain
             if (now >= brokenAt)
             {
                 Conclude(new BarrierTimeoutException(
-                    $"Barrier '{Name}' generation {generation} broke: {_arrived.Count} of {_parties} parties arrived, and one of them waited its whole timeout; a party died or is late."));
+                    $"Barrier '{Name}' generation {generation} broke: {_arrived.Count} of {_parties} parties arrived, and one of them waited its whole timeout; a party died or is late.")
+                    { Generation = generation });
                 break;
             }
             if (now >= waitEnds) return new BarrierArrival(generation, false);
@@ -82,6 +86,8 @@ internal sealed class BarrierGrain : Grain, IBarrierGrain
         var generation = _generation!.Value;
         _outcomes[generation] = broken;
         _outcomes.Remove(generation - RememberedOutcomes);
+        foreach (var (party, joined) in _firstArrivals)
+            if (joined <= generation - RememberedOutcomes) _firstArrivals.Remove(party);
         var concluded = _outcome;
         (_outcome, _generation) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), generation + 1);
         _arrived.Clear();

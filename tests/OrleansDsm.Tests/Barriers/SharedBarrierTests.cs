@@ -63,6 +63,43 @@ public sealed class SharedBarrierTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_first_arrival_sent_again_after_its_generation_passed_learns_that_it_passed_and_joins_nothing_later()
+    {
+        var name = UniqueNames.For("first-again");
+        var grain = fixture.Cluster.Client.GetGrain<IBarrierGrain>(name);
+        var (party, other) = (Guid.NewGuid(), Guid.NewGuid());
+        var timeout = TimeSpan.FromSeconds(20);
+        var arrivals = await Task.WhenAll(grain.Arrive(party, 2, -1, timeout, timeout), grain.Arrive(other, 2, -1, timeout, timeout));
+        Assert.All(arrivals, arrival => Assert.Equal(new BarrierArrival(0, true), arrival));
+
+        // The same first arrival again, as after a lost answer: it belongs to generation 0, which passed.
+        Assert.Equal(new BarrierArrival(0, true), await grain.Arrive(party, 2, -1, timeout, TimeSpan.Zero));
+
+        // Generation 1 has not counted it: the other party alone does not pass it.
+        Assert.Equal(new BarrierArrival(1, false), await grain.Arrive(other, 2, 1, timeout, TimeSpan.FromMilliseconds(100)));
+        Assert.Equal(new BarrierArrival(1, true), await grain.Arrive(party, 2, 1, timeout, timeout));
+    }
+
+    [Fact]
+    public async Task A_party_whose_first_arrival_broke_arrives_next_at_the_generation_after_it()
+    {
+        var name = UniqueNames.For("first-broke");
+        var (early, late) = (fixture.Client.Barrier(name, 2), fixture.Client.Barrier(name, 2));
+
+        var error = await Assert.ThrowsAsync<BarrierTimeoutException>(() => early.SignalAndWaitAsync(TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(0, error.Generation);
+        Assert.Equal(1, early.Generation);
+
+        // Any party asking after generation 0 learns the same break, generation and all.
+        var again = await Assert.ThrowsAsync<BarrierTimeoutException>(() =>
+            fixture.Cluster.Client.GetGrain<IBarrierGrain>(name).Arrive(Guid.NewGuid(), 2, 0, TimeSpan.FromSeconds(1), TimeSpan.Zero));
+        Assert.Equal(0, again.Generation);
+
+        await Task.WhenAll(early.SignalAndWaitAsync(TimeSpan.FromSeconds(20)), late.SignalAndWaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.All([early, late], party => Assert.Equal(2, party.Generation));
+    }
+
+    [Fact]
     public async Task Parties_that_disagree_on_the_count_or_outnumber_it_are_told_so()
     {
         var name = UniqueNames.For("disagree");

@@ -86,23 +86,6 @@ public sealed class GatewayLossRetryTests
     }
 
     [Fact]
-    public async Task A_call_that_must_not_be_sent_twice_waits_through_a_loss_for_its_answer()
-    {
-        var signal = new GatewayLossSignal(TimeSpan.FromSeconds(10));
-        var answer = new TaskCompletionSource<int>();
-        var attempts = 0;
-        var result = new TransientRetry(Budget, Interval, signal).RunAsync(() => { attempts++; return answer.Task; }, CancellationToken.None, sendAgainOnGatewayLoss: false);
-
-        signal.NotifyGatewayCountChanged(1, 2, connectionRecovered: false);
-        await Task.Delay(GatewayLossSignal.EchoInterval * 1.5);
-        Assert.False(result.IsCompleted);
-        answer.SetResult(3);
-
-        Assert.Equal(3, await result);
-        Assert.Equal(1, attempts);
-    }
-
-    [Fact]
     public async Task A_call_sent_just_after_a_loss_is_sent_again_by_its_echo()
     {
         var signal = new GatewayLossSignal(TimeSpan.FromSeconds(10));
