@@ -25,7 +25,8 @@ internal sealed class LockGrain([PersistentState("lock", StorageNames.Regions)] 
     private Guid _holder;
     private TimeSpan _lease;
     private long _leaseEnds;
-    // The request of the latest grant: it is granted once, and sent again gets that grant while it lasts.
+    // The request of the latest grant: it is granted once, and sent again gets that grant while it lasts (a deactivation
+    // that finds the lock held stores it with the hold).
     private Guid _grantedRequest;
     // Completed and replaced when the lock is released or granted, waking the requests that wait.
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -39,25 +40,26 @@ internal sealed class LockGrain([PersistentState("lock", StorageNames.Regions)] 
         _token = stored.State.HeldToken != 0 ? stored.State.HeldToken : stored.State.Token;
         if (stored.State.Holder != Guid.Empty)
             (_holder, _lease, _leaseEnds) = (stored.State.Holder, stored.State.Lease, Environment.TickCount64 + (long)stored.State.Lease.TotalMilliseconds);
+        if (stored.State.HeldToken != 0) _grantedRequest = stored.State.HeldRequest;
         return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        var (holder, heldToken) = Free ? (Guid.Empty, 0L) : (_holder, _token);
+        var (holder, heldToken, heldRequest) = Free ? (Guid.Empty, 0L, Guid.Empty) : (_holder, _token, _grantedRequest);
         if (stored.State.Holder == holder && stored.State.HeldToken == heldToken) return;
         await _writes.WaitAsync(cancellationToken);
-        var previous = (stored.State.Holder, stored.State.Lease, stored.State.HeldToken);
+        var previous = (stored.State.Holder, stored.State.Lease, stored.State.HeldToken, stored.State.HeldRequest);
         try
         {
-            (stored.State.Holder, stored.State.HeldToken) = (holder, heldToken);
+            (stored.State.Holder, stored.State.HeldToken, stored.State.HeldRequest) = (holder, heldToken, heldRequest);
             stored.State.Lease = holder == Guid.Empty ? TimeSpan.Zero : _lease > previous.Lease ? _lease : previous.Lease;
             await stored.WriteStateAsync(cancellationToken);
         }
         catch (Exception)
         {
             // Not stored: the next activation counts the lock held for one lease by no hold it knows, as after a crash.
-            (stored.State.Holder, stored.State.Lease, stored.State.HeldToken) = previous;
+            (stored.State.Holder, stored.State.Lease, stored.State.HeldToken, stored.State.HeldRequest) = previous;
         }
         finally
         {
@@ -91,16 +93,16 @@ internal sealed class LockGrain([PersistentState("lock", StorageNames.Regions)] 
             // Claimed in this turn; the storage write below may interleave with other callers, who wait for it.
             _granting = true;
             await _writes.WaitAsync();
-            var previous = (stored.State.Token, stored.State.Holder, stored.State.Lease, stored.State.HeldToken);
-            (stored.State.Token, stored.State.Holder, stored.State.Lease, stored.State.HeldToken) = (
-                Math.Max(previous.Token, token + TokenBlock - 1), holder, lease > previous.Lease ? lease : previous.Lease, 0);
+            var previous = (stored.State.Token, stored.State.Holder, stored.State.Lease, stored.State.HeldToken, stored.State.HeldRequest);
+            (stored.State.Token, stored.State.Holder, stored.State.Lease, stored.State.HeldToken, stored.State.HeldRequest) = (
+                Math.Max(previous.Token, token + TokenBlock - 1), holder, lease > previous.Lease ? lease : previous.Lease, 0, Guid.Empty);
             try
             {
                 await stored.WriteStateAsync();
             }
             catch
             {
-                (stored.State.Token, stored.State.Holder, stored.State.Lease, stored.State.HeldToken) = previous;
+                (stored.State.Token, stored.State.Holder, stored.State.Lease, stored.State.HeldToken, stored.State.HeldRequest) = previous;
                 throw;
             }
             finally

@@ -30,4 +30,8 @@ internal sealed class LockState
     /// </summary>
     [Id(3)]
     public long HeldToken { get; set; }
+
+    /// <summary>The request that <see cref="HeldToken"/> granted, so that it sent again gets that hold, not a refusal.</summary>
+    [Id(4)]
+    public Guid HeldRequest { get; set; }
 }

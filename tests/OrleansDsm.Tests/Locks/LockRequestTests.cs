@@ -43,6 +43,20 @@ public sealed class LockRequestTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_request_sent_again_after_its_lock_deactivated_held_gets_the_grant_it_got_before()
+    {
+        var (holder, request) = (Guid.NewGuid(), Guid.NewGuid());
+        var grain = Lock(UniqueNames.For("request-carried"));
+        var first = await grain.TryAcquire(holder, request, Lease, TimeSpan.Zero);
+
+        // The lock deactivates held, as on a silo's graceful stop, and the next activation carries the hold on.
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        Assert.Equal(first, await grain.TryAcquire(holder, request, Lease, TimeSpan.Zero));
+        Assert.Null(await grain.TryAcquire(holder, Guid.NewGuid(), Lease, TimeSpan.Zero));
+    }
+
+    [Fact]
     public async Task Two_attempts_of_one_request_waiting_for_the_lock_both_get_its_one_grant()
     {
         var grain = Lock(UniqueNames.For("request-waiting"));
