@@ -395,11 +395,11 @@ public sealed class SharedArray<T> where T : unmanaged
                 {
                     try
                     {
-                        await inFlight.WaitAsync(cancellation);
+                        await _retry.WaitForAsync(inFlight, cancellation);
                     }
                     catch (Exception) when (!cancellation.IsCancellationRequested)
                     {
-                        // Its failure is that read's; this one fetches for itself below.
+                        // Its failure, or the gateway it may have gone through, is that read's; this one fetches for itself below.
                     }
                     if (TryReadCached(page, offset, out var cached)) return cached;
                 }

@@ -64,6 +64,30 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval, Gateway
         }
     }
 
+    /// <summary>
+    /// Waits for <paramref name="attempt"/>, a call another caller sent, unless the client loses a gateway connection
+    /// first: that call's answer may then never come (its sender sends it again), so this caller stops waiting with a
+    /// <see cref="TimeoutException"/> and can send its own.
+    /// </summary>
+    public async Task WaitForAsync(Task attempt, CancellationToken cancellation)
+    {
+        var lost = gatewayLoss?.Next ?? default;
+        if (!lost.CanBeCanceled || attempt.IsCompleted)
+        {
+            await attempt.WaitAsync(cancellation);
+            return;
+        }
+        using var either = cancellation.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellation, lost) : null;
+        try
+        {
+            await attempt.WaitAsync(either?.Token ?? lost);
+        }
+        catch (OperationCanceledException) when (lost.IsCancellationRequested && !cancellation.IsCancellationRequested)
+        {
+            throw new TimeoutException("The client lost a gateway connection while the call waited for was in flight, so its answer may never come.");
+        }
+    }
+
     public Task RunAsync(Func<Task> call, CancellationToken cancellation) => RunAsync(async () =>
     {
         await call();

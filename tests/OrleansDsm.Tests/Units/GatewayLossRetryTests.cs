@@ -113,6 +113,41 @@ public sealed class GatewayLossRetryTests
         Assert.Equal([false], attempts);
     }
 
+    [Fact]
+    public async Task A_wait_for_another_callers_attempt_stops_at_a_loss_so_the_waiter_can_send_its_own()
+    {
+        var signal = new GatewayLossSignal(TimeSpan.Zero);
+        var retry = new TransientRetry(Budget, Interval, signal);
+        var (unanswered, answered) = (new TaskCompletionSource(), new TaskCompletionSource());
+        using var caller = new CancellationTokenSource();
+        var waits = new[] { retry.WaitForAsync(unanswered.Task, CancellationToken.None), retry.WaitForAsync(unanswered.Task, caller.Token) };
+        var served = retry.WaitForAsync(answered.Task, CancellationToken.None);
+        answered.SetResult();
+        await served.WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(100);
+        Assert.DoesNotContain(waits, wait => wait.IsCompleted);
+
+        signal.NotifyGatewayCountChanged(1, 2, connectionRecovered: false);
+
+        foreach (var wait in waits)
+        {
+            var error = await Assert.ThrowsAsync<TimeoutException>(() => wait.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Contains("lost a gateway connection", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_wait_for_another_callers_attempt_that_its_caller_cancels_reports_the_cancellation()
+    {
+        var retry = new TransientRetry(Budget, Interval, new GatewayLossSignal(TimeSpan.Zero));
+        using var caller = new CancellationTokenSource();
+        var wait = retry.WaitForAsync(new TaskCompletionSource().Task, caller.Token);
+
+        caller.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
     /// <summary>A call whose first attempt is never answered and whose later ones answer 42, and the retry flag of each attempt.</summary>
     private static (Func<bool, Task<int>> Call, List<bool> Attempts) FirstAttemptUnanswered()
     {
