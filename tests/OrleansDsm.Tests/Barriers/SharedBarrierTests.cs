@@ -84,19 +84,20 @@ public sealed class SharedBarrierTests(ClusterFixture fixture)
     public async Task A_party_whose_first_arrival_broke_arrives_next_at_the_generation_after_it()
     {
         var name = UniqueNames.For("first-broke");
-        var (early, late) = (fixture.Client.Barrier(name, 2), fixture.Client.Barrier(name, 2));
+        var (first, second) = (fixture.Client.Barrier(name, 2), fixture.Client.Barrier(name, 2));
+        await Task.WhenAll(first.SignalAndWaitAsync(TimeSpan.FromSeconds(20)), second.SignalAndWaitAsync(TimeSpan.FromSeconds(20)));
 
-        var error = await Assert.ThrowsAsync<BarrierTimeoutException>(() => early.SignalAndWaitAsync(TimeSpan.FromMilliseconds(200)));
-        Assert.Equal(0, error.Generation);
-        Assert.Equal(1, early.Generation);
+        // A party created now joins generation 1, which breaks for want of a second party.
+        var late = fixture.Client.Barrier(name, 2);
+        var error = await Assert.ThrowsAsync<BarrierTimeoutException>(() => late.SignalAndWaitAsync(TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(1, error.Generation);
+        Assert.Equal(2, late.Generation);
 
-        // Any party asking after generation 0 learns the same break, generation and all.
-        var again = await Assert.ThrowsAsync<BarrierTimeoutException>(() =>
-            fixture.Cluster.Client.GetGrain<IBarrierGrain>(name).Arrive(Guid.NewGuid(), 2, 0, TimeSpan.FromSeconds(1), TimeSpan.Zero));
-        Assert.Equal(0, again.Generation);
-
-        await Task.WhenAll(early.SignalAndWaitAsync(TimeSpan.FromSeconds(20)), late.SignalAndWaitAsync(TimeSpan.FromSeconds(20)));
-        Assert.All([early, late], party => Assert.Equal(2, party.Generation));
+        // Any party asking after generation 1 learns the same break, generation and all.
+        var again = await Assert.ThrowsAsync<BarrierTimeoutException>(() => second.SignalAndWaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(1, again.Generation);
+        await Task.WhenAll(late.SignalAndWaitAsync(TimeSpan.FromSeconds(20)), second.SignalAndWaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.All([late, second], party => Assert.Equal(3, party.Generation));
     }
 
     [Fact]
