@@ -73,8 +73,7 @@ public sealed class DsmClientOptions
     /// How long a call waits for its response (Orleans' own default is 30 s). A call in flight to a silo that dies gets
     /// no answer and no refusal. When the client loses a gateway connection, it sends every call in flight again at
     /// once, and again each second for one response timeout after the loss, since a live gateway may still forward calls
-    /// to the dead silo until the cluster declares it dead. A call lost without any such loss, and a barrier arrival
-    /// (never sent twice at once), waits out this timeout.
+    /// to the dead silo until the cluster declares it dead. A call lost without any such loss waits out this timeout.
     /// </summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
