@@ -63,8 +63,10 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
     public unsafe Memory<T> GetMemory(long start, int length) => new MappedMemoryManager<T>(Window(start, length), length).Memory;
 
     /// <summary>
-    /// Sends the 8-byte words this process changed since its last release to their pages, and protects those pages again so
-    /// the next store is noticed.
+    /// Sends the 8-byte words this process changed since its last release to their pages. Those pages are protected again,
+    /// so the next store is noticed, except those that the last release found changed too: they stay writable, and the
+    /// next release finds their changes by comparing them with what this one sent (see
+    /// <see cref="MappingStatistics.WritablePages"/>).
     /// </summary>
     /// <exception cref="RegionFreedException">The region has been freed; the changes are dropped.</exception>
     /// <exception cref="IOException">A page could not be written; its changes stay for the next release.</exception>
@@ -81,7 +83,7 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
     public async Task<MappingStatistics> GetStatisticsAsync(CancellationToken cancellation = default)
     {
         var figures = (await _pager.AskAsync($"stats {_id}", cancellation)).Split(' ').Select(long.Parse).ToArray();
-        return new MappingStatistics(figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6]);
+        return new MappingStatistics(figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6], figures[7]);
     }
 
     /// <summary>

@@ -8,6 +8,11 @@ namespace OrleansDsm.Mapping;
 /// <param name="ReleasedPages">Dirty pages sent to the cluster by releases, in all.</param>
 /// <param name="ReleasedBytes">Changed bytes those releases carried.</param>
 /// <param name="DroppedPages">Present pages dropped by acquires, to be fetched afresh at their next touch.</param>
+/// <param name="WritablePages">
+/// Present pages left writable across releases because two releases in a row found them dirty: their stores take no
+/// fault, and a release finds their changes by comparing them with their twins. Each is protected again after two
+/// releases in a row find it unchanged.
+/// </param>
 public sealed record MappingStatistics(
     long MissingFaults,
     long WriteFaults,
@@ -15,4 +20,5 @@ public sealed record MappingStatistics(
     long DirtyPages,
     long ReleasedPages,
     long ReleasedBytes,
-    long DroppedPages);
+    long DroppedPages,
+    long WritablePages);
