@@ -2,7 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using Orleans.Networking.Shared;
+using Microsoft.AspNetCore.Connections;
+using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Hosting;
 
 namespace OrleansDsm.Tests.Units;
@@ -34,14 +35,27 @@ public sealed class HostingWiringTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public void Silos_and_clients_hand_socket_completions_to_the_thread_pool_directly()
+    public void Silos_and_clients_connect_and_listen_through_the_shared_memorys_socket_transport()
     {
-        var silo = fixture.Cluster.Silos[0].ServiceProvider;
-        Assert.Equal(0, silo.GetRequiredService<IOptions<SocketConnectionOptions>>().Value.IOQueueCount);
+        var silo = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        silo.UseOrleans(orleans => orleans.UseLocalhostClustering().AddSharedMemory());
+        var client = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        client.UseOrleansClient(orleans => orleans.UseLocalhostClustering().UseLowLatencySockets());
 
-        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.UseOrleansClient(client => client.UseLocalhostClustering().UseLowLatencySockets());
-        using var host = builder.Build();
-        Assert.Equal(0, host.Services.GetRequiredService<IOptions<SocketConnectionOptions>>().Value.IOQueueCount);
+        // Silo to silo and gateway listeners, and the silo's and the client's connectors: each key Orleans asks for.
+        Assert.Equal((1, 2), TransportsIn(silo.Services));
+        Assert.Equal((1, 0), TransportsIn(client.Services));
+    }
+
+    /// <summary>How many Orleans connector and listener keys <paramref name="services"/> resolves, each to ours (or the test fails).</summary>
+    private static (int Connectors, int Listeners) TransportsIn(IServiceCollection services)
+    {
+        var keyed = services.Where(service => service.IsKeyedService).ToList();
+        using var provider = services.BuildServiceProvider();
+        var connectors = keyed.Where(service => service.ServiceType == typeof(IConnectionFactory)).Select(service => service.ServiceKey).Distinct().ToList();
+        var listeners = keyed.Where(service => service.ServiceType == typeof(IConnectionListenerFactory)).Select(service => service.ServiceKey).Distinct().ToList();
+        foreach (var key in connectors) Assert.IsType<OrleansDsm.Networking.SocketConnector>(provider.GetRequiredKeyedService<IConnectionFactory>(key));
+        foreach (var key in listeners) Assert.IsType<OrleansDsm.Networking.SocketListenerFactory>(provider.GetRequiredKeyedService<IConnectionListenerFactory>(key));
+        return (connectors.Count, listeners.Count);
     }
 }

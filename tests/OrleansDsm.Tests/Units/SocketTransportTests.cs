@@ -1,0 +1,150 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Networking.Shared;
+using OrleansDsm.Networking;
+using OrleansDsm.Testing;
+
+namespace OrleansDsm.Tests.Units;
+
+/// <summary>
+/// The socket transport on its own, over loopback: bytes arrive whole and in order however they are cut, both ways at
+/// once and in pieces larger than a receive; a close reaches the other side; and connecting or binding where that
+/// cannot be done fails with the errors Orleans expects of its own transport.
+/// </summary>
+public sealed class SocketTransportTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task Bytes_cut_into_writes_of_any_size_arrive_whole_and_in_order_both_ways_at_once()
+    {
+        await using var listener = SocketListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var accepting = listener.AcceptAsync().AsTask();
+        await using var client = await new SocketConnector().ConnectAsync(listener.EndPoint);
+        await using var server = (await accepting.WaitAsync(Patience))!;
+        // Three segments' worth and more, so receives fill whole segments and messages span several.
+        var up = RandomBytes(3 * SocketConnection.SegmentBytes + 12345, seed: 1);
+        var down = RandomBytes(5 * SocketConnection.SegmentBytes + 7, seed: 2);
+
+        var sending = Task.WhenAll(WriteInPiecesAsync(client.Transport.Output, up, seed: 3), WriteInPiecesAsync(server.Transport.Output, down, seed: 4));
+        var received = await Task.WhenAll(ReadAsync(server.Transport.Input, up.Length), ReadAsync(client.Transport.Input, down.Length)).WaitAsync(Patience);
+        await sending.WaitAsync(Patience);
+
+        Assert.Equal(up, received[0]);
+        Assert.Equal(down, received[1]);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_connection_aborted_or_disposed_ends_the_other_sides_input_and_signals_both_closed(bool abort)
+    {
+        await using var listener = SocketListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var accepting = listener.AcceptAsync().AsTask();
+        var client = await new SocketConnector().ConnectAsync(listener.EndPoint);
+        await using var server = (await accepting.WaitAsync(Patience))!;
+
+        // As Orleans' transport does, a close resets the connection (linger 0): what the other side has not read yet
+        // may be lost, so only the end itself is checked.
+        if (abort) client.Abort(new ConnectionAbortedException("the test aborted it"));
+        else await client.DisposeAsync().AsTask().WaitAsync(Patience);
+
+        await WaitForAsync(server.ConnectionClosed);
+        if (abort) await WaitForAsync(client.ConnectionClosed);
+        try
+        {
+            var end = await server.Transport.Input.ReadAsync().AsTask().WaitAsync(Patience);
+            Assert.True(end.IsCompleted, "The input did not end once the other side closed.");
+        }
+        catch (ConnectionResetException)
+        {
+            // A reset ends the input too.
+        }
+        if (abort) await client.DisposeAsync().AsTask().WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task Connecting_where_nobody_listens_fails_with_orleans_connection_error_naming_the_endpoint()
+    {
+        var nobody = new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free());
+
+        var error = await Assert.ThrowsAsync<SocketConnectionException>(async () => await new SocketConnector().ConnectAsync(nobody));
+
+        Assert.Contains(nobody.ToString(), error.Message);
+    }
+
+    [Fact]
+    public async Task Binding_a_port_in_use_fails_with_address_in_use()
+    {
+        await using var first = SocketListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+
+        Assert.Throws<AddressInUseException>(() => SocketListener.Bind(first.EndPoint));
+    }
+
+    [Fact]
+    public async Task An_unbound_listener_accepts_nothing_more()
+    {
+        var listener = SocketListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var accepting = listener.AcceptAsync().AsTask();
+
+        await listener.UnbindAsync();
+
+        Assert.Null(await accepting.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public void Use_refuses_services_without_orleans_connections_and_adds_nothing()
+    {
+        var services = new ServiceCollection();
+
+        var error = Assert.Throws<InvalidOperationException>(() => SocketTransport.Use(services));
+
+        Assert.Contains("not registered yet", error.Message);
+        Assert.Empty(services);
+    }
+
+    private static byte[] RandomBytes(int count, int seed)
+    {
+        var bytes = new byte[count];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    /// <summary>Writes <paramref name="bytes"/> in pieces of random sizes, from one byte to twice a segment, each flushed.</summary>
+    private static async Task WriteInPiecesAsync(PipeWriter output, byte[] bytes, int seed)
+    {
+        var sizes = new Random(seed);
+        for (var done = 0; done < bytes.Length;)
+        {
+            var size = Math.Min(bytes.Length - done, sizes.Next(1, 2 * SocketConnection.SegmentBytes));
+            await output.WriteAsync(bytes.AsMemory(done, size));
+            done += size;
+        }
+    }
+
+    private static async Task<byte[]> ReadAsync(PipeReader input, int count)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync();
+            if (result.Buffer.Length >= count)
+            {
+                var bytes = result.Buffer.Slice(0, count).ToArray();
+                input.AdvanceTo(result.Buffer.GetPosition(count));
+                return bytes;
+            }
+            if (result.IsCompleted) throw new InvalidOperationException($"The input ended after {result.Buffer.Length} of {count} bytes.");
+            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    private static async Task WaitForAsync(CancellationToken closed)
+    {
+        var signalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var registration = closed.Register(() => signalled.TrySetResult());
+        await signalled.Task.WaitAsync(Patience);
+    }
+}
