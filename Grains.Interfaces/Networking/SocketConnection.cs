@@ -16,16 +16,18 @@ namespace OrleansDsm.Networking;
 /// wake-up of the message reader: six 64 MiB range writes took about 200,000 receives, against 8,700 here, where a
 /// receive fills up to <see cref="SegmentBytes"/>. A bare grain returning 64 MiB in batches moved 1,300-1,470 MB/s
 /// through it, against 460-500 through Orleans' transport.
-/// <para>A connection that waits for data holds no buffer: after a receive that left room in its buffer (the socket
-/// was drained), the next one first waits for data with an empty read, as Orleans' does before every receive. A
-/// silo with many idle clients so keeps no 64 KiB buffer for each.</para>
+/// <para>A receive asks for 64 KiB only when the one before filled all the room it had, so only a connection that
+/// streams holds buffers that large. After a receive that left room (the socket was drained), the next one waits for
+/// data with an empty read first, as Orleans' does before every receive, so an idle connection holds no buffer,
+/// and then asks for 4 KiB, as much as Orleans' block.</para>
 /// </summary>
 internal sealed class SocketConnection : ConnectionContext, IConnectionEndPointFeature, IConnectionLifetimeFeature
 {
-    /// <summary>The most bytes one receive takes, and the size of the pipes' segments.</summary>
+    /// <summary>The most bytes one receive takes: the room it asks for once the one before filled all it had.</summary>
     internal const int SegmentBytes = 64 * 1024;
 
-    // A receive into less room than this takes a fresh segment instead, so a receive is never starved for room.
+    // The room a receive asks for after the socket was drained, as Orleans' 4 KiB blocks: a connection that carries
+    // small messages so holds no more than Orleans' would, and one that streams grows its receives at once.
     private const int LeastReceiveBytes = 4096;
 
     private readonly Socket _socket;
@@ -47,9 +49,9 @@ internal sealed class SocketConnection : ConnectionContext, IConnectionEndPointF
         // latency by about 5%, but cost a quarter to a half of the throughput at 16 and 256 outstanding calls: each
         // flush became a send of its own instead of several flushes going out in one.
         _received = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.ThreadPool, writerScheduler: PipeScheduler.ThreadPool,
-            pauseWriterThreshold: 0, minimumSegmentSize: SegmentBytes, useSynchronizationContext: false));
+            pauseWriterThreshold: 0, minimumSegmentSize: LeastReceiveBytes, useSynchronizationContext: false));
         _toSend = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.ThreadPool, writerScheduler: PipeScheduler.ThreadPool,
-            pauseWriterThreshold: 0, minimumSegmentSize: SegmentBytes, useSynchronizationContext: false));
+            pauseWriterThreshold: 0, minimumSegmentSize: LeastReceiveBytes, useSynchronizationContext: false));
         Transport = new Duplex(_received.Reader, _toSend.Writer);
         ConnectionClosed = _closed.Token;
         Features.Set<IConnectionEndPointFeature>(this);
@@ -111,7 +113,7 @@ internal sealed class SocketConnection : ConnectionContext, IConnectionEndPointF
             while (true)
             {
                 if (drained) await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
-                var room = _received.Writer.GetMemory(LeastReceiveBytes);
+                var room = _received.Writer.GetMemory(drained ? LeastReceiveBytes : SegmentBytes);
                 var count = await _socket.ReceiveAsync(room, SocketFlags.None);
                 if (count == 0) break; // the peer closed its side
                 drained = count < room.Length;

@@ -25,7 +25,7 @@ public sealed class SocketTransportTests
         var accepting = listener.AcceptAsync().AsTask();
         await using var client = await new SocketConnector().ConnectAsync(listener.EndPoint);
         await using var server = (await accepting.WaitAsync(Patience))!;
-        // Three segments' worth and more, so receives fill whole segments and messages span several.
+        // Several of the largest receives' worth, so receives grow to their largest, and pieces up to twice that.
         var up = RandomBytes(3 * SocketConnection.SegmentBytes + 12345, seed: 1);
         var down = RandomBytes(5 * SocketConnection.SegmentBytes + 7, seed: 2);
 
@@ -113,7 +113,7 @@ public sealed class SocketTransportTests
         return bytes;
     }
 
-    /// <summary>Writes <paramref name="bytes"/> in pieces of random sizes, from one byte to twice a segment, each flushed.</summary>
+    /// <summary>Writes <paramref name="bytes"/> in pieces of random sizes, from one byte to twice the largest receive, each flushed.</summary>
     private static async Task WriteInPiecesAsync(PipeWriter output, byte[] bytes, int seed)
     {
         var sizes = new Random(seed);
