@@ -26,8 +26,8 @@ public sealed class SocketTransportTests
         await using var client = await new SocketConnector().ConnectAsync(listener.EndPoint);
         await using var server = (await accepting.WaitAsync(Patience))!;
         // Several of the largest receives' worth, so receives grow to their largest, and pieces up to twice that.
-        var up = RandomBytes(3 * SocketConnection.SegmentBytes + 12345, seed: 1);
-        var down = RandomBytes(5 * SocketConnection.SegmentBytes + 7, seed: 2);
+        var up = RandomBytes(3 * SocketConnection.LargestReceiveBytes + 12345, seed: 1);
+        var down = RandomBytes(5 * SocketConnection.LargestReceiveBytes + 7, seed: 2);
 
         var sending = Task.WhenAll(WriteInPiecesAsync(client.Transport.Output, up, seed: 3), WriteInPiecesAsync(server.Transport.Output, down, seed: 4));
         var received = await Task.WhenAll(ReadAsync(server.Transport.Input, up.Length), ReadAsync(client.Transport.Input, down.Length)).WaitAsync(Patience);
@@ -119,7 +119,7 @@ public sealed class SocketTransportTests
         var sizes = new Random(seed);
         for (var done = 0; done < bytes.Length;)
         {
-            var size = Math.Min(bytes.Length - done, sizes.Next(1, 2 * SocketConnection.SegmentBytes));
+            var size = Math.Min(bytes.Length - done, sizes.Next(1, 2 * SocketConnection.LargestReceiveBytes));
             await output.WriteAsync(bytes.AsMemory(done, size));
             done += size;
         }
