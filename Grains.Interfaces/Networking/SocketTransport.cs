@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace OrleansDsm.Networking;
 
@@ -19,7 +20,7 @@ internal static class SocketTransport
         if (connectors.Count == 0)
             throw new InvalidOperationException("Orleans' connection services are not registered yet: add the shared memory's transport inside UseOrleans or UseOrleansClient.");
         foreach (var key in connectors) services.AddKeyedSingleton<IConnectionFactory>(key, (_, _) => new SocketConnector());
-        foreach (var key in listeners) services.AddKeyedSingleton<IConnectionListenerFactory>(key, (_, _) => new SocketListenerFactory());
+        foreach (var key in listeners) services.AddKeyedSingleton<IConnectionListenerFactory>(key, (provider, _) => new SocketListenerFactory(provider.GetRequiredService<ILogger<SocketListener>>()));
     }
 
     private static List<object> KeysOf<TService>(IServiceCollection services) =>

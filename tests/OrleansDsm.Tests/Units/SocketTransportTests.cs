@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Networking.Shared;
 using OrleansDsm.Networking;
 using OrleansDsm.Testing;
@@ -11,8 +13,9 @@ namespace OrleansDsm.Tests.Units;
 
 /// <summary>
 /// The socket transport on its own, over loopback: bytes arrive whole and in order however they are cut, both ways at
-/// once and in pieces larger than a receive; a close reaches the other side; and connecting or binding where that
-/// cannot be done fails with the errors Orleans expects of its own transport.
+/// once and in pieces larger than a receive; a close reaches the other side; connecting or binding where that
+/// cannot be done fails with the errors Orleans expects of its own transport; and a listener that cannot accept waits
+/// between attempts.
 /// </summary>
 public sealed class SocketTransportTests
 {
@@ -96,6 +99,29 @@ public sealed class SocketTransportTests
     }
 
     [Fact]
+    public async Task A_listener_whose_accepts_keep_failing_waits_between_attempts_warns_once_and_stops_when_cancelled()
+    {
+        // Accept on a listening socket shut down for receiving fails at once, every time, as it does while the process
+        // is out of descriptors (the connection waits in the queue): the case where retrying at once spun a core.
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        socket.Listen();
+        socket.Shutdown(SocketShutdown.Receive);
+        var log = new RecordingLogger();
+        await using var listener = SocketListener.Over(socket, log);
+        var watched = TimeSpan.FromSeconds(1);
+        using var stop = new CancellationTokenSource(watched);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listener.AcceptAsync(stop.Token).AsTask());
+
+        var warning = Assert.Single(log.Entries, entry => entry.Level == LogLevel.Warning);
+        Assert.Contains("Cannot accept connections on", warning.Message);
+        Assert.Contains("InvalidArgument", warning.Message);
+        var attempts = log.Entries.Count;
+        Assert.InRange(attempts, 2, (int)(watched / SocketListener.RetryAfterRefusal) + 2);
+    }
+
+    [Fact]
     public void Use_refuses_services_without_orleans_connections_and_adds_nothing()
     {
         var services = new ServiceCollection();
@@ -146,5 +172,25 @@ public sealed class SocketTransportTests
         var signalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var registration = closed.Register(() => signalled.TrySetResult());
         await signalled.Task.WaitAsync(Patience);
+    }
+
+    /// <summary>Keeps every entry logged to it, for the listener's warnings and retries.</summary>
+    private sealed class RecordingLogger : ILogger
+    {
+        private readonly List<(LogLevel Level, string Message)> _entries = [];
+
+        public IReadOnlyList<(LogLevel Level, string Message)> Entries
+        {
+            get { lock (_entries) return [.. _entries]; }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (_entries) _entries.Add((logLevel, formatter(state, exception)));
+        }
     }
 }
