@@ -15,7 +15,7 @@ internal sealed class SocketListener : IConnectionListener
     /// <summary>
     /// How long the listener waits after an accept failed for want of a resource (open files, buffers) before it tries
     /// again. The connection stays queued, so an immediate retry fails at once: a silo whose open-file limit was
-    /// lowered under its connections spent 3.4 s of CPU in 3 s retrying, against 0.3-0.5 s with this wait.
+    /// lowered under its connections spent 3.4 s of CPU in 3 s retrying, against 0.3-0.6 s with this wait.
     /// </summary>
     internal static readonly TimeSpan RetryAfterRefusal = TimeSpan.FromMilliseconds(100);
 
