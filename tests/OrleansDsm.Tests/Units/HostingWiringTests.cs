@@ -1,10 +1,11 @@
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using Microsoft.AspNetCore.Connections;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Hosting;
+using OrleansDsm.Networking;
 
 namespace OrleansDsm.Tests.Units;
 
@@ -29,7 +30,7 @@ public sealed class HostingWiringTests(ClusterFixture fixture)
     {
         var silo = fixture.Cluster.Silos[0].ServiceProvider;
         var collection = silo.GetRequiredService<IOptions<GrainCollectionOptions>>().Value;
-        var space = silo.GetRequiredService<IOptions<OrleansDsm.Grains.Hosting.AddressSpaceOptions>>().Value;
+        var space = silo.GetRequiredService<IOptions<AddressSpaceOptions>>().Value;
 
         Assert.Equal(space.PageIdleTimeout, collection.ClassSpecificCollectionAge["OrleansDsm.Grains.Pages.PageGrain"]);
     }
@@ -54,8 +55,8 @@ public sealed class HostingWiringTests(ClusterFixture fixture)
         using var provider = services.BuildServiceProvider();
         var connectors = keyed.Where(service => service.ServiceType == typeof(IConnectionFactory)).Select(service => service.ServiceKey).Distinct().ToList();
         var listeners = keyed.Where(service => service.ServiceType == typeof(IConnectionListenerFactory)).Select(service => service.ServiceKey).Distinct().ToList();
-        foreach (var key in connectors) Assert.IsType<OrleansDsm.Networking.SocketConnector>(provider.GetRequiredKeyedService<IConnectionFactory>(key));
-        foreach (var key in listeners) Assert.IsType<OrleansDsm.Networking.SocketListenerFactory>(provider.GetRequiredKeyedService<IConnectionListenerFactory>(key));
+        foreach (var key in connectors) Assert.IsType<SocketConnector>(provider.GetRequiredKeyedService<IConnectionFactory>(key));
+        foreach (var key in listeners) Assert.IsType<SocketListenerFactory>(provider.GetRequiredKeyedService<IConnectionListenerFactory>(key));
         return (connectors.Count, listeners.Count);
     }
 }
