@@ -4,6 +4,8 @@ using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Database;
 using OrleansDsm.Silo.Hosting;
 
+// Before anything opens a socket (the schema check below does): the runtime reads the switch once.
+InlineSocketCompletions.EnableUnlessSet();
 var builder = WebApplication.CreateBuilder(args);
 SiloHostOptions host;
 try

@@ -8,9 +8,9 @@ using OrleansDsm.Silo.Hosting;
 namespace OrleansDsm.Bench.Hosting;
 
 /// <summary>
-/// A silo like the product's default (localhost clustering, binary in-memory storage in the silo written behind, server GC, which bench/run.sh
-/// turns on), without the dashboard, which profiles every call, and with the baseline grains beside the DSM's. A
-/// second silo joins the first through <paramref name="primarySiloPort"/>; <paramref name="moves"/> turns on Orleans'
+/// A silo like the product's default (localhost clustering, binary in-memory storage in the silo written behind, inline
+/// socket completions, server GC, which bench/run.sh turns on), without the dashboard, which profiles every call, and
+/// with the baseline grains beside the DSM's. A second silo joins the first through <paramref name="primarySiloPort"/>; <paramref name="moves"/> turns on Orleans'
 /// activation repartitioning or the activation rebalancer (the product's <c>Silo:Rebalance</c>), each timed so that a
 /// short run sees it work.
 /// </summary>
@@ -21,6 +21,8 @@ public static class BenchSilo
 
     public static async Task<int> RunAsync(int siloPort, int gatewayPort, string cluster = AloneCluster, int? primarySiloPort = null, ActivationMoves moves = ActivationMoves.None)
     {
+        // As the product's silo does, before its first socket.
+        InlineSocketCompletions.EnableUnlessSet();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleans(silo =>

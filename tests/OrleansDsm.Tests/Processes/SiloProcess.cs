@@ -34,6 +34,9 @@ public sealed class SiloProcess : IAsyncDisposable
     public Task<DsmClient> ConnectAsync() =>
         DsmClient.ConnectAsync(new OrleansDsm.Connection.DsmClientOptions { Gateways = [Gateway], ConnectTimeout = TimeSpan.FromSeconds(30) });
 
+    /// <summary>The process's id, for what the tests read of it under <c>/proc</c>.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Whether the process has ended (killed, or stopped by itself).</summary>
     public bool HasExited => _process.HasExited;
 
