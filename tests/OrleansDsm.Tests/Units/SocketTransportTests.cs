@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Orleans.Networking.Shared;
 using OrleansDsm.Networking;
 using OrleansDsm.Testing;
@@ -108,16 +109,16 @@ public sealed class SocketTransportTests
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         socket.Listen();
         socket.Shutdown(SocketShutdown.Receive);
-        var log = new RecordingLogger();
+        var log = new FakeLogger();
         await using var listener = SocketListener.Over(socket, log);
         var watched = TimeSpan.FromSeconds(1);
         using (var stop = new CancellationTokenSource(watched))
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listener.AcceptAsync(stop.Token).AsTask());
 
-        var warning = Assert.Single(log.Entries, entry => entry.Level == LogLevel.Warning);
+        var warning = Assert.Single(log.Collector.GetSnapshot(), entry => entry.Level == LogLevel.Warning);
         Assert.Contains("Cannot accept connections on", warning.Message);
         Assert.Contains("InvalidArgument", warning.Message);
-        Assert.InRange(log.Entries.Count, 2, (int)(watched / SocketListener.RetryAfterRefusal) + 2);
+        Assert.InRange(log.Collector.Count, 2, (int)(watched / SocketListener.RetryAfterRefusal) + 2);
 
         socket.Listen();
         // Socket.LocalEndPoint keeps the port bound first; a second view of the same handle asks the kernel.
@@ -128,7 +129,7 @@ public sealed class SocketTransportTests
         await using var accepted = await listener.AcceptAsync().AsTask().WaitAsync(Patience);
 
         Assert.NotNull(accepted);
-        var warnings = log.Entries.Where(entry => entry.Level == LogLevel.Warning).ToList();
+        var warnings = log.Collector.GetSnapshot().Where(entry => entry.Level == LogLevel.Warning).ToList();
         Assert.Equal(2, warnings.Count);
         Assert.Contains("Accepting connections on", warnings[1].Message);
     }
@@ -184,25 +185,5 @@ public sealed class SocketTransportTests
         var signalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var registration = closed.Register(() => signalled.TrySetResult());
         await signalled.Task.WaitAsync(Patience);
-    }
-
-    /// <summary>Keeps every entry logged to it, for the listener's warnings and retries.</summary>
-    private sealed class RecordingLogger : ILogger
-    {
-        private readonly List<(LogLevel Level, string Message)> _entries = [];
-
-        public IReadOnlyList<(LogLevel Level, string Message)> Entries
-        {
-            get { lock (_entries) return [.. _entries]; }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (_entries) _entries.Add((logLevel, formatter(state, exception)));
-        }
     }
 }
