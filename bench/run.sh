@@ -60,6 +60,7 @@ start() {
 gateway_port=$(free_port)
 # Server GC, as the product silo has it (its Web SDK turns it on); the bench executable itself keeps workstation GC.
 start "bench silo ready" env DOTNET_gcServer=1 dotnet "$bench" silo "$(free_port)" "$gateway_port"
+bench_silo=${pids[-1]}
 
 durable=()
 if [[ -x $pg_bin/initdb && -x $pg_bin/pgbench ]]; then
@@ -107,4 +108,4 @@ else
   echo "bench: redis-server is missing; the redis.* anchors and their ratios are skipped. Install it with: apt-get install redis-server" >&2
 fi
 
-dotnet "$bench" client "127.0.0.1:$gateway_port" "$@" "${redis[@]}" "${durable[@]}" --command "$(echo "bench/run.sh $*" | sed "s/ *$//")"
+dotnet "$bench" client "127.0.0.1:$gateway_port" "$@" "${redis[@]}" "${durable[@]}" --silo-process "$bench_silo" --command "$(echo "bench/run.sh $*" | sed "s/ *$//")"

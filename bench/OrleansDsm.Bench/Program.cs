@@ -1,7 +1,8 @@
 // The benchmark: "silo SILO_PORT GATEWAY_PORT" hosts the bench silo ("... CLUSTER PRIMARY_PORT|- None|Repartition|Rebalance"
 // one of a two-silo cluster, with activations moved by neither, repartitioning or rebalancing); "client GATEWAY [--quick] --command TEXT"
 // runs every workload against it and writes bench/results/latest.json and bench/RESULTS.md. bench/run.sh runs both.
-// "--durable BATCHED_GATEWAY ADONET_GATEWAY CONNECTION PGBENCH" adds the PostgreSQL figures; "--redis HOST:PORT" the Redis ones.
+// "--durable BATCHED_GATEWAY ADONET_GATEWAY CONNECTION PGBENCH" adds the PostgreSQL figures; "--redis HOST:PORT" the Redis ones;
+// "--silo-process PID" names the bench silo's process, whose processor time some workloads read.
 // "--only NAME" runs one workload (ElementLatency, ReadMostlyMix, ...) and only prints its figures: for tuning.
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -28,6 +29,9 @@ switch (args)
             ? new DurableTargets(batched, adoNet, database, pgbench, int.Parse(batchedSilo, System.Globalization.CultureInfo.InvariantCulture))
             : null;
         var redis = rest.SkipWhile(a => a != "--redis").Skip(1).FirstOrDefault() is { } redisEndpoint ? new RedisPeer(redisEndpoint) : null;
+        var siloProcess = rest.SkipWhile(a => a != "--silo-process").Skip(1).FirstOrDefault() is { } siloId
+            ? int.Parse(siloId, System.Globalization.CultureInfo.InvariantCulture)
+            : (int?)null;
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         // Configured as DsmClient.ConnectAsync configures its own, so the bare-call anchors share the DSM's transport.
         builder.UseOrleansClient(client => client.UseStaticClustering(System.Net.IPEndPoint.Parse(gateway)).UseLowLatencySockets());
@@ -36,7 +40,7 @@ switch (args)
         {
             await host.StartAsync();
             var orleans = host.Services.GetRequiredService<IClusterClient>();
-            var context = new BenchContext(host.Services.GetRequiredService<DsmClient>(), orleans, new Report(command, quick), quick, durable, gateway, redis);
+            var context = new BenchContext(host.Services.GetRequiredService<DsmClient>(), orleans, new Report(command, quick), quick, durable, gateway, redis, siloProcess);
             var workloads = new (string Name, Func<BenchContext, Task> Run)[]
             {
                 (nameof(ElementLatency), ElementLatency.RunAsync),
@@ -82,6 +86,6 @@ switch (args)
         if (redis is not null) await redis.DisposeAsync();
         return 0;
     default:
-        Console.Error.WriteLine("usage: silo SILO_PORT GATEWAY_PORT | client GATEWAY [--quick] [--only WORKLOAD] [--redis HOST:PORT] [--durable ...] [--command TEXT]");
+        Console.Error.WriteLine("usage: silo SILO_PORT GATEWAY_PORT | client GATEWAY [--quick] [--only WORKLOAD] [--redis HOST:PORT] [--durable ...] [--silo-process PID] [--command TEXT]");
         return 2;
 }

@@ -10,8 +10,9 @@ namespace OrleansDsm.Bench.Workloads;
 /// warm (every client has read every page, and one untimed run went first), their timed runs taking turns. Beside the
 /// rates, what the Strict runs sent per operation, counted rather than timed: the pages they fetched, the revocations
 /// their sessions received (and the silo's calls that carried them, several to a call under load) and the writes,
-/// where the Uncached run makes one grain call an operation; and what the clients' process allocated meanwhile, its
-/// generation-2 collections and how often its threads found a lock taken.
+/// where the Uncached run makes one grain call an operation; what the clients' process allocated meanwhile, its
+/// generation-2 collections and how often its threads found a lock taken; and the processor time each mode's operation
+/// cost the clients' process and the silo's.
 /// </summary>
 public static class ReadMostlyMix
 {
@@ -43,18 +44,30 @@ public static class ReadMostlyMix
         writes.Value = 0;
         var counted = new Dictionary<string, long>();
         (long Allocated, long Gen2, long Contentions) process = default;
+        // Processor time per operation of each run, in microseconds: the clients' process and the silo's.
+        var processor = modes.ToDictionary(mode => mode.Item1, _ => (Clients: new List<double>(), Silo: new List<double>()));
         for (var run = 0; run < context.Runs; run++)
         {
             var before = CacheCounters.Read();
             var (allocated, gen2, contentions) = (GC.GetTotalAllocatedBytes(), GC.CollectionCount(2), Monitor.LockContentionCount);
-            rates["strict"].Add(await RunOnceAsync(regions[0], zipf, operations, writes));
+            rates["strict"].Add(await TimedRunAsync("strict", regions[0], writes));
             process = (process.Allocated + GC.GetTotalAllocatedBytes() - allocated, process.Gen2 + GC.CollectionCount(2) - gen2,
                 process.Contentions + Monitor.LockContentionCount - contentions);
             foreach (var (counter, value) in CacheCounters.Read())
                 counted[counter] = counted.GetValueOrDefault(counter) + value - before.GetValueOrDefault(counter);
-            rates["uncached"].Add(await RunOnceAsync(regions[1], zipf, operations, writes: null));
+            rates["uncached"].Add(await TimedRunAsync("uncached", regions[1], writesMade: null));
         }
         foreach (var name in names) await context.Dsm.FreeAsync(name);
+
+        async Task<double> TimedRunAsync(string mode, OrleansDsm.Arrays.SharedArray<long>[] arrays, StrongBox<long>? writesMade)
+        {
+            var (clientsBefore, siloBefore) = (ProcessorSeconds(Environment.ProcessId), ProcessorSeconds(context.SiloProcessId));
+            var rate = await RunOnceAsync(arrays, zipf, operations, writesMade);
+            var timedOperations = (double)(operations / Clients * Clients);
+            processor[mode].Clients.Add((ProcessorSeconds(Environment.ProcessId) - clientsBefore) * 1e6 / timedOperations);
+            if (context.SiloProcessId is not null) processor[mode].Silo.Add((ProcessorSeconds(context.SiloProcessId) - siloBefore) * 1e6 / timedOperations);
+            return rate;
+        }
         foreach (var client in clients) await client.DisposeAsync();
 
         long Counted(string counter) => counted.GetValueOrDefault(counter);
@@ -81,6 +94,27 @@ public static class ReadMostlyMix
         context.Report.Add("dsm.zipf95.strict.client_lock_contentions_per_op", clientProcess.LockContentions, "contentions",
             conditions + "; times a thread of the clients' process found a lock taken (Monitor.LockContentionCount), per operation");
         context.Report.Ratio("dsm.zipf95.strict_vs_uncached", Stats.Median(rates["strict"]), Stats.Median(rates["uncached"]), conditions);
+
+        // Where the machine's two cores go: a Strict operation makes few calls, but each of them may cost its processes
+        // more than an Uncached call does (a call that carries revocations, a write that waits for them, a fetch).
+        var processorConditions = conditions + "; processor time (user and system) per operation over each timed run, median";
+        foreach (var (mode, _) in modes)
+            context.Report.Add($"dsm.zipf95.{mode}.client_processor_per_op", Stats.Median(processor[mode].Clients), "us",
+                processorConditions + "; the clients' process (the 4 sessions and this harness)");
+        if (context.SiloProcessId is null) return;
+        foreach (var (mode, _) in modes)
+            context.Report.Add($"dsm.zipf95.{mode}.silo_processor_per_op", Stats.Median(processor[mode].Silo), "us", processorConditions + "; the silo's process");
+        var strictCalls = perOperation.Fetches + perOperation.RevocationCalls + perOperation.Writes;
+        context.Report.Ratio("dsm.zipf95.silo_processor_per_call_strict_vs_uncached", Stats.Median(processor["strict"].Silo) / strictCalls,
+            Stats.Median(processor["uncached"].Silo), processorConditions + "; the silo's processor time per call, Strict (over calls_per_op) against Uncached (one call an operation)");
+    }
+
+    /// <summary>The processor time process <paramref name="processId"/> has used so far, in seconds; 0 when not given.</summary>
+    private static double ProcessorSeconds(int? processId)
+    {
+        if (processId is not { } id) return 0;
+        using var process = System.Diagnostics.Process.GetProcessById(id);
+        return process.TotalProcessorTime.TotalSeconds;
     }
 
     /// <summary>Runs the mix once and returns its rate, adding the writes it made to <paramref name="writes"/>, if given.</summary>
