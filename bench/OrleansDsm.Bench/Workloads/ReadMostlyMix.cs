@@ -58,16 +58,6 @@ public static class ReadMostlyMix
             rates["uncached"].Add(await TimedRunAsync("uncached", regions[1], writesMade: null));
         }
         foreach (var name in names) await context.Dsm.FreeAsync(name);
-
-        async Task<double> TimedRunAsync(string mode, OrleansDsm.Arrays.SharedArray<long>[] arrays, StrongBox<long>? writesMade)
-        {
-            var (clientsBefore, siloBefore) = (ProcessorSeconds(Environment.ProcessId), ProcessorSeconds(context.SiloProcessId));
-            var rate = await RunOnceAsync(arrays, zipf, operations, writesMade);
-            var timedOperations = (double)(operations / Clients * Clients);
-            processor[mode].Clients.Add((ProcessorSeconds(Environment.ProcessId) - clientsBefore) * 1e6 / timedOperations);
-            if (context.SiloProcessId is not null) processor[mode].Silo.Add((ProcessorSeconds(context.SiloProcessId) - siloBefore) * 1e6 / timedOperations);
-            return rate;
-        }
         foreach (var client in clients) await client.DisposeAsync();
 
         long Counted(string counter) => counted.GetValueOrDefault(counter);
@@ -85,7 +75,8 @@ public static class ReadMostlyMix
         context.Report.Add("dsm.zipf95.strict.revocations_per_op", perOperation.Revocations, "revocations", conditions + "; revocations the sessions received");
         context.Report.Add("dsm.zipf95.strict.revocation_calls_per_op", perOperation.RevocationCalls, "calls", conditions + "; the silo's calls to the sessions that carried those revocations");
         context.Report.Add("dsm.zipf95.strict.writes_per_op", perOperation.Writes, "calls", conditions);
-        context.Report.Add("dsm.zipf95.strict.calls_per_op", perOperation.Fetches + perOperation.RevocationCalls + perOperation.Writes, "calls",
+        var callsPerOperation = perOperation.Fetches + perOperation.RevocationCalls + perOperation.Writes;
+        context.Report.Add("dsm.zipf95.strict.calls_per_op", callsPerOperation, "calls",
             conditions + "; fetches, calls carrying revocations and writes together, against 1 in the Uncached run");
         context.Report.Add("dsm.zipf95.strict.client_allocated_per_op", clientProcess.AllocatedBytes, "bytes",
             conditions + "; allocated by the clients' process (the 4 sessions and this harness), per operation");
@@ -104,9 +95,19 @@ public static class ReadMostlyMix
         if (context.SiloProcessId is null) return;
         foreach (var (mode, _) in modes)
             context.Report.Add($"dsm.zipf95.{mode}.silo_processor_per_op", Stats.Median(processor[mode].Silo), "us", processorConditions + "; the silo's process");
-        var strictCalls = perOperation.Fetches + perOperation.RevocationCalls + perOperation.Writes;
-        context.Report.Ratio("dsm.zipf95.silo_processor_per_call_strict_vs_uncached", Stats.Median(processor["strict"].Silo) / strictCalls,
+        context.Report.Ratio("dsm.zipf95.silo_processor_per_call_strict_vs_uncached", Stats.Median(processor["strict"].Silo) / callsPerOperation,
             Stats.Median(processor["uncached"].Silo), processorConditions + "; the silo's processor time per call, Strict (over calls_per_op) against Uncached (one call an operation)");
+
+        // A run of the mix, with the processor time it cost each process.
+        async Task<double> TimedRunAsync(string mode, OrleansDsm.Arrays.SharedArray<long>[] arrays, StrongBox<long>? writesMade)
+        {
+            var (clientsBefore, siloBefore) = (ProcessorSeconds(Environment.ProcessId), ProcessorSeconds(context.SiloProcessId));
+            var rate = await RunOnceAsync(arrays, zipf, operations, writesMade);
+            var timedOperations = (double)(operations / Clients * Clients);
+            processor[mode].Clients.Add((ProcessorSeconds(Environment.ProcessId) - clientsBefore) * 1e6 / timedOperations);
+            if (context.SiloProcessId is not null) processor[mode].Silo.Add((ProcessorSeconds(context.SiloProcessId) - siloBefore) * 1e6 / timedOperations);
+            return rate;
+        }
     }
 
     /// <summary>The processor time process <paramref name="processId"/> has used so far, in seconds; 0 when not given.</summary>
