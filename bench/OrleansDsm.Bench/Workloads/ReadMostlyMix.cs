@@ -23,6 +23,7 @@ public static class ReadMostlyMix
     public static async Task RunAsync(BenchContext context)
     {
         var operations = context.Quick ? 100_000 : 300_000;
+        var operationsPerRun = (double)(operations / Clients * Clients); // each client makes its whole share
         var zipf = ZipfTable(Pages, 0.99);
         var rates = new Dictionary<string, List<double>> { ["strict"] = [], ["uncached"] = [] };
         var clients = Enumerable.Range(0, Clients).Select(_ => new DsmClient(context.Orleans)).ToArray();
@@ -62,7 +63,7 @@ public static class ReadMostlyMix
 
         long Counted(string counter) => counted.GetValueOrDefault(counter);
         var hitRate = (double)Counted("dsm.cache.hits") / Math.Max(1, Counted("dsm.cache.hits") + Counted("dsm.cache.misses"));
-        var timed = (double)(operations / Clients * Clients) * context.Runs; // each client makes its whole share
+        var timed = operationsPerRun * context.Runs;
         var perOperation = (Fetches: Counted("dsm.cache.misses") / timed, Revocations: Counted("dsm.cache.invalidations_received") / timed,
             RevocationCalls: Counted("dsm.cache.revocation_calls_received") / timed, Writes: writes.Value / timed);
         var clientProcess = (AllocatedBytes: process.Allocated / timed, Gen2Collections: process.Gen2 * 100_000 / timed, LockContentions: process.Contentions / timed);
@@ -103,9 +104,8 @@ public static class ReadMostlyMix
         {
             var (clientsBefore, siloBefore) = (ProcessorSeconds(Environment.ProcessId), ProcessorSeconds(context.SiloProcessId));
             var rate = await RunOnceAsync(arrays, zipf, operations, writesMade);
-            var timedOperations = (double)(operations / Clients * Clients);
-            processor[mode].Clients.Add((ProcessorSeconds(Environment.ProcessId) - clientsBefore) * 1e6 / timedOperations);
-            if (context.SiloProcessId is not null) processor[mode].Silo.Add((ProcessorSeconds(context.SiloProcessId) - siloBefore) * 1e6 / timedOperations);
+            processor[mode].Clients.Add((ProcessorSeconds(Environment.ProcessId) - clientsBefore) * 1e6 / operationsPerRun);
+            if (context.SiloProcessId is not null) processor[mode].Silo.Add((ProcessorSeconds(context.SiloProcessId) - siloBefore) * 1e6 / operationsPerRun);
             return rate;
         }
     }
