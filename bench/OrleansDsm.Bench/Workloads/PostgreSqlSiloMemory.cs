@@ -26,7 +26,7 @@ public static class PostgreSqlSiloMemory
         {
             Gateways = [targets.BatchedGateway], ClusterId = "bench-batched", ServiceId = "bench-batched", ConnectTimeout = TimeSpan.FromSeconds(30),
         });
-        var setup = "storage=PostgreSQL 15, batched page store; silos=1 (the product's silo, server GC)";
+        var setup = "storage=PostgreSQL 15, batched page store; silos=1 (the product's silo, server GC, DATAS target 10%)";
 
         var (rowsBefore, residentBefore) = (await PageRowsAsync(targets.Database), ResidentBytes(targets.BatchedSilo));
         var sparse = await client.AllocateAsync<long>($"bench-sparse-{Guid.NewGuid():N}", SparseBytes / sizeof(long), Consistency.Uncached);
