@@ -100,8 +100,8 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// meanwhile may leave out. In the Zipf 95/5 mix (16 callers per client, hot pages written element by element)
     /// a limit of 8 dropped copies and refused fills often enough to fetch 0.014 pages an operation; 32 halved that
     /// to 0.007, and the Strict rate against the Uncached one rose from 3.03-3.06x to 3.38-3.64x in three pairs of
-    /// <c>bench/run.sh --only ReadMostlyMix</c> runs, 8 and 32 in turn. A read of a copy that lacks ranges looks through them one by one, which costs nanoseconds
-    /// against a fetch's hundred microseconds.
+    /// <c>bench/run.sh --only ReadMostlyMix</c> runs, 8 and 32 in turn. A read of a copy that lacks ranges looks
+    /// through them one by one, which costs nanoseconds against a fetch's hundred microseconds.
     /// </summary>
     public const int MaxBlockedRanges = 32;
 
