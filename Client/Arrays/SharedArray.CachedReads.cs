@@ -23,9 +23,12 @@ public sealed partial class SharedArray<T>
         var recent = _recentHits;
         if (recent is null || _buffer is not null) return false;
         // The index's length is a power of two, so the masked page is within it.
-        var entry = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(recent), (int)page & (recent.Length - 1));
-        if (entry is null || entry.Page != page || !entry.ServesWhole || entry.Lease is not { } lease || entry.BytesBeneath is not { } bytes
-            || LeaseClock.NowNanoseconds >= lease.ValidUntilNanoseconds) return false;
+        ref readonly var slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(recent), (int)page & (recent.Length - 1));
+        // The slot's two fields are read apart, and another thread may be filling it meanwhile: the bytes serve only if
+        // they are the entry's own.
+        var (entry, bytes) = (slot.Entry, slot.Bytes);
+        if (bytes is null || entry is null || entry.Page != page || !entry.ServesWhole || !ReferenceEquals(entry.BytesBeneath, bytes)
+            || entry.Lease is not { } lease || LeaseClock.NowNanoseconds >= lease.ValidUntilNanoseconds) return false;
         if (!entry.Referenced) entry.Referenced = true;
         CacheMetrics.Hit(_hitStripes!);
         // The offset lies within the page: Locate made it so.
@@ -40,7 +43,7 @@ public sealed partial class SharedArray<T>
         var recent = _recentHits;
         if (recent is not null)
         {
-            var entry = recent[(int)page & (recent.Length - 1)];
+            var entry = recent[(int)page & (recent.Length - 1)].Entry;
             if (entry is not null && entry.Page == page && _cache!.TryHit(entry))
             {
                 value = entry.Read<T>(offset);
@@ -58,8 +61,8 @@ public sealed partial class SharedArray<T>
             value = default;
             return false;
         }
-        var recent = _recentHits ??= new CachedPage?[RecentHitSlotsFor(Region)];
-        recent[(int)page & (recent.Length - 1)] = entry;
+        var recent = _recentHits ??= new RecentHit[RecentHitSlotsFor(Region)];
+        recent[(int)page & (recent.Length - 1)] = new RecentHit(entry, entry.BytesBeneath);
         value = entry.Read<T>(offset);
         return true;
     }
@@ -161,6 +164,13 @@ public sealed partial class SharedArray<T>
         }
         return true;
     }
+
+    /// <summary>
+    /// A slot of the index of recent hits: the copy, and its bytes beside it, so that a hit loads the element's page
+    /// straight from the slot while it checks the copy, instead of only after loading the copy. That load, of one of a
+    /// thousand copies, was the step a random read added to a plain array of pages.
+    /// </summary>
+    private readonly record struct RecentHit(CachedPage? Entry, byte[]? Bytes);
 
     /// <summary>A power of two: enough for the region's pages, within RecentHitSlots and RecentHitBytes.</summary>
     private static int RecentHitSlotsFor(RegionDescriptor region)

@@ -53,7 +53,7 @@ public sealed partial class SharedArray<T> where T : unmanaged
     // costs no call into the cache's index and no store, so random reads over the pages a handle works on cost about
     // what a run of reads from one page does. A copy the cache lets go of stays alive here until its slot is reused,
     // so the index covers at most RecentHitSlots pages and RecentHitBytes of them.
-    private CachedPage?[]? _recentHits;
+    private RecentHit[]? _recentHits;
     // The cache's hit counters, kept here for the same reason as _length; null without a cache.
     private readonly long[]? _hitStripes;
     private const int RecentHitSlots = 1024;
