@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using System.Diagnostics;
 using OrleansDsm.Bench.Harness;
 using OrleansDsm.Regions;
 
@@ -11,8 +11,8 @@ namespace OrleansDsm.Bench.Workloads;
 /// rates, what the Strict runs sent per operation, counted rather than timed: the pages they fetched, the revocations
 /// their sessions received (and the silo's calls that carried them, several to a call under load) and the writes,
 /// where the Uncached run makes one grain call an operation; what the clients' process allocated meanwhile, its
-/// generation-2 collections and how often its threads found a lock taken; and the processor time each mode's operation
-/// cost the clients' process and the silo's.
+/// generation-2 collections and how often its threads found a lock taken; the time the Strict writes took, alone and as
+/// a share of the callers' time; and the processor time each mode's operation cost the clients' process and the silo's.
 /// </summary>
 public static class ReadMostlyMix
 {
@@ -30,7 +30,7 @@ public static class ReadMostlyMix
         var modes = new[] { ("strict", Consistency.Strict), ("uncached", Consistency.Uncached) };
         var names = modes.Select(mode => $"bench-zipf-{mode.Item1}-{Guid.NewGuid():N}").ToArray();
         var regions = new OrleansDsm.Arrays.SharedArray<long>[modes.Length][];
-        var writes = new StrongBox<long>();
+        var writes = new SetTally();
         for (var m = 0; m < modes.Length; m++)
         {
             await context.Dsm.AllocateAsync<long>(names[m], Pages * 512L, modes[m].Item2);
@@ -42,7 +42,7 @@ public static class ReadMostlyMix
         }
         // The two modes take turns, run by run, so that the machine's drift over the minutes the runs take (large on a
         // shared host) weighs on both alike. What the Strict runs send and allocate is summed over those runs alone.
-        writes.Value = 0;
+        writes = new SetTally();
         var counted = new Dictionary<string, long>();
         (long Allocated, long Gen2, long Contentions) process = default;
         // Processor time per operation of each run, in microseconds: the clients' process and the silo's.
@@ -65,7 +65,7 @@ public static class ReadMostlyMix
         var hitRate = (double)Counted("dsm.cache.hits") / Math.Max(1, Counted("dsm.cache.hits") + Counted("dsm.cache.misses"));
         var timed = operationsPerRun * context.Runs;
         var perOperation = (Fetches: Counted("dsm.cache.misses") / timed, Revocations: Counted("dsm.cache.invalidations_received") / timed,
-            RevocationCalls: Counted("dsm.cache.revocation_calls_received") / timed, Writes: writes.Value / timed);
+            RevocationCalls: Counted("dsm.cache.revocation_calls_received") / timed, Writes: writes.Count / timed);
         var clientProcess = (AllocatedBytes: process.Allocated / timed, Gen2Collections: process.Gen2 * 100_000 / timed, LockContentions: process.Contentions / timed);
 
         var conditions = $"{BenchContext.Setup}; activations=warm (every session has read every page, and one untimed run went first); Strict and Uncached runs alternating; 4 sessions x {OutstandingPerClient} outstanding; 95% get / 5% set; Zipf s=0.99 over {Pages} pages; {operations} ops x {context.Runs} runs, median";
@@ -76,6 +76,13 @@ public static class ReadMostlyMix
         context.Report.Add("dsm.zipf95.strict.revocations_per_op", perOperation.Revocations, "revocations", conditions + "; revocations the sessions received");
         context.Report.Add("dsm.zipf95.strict.revocation_calls_per_op", perOperation.RevocationCalls, "calls", conditions + "; the silo's calls to the sessions that carried those revocations");
         context.Report.Add("dsm.zipf95.strict.writes_per_op", perOperation.Writes, "calls", conditions);
+        // Each caller makes one operation at a time, so the rate is the callers over an operation's mean time; a write
+        // waits for its copies elsewhere to be revoked, and the share of the callers' time spent in writes says how much
+        // of the Strict rate their time decides.
+        context.Report.Add("dsm.zipf95.strict.set_latency_mean", writes.Seconds / Math.Max(1, writes.Count) * 1e3, "ms",
+            conditions + "; a write's time from its call to its return, mean over the Strict runs' writes");
+        context.Report.Add("dsm.zipf95.strict.callers_time_in_sets", writes.Seconds / writes.CallerSeconds, "fraction",
+            conditions + $"; the share of the {Clients * OutstandingPerClient} callers' time the Strict runs' writes took");
         var callsPerOperation = perOperation.Fetches + perOperation.RevocationCalls + perOperation.Writes;
         context.Report.Add("dsm.zipf95.strict.calls_per_op", callsPerOperation, "calls",
             conditions + "; fetches, calls carrying revocations and writes together, against 1 in the Uncached run");
@@ -100,7 +107,7 @@ public static class ReadMostlyMix
             Stats.Median(processor["uncached"].Silo), processorConditions + "; the silo's processor time per call, Strict (over calls_per_op) against Uncached (one call an operation)");
 
         // A run of the mix, with the processor time it cost each process.
-        async Task<double> TimedRunAsync(string mode, OrleansDsm.Arrays.SharedArray<long>[] arrays, StrongBox<long>? writesMade)
+        async Task<double> TimedRunAsync(string mode, OrleansDsm.Arrays.SharedArray<long>[] arrays, SetTally? writesMade)
         {
             var (clientsBefore, siloBefore) = (ProcessorSeconds(Environment.ProcessId), ProcessorSeconds(context.SiloProcessId));
             var rate = await RunOnceAsync(arrays, zipf, operations, writesMade);
@@ -118,11 +125,11 @@ public static class ReadMostlyMix
         return process.TotalProcessorTime.TotalSeconds;
     }
 
-    /// <summary>Runs the mix once and returns its rate, adding the writes it made to <paramref name="writes"/>, if given.</summary>
-    private static async Task<double> RunOnceAsync(OrleansDsm.Arrays.SharedArray<long>[] arrays, double[] zipf, int operations, StrongBox<long>? writes)
+    /// <summary>Runs the mix once and returns its rate, adding the writes it made and the time they took to <paramref name="writes"/>, if given.</summary>
+    private static async Task<double> RunOnceAsync(OrleansDsm.Arrays.SharedArray<long>[] arrays, double[] zipf, int operations, SetTally? writes)
     {
         var perClient = operations / arrays.Length;
-        return arrays.Length * perClient / await Measure.SecondsAsync(() => Task.WhenAll(arrays.Select((array, client) =>
+        var seconds = await Measure.SecondsAsync(() => Task.WhenAll(arrays.Select((array, client) =>
             Measure.ThroughputAsync(async i =>
             {
                 var random = Random.Shared;
@@ -131,11 +138,34 @@ public static class ReadMostlyMix
                 var index = Math.Min(page, Pages - 1) * 512L + random.Next(512);
                 if (random.Next(100) < 5)
                 {
-                    if (writes is not null) Interlocked.Increment(ref writes.Value);
+                    var started = Stopwatch.GetTimestamp();
                     await array.SetAsync(index, i);
+                    writes?.Add(Stopwatch.GetTimestamp() - started);
                 }
                 else await array.GetAsync(index);
             }, perClient, OutstandingPerClient))));
+        if (writes is not null) writes.CallerSeconds += seconds * arrays.Length * OutstandingPerClient;
+        return arrays.Length * perClient / seconds;
+    }
+
+    /// <summary>The writes of the runs it is given to: how many, how long they took, and how long their callers ran.</summary>
+    private sealed class SetTally
+    {
+        private long _count, _ticks;
+
+        public long Count => _count;
+
+        /// <summary>The writes' time, from each call to its return, in seconds.</summary>
+        public double Seconds => (double)_ticks / Stopwatch.Frequency;
+
+        /// <summary>The callers' time over the runs: each run's length times its callers.</summary>
+        public double CallerSeconds { get; set; }
+
+        public void Add(long ticks)
+        {
+            Interlocked.Increment(ref _count);
+            Interlocked.Add(ref _ticks, ticks);
+        }
     }
 
     /// <summary>The cumulative distribution of a Zipf law over <paramref name="count"/> ranks.</summary>
