@@ -58,9 +58,9 @@ start() {
 }
 
 gateway_port=$(free_port)
-# Server GC with DATAS's target of 10% of the time in GC, as the product silo has them (its Web SDK turns server GC
-# on, its project sets the target); the bench executable itself keeps workstation GC. The variable is hexadecimal.
-start "bench silo ready" env DOTNET_gcServer=1 DOTNET_GCDTargetTCP=a dotnet "$bench" silo "$(free_port)" "$gateway_port"
+# Server GC, as the product silo has it (its Web SDK turns it on), with the product's DATAS target from the bench's
+# runtime configuration; the bench executable itself keeps workstation GC.
+start "bench silo ready" env DOTNET_gcServer=1 dotnet "$bench" silo "$(free_port)" "$gateway_port"
 bench_silo=${pids[-1]}
 
 durable=()

@@ -9,10 +9,10 @@ namespace OrleansDsm.Bench.Hosting;
 
 /// <summary>
 /// A silo like the product's default (localhost clustering, binary in-memory storage in the silo written behind, inline
-/// socket completions, server GC with DATAS's 10% target, which bench/run.sh sets), without the dashboard, which
-/// profiles every call, and with the baseline grains beside the DSM's. A second silo joins the first through
-/// <paramref name="primarySiloPort"/>; <paramref name="moves"/> turns on Orleans' activation repartitioning or the
-/// activation rebalancer (the product's <c>Silo:Rebalance</c>), each timed so that a short run sees it work.
+/// socket completions, server GC with the product's DATAS target: bench/run.sh turns server GC on), without the
+/// dashboard, which profiles every call, and with the baseline grains beside the DSM's. A second silo joins the first
+/// through <paramref name="primarySiloPort"/>; <paramref name="moves"/> turns on Orleans' activation repartitioning or
+/// the activation rebalancer (the product's <c>Silo:Rebalance</c>), each timed so that a short run sees it work.
 /// </summary>
 public static class BenchSilo
 {

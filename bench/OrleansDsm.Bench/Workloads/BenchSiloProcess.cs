@@ -43,7 +43,7 @@ public sealed class BenchSiloProcess : IAsyncDisposable
     public static Task<BenchSiloProcess> StartBenchAsync(string cluster, int? primarySiloPort, ActivationMoves moves)
     {
         var (siloPort, gatewayPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
-        // Server GC with DATAS's 10% target, as bench/run.sh gives the bench silo.
+        // Server GC, as bench/run.sh gives the bench silo (DATAS's target is in the bench's runtime configuration).
         return StartAsync([typeof(BenchSiloProcess).Assembly.Location, "silo", $"{siloPort}", $"{gatewayPort}", cluster, primarySiloPort?.ToString() ?? "-", $"{moves}"],
             siloPort, gatewayPort, "bench silo ready", serverGc: true);
     }
@@ -59,7 +59,7 @@ public sealed class BenchSiloProcess : IAsyncDisposable
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        if (serverGc) (start.Environment["DOTNET_gcServer"], start.Environment["DOTNET_GCDTargetTCP"]) = ("1", "a");
+        if (serverGc) start.Environment["DOTNET_gcServer"] = "1";
         var silo = new BenchSiloProcess(Process.Start(start)!, siloPort, gatewayPort);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         silo._process.OutputDataReceived += (_, line) => { if (line.Data?.StartsWith(readyLine, StringComparison.Ordinal) == true) ready.TrySetResult(); };
