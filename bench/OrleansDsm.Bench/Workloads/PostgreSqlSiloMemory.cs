@@ -26,7 +26,8 @@ public static class PostgreSqlSiloMemory
         {
             Gateways = [targets.BatchedGateway], ClusterId = "bench-batched", ServiceId = "bench-batched", ConnectTimeout = TimeSpan.FromSeconds(30),
         });
-        var setup = "storage=PostgreSQL 15, batched page store; silos=1 (the product's silo, server GC, DATAS target 10%)";
+        // The product silo's DATAS target comes from the same build property as this process's runtime configuration.
+        var setup = $"storage=PostgreSQL 15, batched page store; silos=1 (the product's silo, server GC, DATAS target {AppContext.GetData("System.GC.DTargetTCP")}%)";
 
         var (rowsBefore, residentBefore) = (await PageRowsAsync(targets.Database), ResidentBytes(targets.BatchedSilo));
         var sparse = await client.AllocateAsync<long>($"bench-sparse-{Guid.NewGuid():N}", SparseBytes / sizeof(long), Consistency.Uncached);
