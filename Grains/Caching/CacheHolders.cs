@@ -98,20 +98,58 @@ internal sealed class CacheHolders(SessionLeaseTable leases, RevocationSender se
         var revoked = new List<(Guid Session, Holder Holder)>(_holders.Count);
         foreach (var (session, holder) in _holders)
             if (holder.Version < version) revoked.Add((session, holder));
-        // Started once the holders are no longer being enumerated: an answer that comes at once re-adds its holder.
-        var revocations = new List<Task>(revoked.Count);
+        // Sent once the holders are no longer being enumerated. Each answer is waited for off the page's turn, and the
+        // page resumes once, when all are in, instead of once per holder: a turn is a trip through the silo's queues.
+        var sent = new List<Revocation>(revoked.Count);
         foreach (var (session, holder) in revoked)
         {
             _holders.Remove(session);
             if (skipForCheckerTests) continue;
             var remaining = leases.Remaining(session);
             if (remaining <= TimeSpan.Zero) continue;
-            revocations.Add(RevokeAsync(session, holder.Callback, Revocations(page, holder, version), version, remaining));
+            var revocations = Revocations(page, holder, version);
+            var (answers, last) = sender.Send(session, holder.Callback, revocations, remaining);
+            sent.Add(new Revocation(session, holder.Callback, AnswersAsync(session, answers, remaining), last, revocations[^1].Length > 0));
         }
-        if (revocations.Count == 0) return;
+        if (sent.Count == 0) return;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await Task.WhenAll(revocations);
-        metrics.WriterStalled(revocations.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        _revoking += sent.Count;
+        try
+        {
+            await Task.WhenAll(sent.Select(revocation => revocation.Answers));
+        }
+        finally
+        {
+            _revoking -= sent.Count;
+        }
+        // On the page's turn again, so the holders may be changed here; no fill is answered until this ends. A holder
+        // that kept the rest of its copy holds this version from now on.
+        foreach (var (session, callback, answers, last, partial) in sent)
+            if (partial && answers.Result is { } kept && last < kept.Length && kept[last] && (!_holders!.TryGetValue(session, out var known) || known.Version < version))
+                _holders[session] = new Holder(callback, version, version);
+        metrics.WriterStalled(sent.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// The answers of the call that carries a holder's revocations, or null, once its lease has run out, when none
+    /// came in time or the call failed. Runs off the page's turn (the lease table is the silo's, safe from any thread).
+    /// </summary>
+    private async Task<bool[]?> AnswersAsync(Guid session, Task<bool[]> answers, TimeSpan remaining)
+    {
+        try
+        {
+            return await answers.WaitAsync(remaining).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // No answer, or a failed call: the holder may still be serving its copy until its lease ends, and if it
+            // renewed meanwhile that is later than it was when the revocation went out. Its term ends here, so no
+            // renewal extends that copy again; the write waits out what the term already granted.
+            metrics.RevocationUnanswered();
+            var left = leases.EndTerm(session);
+            if (left > TimeSpan.Zero) await Task.Delay(left).ConfigureAwait(false);
+            return null;
+        }
     }
 
     /// <summary>
@@ -139,35 +177,10 @@ internal sealed class CacheHolders(SessionLeaseTable leases, RevocationSender se
     }
 
     /// <summary>
-    /// Revokes one holder's copy, or only the bytes its <paramref name="revocations"/> name; a holder that keeps the
-    /// rest holds <paramref name="version"/> from now on. The revocations go with any others this silo has waiting for
-    /// the same session (see <see cref="RevocationSender"/>).
+    /// One holder's revocations under way: the answers of the call carrying them (see <see cref="AnswersAsync"/>), the
+    /// place of the last of them there, and whether it names bytes, so that the holder may keep the rest of its copy.
     /// </summary>
-    private async Task RevokeAsync(Guid session, ICacheHolder holder, PageRevocation[] revocations, long version, TimeSpan remaining)
-    {
-        _revoking++;
-        try
-        {
-            var (answers, last) = sender.Send(session, holder, revocations, remaining);
-            var kept = await answers.WaitAsync(remaining);
-            // Resumes on the page's turn, so the holders may be changed here; no fill is answered until this ends.
-            if (revocations[^1].Length > 0 && last < kept.Length && kept[last] && (!_holders!.TryGetValue(session, out var known) || known.Version < version))
-                _holders[session] = new Holder(holder, version, version);
-        }
-        catch (Exception)
-        {
-            // No answer, or a failed call: the holder may still be serving its copy until its lease ends, and if it
-            // renewed meanwhile that is later than it was when the revocation went out. Its term ends here, so no
-            // renewal extends that copy again; the write waits out what the term already granted.
-            metrics.RevocationUnanswered();
-            var left = leases.EndTerm(session);
-            if (left > TimeSpan.Zero) await Task.Delay(left);
-        }
-        finally
-        {
-            _revoking--;
-        }
-    }
+    private readonly record struct Revocation(Guid Session, ICacheHolder Callback, Task<bool[]?> Answers, int Last, bool Partial);
 
     // Version: what the session's copy is once its own writes have returned; Received: what it was last sent (a fill, or
     // the revocation it kept its copy through).
