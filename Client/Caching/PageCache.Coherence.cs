@@ -184,7 +184,14 @@ internal sealed partial class PageCache
                 var writing = fence.Writing.ToArray();
                 (fence.Basis, fence.RefusesFills) = (null, false);
                 fence.Writing.Clear();
-                if (_entries.TryGetValue(page, out var current))
+                _entries.TryGetValue(page, out var current);
+                if (current is { Lease: null })
+                {
+                    // A Bounded copy has no version to bring up to date, and stays as it is: it serves the bytes the
+                    // writes left alone, no older than they were, and not the written ranges, whose next read fetches
+                    // the page again, writes and all. Dropping it had every own write of a hot page cost a fetch.
+                }
+                else if (current is not null)
                 {
                     // The copy kept through the writes, lacking their ranges. As new as all of them, it holds their bytes
                     // or lacks them (a version reached through revocations lacks each range it skipped); the version just

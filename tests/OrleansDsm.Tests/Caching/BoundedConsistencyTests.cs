@@ -75,6 +75,39 @@ public sealed class BoundedConsistencyTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_bounded_copy_outlives_its_clients_own_writes_but_for_the_bytes_they_wrote()
+    {
+        var name = UniqueNames.For("bounded-own-writes");
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        await fixture.Client.AllocateAsync<long>(name, 512, Consistency.Bounded(TimeSpan.FromMinutes(1)));
+        var view = await client.OpenAsync<long>(name);
+        var readsBefore = ClusterFixture.PageCalls(nameof(IPageGrain.Read));
+        Assert.Equal(0, await view.GetAsync(6));
+
+        await view.SetAsync(5, 7);
+        Assert.Equal(0, await view.GetAsync(6)); // the copy still serves the bytes the write left alone
+        Assert.Equal(readsBefore + 1, ClusterFixture.PageCalls(nameof(IPageGrain.Read)));
+        Assert.Equal(7, await view.GetAsync(5)); // and not those it wrote: they are read again, with the write in them
+        Assert.Equal(readsBefore + 2, ClusterFixture.PageCalls(nameof(IPageGrain.Read)));
+    }
+
+    [Fact]
+    public async Task A_first_write_of_a_whole_page_over_a_bounded_copy_is_read_back()
+    {
+        var name = UniqueNames.For("bounded-whole-page");
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        await fixture.Client.AllocateAsync<long>(name, 512, Consistency.Bounded(TimeSpan.FromMinutes(1)));
+        var view = await client.OpenAsync<long>(name);
+        Assert.Equal(0, await view.GetAsync(0)); // a copy of the page as never written
+
+        var page = Enumerable.Range(1, 512).Select(value => (long)value).ToArray();
+        await view.WriteAsync(0, page);
+        var back = new long[512];
+        await view.ReadAsync(0, back);
+        Assert.Equal(page, back);
+    }
+
+    [Fact]
     public async Task A_malformed_consistency_is_refused()
     {
         var broken = Consistency.Strict with { Kind = ConsistencyKind.Bounded };
