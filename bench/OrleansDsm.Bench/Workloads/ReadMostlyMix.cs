@@ -6,13 +6,14 @@ namespace OrleansDsm.Bench.Workloads;
 
 /// <summary>
 /// 95% reads and 5% writes from 4 clients (4 sessions, each with its own cache) over 1,000 pages, pages chosen by a
-/// Zipf distribution (s = 0.99): the same workload on a Strict (cached) region and an Uncached one, both measured
-/// warm (every client has read every page, and one untimed run went first), their timed runs taking turns. Beside the
-/// rates, what the Strict runs sent per operation, counted rather than timed: the pages they fetched, the revocations
-/// their sessions received (and the silo's calls that carried them, several to a call under load) and the writes,
-/// where the Uncached run makes one grain call an operation; what the clients' process allocated meanwhile, its
-/// generation-2 collections and how often its threads found a lock taken; the time the Strict writes took, alone and as
-/// a share of the callers' time; and the processor time each mode's operation cost the clients' process and the silo's.
+/// Zipf distribution (s = 0.99): the same workload on a Strict (cached) region, an Uncached one and a Bounded one
+/// (cached, reads up to <see cref="BoundedStaleness"/> old), all measured warm (every client has read every page, and
+/// one untimed run went first), their timed runs taking turns. Beside the rates, what the Strict runs sent per
+/// operation, counted rather than timed: the pages they fetched, the revocations their sessions received (and the
+/// silo's calls that carried them, several to a call under load) and the writes, where the Uncached run makes one grain
+/// call an operation; what the clients' process allocated meanwhile, its generation-2 collections and how often its
+/// threads found a lock taken; the time the Strict writes took, alone and as a share of the callers' time; and the
+/// processor time each mode's operation cost the clients' process and the silo's.
 /// </summary>
 public static class ReadMostlyMix
 {
@@ -20,14 +21,17 @@ public static class ReadMostlyMix
     private const int Clients = 4;
     private const int OutstandingPerClient = 16;
 
+    /// <summary>The Bounded region's bound: a read-mostly app that tolerates values this old gets this mode's rate.</summary>
+    private static readonly TimeSpan BoundedStaleness = TimeSpan.FromSeconds(1);
+
     public static async Task RunAsync(BenchContext context)
     {
         var operations = context.Quick ? 100_000 : 300_000;
         var operationsPerRun = (double)(operations / Clients * Clients); // each client makes its whole share
         var zipf = ZipfTable(Pages, 0.99);
-        var rates = new Dictionary<string, List<double>> { ["strict"] = [], ["uncached"] = [] };
         var clients = Enumerable.Range(0, Clients).Select(_ => new DsmClient(context.Orleans)).ToArray();
-        var modes = new[] { ("strict", Consistency.Strict), ("uncached", Consistency.Uncached) };
+        var modes = new[] { ("strict", Consistency.Strict), ("uncached", Consistency.Uncached), ("bounded", Consistency.Bounded(BoundedStaleness)) };
+        var rates = modes.ToDictionary(mode => mode.Item1, _ => new List<double>());
         var names = modes.Select(mode => $"bench-zipf-{mode.Item1}-{Guid.NewGuid():N}").ToArray();
         var regions = new OrleansDsm.Arrays.SharedArray<long>[modes.Length][];
         for (var m = 0; m < modes.Length; m++)
@@ -39,10 +43,11 @@ public static class ReadMostlyMix
                 for (var page = 0; page < Pages; page++) await array.GetAsync(page * 512L);
             await RunOnceAsync(regions[m], zipf, operations, writes: null);
         }
-        // The two modes take turns, run by run, so that the machine's drift over the minutes the runs take (large on a
-        // shared host) weighs on both alike. What the Strict runs send and allocate is summed over those runs alone.
+        // The modes take turns, run by run, so that the machine's drift over the minutes the runs take (large on a
+        // shared host) weighs on all alike. What the Strict runs send and allocate is summed over those runs alone.
         var writes = new SetTally();
         var counted = new Dictionary<string, long>();
+        long boundedFetches = 0;
         (long Allocated, long Gen2, long Contentions) process = default;
         // Processor time per operation of each run, in microseconds: the clients' process and the silo's.
         var processor = modes.ToDictionary(mode => mode.Item1, _ => (Clients: new List<double>(), Silo: new List<double>()));
@@ -56,6 +61,9 @@ public static class ReadMostlyMix
             foreach (var (counter, value) in CacheCounters.Read())
                 counted[counter] = counted.GetValueOrDefault(counter) + value - before.GetValueOrDefault(counter);
             rates["uncached"].Add(await TimedRunAsync("uncached", regions[1], writesMade: null));
+            var misses = CacheCounters.Read().GetValueOrDefault("dsm.cache.misses");
+            rates["bounded"].Add(await TimedRunAsync("bounded", regions[2], writesMade: null));
+            boundedFetches += CacheCounters.Read().GetValueOrDefault("dsm.cache.misses") - misses;
         }
         foreach (var name in names) await context.Dsm.FreeAsync(name);
         foreach (var client in clients) await client.DisposeAsync();
@@ -67,7 +75,7 @@ public static class ReadMostlyMix
             RevocationCalls: Counted("dsm.cache.revocation_calls_received") / timed, Writes: writes.Count / timed);
         var clientProcess = (AllocatedBytes: process.Allocated / timed, Gen2Collections: process.Gen2 * 100_000 / timed, LockContentions: process.Contentions / timed);
 
-        var conditions = $"{BenchContext.Setup}; activations=warm (every session has read every page, and one untimed run went first); Strict and Uncached runs alternating; 4 sessions x {OutstandingPerClient} outstanding; 95% get / 5% set; Zipf s=0.99 over {Pages} pages; {operations} ops x {context.Runs} runs, median";
+        var conditions = $"{BenchContext.Setup}; activations=warm (every session has read every page, and one untimed run went first); Strict, Uncached and Bounded runs taking turns; 4 sessions x {OutstandingPerClient} outstanding; 95% get / 5% set; Zipf s=0.99 over {Pages} pages; {operations} ops x {context.Runs} runs, median";
         context.Report.Add("dsm.zipf95.strict.ops", Stats.Median(rates["strict"]), "ops/s", conditions);
         context.Report.Add("dsm.zipf95.uncached.ops", Stats.Median(rates["uncached"]), "ops/s", conditions);
         context.Report.Add("dsm.zipf95.strict.hit_rate", hitRate, "fraction of reads", conditions);
@@ -92,6 +100,12 @@ public static class ReadMostlyMix
         context.Report.Add("dsm.zipf95.strict.client_lock_contentions_per_op", clientProcess.LockContentions, "contentions",
             conditions + "; times a thread of the clients' process found a lock taken (Monitor.LockContentionCount), per operation");
         context.Report.Ratio("dsm.zipf95.strict_vs_uncached", Stats.Median(rates["strict"]), Stats.Median(rates["uncached"]), conditions);
+        // Bounded is the mode for read-mostly data that tolerates stale values: writes wait for no reader, and a copy is
+        // fetched again once it is as old as the bound.
+        var boundedConditions = $"{conditions}; the Bounded region's reads return values up to {BoundedStaleness.TotalMilliseconds} ms old";
+        context.Report.Add("dsm.zipf95.bounded.ops", Stats.Median(rates["bounded"]), "ops/s", boundedConditions);
+        context.Report.Add("dsm.zipf95.bounded.fetches_per_op", boundedFetches / timed, "calls", boundedConditions + "; pages fetched on a miss, a copy past its bound included");
+        context.Report.Ratio("dsm.zipf95.bounded_vs_uncached", Stats.Median(rates["bounded"]), Stats.Median(rates["uncached"]), boundedConditions);
 
         // Where the machine's two cores go: a Strict operation makes few calls, but each of them may cost its processes
         // more than an Uncached call does (a call that carries revocations, a write that waits for them, a fetch).
