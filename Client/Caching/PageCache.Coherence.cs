@@ -165,7 +165,7 @@ internal sealed partial class PageCache
     /// of the page is in flight, the copy kept meanwhile serves the written ranges again if it is as new as the writes,
     /// or the version just before the newest, which the write's <paramref name="change"/> brings up to date (nobody
     /// else can have written in between); otherwise it goes. A copy dropped when a whole-page write began is brought
-    /// up to date the same way.
+    /// up to date the same way. A Bounded copy stays, and goes on lacking the written ranges.
     /// </summary>
     public void EndWrite(long page, long? version, PageChange? change = null)
     {
