@@ -77,10 +77,8 @@ public sealed class BoundedConsistencyTests(ClusterFixture fixture)
     [Fact]
     public async Task A_bounded_copy_outlives_its_clients_own_writes_but_for_the_bytes_they_wrote()
     {
-        var name = UniqueNames.For("bounded-own-writes");
         await using var client = new DsmClient(fixture.Cluster.Client);
-        await fixture.Client.AllocateAsync<long>(name, 512, Consistency.Bounded(TimeSpan.FromMinutes(1)));
-        var view = await client.OpenAsync<long>(name);
+        var view = await OneBoundedPageAsync(client, "bounded-own-writes");
         var readsBefore = ClusterFixture.PageCalls(nameof(IPageGrain.Read));
         Assert.Equal(0, await view.GetAsync(6));
 
@@ -94,10 +92,8 @@ public sealed class BoundedConsistencyTests(ClusterFixture fixture)
     [Fact]
     public async Task A_first_write_of_a_whole_page_over_a_bounded_copy_is_read_back()
     {
-        var name = UniqueNames.For("bounded-whole-page");
         await using var client = new DsmClient(fixture.Cluster.Client);
-        await fixture.Client.AllocateAsync<long>(name, 512, Consistency.Bounded(TimeSpan.FromMinutes(1)));
-        var view = await client.OpenAsync<long>(name);
+        var view = await OneBoundedPageAsync(client, "bounded-whole-page");
         Assert.Equal(0, await view.GetAsync(0)); // a copy of the page as never written
 
         var page = Enumerable.Range(1, 512).Select(value => (long)value).ToArray();
@@ -105,6 +101,14 @@ public sealed class BoundedConsistencyTests(ClusterFixture fixture)
         var back = new long[512];
         await view.ReadAsync(0, back);
         Assert.Equal(page, back);
+    }
+
+    /// <summary>A new region of one page of longs, Bounded to a minute, as <paramref name="client"/> opens it.</summary>
+    private async Task<OrleansDsm.Arrays.SharedArray<long>> OneBoundedPageAsync(DsmClient client, string purpose)
+    {
+        var name = UniqueNames.For(purpose);
+        await fixture.Client.AllocateAsync<long>(name, 512, Consistency.Bounded(TimeSpan.FromMinutes(1)));
+        return await client.OpenAsync<long>(name);
     }
 
     [Fact]
