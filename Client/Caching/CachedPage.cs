@@ -219,6 +219,15 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
         ? null
         : Make(newVersion, Healed(change), 0, _blocked, []);
 
+    /// <summary>
+    /// This Bounded copy with this client's own <paramref name="change"/> laid over it, the changed ranges still lacked
+    /// until the caller serves them again; null for a Strict copy or a page never written (whose size the cache does
+    /// not know). It stays as fresh as it was: the change was made after the copy was read.
+    /// </summary>
+    public CachedPage? WithOwnChange(PageChange change) => bytes is null || Lease is not null
+        ? null
+        : Make(Version, Healed(change), FreshUntil, _blocked, _held);
+
     /// <summary>This copy without its bytes, for a cache that tracks validity only and serves no reads.</summary>
     public CachedPage WithoutBytes() =>
         Make(Version, (null, []), FreshUntil, [.. _blocked, .. _held.Select(held => (held.Offset, held.Offset + held.Bytes.Length))], []);

@@ -165,7 +165,8 @@ internal sealed partial class PageCache
     /// of the page is in flight, the copy kept meanwhile serves the written ranges again if it is as new as the writes,
     /// or the version just before the newest, which the write's <paramref name="change"/> brings up to date (nobody
     /// else can have written in between); otherwise it goes. A copy dropped when a whole-page write began is brought
-    /// up to date the same way. A Bounded copy stays, and goes on lacking the written ranges.
+    /// up to date the same way. A Bounded copy stays, serving a single write's bytes from its change (the ranges of
+    /// overlapping writes stay lacked).
     /// </summary>
     public void EndWrite(long page, long? version, PageChange? change = null)
     {
@@ -187,9 +188,12 @@ internal sealed partial class PageCache
                 _entries.TryGetValue(page, out var current);
                 if (current is { Lease: null })
                 {
-                    // A Bounded copy has no version to bring up to date, and stays as it is: it serves the bytes the
-                    // writes left alone, no older than they were, and not the written ranges, whose next read fetches
-                    // the page again, writes and all. Dropping it had every own write of a hot page cost a fetch.
+                    // A Bounded copy has no version to bring up to date, and stays: it serves the bytes the writes left
+                    // alone, no older than they were, and a single write's bytes from its own change (the write took
+                    // effect after the copy was read, so within its bound); after overlapping writes, whose order the
+                    // page chose, the written ranges stay unserved, and their next read fetches the page again.
+                    // Dropping the copy had every own write of a hot page cost a fetch.
+                    if (basis is not null && change is not null && current.WithOwnChange(change) is { } updated) Replace(page, current, updated.Without(writing));
                 }
                 else if (current is not null)
                 {
