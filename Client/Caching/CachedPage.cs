@@ -210,23 +210,14 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     }
 
     /// <summary>
-    /// This Strict copy as <paramref name="change"/> leaves it at <paramref name="newVersion"/> (lacking the ranges it
-    /// lacked), or null when it has no bytes to change (a page never written, whose size the cache does not know) or is
-    /// not a Strict copy. A change held back is applied first: the page acknowledged this client's write only after
-    /// every copy of the versions before it was gone or answered for.
+    /// This copy as <paramref name="change"/>, this client's own, leaves it at <paramref name="newVersion"/> (lacking the
+    /// ranges it lacked, and as fresh as it was), or null when it has no bytes to change (a page never written, whose
+    /// size the cache does not know). A change held back is applied first: the page acknowledged this client's write
+    /// only after every copy of the versions before it was gone or answered for.
     /// </summary>
-    public CachedPage? Changed(long newVersion, PageChange change) => bytes is null || Lease is null
+    public CachedPage? Changed(long newVersion, PageChange change) => bytes is null
         ? null
-        : Make(newVersion, Healed(change), 0, _blocked, []);
-
-    /// <summary>
-    /// This Bounded copy with this client's own <paramref name="change"/> laid over it, the changed ranges still lacked
-    /// until the caller serves them again; null for a Strict copy or a page never written (whose size the cache does
-    /// not know). It stays as fresh as it was: the change was made after the copy was read.
-    /// </summary>
-    public CachedPage? WithOwnChange(PageChange change) => bytes is null || Lease is not null
-        ? null
-        : Make(Version, Healed(change), FreshUntil, _blocked, _held);
+        : Make(newVersion, Healed(change), FreshUntil, _blocked, []);
 
     /// <summary>This copy without its bytes, for a cache that tracks validity only and serves no reads.</summary>
     public CachedPage WithoutBytes() =>

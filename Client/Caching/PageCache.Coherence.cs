@@ -193,7 +193,7 @@ internal sealed partial class PageCache
                     // effect after the copy was read, so within its bound); after overlapping writes, whose order the
                     // page chose, the written ranges stay unserved, and their next read fetches the page again.
                     // Dropping the copy had every own write of a hot page cost a fetch.
-                    if (basis is not null && change is not null && current.WithOwnChange(change) is { } updated) Replace(page, current, updated.Without(writing));
+                    if (basis is not null && change is not null && current.Changed(current.Version, change) is { } updated) Replace(page, current, updated.Without(writing));
                 }
                 else if (current is not null)
                 {
@@ -211,8 +211,9 @@ internal sealed partial class PageCache
                     }
                     else Remove(page, current);
                 }
-                // No copy was kept (the write covered the whole page): the one it began with may be brought up to date.
-                else if (version is { } written && change is not null && basis is not null && basis.Version == written - 1 && !revokedPastWrite
+                // No copy was kept (the write covered the whole page): the one it began with may be brought up to date,
+                // if it is a Strict copy (a Bounded one has no version to check the write's against).
+                else if (version is { } written && change is not null && basis is { Lease: not null } && basis.Version == written - 1 && !revokedPastWrite
                     && basis.Changed(written, change) is { } updated && Admits(fence, updated))
                 {
                     Install(updated);
