@@ -358,7 +358,7 @@ public sealed partial class SharedArray<T> where T : unmanaged
         }
         finally
         {
-            _cache?.EndWrite(page, version, change);
+            _cache?.EndWrite(page, (offset, ElementCodec<T>.Size), version, change);
         }
     }
 

@@ -208,7 +208,7 @@ internal sealed class ReleaseBuffer(PageReferences pages, PageCache? cache, Tran
         }
         finally
         {
-            cache?.EndWrite(dirty.Page, version, new PageChange(runs));
+            cache?.EndWrite(dirty.Page, null, version, new PageChange(runs));
         }
     }
 }

@@ -95,7 +95,7 @@ internal sealed partial class PageCache
         var (page, version, _, _, bytes, continues) = revocation;
         (int Offset, int Length)? hole = revocation.Length == 0 ? null : (revocation.Offset, revocation.Length);
         Metrics.InvalidationReceived();
-        if (_fences.TryGetValue(page, out var fence)) fence.Revoked = Math.Max(fence.Revoked, version);
+        if (_fences.TryGetValue(page, out var fence)) (fence.Revoked, fence.RevokedByPage) = (Math.Max(fence.Revoked, version), Math.Max(fence.RevokedByPage, version));
         if (!_entries.TryGetValue(page, out var entry))
         {
             // A fill in flight may bring the version before: it will be cached as this one, without the hole.
@@ -160,15 +160,17 @@ internal sealed partial class PageCache
     }
 
     /// <summary>
-    /// After this client's write of a page: fills still in flight may install only copies at least as new as the
-    /// version the write produced (all of them refused when the write failed and its version is unknown). Once no write
-    /// of the page is in flight, the copy kept meanwhile serves the written ranges again if it is as new as the writes,
-    /// or the version just before the newest, which the write's <paramref name="change"/> brings up to date (nobody
-    /// else can have written in between); otherwise it goes. A copy dropped when a whole-page write began is brought
-    /// up to date the same way. A Bounded copy stays, serving a single write's bytes from its change (the ranges of
-    /// overlapping writes stay lacked).
+    /// After this client's write of <paramref name="range"/> of a page (the whole page when null; as given to
+    /// <see cref="BeginWrite"/>): fills still in flight may install only copies at least as new as the version the
+    /// write produced (all of them refused when the write failed and its version is unknown). A Strict copy takes the
+    /// write's <paramref name="change"/> as soon as it is the version just before (nobody else can have written in
+    /// between), along with the changes of this client's writes that returned before it, in version order, and serves
+    /// the range of each write it holds again, while other writes of the page are still in flight; once none is, a copy
+    /// that is not as new as every write and revocation seen goes. A copy dropped when a whole-page write began is
+    /// brought up to date the same way. A Bounded copy stays, serving a write's bytes from its change unless another of
+    /// this client's writes in flight meanwhile overlapped it (the page chose their order; those ranges stay lacked).
     /// </summary>
-    public void EndWrite(long page, long? version, PageChange? change = null)
+    public void EndWrite(long page, (int Offset, int Length)? range, long? version, PageChange? change = null)
     {
         lock (_gate)
         {
@@ -177,51 +179,100 @@ internal sealed partial class PageCache
             // A revocation at or past the written version came from a page that counted this client's copy as older
             // than the write (its record of the copy was replaced by a fill's meanwhile) and has stopped tracking it:
             // a copy made here would never be revoked again.
-            var revokedPastWrite = version is { } produced && fence.Revoked >= produced;
+            var revokedPastWrite = version is { } produced && fence.RevokedByPage >= produced;
             fence.Revoked = Math.Max(fence.Revoked, version ?? long.MaxValue);
-            if (fence.Writes == 0)
+            _entries.TryGetValue(page, out var current);
+            (int Start, int End)? written = range is var (offset, length) ? (offset, offset + length) : null;
+            if (current is { Lease: null })
             {
-                var basis = fence.Basis;
-                var writing = fence.Writing.ToArray();
-                (fence.Basis, fence.RefusesFills) = (null, false);
-                fence.Writing.Clear();
-                _entries.TryGetValue(page, out var current);
-                if (current is { Lease: null })
+                // A Bounded copy has no version to bring up to date, and stays: it serves the bytes the writes left alone,
+                // no older than they were, and a write's bytes from its own change (the write took effect after the copy
+                // was read, so within its bound). Writes that overlapped in flight leave their ranges unserved, since
+                // the page chose their order; the next read of them fetches the page again. Dropping the copy had
+                // every own write of a hot page cost a fetch.
+                if (change is not null && written is { } own && !OverlapsAnother(fence.Writing, own)
+                    && fence.Writing.Remove(own) && current.Changed(current.Version, change) is { } updated)
+                    Replace(page, current, updated.Without([own]));
+            }
+            else if (current is not null)
+            {
+                if (version is { } made && written is { } own && !revokedPastWrite)
                 {
-                    // A Bounded copy has no version to bring up to date, and stays: it serves the bytes the writes left
-                    // alone, no older than they were, and a single write's bytes from its own change (the write took
-                    // effect after the copy was read, so within its bound); after overlapping writes, whose order the
-                    // page chose, the written ranges stay unserved, and their next read fetches the page again.
-                    // Dropping the copy had every own write of a hot page cost a fetch.
-                    if (basis is not null && change is not null && current.Changed(current.Version, change) is { } updated) Replace(page, current, updated.Without(writing));
+                    fence.Returned.Add(new ReturnedWrite(made, own, change));
+                    current = CaughtUp(page, fence, current);
                 }
-                else if (current is not null)
+                // No write in flight: the copy serves the ranges of the writes it holds; one that is not as new as every
+                // write and revocation seen (a write failed, or a change is missing) goes.
+                if (fence.Writes == 0)
                 {
-                    // The copy kept through the writes, lacking their ranges. As new as all of them, it holds their bytes
-                    // or lacks them (a version reached through revocations lacks each range it skipped); the version just
-                    // before the newest write, when that write is the newest change seen, is brought up to it by the
-                    // write's own change. Either way it serves the written ranges again; any other copy goes.
-                    var kept = current.Version >= fence.Revoked ? current
-                        : version == fence.Revoked && current.Version == version - 1 && change is not null && !revokedPastWrite ? current.Changed(version.Value, change)
-                        : null;
-                    if (kept is not null && (kept == current || Admits(fence, kept)))
-                    {
-                        Replace(page, current, kept.Without(writing));
-                        if (kept != current) Metrics.Updated();
-                    }
+                    if (current.Version >= fence.Revoked) Replace(page, current, current.Without([.. fence.Writing]));
                     else Remove(page, current);
                 }
-                // No copy was kept (the write covered the whole page): the one it began with may be brought up to date,
-                // if it is a Strict copy (a Bounded one has no version to check the write's against).
-                else if (version is { } written && change is not null && basis is { Lease: not null } && basis.Version == written - 1 && !revokedPastWrite
-                    && basis.Changed(written, change) is { } updated && Admits(fence, updated))
-                {
-                    Install(updated);
-                    Metrics.Updated();
-                }
+            }
+            // No copy was kept (the write covered the whole page): the one it began with may be brought up to date,
+            // if it is a Strict copy (a Bounded one has no version to check the write's against).
+            else if (fence.Writes == 0 && version is { } made && change is not null && fence.Basis is { Lease: not null } basis && basis.Version == made - 1
+                && !revokedPastWrite && basis.Changed(made, change) is { } updated && Admits(fence, updated))
+            {
+                Install(updated);
+                Metrics.Updated();
+            }
+            if (fence.Writes == 0)
+            {
+                (fence.Basis, fence.RefusesFills) = (null, false);
+                fence.Writing.Clear();
+                fence.Returned.Clear();
             }
             ForgetIfIdle(page, fence);
         }
+    }
+
+    /// <summary>
+    /// <paramref name="current"/>, a Strict copy, brought through the changes of this client's writes of the page that
+    /// returned, in version order, as far as they follow on from its version; each write the copy then holds (through
+    /// its change, or revocations that stepped the copy past it) is forgotten, and its range served again. Called under
+    /// the lock.
+    /// </summary>
+    private CachedPage CaughtUp(long page, Fence fence, CachedPage current)
+    {
+        var copy = current;
+        for (var progressed = true; progressed; )
+        {
+            progressed = false;
+            for (var i = fence.Returned.Count - 1; i >= 0; i--)
+            {
+                var write = fence.Returned[i];
+                if (write.Version <= copy.Version)
+                {
+                    fence.Returned.RemoveAt(i);
+                    if (fence.Writing.Remove(write.Range)) copy = copy.Without([write.Range]);
+                    progressed = true;
+                }
+                // A revocation of this version or a newer one would have stepped the copy past it, or dropped it; and a
+                // copy from a lease term the silo has ended is not worth bringing up to date.
+                else if (write.Version == copy.Version + 1 && write.Change is not null && fence.RevokedByPage < write.Version
+                    && IsCurrent(copy.Lease!) && copy.Changed(write.Version, write.Change) is { } next)
+                {
+                    copy = next;
+                    Metrics.Updated();
+                    progressed = true;
+                }
+            }
+        }
+        if (copy != current) Replace(page, current, copy);
+        return copy;
+    }
+
+    /// <summary>Whether <paramref name="range"/> overlaps a range of <paramref name="writing"/> other than one occurrence of itself.</summary>
+    private static bool OverlapsAnother(List<(int Start, int End)> writing, (int Start, int End) range)
+    {
+        var self = false;
+        foreach (var other in writing)
+        {
+            if (other == range && !self) self = true;
+            else if (other.Start < range.End && range.Start < other.End) return true;
+        }
+        return false;
     }
 
     /// <summary>Forgets a page's fence once no fill or write of it is in flight. Called under the lock.</summary>
@@ -245,6 +296,12 @@ internal sealed partial class PageCache
         /// <summary>No copy older than this version may be installed.</summary>
         public long Revoked;
 
+        /// <summary>The newest version a revocation named (<see cref="Revoked"/> also counts this client's own writes).</summary>
+        public long RevokedByPage;
+
+        /// <summary>This client's writes of the page that returned while others were in flight, which the copy has not caught up with.</summary>
+        public readonly List<ReturnedWrite> Returned = [];
+
         /// <summary>
         /// The copy cached when this client's only write of the page began: if the write dropped it (a whole-page
         /// write), the write's own change may bring it up to date.
@@ -260,6 +317,9 @@ internal sealed partial class PageCache
         /// <summary>The ranges (and bytes, when sent) that revocations of versions newer than any copy cached named while fills were in flight.</summary>
         public readonly List<Hole> Holes = [];
     }
+
+    /// <summary>One of this client's writes that returned: the version it made, the range it wrote and, when known, its change.</summary>
+    private readonly record struct ReturnedWrite(long Version, (int Start, int End) Range, PageChange? Change);
 
     /// <summary>What the write making <see cref="Version"/> changed: bytes [Start, End), to <see cref="Bytes"/> when the revocation sent them.</summary>
     private readonly record struct Hole(long Version, int Start, int End, byte[]? Bytes, bool Continues);

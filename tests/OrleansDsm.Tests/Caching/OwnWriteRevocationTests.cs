@@ -20,7 +20,7 @@ public sealed class OwnWriteRevocationTests(ClusterFixture fixture)
 
         cache.BeginWrite(page);
         cache.Revoke(page, version + 1);
-        cache.EndWrite(page, version + 1, new PageChange(0, BitConverter.GetBytes(2L)));
+        cache.EndWrite(page, null, version + 1, new PageChange(0, BitConverter.GetBytes(2L)));
 
         Assert.False(cache.Holds(page, epoch));
     }
@@ -32,7 +32,7 @@ public sealed class OwnWriteRevocationTests(ClusterFixture fixture)
         await using var _ = cache;
 
         cache.BeginWrite(page);
-        cache.EndWrite(page, version + 1, new PageChange(0, BitConverter.GetBytes(2L)));
+        cache.EndWrite(page, null, version + 1, new PageChange(0, BitConverter.GetBytes(2L)));
 
         Assert.True(cache.TryGet(page, epoch, out var updated));
         Assert.Equal(2L, updated.Read<long>(0));

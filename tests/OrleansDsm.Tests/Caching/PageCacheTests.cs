@@ -112,7 +112,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.Equal(0, await array.GetAsync(2));
         Assert.Equal(reads + 1, ClusterFixture.PageCalls(Reads)); // the written element was read from the page
 
-        cache.EndWrite(page, null); // failed: whether the page took the write is unknown
+        cache.EndWrite(page, (8, 16), null); // failed: whether the page took the write is unknown
         Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "the copy goes with the failed write");
         Assert.Equal(1, await array.GetAsync(0));
     }
@@ -195,14 +195,14 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.True(cache.TryGet(page, epoch, 0, 8, out _));
         Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the changed bytes are not served");
         Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "the bytes being written are not served");
-        cache.EndWrite(page, null);
+        cache.EndWrite(page, (24, 8), null);
         Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "the copy goes with the failed write");
 
         // Kept through the write at the version just before it, the copy takes the write's own change.
         Assert.Equal(1, await array.GetAsync(0));
         cache.BeginWrite(page, (24, 8));
         Assert.True(cache.Revoke(page, version + 1, (8, 8)));
-        cache.EndWrite(page, version + 2, new PageChange(24, BitConverter.GetBytes(5L)));
+        cache.EndWrite(page, (24, 8), version + 2, new PageChange(24, BitConverter.GetBytes(5L)));
         Assert.True(cache.TryGet(page, epoch, 24, 8, out var written), "the written range is served again, from the write's change");
         Assert.Equal((version + 2, 5L, 1L), (written.Version, written.Read<long>(24), written.Read<long>(0)));
         Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the revoked range stays unserved");
@@ -263,7 +263,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         // This client's own write applies what was held back before its change: the page answered it after every holder.
         Assert.True(cache.Revoke(page, newest + 2, (32, 8), Long(99)));
         cache.BeginWrite(page, (40, 8));
-        cache.EndWrite(page, newest + 3, new PageChange(40, Long(7)));
+        cache.EndWrite(page, (40, 8), newest + 3, new PageChange(40, Long(7)));
         Assert.True(cache.TryGet(page, epoch, 32, 16, out var own));
         Assert.Equal((newest + 3, 99L, 7L), (own.Version, own.Read<long>(32), own.Read<long>(40)));
     }
@@ -318,7 +318,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.True(cache.TryGet(page, epoch, 0, 8, out var during), "the rest of the page is served while the write runs");
         Assert.Equal((fill.Version, 1L), (during.Version, during.Read<long>(0)));
         Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the range being written is not served");
-        cache.EndWrite(page, fill.Version, new PageChange(8, BitConverter.GetBytes(2L)));
+        cache.EndWrite(page, (8, 8), fill.Version, new PageChange(8, BitConverter.GetBytes(2L)));
         Assert.True(cache.TryGet(page, epoch, out var after), "a copy as new as the write serves the whole page");
         Assert.Equal((fill.Version, 2L), (after.Version, after.Read<long>(8)));
 
@@ -326,7 +326,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.False(cache.Revoke(page, long.MaxValue - 1));
         cache.BeginWrite(page, (16, 8));
         fill = await cache.FillAsync(page, epoch, CancellationToken.None);
-        cache.EndWrite(page, fill.Version + 1, new PageChange(16, BitConverter.GetBytes(3L)));
+        cache.EndWrite(page, (16, 8), fill.Version + 1, new PageChange(16, BitConverter.GetBytes(3L)));
         Assert.True(cache.TryGet(page, epoch, out var updated));
         Assert.Equal((fill.Version + 1, 1L, 3L), (updated.Version, updated.Read<long>(0), updated.Read<long>(16)));
 
@@ -334,8 +334,39 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.False(cache.Revoke(page, long.MaxValue - 1));
         cache.BeginWrite(page, (16, 8));
         fill = await cache.FillAsync(page, epoch, CancellationToken.None);
-        cache.EndWrite(page, fill.Version + 2, new PageChange(16, BitConverter.GetBytes(4L)));
+        cache.EndWrite(page, (16, 8), fill.Version + 2, new PageChange(16, BitConverter.GetBytes(4L)));
         Assert.False(cache.TryGet(page, epoch, 0, 8, out _));
+    }
+
+    [Fact]
+    public async Task A_copy_takes_its_clients_overlapping_writes_as_they_return_in_the_order_the_page_made_them()
+    {
+        var (client, _, cache, page, epoch, version) = await OwnCachedPageAsync("overlapping-own-writes");
+        await using var owned = client;
+
+        // Three writes in flight at once, returning in another order than the page applied them.
+        cache.BeginWrite(page, (8, 8));
+        cache.BeginWrite(page, (16, 8));
+        cache.BeginWrite(page, (24, 8));
+        cache.EndWrite(page, (16, 8), version + 2, new PageChange(16, BitConverter.GetBytes(20L)));
+        Assert.False(cache.TryGet(page, epoch, 16, 8, out _), "a write the copy cannot reach yet is not served");
+        Assert.True(cache.TryGet(page, epoch, 0, 8, out _), "the bytes no write touched are");
+        cache.EndWrite(page, (8, 8), version + 1, new PageChange(8, BitConverter.GetBytes(10L)));
+        Assert.True(cache.TryGet(page, epoch, 16, 8, out var caughtUp), "the first write's change takes the copy through both");
+        Assert.Equal((version + 2, 10L, 20L, 1L), (caughtUp.Version, caughtUp.Read<long>(8), caughtUp.Read<long>(16), caughtUp.Read<long>(0)));
+        Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "the write still in flight is not served");
+        cache.EndWrite(page, (24, 8), version + 3, new PageChange(24, BitConverter.GetBytes(30L)));
+        Assert.True(cache.TryGet(page, epoch, out var whole), "once the writes are over, the copy serves the whole page");
+        Assert.Equal((version + 3, 30L), (whole.Version, whole.Read<long>(24)));
+
+        // A version between this client's writes that no revocation brought: the copy cannot hold it, and goes.
+        cache.BeginWrite(page, (8, 8));
+        cache.BeginWrite(page, (16, 8));
+        cache.EndWrite(page, (8, 8), version + 4, new PageChange(8, BitConverter.GetBytes(11L)));
+        Assert.True(cache.TryGet(page, epoch, 8, 8, out var first), "a write that follows on from the copy is served at once");
+        Assert.Equal((version + 4, 11L), (first.Version, first.Read<long>(8)));
+        cache.EndWrite(page, (16, 8), version + 6, new PageChange(16, BitConverter.GetBytes(21L)));
+        Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "a copy that missed a version goes");
     }
 
     [Fact]
@@ -351,7 +382,7 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         await cache.FillAsync(page, epoch, CancellationToken.None);
         Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "a fill that lands while more writes run than a copy may lack is not cached");
 
-        for (var i = 0; i <= CachedPage.MaxBlockedRanges; i++) cache.EndWrite(page, null);
+        for (var i = 0; i <= CachedPage.MaxBlockedRanges; i++) cache.EndWrite(page, (8 * (i + 1), 8), null);
         await cache.FillAsync(page, epoch, CancellationToken.None);
         Assert.True(cache.TryGet(page, epoch, out _), "once the writes are over, fills are cached again");
     }
