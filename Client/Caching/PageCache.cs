@@ -347,10 +347,14 @@ internal sealed partial class PageCache : IAsyncDisposable
                     Accept(await _pages[page].Renew(Session).WaitAsync(stopping), sentAt);
                     Metrics.Renewed();
                 }
-                catch (Exception) when (!stopping.IsCancellationRequested)
+                catch (Exception)
                 {
-                    // The lease lapses on its own; copies stop being served when it does. A call cancelled or timed
-                    // out (OperationCanceledException included) must not end the loop: renewals would stop for good.
+                    // Stopping: whatever the call's outcome (a renewal to a dead silo may fail just as the cache is
+                    // disposed), the loop ends without it, so disposing never throws it.
+                    if (stopping.IsCancellationRequested) return;
+                    // Otherwise the lease lapses on its own; copies stop being served when it does. A call cancelled
+                    // or timed out (OperationCanceledException included) must not end the loop: renewals would stop
+                    // for good.
                 }
             }
         }
