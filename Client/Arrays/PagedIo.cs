@@ -79,9 +79,13 @@ internal static class PagedIo
             // Each page's own change brings this client's copy of the version before up to date (see EndWrite).
             // The bytes are copied only for a page whose dropped copy the change can bring up to date.
             for (int i = 0, start = 0; i < spans.Count && cache is not null; start += spans[i].Length, i++)
-                cache.EndWrite(spans[i].Page, spans[i].Length == region.PageSize ? null : (spans[i].Offset, spans[i].Length), versions[i], versions[i] is null || !cache.MayUpdateInPlace(spans[i].Page)
-                    ? null
-                    : new PageChange(spans[i].Offset, MemoryMarshal.AsBytes(source.Span).Slice(start, spans[i].Length).ToArray()));
+            {
+                var span = spans[i];
+                cache.EndWrite(span.Page, span.Length == region.PageSize ? null : (span.Offset, span.Length), versions[i],
+                    versions[i] is null || !cache.MayUpdateInPlace(span.Page)
+                        ? null
+                        : new PageChange(span.Offset, MemoryMarshal.AsBytes(source.Span).Slice(start, span.Length).ToArray()));
+            }
         }
     }
 

@@ -197,10 +197,7 @@ internal sealed partial class PageCache
             else if (current is not null)
             {
                 if (version is { } made && written is { } own && !revokedPastWrite)
-                {
-                    fence.Returned.Add(new ReturnedWrite(made, own, change));
-                    current = CaughtUp(page, fence, current);
-                }
+                    current = CaughtUp(page, fence, current, new ReturnedWrite(made, own, change));
                 // No write in flight: the copy serves the ranges of the writes it holds; one that is not as new as every
                 // write and revocation seen (a write failed, or a change is missing) goes.
                 if (fence.Writes == 0)
@@ -221,46 +218,56 @@ internal sealed partial class PageCache
             {
                 (fence.Basis, fence.RefusesFills) = (null, false);
                 fence.Writing.Clear();
-                fence.Returned.Clear();
+                fence.Returned = null;
             }
             ForgetIfIdle(page, fence);
         }
     }
 
     /// <summary>
-    /// <paramref name="current"/>, a Strict copy, brought through the changes of this client's writes of the page that
-    /// returned, in version order, as far as they follow on from its version; each write the copy then holds (through
-    /// its change, or revocations that stepped the copy past it) is forgotten, and its range served again. Called under
-    /// the lock.
+    /// <paramref name="current"/>, a Strict copy, brought through the change of <paramref name="returned"/>, this
+    /// client's write of the page that just returned, and of those that returned before it and wait in the fence, in
+    /// version order, as far as they follow on from its version; each write the copy then holds (through its change, or
+    /// revocations that stepped the copy past it) is forgotten, and its range served again. A lone write, the usual
+    /// case, is taken at once and never waits. Called under the lock.
     /// </summary>
-    private CachedPage CaughtUp(long page, Fence fence, CachedPage current)
+    private CachedPage CaughtUp(long page, Fence fence, CachedPage current, ReturnedWrite returned)
     {
         var copy = current;
-        for (var progressed = true; progressed; )
+        if (!Took(fence, ref copy, returned)) (fence.Returned ??= []).Add(returned);
+        // A write taken may let one that returned before it follow; one that waits may have been stepped past.
+        for (var progressed = fence.Returned is { Count: > 0 }; progressed; )
         {
             progressed = false;
-            for (var i = fence.Returned.Count - 1; i >= 0; i--)
+            for (var i = fence.Returned!.Count - 1; i >= 0; i--)
             {
-                var write = fence.Returned[i];
-                if (write.Version <= copy.Version)
-                {
-                    fence.Returned.RemoveAt(i);
-                    if (fence.Writing.Remove(write.Range)) copy = copy.Without([write.Range]);
-                    progressed = true;
-                }
-                // A revocation of this version or a newer one would have stepped the copy past it, or dropped it; and a
-                // copy from a lease term the silo has ended is not worth bringing up to date.
-                else if (write.Version == copy.Version + 1 && write.Change is not null && fence.RevokedByPage < write.Version
-                    && IsCurrent(copy.Lease!) && copy.Changed(write.Version, write.Change) is { } next)
-                {
-                    copy = next;
-                    Metrics.Updated();
-                    progressed = true;
-                }
+                if (!Took(fence, ref copy, fence.Returned[i])) continue;
+                fence.Returned.RemoveAt(i);
+                progressed = true;
             }
         }
         if (copy != current) Replace(page, current, copy);
         return copy;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="copy"/> holds <paramref name="write"/>, already or once brought to it by the write's
+    /// change (then <paramref name="copy"/> is that copy); if so, the write's range is served again. Called under the lock.
+    /// </summary>
+    private bool Took(Fence fence, ref CachedPage copy, ReturnedWrite write)
+    {
+        if (write.Version > copy.Version)
+        {
+            // Only the version just after the copy's follows on from it. A revocation of this version or a newer one
+            // would have stepped the copy past it, or dropped it; and a copy from a lease term the silo has ended is not
+            // worth bringing up to date.
+            if (write.Version != copy.Version + 1 || write.Change is null || fence.RevokedByPage >= write.Version
+                || !IsCurrent(copy.Lease!) || copy.Changed(write.Version, write.Change) is not { } next) return false;
+            copy = next;
+            Metrics.Updated();
+        }
+        if (fence.Writing.Remove(write.Range)) copy = copy.Without([write.Range]);
+        return true;
     }
 
     /// <summary>Whether <paramref name="range"/> overlaps a range of <paramref name="writing"/> other than one occurrence of itself.</summary>
@@ -299,8 +306,11 @@ internal sealed partial class PageCache
         /// <summary>The newest version a revocation named (<see cref="Revoked"/> also counts this client's own writes).</summary>
         public long RevokedByPage;
 
-        /// <summary>This client's writes of the page that returned while others were in flight, which the copy has not caught up with.</summary>
-        public readonly List<ReturnedWrite> Returned = [];
+        /// <summary>
+        /// This client's writes of the page that returned while others were in flight, which the copy has not caught up
+        /// with; created by the first (a lone write never waits here).
+        /// </summary>
+        public List<ReturnedWrite>? Returned;
 
         /// <summary>
         /// The copy cached when this client's only write of the page began: if the write dropped it (a whole-page
