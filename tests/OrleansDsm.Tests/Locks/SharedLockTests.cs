@@ -82,8 +82,9 @@ public sealed class SharedLockTests(ClusterFixture fixture)
     public async Task A_hold_outlives_a_deactivation_of_its_lock_and_its_release_frees_the_lock_at_once()
     {
         // Long enough that renewals get through while a whole cluster's idle grains are collected under the full
-        // suite's load: at 600 ms, one run here saw the lease end between renewals, and the hold's write refused.
-        var lease = TimeSpan.FromMilliseconds(1500);
+        // suite's load: at 600 ms, one run here saw the lease end between renewals, and the hold's write refused; at
+        // 1.5 s, one full run in about thirty did.
+        var lease = TimeSpan.FromSeconds(3);
         await using var other = new DsmClient(fixture.Cluster.Client);
         var name = UniqueNames.For("carried");
         var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("carried-guarded"), 512);
