@@ -15,6 +15,12 @@ public class CachedReadBenchmarks
 
     public static SharedArray<int> Array { get; set; } = null!;
 
+    /// <summary>
+    /// The same values as <see cref="Array"/>, in a region whose every page this client has also written one element of
+    /// since caching it, so that each cached copy lays that write's change over its bytes.
+    /// </summary>
+    public static SharedArray<int> WrittenArray { get; set; } = null!;
+
     private const int ElementsPerPage = 1024; // 4 KiB of int32
 
     private readonly int[] _local = new int[Elements];
@@ -78,6 +84,16 @@ public class CachedReadBenchmarks
     {
         long sum = 0;
         var array = Array;
+        foreach (var i in _randomOrder) sum += array[i];
+        return sum;
+    }
+
+    /// <summary>Random reads of pages this client wrote an element of after caching them: the copies it keeps then.</summary>
+    [Benchmark(OperationsPerInvoke = Elements)]
+    public long CachedRandomWrittenPages()
+    {
+        long sum = 0;
+        var array = WrittenArray;
         foreach (var i in _randomOrder) sum += array[i];
         return sum;
     }
