@@ -11,8 +11,9 @@ namespace OrleansDsm.Arrays;
 public sealed partial class SharedArray<T>
 {
     /// <summary>
-    /// The element read's fast path: the element from a copy of the whole page in this handle's index of recent hits,
-    /// valid under its silo's lease (checked on every call), counted as a hit. False, and nothing counted, for anything
+    /// The element read's fast path: the element from a copy of the whole page in this handle's index of recent hits
+    /// (its bytes, or a change of this client's laid over them), valid under its silo's lease (checked on every call),
+    /// counted as a hit. False, and nothing counted, for anything
     /// else: a Release region (its own writes come first), a Bounded copy, a page never written, a page not in the
     /// index; the caller then looks elsewhere, so this path stays a few dozen instructions with no call.
     /// </summary>
@@ -27,12 +28,13 @@ public sealed partial class SharedArray<T>
         // The slot's two fields are read apart, and another thread may be filling it meanwhile: the bytes serve only if
         // they are the entry's own.
         var (entry, bytes) = (slot.Entry, slot.Bytes);
-        if (bytes is null || entry is null || entry.Page != page || !entry.ServesWhole || !ReferenceEquals(entry.BytesBeneath, bytes)
+        if (bytes is null || entry is null || entry.Page != page || !entry.ServesEvery || !ReferenceEquals(entry.BytesBeneath, bytes)
             || entry.Lease is not { } lease || LeaseClock.NowNanoseconds >= lease.ValidUntilNanoseconds) return false;
         if (!entry.Referenced) entry.Referenced = true;
         CacheMetrics.Hit(_hitStripes!);
-        // The offset lies within the page: Locate made it so.
-        value = Unsafe.ReadUnaligned<T>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bytes), offset));
+        // The offset lies within the page: Locate made it so. A copy this client wrote since it was cached lays the
+        // write's change over its bytes, and is read through them.
+        value = entry.ServesWhole ? Unsafe.ReadUnaligned<T>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bytes), offset)) : entry.Read<T>(offset);
         return true;
     }
 
@@ -44,7 +46,9 @@ public sealed partial class SharedArray<T>
         if (recent is not null)
         {
             var entry = recent[(int)page & (recent.Length - 1)].Entry;
-            if (entry is not null && entry.Page == page && _cache!.TryHit(entry))
+            // A copy that lacks some bytes (another session's write changed them) serves the others from here too,
+            // without looking the page up again in the cache.
+            if (entry is not null && entry.Page == page && _cache!.TryHit(entry, offset, ElementCodec<T>.Size))
             {
                 value = entry.Read<T>(offset);
                 return true;

@@ -15,9 +15,9 @@ namespace OrleansDsm.Caching;
 /// </summary>
 internal sealed class CachedPage(long page, long epoch, long version, byte[]? bytes, SiloLease? lease, long freshUntil)
 {
-    private const int RemovedFlag = 1, PartialFlag = 2;
-    // Both flags in one field, so that the hit that looks no further (ServesWhole) reads one field, as it did when
-    // only removal was marked.
+    private const int RemovedFlag = 1, PartialFlag = 2, OverlaidFlag = 4;
+    // Every flag in one field, so that the hit that looks no further (ServesWhole, ServesEvery) reads one field, as it
+    // did when only removal was marked. Partial: some ranges not served; overlaid: changes laid over the bytes.
     private volatile int _state;
 
     /// <summary>What an entry is charged beyond its bytes.</summary>
@@ -39,6 +39,12 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     /// needs to know of it.
     /// </summary>
     public bool ServesWhole => _state == 0;
+
+    /// <summary>
+    /// Whether this copy is still cached and serves every byte of the page, from <see cref="BytesBeneath"/> or, where
+    /// <see cref="ServesWhole"/> does not hold, from changes laid over them (read through <see cref="Read{T}"/>).
+    /// </summary>
+    public bool ServesEvery => (_state & ~OverlaidFlag) == 0;
 
     /// <summary>Whether this copy serves every byte of the page, some of them perhaps from changes laid over its bytes.</summary>
     public bool IsWhole => _blocked.Length == 0 && _held.Length == 0;
@@ -231,7 +237,7 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
         new(Page, Epoch, version, content.Bytes, Lease, freshUntil)
         {
             _blocked = blocked, _held = held, _applied = content.Applied, _appliedBytes = LengthOf(content.Applied),
-            _state = blocked.Length == 0 && held.Length == 0 && content.Applied.Length == 0 ? 0 : PartialFlag, Referenced = Referenced,
+            _state = (blocked.Length == 0 && held.Length == 0 ? 0 : PartialFlag) | (content.Applied.Length == 0 ? 0 : OverlaidFlag), Referenced = Referenced,
             UnreadRevocations = UnreadRevocations,
         };
 
@@ -247,9 +253,20 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     [MethodImpl(MethodImplOptions.NoInlining)]
     private T ReadApplied<T>(int offset) where T : unmanaged
     {
+        // Most reads of a copy with changes laid over it miss every change: those read the bytes beneath at once.
+        if (!AppliedOverlap(offset, Unsafe.SizeOf<T>()))
+            return Unsafe.ReadUnaligned<T>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bytes!), offset));
         Span<byte> element = stackalloc byte[Unsafe.SizeOf<T>()];
         CopyTo(offset, element);
         return MemoryMarshal.Read<T>(element);
+    }
+
+    /// <summary>Whether a change laid over the bytes touches bytes [offset, offset + length).</summary>
+    private bool AppliedOverlap(int offset, int length)
+    {
+        foreach (var run in _applied)
+            if (run.Offset < offset + length && offset < run.Offset + run.Bytes.Length) return true;
+        return false;
     }
 
     /// <summary>Bytes [offset, offset + destination.Length) of this copy, the changes laid over its bytes included.</summary>

@@ -91,11 +91,11 @@ internal sealed partial class PageCache : IAsyncDisposable
 
     /// <summary>
     /// Counts a hit on <paramref name="entry"/>, a copy of the caller's epoch it looked up before, if the copy is still
-    /// cached, serves the whole page and is valid. A copy that serves only part of the page is looked up again
-    /// (<see cref="TryGet(long, long, int, int, out CachedPage)"/>), so this check stays as short as it can be.
+    /// cached, serves bytes [offset, offset + length) and is valid: the checks of
+    /// <see cref="TryGet(long, long, int, int, out CachedPage)"/> without its lookup.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryHit(CachedPage entry) => entry.ServesWhole && Hit(entry);
+    public bool TryHit(CachedPage entry, int offset, int length) => (entry.ServesWhole || !entry.Removed && entry.Serves(offset, length)) && Hit(entry);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Hit(CachedPage entry)

@@ -32,6 +32,30 @@ public sealed class OwnWriteCachingTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_copy_its_client_wrote_after_caching_it_serves_the_written_and_the_untouched_bytes()
+    {
+        var (client, array, cache, page, epoch, _) = await OwnCachedPageAsync(fixture, "overlaid-reads");
+        await using var _ = client;
+        await array.SetAsync(5, 55);
+        // The write's change is laid over the copy's bytes rather than copied into new ones.
+        Assert.True(cache.TryGet(page, epoch, out var copy));
+        Assert.False(copy.ServesWhole);
+        Assert.True(copy.ServesEvery);
+
+        var calls = ClusterFixture.PageCalls(Reads);
+        var hits = cache.Metrics.Hits;
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.Equal(1, array[0]);
+            Assert.Equal(55, array[5]);
+            Assert.Equal(0, array[6]);
+            Assert.Equal(55, await array.GetAsync(5));
+        }
+        Assert.Equal(calls, ClusterFixture.PageCalls(Reads));
+        Assert.Equal(hits + 12, cache.Metrics.Hits);
+    }
+
+    [Fact]
     public async Task While_a_clients_write_is_in_flight_its_reads_of_the_rest_of_the_page_stay_in_the_cache()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
