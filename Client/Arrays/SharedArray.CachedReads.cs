@@ -13,9 +13,9 @@ public sealed partial class SharedArray<T>
     /// <summary>
     /// The element read's fast path: the element from a copy of the whole page in this handle's index of recent hits
     /// (its bytes, or a change of this client's laid over them), valid under its silo's lease (checked on every call),
-    /// counted as a hit. False, and nothing counted, for anything
-    /// else: a Release region (its own writes come first), a Bounded copy, a page never written, a page not in the
-    /// index; the caller then looks elsewhere, so this path stays a few dozen instructions with no call.
+    /// counted as a hit. False, and nothing counted, for anything else: a Release region (its own writes come first), a
+    /// Bounded copy, a page never written, a page not in the index; the caller then looks elsewhere, so this path stays
+    /// a few dozen instructions with no call.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryReadRecentStrict(long page, int offset, out T value)
