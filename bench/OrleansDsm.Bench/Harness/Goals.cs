@@ -33,6 +33,8 @@ public static class Goals
             "dsm.pg.sparse_100gib.page_rows_added", v => v == 0, "dsm.pg.sparse_100gib.silo_resident_growth");
         report.Goal("cached indexer read, sequential, at most 10 ns per element", "dsm.cached.read_sequential", v => v <= 10, "local.read_sequential");
         report.Goal("cached indexer read, random, at most 10 ns per element", "dsm.cached.read_random", v => v <= 10, "local.read_random");
+        report.Goal("cached indexer read, random, of pages this client wrote an element of after caching them, at most 10 ns per element",
+            "dsm.cached.read_random_written_pages", v => v <= 10, "local.read_random");
         report.Goal("cached bulk ReadAsync at least 2 GB/s", "dsm.cached.bulk_read_4mib", v => v >= 2, "local.copy_4mib");
         report.Goal("cached bulk ReadAsync at most 2x a plain copy", "ratio.dsm.cached.bulk_read_vs_local_copy_time", v => v <= 2, "local.copy_4mib");
         report.Goal("Zipf 95/5 from 4 clients: Strict at least 5x Uncached", "ratio.dsm.zipf95.strict_vs_uncached", v => v >= 5, "dsm.zipf95.uncached.ops");
