@@ -12,13 +12,9 @@ public static class CachedReads
 {
     public static async Task RunAsync(BenchContext context)
     {
-        var array = await context.Dsm.AllocateAsync<int>($"bench-cached-{Guid.NewGuid():N}", CachedReadBenchmarks.Elements);
-        await array.WriteAsync(0, Enumerable.Range(0, CachedReadBenchmarks.Elements).ToArray());
-        for (var page = 0; page < CachedReadBenchmarks.Elements / 1024; page++) await array.GetAsync(page * 1024L);
+        var array = await CachedArrayAsync(context, "bench-cached");
         CachedReadBenchmarks.Array = array;
-        var written = await context.Dsm.AllocateAsync<int>($"bench-cached-written-{Guid.NewGuid():N}", CachedReadBenchmarks.Elements);
-        await written.WriteAsync(0, Enumerable.Range(0, CachedReadBenchmarks.Elements).ToArray());
-        for (var page = 0; page < CachedReadBenchmarks.Elements / 1024; page++) await written.GetAsync(page * 1024L);
+        var written = await CachedArrayAsync(context, "bench-cached-written");
         // One element of each cached page set again to its own value: the copy takes the write's change.
         for (var page = 0; page < CachedReadBenchmarks.Elements / 1024; page++) await written.SetAsync(page * 1024L + 1, page * 1024 + 1);
         CachedReadBenchmarks.WrittenArray = written;
@@ -40,5 +36,14 @@ public static class CachedReads
         context.Report.Ratio("dsm.cached.bulk_read_vs_local_copy_time", Nanoseconds("CachedBulkRead"), Nanoseconds("LocalCopy"), conditions);
         await context.Dsm.FreeAsync(array.Name);
         await context.Dsm.FreeAsync(written.Name);
+    }
+
+    /// <summary>A new Strict region of <see cref="CachedReadBenchmarks.Elements"/> int32 holding 0, 1, 2, ..., every page of it cached.</summary>
+    private static async Task<OrleansDsm.Arrays.SharedArray<int>> CachedArrayAsync(BenchContext context, string prefix)
+    {
+        var array = await context.Dsm.AllocateAsync<int>($"{prefix}-{Guid.NewGuid():N}", CachedReadBenchmarks.Elements);
+        await array.WriteAsync(0, Enumerable.Range(0, CachedReadBenchmarks.Elements).ToArray());
+        for (var page = 0; page < CachedReadBenchmarks.Elements / 1024; page++) await array.GetAsync(page * 1024L);
+        return array;
     }
 }
