@@ -93,6 +93,43 @@ public sealed class CachedPageTests
         Assert.Equal(PageSize + CachedPage.Overhead, copy.Cost);
     }
 
+    [Fact]
+    public void Every_read_of_a_copy_with_changes_laid_over_it_sees_them_whatever_block_it_starts_or_ends_in()
+    {
+        // A page of 128 blocks of 64 bytes, so that blocks 64 apart share a bit of the copy's record of changed blocks.
+        const int largePage = 8192;
+        var bytes = Enumerable.Range(0, largePage).Select(i => (byte)(i * 7)).ToArray();
+        var copy = new CachedPage(7, 1, 1, bytes, new SiloLease("silo", 1), 0);
+        var expected = (byte[])bytes.Clone();
+        // One change across the end of block 9, one at the start of block 20 (which a read from block 19 ends in), one
+        // inside block 2 (which a wide read from block 0 to block 3 spans), and one in block 66, whose bit is block 2's.
+        var changes = new[] { (10 * 64 - 4, 8, (byte)0xA1), (20 * 64, 2, (byte)0xD4), (150, 4, (byte)0xB2), (66 * 64 + 10, 2, (byte)0xC3) };
+        foreach (var (offset, length, value) in changes)
+        {
+            copy = copy.Changed(copy.Version + 1, new PageChange(offset, Filled(length, value)))!;
+            Array.Fill(expected, value, offset, length);
+        }
+        Assert.Same(bytes, copy.BytesBeneath);
+        for (var offset = 0; offset + 8 <= largePage; offset++)
+        {
+            Assert.Equal(expected[offset], copy.Read<byte>(offset));
+            Assert.Equal(BitConverter.ToInt64(expected, offset), copy.Read<long>(offset));
+        }
+        for (var offset = 0; offset + WideElement.Size <= largePage; offset += 61)
+        {
+            var wide = copy.Read<WideElement>(offset);
+            Assert.Equal(expected.AsSpan(offset, WideElement.Size).ToArray(), ((ReadOnlySpan<byte>)wide).ToArray());
+        }
+    }
+
+    /// <summary>An element wider than two of a copy's blocks, whose first and last bytes lie in blocks no change touches.</summary>
+    [System.Runtime.CompilerServices.InlineArray(Size)]
+    private struct WideElement
+    {
+        public const int Size = 160;
+        private byte _first;
+    }
+
     /// <summary>A Strict copy of a page whose element i is i * 3, but for the first ones, which the tests change, at 0.</summary>
     private static (CachedPage Copy, long[] Expected) StrictCopy(long version)
     {
