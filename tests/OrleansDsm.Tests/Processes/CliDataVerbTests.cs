@@ -262,6 +262,24 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
         Assert.False(File.Exists(missing));
     }
 
+    private struct Pair { public int Left, Right; }
+
+    [Fact]
+    public async Task A_region_of_an_element_type_the_tool_does_not_know_is_named_and_left_alone()
+    {
+        var pairs = await AllocAsync<Pair>(4);
+        await pairs.SetAsync(1, new Pair { Left = 3, Right = 4 });
+
+        foreach (var verb in new[] { new[] { "get", pairs.Name, "1" }, ["set", pairs.Name, "1", "5"], ["dump", pairs.Name] })
+        {
+            var refused = await fixture.Dsm(verb);
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Contains($"cannot handle elements of type '{ElementTypes.NameOf(typeof(Pair))}'", refused.Stderr);
+            Assert.Empty(refused.Stdout);
+        }
+        Assert.Equal(new Pair { Left = 3, Right = 4 }, await pairs.GetAsync(1));
+    }
+
     private async Task<SharedArray<T>> AllocAsync<T>(long length) where T : unmanaged =>
         await (await fixture.ClientAsync()).AllocateAsync<T>(UniqueNames.For("cli-data"), length);
 

@@ -118,6 +118,17 @@ public sealed class RejectedCallTests(ClusterFixture fixture)
         });
     }
 
+    [Fact]
+    public async Task A_restore_from_a_stream_that_cannot_seek_is_refused_before_reading_it()
+    {
+        await AssertNothingChanges(async () =>
+        {
+            await using var unseekable = new System.IO.Compression.GZipStream(new MemoryStream(), System.IO.Compression.CompressionMode.Decompress);
+            var refused = await Assert.ThrowsAsync<ArgumentException>(() => Client.RestoreAsync(unseekable));
+            Assert.Contains("seekable stream", refused.Message);
+        });
+    }
+
     /// <summary>Runs <paramref name="rejectedCalls"/> and checks that the catalogue, quota use and stored pages are untouched.</summary>
     private async Task AssertNothingChanges(Func<Task> rejectedCalls)
     {

@@ -28,4 +28,17 @@ public sealed class HostingOptionsTests
             DsmClient.ConnectAsync(new OrleansDsm.Connection.DsmClientOptions { Gateways = ["localhost"] }));
         Assert.Contains("'localhost'", error.Message);
     }
+
+    [Fact]
+    public async Task No_gateway_a_port_out_of_range_and_a_negative_metrics_interval_are_refused_before_connecting()
+    {
+        var none = await Assert.ThrowsAsync<ArgumentException>(() => DsmClient.ConnectAsync(new OrleansDsm.Connection.DsmClientOptions { Gateways = [] }));
+        Assert.Contains("At least one gateway (host:port) is needed", none.Message);
+        var port = await Assert.ThrowsAsync<ArgumentException>(() =>
+            DsmClient.ConnectAsync(new OrleansDsm.Connection.DsmClientOptions { Gateways = ["127.0.0.1:30000", "127.0.0.1:65536"] }));
+        Assert.Contains("'127.0.0.1:65536' is not of the form host:port", port.Message);
+        var interval = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            DsmClient.ConnectAsync(new OrleansDsm.Connection.DsmClientOptions { MetricsInterval = TimeSpan.FromSeconds(-1) }));
+        Assert.Contains("MetricsInterval", interval.Message);
+    }
 }
