@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Xunit.Abstractions;
 using OrleansDsm.Connection;
 using OrleansDsm.Tests.Processes;
+using static OrleansDsm.Tests.Fixtures.PostgresServer;
 
 namespace OrleansDsm.Tests.Durability;
 
@@ -99,6 +100,32 @@ public sealed class BackupRestoreTests(ITestOutputHelper output) : IAsyncLifetim
 
         Assert.Equal(1, backup.ExitCode);
         Assert.Contains("needs Silo:Storage=PostgreSQL", backup.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_folder));
+    }
+
+    [Fact]
+    public async Task A_backup_that_meets_a_damaged_stored_page_stops_names_the_page_and_leaves_no_file()
+    {
+        var database = await _postgres.CreateDatabaseAsync("damaged");
+        await using var silo = await StartSiloAsync(database);
+        long firstPage;
+        await using (var client = await silo.ConnectAsync())
+        {
+            var cells = await client.AllocateAsync<long>("cells", 2 * 512);
+            await cells.WriteAsync(0, Enumerable.Range(1, 2 * 512).Select(i => (long)i).ToArray());
+            firstPage = cells.Region.FirstPage;
+        }
+        Assert.Equal(2, await StoredPagesAsync(database));
+        // One of the two rows gets a byte of its record flipped.
+        await ExecuteAsync(database, """
+            UPDATE dsm_pages SET payload = set_byte(payload, octet_length(payload) / 2, get_byte(payload, octet_length(payload) / 2) # 255)
+            WHERE grain_id = (SELECT min(grain_id) FROM dsm_pages)
+            """);
+
+        var backup = await BuiltPrograms.RunDsmAsync("backup", "--out", Path.Combine(_folder, "damaged.dsmbak"), "--gateway", silo.Gateway);
+
+        Assert.Equal(1, backup.ExitCode);
+        Assert.Matches($"The stored record of page ({firstPage}|{firstPage + 1}) does not match its checksum", backup.Stderr);
         Assert.Empty(Directory.GetFiles(_folder));
     }
 

@@ -4,6 +4,7 @@ using OrleansDsm.Database;
 using OrleansDsm.Testing;
 using OrleansDsm.Tests.Processes;
 using Xunit.Abstractions;
+using static OrleansDsm.Tests.Fixtures.PostgresServer;
 
 namespace OrleansDsm.Tests.Durability;
 
@@ -250,24 +251,4 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
 
     private static string[] PostgreSqlArguments(string database) =>
         ["--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false"];
-
-
-    private static async Task<long> StoredPagesAsync(string database) =>
-        await ScalarAsync(database, "SELECT count(*) FROM dsm_pages");
-
-    private static async Task<long> ScalarAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
-    }
-
-    private static async Task ExecuteAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
 }

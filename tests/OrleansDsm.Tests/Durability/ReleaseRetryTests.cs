@@ -1,8 +1,8 @@
-using Npgsql;
 using OrleansDsm.Connection;
 using OrleansDsm.Errors;
 using OrleansDsm.Regions;
 using OrleansDsm.Tests.Processes;
+using static OrleansDsm.Tests.Fixtures.PostgresServer;
 
 namespace OrleansDsm.Tests.Durability;
 
@@ -68,13 +68,5 @@ public sealed class ReleaseRetryTests
         while ((reserved = (await directory.GetState()).ReservedBytes) != bytes && patience.Elapsed < TimeSpan.FromSeconds(30))
             await Task.Delay(200);
         Assert.Equal(bytes, reserved);
-    }
-
-    private static async Task<long> StoredPagesAsync(string database)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM dsm_pages WHERE payload IS NOT NULL", connection);
-        return (long)(await command.ExecuteScalarAsync())!;
     }
 }

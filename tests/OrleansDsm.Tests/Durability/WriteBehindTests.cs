@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Npgsql;
 using OrleansDsm.Tests.Processes;
+using static OrleansDsm.Tests.Fixtures.PostgresServer;
 
 namespace OrleansDsm.Tests.Durability;
 
@@ -90,13 +90,5 @@ public sealed class WriteBehindTests(Xunit.Abstractions.ITestOutputHelper output
         await using var restarted = await SiloProcess.StartOnPortsAsync(siloPort, gatewayPort, Arguments(database, interval));
         await using (var client = await restarted.ConnectAsync())
             Assert.Equal(last, await (await client.OpenAsync<long>("counter")).GetAsync(0));
-    }
-
-    private static async Task<long> StoredPagesAsync(string database)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM dsm_pages WHERE payload IS NOT NULL", connection);
-        return (long)(await command.ExecuteScalarAsync())!;
     }
 }

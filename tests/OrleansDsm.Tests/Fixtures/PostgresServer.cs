@@ -84,6 +84,28 @@ public sealed class PostgresServer : IAsyncDisposable
         return ConnectionString(name);
     }
 
+    /// <summary>The one number <paramref name="sql"/> selects from <paramref name="database"/> (a connection string).</summary>
+    public static async Task<long> ScalarAsync(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    /// <summary>Runs <paramref name="sql"/> on <paramref name="database"/> (a connection string).</summary>
+    public static async Task ExecuteAsync(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>How many pages the batched page store of <paramref name="database"/> holds bytes for.</summary>
+    public static Task<long> StoredPagesAsync(string database) =>
+        ScalarAsync(database, "SELECT count(*) FROM dsm_pages WHERE payload IS NOT NULL");
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
