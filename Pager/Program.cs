@@ -8,23 +8,8 @@ using OrleansDsm.Pager;
 // The pager of one client's mappings (see MappedRegion<T>): how to reach the cluster comes as one JSON line on standard
 // input, then commands, one per line, each answered with one line; the end of its input (the client closed it, or
 // died) stops it.
-var connection = JsonSerializer.Deserialize<PagerConnection>(Console.ReadLine() ?? "")
-                 ?? throw new InvalidDataException("The pager expects its connection as one line of JSON on standard input.");
-await using var client = await DsmClient.ConnectAsync(new DsmClientOptions
-{
-    Gateways = connection.Gateways,
-    MembershipConnectionString = connection.MembershipConnectionString,
-    ClusterId = connection.ClusterId,
-    ServiceId = connection.ServiceId,
-    TlsAuthority = connection.TlsAuthority is { } authority ? X509CertificateLoader.LoadCertificate(authority) : null,
-    TlsCertificate = connection.TlsCertificate is { } certificate ? X509CertificateLoader.LoadPkcs12(certificate, connection.TlsCertificatePassword) : null,
-    // The cache is how the pager learns which present pages others have written: it tracks each fetched page, without
-    // its bytes, which live in the mapping.
-    CacheBytes = long.MaxValue / 4,
-    CacheKeepsBytes = false,
-    PrefetchPages = 0,
-    MetricsInterval = TimeSpan.Zero,
-});
+if (await ConnectOrReportAsync() is not ({ } connection, { } client)) return 1;
+await using var connected = client;
 using var descriptors = new ClientDescriptors(connection.ClientProcessId);
 var mappings = new Dictionary<int, FaultServer>();
 var requests = new OrleansDsm.Connection.RequestIds(client.Cache!.Session);
@@ -53,7 +38,7 @@ while (Console.ReadLine() is { } line)
     Console.WriteLine(answer);
 }
 foreach (var mapping in mappings.Values) mapping.Dispose();
-return;
+return 0;
 
 async Task<string> MapAsync(MappingSettings settings)
 {
@@ -84,4 +69,36 @@ string Unmap(string id)
     mappings.Remove(int.Parse(id, System.Globalization.CultureInfo.InvariantCulture));
     server.Dispose();
     return "ok";
+}
+
+// Reads how to reach the cluster and connects. A failure is answered in place of "ready", on standard output, so that
+// the client can put it in the error it raises (standard error reaches only its process's console).
+async Task<(PagerConnection Connection, DsmClient Client)?> ConnectOrReportAsync()
+{
+    try
+    {
+        var connection = JsonSerializer.Deserialize<PagerConnection>(Console.ReadLine() ?? "null")
+                         ?? throw new InvalidDataException("The pager expects its connection as one line of JSON on standard input.");
+        var client = await DsmClient.ConnectAsync(new DsmClientOptions
+        {
+            Gateways = connection.Gateways,
+            MembershipConnectionString = connection.MembershipConnectionString,
+            ClusterId = connection.ClusterId,
+            ServiceId = connection.ServiceId,
+            TlsAuthority = connection.TlsAuthority is { } authority ? X509CertificateLoader.LoadCertificate(authority) : null,
+            TlsCertificate = connection.TlsCertificate is { } certificate ? X509CertificateLoader.LoadPkcs12(certificate, connection.TlsCertificatePassword) : null,
+            // The cache is how the pager learns which present pages others have written: it tracks each fetched page,
+            // without its bytes, which live in the mapping.
+            CacheBytes = long.MaxValue / 4,
+            CacheKeepsBytes = false,
+            PrefetchPages = 0,
+            MetricsInterval = TimeSpan.Zero,
+        });
+        return (connection, client);
+    }
+    catch (Exception error)
+    {
+        Console.WriteLine($"error {error.GetType().Name}\t{error.Message.ReplaceLineEndings(" ")}");
+        return null;
+    }
 }

@@ -48,7 +48,8 @@ internal sealed class PagerProcess : IAsyncDisposable
             await process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(settings));
             await process.StandardInput.FlushAsync(cancellation);
             var first = await process.StandardOutput.ReadLineAsync(cancellation).AsTask().WaitAsync(StartTimeout, cancellation);
-            if (first != "ready") throw new IOException($"The pager did not start: {first ?? "it exited (its error is on standard error)"}.");
+            if (first != "ready")
+                throw new IOException($"The pager did not start: {(first is null ? "it exited (its error is on standard error)" : Parse(first).Message.TrimEnd('.'))}.");
             return pager;
         }
         catch
@@ -71,11 +72,8 @@ internal sealed class PagerProcess : IAsyncDisposable
             await _process.StandardInput.FlushAsync(CancellationToken.None);
             var answer = await _process.StandardOutput.ReadLineAsync(CancellationToken.None)
                          ?? throw new IOException("The pager has exited; its error is on standard error.");
-            var space = answer.IndexOf(' ');
-            var (word, rest) = space < 0 ? (answer, "") : (answer[..space], answer[(space + 1)..]);
-            if (word == "ok") return rest;
-            var tab = rest.IndexOf('\t');
-            var (kind, message) = tab < 0 ? ("", rest) : (rest[..tab], rest[(tab + 1)..]);
+            var (word, kind, message) = Parse(answer);
+            if (word == "ok") return message;
             throw kind switch
             {
                 nameof(RegionFreedException) => new RegionFreedException(message),
@@ -87,6 +85,19 @@ internal sealed class PagerProcess : IAsyncDisposable
         {
             _turn.Release();
         }
+    }
+
+    /// <summary>
+    /// One line of the pager's: its first word (<c>ok</c> or <c>error</c>) and the rest, which for an error is the
+    /// exception's type name, a tab and its message.
+    /// </summary>
+    private static (string Word, string Kind, string Message) Parse(string answer)
+    {
+        var space = answer.IndexOf(' ');
+        var (word, rest) = space < 0 ? (answer, "") : (answer[..space], answer[(space + 1)..]);
+        if (word == "ok") return (word, "", rest);
+        var tab = rest.IndexOf('\t');
+        return tab < 0 ? (word, "", rest) : (word, rest[..tab], rest[(tab + 1)..]);
     }
 
     public async ValueTask DisposeAsync()

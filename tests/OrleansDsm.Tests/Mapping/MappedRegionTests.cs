@@ -9,7 +9,8 @@ namespace OrleansDsm.Tests.Mapping;
 /// <summary>
 /// Regions mapped into the test process (userfaultfd, faults served by the pager process) against a real silo: loads
 /// see the array, released stores reach other processes, acquire drops stale pages, pages written between releases in
-/// a row stop faulting, a terabyte costs only the pages touched, and garbage collections racing faults do not deadlock.
+/// a row stop faulting, a terabyte costs only the pages touched, garbage collections racing faults do not deadlock, and
+/// a pager that cannot start says why.
 /// One class, so that its tests run one at a time: several count the pager processes this test process has started.
 /// </summary>
 public sealed class MappedRegionTests(SiloProcessFixture fixture) : IClassFixture<SiloProcessFixture>
@@ -169,6 +170,34 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture) : IClassFixtur
         Assert.Equal(2, two.GetSpan(1, 1)[0]);
         Assert.Equal(1, await first.GetAsync(0));
         Assert.Equal((1L, 1L), ((await one.GetStatisticsAsync()).MissingFaults, (await two.GetStatisticsAsync()).MissingFaults));
+    }
+
+    [Fact]
+    public async Task A_pager_that_cannot_start_says_why_in_the_error_its_client_raises()
+    {
+        // No one listens on a port the kernel just handed out and took back.
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var closed = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var connection = new PagerConnection
+        {
+            Gateways = [$"127.0.0.1:{closed}"], ClusterId = "dsm", ServiceId = "orleans-dsm", ClientProcessId = Environment.ProcessId,
+        };
+
+        var unreachable = await Assert.ThrowsAsync<IOException>(() => PagerProcess.StartAsync(connection, CancellationToken.None));
+
+        Assert.StartsWith($"The pager did not start: Cannot reach the cluster at 127.0.0.1:{closed}: no gateway answered", unreachable.Message);
+
+        // Its connection line unreadable, the pager answers why in place of "ready" and ends.
+        var start = BuiltPrograms.Dotnet(Path.Combine(AppContext.BaseDirectory, PagerProcess.AssemblyName), []);
+        start.RedirectStandardInput = true;
+        using var pager = Process.Start(start)!;
+        await pager.StandardInput.WriteLineAsync("null");
+        Assert.Equal("error InvalidDataException\tThe pager expects its connection as one line of JSON on standard input.",
+            await pager.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+        await pager.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, pager.ExitCode);
     }
 
     [Fact]
