@@ -91,7 +91,7 @@ public sealed class BackupRestoreTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task A_backup_of_a_cluster_without_a_storage_snapshot_is_refused_and_leaves_no_file()
+    public async Task A_backup_without_a_storage_snapshot_or_into_a_missing_folder_is_refused_and_leaves_no_file()
     {
         await using var silo = await SiloProcess.StartAsync("--Silo:Dashboard=false");
         var file = Path.Combine(_folder, "memory.dsmbak");
@@ -100,7 +100,11 @@ public sealed class BackupRestoreTests(ITestOutputHelper output) : IAsyncLifetim
 
         Assert.Equal(1, backup.ExitCode);
         Assert.Contains("needs Silo:Storage=PostgreSQL", backup.Stderr, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFiles(_folder));
+        var nowhere = Path.Combine(_folder, "missing", "memory.dsmbak");
+        var intoNoFolder = await BuiltPrograms.RunDsmAsync("backup", "--out", nowhere, "--gateway", silo.Gateway);
+        Assert.Equal(2, intoNoFolder.ExitCode);
+        Assert.Contains($"The folder {Path.GetDirectoryName(nowhere)} of --out does not exist", intoNoFolder.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(_folder));
     }
 
     [Fact]

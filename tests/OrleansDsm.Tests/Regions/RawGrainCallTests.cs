@@ -89,10 +89,18 @@ public sealed class RawGrainCallTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_backup_read_before_it_began_is_refused()
+    public async Task A_backup_read_before_it_began_or_begun_and_ended_under_another_run_is_refused()
     {
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Grains.GetGrain<IBackupGrain>(Guid.NewGuid()).Next(16));
-        Assert.Contains("Call Begin before Next", refused.Message);
+        var run = Guid.NewGuid();
+        var backup = Grains.GetGrain<IBackupGrain>(run);
+        var unbegun = await Assert.ThrowsAsync<InvalidOperationException>(() => backup.Next(16));
+        Assert.Contains("Call Begin before Next", unbegun.Message);
+        var other = Guid.NewGuid();
+        foreach (var call in new Func<Task>[] { () => backup.Begin(other), () => backup.End(other) })
+        {
+            var refused = await Assert.ThrowsAsync<ArgumentException>(call);
+            Assert.Contains($"Backup run {other} was asked of the grain of run {run}", refused.Message);
+        }
     }
 
     private static RequestId NewRequest() => new(Guid.NewGuid(), 1);
