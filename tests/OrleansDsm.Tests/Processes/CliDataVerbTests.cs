@@ -262,6 +262,38 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
         Assert.False(File.Exists(missing));
     }
 
+    [Fact]
+    public async Task A_progress_file_that_is_damaged_or_counts_past_the_region_or_file_is_refused_and_kept()
+    {
+        var array = await AllocAsync<long>(3);
+        await array.WriteAsync(0, new long[] { 5, 6, 7 });
+        var file = Path.Combine(Path.GetTempPath(), $"{array.Name}.csv");
+        var progress = file + ".dsm-progress";
+        await File.WriteAllTextAsync(file, "1\n2\n");
+        try
+        {
+            foreach (var (verb, recorded, named) in new[]
+                     {
+                         ("export", "4 8", "records 4 elements, more than region"), ("import", "3 6", $"records 3 elements, more than '{file}' holds"),
+                         ("export", "two 2", "is damaged"),
+                     })
+            {
+                await File.WriteAllTextAsync(progress, recorded);
+                var refused = await fixture.Dsm(verb, array.Name, file, "--format", "csv", "--resume");
+                Assert.Equal(2, refused.ExitCode);
+                Assert.Contains(named, refused.Stderr);
+                Assert.Equal(recorded, await File.ReadAllTextAsync(progress));
+            }
+            Assert.Equal("1\n2\n", await File.ReadAllTextAsync(file));
+            Assert.Equal(new long[] { 5, 6, 7 }, await ContentsAsync(array));
+        }
+        finally
+        {
+            File.Delete(file);
+            File.Delete(progress);
+        }
+    }
+
     private struct Pair { public int Left, Right; }
 
     [Fact]
