@@ -33,7 +33,7 @@ while (Console.ReadLine() is { } line)
     }
     catch (Exception error)
     {
-        answer = $"error {error.GetType().Name}\t{error.Message.ReplaceLineEndings(" ")}";
+        answer = Refusal(error);
     }
     Console.WriteLine(answer);
 }
@@ -98,7 +98,10 @@ async Task<(PagerConnection Connection, DsmClient Client)?> ConnectOrReportAsync
     }
     catch (Exception error)
     {
-        Console.WriteLine($"error {error.GetType().Name}\t{error.Message.ReplaceLineEndings(" ")}");
+        Console.WriteLine(Refusal(error));
         return null;
     }
 }
+
+// An answer that refuses: "error", the exception's type name, a tab and its message on one line.
+static string Refusal(Exception error) => $"error {error.GetType().Name}\t{error.Message.ReplaceLineEndings(" ")}";
