@@ -168,11 +168,16 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
             var start = BuiltPrograms.Dotnet(BuiltPrograms.CliDll, ["import", target, file, "--format", "raw", "--gateway", fixture.Silo.Gateway]);
             using (var import = System.Diagnostics.Process.Start(start)!)
             {
+                var (stdout, stderr) = (import.StandardOutput.ReadToEndAsync(), import.StandardError.ReadToEndAsync());
                 // Killed (SIGKILL, no clean-up) as soon as its first chunk is recorded, with most of the file to go.
                 var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
                 while (!File.Exists(file + ".dsm-progress") && !import.HasExited && DateTime.UtcNow < deadline) await Task.Delay(2);
+                var exitedByItself = import.HasExited;
                 import.Kill(entireProcessTree: true);
                 await import.WaitForExitAsync();
+                Assert.True(File.Exists(file + ".dsm-progress"), exitedByItself
+                    ? $"the import ended (exit {import.ExitCode}) before recording progress: {await stdout} {await stderr}"
+                    : "the import recorded no progress within 60 s");
             }
             var progress = (await File.ReadAllTextAsync(file + ".dsm-progress")).Split(' ');
             Assert.InRange(long.Parse(progress[0]), 1, Length - 1);
