@@ -175,7 +175,7 @@ public sealed class PartialRevocationTests(ClusterFixture fixture)
         var (pageNumber, epoch) = (writer.Region.FirstPage, writer.Region.Epoch);
         Assert.True(readerClient.Cache!.TryGet(pageNumber, epoch, out var before));
         // A second holder that never answers: until its lease runs out, it may still be serving the version before.
-        var silent = new SilentHolder();
+        var silent = new SlowHolder(); // never opened: a holder that died
         var sinceFill = Stopwatch.StartNew(); // started before the lease the fill grants
         await fixture.Cluster.Client.GetGrain<IPageGrain>(pageNumber).Fill(epoch, Guid.NewGuid(), fixture.Cluster.Client.CreateObjectReference<ICacheHolder>(silent));
 

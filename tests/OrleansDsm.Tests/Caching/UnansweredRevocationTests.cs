@@ -18,7 +18,7 @@ public sealed class UnansweredRevocationTests(ClusterFixture fixture)
         var array = await fixture.Client.AllocateAsync<int>(UniqueNames.For("stall"), 1024);
         await array.SetAsync(0, 1);
         var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
-        var silent = new SilentHolder();
+        var silent = new SlowHolder(); // never opened: a holder that died
         var reference = fixture.Cluster.Client.CreateObjectReference<ICacheHolder>(silent);
         await page.Fill(array.Region.Epoch, Guid.NewGuid(), reference);
         var unansweredBefore = RevocationsUnanswered();
@@ -81,7 +81,7 @@ public sealed class UnansweredRevocationTests(ClusterFixture fixture)
         var array = await fixture.Client.AllocateAsync<int>(UniqueNames.For("silent-renewer"), 1024);
         await array.SetAsync(0, 1);
         var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
-        var silent = new SilentHolder();
+        var silent = new SlowHolder(); // never opened: a holder that died
         var reference = fixture.Cluster.Client.CreateObjectReference<ICacheHolder>(silent);
         var session = Guid.NewGuid();
         var granted = (await page.Fill(array.Region.Epoch, session, reference)).Lease;

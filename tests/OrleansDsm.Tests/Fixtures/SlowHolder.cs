@@ -5,7 +5,8 @@ namespace OrleansDsm.Tests.Fixtures;
 /// <summary>
 /// A cache holder that answers no revocation until it is opened, then answers that it dropped every copy it was asked
 /// to, or that it kept each (<paramref name="keeps"/>): while it renews its lease, it holds up the page that revokes
-/// it, and the writes that reach the page meanwhile. It records each call's revocations.
+/// it, and the writes that reach the page meanwhile. It records each call's revocations. Never opened, it is a holder
+/// that died.
 /// </summary>
 internal sealed class SlowHolder(bool keeps = false) : ICacheHolder
 {
