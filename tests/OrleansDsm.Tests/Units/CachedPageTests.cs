@@ -122,6 +122,50 @@ public sealed class CachedPageTests
         }
     }
 
+    [Fact]
+    public void Copies_stepped_from_one_copy_each_serve_their_own_change_and_leave_the_first_as_it_was()
+    {
+        // A copy never changes once made, whatever is made from it: a copy stepped a second time from the same copy (a
+        // write's basis kept while a revocation replaced it, say) leaves the first step and the copy as they were.
+        var (basis, expected) = StrictCopy(version: 1);
+        basis = basis.Changed(2, new PageChange(8, BitConverter.GetBytes(100L)))!;
+        expected[1] = 100;
+        var first = basis.Changed(3, new PageChange(16, BitConverter.GetBytes(200L)))!;
+        var second = basis.Changed(3, new PageChange(24, BitConverter.GetBytes(300L)))!;
+        var third = first.Changed(4, new PageChange(32, BitConverter.GetBytes(400L)))!;
+
+        AssertServes(expected, basis, heldBack: 0);
+        AssertServes(With(expected, (2, 200)), first, heldBack: 0);
+        AssertServes(With(expected, (3, 300)), second, heldBack: 0);
+        AssertServes(With(expected, (2, 200), (4, 400)), third, heldBack: 0);
+        foreach (var copy in new[] { basis, first, second, third }) Assert.Same(basis.BytesBeneath, copy.BytesBeneath);
+    }
+
+    [Fact]
+    public void Copies_stepped_from_one_copy_through_a_run_each_hold_back_their_own_change()
+    {
+        var (copy, expected) = StrictCopy(version: 10);
+        copy = copy.Revoked(11, 8, 8, BitConverter.GetBytes(1001L), lackedAlready: false)!;
+        var first = copy.Revoked(12, 16, 8, BitConverter.GetBytes(1002L), lackedAlready: false, continues: true)!;
+        var second = copy.Revoked(12, 24, 8, BitConverter.GetBytes(1003L), lackedAlready: false, continues: true)!;
+        Assert.Equal((false, true), (first.Serves(16, 8), first.Serves(24, 8)));
+        Assert.Equal((true, false), (second.Serves(16, 8), second.Serves(24, 8)));
+
+        // A later write's revocation serves what each held back.
+        first = first.Revoked(13, 40, 8, BitConverter.GetBytes(1005L), lackedAlready: false)!;
+        second = second.Revoked(13, 40, 8, BitConverter.GetBytes(1005L), lackedAlready: false)!;
+        expected[1] = 1001;
+        AssertServes(With(expected, (2, 1002)), first, heldBack: 5);
+        AssertServes(With(expected, (3, 1003)), second, heldBack: 5);
+    }
+
+    private static long[] With(long[] elements, params (int Index, long Value)[] changes)
+    {
+        var changed = (long[])elements.Clone();
+        foreach (var (index, value) in changes) changed[index] = value;
+        return changed;
+    }
+
     /// <summary>An element wider than two of a copy's blocks, whose first and last bytes lie in blocks no change touches.</summary>
     [System.Runtime.CompilerServices.InlineArray(Size)]
     private struct WideElement
