@@ -89,13 +89,15 @@ internal sealed class PagerProcess : IAsyncDisposable
 
     /// <summary>
     /// One line of the pager's: its first word (<c>ok</c> or <c>error</c>) and the rest, which for an error is the
-    /// exception's type name, a tab and its message.
+    /// exception's type name, a tab and its message. A line that is neither (something else wrote to the pager's
+    /// output) is its own message, whole.
     /// </summary>
-    private static (string Word, string Kind, string Message) Parse(string answer)
+    internal static (string Word, string Kind, string Message) Parse(string answer)
     {
         var space = answer.IndexOf(' ');
         var (word, rest) = space < 0 ? (answer, "") : (answer[..space], answer[(space + 1)..]);
         if (word == "ok") return (word, "", rest);
+        if (word != "error") return ("", "", answer);
         var tab = rest.IndexOf('\t');
         return tab < 0 ? (word, "", rest) : (word, rest[..tab], rest[(tab + 1)..]);
     }

@@ -11,13 +11,13 @@ namespace OrleansDsm.Networking;
 
 /// <summary>
 /// One TCP connection for Orleans' messaging: a pipe in each direction and a loop that moves bytes between each pipe and
-/// the socket. It differs from Orleans' own socket connection in two things: the size of a receive, and where Orleans'
-/// message reader runs (on the receiving thread; see the constructor). Orleans reads into
-/// one 4 KiB pool block at a time, so a 64 KiB message costs sixteen receives, each a socket call, a pipe flush and a
-/// wake-up of the message reader: six 64 MiB range writes took about 200,000 receives, against 8,700 here, where a
-/// receive fills up to <see cref="LargestReceiveBytes"/>. A bare grain returning 64 MiB in batches moved 1,300-1,470 MB/s
-/// through it, against 460-500 through Orleans' transport (measured while every receive could take 64 KiB; the
-/// adaptive size below showed no difference beyond the noise).
+/// the socket. It differs from Orleans' own socket connection in two things: where Orleans' message reader runs (on the
+/// receiving thread; see the constructor), and the size of a receive. Orleans reads into one 4 KiB pool block at a
+/// time, so a 64 KiB message costs sixteen receives, each a socket call, a pipe flush and a wake-up of the message
+/// reader: six 64 MiB range writes took about 200,000 receives, against 8,700 here, where a receive fills up to
+/// <see cref="LargestReceiveBytes"/>. A bare grain returning 64 MiB in batches moved 1,300-1,470 MB/s through it,
+/// against 460-500 through Orleans' transport (measured while every receive could take 64 KiB; the adaptive size below
+/// showed no difference beyond the noise).
 /// <para>A receive asks for 64 KiB only when the one before filled all the room it had, so only a connection that
 /// streams holds buffers that large. After a receive that left room (the socket was drained), the next one waits for
 /// data with an empty read first, as Orleans' does before every receive, so an idle connection holds no buffer,
