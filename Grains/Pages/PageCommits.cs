@@ -13,14 +13,14 @@ namespace OrleansDsm.Grains.Pages;
 /// <see cref="StoreShownAsync"/> catches storage up later. <see cref="CommitAsync"/> still stores everything.</para>
 /// Used from its page grain's thread only, but for <see cref="Committed"/>, which other threads may read.
 /// </summary>
-/// <param name="stored">The page's persistent state; its <c>State</c> is whatever was last handed to storage.</param>
+/// <param name="stored">The page's state in its storage provider; its <c>State</c> is whatever was last handed to storage.</param>
 /// <param name="publisher">
 /// Called after a storage write succeeds and before its image becomes the committed one: the page revokes cached copies
 /// older than the image there.
 /// </param>
 /// <param name="metrics">The silo's counters, which time every storage write.</param>
 /// <param name="writeBehind">Whether writes are acknowledged through <see cref="ShowAsync"/>; then every storage write goes through <see cref="StoreShownAsync"/>.</param>
-internal sealed class PageCommits(IPersistentState<PageState> stored, PageCommits.IPublisher publisher, Metrics.SiloMetrics metrics, bool writeBehind)
+internal sealed class PageCommits(DirectState<PageState> stored, PageCommits.IPublisher publisher, Metrics.SiloMetrics metrics, bool writeBehind)
 {
     /// <summary>What a page does with an image between storing it and making it the committed one.</summary>
     public interface IPublisher
@@ -182,7 +182,7 @@ internal sealed class PageCommits(IPersistentState<PageState> stored, PageCommit
     private async Task StoreAsync()
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await stored.WriteStateAsync();
+        await stored.WriteAsync();
         metrics.StorageWritten(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 

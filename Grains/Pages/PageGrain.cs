@@ -2,6 +2,7 @@ using System.IO.Hashing;
 using OrleansDsm.Caching;
 using OrleansDsm.Grains.Caching;
 using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Grains.Persistence;
 using OrleansDsm.Grains.Serving;
 using OrleansDsm.Pages;
 
@@ -18,7 +19,7 @@ namespace OrleansDsm.Grains.Pages;
 /// </summary>
 internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
 {
-    private readonly IPersistentState<PageState> _stored;
+    private DirectState<PageState> _stored = null!;
     private readonly PageServices _silo;
     // Made on the first fill and the first wait: most pages are never cached or waited on.
     private CacheHolders? _holders;
@@ -39,24 +40,25 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
     // Until when (Environment.TickCount64) the last read that was not a call asked Orleans to keep the page active.
     private long _readKeepsUntil;
 
-    public PageGrain([PersistentState("page", StorageNames.Pages)] IPersistentState<PageState> stored, PageServices silo)
+    public PageGrain(PageServices silo)
     {
-        _stored = stored;
         _silo = silo;
     }
 
     /// <summary>
-    /// Checks the stored record, then: a page whose last activation crashed may have copies in client caches that no
-    /// one revoked, valid until their leases end; this activation's writes wait that out. A page with bytes knows from
-    /// its stored mark (<see cref="PageState.LeasesMayBeOut"/>); a page without learns it from its region when it
-    /// registers. A page with bytes and the mark also holds its reads and fills for that time: its predecessor may
-    /// have stored a write and crashed before revoking the copies older than it, so a read of the stored bytes could
-    /// come before a cached read of older ones. And a page activated soon after a silo died waits until that silo's
-    /// serving lease has surely run out (see <see cref="ServingLease"/>): it may have been this page's home, cut off
-    /// rather than dead, and still serving its copy.
+    /// Reads and checks the stored record, then: a page whose last activation crashed may have copies in client caches
+    /// that no one revoked, valid until their leases end; this activation's writes wait that out. A page with bytes
+    /// knows from its stored mark (<see cref="PageState.LeasesMayBeOut"/>); a page without learns it from its region
+    /// when it registers. A page with bytes and the mark also holds its reads and fills for that time: its predecessor
+    /// may have stored a write and crashed before revoking the copies older than it, so a read of the stored bytes
+    /// could come before a cached read of older ones. And a page activated soon after a silo died waits until that
+    /// silo's serving lease has surely run out (see <see cref="ServingLease"/>): it may have been this page's home, cut
+    /// off rather than dead, and still serving its copy.
     /// </summary>
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _stored = new DirectState<PageState>(_silo.PageStorage, StorageNames.Pages, StateName, this.GetGrainId());
+        await _stored.ReadAsync();
         _activatedAt = Environment.TickCount64;
         if (_stored.RecordExists) _stored.State.Verify(PageNumber, _silo.PageSize);
         _commits = new PageCommits(_stored, this, _silo.Metrics, writeBehind: _silo.WriteBehind > TimeSpan.Zero);
@@ -71,8 +73,10 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
             _readableAt = Math.Max(_readableAt, _silo.Serving.ActivationsHeldUntil);
         }
         _silo.Local.Add(PageNumber, this);
-        return Task.CompletedTask;
     }
+
+    /// <summary>The name under which storage keeps a page's state (the name Orleans' persistent state gave it before).</summary>
+    private const string StateName = "page";
 
     private long PageNumber => this.GetPrimaryKeyLong();
 
@@ -221,7 +225,7 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
         var committed = _commits.Committed;
         if (_commits.CommittedExists && committed.Epoch == epoch)
         {
-            await _stored.ClearStateAsync();
+            await _stored.ClearAsync();
             _commits.Cleared(new PageState { LeasesMayBeOut = committed.LeasesMayBeOut });
         }
         DeactivateOnIdle();

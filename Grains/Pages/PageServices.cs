@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 using OrleansDsm.Grains.Caching;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Grains.Metrics;
@@ -19,6 +21,7 @@ internal sealed class PageServices(
     SiloMetrics metrics,
     MemoryPressure memory,
     LocalPages local,
+    [FromKeyedServices(StorageNames.Pages)] IGrainStorage pageStorage,
     IOptions<AddressSpaceOptions> options)
 {
     public RegionLivenessCache Regions { get; } = regions;
@@ -34,6 +37,9 @@ internal sealed class PageServices(
     public MemoryPressure Memory { get; } = memory;
 
     public LocalPages Local { get; } = local;
+
+    /// <summary>The storage provider that holds page records (see <see cref="Persistence.DirectState{T}"/>).</summary>
+    public IGrainStorage PageStorage { get; } = pageStorage;
 
     public int PageSize { get; } = options.Value.PageSize;
 
