@@ -57,16 +57,28 @@ internal sealed class PageBatchGrain(LocalPages local, RegionLivenessCache regio
             if (pieces[i]?.Length != spans[i].Length)
                 throw new ArgumentException($"Span {i} covers {spans[i].Length} bytes but its piece holds {pieces[i]?.Length.ToString() ?? "none"}.", nameof(pieces));
         cancellation.ThrowIfCancellationRequested();
-        var writes = new Task<long>[spans.Length];
+        // Every piece starts at once: on its page's turn when the page is active here, else by a call. The batch
+        // resumes once, when all have ended, not once per page (a trip through this grain's queue each).
+        var here = new Task<long?>?[spans.Length];
+        var called = new Task<long>?[spans.Length];
+        var all = new Task[spans.Length];
         for (var i = 0; i < spans.Length; i++)
-            writes[i] = WritePieceAsync(epoch, first with { Sequence = first.Sequence + i }, spans[i], pieces[i]);
-        return await Task.WhenAll(writes);
-    }
-
-    private async Task<long> WritePieceAsync(long epoch, RequestId request, PageSpan span, byte[] piece)
-    {
-        if (local.Find(span.Page) is { } page && await page.TryWriteHere(epoch, request, span.Offset, piece) is { } version) return version;
-        return await Pages[span.Page].Write(epoch, request, span.Offset, piece);
+        {
+            var request = first with { Sequence = first.Sequence + i };
+            all[i] = local.Find(spans[i].Page) is { } page
+                ? here[i] = page.TryWriteHere(epoch, request, spans[i].Offset, pieces[i])
+                : called[i] = Pages[spans[i].Page].Write(epoch, request, spans[i].Offset, pieces[i]);
+        }
+        await Task.WhenAll(all);
+        // A page that began to deactivate before its piece applied wrote nothing: its next activation takes the call.
+        List<Task>? again = null;
+        for (var i = 0; i < spans.Length; i++)
+            if (here[i] is { Result: null })
+                (again ??= []).Add(called[i] = Pages[spans[i].Page].Write(epoch, first with { Sequence = first.Sequence + i }, spans[i].Offset, pieces[i]));
+        if (again is not null) await Task.WhenAll(again);
+        var versions = new long[spans.Length];
+        for (var i = 0; i < spans.Length; i++) versions[i] = here[i]?.Result ?? called[i]!.Result;
+        return versions;
     }
 
     /// <summary>Checks that there are spans, each holding at least one byte.</summary>

@@ -84,7 +84,7 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
         // suite's other tests it sometimes does not, and then the scenario is set up again.
         for (var attempt = 1; ; attempt++)
         {
-            var (deactivatedInTime, written, array) = await WriteHereWhileDeactivatingAsync();
+            var (deactivatedInTime, written, array) = await WriteHereWhileDeactivatingAsync(throughBatch: false);
             if (!deactivatedInTime && attempt < 5) continue;
             Assert.True(deactivatedInTime, "the deactivation never began within the write's wait in 5 attempts");
             Assert.Null(written);
@@ -93,11 +93,27 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task A_batch_whose_page_starts_to_deactivate_under_its_write_here_calls_the_next_activation()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var (deactivatedInTime, written, array) = await WriteHereWhileDeactivatingAsync(throughBatch: true);
+            if (!deactivatedInTime && attempt < 5) continue;
+            Assert.True(deactivatedInTime, "the deactivation never began within the write's wait in 5 attempts");
+            // The page's first write, applied by its next activation.
+            Assert.Equal(1, written);
+            Assert.Equal(9, await array.GetAsync(0));
+            return;
+        }
+    }
+
     /// <summary>
     /// A write here that waits out one cache lease in a fresh activation, which the test deactivates meanwhile: whether
-    /// the deactivation was asked for well within the wait, what the write returned, and the array.
+    /// the deactivation was asked for well within the wait, what the write returned (<paramref name="throughBatch"/>:
+    /// the version a batch write of the silo holding the page returned), and the array.
     /// </summary>
-    private async Task<(bool DeactivatedInTime, long? Written, SharedArray<byte> Array)> WriteHereWhileDeactivatingAsync()
+    private async Task<(bool DeactivatedInTime, long? Written, SharedArray<byte> Array)> WriteHereWhileDeactivatingAsync(bool throughBatch)
     {
         // A page cached once and never written makes its next activation's first write wait out one cache lease: an
         // earlier activation may have granted leases (see PageGrain.RegisterOnceAsync).
@@ -112,7 +128,9 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
         var activation = ActivePages.Find(fixture.Cluster, page);
         Assert.NotNull(activation);
 
-        var written = activation.TryWriteHere(array.Region.Epoch, NewRequest(), 0, [9]);
+        var written = throughBatch
+            ? WriteThroughBatchAsync(Holding(page).GetRequiredService<IGrainFactory>().GetGrain<IPageBatchGrain>(0), array.Region.Epoch, page)
+            : activation.TryWriteHere(array.Region.Epoch, NewRequest(), 0, [9]);
         await Task.Delay(ClusterFixture.CacheLease / 10);
         if (written.IsCompleted)
         {
@@ -175,6 +193,9 @@ public sealed class LocalPageWriteTests(ClusterFixture fixture)
         await collector;
         Assert.True(collections >= 5, $"Only {collections} rounds of deactivations ran beside the writes.");
     }
+
+    private static async Task<long?> WriteThroughBatchAsync(IPageBatchGrain batch, long epoch, long page) =>
+        (await batch.Write(epoch, NewRequest(), [new PageSpan(page, 0, 1)], [[9]]))[0];
 
     private static RequestId NewRequest() => new(Guid.NewGuid(), 1);
 
