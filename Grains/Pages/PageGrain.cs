@@ -17,9 +17,9 @@ namespace OrleansDsm.Grains.Pages;
 /// region finds it. Before a stored write becomes visible, the page revokes the copies older than it that other
 /// sessions cache, or from a copy of the version just before it only the bytes it wrote (see <see cref="CacheHolders"/>).
 /// </summary>
-internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublisher
+internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublisher, IGrainMigrationParticipant
 {
-    private DirectState<PageState> _stored = null!;
+    private readonly DirectState<PageState> _stored;
     private readonly PageServices _silo;
     // Made on the first fill and the first wait: most pages are never cached or waited on.
     private CacheHolders? _holders;
@@ -43,7 +43,12 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
     public PageGrain(PageServices silo)
     {
         _silo = silo;
+        _stored = new DirectState<PageState>(silo.PageStorage, StorageNames.Pages, StateName, this.GetGrainId());
     }
+
+    void IGrainMigrationParticipant.OnDehydrate(IDehydrationContext dehydrationContext) => _stored.Dehydrate(dehydrationContext);
+
+    void IGrainMigrationParticipant.OnRehydrate(IRehydrationContext rehydrationContext) => _stored.Rehydrate(rehydrationContext);
 
     /// <summary>
     /// Reads and checks the stored record, then: a page whose last activation crashed may have copies in client caches
@@ -57,7 +62,6 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
     /// </summary>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _stored = new DirectState<PageState>(_silo.PageStorage, StorageNames.Pages, StateName, this.GetGrainId());
         await _stored.ReadAsync();
         _activatedAt = Environment.TickCount64;
         if (_stored.RecordExists) _stored.State.Verify(PageNumber, _silo.PageSize);

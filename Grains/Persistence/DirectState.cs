@@ -9,13 +9,16 @@ namespace OrleansDsm.Grains.Persistence;
 /// queuing it behind the one before, so a write that the provider completes at once (memory storage) still takes two
 /// trips through the grain's queue. A page, which orders its own storage writes (<see cref="Pages.PageCommits"/>) and
 /// stores one for every write-behind interval it is written in, pays neither here.
-/// <para>Unlike Orleans', it does not travel with a grain that moves: the new activation reads the state from storage,
-/// where a page stores everything before it deactivates. Errors keep Orleans' form: our own and Orleans' pass as they
-/// are, any other (a database driver's) inside an <see cref="OrleansException"/> naming the provider and the grain.</para>
+/// <para>Like Orleans', it travels with a grain that moves (<see cref="Dehydrate"/>, <see cref="Rehydrate"/>): the new
+/// activation starts from it, ETag included, without reading storage. Reading storage there instead made calls fail
+/// and wait out their timeout while Orleans' rebalancer moved pages between silos. Errors keep Orleans' form: our own
+/// and Orleans' pass as they are, any other (a database driver's) inside an <see cref="OrleansException"/> naming the
+/// provider and the grain.</para>
 /// </summary>
 internal sealed class DirectState<T>(IGrainStorage storage, string storageName, string stateName, GrainId grain) where T : class, new()
 {
-    private readonly GrainState<T> _state = new(new T());
+    private GrainState<T> _state = new(new T());
+    private bool _rehydrated;
 
     /// <summary>What storage holds, as last read or handed to it; a new <typeparamref name="T"/> when it holds nothing.</summary>
     public T State
@@ -27,9 +30,23 @@ internal sealed class DirectState<T>(IGrainStorage storage, string storageName, 
     /// <summary>Whether storage holds a record for the grain.</summary>
     public bool RecordExists => _state.RecordExists;
 
-    /// <summary>Reads the stored state.</summary>
+    /// <summary>Hands the state to the activation that takes over when the grain moves.</summary>
+    public void Dehydrate(IDehydrationContext context) => context.TryAddValue(MigrationKey, _state);
+
+    /// <summary>Takes the state its last activation handed over, if it moved here: <see cref="ReadAsync"/> then reads nothing.</summary>
+    public void Rehydrate(IRehydrationContext context)
+    {
+        if (!context.TryGetValue<GrainState<T>>(MigrationKey, out var moved) || moved is null) return;
+        (_state, _rehydrated) = (moved, true);
+        _state.State ??= new T();
+    }
+
+    private string MigrationKey => $"dsm.state.{stateName}";
+
+    /// <summary>Reads the stored state, unless the grain moved here with it.</summary>
     public async Task ReadAsync()
     {
+        if (_rehydrated) return;
         Task read;
         try
         {

@@ -17,8 +17,9 @@ public sealed class DirectStateTests
 {
     private static readonly GrainId Grain = GrainId.Create("page", "12");
 
-    private readonly SiloMemoryStorage _memory = new(new ExactSizeStorageSerializer(
-        new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>()));
+    private static readonly Serializer Serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+
+    private readonly SiloMemoryStorage _memory = new(new ExactSizeStorageSerializer(Serializer));
 
     [Fact]
     public async Task A_grain_with_no_record_reads_a_new_state_and_a_written_one_reads_back_elsewhere()
@@ -58,6 +59,32 @@ public sealed class DirectStateTests
         Assert.Equal([7], read.State);
     }
 
+    [Fact]
+    public async Task A_state_that_moves_with_its_grain_is_taken_over_with_its_ETag_and_without_reading_storage()
+    {
+        var leaving = new DirectState<List<long>>(_memory, "pages", "page", Grain);
+        await leaving.ReadAsync();
+        leaving.State = [5];
+        await leaving.WriteAsync();
+        var context = new MigrationContext(Serializer);
+        leaving.Dehydrate(context);
+
+        // Storage that fails every read: the arriving activation reads none.
+        var unread = new DirectState<List<long>>(new FailingStorage(new IOException("read"), throwsAtOnce: true), "pages", "page", Grain);
+        unread.Rehydrate(context);
+        await unread.ReadAsync();
+        Assert.Equal([5], unread.State);
+        Assert.True(unread.RecordExists);
+
+        // The ETag came along: the arriving activation writes over the record, after which the one that left cannot.
+        var arriving = new DirectState<List<long>>(_memory, "pages", "page", Grain);
+        arriving.Rehydrate(context);
+        await arriving.ReadAsync();
+        arriving.State = [6];
+        await arriving.WriteAsync();
+        await Assert.ThrowsAsync<InconsistentStateException>(leaving.WriteAsync);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -84,6 +111,38 @@ public sealed class DirectStateTests
             Assert.Same(failure, await Assert.ThrowsAnyAsync<Exception>(state.ReadAsync));
             Assert.Same(failure, await Assert.ThrowsAnyAsync<Exception>(state.WriteAsync));
             Assert.Same(failure, await Assert.ThrowsAnyAsync<Exception>(state.ClearAsync));
+        }
+    }
+
+    /// <summary>What Orleans hands from a leaving activation to the arriving one, serialized as Orleans sends it.</summary>
+    private sealed class MigrationContext(Serializer serializer) : IDehydrationContext, IRehydrationContext
+    {
+        private readonly Dictionary<string, object?> _values = [];
+
+        public IEnumerable<string> Keys => _values.Keys;
+
+        public void AddBytes(string key, ReadOnlySpan<byte> value) => _values[key] = value.ToArray();
+
+        public void AddBytes<T>(string key, Action<T, System.Buffers.IBufferWriter<byte>> valueWriter, T value)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            valueWriter(value, buffer);
+            _values[key] = buffer.WrittenMemory.ToArray();
+        }
+
+        public bool TryAddValue<T>(string key, T? value) => _values.TryAdd(key, serializer.SerializeToArray(value));
+
+        public bool TryGetBytes(string key, out System.Buffers.ReadOnlySequence<byte> value)
+        {
+            value = _values.GetValueOrDefault(key) is byte[] bytes ? new(bytes) : default;
+            return _values.ContainsKey(key);
+        }
+
+        public bool TryGetValue<T>(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
+        {
+            var found = _values.TryGetValue(key, out var stored);
+            value = found ? serializer.Deserialize<T>((byte[])stored!) : default;
+            return found;
         }
     }
 
