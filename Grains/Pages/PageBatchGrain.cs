@@ -63,22 +63,22 @@ internal sealed class PageBatchGrain(LocalPages local, RegionLivenessCache regio
         var called = new Task<long>?[spans.Length];
         var all = new Task[spans.Length];
         for (var i = 0; i < spans.Length; i++)
-        {
-            var request = first with { Sequence = first.Sequence + i };
             all[i] = local.Find(spans[i].Page) is { } page
-                ? here[i] = page.TryWriteHere(epoch, request, spans[i].Offset, pieces[i])
-                : called[i] = Pages[spans[i].Page].Write(epoch, request, spans[i].Offset, pieces[i]);
-        }
+                ? here[i] = page.TryWriteHere(epoch, Request(i), spans[i].Offset, pieces[i])
+                : called[i] = Call(i);
         await Task.WhenAll(all);
         // A page that began to deactivate before its piece applied wrote nothing: its next activation takes the call.
         List<Task>? again = null;
         for (var i = 0; i < spans.Length; i++)
             if (here[i] is { Result: null })
-                (again ??= []).Add(called[i] = Pages[spans[i].Page].Write(epoch, first with { Sequence = first.Sequence + i }, spans[i].Offset, pieces[i]));
+                (again ??= []).Add(called[i] = Call(i));
         if (again is not null) await Task.WhenAll(again);
         var versions = new long[spans.Length];
         for (var i = 0; i < spans.Length; i++) versions[i] = here[i]?.Result ?? called[i]!.Result;
         return versions;
+
+        RequestId Request(int i) => first with { Sequence = first.Sequence + i };
+        Task<long> Call(int i) => Pages[spans[i].Page].Write(epoch, Request(i), spans[i].Offset, pieces[i]);
     }
 
     /// <summary>Checks that there are spans, each holding at least one byte.</summary>
