@@ -12,8 +12,8 @@ namespace OrleansDsm.Tests.Placement;
 
 /// <summary>
 /// The linearizability run of three caching client processes on a two-silo cluster on PostgreSQL while every page of
-/// the run is told again and again to move to the other silo (Orleans' migration, which the rebalancer uses). Orleans
-/// hands a moving grain's persistent state to its next activation rather than have it read storage, so what the page
+/// the run is told again and again to move to the other silo (Orleans' migration, which the rebalancer uses). A moving
+/// page hands its state to its next activation rather than have it read storage (see DirectState), so what the page
 /// stores as it leaves is what arrives: the histories show that no acknowledged write is lost on the way, with
 /// write-behind as well, and that no holder serves a copy older than one. (Made to skip its deactivation when
 /// migrating, the page lost writes here with write-behind; made to skip only its revocations, holders served stale

@@ -10,8 +10,9 @@ namespace OrleansDsm.Tests.Units;
 
 /// <summary>
 /// A page's state in its storage provider, called directly: it reads what was written under the same names, keeps
-/// the provider's ETag so that a stale activation's write is refused, and reports a provider's failure the way
-/// Orleans' persistent state did, our own and Orleans' errors as they are and any other inside an OrleansException.
+/// the provider's ETag so that a stale activation's write is refused, moves with its grain (ETag included, nothing
+/// read), and reports a provider's failure the way Orleans' persistent state did, our own and Orleans' errors as they
+/// are and any other inside an OrleansException.
 /// </summary>
 public sealed class DirectStateTests
 {
