@@ -6,11 +6,16 @@ namespace OrleansDsm.TestWorker;
 /// <summary>
 /// Runs random reads, writes, adds, exchanges and compare-exchanges on a few int64 cells from several concurrent
 /// tasks, and records every call and return in a history file for the linearizability checker. Cell c is element
-/// <c>c * CellSpacing</c>, so cells fall on different pages as well as sharing some.
+/// <c>c * CellSpacing</c>, so cells fall on different pages as well as sharing some. Each task makes at least the
+/// operations it is given, and goes on, up to <see cref="MostOperationsPerMinimum"/> times as many, until the test
+/// signals that it has disturbed the cluster enough (see <see cref="StopSignal"/>).
 /// </summary>
 public static class HistoryWorkload
 {
     public const int CellSpacing = 300;
+
+    /// <summary>How many times its minimum a task runs at most while it waits for the stop signal.</summary>
+    public const int MostOperationsPerMinimum = 6;
 
     public static async Task RunAsync(DsmClient client, string region, int cells, int tasks, int operationsPerTask, int process, string output)
     {
@@ -21,6 +26,7 @@ public static class HistoryWorkload
         Console.WriteLine("ready");
         var go = StartSignal(output);
         while (!File.Exists(go)) await Task.Delay(5);
+        var stop = StopSignal(output);
 
         await using var file = new StreamWriter(output) { AutoFlush = true };
         var gate = new object();
@@ -34,7 +40,7 @@ public static class HistoryWorkload
         {
             var random = new Random(process * 1000 + task);
             var lastSeen = new long[cells];
-            for (var n = 0; n < operationsPerTask; n++)
+            for (var n = 0; n < operationsPerTask || (n < MostOperationsPerMinimum * operationsPerTask && !File.Exists(stop)); n++)
             {
                 var id = ((long)process * 1000 + task) * 100_000 + n;
                 var cell = random.Next(cells);
@@ -77,6 +83,13 @@ public static class HistoryWorkload
 
     /// <summary>The file whose appearance starts every worker writing histories into the same folder.</summary>
     public static string StartSignal(string output) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, "go");
+
+    /// <summary>
+    /// The file whose appearance ends every worker's tasks once each has made its minimum of operations. A test whose
+    /// disturbance must have happened several times under the workers keeps them going until it has; others create
+    /// it with the start signal.
+    /// </summary>
+    public static string StopSignal(string output) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, "stop");
 
     private static async Task<long> Write(Arrays.SharedArray<long> array, long index, long value)
     {

@@ -39,10 +39,13 @@ public static class HistoryRun
     /// Runs the workers to the end, or two minutes, connected to <paramref name="gateways"/> (host:port, comma
     /// separated, or the connection string of the membership table); <paramref name="fault"/> runs once, when worker 0
     /// has written its lines. <paramref name="disturb"/> is what the run does to the cluster about every 20 ms
-    /// meanwhile, given the region the workers share; by default it collects every idle activation.
+    /// meanwhile, given the region the workers share; by default it collects every idle activation. With
+    /// <paramref name="disturbedEnough"/>, workers go on past <paramref name="operationsPerTask"/> (up to
+    /// <see cref="HistoryWorkload.MostOperationsPerMinimum"/> times as many) until it returns true after a disturbance,
+    /// so a loaded machine, which fits fewer disturbances into the same operations, still disturbs them as often.
     /// </summary>
     public static async Task<HistoryRunResult> RunAsync(string gateways, int operationsPerTask, (int Lines, Func<Process[], Task> Inject)? fault = null,
-        Func<IClusterClient, RegionDescriptor, Task>? disturb = null)
+        Func<IClusterClient, RegionDescriptor, Task>? disturb = null, Func<bool>? disturbedEnough = null)
     {
         disturb ??= (orleans, _) => orleans.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         var folder = Directory.CreateTempSubdirectory("dsm-history-").FullName;
@@ -71,6 +74,8 @@ public static class HistoryRun
             for (var wait = 0; Volatile.Read(ref ready) < workers.Length && wait < 6000 && !workers.Any(worker => worker.HasExited); wait++)
                 await Task.Delay(10);
             Assert.True(Volatile.Read(ref ready) == workers.Length, "every worker should connect and get ready: " + string.Join('\n', errors));
+            var stop = HistoryWorkload.StopSignal(files[0]);
+            if (disturbedEnough is null) File.Create(stop).Dispose();
             File.Create(HistoryWorkload.StartSignal(files[0])).Dispose();
 
             // The fault is watched for on its own, closely, so a fast worker cannot finish first.
@@ -97,6 +102,7 @@ public static class HistoryRun
                 {
                     await disturb(orleans, region);
                     disturbances++;
+                    if (disturbedEnough?.Invoke() == true && !File.Exists(stop)) File.Create(stop).Dispose();
                 }
                 catch (Exception) when (fault is not null)
                 {

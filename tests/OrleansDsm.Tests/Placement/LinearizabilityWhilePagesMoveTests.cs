@@ -35,7 +35,10 @@ public sealed class LinearizabilityWhilePagesMoveTests(ITestOutputHelper output)
         var moves = new ConcurrentDictionary<long, int>();
         var homes = new ConcurrentDictionary<long, SiloAddress>();
         long[] pages = [];
-        var run = await HistoryRun.RunAsync($"{first.Gateway},{second.Gateway}", operationsPerTask: 150, disturb: async (orleans, region) =>
+        // Workers go on until each page has been seen to move three times: under the whole suite's load, 150 operations
+        // a task once fitted only 5 rounds of moves (about 60 alone).
+        bool EveryPageMovedThrice() => pages.Length > 0 && pages.All(page => moves.GetValueOrDefault(page) >= 3);
+        var run = await HistoryRun.RunAsync($"{first.Gateway},{second.Gateway}", operationsPerTask: 150, disturbedEnough: EveryPageMovedThrice, disturb: async (orleans, region) =>
         {
             var management = orleans.GetGrain<IManagementGrain>(0);
             var silos = (await management.GetHosts(onlyActive: true)).Keys.ToArray();
@@ -65,7 +68,7 @@ public sealed class LinearizabilityWhilePagesMoveTests(ITestOutputHelper output)
         var fewest = pages.Min(page => moves.GetValueOrDefault(page));
         output.WriteLine($"{run.History.Count} operations; {pages.Length} pages were seen to move {moves.Values.Sum()} times in {run.Disturbances} rounds of moving them, the least moved {fewest} times");
         Assert.True(run.ExitCodes.All(code => code == 0), run.Output);
-        Assert.Equal(3 * HistoryRun.TasksPerProcess * 150, run.History.Count);
+        Assert.True(run.History.Count >= 3 * HistoryRun.TasksPerProcess * 150, $"every task should make at least its 150 operations; {run.History.Count} were made");
         // Each page, not the run in sum, must have moved several times under the workers; a total could hide a page
         // that never left its first silo.
         Assert.True(fewest >= 3, $"a page was seen to move only {fewest} times in {run.Disturbances} rounds");
