@@ -22,8 +22,9 @@ public sealed class RebalancerCallTimeTests(ITestOutputHelper output)
     private const int Pages = 400;
     private const int Outstanding = 64;
 
-    // Far below Orleans' 30 s response timeout, far above a get's time on a loaded machine (milliseconds).
-    private static readonly TimeSpan SlowestAllowed = TimeSpan.FromSeconds(5);
+    // A third of Orleans' 30 s response timeout, which the stalled gets waited out; far above a get's time on a loaded
+    // machine (milliseconds), with room for a collection or a starved thread pool while the whole suite runs.
+    private static readonly TimeSpan SlowestAllowed = TimeSpan.FromSeconds(10);
 
     [Fact]
     public async Task Gets_neither_fail_nor_stall_while_the_rebalancer_moves_pages_to_a_joining_silo()
