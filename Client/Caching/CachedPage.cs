@@ -264,15 +264,22 @@ internal sealed class CachedPage(long page, long epoch, long version, byte[]? by
     public T Read<T>(int offset) where T : unmanaged
     {
         if (bytes is null) return default;
-        // An element of more than a block may span blocks between its first and last byte's: it asks the changes.
-        if (_appliedBlocks != 0 && (Unsafe.SizeOf<T>() > 1 << BlockShift
-            || (_appliedBlocks & (1UL << (offset >> BlockShift) | 1UL << ((offset + Unsafe.SizeOf<T>() - 1) >> BlockShift))) != 0))
-            return ReadApplied<T>(offset);
-        return Unsafe.ReadUnaligned<T>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bytes), offset));
+        return ChangesMayTouch<T>(offset) ? ReadApplied<T>(offset) : Unsafe.ReadUnaligned<T>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bytes), offset));
     }
 
+    /// <summary>
+    /// Whether a change laid over the bytes may touch the element at <paramref name="offset"/>; if not, the element is
+    /// <see cref="BytesBeneath"/>' own. Never, for a copy with no change laid over its bytes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool ChangesMayTouch<T>(int offset) where T : unmanaged =>
+        // An element of more than a block may span blocks between its first and last byte's: it asks the changes.
+        _appliedBlocks != 0 && (Unsafe.SizeOf<T>() > 1 << BlockShift
+            || (_appliedBlocks & (1UL << (offset >> BlockShift) | 1UL << ((offset + Unsafe.SizeOf<T>() - 1) >> BlockShift))) != 0);
+
+    /// <summary>The element at <paramref name="offset"/> of a page whose changes may touch it (see <see cref="ChangesMayTouch{T}"/>).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private T ReadApplied<T>(int offset) where T : unmanaged
+    public T ReadApplied<T>(int offset) where T : unmanaged
     {
         // A block a change touches holds other bytes too: those read the bytes beneath at once.
         if (!AppliedOverlap(offset, Unsafe.SizeOf<T>()))
