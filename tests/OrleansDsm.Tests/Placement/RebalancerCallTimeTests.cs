@@ -49,7 +49,8 @@ public sealed class RebalancerCallTimeTests(ITestOutputHelper output)
         var running = load.RunAsync();
         var joining = await cluster.StartAdditionalSiloAsync();
         // The joining silo's own list of the pages active on it says which have moved there.
-        double FractionMoved() => (double)Enumerable.Range(0, Pages).Count(page => ActivePages.Of(joining).Find(array.Region.FirstPage + page) is not null) / Pages;
+        var arrived = ActivePages.Of(joining);
+        double FractionMoved() => (double)Enumerable.Range(0, Pages).Count(page => arrived.Find(array.Region.FirstPage + page) is not null) / Pages;
         var moving = Stopwatch.StartNew();
         double moved;
         while ((moved = FractionMoved()) < 0.3 && moving.Elapsed < TimeSpan.FromSeconds(60))
