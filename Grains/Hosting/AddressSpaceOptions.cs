@@ -52,6 +52,16 @@ public sealed class AddressSpaceOptions
     /// </summary>
     public bool SkipInvalidationForCheckerTests { get; set; }
 
+    /// <summary>
+    /// Where a page that is not active anywhere activates: <c>Balanced</c> (the default) where Orleans' default placement
+    /// puts it, which weighs the silos' load; <c>FirstTouch</c> on the silo its call comes from (for a client's call, the
+    /// gateway silo it reaches), so that silo-hosted workers that touch their own pages first find them local.
+    /// </summary>
+    public string PagePlacement { get; set; } = "Balanced";
+
+    /// <summary>Whether <see cref="PagePlacement"/> is <c>FirstTouch</c>.</summary>
+    public bool FirstTouchPlacement => string.Equals(PagePlacement, "FirstTouch", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>How long an idle page stays activated before Orleans collects it.</summary>
     public TimeSpan PageIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 

@@ -21,6 +21,8 @@ internal sealed class AddressSpaceOptionsValidator : IValidateOptions<AddressSpa
             problems.Add($"Dsm:ServingLease must be between 200 ms and 5 minutes; it is {options.ServingLease}.");
         if (options.WriteBehind < TimeSpan.Zero || options.WriteBehind > TimeSpan.FromMinutes(1))
             problems.Add($"Dsm:WriteBehind must be zero (write-through) or at most one minute; it is {options.WriteBehind}.");
+        if (!options.FirstTouchPlacement && !string.Equals(options.PagePlacement, "Balanced", StringComparison.OrdinalIgnoreCase))
+            problems.Add($"Dsm:PagePlacement '{options.PagePlacement}' is not known; it is 'Balanced' or 'FirstTouch'.");
         if (options.PageIdleTimeout < TimeSpan.FromSeconds(1))
             problems.Add($"Dsm:PageIdleTimeout must be at least one second; it is {options.PageIdleTimeout}.");
         if (options.MemorySheddingPercent is < 20 or > 100)

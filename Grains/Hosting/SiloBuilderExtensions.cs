@@ -32,6 +32,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<Metrics.SiloMetrics>();
         builder.Services.AddHostedService<Metrics.SiloMetricsReporter>();
         builder.Services.AddSingleton<Serving.MemoryPressure>();
+        builder.Services.AddPlacementDirector<Placement.PagePlacement, Placement.PagePlacementDirector>();
         // Receives of up to 64 KiB instead of Orleans' 4 KiB, and socket completions on the thread pool directly (see
         // SocketConnection, and the client's UseLowLatencySockets for what it gained).
         Networking.SocketTransport.Use(builder.Services);

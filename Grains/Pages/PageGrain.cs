@@ -17,6 +17,7 @@ namespace OrleansDsm.Grains.Pages;
 /// region finds it. Before a stored write becomes visible, the page revokes the copies older than it that other
 /// sessions cache, or from a copy of the version just before it only the bytes it wrote (see <see cref="CacheHolders"/>).
 /// </summary>
+[Placement.PagePlacement]
 internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublisher, IGrainMigrationParticipant
 {
     private readonly DirectState<PageState> _stored;

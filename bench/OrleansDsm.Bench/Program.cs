@@ -18,9 +18,9 @@ switch (args)
 {
     case ["silo", var siloPort, var gatewayPort]:
         return await BenchSilo.RunAsync(int.Parse(siloPort), int.Parse(gatewayPort));
-    case ["silo", var siloPort, var gatewayPort, var cluster, var primary, var moves]:
+    case ["silo", var siloPort, var gatewayPort, var cluster, var primary, var moves, var pagePlacement]:
         // A silo of a two-silo cluster of the placement and join workloads: PRIMARY is "-" for the first.
-        return await BenchSilo.RunAsync(int.Parse(siloPort), int.Parse(gatewayPort), cluster, primary == "-" ? null : int.Parse(primary), Enum.Parse<ActivationMoves>(moves));
+        return await BenchSilo.RunAsync(int.Parse(siloPort), int.Parse(gatewayPort), cluster, primary == "-" ? null : int.Parse(primary), Enum.Parse<ActivationMoves>(moves), pagePlacement);
     case ["client", var gateway, .. var rest]:
         var quick = rest.Contains("--quick");
         var command = rest.SkipWhile(a => a != "--command").Skip(1).FirstOrDefault() ?? "bench/run.sh";

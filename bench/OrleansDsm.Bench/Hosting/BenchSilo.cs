@@ -12,14 +12,16 @@ namespace OrleansDsm.Bench.Hosting;
 /// socket completions, server GC with the product's DATAS target: bench/run.sh turns server GC on), without the
 /// dashboard, which profiles every call, and with the baseline grains beside the DSM's. A second silo joins the first
 /// through <paramref name="primarySiloPort"/>; <paramref name="moves"/> turns on Orleans' activation repartitioning or
-/// the activation rebalancer (the product's <c>Silo:Rebalance</c>), each timed so that a short run sees it work.
+/// the activation rebalancer (the product's <c>Silo:Rebalance</c>), each timed so that a short run sees it work, and
+/// <paramref name="pagePlacement"/> is the product's <c>Dsm:PagePlacement</c>.
 /// </summary>
 public static class BenchSilo
 {
     /// <summary>The cluster of the bench silo, alone in it; a placement workload's two silos name theirs.</summary>
     public const string AloneCluster = "default";
 
-    public static async Task<int> RunAsync(int siloPort, int gatewayPort, string cluster = AloneCluster, int? primarySiloPort = null, ActivationMoves moves = ActivationMoves.None)
+    public static async Task<int> RunAsync(int siloPort, int gatewayPort, string cluster = AloneCluster, int? primarySiloPort = null, ActivationMoves moves = ActivationMoves.None,
+        string pagePlacement = "Balanced")
     {
         // As the product's silo does, before its first socket.
         InlineSocketCompletions.EnableUnlessSet();
@@ -59,7 +61,7 @@ public static class BenchSilo
                 silo.AddBinaryMemoryStorage(StorageNames.Pages);
                 silo.AddBinaryMemoryStorage(StorageNames.Regions);
             }
-            silo.AddSharedMemory(options => options.Configure(space => space.WriteBehind = SiloComposition.MemoryWriteBehind));
+            silo.AddSharedMemory(options => options.Configure(space => (space.WriteBehind, space.PagePlacement) = (SiloComposition.MemoryWriteBehind, pagePlacement)));
         });
         using var host = builder.Build();
         await host.StartAsync();

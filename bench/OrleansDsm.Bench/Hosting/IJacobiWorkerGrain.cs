@@ -5,4 +5,7 @@ public interface IJacobiWorkerGrain : IGrainWithIntegerKey
 {
     /// <summary>Runs this worker's band of the grids named by <paramref name="prefix"/> to the end.</summary>
     Task Run(string prefix, int size, int iterations, int workers);
+
+    /// <summary>Reads this worker's band of both grids once, so that its pages' first call comes from this silo.</summary>
+    Task TouchBand(string prefix, int size, int workers);
 }

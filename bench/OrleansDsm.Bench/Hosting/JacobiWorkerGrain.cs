@@ -21,4 +21,16 @@ internal sealed class JacobiWorkerGrain(IClusterClient cluster) : Grain, IJacobi
             await JacobiBand.RunAsync(dsm, prefix, size, iterations, worker, workers);
         });
     }
+
+    public Task TouchBand(string prefix, int size, int workers)
+    {
+        var (first, count) = HeatGrid.Band(size, (int)this.GetPrimaryKeyLong(), workers);
+        return Task.Run(async () =>
+        {
+            await using var dsm = new DsmClient(cluster);
+            var band = new double[count * size];
+            foreach (var name in new[] { $"{prefix}-even", $"{prefix}-odd" })
+                await (await dsm.OpenAsync<double>(name)).ReadAsync((long)first * size, band);
+        });
+    }
 }

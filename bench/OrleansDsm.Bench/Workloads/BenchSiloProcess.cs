@@ -38,13 +38,14 @@ public sealed class BenchSiloProcess : IAsyncDisposable
 
     /// <summary>
     /// A bench silo of <paramref name="cluster"/>, joining the one whose silo port is <paramref name="primarySiloPort"/>
-    /// (null: the first), with activations moved as <paramref name="moves"/> says.
+    /// (null: the first), with activations moved as <paramref name="moves"/> says and pages placed as
+    /// <paramref name="pagePlacement"/> (<c>Dsm:PagePlacement</c>) says.
     /// </summary>
-    public static Task<BenchSiloProcess> StartBenchAsync(string cluster, int? primarySiloPort, ActivationMoves moves)
+    public static Task<BenchSiloProcess> StartBenchAsync(string cluster, int? primarySiloPort, ActivationMoves moves, string pagePlacement = "Balanced")
     {
         var (siloPort, gatewayPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
         // Server GC, as bench/run.sh gives the bench silo (DATAS's target is in the bench's runtime configuration).
-        return StartAsync([typeof(BenchSiloProcess).Assembly.Location, "silo", $"{siloPort}", $"{gatewayPort}", cluster, primarySiloPort?.ToString() ?? "-", $"{moves}"],
+        return StartAsync([typeof(BenchSiloProcess).Assembly.Location, "silo", $"{siloPort}", $"{gatewayPort}", cluster, primarySiloPort?.ToString() ?? "-", $"{moves}", pagePlacement],
             siloPort, gatewayPort, "bench silo ready", serverGc: true);
     }
 

@@ -11,6 +11,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Dsm:WriteBehind=-00:00:01", "Dsm:WriteBehind")]
     [InlineData("--Dsm:MemoryRefusalPercent=5", "Dsm:MemoryRefusalPercent")]
     [InlineData("--Dsm:AdminToken=short", "Dsm:AdminToken")]
+    [InlineData("--Dsm:PagePlacement=Nearest", "Dsm:PagePlacement 'Nearest'")]
     [InlineData("--Silo:TlsMutual=true", "Silo:TlsMutual")]
     [InlineData("--Silo:HttpAddress=0.0.0.0", "Silo:DashboardPassword")]
     [InlineData("--Silo:DashboardPasswordFile=/nonexistent/password", "Silo:DashboardPasswordFile")]
