@@ -3,7 +3,10 @@ using OrleansDsm.Cli.Running;
 
 namespace OrleansDsm.Cli.Verbs;
 
-/// <summary><c>dsm stat NAME [--pages N]</c>: a region's size, the pages it has touched and stored, and its most written pages.</summary>
+/// <summary>
+/// <c>dsm stat NAME [--pages N]</c>: a region's size, the pages it has touched and stored, its most written pages, and
+/// the silos its pages are active on.
+/// </summary>
 internal static class StatVerb
 {
     public static Command Create()
@@ -14,7 +17,7 @@ internal static class StatVerb
             Description = "Examine at most this many touched pages (the lowest); each is asked for its state.",
             DefaultValueFactory = _ => 100_000,
         };
-        var command = new Command("stat", "Show a region's size, pages touched, bytes stored and most written pages.") { name, pages };
+        var command = new Command("stat", "Show a region's size, pages touched, bytes stored, most written pages and the silos they are active on.") { name, pages };
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             if (parse.GetValue(pages) < 1) throw new ArgumentException($"--pages {parse.GetValue(pages)} must be at least 1.");
@@ -28,7 +31,7 @@ internal static class StatVerb
                     region = region.Name, type = region.ElementType, length = region.ElementCount, bytes = region.ByteLength,
                     consistency = region.Consistency.ToString(), pageSize = region.PageSize, pages = region.PageCount,
                     pagesTouched = stat.PagesTouched, pagesExamined = stat.PagesExamined, pagesStored = stat.PagesStored,
-                    bytesStored = stat.BytesStored, hotPages = hot,
+                    bytesStored = stat.BytesStored, hotPages = hot, pagesBySilo = stat.PagesBySilo,
                 });
                 return;
             }
@@ -37,6 +40,7 @@ internal static class StatVerb
             Console.WriteLine($"touched      {stat.PagesTouched} pages");
             Console.WriteLine($"stored       {stat.PagesStored} pages, {stat.BytesStored} bytes{(stat.PagesExamined < stat.PagesTouched ? $" (of the {stat.PagesExamined} pages examined)" : "")}");
             foreach (var page in hot) Console.WriteLine($"hot page     {page.page}: version {page.version}, first bytes {page.firstBytes}");
+            foreach (var (silo, count) in stat.PagesBySilo) Console.WriteLine($"on silo      {silo}: {count} pages");
         }, cancellation));
         return command;
     }

@@ -27,6 +27,7 @@ internal static class RegionInspection
             summaries.AddRange(await Task.WhenAll(batch.Select(page => references[page].GetState().WaitAsync(cancellation))));
         // A page whose stored bytes belong to another allocation holds nothing of this region's.
         var mine = summaries.Where(summary => summary.Stored && summary.Epoch == region.Epoch).ToList();
-        return new RegionStatistics(region, total, pages.Count, mine.Count, [.. mine.OrderByDescending(summary => summary.Version).ThenBy(summary => summary.PageNumber).Take(5)]);
+        var bySilo = summaries.GroupBy(summary => summary.Silo).OrderBy(silo => silo.Key, StringComparer.Ordinal).ToDictionary(silo => silo.Key, silo => silo.Count());
+        return new RegionStatistics(region, total, pages.Count, mine.Count, [.. mine.OrderByDescending(summary => summary.Version).ThenBy(summary => summary.PageNumber).Take(5)], bySilo);
     }
 }

@@ -10,6 +10,7 @@ namespace OrleansDsm.Pages;
 /// <param name="BytesInUse">Bytes the page keeps for its allocation: the page size once written, 0 before.</param>
 /// <param name="CacheHolders">Client sessions the page counts as holding a cached copy (each is revoked before a write).</param>
 /// <param name="LastWriter">The client session whose mutation the page applied last, if it remembers one.</param>
+/// <param name="Silo">The silo the page is active on (its address), as Orleans names it.</param>
 [GenerateSerializer, Immutable]
 public sealed record PageSummary(
     long PageNumber,
@@ -20,4 +21,5 @@ public sealed record PageSummary(
     string FirstBytes,
     int BytesInUse,
     int CacheHolders,
-    Guid? LastWriter);
+    Guid? LastWriter,
+    string Silo);

@@ -294,7 +294,8 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
             Convert.ToHexString(bytes.AsSpan(0, Math.Min(16, bytes.Length))),
             exists ? state.Bytes.Length : 0,
             _holders?.Count ?? 0,
-            state.LastWriter));
+            state.LastWriter,
+            _silo.SiloAddress));
     }
 
     /// <summary>The bytes <paramref name="image"/> holds for <paramref name="epoch"/>, or null when the page reads as zeros.</summary>

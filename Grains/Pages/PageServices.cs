@@ -22,8 +22,12 @@ internal sealed class PageServices(
     MemoryPressure memory,
     LocalPages local,
     [FromKeyedServices(StorageNames.Pages)] IGrainStorage pageStorage,
-    IOptions<AddressSpaceOptions> options)
+    IOptions<AddressSpaceOptions> options,
+    ILocalSiloDetails silo)
 {
+    /// <summary>This silo's address, as Orleans names it: where a page reports itself active.</summary>
+    public string SiloAddress { get; } = silo.SiloAddress.ToString();
+
     public RegionLivenessCache Regions { get; } = regions;
 
     public SessionLeaseTable Leases { get; } = leases;

@@ -44,5 +44,10 @@ public sealed class FirstTouchPlacementTests
             .Count(page => ActivePages.Of(cluster.Silos[page / PagesPerSilo]).Find(region.FirstPage + page) is not null);
         if (allLocal) Assert.Equal(2 * PagesPerSilo, local);
         else Assert.InRange(local, 0, 2 * PagesPerSilo - 1);
+        // The region's statistics say the same: how many pages are active on each silo, by its address.
+        var stat = await new DsmClient(cluster.Client).StatAsync(name);
+        if (allLocal)
+            Assert.Equal(cluster.Silos.Select(silo => (silo.SiloAddress.ToString(), PagesPerSilo)).Order(), stat.PagesBySilo.Select(pair => (pair.Key, pair.Value)).Order());
+        Assert.Equal(2 * PagesPerSilo, stat.PagesBySilo.Values.Sum());
     }
 }

@@ -45,6 +45,9 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
         var hottest = stat.GetProperty("hotPages")[0];
         Assert.Equal(3, hottest.GetProperty("version").GetInt64());
         Assert.StartsWith("0300000000000000", hottest.GetProperty("firstBytes").GetString());
+        // One silo here: both examined pages are active on it.
+        var silo = Assert.Single(stat.GetProperty("pagesBySilo").EnumerateObject());
+        Assert.Equal(2, silo.Value.GetInt32());
 
         var text = Ok(await fixture.Dsm("stat", longs));
         Assert.Contains("touched      2 pages", text);

@@ -32,6 +32,7 @@ public sealed class DashboardBrowserTests(SiloProcessFixture fixture)
         Assert.Matches($@"""Epoch""\s*:\s*{array.Region.Epoch}\b", shown);
         Assert.Matches(@"""Version""\s*:\s*2\b", shown);
         Assert.Matches($@"""PageNumber""\s*:\s*{page}\b", shown);
+        Assert.Matches(@"""Silo""\s*:\s*""[^""]+""", shown);        // the silo it is active on
         Assert.True(new FileInfo(ScreenshotPath).Length > 1000, "the screenshot is empty");
     }
 
