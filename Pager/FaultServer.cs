@@ -60,7 +60,10 @@ internal sealed class FaultServer : IDisposable
     // Pages being fetched, with when each fetch began: the reader fails one that outlasts the fault timeout.
     private readonly Dictionary<long, long> _installing = [];
     private long _lastOverdueCheck;
-    private long _missingFaults, _writeFaults, _releasedPages, _releasedBytes, _droppedPages;
+    private long _missingFaults, _writeFaults, _releasedPages, _releasedBytes, _droppedPages, _readAheadPages;
+    // What marks a scan for reading ahead (see Install): the page of the last fault, and the page just past the last
+    // stretch read ahead, whose fault means the scan has gone through that stretch (its present pages fault no more).
+    private long _lastMissing = -2, _pastReadAhead = -1;
 
     /// <param name="settings">The mapping.</param>
     /// <param name="userfaultFd">This process's copy of the mapping's userfaultfd.</param>
@@ -232,7 +235,7 @@ internal sealed class FaultServer : IDisposable
     public string Statistics()
     {
         lock (_gate)
-            return $"ok {_missingFaults} {_writeFaults} {_present.Count} {_twins.Keys.Count(page => !IsClean(page))} {Interlocked.Read(ref _releasedPages)} {Interlocked.Read(ref _releasedBytes)} {_droppedPages} {_writable.Count}";
+            return $"ok {_missingFaults} {_writeFaults} {_present.Count} {_twins.Keys.Count(page => !IsClean(page))} {Interlocked.Read(ref _releasedPages)} {Interlocked.Read(ref _releasedBytes)} {_droppedPages} {_writable.Count} {_readAheadPages}";
     }
 
     /// <summary>Stops reading faults (the reader looks up every 100 ms) and lets go of the view and both descriptors.</summary>
@@ -288,13 +291,35 @@ internal sealed class FaultServer : IDisposable
         }
     }
 
-    /// <summary>Fetches and copies in a missing page, once however many threads fault on it meanwhile.</summary>
+    /// <summary>
+    /// Fetches and copies in a missing page, once however many threads fault on it meanwhile, and reads ahead of a scan
+    /// when the mapping asks for it: after two faults in a row on consecutive pages, or a fault on the page just past
+    /// the stretch read ahead last, the next pages not present are fetched too, all at once. A scan in order then
+    /// waits for one fetch per stretch, the stretch's first page, while the rest of it arrives meanwhile.
+    /// </summary>
     private void Install(long page, bool store)
     {
         bool first;
-        lock (_gate) first = _installing.TryAdd(page, Stopwatch.GetTimestamp());
-        // Started outside the lock: sending the call takes a while, and other pages' copies must not wait for it.
-        if (first) _ = FetchAndCopyAsync(page, store);
+        List<long>? ahead = null;
+        lock (_gate)
+        {
+            var now = Stopwatch.GetTimestamp();
+            first = _installing.TryAdd(page, now);
+            if (_settings.ReadAheadPages > 0 && (page == _lastMissing + 1 || page == _pastReadAhead))
+            {
+                var pages = _settings.ByteLength / _settings.PageSize;
+                var end = Math.Min(page + 1 + _settings.ReadAheadPages, pages);
+                for (var next = page + 1; next < end; next++)
+                    if (!_present.Contains(next) && _installing.TryAdd(next, now)) (ahead ??= []).Add(next);
+                _pastReadAhead = end;
+            }
+            _lastMissing = page;
+        }
+        // Started outside the lock: sending the call takes a while, and other pages' copies must not wait for it. A page
+        // read ahead is fetched as a faulted one is (a thread may fault on it meanwhile and wait for its copy), so its
+        // fetch failing ends the process too.
+        if (first) _ = FetchAndCopyAsync(page, store, readAhead: false);
+        foreach (var next in ahead ?? []) _ = FetchAndCopyAsync(next, store: false, readAhead: true);
     }
 
     /// <summary>
@@ -313,7 +338,7 @@ internal sealed class FaultServer : IDisposable
         if (overdue is { } late) Fatal($"page {late} of the mapped region could not be fetched within {_settings.FaultTimeout.TotalSeconds:0.#} s (no answer)");
     }
 
-    private async Task FetchAndCopyAsync(long page, bool store)
+    private async Task FetchAndCopyAsync(long page, bool store, bool readAhead)
     {
         byte[] bytes;
         try
@@ -336,7 +361,8 @@ internal sealed class FaultServer : IDisposable
             {
                 if (store) _twins[page] = bytes;
                 _present.Add(page);
-                _missingFaults++;
+                if (readAhead) _readAheadPages++;
+                else _missingFaults++;
             }
             _installing.Remove(page);
         }

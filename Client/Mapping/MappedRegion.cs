@@ -83,7 +83,7 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
     public async Task<MappingStatistics> GetStatisticsAsync(CancellationToken cancellation = default)
     {
         var figures = (await _pager.AskAsync($"stats {_id}", cancellation)).Split(' ').Select(long.Parse).ToArray();
-        return new MappingStatistics(figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6], figures[7]);
+        return new MappingStatistics(figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6], figures[7], figures[8]);
     }
 
     /// <summary>
@@ -115,6 +115,9 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
         return Pointer + start;
     }
 
+    /// <summary>The most pages <see cref="MappingOptions.ReadAheadPages"/> allows.</summary>
+    internal const int MostReadAheadPages = 256;
+
     /// <summary>Maps <paramref name="region"/>: see <see cref="Arrays.SharedArray{T}.MapAsync"/>.</summary>
     internal static async Task<MappedRegion<T>> MapAsync(RegionDescriptor region, Mapper? mapper, MappingOptions options, CancellationToken cancellation)
     {
@@ -125,6 +128,8 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
         if (mapper is null)
             throw new NotSupportedException("Mapping a region needs a client made by DsmClient.ConnectAsync, whose connection its pager process repeats.");
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.FaultTimeout, TimeSpan.Zero, nameof(options));
+        if (options.ReadAheadPages is < 0 or > MostReadAheadPages)
+            throw new ArgumentOutOfRangeException(nameof(options), options.ReadAheadPages, $"MappingOptions.ReadAheadPages is from 0 to {MostReadAheadPages}; it is {options.ReadAheadPages}.");
 
         var bytes = (region.ByteLength + region.PageSize - 1) / region.PageSize * region.PageSize;
         int memoryFd = -1, userfaultFd = -1;
@@ -150,6 +155,7 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
                 UserfaultFd = userfaultFd,
                 MemoryFd = memoryFd,
                 FaultTimeout = options.FaultTimeout,
+                ReadAheadPages = options.ReadAheadPages,
             };
             await pager.AskAsync($"map {JsonSerializer.Serialize(settings)}", cancellation);
             return new MappedRegion<T>(region, start, (nuint)bytes, userfaultFd, memoryFd, pager, id);

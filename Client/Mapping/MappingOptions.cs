@@ -8,4 +8,13 @@ public sealed class MappingOptions
     /// standard error and kills the process rather than let it run on without the page.
     /// </summary>
     public TimeSpan FaultTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many pages the pager fetches ahead of a scan, 0 (the default) for none. Once two faults in a row fall on
+    /// consecutive pages, each such fault also fetches the next this many pages that are not present, all at once, and
+    /// copies them in as a fault would, so a scan in order finds most of its pages present. Pages read ahead are
+    /// present like fetched ones (an acquire drops them when another process wrote them) and take memory whether or not
+    /// the program touches them. At most 256.
+    /// </summary>
+    public int ReadAheadPages { get; set; }
 }

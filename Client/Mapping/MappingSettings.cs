@@ -15,4 +15,5 @@ internal sealed record MappingSettings
     public required int UserfaultFd { get; init; }
     public required int MemoryFd { get; init; }
     public required TimeSpan FaultTimeout { get; init; }
+    public required int ReadAheadPages { get; init; }
 }

@@ -13,6 +13,7 @@ namespace OrleansDsm.Mapping;
 /// fault, and a release finds their changes by comparing them with their twins. Each is protected again once a run of
 /// releases in a row finds it unchanged: 8 the first time, twice as many each time after, up to 512.
 /// </param>
+/// <param name="ReadAheadPages">Pages fetched ahead of a scan (<see cref="MappingOptions.ReadAheadPages"/>) and copied in.</param>
 public sealed record MappingStatistics(
     long MissingFaults,
     long WriteFaults,
@@ -21,4 +22,5 @@ public sealed record MappingStatistics(
     long ReleasedPages,
     long ReleasedBytes,
     long DroppedPages,
-    long WritablePages);
+    long WritablePages,
+    long ReadAheadPages);

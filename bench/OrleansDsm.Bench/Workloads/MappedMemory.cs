@@ -7,7 +7,8 @@ namespace OrleansDsm.Bench.Workloads;
 
 /// <summary>
 /// A region mapped into this process (issue 8): the cost of a first-touch fault beside an uncached page read through
-/// the client, and loads from present pages beside the same loads from a plain array.
+/// the client, the first touch of pages in order when the pager reads ahead, and loads from present pages beside the
+/// same loads from a plain array.
 /// </summary>
 public static class MappedMemory
 {
@@ -26,6 +27,7 @@ public static class MappedMemory
         // two rounds warm both paths (code compiled, connections made, the silo's fill path tiered up) and are not counted.
         var reads = new List<double>();
         var faults = new List<double>();
+        var readAhead = new List<double>();
         var present = new List<double>();
         var local = new List<double>();
         var page = new long[LongsPerPage];
@@ -42,9 +44,18 @@ public static class MappedMemory
             var statistics = await mapped.GetStatisticsAsync();
             if (statistics.MissingFaults != pages || touched != plain.Where((_, i) => i % LongsPerPage == 0).Sum())
                 throw new InvalidOperationException($"The mapping served {statistics.MissingFaults} faults for {pages} pages, or read wrong values.");
+
+            await using var ahead = await array.MapAsync(new MappingOptions { ReadAheadPages = ReadAheadPages });
+            clock.Restart();
+            var touchedAhead = TouchEveryPage(ahead, pages, LongsPerPage);
+            var firstTouch = clock.Elapsed.TotalMicroseconds / pages;
+            var aheadStatistics = await ahead.GetStatisticsAsync();
+            if (aheadStatistics.MissingFaults + aheadStatistics.ReadAheadPages != pages || touchedAhead != touched)
+                throw new InvalidOperationException($"The mapping reading ahead took in {aheadStatistics.MissingFaults} + {aheadStatistics.ReadAheadPages} pages for {pages}, or read wrong values.");
             if (round < 0) continue;
             reads.Add(read);
             faults.Add(fault);
+            readAhead.Add(firstTouch);
             present.Add(NanosecondsPerElement(() => Sum(mapped.GetSpan(0, plain.Length)), plain.Length));
             local.Add(NanosecondsPerElement(() => Sum(plain), plain.Length));
         }
@@ -53,10 +64,15 @@ public static class MappedMemory
         context.Report.Add("dsm.uncached.page_read", Stats.Median(reads), "us", conditions + "; SharedArray.ReadAsync of one page, cache off");
         context.Report.Add("dsm.mapped.first_touch_fault", Stats.Median(faults), "us", conditions + "; one load per page of a fresh mapping, each a missing-page fault the pager serves");
         context.Report.Ratio("dsm.mapped.fault_vs_uncached_page_read", Stats.Median(faults), Stats.Median(reads), conditions);
+        var aheadConditions = $"{conditions}; MappingOptions.ReadAheadPages={ReadAheadPages}: a fault on the page after the last, or just past the last stretch read ahead, fetches the next {ReadAheadPages} pages too";
+        context.Report.Add("dsm.mapped.first_touch_read_ahead", Stats.Median(readAhead), "us", aheadConditions + "; one load per page of a fresh mapping, in order, per page");
+        context.Report.Ratio("dsm.mapped.first_touch_read_ahead_vs_uncached_page_read", Stats.Median(readAhead), Stats.Median(reads), aheadConditions);
         context.Report.Add("local.sum_int64", Stats.Median(local), "ns/element", conditions + "; the best of 5 sums over a plain long[]");
         context.Report.Add("dsm.mapped.present_sum_int64", Stats.Median(present), "ns/element", conditions + "; the best of 5 sums over the mapped span, every page present");
         context.Report.Ratio("dsm.mapped.present_read_vs_local", Stats.Median(present), Stats.Median(local), conditions);
     }
+
+    private const int ReadAheadPages = 8;
 
     private static long TouchEveryPage(MappedRegion<long> mapped, int pages, int longsPerPage)
     {

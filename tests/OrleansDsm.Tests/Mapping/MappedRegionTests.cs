@@ -224,6 +224,45 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_scan_in_order_reads_ahead_when_asked_and_touches_out_of_order_do_not()
+    {
+        await using var client = await fixture.Silo.ConnectAsync();
+        const int Pages = 64;
+        var array = await client.AllocateAsync<long>(UniqueNames.For("read-ahead"), Pages * LongsPerPage);
+        var values = Enumerable.Range(0, Pages * LongsPerPage).Select(i => (long)i * 7).ToArray();
+        await array.WriteAsync(0, values);
+
+        await using (var scanned = await array.MapAsync(new MappingOptions { ReadAheadPages = 8 }))
+        {
+            Assert.Equal(values, scanned.GetSpan(0, values.Length).ToArray());
+            var statistics = await scanned.GetStatisticsAsync();
+            // Every page came in once, by a fault or ahead of one: a fault per stretch of 9 pages, and the first two.
+            Assert.Equal((long)Pages, statistics.PresentPages);
+            Assert.Equal((long)Pages, statistics.MissingFaults + statistics.ReadAheadPages);
+            Assert.InRange(statistics.MissingFaults, 2, 16);
+        }
+
+        await using var scattered = await array.MapAsync(new MappingOptions { ReadAheadPages = 8 });
+        foreach (var page in new[] { 40, 3, 17, 60, 9, 33 })
+            Assert.Equal(values[page * LongsPerPage], scattered.GetSpan((long)page * LongsPerPage, 1)[0]);
+        Assert.Equal((6L, 0L, 6L), ((await scattered.GetStatisticsAsync()).MissingFaults, (await scattered.GetStatisticsAsync()).ReadAheadPages,
+            (await scattered.GetStatisticsAsync()).PresentPages));
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(257)]
+    public async Task A_read_ahead_out_of_range_is_refused_before_anything_is_mapped(int pages)
+    {
+        await using var client = await fixture.Silo.ConnectAsync();
+        var array = await client.AllocateAsync<long>(UniqueNames.For("read-ahead-refused"), LongsPerPage);
+
+        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => array.MapAsync(new MappingOptions { ReadAheadPages = pages }));
+        Assert.Contains("ReadAheadPages is from 0 to 256", refused.Message);
+        Assert.DoesNotContain("anon_inode:[userfaultfd]", OpenDescriptors());
+    }
+
+    [Fact]
     public async Task Windows_outside_the_region_are_refused()
     {
         await using var client = await fixture.Silo.ConnectAsync();
