@@ -63,7 +63,7 @@ internal sealed class FaultServer : IDisposable
     private long _missingFaults, _writeFaults, _releasedPages, _releasedBytes, _droppedPages, _readAheadPages;
     // What marks a scan for reading ahead (see Install): the page of the last fault, and the page just past the last
     // stretch read ahead, whose fault means the scan has gone through that stretch (its present pages fault no more).
-    private long _lastMissing = -2, _pastReadAhead = -1;
+    private long _lastFaulted = -2, _pastReadAhead = -1;
 
     /// <param name="settings">The mapping.</param>
     /// <param name="userfaultFd">This process's copy of the mapping's userfaultfd.</param>
@@ -305,7 +305,7 @@ internal sealed class FaultServer : IDisposable
         {
             var now = Stopwatch.GetTimestamp();
             first = _installing.TryAdd(page, now);
-            if (_settings.ReadAheadPages > 0 && (page == _lastMissing + 1 || page == _pastReadAhead))
+            if (_settings.ReadAheadPages > 0 && (page == _lastFaulted + 1 || page == _pastReadAhead))
             {
                 var pages = _settings.ByteLength / _settings.PageSize;
                 var end = Math.Min(page + 1 + _settings.ReadAheadPages, pages);
@@ -313,7 +313,7 @@ internal sealed class FaultServer : IDisposable
                     if (!_present.Contains(next) && _installing.TryAdd(next, now)) (ahead ??= []).Add(next);
                 _pastReadAhead = end;
             }
-            _lastMissing = page;
+            _lastFaulted = page;
         }
         // Started outside the lock: sending the call takes a while, and other pages' copies must not wait for it. A page
         // read ahead is fetched as a faulted one is (a thread may fault on it meanwhile and wait for its copy), so its

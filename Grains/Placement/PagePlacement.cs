@@ -7,8 +7,8 @@ namespace OrleansDsm.Grains.Placement;
 /// whether a page activates where Orleans' default placement puts it or on the silo its first call comes from.
 /// </summary>
 [GenerateSerializer, Immutable, SuppressReferenceTracking]
-public sealed class PagePlacement : PlacementStrategy;
+internal sealed class PagePlacement : PlacementStrategy;
 
 /// <summary>Marks a grain class as placed by <see cref="PagePlacement"/>.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
-public sealed class PagePlacementAttribute() : PlacementAttribute(new PagePlacement());
+internal sealed class PagePlacementAttribute() : PlacementAttribute(new PagePlacement());
