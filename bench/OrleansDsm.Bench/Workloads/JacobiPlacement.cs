@@ -25,14 +25,14 @@ public static class JacobiPlacement
         var (size, iterations) = context.Quick ? (256, 30) : (512, 100);
         var rounds = context.Quick ? 8 : 16;
         var sequential = HeatGrid.Sequential(size, iterations);
-        foreach (var (repartition, workersTouchFirst, placement) in new[] { (false, false, "Balanced"), (true, false, "Balanced"), (false, true, "Balanced"), (false, true, "FirstTouch") })
+        foreach (var (state, repartition, workersTouchFirst, placement) in new[]
         {
-            var state = (workersTouchFirst, placement) switch
-            {
-                (false, _) => $"repartition_{(repartition ? "on" : "off")}",
-                (true, "FirstTouch") => "workers_touch_first.first_touch_placement",
-                (true, _) => "workers_touch_first",
-            };
+            ("repartition_off", false, false, "Balanced"),
+            ("repartition_on", true, false, "Balanced"),
+            ("workers_touch_first", false, true, "Balanced"),
+            ("workers_touch_first.first_touch_placement", false, true, "FirstTouch"),
+        })
+        {
             var cluster = $"bench-placement-{state.Replace('_', '-').Replace('.', '-')}";
             var moves = repartition ? ActivationMoves.Repartition : ActivationMoves.None;
             await using var first = await BenchSiloProcess.StartBenchAsync(cluster, null, moves, placement);
