@@ -25,7 +25,7 @@ namespace OrleansDsm.Pager;
 /// </remarks>
 internal sealed class FaultServer : IDisposable
 {
-    private const int Eintr = 4, Eagain = 11, Eexist = 17;
+    private const int Enoent = 2, Eintr = 4, Eagain = 11, Eexist = 17;
     private const int Sigkill = 9;
 
     private readonly MappingSettings _settings;
@@ -59,6 +59,12 @@ internal sealed class FaultServer : IDisposable
     private HashSet<long> _dirtyAtLastRelease = [];
     // Pages being fetched, with when each fetch began: the reader fails one that outlasts the fault timeout.
     private readonly Dictionary<long, long> _installing = [];
+    // Those of them fetched ahead of a scan that no fault has asked for yet: nothing waits for them, so a failed fetch
+    // is dropped (the page faults and is fetched again if touched) instead of ending the client.
+    private readonly HashSet<long> _readingAhead = [];
+    // Set under the lock once the mapping is let go of: a fetch that ends later copies nothing, since the descriptors
+    // are closed (and their numbers may be another file's by then).
+    private bool _disposed;
     private long _lastOverdueCheck;
     private long _missingFaults, _writeFaults, _releasedPages, _releasedBytes, _droppedPages, _readAheadPages;
     // What marks a scan for reading ahead (see Install): the page of the last fault, and the page just past the last
@@ -246,7 +252,10 @@ internal sealed class FaultServer : IDisposable
         // The cache outlives the mapping (it serves the pager's other mappings): its copies of this one's pages go now,
         // or a long-lived pager would keep every page it ever fetched.
         lock (_gate)
+        {
+            _disposed = true;
             foreach (var page in _present) _cache.Revoke(_settings.FirstPage + page, long.MaxValue);
+        }
         LinuxMemory.munmap(_view, (nuint)_settings.ByteLength);
         LinuxMemory.close(_userfaultFd);
         LinuxMemory.close(_memoryFd);
@@ -303,21 +312,33 @@ internal sealed class FaultServer : IDisposable
         List<long>? ahead = null;
         lock (_gate)
         {
+            // A fault reported again after its page came in (its thread was interrupted by a signal, the runtime's
+            // suspension for a collection say, and faulted anew before the copy woke it): only the wake is missing.
+            if (_present.Contains(page))
+            {
+                Wake(page);
+                return;
+            }
             var now = Stopwatch.GetTimestamp();
             first = _installing.TryAdd(page, now);
+            // A page on its way ahead of the scan that a thread now waits for: the fault timeout runs from here.
+            if (!first && _readingAhead.Remove(page)) _installing[page] = now;
             if (_settings.ReadAheadPages > 0 && (page == _lastFaulted + 1 || page == _pastReadAhead))
             {
                 var pages = _settings.ByteLength / _settings.PageSize;
                 var end = Math.Min(page + 1 + _settings.ReadAheadPages, pages);
                 for (var next = page + 1; next < end; next++)
-                    if (!_present.Contains(next) && _installing.TryAdd(next, now)) (ahead ??= []).Add(next);
+                    if (!_present.Contains(next) && _installing.TryAdd(next, now))
+                    {
+                        _readingAhead.Add(next);
+                        (ahead ??= []).Add(next);
+                    }
                 _pastReadAhead = end;
             }
             _lastFaulted = page;
         }
         // Started outside the lock: sending the call takes a while, and other pages' copies must not wait for it. A page
-        // read ahead is fetched as a faulted one is (a thread may fault on it meanwhile and wait for its copy), so its
-        // fetch failing ends the process too.
+        // read ahead is fetched as a faulted one is, since a thread may fault on it meanwhile and wait for its copy.
         if (first) _ = FetchAndCopyAsync(page, store, readAhead: false);
         foreach (var next in ahead ?? []) _ = FetchAndCopyAsync(next, store: false, readAhead: true);
     }
@@ -334,7 +355,7 @@ internal sealed class FaultServer : IDisposable
         long? overdue = null;
         lock (_gate)
             foreach (var (page, started) in _installing)
-                if (Stopwatch.GetElapsedTime(started, now) > _settings.FaultTimeout) overdue = page;
+                if (Stopwatch.GetElapsedTime(started, now) > _settings.FaultTimeout && !_readingAhead.Contains(page)) overdue = page;
         if (overdue is { } late) Fatal($"page {late} of the mapped region could not be fetched within {_settings.FaultTimeout.TotalSeconds:0.#} s (no answer)");
     }
 
@@ -349,14 +370,21 @@ internal sealed class FaultServer : IDisposable
         }
         catch (Exception error)
         {
+            lock (_gate)
+                if (_disposed || readAhead && _readingAhead.Remove(page))
+                {
+                    // Nothing waits for the page: the mapping is gone, or no thread has touched it yet.
+                    _installing.Remove(page);
+                    return;
+                }
             Fatal($"page {page} of the mapped region could not be fetched within {_settings.FaultTimeout.TotalSeconds:0.#} s ({error.GetType().Name}: {OneLine(error.Message)})");
             return;
         }
         lock (_gate)
         {
+            if (_disposed) return;
+            _readingAhead.Remove(page);
             // A store that faulted the page in gets it writable and dirty at once, its twin being what was fetched.
-            // A fault can be reported twice (a thread interrupted in it, by the runtime's suspension signal for a
-            // collection say, faults again): the second copy finds the page there and only wakes the thread.
             if (Copy(page, bytes, protect: !store))
             {
                 if (store) _twins[page] = bytes;
@@ -368,7 +396,10 @@ internal sealed class FaultServer : IDisposable
         }
     }
 
-    /// <summary>Copies the page in; false when it was there already, and the faulting thread was only woken.</summary>
+    /// <summary>
+    /// Copies the page in; false when it was there already (the faulting thread is only woken), or when the client has
+    /// unmapped the region, which it does before telling the pager: a page read ahead can arrive in between.
+    /// </summary>
     private unsafe bool Copy(long page, byte[] bytes, bool protect)
     {
         fixed (byte* source = bytes)
@@ -386,15 +417,21 @@ internal sealed class FaultServer : IDisposable
                 if (errno == Eagain) continue;
                 if (errno == Eexist)
                 {
-                    // Already there (a fault raced an earlier copy): the faulting thread only needs waking.
-                    var range = Range(page);
-                    LinuxMemory.Check(LinuxMemory.ioctl(_userfaultFd, LinuxMemory.IoctlWake, &range), "UFFDIO_WAKE");
+                    // Already there: the faulting thread only needs waking.
+                    Wake(page);
                     return false;
                 }
+                if (errno == Enoent) return false; // no mapping there any more, so no thread to wake either
                 Fatal(LinuxMemory.LastError("UFFDIO_COPY"));
             }
             return true;
         }
+    }
+
+    private unsafe void Wake(long page)
+    {
+        var range = Range(page);
+        LinuxMemory.Check(LinuxMemory.ioctl(_userfaultFd, LinuxMemory.IoctlWake, &range), "UFFDIO_WAKE");
     }
 
     private unsafe void WriteProtect(long page, bool protect)

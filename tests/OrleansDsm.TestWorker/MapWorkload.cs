@@ -19,6 +19,39 @@ internal static class MapWorkload
         Console.WriteLine($"value {value}");
     }
 
+    /// <summary>
+    /// Maps <paramref name="region"/> <paramref name="rounds"/> times with the most read-ahead, each time touching its
+    /// first two pages, which sends the pager fetching the next 256, and unmapping at once, while those are in flight;
+    /// prints "done" when all rounds are over. The pager must drop what arrives for a mapping that is gone.
+    /// </summary>
+    public static async Task MapAndUnmapAsync(DsmClient client, string region, int rounds)
+    {
+        var array = await client.OpenAsync<byte>(region);
+        var sum = 0L;
+        for (var round = 0; round < rounds; round++)
+        {
+            await using var mapped = await array.MapAsync(new MappingOptions { ReadAheadPages = 256 });
+            sum += mapped.GetSpan(0, 1)[0] + mapped.GetSpan(array.Region.PageSize, 1)[0];
+        }
+        Console.WriteLine($"done {sum}");
+    }
+
+    /// <summary>
+    /// Maps <paramref name="region"/> with the most read-ahead, touches its first two pages, which sends the pager
+    /// fetching the next ones, says "touched", waits for a line on standard input, then prints how many pages read ahead
+    /// arrived, and loads page 0 again: a fetch ahead that fails has no thread waiting for it, so this process lives on.
+    /// </summary>
+    public static async Task ReadAheadThenWaitAsync(DsmClient client, string region, TimeSpan faultTimeout)
+    {
+        var array = await client.OpenAsync<byte>(region);
+        await using var mapped = await array.MapAsync(new MappingOptions { ReadAheadPages = 256, FaultTimeout = faultTimeout });
+        var sum = mapped.GetSpan(0, 1)[0] + mapped.GetSpan(array.Region.PageSize, 1)[0];
+        Console.WriteLine("touched");
+        Console.ReadLine();
+        var statistics = await mapped.GetStatisticsAsync();
+        Console.WriteLine($"ahead {statistics.ReadAheadPages} sum {sum + mapped.GetSpan(0, 1)[0]}");
+    }
+
     /// <summary>Tries to map <paramref name="region"/>: exit code 4 and the error's message on standard error when it is refused.</summary>
     public static async Task<int> TryMapAsync(DsmClient client, string region)
     {

@@ -6,13 +6,15 @@
 //   lock-hold GATEWAY CLUSTER SERVICE LOCK LEASE
 //   map-touch GATEWAY CLUSTER SERVICE REGION PAGE FAULT-TIMEOUT
 //   map-try GATEWAY CLUSTER SERVICE REGION
+//   map-unmap GATEWAY CLUSTER SERVICE REGION ROUNDS
+//   map-ahead GATEWAY CLUSTER SERVICE REGION FAULT-TIMEOUT
 using OrleansDsm;
 using OrleansDsm.Connection;
 using OrleansDsm.TestWorker;
 
 if (args.Length < 4)
 {
-    Console.Error.WriteLine("usage: add|history|lock-count|lock-hold|map-touch|map-try GATEWAY CLUSTER SERVICE ...");
+    Console.Error.WriteLine("usage: add|history|lock-count|lock-hold|map-touch|map-try|map-unmap|map-ahead GATEWAY CLUSTER SERVICE ...");
     return 2;
 }
 
@@ -39,6 +41,12 @@ switch (args)
         return 0;
     case ["map-try", _, _, _, var region]:
         return await MapWorkload.TryMapAsync(client, region);
+    case ["map-unmap", _, _, _, var region, var rounds]:
+        await MapWorkload.MapAndUnmapAsync(client, region, int.Parse(rounds));
+        return 0;
+    case ["map-ahead", _, _, _, var region, var faultTimeout]:
+        await MapWorkload.ReadAheadThenWaitAsync(client, region, TimeSpan.Parse(faultTimeout, System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
     default:
         Console.Error.WriteLine($"unknown workload: {string.Join(' ', args)}");
         return 2;

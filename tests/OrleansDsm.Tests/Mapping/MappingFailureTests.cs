@@ -1,11 +1,13 @@
 using System.Diagnostics;
+using OrleansDsm.Tests.Fixtures;
 using OrleansDsm.Tests.Processes;
 
 namespace OrleansDsm.Tests.Mapping;
 
 /// <summary>
 /// How a mapping fails, seen from a process of its own (the test worker): a fault the cluster cannot serve ends the
-/// process with a clear message within the fault timeout, never a hang; without userfaultfd, MapAsync says why.
+/// process with a clear message within the fault timeout, never a hang; pages read ahead that arrive after an unmap,
+/// or cannot be fetched at all, are dropped, not fatal, while no thread waits for them; without userfaultfd, MapAsync says why.
 /// </summary>
 public sealed class MappingFailureTests
 {
@@ -35,6 +37,65 @@ public sealed class MappingFailureTests
         Assert.DoesNotContain("value", await rest);
         Assert.Contains("OrleansDsm pager: page 3 of the mapped region could not be fetched within 3 s", await stderr);
         Assert.Contains("since a load from memory cannot fail", await stderr);
+    }
+
+    [Fact]
+    public async Task Unmapping_while_pages_read_ahead_are_in_flight_leaves_the_process_alive()
+    {
+        await using var silo = await SiloProcess.StartAsync("--Silo:Dashboard=false");
+        var region = UniqueNames.For("unmapped-ahead");
+        await using (var client = await silo.ConnectAsync())
+        {
+            var array = await client.AllocateAsync<byte>(region, 512 * 4096);
+            await array.SetAsync(0, 2);
+            await array.SetAsync(4096, 3);
+        }
+
+        var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["map-unmap", silo.Gateway, "dsm", "orleans-dsm", region, "20"]);
+        var result = await BuiltPrograms.RunAsync(start, TimeSpan.FromSeconds(120));
+
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stdout} {result.Stderr}");
+        Assert.Equal("done 100", result.Stdout.Trim());
+        Assert.DoesNotContain("OrleansDsm pager", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Pages_read_ahead_that_cannot_be_fetched_end_nothing_while_no_thread_waits_for_them()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        var database = await postgres.CreateDatabaseAsync("ahead-damaged");
+        string[] arguments = ["--Silo:Storage=PostgreSQL", $"--Silo:ConnectionString={database}", "--Silo:Dashboard=false"];
+        int siloPort, gatewayPort;
+        var region = UniqueNames.For("ahead-damaged");
+        await using (var silo = await SiloProcess.StartAsync(arguments))
+        {
+            (siloPort, gatewayPort) = (silo.SiloPort, silo.GatewayPort);
+            await using var client = await silo.ConnectAsync();
+            var array = await client.AllocateAsync<byte>(region, 10 * 4096);
+            // Pages 2 to 9 only: pages 0 and 1, never written, have no row and read as zeros.
+            await array.WriteAsync(2 * 4096, Enumerable.Repeat((byte)7, 8 * 4096).ToArray());
+        } // SIGKILL
+        // Every stored page loses half its record, so each one read ahead fails to load (a CorruptPageException).
+        await PostgresServer.ExecuteAsync(database, "UPDATE dsm_pages SET payload = substring(payload FROM 1 FOR octet_length(payload) / 2)");
+        Assert.Equal(8, await PostgresServer.ScalarAsync(database, "SELECT count(*) FROM dsm_pages"));
+        await using var restarted = await SiloProcess.StartOnPortsAsync(siloPort, gatewayPort, arguments);
+
+        var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["map-ahead", restarted.Gateway, "dsm", "orleans-dsm", region, "00:00:02"]);
+        start.RedirectStandardInput = true;
+        using var worker = Process.Start(start)!;
+        var stderr = worker.StandardError.ReadToEndAsync();
+        Assert.Equal("touched", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+        // Past the fault timeout and the pager's look at overdue fetches, which end the process when a thread waits.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await worker.StandardInput.WriteLineAsync();
+        await worker.StandardInput.FlushAsync();
+        var rest = await worker.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(worker.ExitCode == 0, $"exit {worker.ExitCode}: {rest} {await stderr}");
+        Assert.DoesNotContain("OrleansDsm pager", await stderr);
+        // Pages 2 to 9 were read ahead of the touch of page 1, and none of them arrived.
+        Assert.Equal("ahead 0 sum 0", rest.Trim());
     }
 
     [Fact]

@@ -47,11 +47,11 @@ public static class BuiltPrograms
         return start;
     }
 
-    /// <summary>Runs a program to completion (killing it after <paramref name="timeout"/>) and returns its exit code and output.</summary>
     /// <summary>Runs the <c>dsm</c> tool to its end (two minutes at most) and returns what it printed and its exit code.</summary>
     public static Task<ProcessResult> RunDsmAsync(params string[] arguments) =>
         RunAsync(Dotnet(CliDll, arguments), TimeSpan.FromSeconds(120));
 
+    /// <summary>Runs a program to completion (killing it after <paramref name="timeout"/>) and returns its exit code and output.</summary>
     public static async Task<ProcessResult> RunAsync(ProcessStartInfo start, TimeSpan timeout)
     {
         using var process = Process.Start(start)!;
