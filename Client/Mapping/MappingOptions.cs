@@ -13,9 +13,9 @@ public sealed class MappingOptions
     /// How many pages the pager fetches ahead of a scan, 0 (the default) for none. After two faults in a row on
     /// consecutive pages, or a fault on the page just past the stretch it read ahead last, it fetches the next this many
     /// pages that are not present as well, all at once, and copies them in as a fault would, so a scan in order waits
-    /// for one fetch per stretch. Pages read ahead are
-    /// present like fetched ones (an acquire drops them when another process wrote them) and take memory whether or not
-    /// the program touches them. At most 256.
+    /// for one fetch per stretch. Pages read ahead are present like fetched ones (an acquire drops them when another
+    /// process wrote them) and take memory whether or not the program touches them. One whose fetch fails before a
+    /// thread touches it is dropped (the touch then faults as any other), since nothing waited for it. At most 256.
     /// </summary>
     public int ReadAheadPages { get; set; }
 }
