@@ -16,8 +16,14 @@ internal sealed class PagePlacementDirector(IServiceProvider services, IOptions<
 {
     private readonly bool _firstTouch = options.Value.FirstTouchPlacement;
 
-    // Resolved on first use: the default strategy's director is registered beside this one.
-    private (PlacementStrategy Strategy, IPlacementDirector Director)? _balanced;
+    // Resolved on first use, since the default strategy's director is registered beside this one; through Lazy, since
+    // placements run on several threads at once and a nullable pair read while another thread writes it can be torn
+    // (seen: a director read as null beside a flag saying it was there).
+    private readonly Lazy<(PlacementStrategy Strategy, IPlacementDirector Director)> _balanced = new(() =>
+    {
+        var strategy = services.GetRequiredService<PlacementStrategy>();
+        return (strategy, services.GetRequiredService<PlacementDirectorResolver>().GetPlacementDirector(strategy));
+    });
 
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
@@ -27,13 +33,7 @@ internal sealed class PagePlacementDirector(IServiceProvider services, IOptions<
             if (IPlacementDirector.GetPlacementHint(target.RequestContextData, compatible) is { } hinted) return Task.FromResult(hinted);
             if (context.LocalSiloStatus == SiloStatus.Active && compatible.Contains(context.LocalSilo)) return Task.FromResult(context.LocalSilo);
         }
-        var (balancedStrategy, balanced) = _balanced ??= Balanced();
+        var (balancedStrategy, balanced) = _balanced.Value;
         return balanced.OnAddActivation(balancedStrategy, target, context);
-    }
-
-    private (PlacementStrategy, IPlacementDirector) Balanced()
-    {
-        var strategy = services.GetRequiredService<PlacementStrategy>();
-        return (strategy, services.GetRequiredService<PlacementDirectorResolver>().GetPlacementDirector(strategy));
     }
 }
