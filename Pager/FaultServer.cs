@@ -26,12 +26,11 @@ namespace OrleansDsm.Pager;
 internal sealed class FaultServer : IDisposable
 {
     private const int Enoent = 2, Eintr = 4, Eagain = 11, Eexist = 17;
-    private const int Sigkill = 9;
 
     private readonly MappingSettings _settings;
     private readonly int _userfaultFd;
     private readonly int _memoryFd;
-    private readonly int _clientProcessId;
+    private readonly ClientLifeline _lifeline;
     private readonly Thread _reader;
     private volatile bool _stopping;
     private readonly PageReferences _pages;
@@ -74,17 +73,17 @@ internal sealed class FaultServer : IDisposable
     /// <param name="settings">The mapping.</param>
     /// <param name="userfaultFd">This process's copy of the mapping's userfaultfd.</param>
     /// <param name="memoryFd">This process's copy of the mapping's memory file.</param>
-    /// <param name="clientProcessId">The process that mapped the region.</param>
+    /// <param name="lifeline">What ends the process that mapped the region when a fault cannot be served.</param>
     /// <param name="grains">The pager's cluster client.</param>
     /// <param name="cache">The pager's page cache, shared by its mappings.</param>
     /// <param name="requests">The ids of the pager's writes, under the cache's session.</param>
     /// <param name="gatewayLoss">The pager's Orleans client's report of lost gateway connections, so faults in flight through one are sent again at once.</param>
-    public FaultServer(MappingSettings settings, int userfaultFd, int memoryFd, int clientProcessId, IGrainFactory grains, PageCache cache, RequestIds requests, GatewayLossSignal? gatewayLoss)
+    public FaultServer(MappingSettings settings, int userfaultFd, int memoryFd, ClientLifeline lifeline, IGrainFactory grains, PageCache cache, RequestIds requests, GatewayLossSignal? gatewayLoss)
     {
         _settings = settings;
         _userfaultFd = userfaultFd;
         _memoryFd = memoryFd;
-        _clientProcessId = clientProcessId;
+        _lifeline = lifeline;
         _pages = new PageReferences(grains);
         _cache = cache;
         _requests = requests;
@@ -449,16 +448,8 @@ internal sealed class FaultServer : IDisposable
     /// <summary>A present page as it is now, through this process's view of the memory file.</summary>
     private unsafe ReadOnlySpan<byte> Page(long page) => new((byte*)_view + page * _settings.PageSize, _settings.PageSize);
 
-    /// <summary>
-    /// A fault that cannot be served: a load cannot fail, and the faulting thread must never see a page that is not
-    /// there, so the process that mapped the region is killed, after saying why on the standard error both share.
-    /// </summary>
-    private void Fatal(string why)
-    {
-        Console.Error.WriteLine($"OrleansDsm pager: {why}; killing process {_clientProcessId}, which mapped the region, since a load from memory cannot fail.");
-        LinuxMemory.kill(_clientProcessId, Sigkill);
-        Environment.Exit(3);
-    }
+    /// <summary>A fault that cannot be served: the process that mapped the region is killed (see <see cref="ClientLifeline.End"/>).</summary>
+    private void Fatal(string why) => _lifeline.End(why);
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 }

@@ -11,6 +11,7 @@ using OrleansDsm.Pager;
 if (await ConnectOrReportAsync() is not ({ } connection, { } client)) return 1;
 await using var connected = client;
 using var descriptors = new ClientDescriptors(connection.ClientProcessId);
+using var lifeline = new ClientLifeline(connection.ClientProcessId);
 var mappings = new Dictionary<int, FaultServer>();
 var requests = new OrleansDsm.Connection.RequestIds(client.Cache!.Session);
 Console.WriteLine("ready");
@@ -37,12 +38,15 @@ while (Console.ReadLine() is { } line)
     }
     Console.WriteLine(answer);
 }
+// The client closed this input (or ended): its faults are no longer this pager's to serve, so the watcher stands down
+// first, before anything here can stall on the way out and be killed by the client's impatience.
+lifeline.Disarm();
 foreach (var mapping in mappings.Values) mapping.Dispose();
 return 0;
 
 async Task<string> MapAsync(MappingSettings settings)
 {
-    var server = new FaultServer(settings, descriptors.Take(settings.UserfaultFd), descriptors.Take(settings.MemoryFd), connection.ClientProcessId,
+    var server = new FaultServer(settings, descriptors.Take(settings.UserfaultFd), descriptors.Take(settings.MemoryFd), lifeline,
         client.Grains, client.Cache!, requests, client.GatewayLoss);
     try
     {
@@ -55,6 +59,7 @@ async Task<string> MapAsync(MappingSettings settings)
     }
     server.Start();
     mappings[settings.Id] = server;
+    lifeline.Arm();
     return "ok";
 }
 
@@ -68,6 +73,7 @@ string Unmap(string id)
     var server = Mapping(id);
     mappings.Remove(int.Parse(id, System.Globalization.CultureInfo.InvariantCulture));
     server.Dispose();
+    if (mappings.Count == 0) lifeline.Disarm();
     return "ok";
 }
 

@@ -52,6 +52,19 @@ internal static class MapWorkload
         Console.WriteLine($"ahead {statistics.ReadAheadPages} sum {sum + mapped.GetSpan(0, 1)[0]}");
     }
 
+    /// <summary>
+    /// Maps <paramref name="region"/>, loads byte 0, unmaps it, says "unmapped", waits for a line on standard input
+    /// (the test kills the pager meanwhile), then says "alive": with no mapping left, the pager's death ends nothing.
+    /// </summary>
+    public static async Task MapThenIdleAsync(DsmClient client, string region)
+    {
+        var array = await client.OpenAsync<byte>(region);
+        await using (var mapped = await array.MapAsync()) Console.WriteLine($"value {mapped.GetSpan(0, 1)[0]}");
+        Console.WriteLine("unmapped");
+        Console.ReadLine();
+        Console.WriteLine("alive");
+    }
+
     /// <summary>Tries to map <paramref name="region"/>: exit code 4 and the error's message on standard error when it is refused.</summary>
     public static async Task<int> TryMapAsync(DsmClient client, string region)
     {

@@ -8,13 +8,14 @@
 //   map-try GATEWAY CLUSTER SERVICE REGION
 //   map-unmap GATEWAY CLUSTER SERVICE REGION ROUNDS
 //   map-ahead GATEWAY CLUSTER SERVICE REGION FAULT-TIMEOUT
+//   map-idle GATEWAY CLUSTER SERVICE REGION
 using OrleansDsm;
 using OrleansDsm.Connection;
 using OrleansDsm.TestWorker;
 
 if (args.Length < 4)
 {
-    Console.Error.WriteLine("usage: add|history|lock-count|lock-hold|map-touch|map-try|map-unmap|map-ahead GATEWAY CLUSTER SERVICE ...");
+    Console.Error.WriteLine("usage: add|history|lock-count|lock-hold|map-touch|map-try|map-unmap|map-ahead|map-idle GATEWAY CLUSTER SERVICE ...");
     return 2;
 }
 
@@ -46,6 +47,9 @@ switch (args)
         return 0;
     case ["map-ahead", _, _, _, var region, var faultTimeout]:
         await MapWorkload.ReadAheadThenWaitAsync(client, region, TimeSpan.Parse(faultTimeout, System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    case ["map-idle", _, _, _, var region]:
+        await MapWorkload.MapThenIdleAsync(client, region);
         return 0;
     default:
         Console.Error.WriteLine($"unknown workload: {string.Join(' ', args)}");

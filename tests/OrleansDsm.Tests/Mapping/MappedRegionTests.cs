@@ -333,21 +333,7 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture) : IClassFixtur
     }
 
     /// <summary>The process ids of this process's children that run the pager.</summary>
-    private static List<int> PagerChildren() =>
-        Directory.GetDirectories("/proc").Select(path => Path.GetFileName(path)).Where(name => name.All(char.IsAsciiDigit)).Select(name => int.Parse(name, CultureInfo.InvariantCulture))
-            .Where(pid =>
-            {
-                try
-                {
-                    var stat = File.ReadAllText($"/proc/{pid}/stat");
-                    var parent = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
-                    return parent == Environment.ProcessId && File.ReadAllText($"/proc/{pid}/cmdline").Contains("OrleansDsm.Pager.dll", StringComparison.Ordinal);
-                }
-                catch (IOException)
-                {
-                    return false; // the process ended meanwhile
-                }
-            }).ToList();
+    private static List<int> PagerChildren() => PagerProcesses.ChildrenOf(Environment.ProcessId);
 
     private static string OpenDescriptors() =>
         string.Join('\n', Directory.GetFiles("/proc/self/fd").Select(fd =>

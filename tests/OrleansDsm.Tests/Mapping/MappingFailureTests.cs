@@ -6,8 +6,9 @@ namespace OrleansDsm.Tests.Mapping;
 
 /// <summary>
 /// How a mapping fails, seen from a process of its own (the test worker): a fault the cluster cannot serve ends the
-/// process with a clear message within the fault timeout, never a hang; pages read ahead that arrive after an unmap,
-/// or cannot be fetched at all, are dropped, not fatal, while no thread waits for them; without userfaultfd, MapAsync says why.
+/// process with a clear message within the fault timeout, never a hang, and so does its pager's death while it maps
+/// (and only then); pages read ahead that arrive after an unmap, or cannot be fetched at all, are dropped, not fatal,
+/// while no thread waits for them; without userfaultfd, MapAsync says why.
 /// </summary>
 public sealed class MappingFailureTests
 {
@@ -37,6 +38,53 @@ public sealed class MappingFailureTests
         Assert.DoesNotContain("value", await rest);
         Assert.Contains("OrleansDsm pager: page 3 of the mapped region could not be fetched within 3 s", await stderr);
         Assert.Contains("since a load from memory cannot fail", await stderr);
+    }
+
+    [Fact]
+    public async Task A_pager_killed_from_outside_ends_the_process_whose_mapping_it_served()
+    {
+        await using var silo = await SiloProcess.StartAsync("--Silo:Dashboard=false");
+        var region = UniqueNames.For("pager-killed");
+        await using (var client = await silo.ConnectAsync()) await client.AllocateAsync<byte>(region, 16 * 4096);
+        var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["map-touch", silo.Gateway, "dsm", "orleans-dsm", region, "3", "00:00:30"]);
+        start.RedirectStandardInput = true;
+        using var worker = Process.Start(start)!;
+        var stderr = worker.StandardError.ReadToEndAsync();
+        Assert.Equal("mapped", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+
+        using (var pager = Process.GetProcessById(Assert.Single(PagerProcesses.ChildrenOf(worker.Id)))) pager.Kill();
+        await Task.WhenAny(worker.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(20)));
+
+        // Without its pager, the worker's next touch of page 3 would wait for good: it is ended before it makes one.
+        Assert.True(worker.HasExited, "the process whose pager was killed was left running, its next fault to wait for good");
+        Assert.Equal(128 + 9, worker.ExitCode); // SIGKILL, from the pager's watcher
+        Assert.Contains($"OrleansDsm pager: the pager process ended without a word (killed or crashed); killing process {worker.Id}", await stderr);
+    }
+
+    [Fact]
+    public async Task A_pager_killed_after_its_last_unmap_leaves_its_client_alone()
+    {
+        await using var silo = await SiloProcess.StartAsync("--Silo:Dashboard=false");
+        var region = UniqueNames.For("pager-idle");
+        await using (var client = await silo.ConnectAsync()) await client.AllocateAsync<byte>(region, 4096);
+        var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["map-idle", silo.Gateway, "dsm", "orleans-dsm", region]);
+        start.RedirectStandardInput = true;
+        using var worker = Process.Start(start)!;
+        var stderr = worker.StandardError.ReadToEndAsync();
+        Assert.Equal("value 0", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal("unmapped", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+
+        using (var pager = Process.GetProcessById(Assert.Single(PagerProcesses.ChildrenOf(worker.Id)))) pager.Kill();
+        await Task.Delay(TimeSpan.FromSeconds(2)); // the watcher, had it been armed, acts within milliseconds
+        if (worker.HasExited) Assert.Fail($"the worker was ended (exit {worker.ExitCode}) though it had unmapped its region: {await stderr}");
+        await worker.StandardInput.WriteLineAsync();
+        await worker.StandardInput.FlushAsync();
+        var rest = await worker.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(worker.ExitCode == 0, $"exit {worker.ExitCode}: {rest} {await stderr}");
+        Assert.Equal("alive", rest.Trim());
+        Assert.DoesNotContain("OrleansDsm pager", await stderr);
     }
 
     [Fact]
