@@ -7,7 +7,8 @@ using OrleansDsm.Pager;
 
 // The pager of one client's mappings (see MappedRegion<T>): how to reach the cluster comes as one JSON line on standard
 // input, then commands, one per line, each answered with one line; the end of its input (the client closed it, or
-// died) stops it.
+// died) stops it. Started by a pager as its watcher ("watch PID"; see ClientLifeline), it only watches.
+if (args is [ClientLifeline.WatchArgument, var watched]) return ClientLifeline.Watch(int.Parse(watched, System.Globalization.CultureInfo.InvariantCulture));
 if (await ConnectOrReportAsync() is not ({ } connection, { } client)) return 1;
 await using var connected = client;
 using var descriptors = new ClientDescriptors(connection.ClientProcessId);
