@@ -307,8 +307,10 @@ public sealed class DsmClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Releases unreleased writes (see <see cref="ReleaseAsync"/>; its errors are thrown after the rest is done), stops
-    /// the cache's lease renewals, and disconnects if this instance opened the connection itself.
+    /// Releases unreleased writes (see <see cref="ReleaseAsync"/>; its errors are thrown after the rest is done), disposes
+    /// the mappings still open (<see cref="Mapping.MappedRegion{T}.DisposeAsync"/>: their unreleased stores are lost)
+    /// and stops their pager, stops the cache's lease renewals, and disconnects if this instance opened the connection
+    /// itself.
     /// </summary>
     public async ValueTask DisposeAsync()
     {

@@ -28,13 +28,14 @@ namespace OrleansDsm.Mapping;
 public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
 {
     private readonly PagerProcess _pager;
+    private readonly Mapper _mapper;
     private readonly int _id;
     private readonly int _userfaultFd;
     private readonly int _memoryFd;
     private readonly nuint _mappedBytes;
     private nint _start;
 
-    private MappedRegion(RegionDescriptor region, nint start, nuint mappedBytes, int userfaultFd, int memoryFd, PagerProcess pager, int id)
+    private MappedRegion(RegionDescriptor region, nint start, nuint mappedBytes, int userfaultFd, int memoryFd, PagerProcess pager, Mapper mapper, int id)
     {
         Region = region;
         _id = id;
@@ -43,6 +44,7 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
         _userfaultFd = userfaultFd;
         _memoryFd = memoryFd;
         _pager = pager;
+        _mapper = mapper;
     }
 
     /// <summary>The region mapped.</summary>
@@ -88,21 +90,24 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
 
     /// <summary>
     /// Unmaps the region, and has the pager let go of it: the memory and both descriptors go, in both processes (the
-    /// pager itself stays for the client's other mappings, until the client is disposed). Unreleased stores are lost;
-    /// release first. No thread may touch the mapping afterwards.
+    /// pager itself stays for the client's other mappings, until the client is disposed, which disposes the mappings
+    /// left too). Unreleased stores are lost; release first. No thread may touch the mapping afterwards: the memory is
+    /// no longer mapped, and a touch ends the process.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (_start == 0) return;
-        LinuxMemory.munmap(_start, _mappedBytes);
-        _start = 0;
+        // Once, whether the program or its client's disposal comes first.
+        var start = Interlocked.Exchange(ref _start, 0);
+        if (start == 0) return;
+        LinuxMemory.munmap(start, _mappedBytes);
+        _mapper.Forget(_id);
         try
         {
             await _pager.AskAsync($"unmap {_id}", CancellationToken.None);
         }
         catch (IOException)
         {
-            // The pager is gone (its client disposed first): it took its copies of the descriptors with it.
+            // The pager is gone: it took its copies of the descriptors with it.
         }
         LinuxMemory.close(_userfaultFd);
         LinuxMemory.close(_memoryFd);
@@ -158,7 +163,9 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
                 ReadAheadPages = options.ReadAheadPages,
             };
             await pager.AskAsync($"map {JsonSerializer.Serialize(settings)}", cancellation);
-            return new MappedRegion<T>(region, start, (nuint)bytes, userfaultFd, memoryFd, pager, id);
+            var mapped = new MappedRegion<T>(region, start, (nuint)bytes, userfaultFd, memoryFd, pager, mapper, id);
+            mapper.Track(id, mapped);
+            return mapped;
         }
         catch
         {

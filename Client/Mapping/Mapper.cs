@@ -6,13 +6,16 @@ namespace OrleansDsm.Mapping;
 
 /// <summary>
 /// A client's mappings' shared pager: started at the first <see cref="Arrays.SharedArray{T}.MapAsync"/> with the
-/// client's own connection settings, kept (and warm) until the client is disposed.
+/// client's own connection settings, kept (and warm) until the client is disposed, which unmaps whatever mappings are
+/// left first: touched after the pager stopped, they would fault with no one to serve them and wait for good, where
+/// memory no longer mapped ends the process at once.
 /// </summary>
 internal sealed class Mapper(DsmClientOptions connection) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _starting = new(1, 1);
     private PagerProcess? _pager;
     private int _lastId;
+    private readonly Dictionary<int, IAsyncDisposable> _live = [];
 
     /// <summary>A number for a new mapping, unique within this client.</summary>
     public int NextId() => Interlocked.Increment(ref _lastId);
@@ -31,8 +34,23 @@ internal sealed class Mapper(DsmClientOptions connection) : IAsyncDisposable
         }
     }
 
+    /// <summary>Counts a mapping as live until it is disposed (<see cref="Forget"/>).</summary>
+    public void Track(int id, IAsyncDisposable mapping)
+    {
+        lock (_live) _live[id] = mapping;
+    }
+
+    /// <summary>A mapping disposed: nothing left for the client's disposal to unmap.</summary>
+    public void Forget(int id)
+    {
+        lock (_live) _live.Remove(id);
+    }
+
     public async ValueTask DisposeAsync()
     {
+        List<IAsyncDisposable> left;
+        lock (_live) left = [.. _live.Values];
+        foreach (var mapping in left) await mapping.DisposeAsync();
         if (_pager is not null) await _pager.DisposeAsync();
         _starting.Dispose();
     }

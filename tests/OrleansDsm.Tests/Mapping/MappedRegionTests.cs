@@ -154,6 +154,28 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Disposing_the_client_unmaps_the_mappings_it_left_open()
+    {
+        var client = await fixture.Silo.ConnectAsync();
+        var array = await client.AllocateAsync<long>(UniqueNames.For("left-open"), 4 * LongsPerPage);
+        var first = await array.MapAsync();
+        await using var second = await array.MapAsync();
+        var (firstStart, secondStart) = (AddressOf(first), AddressOf(second));
+        Assert.Equal(0L, first.GetSpan(0, 1)[0]);
+        await second.DisposeAsync(); // the program's own disposal, before the client's
+
+        await client.DisposeAsync();
+
+        // Gone, rather than mapped with no pager left to serve its faults: a touch would end the process, not wait.
+        Assert.Null(MappingLine(firstStart));
+        Assert.Null(MappingLine(secondStart));
+        Assert.DoesNotContain("anon_inode:[userfaultfd]", OpenDescriptors());
+        Assert.Empty(PagerChildren());
+        Assert.Throws<ObjectDisposedException>(() => first.GetSpan(0, 1).Length);
+        await first.DisposeAsync(); // and the program's own disposal after it does nothing more
+    }
+
+    [Fact]
     public async Task Mappings_of_one_client_share_one_pager()
     {
         await using var client = await fixture.Silo.ConnectAsync();
