@@ -21,7 +21,8 @@ public sealed class MappingFailureTests
         await using (var client = await silo.ConnectAsync()) await client.AllocateAsync<byte>(region, 16 * 4096);
         var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["map-touch", silo.Gateway, "dsm", "orleans-dsm", region, "3", "00:00:03"]);
         start.RedirectStandardInput = true;
-        using var worker = Process.Start(start)!;
+        using var owned = OwnedProcess.Start(start);
+        var worker = owned.Process;
         var stderr = worker.StandardError.ReadToEndAsync();
         Assert.Equal("mapped", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
 
@@ -48,7 +49,8 @@ public sealed class MappingFailureTests
         await using (var client = await silo.ConnectAsync()) await client.AllocateAsync<byte>(region, 16 * 4096);
         var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["map-touch", silo.Gateway, "dsm", "orleans-dsm", region, "3", "00:00:30"]);
         start.RedirectStandardInput = true;
-        using var worker = Process.Start(start)!;
+        using var owned = OwnedProcess.Start(start);
+        var worker = owned.Process;
         var stderr = worker.StandardError.ReadToEndAsync();
         Assert.Equal("mapped", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
 
@@ -69,7 +71,8 @@ public sealed class MappingFailureTests
         await using (var client = await silo.ConnectAsync()) await client.AllocateAsync<byte>(region, 4096);
         var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["map-idle", silo.Gateway, "dsm", "orleans-dsm", region]);
         start.RedirectStandardInput = true;
-        using var worker = Process.Start(start)!;
+        using var owned = OwnedProcess.Start(start);
+        var worker = owned.Process;
         var stderr = worker.StandardError.ReadToEndAsync();
         Assert.Equal("value 0", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal("unmapped", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
@@ -130,7 +133,8 @@ public sealed class MappingFailureTests
 
         var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["map-ahead", restarted.Gateway, "dsm", "orleans-dsm", region, "00:00:02"]);
         start.RedirectStandardInput = true;
-        using var worker = Process.Start(start)!;
+        using var owned = OwnedProcess.Start(start);
+        var worker = owned.Process;
         var stderr = worker.StandardError.ReadToEndAsync();
         Assert.Equal("touched", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
         // Past the fault timeout and the pager's look at overdue fetches, which end the process when a thread waits.
