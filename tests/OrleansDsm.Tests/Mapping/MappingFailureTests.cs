@@ -19,11 +19,8 @@ public sealed class MappingFailureTests
         await using var siloLifetime = silo;
         var region = UniqueNames.For("orphaned");
         await using (var client = await silo.ConnectAsync()) await client.AllocateAsync<byte>(region, 16 * 4096);
-        var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["map-touch", silo.Gateway, "dsm", "orleans-dsm", region, "3", "00:00:03"]);
-        start.RedirectStandardInput = true;
-        using var owned = OwnedProcess.Start(start);
-        var worker = owned.Process;
-        var stderr = worker.StandardError.ReadToEndAsync();
+        using var owned = OwnedProcess.StartWorker("map-touch", silo.Gateway, "dsm", "orleans-dsm", region, "3", "00:00:03");
+        var (worker, stderr) = (owned.Process, owned.ErrorOutput);
         Assert.Equal("mapped", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
 
         await silo.KillAsync();
@@ -47,11 +44,8 @@ public sealed class MappingFailureTests
         await using var silo = await SiloProcess.StartAsync("--Silo:Dashboard=false");
         var region = UniqueNames.For("pager-killed");
         await using (var client = await silo.ConnectAsync()) await client.AllocateAsync<byte>(region, 16 * 4096);
-        var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["map-touch", silo.Gateway, "dsm", "orleans-dsm", region, "3", "00:00:30"]);
-        start.RedirectStandardInput = true;
-        using var owned = OwnedProcess.Start(start);
-        var worker = owned.Process;
-        var stderr = worker.StandardError.ReadToEndAsync();
+        using var owned = OwnedProcess.StartWorker("map-touch", silo.Gateway, "dsm", "orleans-dsm", region, "3", "00:00:30");
+        var (worker, stderr) = (owned.Process, owned.ErrorOutput);
         Assert.Equal("mapped", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
 
         using (var pager = Process.GetProcessById(Assert.Single(PagerProcesses.ChildrenOf(worker.Id)))) pager.Kill();
@@ -69,11 +63,8 @@ public sealed class MappingFailureTests
         await using var silo = await SiloProcess.StartAsync("--Silo:Dashboard=false");
         var region = UniqueNames.For("pager-idle");
         await using (var client = await silo.ConnectAsync()) await client.AllocateAsync<byte>(region, 4096);
-        var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["map-idle", silo.Gateway, "dsm", "orleans-dsm", region]);
-        start.RedirectStandardInput = true;
-        using var owned = OwnedProcess.Start(start);
-        var worker = owned.Process;
-        var stderr = worker.StandardError.ReadToEndAsync();
+        using var owned = OwnedProcess.StartWorker("map-idle", silo.Gateway, "dsm", "orleans-dsm", region);
+        var (worker, stderr) = (owned.Process, owned.ErrorOutput);
         Assert.Equal("value 0", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal("unmapped", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
 
@@ -131,11 +122,8 @@ public sealed class MappingFailureTests
         Assert.Equal(8, await PostgresServer.ScalarAsync(database, "SELECT count(*) FROM dsm_pages"));
         await using var restarted = await SiloProcess.StartOnPortsAsync(siloPort, gatewayPort, arguments);
 
-        var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, ["map-ahead", restarted.Gateway, "dsm", "orleans-dsm", region, "00:00:02"]);
-        start.RedirectStandardInput = true;
-        using var owned = OwnedProcess.Start(start);
-        var worker = owned.Process;
-        var stderr = worker.StandardError.ReadToEndAsync();
+        using var owned = OwnedProcess.StartWorker("map-ahead", restarted.Gateway, "dsm", "orleans-dsm", region, "00:00:02");
+        var (worker, stderr) = (owned.Process, owned.ErrorOutput);
         Assert.Equal("touched", await worker.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
         // Past the fault timeout and the pager's look at overdue fetches, which end the process when a thread waits.
         await Task.Delay(TimeSpan.FromSeconds(3));

@@ -10,7 +10,18 @@ public sealed class OwnedProcess(Process process) : IDisposable
 {
     public static OwnedProcess Start(ProcessStartInfo start) => new(Process.Start(start)!);
 
+    /// <summary>Starts the test worker on <paramref name="arguments"/>, with its input the test's to write.</summary>
+    public static OwnedProcess StartWorker(params string[] arguments)
+    {
+        var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, arguments);
+        start.RedirectStandardInput = true;
+        return Start(start);
+    }
+
     public Process Process { get; } = process;
+
+    /// <summary>All the process writes on its standard error, read from the start so that it never fills the pipe.</summary>
+    public Task<string> ErrorOutput { get; } = process.StandardError.ReadToEndAsync();
 
     public void Dispose()
     {
