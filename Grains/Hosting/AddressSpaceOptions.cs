@@ -60,7 +60,7 @@ public sealed class AddressSpaceOptions
     public string PagePlacement { get; set; } = "Balanced";
 
     /// <summary>Whether <see cref="PagePlacement"/> is <c>FirstTouch</c>.</summary>
-    public bool FirstTouchPlacement => string.Equals(PagePlacement, "FirstTouch", StringComparison.OrdinalIgnoreCase);
+    internal bool FirstTouchPlacement => string.Equals(PagePlacement, "FirstTouch", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>How long an idle page stays activated before Orleans collects it.</summary>
     public TimeSpan PageIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);

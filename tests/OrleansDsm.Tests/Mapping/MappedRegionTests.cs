@@ -267,8 +267,8 @@ public sealed class MappedRegionTests(SiloProcessFixture fixture) : IClassFixtur
         await using var scattered = await array.MapAsync(new MappingOptions { ReadAheadPages = 8 });
         foreach (var page in new[] { 40, 3, 17, 60, 9, 33 })
             Assert.Equal(values[page * LongsPerPage], scattered.GetSpan((long)page * LongsPerPage, 1)[0]);
-        Assert.Equal((6L, 0L, 6L), ((await scattered.GetStatisticsAsync()).MissingFaults, (await scattered.GetStatisticsAsync()).ReadAheadPages,
-            (await scattered.GetStatisticsAsync()).PresentPages));
+        var scatteredStatistics = await scattered.GetStatisticsAsync();
+        Assert.Equal((6L, 0L, 6L), (scatteredStatistics.MissingFaults, scatteredStatistics.ReadAheadPages, scatteredStatistics.PresentPages));
     }
 
     [Theory]
