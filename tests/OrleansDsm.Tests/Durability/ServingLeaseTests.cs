@@ -27,10 +27,7 @@ public sealed class ServingLeaseTests
         var cached = await client.AllocateAsync<long>("cached", 512);
         await plain.SetAsync(0, 7);
         await cached.SetAsync(0, 8);
-        Assert.Equal(8, await cached.GetAsync(0));
-        var hits = client.Cache!.Metrics.Hits;
-        Assert.Equal(8, await cached.GetAsync(0));
-        Assert.Equal(hits + 1, client.Cache!.Metrics.Hits);
+        Assert.True(await ServedFromCacheAsync(cached, client), "the cached region never served a read from its cache before the cut");
 
         relay.Cut();
         await Task.Delay(Lease * 1.5);
@@ -47,6 +44,22 @@ public sealed class ServingLeaseTests
         Assert.Equal(7, await EventuallyAsync(() => plain.GetAsync(0).AsTask(), patience.Token));
         Assert.Equal(8, await EventuallyAsync(() => cached.GetAsync(0).AsTask(), patience.Token));
         Assert.Contains("Serving lease not renewed", silo.Output);
+    }
+
+    /// <summary>
+    /// Whether a read of element 0 was answered from the cache within ten reads. A grant is cut to what is left of the
+    /// silo's serving lease, so on a loaded machine a renewal of that lease that came late can leave a copy too short
+    /// a lease to outlast the next read; a later fill, granted after a renewal, serves.
+    /// </summary>
+    private static async Task<bool> ServedFromCacheAsync(SharedArray<long> cached, DsmClient client)
+    {
+        for (var read = 0; read < 10; read++)
+        {
+            var hits = client.Cache!.Metrics.Hits;
+            Assert.Equal(8, await cached.GetAsync(0));
+            if (client.Cache.Metrics.Hits > hits) return true;
+        }
+        return false;
     }
 
     private static async Task<T> EventuallyAsync<T>(Func<Task<T>> call, CancellationToken patience)
