@@ -285,17 +285,21 @@ internal sealed class FaultServer : IDisposable
         }
     }
 
-    /// <summary>A store hit a protected page: take its twin (unless it has one) and let the store through.</summary>
-    private void FirstStore(long page)
+    /// <summary>
+    /// A store hit a protected page: take its twin (unless it has one) and let the store through. The store may have
+    /// been reported twice (its thread, interrupted by a signal, faulted again), and the second report read after the
+    /// store went through and the client unmapped the region: then there is nothing to let through, and the twin goes.
+    /// </summary>
+    internal void FirstStore(long page)
     {
         lock (_gate)
         {
-            if (!_twins.ContainsKey(page))
+            var twinned = _twins.TryAdd(page, PageBytes(page));
+            if (WriteProtect(page, protect: false))
             {
-                _twins[page] = PageBytes(page);
-                _writeFaults++;
+                if (twinned) _writeFaults++;
             }
-            WriteProtect(page, protect: false);
+            else if (twinned) _twins.Remove(page);
         }
     }
 
@@ -433,10 +437,13 @@ internal sealed class FaultServer : IDisposable
         LinuxMemory.Check(LinuxMemory.ioctl(_userfaultFd, LinuxMemory.IoctlWake, &range), "UFFDIO_WAKE");
     }
 
-    private unsafe void WriteProtect(long page, bool protect)
+    /// <summary>Protects the page or lets stores through; false when the client has unmapped the region.</summary>
+    private unsafe bool WriteProtect(long page, bool protect)
     {
         var request = new LinuxMemory.UffdioWriteProtect { Range = Range(page), Mode = protect ? LinuxMemory.WriteProtectModeWp : 0 };
-        LinuxMemory.Check(LinuxMemory.ioctl(_userfaultFd, LinuxMemory.IoctlWriteProtect, &request), "UFFDIO_WRITEPROTECT");
+        if (LinuxMemory.ioctl(_userfaultFd, LinuxMemory.IoctlWriteProtect, &request) == 0) return true;
+        if (Marshal.GetLastPInvokeError() == Enoent) return false; // no mapping there any more
+        throw new IOException(LinuxMemory.LastError("UFFDIO_WRITEPROTECT"));
     }
 
     private LinuxMemory.UffdioRange Range(long page) =>

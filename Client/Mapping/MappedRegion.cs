@@ -137,16 +137,9 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
             throw new ArgumentOutOfRangeException(nameof(options), options.ReadAheadPages, $"MappingOptions.ReadAheadPages is from 0 to {MostReadAheadPages}; it is {options.ReadAheadPages}.");
 
         var bytes = (region.ByteLength + region.PageSize - 1) / region.PageSize * region.PageSize;
-        int memoryFd = -1, userfaultFd = -1;
-        nint start = -1;
+        var (start, memoryFd, userfaultFd) = MapForFaults($"orleans-dsm:{region.Name}", bytes);
         try
         {
-            memoryFd = (int)LinuxMemory.Check(LinuxMemory.memfd_create($"orleans-dsm:{region.Name}", LinuxMemory.MemfdCloseOnExec), "memfd_create");
-            LinuxMemory.Check(LinuxMemory.ftruncate(memoryFd, bytes), "ftruncate");
-            start = LinuxMemory.mmap(0, (nuint)bytes, LinuxMemory.ProtRead | LinuxMemory.ProtWrite, LinuxMemory.MapShared | LinuxMemory.MapNoReserve, memoryFd, 0);
-            LinuxMemory.Check(start, "mmap");
-            userfaultFd = OpenUserfaultFd();
-            Register(userfaultFd, start, bytes);
             var pager = await mapper.PagerAsync(cancellation);
             var id = mapper.NextId();
             var settings = new MappingSettings
@@ -169,11 +162,41 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
         }
         catch
         {
-            if (start != -1) LinuxMemory.munmap(start, (nuint)bytes);
-            if (userfaultFd != -1) LinuxMemory.close(userfaultFd);
-            if (memoryFd != -1) LinuxMemory.close(memoryFd);
+            Unmap(start, bytes, memoryFd, userfaultFd);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Maps <paramref name="bytes"/> of a new memory file named <paramref name="name"/> (the name /proc/PID/maps shows),
+    /// every page missing, and registers the mapping for missing and write-protect faults with a new userfaultfd.
+    /// </summary>
+    internal static (nint Start, int MemoryFd, int UserfaultFd) MapForFaults(string name, long bytes)
+    {
+        int memoryFd = -1, userfaultFd = -1;
+        nint start = -1;
+        try
+        {
+            memoryFd = (int)LinuxMemory.Check(LinuxMemory.memfd_create(name, LinuxMemory.MemfdCloseOnExec), "memfd_create");
+            LinuxMemory.Check(LinuxMemory.ftruncate(memoryFd, bytes), "ftruncate");
+            start = LinuxMemory.mmap(0, (nuint)bytes, LinuxMemory.ProtRead | LinuxMemory.ProtWrite, LinuxMemory.MapShared | LinuxMemory.MapNoReserve, memoryFd, 0);
+            LinuxMemory.Check(start, "mmap");
+            userfaultFd = OpenUserfaultFd();
+            Register(userfaultFd, start, bytes);
+            return (start, memoryFd, userfaultFd);
+        }
+        catch
+        {
+            Unmap(start, bytes, memoryFd, userfaultFd);
+            throw;
+        }
+    }
+
+    private static void Unmap(nint start, long bytes, int memoryFd, int userfaultFd)
+    {
+        if (start != -1) LinuxMemory.munmap(start, (nuint)bytes);
+        if (userfaultFd != -1) LinuxMemory.close(userfaultFd);
+        if (memoryFd != -1) LinuxMemory.close(memoryFd);
     }
 
     /// <summary>
