@@ -162,7 +162,7 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
         }
         catch
         {
-            Unmap(start, bytes, memoryFd, userfaultFd);
+            UnmapAndClose(start, bytes, memoryFd, userfaultFd);
             throw;
         }
     }
@@ -187,12 +187,12 @@ public sealed class MappedRegion<T> : IAsyncDisposable where T : unmanaged
         }
         catch
         {
-            Unmap(start, bytes, memoryFd, userfaultFd);
+            UnmapAndClose(start, bytes, memoryFd, userfaultFd);
             throw;
         }
     }
 
-    private static void Unmap(nint start, long bytes, int memoryFd, int userfaultFd)
+    private static void UnmapAndClose(nint start, long bytes, int memoryFd, int userfaultFd)
     {
         if (start != -1) LinuxMemory.munmap(start, (nuint)bytes);
         if (userfaultFd != -1) LinuxMemory.close(userfaultFd);
