@@ -294,7 +294,8 @@ internal sealed class FaultServer : IDisposable
     {
         lock (_gate)
         {
-            var twinned = _twins.TryAdd(page, PageBytes(page));
+            var twinned = !_twins.ContainsKey(page);
+            if (twinned) _twins[page] = PageBytes(page);
             if (WriteProtect(page, protect: false))
             {
                 if (twinned) _writeFaults++;
