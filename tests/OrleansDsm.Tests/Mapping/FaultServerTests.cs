@@ -12,22 +12,21 @@ namespace OrleansDsm.Tests.Mapping;
 [Collection(ClusterCollection.Name)]
 public sealed class FaultServerTests(ClusterFixture fixture)
 {
-    private const int PageSize = 4096;
-
     [Fact]
     public async Task A_store_fault_read_after_the_region_was_unmapped_is_let_go_and_takes_no_twin()
     {
         // A thread interrupted by a signal while its store faulted faults again, so the kernel reports the store
         // twice; the second report can be read after the store went through and the program unmapped the region.
-        var region = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("unmapped-store"), 2 * PageSize);
-        var (start, memoryFd, userfaultFd) = MappedRegion<byte>.MapForFaults($"orleans-dsm:{region.Name}", 2 * PageSize);
+        var region = await fixture.Client.AllocateAsync<byte>(UniqueNames.For("unmapped-store"), 2 * 4096);
+        var (pageSize, bytes) = (region.Region.PageSize, region.Region.ByteLength);
+        var (start, memoryFd, userfaultFd) = MappedRegion<byte>.MapForFaults($"orleans-dsm:{region.Name}", bytes);
         var settings = new MappingSettings
         {
             Id = 1,
             Epoch = region.Region.Epoch,
             FirstPage = region.Region.FirstPage,
-            PageSize = PageSize,
-            ByteLength = 2 * PageSize,
+            PageSize = pageSize,
+            ByteLength = bytes,
             MappingAddress = (ulong)start,
             UserfaultFd = userfaultFd,
             MemoryFd = memoryFd,
@@ -37,7 +36,7 @@ public sealed class FaultServerTests(ClusterFixture fixture)
         var cache = fixture.Client.Cache!;
         using var lifeline = new ClientLifeline(Environment.ProcessId);
         using var server = new FaultServer(settings, userfaultFd, memoryFd, lifeline, fixture.Client.Grains, cache, new RequestIds(cache.Session), null);
-        Assert.Equal(0, LinuxMemory.munmap(start, 2 * PageSize));
+        Assert.Equal(0, LinuxMemory.munmap(start, (nuint)bytes));
 
         server.FirstStore(1);
 

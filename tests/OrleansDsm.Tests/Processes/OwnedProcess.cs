@@ -8,14 +8,12 @@ namespace OrleansDsm.Tests.Processes;
 /// </summary>
 public sealed class OwnedProcess(Process process) : IDisposable
 {
-    public static OwnedProcess Start(ProcessStartInfo start) => new(Process.Start(start)!);
-
     /// <summary>Starts the test worker on <paramref name="arguments"/>, with its input the test's to write.</summary>
     public static OwnedProcess StartWorker(params string[] arguments)
     {
         var start = BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll, arguments);
         start.RedirectStandardInput = true;
-        return Start(start);
+        return new(Process.Start(start)!);
     }
 
     public Process Process { get; } = process;
