@@ -24,6 +24,7 @@ public sealed class DsmClient : IAsyncDisposable
     private readonly Metrics.MetricsReporter? _metrics;
     // The pager of this client's mappings; null for a hosted Orleans client, whose connection a pager cannot repeat.
     private readonly Mapping.Mapper? _mapper;
+    private readonly Direct.DirectChannel? _direct;
     private readonly PageReferences _pages;
     private readonly RequestIds _requests;
     private readonly TransientRetry _retry;
@@ -57,6 +58,12 @@ public sealed class DsmClient : IAsyncDisposable
         _releaseWait = TimeSpan.FromTicks(Math.Min(responseTimeout.Ticks / 2, TimeSpan.FromMinutes(1).Ticks));
         _ownedHost = ownedHost;
         _mapper = ownedHost is null ? null : new Mapping.Mapper(options);
+        // A client with TLS keeps to its encrypted gateway connections (silos with TLS offer no channel either).
+        if (options.DirectChannel && options.TlsAuthority is null && options.TlsCertificate is null)
+        {
+            _direct = new Direct.DirectChannel(client, _requests.Session, options.ConnectTimeout, responseTimeout);
+            _direct.Seek();
+        }
         if (Cache is not null && options.MetricsInterval > TimeSpan.Zero) _metrics = new Metrics.MetricsReporter(client, Cache, options.MetricsInterval);
     }
 
@@ -68,6 +75,9 @@ public sealed class DsmClient : IAsyncDisposable
     /// Orleans client was built without it (neither <see cref="ConnectAsync"/> nor <c>AddDsmClient</c>).
     /// </summary>
     internal GatewayLossSignal? GatewayLoss { get; }
+
+    /// <summary>The client's direct channel, or null when it is off (<see cref="DsmClientOptions.DirectChannel"/>, or TLS).</summary>
+    internal Direct.DirectChannel? Direct => _direct;
 
     /// <summary>The page cache shared by this client's arrays, or null when caching is off.</summary>
     internal PageCache? Cache { get; }
@@ -161,7 +171,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var allocation = Owned(await Directory.Allocate(Request<T>(name, length, consistency)).WaitAsync(cancellation));
-        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken, Mapper = _mapper });
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken, Mapper = _mapper, Direct = _direct });
     }
 
     /// <summary>Opens the existing region <paramref name="name"/> as an array of <typeparamref name="T"/>.</summary>
@@ -174,7 +184,7 @@ public sealed class DsmClient : IAsyncDisposable
         if (region.ElementType != ElementCodec<T>.TypeName || region.ElementSize != ElementCodec<T>.Size)
             throw new RegionMismatchException(
                 $"Region '{name}' holds {region.ElementType} ({region.ElementSize} bytes), not {ElementCodec<T>.TypeName} ({ElementCodec<T>.Size} bytes).");
-        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, region) { Mapper = _mapper });
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, region) { Mapper = _mapper, Direct = _direct });
     }
 
     /// <summary>
@@ -193,7 +203,7 @@ public sealed class DsmClient : IAsyncDisposable
         where T : unmanaged
     {
         var allocation = Owned(await Directory.OpenOrCreate(Request<T>(name, length, consistency)).WaitAsync(cancellation));
-        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken, Mapper = _mapper });
+        return Remember(new SharedArray<T>(_pages, Cache, _buffer, _requests, _retry, allocation.Region) { OwnerToken = allocation.OwnerToken, Mapper = _mapper, Direct = _direct });
     }
 
     /// <summary>The metadata of region <paramref name="name"/>, whatever its element type.</summary>
@@ -331,6 +341,7 @@ public sealed class DsmClient : IAsyncDisposable
 
     private async Task StopAsync()
     {
+        _direct?.Dispose();
         if (_mapper is not null) await _mapper.DisposeAsync();
         if (_metrics is not null) await _metrics.DisposeAsync();
         if (Cache is not null) await Cache.DisposeAsync();

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using OrleansDsm.Caching;
+using OrleansDsm.Direct;
 
 namespace OrleansDsm.Arrays;
 
@@ -95,6 +96,16 @@ public sealed partial class SharedArray<T>
                 }
                 if (Interlocked.Exchange(ref _lastMissedPage, page) == page - 1) Prefetch(page + 1, _cache);
                 return (await _retry.RunAsync(() => FillAsync(_cache, page, cancellation), cancellation)).Read<T>(offset);
+            }
+            if (ElementCodec<T>.IsWord && Direct?.Current is { } direct)
+            {
+                var reply = await direct.SendAsync(new DirectRequest(0, DirectOperation.Get, ElementCodec<T>.Size, Region.Epoch, page, offset, 0, 0))
+                    .WaitAsync(cancellation);
+                if (reply.Status == DirectStatus.Done)
+                {
+                    Direct.CountServed();
+                    return ElementCodec<T>.FromBits(reply.Value);
+                }
             }
             if (ElementCodec<T>.IsWord)
                 return ElementCodec<T>.FromBits(await _retry.RunAsync(() => _pages[page].ReadElement(Region.Epoch, offset, ElementCodec<T>.Size, cancellation), cancellation));

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using OrleansDsm.Buffering;
 using OrleansDsm.Caching;
 using OrleansDsm.Connection;
+using OrleansDsm.Direct;
 using OrleansDsm.Pages;
 
 namespace OrleansDsm.Arrays;
@@ -84,8 +85,11 @@ public sealed partial class SharedArray<T> where T : unmanaged
     public SharedArray<T> Fenced(Locks.LockHandle hold)
     {
         ArgumentNullException.ThrowIfNull(hold);
-        return new SharedArray<T>(_pages, _cache, _releases, _requests.Fenced(hold.Fence), _retry, Region) { OwnerToken = OwnerToken, Mapper = Mapper };
+        return new SharedArray<T>(_pages, _cache, _releases, _requests.Fenced(hold.Fence), _retry, Region) { OwnerToken = OwnerToken, Mapper = Mapper, Direct = Direct };
     }
+
+    /// <summary>The client's direct channel, which serves gets and sets of an Uncached region when it is open; null when off.</summary>
+    internal DirectChannel? Direct { get; init; }
 
     /// <summary>The client's mapper (its mappings' pager), when the client made its connection itself; null otherwise.</summary>
     internal Mapping.Mapper? Mapper { get; init; }
@@ -184,6 +188,12 @@ public sealed partial class SharedArray<T> where T : unmanaged
             return;
         }
         var bits = ElementCodec<T>.ToBits(value);
+        // The direct channel carries no lock fence, and an Uncached region has no cached copy of its own to keep up to date.
+        if (_cache is null && _requests.Fence is null && Direct?.Current is { } direct)
+        {
+            await SetDirectAsync(direct, page, offset, bits, cancellation);
+            return;
+        }
         await MutateAsync(page, offset, async (grain, request) =>
             new ElementUpdate(0, await grain.WriteElement(Region.Epoch, request, offset, ElementCodec<T>.Size, bits, cancellation)), _ => bits, cancellation);
     }
@@ -328,6 +338,31 @@ public sealed partial class SharedArray<T> where T : unmanaged
 
     /// <inheritdoc />
     public override string ToString() => $"{Name}: {Length} x {ElementCodec<T>.TypeName} at {BaseAddress}";
+
+    /// <summary>
+    /// A set through the direct channel; when the channel did not do it, the Orleans call does, under the same request
+    /// id, marked as a retry when the channel's attempt may have applied.
+    /// </summary>
+    private async Task SetDirectAsync(DirectConnection direct, long page, int offset, ulong bits, CancellationToken cancellation)
+    {
+        var request = _requests.Next();
+        var reply = await direct.SendAsync(new DirectRequest(0, DirectOperation.Set, ElementCodec<T>.Size, Region.Epoch, page, offset, bits, request.Sequence))
+            .WaitAsync(cancellation);
+        if (reply.Status == DirectStatus.Done)
+        {
+            Direct!.CountServed();
+            return;
+        }
+        var first = reply.Status == DirectStatus.NotApplied ? request : request.AsRetry();
+        try
+        {
+            await _retry.RunAsync(retry => _pages[page].WriteElement(Region.Epoch, retry ? request.AsRetry() : first, offset, ElementCodec<T>.Size, bits, cancellation), cancellation);
+        }
+        catch (RegionFreedException)
+        {
+            throw Freed();
+        }
+    }
 
     /// <summary>
     /// Runs one single-element mutation as this client's session: until the write is over, neither the cache's copy

@@ -87,6 +87,13 @@ public sealed class DsmClientOptions
     /// </summary>
     public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Whether single-element gets and sets of Uncached regions go through the silo's direct channel, a path beside
+    /// Orleans' messaging, when the silo offers one (README, "The direct channel"). On by default; a client with TLS
+    /// never uses it.
+    /// </summary>
+    public bool DirectChannel { get; set; } = true;
+
     /// <summary>How long connecting may take before the cluster is reported unreachable.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

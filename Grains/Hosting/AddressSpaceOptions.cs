@@ -77,6 +77,13 @@ public sealed class AddressSpaceOptions
     /// </summary>
     public double MemoryRefusalPercent { get; set; } = 90;
 
+    /// <summary>
+    /// The port of the silo's direct channel, a path beside Orleans' messaging for single-element gets and sets of
+    /// Uncached regions (README, "The direct channel"): 0 (the default) for any free port, which clients learn from the
+    /// silo; -1 to turn it off. It listens on the gateway's address. A silo with TLS keeps it off.
+    /// </summary>
+    public int DirectPort { get; set; }
+
     /// <summary>How often the silo reports its counters to the cluster's metrics (the dashboard's MetricsGrain and <c>/dsm/metrics</c>).</summary>
     public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -31,6 +31,8 @@ internal sealed class AddressSpaceOptionsValidator : IValidateOptions<AddressSpa
             problems.Add($"Dsm:MemoryRefusalPercent must be from 20 to 100; it is {options.MemoryRefusalPercent}.");
         if (options.MetricsInterval < TimeSpan.FromMilliseconds(100) || options.MetricsInterval > TimeSpan.FromMinutes(10))
             problems.Add($"Dsm:MetricsInterval must be between 100 ms and 10 minutes; it is {options.MetricsInterval}.");
+        if (options.DirectPort is < -1 or > 65535)
+            problems.Add($"Dsm:DirectPort must be -1 (off), 0 (any free port) or a port up to 65535; it is {options.DirectPort}.");
         if (options.AdminToken is { } admin && (admin.Length < 16 || admin.Any(char.IsWhiteSpace)))
             problems.Add("Dsm:AdminToken must be at least 16 characters without spaces (its value is not shown here).");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

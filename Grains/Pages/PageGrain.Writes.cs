@@ -16,14 +16,17 @@ internal sealed partial class PageGrain
     // later writes under the same hold skip asking the lock again.
     private (string Lock, long Token, long ValidUntil)? _fence;
 
-    public async Task<long> WriteElement(long epoch, RequestId request, int offset, int size, ulong value, CancellationToken cancellation)
+    public Task<long> WriteElement(long epoch, RequestId request, int offset, int size, ulong value, CancellationToken cancellation) =>
+        WriteElementAsync(epoch, request, offset, size, value, cancellation, hereOnly: false);
+
+    private async Task<long> WriteElementAsync(long epoch, RequestId request, int offset, int size, ulong value, CancellationToken cancellation, bool hereOnly)
     {
         CheckElement(offset, size);
         return (await MutateAsync(epoch, request, offset, size, value, static (element, value) =>
         {
             PageAtomics.Store(element, value);
             return 0UL;
-        }, cancellation)).Version;
+        }, cancellation, hereOnly: hereOnly)).Version;
     }
 
     /// <summary>
@@ -34,14 +37,21 @@ internal sealed partial class PageGrain
     /// Orleans does not count such a write as use of the page, so the write keeps the page active itself, for as long
     /// as a call would have (the page's idle timeout).
     /// </summary>
-    internal Task<long?> TryWriteHere(long epoch, RequestId request, int offset, byte[] bytes)
+    internal Task<long?> TryWriteHere(long epoch, RequestId request, int offset, byte[] bytes) =>
+        OnTurnHere(() => WriteAsync(epoch, request, offset, bytes, CancellationToken.None, hereOnly: true));
+
+    /// <summary>What <see cref="WriteElement"/> answers, asked from another thread of this silo, as <see cref="TryWriteHere"/> is.</summary>
+    internal Task<long?> TryWriteElementHere(long epoch, RequestId request, int offset, int size, ulong value) =>
+        OnTurnHere(() => WriteElementAsync(epoch, request, offset, size, value, CancellationToken.None, hereOnly: true));
+
+    private Task<long?> OnTurnHere(Func<Task<long>> write)
     {
-        var turn = new Task<Task<long?>>(() => WriteHereAsync(epoch, request, offset, bytes));
+        var turn = new Task<Task<long?>>(() => WriteHereAsync(write));
         GrainContext.Scheduler.QueueTask(turn);
         return turn.Unwrap();
     }
 
-    private async Task<long?> WriteHereAsync(long epoch, RequestId request, int offset, byte[] bytes)
+    private async Task<long?> WriteHereAsync(Func<Task<long>> write)
     {
         // A page already deactivating takes no write that is not a call (and Orleans refuses the keep-alive once the
         // deactivation has finished).
@@ -49,7 +59,7 @@ internal sealed partial class PageGrain
         DelayDeactivation(_silo.PageIdleTimeout);
         try
         {
-            return await WriteAsync(epoch, request, offset, bytes, CancellationToken.None, hereOnly: true);
+            return await write();
         }
         catch (LeftBeforeApplying)
         {

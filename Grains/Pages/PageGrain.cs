@@ -124,6 +124,21 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
         return true;
     }
 
+    /// <summary>What <see cref="ReadElement"/> answers, from another thread of this silo, as <see cref="TryReadCommitted"/> is.</summary>
+    internal bool TryReadElementCommitted(long epoch, int offset, int size, out ulong value)
+    {
+        CheckElement(offset, size);
+        var now = Environment.TickCount64;
+        if (_readableAt > now || !_silo.Serving.IsHeld)
+        {
+            value = 0;
+            return false;
+        }
+        value = BytesOf(_commits.Committed, epoch) is { } bytes ? PageAtomics.Load(bytes.AsSpan(offset, size)) : 0;
+        KeepActiveAfterRead(now);
+        return true;
+    }
+
     /// <summary>
     /// Keeps the page active for its idle timeout and a quarter more after a read made at <paramref name="now"/>
     /// from another thread. The keep-alive must be asked on the page's own turn, so it costs a task on the page's

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using Orleans.TestingHost;
+using OrleansDsm.Connection;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Silo.Hosting;
 
@@ -10,7 +11,8 @@ namespace OrleansDsm.Tests.Fixtures;
 /// <summary>
 /// A two-silo cluster in the test process, on real in-memory storage, shared by the tests of one collection. The
 /// quota is 4 TiB so that a 1 TiB region fits and an 8 TiB one does not; the region and cache leases are short so frees
-/// and stalls are quick; an admin token is set. Every call a page grain receives is counted, by method.
+/// and stalls are quick; an admin token is set. Every call a page grain receives is counted, by method. Its client
+/// makes Orleans calls only (no direct channel).
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
@@ -113,7 +115,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         }));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
-        Client = new DsmClient(Cluster.Client);
+        // The shared client makes every page request an Orleans call, which the tests of calls count, lose and cancel;
+        // the direct channel's tests make clients of their own.
+        Client = new DsmClient(Cluster.Client, new DsmClientOptions { DirectChannel = false });
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();

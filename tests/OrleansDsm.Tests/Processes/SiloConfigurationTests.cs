@@ -12,6 +12,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Dsm:MemoryRefusalPercent=5", "Dsm:MemoryRefusalPercent")]
     [InlineData("--Dsm:AdminToken=short", "Dsm:AdminToken")]
     [InlineData("--Dsm:PagePlacement=Nearest", "Dsm:PagePlacement 'Nearest'")]
+    [InlineData("--Dsm:DirectPort=-2", "Dsm:DirectPort")]
     [InlineData("--Silo:TlsMutual=true", "Silo:TlsMutual")]
     [InlineData("--Silo:HttpAddress=0.0.0.0", "Silo:DashboardPassword")]
     [InlineData("--Silo:DashboardPasswordFile=/nonexistent/password", "Silo:DashboardPasswordFile")]
@@ -38,6 +39,22 @@ public sealed class SiloConfigurationTests
         var line = Assert.Single(result.Stderr.Split('\n'));
         Assert.StartsWith("orleans-dsm silo: ", line);
         Assert.Contains(named, line);
+    }
+
+    [Fact]
+    public async Task A_direct_port_another_program_holds_stops_the_silo_with_one_line_naming_the_setting()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
+        holder.Start();
+        var taken = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+
+        var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
+            ["--Silo:Dashboard=false", $"--Silo:SiloPort={LoopbackPorts.Free()}", $"--Silo:GatewayPort={LoopbackPorts.Free()}", $"--Silo:HttpPort={LoopbackPorts.Free()}",
+                $"--Dsm:DirectPort={taken}"]), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"Dsm:DirectPort {taken}", line);
     }
 
     [Fact]

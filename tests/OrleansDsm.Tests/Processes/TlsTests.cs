@@ -59,6 +59,24 @@ public sealed class TlsTests
             ConnectTimeout = TimeSpan.FromSeconds(30),
         });
         Assert.Empty(await client.ListAsync());
+        // The direct channel does not encrypt: neither the client nor the silo offers it.
+        Assert.Null(client.Direct);
+        Assert.Null(await client.Grains.GetGrain<OrleansDsm.Direct.IDirectEndpointGrain>(0).GetState());
+    }
+
+    [Fact]
+    public async Task A_silo_with_tls_refuses_to_start_with_a_direct_port_and_says_why()
+    {
+        using var cluster = new TestCertificates("dsm-test-authority");
+        var silo = cluster.WritePkcs12(cluster.Issue("silo", server: true), "silo.pfx");
+
+        var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
+            ["--Silo:Dashboard=false", $"--Silo:TlsCertificate={silo}", $"--Silo:SiloPort={LoopbackPorts.Free()}", $"--Silo:GatewayPort={LoopbackPorts.Free()}",
+                $"--Silo:HttpPort={LoopbackPorts.Free()}", "--Dsm:DirectPort=0"]), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("Dsm:DirectPort 0 needs a silo without TLS", line);
     }
 
     [Fact]

@@ -1,0 +1,84 @@
+using OrleansDsm.Direct;
+
+namespace OrleansDsm.Direct;
+
+/// <summary>
+/// A client's way to the direct channel of the silo its gateway calls reach (see <see cref="DirectWire"/>). It
+/// connects in the background and hands out the connection only while it is open; until then, and for a while after it
+/// breaks or when the silo offers none, callers make Orleans calls. Counts what it served, for tests and metrics.
+/// </summary>
+internal sealed class DirectChannel(IGrainFactory grains, Guid session, TimeSpan connectTimeout, TimeSpan responseTimeout) : IDisposable
+{
+    // How long after a failed or refused attempt the next may start: a silo without a channel is asked again now and then,
+    // since the gateway a call reaches may change.
+    private static readonly long RetryMs = 5_000;
+
+    /// <summary>
+    /// Requests beyond this many in flight go through Orleans: the channel is for latency, and many requests at once
+    /// are carried at a higher rate by Orleans' messaging, whose work spreads over more threads.
+    /// </summary>
+    public const int MaxInFlight = 1;
+
+    private DirectConnection? _connection;
+    private int _connecting;
+    private long _nextAttemptAt;
+    private volatile bool _disposed;
+    private long _served;
+
+    /// <summary>How many requests the channel answered itself (the rest went to Orleans calls).</summary>
+    public long Served => Interlocked.Read(ref _served);
+
+    /// <summary>
+    /// The open connection while fewer than <see cref="MaxInFlight"/> requests wait on it, else null; with no open
+    /// connection, one is sought in the background.
+    /// </summary>
+    public DirectConnection? Current
+    {
+        get
+        {
+            if (Volatile.Read(ref _connection) is { IsOpen: true } open) return open.InFlight < MaxInFlight ? open : null;
+            Seek();
+            return null;
+        }
+    }
+
+    /// <summary>The connection, open or broken, that the channel holds now; null before the first has opened.</summary>
+    public DirectConnection? Connection => Volatile.Read(ref _connection);
+
+    /// <summary>Counts one request the channel answered.</summary>
+    public void CountServed() => Interlocked.Increment(ref _served);
+
+    /// <summary>Starts looking for a connection, unless one is being sought or the last attempt was too recent.</summary>
+    public void Seek()
+    {
+        if (_disposed || Environment.TickCount64 < Volatile.Read(ref _nextAttemptAt)) return;
+        if (Interlocked.CompareExchange(ref _connecting, 1, 0) != 0) return;
+        _ = ConnectAsync();
+    }
+
+    private async Task ConnectAsync()
+    {
+        try
+        {
+            if (await grains.GetGrain<IDirectEndpointGrain>(0).GetState() is not { } endpoint) return;
+            var connection = await DirectConnection.OpenAsync(endpoint, session, connectTimeout, responseTimeout);
+            Interlocked.Exchange(ref _connection, connection)?.Dispose();
+            if (_disposed) connection.Dispose();
+        }
+        catch (Exception)
+        {
+            // No channel for now (the silo is unreachable, stopping or firewalled): calls go through Orleans meanwhile.
+        }
+        finally
+        {
+            Volatile.Write(ref _nextAttemptAt, Environment.TickCount64 + RetryMs);
+            Volatile.Write(ref _connecting, 0);
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        Interlocked.Exchange(ref _connection, null)?.Dispose();
+    }
+}

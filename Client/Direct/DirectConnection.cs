@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using OrleansDsm.Direct;
+
+namespace OrleansDsm.Direct;
+
+/// <summary>
+/// One connection to a silo's direct channel (see <see cref="DirectWire"/>). Requests from any thread are queued and
+/// sent together; replies are matched by id. A reply resumes its caller on the thread that received it, after the
+/// next receive is posted, so a caller that blocks there stops no other reply; when several replies arrive together,
+/// all but the last resume on the thread pool. Once the connection breaks, or a reply is later than the response
+/// timeout, every request waiting on it ends <see cref="DirectStatus.Unknown"/> and the connection is closed.
+/// </summary>
+internal sealed class DirectConnection : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly DirectOutbox<DirectRequest> _outbox;
+    private readonly ConcurrentDictionary<uint, Waiting> _waiting = new();
+    private readonly byte[] _buffer = new byte[256 * DirectWire.ReplySize];
+    private readonly Action _received;
+    private readonly Timer _overdue;
+    private readonly long _timeoutTicks;
+    private int _filled;
+    private ValueTask<int> _receive;
+    // The last reply of the latest receive, completed once the next receive is posted.
+    private Pending? _held;
+    private uint _lastId;
+    private int _inFlight;
+    private volatile bool _broken;
+
+    private DirectConnection(Socket socket, DirectEndpoint endpoint, TimeSpan responseTimeout)
+    {
+        _socket = socket;
+        Endpoint = endpoint;
+        _outbox = new DirectOutbox<DirectRequest>(socket);
+        _received = OnReceived;
+        _timeoutTicks = (long)(responseTimeout.TotalSeconds * Stopwatch.Frequency);
+        var sweep = TimeSpan.FromTicks(Math.Max(responseTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
+        _overdue = new Timer(static state => ((DirectConnection)state!).EndOverdue(), this, sweep, sweep);
+    }
+
+    /// <summary>The silo's endpoint this connection reaches.</summary>
+    public DirectEndpoint Endpoint { get; }
+
+    /// <summary>Whether requests can still be sent.</summary>
+    public bool IsOpen => !_broken;
+
+    /// <summary>How many requests wait for their replies.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Connects to <paramref name="endpoint"/> within <paramref name="connectTimeout"/> and says hello as <paramref name="session"/>.</summary>
+    public static async Task<DirectConnection> OpenAsync(DirectEndpoint endpoint, Guid session, TimeSpan connectTimeout, TimeSpan responseTimeout)
+    {
+        var address = IPAddress.Parse(endpoint.Address);
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var timeout = new CancellationTokenSource(connectTimeout);
+            await socket.ConnectAsync(new IPEndPoint(address, endpoint.Port), timeout.Token);
+            var hello = new byte[DirectWire.HelloSize];
+            DirectWire.WriteHello(hello, session);
+            await socket.SendAsync(hello, SocketFlags.None, timeout.Token);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        var connection = new DirectConnection(socket, endpoint, responseTimeout);
+        connection.Receive();
+        return connection;
+    }
+
+    /// <summary>Sends <paramref name="request"/> (its id is set here) and returns the silo's reply, or <see cref="DirectStatus.Unknown"/> if none comes.</summary>
+    public Task<DirectReply> SendAsync(DirectRequest request)
+    {
+        var id = Interlocked.Increment(ref _lastId);
+        var waiting = new Waiting(Stopwatch.GetTimestamp());
+        Interlocked.Increment(ref _inFlight);
+        _waiting[id] = waiting;
+        // A break after the sweep of waiting requests would leave this one waiting for ever: it ends here instead.
+        if (_broken) End(id, DirectStatus.Unknown);
+        else _outbox.Send(request with { Id = id });
+        return waiting.Reply.Task;
+    }
+
+    /// <summary>Posts receives until one is pending, handling what each brought; a reply held back from the last is completed here.</summary>
+    private void Receive()
+    {
+        while (true)
+        {
+            ValueTask<int> receive;
+            try
+            {
+                receive = _socket.ReceiveAsync(_buffer.AsMemory(_filled), SocketFlags.None);
+            }
+            catch (Exception error) when (error is SocketException or ObjectDisposedException)
+            {
+                Break();
+                return;
+            }
+            var held = _held;
+            _held = null;
+            if (!receive.IsCompleted)
+            {
+                _receive = receive;
+                receive.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_received);
+                held?.Complete();
+                return;
+            }
+            held?.CompleteElsewhere();
+            if (!Take(receive)) return;
+        }
+    }
+
+    private void OnReceived()
+    {
+        if (Take(_receive)) Receive();
+    }
+
+    /// <summary>Matches the replies a receive completed; all but the last resume their callers on the thread pool.</summary>
+    private bool Take(ValueTask<int> receive)
+    {
+        int received;
+        try
+        {
+            received = receive.GetAwaiter().GetResult();
+        }
+        catch (Exception error) when (error is SocketException or ObjectDisposedException)
+        {
+            Break();
+            return false;
+        }
+        if (received == 0)
+        {
+            Break();
+            return false;
+        }
+        _filled += received;
+        var used = 0;
+        for (; _filled - used >= DirectWire.ReplySize; used += DirectWire.ReplySize)
+        {
+            var reply = DirectReply.ReadFrom(_buffer.AsSpan(used));
+            if (!_waiting.TryRemove(reply.Id, out var waiting)) continue;
+            Interlocked.Decrement(ref _inFlight);
+            _held?.CompleteElsewhere();
+            _held = new Pending(waiting.Reply, reply);
+        }
+        _buffer.AsSpan(used, _filled - used).CopyTo(_buffer);
+        _filled -= used;
+        return true;
+    }
+
+    private void EndOverdue()
+    {
+        var now = Stopwatch.GetTimestamp();
+        foreach (var (id, waiting) in _waiting)
+            if (now - waiting.Sent > _timeoutTicks)
+            {
+                // A silo that stopped answering may have stopped for good (a host cut off): the connection goes too.
+                End(id, DirectStatus.Unknown);
+                Break();
+            }
+    }
+
+    /// <summary>Ends a waiting request; its caller resumes on the thread pool, since several may end together here.</summary>
+    private void End(uint id, DirectStatus status)
+    {
+        if (!_waiting.TryRemove(id, out var waiting)) return;
+        Interlocked.Decrement(ref _inFlight);
+        new Pending(waiting.Reply, new DirectReply(id, status, 0)).CompleteElsewhere();
+    }
+
+    private void Break()
+    {
+        _broken = true;
+        _socket.Dispose();
+        foreach (var id in _waiting.Keys) End(id, DirectStatus.Unknown);
+    }
+
+    public void Dispose()
+    {
+        _overdue.Dispose();
+        Break();
+    }
+
+    private sealed class Waiting(long sent)
+    {
+        public long Sent => sent;
+
+        // Continuations run where the reply is completed: see Pending.
+        public TaskCompletionSource<DirectReply> Reply { get; } = new();
+    }
+
+    /// <summary>A reply matched to its caller, to be completed inline or on the thread pool.</summary>
+    private sealed class Pending(TaskCompletionSource<DirectReply> source, DirectReply reply)
+    {
+        public void Complete() => source.TrySetResult(reply);
+
+        public void CompleteElsewhere() => ThreadPool.UnsafeQueueUserWorkItem(static pending => pending.Complete(), this, preferLocal: false);
+    }
+}

@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using OrleansDsm.Direct;
+using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Grains.Pages;
+using OrleansDsm.Grains.Regions;
+
+namespace OrleansDsm.Grains.Direct;
+
+/// <summary>
+/// Takes the silo's direct connections (see <see cref="DirectWire"/>) from the moment the silo is active until it
+/// begins to stop, when it closes them all, so their clients go back to Orleans calls before any page deactivates.
+/// It listens where the gateway does, on <see cref="AddressSpaceOptions.DirectPort"/> (0: a free port), and tells
+/// clients the address the silo advertises.
+/// </summary>
+internal sealed class DirectListener(
+    IOptions<AddressSpaceOptions> space, IOptions<EndpointOptions> endpoints, LocalPages local, RegionLivenessCache regions,
+    IGrainFactory grains, ILogger<DirectListener> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly HashSet<Socket> _open = [];
+    private Socket? _listener;
+    private Task _accepting = Task.CompletedTask;
+
+    /// <summary>Where clients connect, once the listener has started; null while it has not, or when it is off.</summary>
+    public DirectEndpoint? Endpoint { get; private set; }
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(DirectListener), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+
+    private Task StartAsync(CancellationToken cancellation)
+    {
+        if (space.Value.DirectPort < 0) return Task.CompletedTask;
+        var options = endpoints.Value;
+        var address = options.GatewayListeningEndpoint?.Address ?? options.AdvertisedIPAddress ?? IPAddress.Any;
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(new IPEndPoint(address, space.Value.DirectPort));
+            listener.Listen(512);
+        }
+        catch (SocketException error)
+        {
+            listener.Dispose();
+            // Without the socket error as inner exception: the silo reports the innermost one, and this one names the setting.
+            throw new InvalidOperationException($"Dsm:DirectPort {space.Value.DirectPort} on {address} could not be opened: {error.Message}. Choose a free port, 0 for any, or -1 to turn the direct channel off.");
+        }
+        _listener = listener;
+        var advertised = options.AdvertisedIPAddress ?? ((IPEndPoint)listener.LocalEndPoint!).Address;
+        Endpoint = new DirectEndpoint(advertised.ToString(), ((IPEndPoint)listener.LocalEndPoint!).Port);
+        _accepting = AcceptAsync(listener, _stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    private async Task AcceptAsync(Socket listener, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(stopping);
+            }
+            catch (Exception error) when (error is OperationCanceledException or ObjectDisposedException or SocketException && stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException error)
+            {
+                // One failed accept (the peer gave up, say) is that peer's; the listener goes on.
+                logger.LogDebug(error, "A direct connection could not be accepted.");
+                continue;
+            }
+            socket.NoDelay = true;
+            lock (_open) _open.Add(socket);
+            _ = ServeAsync(socket, stopping);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket, CancellationToken stopping)
+    {
+        try
+        {
+            await new DirectSession(socket, local, regions, grains).RunAsync(stopping);
+        }
+        catch (Exception error) when (error is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
+        {
+            // The client went away, or the silo is stopping: its requests in flight end with the connection, and the
+            // client sends them again as Orleans calls.
+        }
+        catch (Exception error)
+        {
+            logger.LogWarning(error, "A direct connection ended with an unexpected error.");
+        }
+        finally
+        {
+            lock (_open) _open.Remove(socket);
+            socket.Dispose();
+        }
+    }
+
+    private async Task StopAsync(CancellationToken cancellation)
+    {
+        Endpoint = null;
+        await _stopping.CancelAsync();
+        _listener?.Dispose();
+        lock (_open)
+            foreach (var socket in _open) socket.Dispose();
+        await _accepting;
+    }
+}

@@ -1,0 +1,176 @@
+using Microsoft.Extensions.DependencyInjection;
+using OrleansDsm.Connection;
+using OrleansDsm.Direct;
+using OrleansDsm.Grains.Direct;
+using OrleansDsm.Pages;
+using OrleansDsm.Regions;
+
+namespace OrleansDsm.Tests.Direct;
+
+/// <summary>
+/// Single-element gets and sets of Uncached regions go through the silo's direct channel: a page active on that silo
+/// answers without a grain call, a page elsewhere through the call the silo makes for the client, and whatever the
+/// channel does not do (a freed region, a connection that broke) the client's own Orleans call does, with its errors.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class DirectChannelTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task A_page_on_the_channels_silo_is_read_and_written_without_a_grain_call()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-local"), 512, Consistency.Uncached);
+        await array.SetAsync(0, 1);
+        var page = array.Region.FirstPage;
+        var here = fixture.Cluster.Silos.Single(silo => silo.ServiceProvider.GetRequiredService<DirectListener>().Endpoint == channel.Connection!.Endpoint);
+        await MoveAsync(page, here);
+        const long index = 7;
+        var calls = ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement));
+        var served = channel.Served;
+
+        await array.SetAsync(index, 4242);
+        Assert.Equal(4242, await array.GetAsync(index));
+
+        Assert.Equal(served + 2, channel.Served);
+        Assert.Equal(calls, ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement)));
+        // The page itself holds the value: a client without the channel reads it through a call.
+        await using var plain = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        Assert.Null(plain.Direct);
+        Assert.Equal(4242, await (await plain.OpenAsync<long>(array.Name)).GetAsync(index));
+    }
+
+    [Fact]
+    public async Task Pages_on_either_silo_are_served_and_what_one_client_writes_another_reads()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(client);
+        await using var plain = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        var array = await client.AllocateAsync<int>(UniqueNames.For("direct-both"), 1024 * 32, Consistency.Uncached);
+        var other = await plain.OpenAsync<int>(array.Name);
+        var served = channel.Served;
+
+        for (var page = 0; page < 32; page++) await array.SetAsync(page * 1024 + page, page + 1);
+        for (var page = 0; page < 32; page++) Assert.Equal(page + 1, await other.GetAsync(page * 1024 + page));
+        for (var page = 0; page < 32; page++) await other.SetAsync(page * 1024 + page, -page);
+        for (var page = 0; page < 32; page++) Assert.Equal(-page, await array.GetAsync(page * 1024 + page));
+
+        Assert.Equal(served + 64, channel.Served);
+    }
+
+    [Fact]
+    public async Task A_page_on_another_silo_is_reached_through_the_call_the_channels_silo_makes()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-remote"), 512, Consistency.Uncached);
+        await array.SetAsync(0, 1);
+        var page = array.Region.FirstPage;
+        var there = fixture.Cluster.Silos.Single(silo => silo.ServiceProvider.GetRequiredService<DirectListener>().Endpoint != channel.Connection!.Endpoint);
+        await MoveAsync(page, there);
+        var calls = ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement));
+        var served = channel.Served;
+
+        await array.SetAsync(3, 333);
+        Assert.Equal(333, await array.GetAsync(3));
+
+        Assert.Equal(served + 2, channel.Served);
+        Assert.Equal(calls + 2, ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement)));
+        Assert.NotNull(ActivePages.Of(there).Find(page));
+    }
+
+    [Fact]
+    public async Task A_freed_region_is_refused_with_the_calls_own_error_and_nothing_is_written()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-freed"), 100, Consistency.Uncached);
+        await array.SetAsync(5, 55);
+        var served = channel.Served;
+        await client.FreeAsync(array.Name);
+
+        var set = await Assert.ThrowsAsync<RegionFreedException>(() => array.SetAsync(5, 66));
+        Assert.Contains(array.Name, set.Message);
+        var get = await Assert.ThrowsAsync<RegionFreedException>(() => array.GetAsync(5).AsTask());
+        Assert.Contains(array.Name, get.Message);
+        Assert.Equal(served, channel.Served);
+    }
+
+    [Fact]
+    public async Task When_the_connection_breaks_calls_go_through_Orleans_and_the_channel_comes_back()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-broken"), 100, Consistency.Uncached);
+        var broken = channel.Connection!;
+        broken.Dispose();
+        Assert.False(broken.IsOpen);
+        var calls = ClusterFixture.PageCalls(nameof(IPageGrain.WriteElement), nameof(IPageGrain.ReadElement));
+
+        await array.SetAsync(9, 99);
+        Assert.Equal(99, await array.GetAsync(9));
+        Assert.Equal(calls + 2, ClusterFixture.PageCalls(nameof(IPageGrain.WriteElement), nameof(IPageGrain.ReadElement)));
+
+        // A new connection opens a few seconds later and serves again.
+        await ConnectedChannelAsync(client);
+        Assert.NotSame(broken, channel.Connection);
+        var served = channel.Served;
+        Assert.Equal(99, await array.GetAsync(9));
+        Assert.Equal(served + 1, channel.Served);
+    }
+
+    [Fact]
+    public async Task A_set_in_flight_when_the_connection_breaks_is_sent_again_as_a_retry_and_applied_once()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-in-flight"), 100, Consistency.Uncached);
+        await array.SetAsync(1, 10);
+        var connection = channel.Connection!;
+        var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
+        var version = (await page.GetState()).Version;
+
+        // The set goes out on the channel, and the connection breaks before its reply can be read.
+        var set = array.SetAsync(1, 11);
+        connection.Dispose();
+        await set;
+
+        Assert.Equal(11, await array.GetAsync(1));
+        // Whether the channel's attempt applied or not, the retry under the same id made it one write, not two.
+        Assert.Equal(version + 1, (await page.GetState()).Version);
+    }
+
+    /// <summary>Moves <paramref name="page"/>'s activation to <paramref name="silo"/>, if it is not there already.</summary>
+    private async Task MoveAsync(long page, Orleans.TestingHost.InProcessSiloHandle silo)
+    {
+        for (var waited = 0; ActivePages.Of(silo).Find(page) is null; waited += 100)
+        {
+            Assert.True(waited < 15_000, $"Page {page} did not move to {silo.SiloAddress} within 15 s.");
+            if (waited % 2_000 == 0)
+            {
+                RequestContext.Set(Orleans.Runtime.Placement.IPlacementDirector.PlacementHintKey, silo.SiloAddress);
+                try
+                {
+                    await fixture.Cluster.Client.GetGrain<IPageGrain>(page).Cast<Orleans.Core.Internal.IGrainManagementExtension>().MigrateOnIdle();
+                }
+                finally
+                {
+                    RequestContext.Remove(Orleans.Runtime.Placement.IPlacementDirector.PlacementHintKey);
+                }
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The client's channel, once it has a connection open (it connects in the background).</summary>
+    private static async Task<DirectChannel> ConnectedChannelAsync(DsmClient client)
+    {
+        var channel = client.Direct ?? throw new InvalidOperationException("The client has no direct channel.");
+        for (var waited = 0; channel.Current is null; waited += 50)
+        {
+            Assert.True(waited < 15_000, "The direct channel did not connect within 15 s.");
+            await Task.Delay(50);
+        }
+        return channel;
+    }
+}

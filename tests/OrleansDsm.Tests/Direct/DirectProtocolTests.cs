@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using OrleansDsm.Direct;
+using OrleansDsm.Grains.Direct;
+using OrleansDsm.Regions;
+
+namespace OrleansDsm.Tests.Direct;
+
+/// <summary>
+/// The direct channel's wire, driven by hand: a silo closes a connection that does not open with the hello, refuses
+/// a request it cannot serve without changing anything, and a client's connection ends every request waiting on it
+/// when the silo goes quiet or away.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class DirectProtocolTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task A_connection_that_does_not_open_with_the_hello_is_closed_by_the_silo()
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(new byte[DirectWire.HelloSize].Select((_, i) => (byte)i).ToArray(), SocketFlags.None);
+
+        var received = await socket.ReceiveAsync(new byte[16], SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, received);
+    }
+
+    [Fact]
+    public async Task A_request_the_silo_cannot_serve_is_refused_as_not_applied_and_changes_nothing()
+    {
+        var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("direct-refused"), 512, Consistency.Uncached);
+        await array.SetAsync(2, 22);
+        using var socket = await ConnectAsync();
+        var hello = new byte[DirectWire.HelloSize];
+        DirectWire.WriteHello(hello, Guid.NewGuid());
+        await socket.SendAsync(hello, SocketFlags.None);
+        var (page, epoch) = (array.Region.FirstPage, array.Region.Epoch);
+
+        DirectRequest[] refused =
+        [
+            new(1, DirectOperation.Set, 3, epoch, page, 16, 77, 1),         // no element has 3 bytes
+            new(2, DirectOperation.Set, 8, epoch, page, 12, 77, 2),         // not aligned to its size
+            new(3, DirectOperation.Set, 8, epoch, page, 4096, 77, 3),       // outside the page
+            new(5, (DirectOperation)9, 8, epoch, page, 16, 77, 5),          // no such operation
+            new(6, DirectOperation.Get, 3, epoch, page, 16, 0, 0),
+        ];
+        var frames = new byte[refused.Length * DirectWire.RequestSize];
+        for (var i = 0; i < refused.Length; i++) refused[i].WriteTo(frames.AsSpan(i * DirectWire.RequestSize));
+        await socket.SendAsync(frames, SocketFlags.None);
+
+        var replies = await ReceiveRepliesAsync(socket, refused.Length);
+        Assert.All(replies, reply => Assert.Equal(DirectStatus.NotApplied, reply.Status));
+        Assert.Equal(refused.Select(r => r.Id).Order(), replies.Select(r => r.Id).Order());
+        var contents = new long[512];
+        await array.ReadAsync(0, contents);
+        Assert.Equal(Enumerable.Range(0, 512).Select(i => i == 2 ? 22L : 0L), contents);
+    }
+
+    [Fact]
+    public async Task A_silo_that_goes_quiet_ends_the_requests_waiting_on_it_as_unknown_and_the_connection_closes()
+    {
+        using var quiet = new TcpListener(IPAddress.Loopback, 0);
+        quiet.Start();
+        var endpoint = new DirectEndpoint("127.0.0.1", ((IPEndPoint)quiet.LocalEndpoint).Port);
+        var accepted = quiet.AcceptSocketAsync();
+        using var connection = await DirectConnection.OpenAsync(endpoint, Guid.NewGuid(), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(300));
+        using var silo = await accepted;
+
+        var reply = await connection.SendAsync(new DirectRequest(0, DirectOperation.Get, 8, 1, 1, 0, 0, 0)).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(DirectStatus.Unknown, reply.Status);
+        Assert.False(connection.IsOpen);
+        // Later requests on a closed connection end at once.
+        Assert.Equal(DirectStatus.Unknown, (await connection.SendAsync(new DirectRequest(0, DirectOperation.Get, 8, 1, 1, 0, 0, 0)).WaitAsync(TimeSpan.FromSeconds(1))).Status);
+    }
+
+    [Fact]
+    public async Task A_silo_that_closes_the_connection_ends_the_requests_waiting_on_it_as_unknown()
+    {
+        using var closing = new TcpListener(IPAddress.Loopback, 0);
+        closing.Start();
+        var endpoint = new DirectEndpoint("127.0.0.1", ((IPEndPoint)closing.LocalEndpoint).Port);
+        var accepted = closing.AcceptSocketAsync();
+        using var connection = await DirectConnection.OpenAsync(endpoint, Guid.NewGuid(), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30));
+        var silo = await accepted;
+
+        var waiting = connection.SendAsync(new DirectRequest(0, DirectOperation.Set, 8, 1, 1, 0, 5, 1));
+        silo.Dispose();
+
+        Assert.Equal(DirectStatus.Unknown, (await waiting.WaitAsync(TimeSpan.FromSeconds(10))).Status);
+        Assert.False(connection.IsOpen);
+    }
+
+    private async Task<Socket> ConnectAsync()
+    {
+        var endpoint = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<DirectListener>().Endpoint
+            ?? throw new InvalidOperationException("The silo offers no direct channel.");
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Parse(endpoint.Address), endpoint.Port);
+        return socket;
+    }
+
+    private static async Task<List<DirectReply>> ReceiveRepliesAsync(Socket socket, int count)
+    {
+        var buffer = new byte[count * DirectWire.ReplySize];
+        for (var filled = 0; filled < buffer.Length;)
+        {
+            var received = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.NotEqual(0, received);
+            filled += received;
+        }
+        return [.. Enumerable.Range(0, count).Select(i => DirectReply.ReadFrom(buffer.AsSpan(i * DirectWire.ReplySize)))];
+    }
+}
