@@ -78,8 +78,12 @@ public static class HistoryWorkload
                 lastSeen[cell] = kind == OperationKinds.Add ? result : kind == OperationKinds.Write ? argument : result;
             }
         })));
+        Console.WriteLine(DirectServedLine + (client.Direct?.Served ?? 0));
         Console.WriteLine("history done");
     }
+
+    /// <summary>How a worker's last lines begin the count of gets and sets its direct channel served.</summary>
+    public const string DirectServedLine = "direct served ";
 
     /// <summary>The file whose appearance starts every worker writing histories into the same folder.</summary>
     public static string StartSignal(string output) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, "go");

@@ -7,7 +7,8 @@ using OrleansDsm.TestWorker;
 namespace OrleansDsm.Tests.Linearizability;
 
 /// <summary>What a history run recorded: every worker's operations, exit codes, how many times the cluster was disturbed (by default, every idle activation collected), and what workers printed.</summary>
-public sealed record HistoryRunResult(List<Operation> History, int[] ExitCodes, int Disturbances, string Output)
+/// <param name="DirectServed">How many gets and sets the workers that finished had served by their direct channels.</param>
+public sealed record HistoryRunResult(List<Operation> History, int[] ExitCodes, int Disturbances, string Output, long DirectServed)
 {
     /// <summary>
     /// Null when the history is linearizable; otherwise the operations of every violating cell in call order, since a
@@ -43,9 +44,10 @@ public static class HistoryRun
     /// <paramref name="disturbedEnough"/>, workers go on past <paramref name="operationsPerTask"/> (up to
     /// <see cref="HistoryWorkload.MostOperationsPerMinimum"/> times as many) until it returns true after a disturbance,
     /// so a loaded machine, which fits fewer disturbances into the same operations, still disturbs them as often.
+    /// The region is <see cref="Consistency.Strict"/> unless <paramref name="consistency"/> says otherwise.
     /// </summary>
     public static async Task<HistoryRunResult> RunAsync(string gateways, int operationsPerTask, (int Lines, Func<Process[], Task> Inject)? fault = null,
-        Func<IClusterClient, RegionDescriptor, Task>? disturb = null, Func<bool>? disturbedEnough = null)
+        Func<IClusterClient, RegionDescriptor, Task>? disturb = null, Func<bool>? disturbedEnough = null, Consistency? consistency = null)
     {
         disturb ??= (orleans, _) => orleans.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         var folder = Directory.CreateTempSubdirectory("dsm-history-").FullName;
@@ -54,7 +56,7 @@ public static class HistoryRun
             var name = UniqueNames.For("linearizable");
             using var management = await ManagementClientAsync(gateways);
             var orleans = management.Services.GetRequiredService<IClusterClient>();
-            var region = (await new DsmClient(orleans).AllocateAsync<long>(name, Cells * HistoryWorkload.CellSpacing)).Region;
+            var region = (await new DsmClient(orleans).AllocateAsync<long>(name, Cells * HistoryWorkload.CellSpacing, consistency)).Region;
             var files = Enumerable.Range(0, 3).Select(p => Path.Combine(folder, $"{p}.jsonl")).ToArray();
             var workers = Enumerable.Range(0, 3).Select(process => Process.Start(BuiltPrograms.Dotnet(BuiltPrograms.WorkerDll,
             [
@@ -63,9 +65,15 @@ public static class HistoryRun
             ]))!).ToArray();
             var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
             var ready = 0;
+            long served = 0;
             foreach (var worker in workers)
             {
-                worker.OutputDataReceived += (_, line) => { if (line.Data == "ready") Interlocked.Increment(ref ready); };
+                worker.OutputDataReceived += (_, line) =>
+                {
+                    if (line.Data == "ready") Interlocked.Increment(ref ready);
+                    else if (line.Data?.StartsWith(HistoryWorkload.DirectServedLine, StringComparison.Ordinal) == true)
+                        Interlocked.Add(ref served, long.Parse(line.Data[HistoryWorkload.DirectServedLine.Length..]));
+                };
                 worker.ErrorDataReceived += (_, line) => { if (line.Data is not null) errors.Enqueue(line.Data); };
                 worker.BeginOutputReadLine();
                 worker.BeginErrorReadLine();
@@ -115,7 +123,7 @@ public static class HistoryRun
             foreach (var worker in workers) await worker.WaitForExitAsync();
             Assert.True(injected, "worker 0 finished before the fault could be injected");
             return new HistoryRunResult(HistoryFiles.Read(files.Where(File.Exists)), workers.Select(worker => worker.ExitCode).ToArray(),
-                disturbances, string.Join('\n', errors.Take(20)));
+                disturbances, string.Join('\n', errors.Take(20)), Interlocked.Read(ref served));
         }
         finally
         {
