@@ -62,7 +62,8 @@ catch (Exception error)
 {
     return Fail(SiloComposition.StartupFailure(error));
 }
-Console.WriteLine(SiloComposition.Banner(host, app.Services.GetRequiredService<IOptions<AddressSpaceOptions>>().Value, tls));
+Console.WriteLine(SiloComposition.Banner(host, app.Services.GetRequiredService<IOptions<AddressSpaceOptions>>().Value, tls,
+    app.Services.GetRequiredService<OrleansDsm.Grains.Direct.DirectListener>().Endpoint));
 await app.WaitForShutdownAsync();
 return 0;
 

@@ -143,14 +143,14 @@ public static class SiloComposition
     private const string PostgreSqlInvariant = "Npgsql";
 
     /// <summary>The line printed once the silo serves: what it clusters with, where data lives, and its ports.</summary>
-    public static string Banner(SiloHostOptions host, AddressSpaceOptions space, SiloTls? tls) =>
+    public static string Banner(SiloHostOptions host, AddressSpaceOptions space, SiloTls? tls, OrleansDsm.Direct.DirectEndpoint? direct) =>
         "OrleansDsm silo ready: " +
         (host.IsPostgreSql
             ? $"clustering=PostgreSQL; storage=PostgreSQL (durable: {DatabaseName(host.ConnectionString!)}; pages {(host.IsBatchedPageStore ? "batched" : "through AdoNet")}; {WritePolicy(space)}); advertised address={host.AdvertisedAddress}; listening on {host.ListenAddress}; "
             : $"clustering=localhost (this machine only); storage=memory (one silo only, all data lost when it stops; {WritePolicy(space)}); ") +
         (host.Rebalance ? "rebalancing=on; " : "") +
         $"page size={space.PageSize} B; tls={tls?.Mode ?? "off"}; " +
-        $"silo port={host.SiloPort}; gateway port={host.GatewayPort}; " +
+        $"silo port={host.SiloPort}; gateway port={host.GatewayPort}; direct channel={(direct is null ? "off" : $"port {direct.Port}")}; " +
         $"health=http://{host.HttpAddress}:{host.HttpPort}/health; " +
         (host.Dashboard ? $"dashboard=http://{host.HttpAddress}:{host.HttpPort}/dashboard{(host.DashboardPassword is not null || host.DashboardPasswordFile is not null ? $" (user {host.DashboardUser}, password)" : "")}" : "dashboard=off");
 

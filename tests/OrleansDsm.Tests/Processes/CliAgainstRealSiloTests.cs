@@ -99,5 +99,6 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture) : IClass
         Assert.Contains("clustering=localhost", fixture.Silo.Output);
         Assert.Contains("storage=memory (one silo only, all data lost when it stops; write-behind: pages stored within 1 s of a write)", fixture.Silo.Output);
         Assert.Contains("page size=4096", fixture.Silo.Output);
+        Assert.Matches("direct channel=port [0-9]+;", fixture.Silo.Output);
     }
 }

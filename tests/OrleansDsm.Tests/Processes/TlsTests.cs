@@ -48,6 +48,7 @@ public sealed class TlsTests
         var silo = cluster.WritePkcs12(cluster.Issue("silo", server: true), "silo.pfx");
         await using var process = await SiloProcess.StartAsync("--Silo:Dashboard=false", $"--Silo:TlsCertificate={silo}", $"--Silo:TlsAuthority={cluster.AuthorityFile}");
         Assert.Contains("tls=server", process.Output);
+        Assert.Contains("direct channel=off", process.Output);
 
         await AssertRefusedAsync(process, new DsmClientOptions());
         await AssertRefusedAsync(process, new DsmClientOptions { TlsAuthority = stranger.Authority });
