@@ -188,14 +188,24 @@ public sealed partial class SharedArray<T> where T : unmanaged
             return;
         }
         var bits = ElementCodec<T>.ToBits(value);
-        // The direct channel carries no lock fence, and an Uncached region has no cached copy of its own to keep up to date.
-        if (_cache is null && _requests.Fence is null && Direct?.Current is { } direct)
-        {
-            await SetDirectAsync(direct, page, offset, bits, cancellation);
-            return;
-        }
+        // The direct channel carries no lock fence: a fenced write is a call, which the page checks against its lock.
+        var direct = _requests.Fence is null ? Direct?.Current : null;
         await MutateAsync(page, offset, async (grain, request) =>
-            new ElementUpdate(0, await grain.WriteElement(Region.Epoch, request, offset, ElementCodec<T>.Size, bits, cancellation)), _ => bits, cancellation);
+        {
+            if (direct is not null && !request.Retry)
+            {
+                var reply = await direct.SendAsync(new DirectRequest(0, DirectOperation.Set, ElementCodec<T>.Size, Region.Epoch, page, offset, bits, request.Sequence))
+                    .WaitAsync(cancellation);
+                if (reply.Status == DirectStatus.Done)
+                {
+                    Direct!.CountServed();
+                    return new ElementUpdate(0, (long)reply.Value);
+                }
+                // The channel did not do it: the call does, as a retry of the same id when the channel's attempt may have applied.
+                if (reply.Status == DirectStatus.Unknown) request = request.AsRetry();
+            }
+            return new ElementUpdate(0, await grain.WriteElement(Region.Epoch, request, offset, ElementCodec<T>.Size, bits, cancellation));
+        }, _ => bits, cancellation);
     }
 
     /// <summary>
@@ -338,31 +348,6 @@ public sealed partial class SharedArray<T> where T : unmanaged
 
     /// <inheritdoc />
     public override string ToString() => $"{Name}: {Length} x {ElementCodec<T>.TypeName} at {BaseAddress}";
-
-    /// <summary>
-    /// A set through the direct channel; when the channel did not do it, the Orleans call does, under the same request
-    /// id, marked as a retry when the channel's attempt may have applied.
-    /// </summary>
-    private async Task SetDirectAsync(DirectConnection direct, long page, int offset, ulong bits, CancellationToken cancellation)
-    {
-        var request = _requests.Next();
-        var reply = await direct.SendAsync(new DirectRequest(0, DirectOperation.Set, ElementCodec<T>.Size, Region.Epoch, page, offset, bits, request.Sequence))
-            .WaitAsync(cancellation);
-        if (reply.Status == DirectStatus.Done)
-        {
-            Direct!.CountServed();
-            return;
-        }
-        var first = reply.Status == DirectStatus.NotApplied ? request : request.AsRetry();
-        try
-        {
-            await _retry.RunAsync(retry => _pages[page].WriteElement(Region.Epoch, retry ? request.AsRetry() : first, offset, ElementCodec<T>.Size, bits, cancellation), cancellation);
-        }
-        catch (RegionFreedException)
-        {
-            throw Freed();
-        }
-    }
 
     /// <summary>
     /// Runs one single-element mutation as this client's session: until the write is over, neither the cache's copy
