@@ -61,7 +61,7 @@ public sealed class DsmClient : IAsyncDisposable
         // A client with TLS keeps to its encrypted gateway connections (silos with TLS offer no channel either).
         if (options.DirectChannel && options.TlsAuthority is null && options.TlsCertificate is null)
         {
-            _direct = new Direct.DirectChannel(client, _requests.Session, options.ConnectTimeout, responseTimeout);
+            _direct = new Direct.DirectChannel(client, _requests.Session, options.ConnectTimeout, responseTimeout, Cache is null ? null : Cache.ApplyRevocations);
             _direct.Seek();
         }
         if (Cache is not null && options.MetricsInterval > TimeSpan.Zero) _metrics = new Metrics.MetricsReporter(client, Cache, options.MetricsInterval);

@@ -66,6 +66,9 @@ internal sealed partial class PageCache : IAsyncDisposable
     /// <summary>The reference page grains call to revoke copies.</summary>
     public ICacheHolder Holder { get; }
 
+    /// <summary>Applies revocations that came over the direct channel, as the observer applies those called.</summary>
+    public bool[] ApplyRevocations(PageRevocation[] revocations) => _holder.Apply(revocations);
+
     public long Bytes => Interlocked.Read(ref _bytes);
 
     public int Count => Volatile.Read(ref _count);

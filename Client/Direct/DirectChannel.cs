@@ -5,9 +5,11 @@ namespace OrleansDsm.Direct;
 /// <summary>
 /// A client's way to the direct channel of the silo its gateway calls reach (see <see cref="DirectWire"/>). It
 /// connects in the background and hands out the connection only while it is open; until then, and for a while after it
-/// breaks or when the silo offers none, callers make Orleans calls. Counts what it served, for tests and metrics.
+/// breaks or when the silo offers none, callers make Orleans calls. The silo's revocations of the session's cached
+/// copies come back on the connection and are applied by <c>revoke</c>. Counts what it served, for tests and metrics.
 /// </summary>
-internal sealed class DirectChannel(IGrainFactory grains, Guid session, TimeSpan connectTimeout, TimeSpan responseTimeout) : IDisposable
+internal sealed class DirectChannel(IGrainFactory grains, Guid session, TimeSpan connectTimeout, TimeSpan responseTimeout,
+    Func<Caching.PageRevocation[], bool[]>? revoke) : IDisposable
 {
     // How long after a failed or refused attempt the next may start: a silo without a channel is asked again now and then,
     // since the gateway a call reaches may change.
@@ -24,6 +26,7 @@ internal sealed class DirectChannel(IGrainFactory grains, Guid session, TimeSpan
     private long _nextAttemptAt;
     private volatile bool _disposed;
     private long _served;
+    private long _revocations;
 
     /// <summary>How many requests the channel answered itself (the rest went to Orleans calls).</summary>
     public long Served => Interlocked.Read(ref _served);
@@ -45,6 +48,15 @@ internal sealed class DirectChannel(IGrainFactory grains, Guid session, TimeSpan
     /// <summary>The connection, open or broken, that the channel holds now; null before the first has opened.</summary>
     public DirectConnection? Connection => Volatile.Read(ref _connection);
 
+    /// <summary>How many revocation frames came over the channel (the rest came as calls to the cache's observer).</summary>
+    public long RevocationsReceived => Interlocked.Read(ref _revocations);
+
+    private bool[] Revoke(Caching.PageRevocation[] revocations)
+    {
+        Interlocked.Increment(ref _revocations);
+        return revoke!(revocations);
+    }
+
     /// <summary>Counts one request the channel answered.</summary>
     public void CountServed() => Interlocked.Increment(ref _served);
 
@@ -61,7 +73,7 @@ internal sealed class DirectChannel(IGrainFactory grains, Guid session, TimeSpan
         try
         {
             if (await grains.GetGrain<IDirectEndpointGrain>(0).GetState() is not { } endpoint) return;
-            var connection = await DirectConnection.OpenAsync(endpoint, session, connectTimeout, responseTimeout);
+            var connection = await DirectConnection.OpenAsync(endpoint, session, connectTimeout, responseTimeout, revoke is null ? null : Revoke);
             Interlocked.Exchange(ref _connection, connection)?.Dispose();
             if (_disposed) connection.Dispose();
         }

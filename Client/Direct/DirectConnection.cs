@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using OrleansDsm.Direct;
+using OrleansDsm.Caching;
 
 namespace OrleansDsm.Direct;
 
@@ -11,14 +11,19 @@ namespace OrleansDsm.Direct;
 /// sent together; replies are matched by id. A reply resumes its caller on the thread that received it, after the
 /// next receive is posted, so a caller that blocks there stops no other reply; when several replies arrive together,
 /// all but the last resume on the thread pool. Once the connection breaks, or a reply is later than the response
-/// timeout, every request waiting on it ends <see cref="DirectStatus.Unknown"/> and the connection is closed.
+/// timeout, every request waiting on it ends <see cref="DirectStatus.Unknown"/> and the connection is closed. The silo
+/// sends its revocations of this session's cached copies on the same connection; they are applied as they arrive.
 /// </summary>
 internal sealed class DirectConnection : IDisposable
 {
+    // A revocation frame's body is never this long; one that says so is not from our silo.
+    private const int LongestBody = 64 << 20;
+
     private readonly Socket _socket;
-    private readonly DirectOutbox<DirectRequest> _outbox;
+    private readonly DirectOutbox _outbox;
+    private readonly Func<PageRevocation[], bool[]>? _revoke;
     private readonly ConcurrentDictionary<uint, Waiting> _waiting = new();
-    private readonly byte[] _buffer = new byte[256 * DirectWire.ReplySize];
+    private byte[] _buffer = new byte[256 * DirectWire.ReplySize];
     private readonly Action _received;
     private readonly Timer _overdue;
     private readonly long _timeoutTicks;
@@ -30,11 +35,12 @@ internal sealed class DirectConnection : IDisposable
     private int _inFlight;
     private volatile bool _broken;
 
-    private DirectConnection(Socket socket, DirectEndpoint endpoint, TimeSpan responseTimeout)
+    private DirectConnection(Socket socket, DirectEndpoint endpoint, TimeSpan responseTimeout, Func<PageRevocation[], bool[]>? revoke)
     {
         _socket = socket;
         Endpoint = endpoint;
-        _outbox = new DirectOutbox<DirectRequest>(socket);
+        _revoke = revoke;
+        _outbox = new DirectOutbox(socket);
         _received = OnReceived;
         _timeoutTicks = (long)(responseTimeout.TotalSeconds * Stopwatch.Frequency);
         var sweep = TimeSpan.FromTicks(Math.Max(responseTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
@@ -50,8 +56,13 @@ internal sealed class DirectConnection : IDisposable
     /// <summary>How many requests wait for their replies.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    /// <summary>Connects to <paramref name="endpoint"/> within <paramref name="connectTimeout"/> and says hello as <paramref name="session"/>.</summary>
-    public static async Task<DirectConnection> OpenAsync(DirectEndpoint endpoint, Guid session, TimeSpan connectTimeout, TimeSpan responseTimeout)
+    /// <summary>
+    /// Connects to <paramref name="endpoint"/> within <paramref name="connectTimeout"/> and says hello as
+    /// <paramref name="session"/>; the silo's revocations for that session's cache are applied by <paramref name="revoke"/>
+    /// (none kept, without one).
+    /// </summary>
+    public static async Task<DirectConnection> OpenAsync(DirectEndpoint endpoint, Guid session, TimeSpan connectTimeout, TimeSpan responseTimeout,
+        Func<PageRevocation[], bool[]>? revoke = null)
     {
         var address = IPAddress.Parse(endpoint.Address);
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -68,7 +79,7 @@ internal sealed class DirectConnection : IDisposable
             socket.Dispose();
             throw;
         }
-        var connection = new DirectConnection(socket, endpoint, responseTimeout);
+        var connection = new DirectConnection(socket, endpoint, responseTimeout, revoke);
         connection.Receive();
         return connection;
     }
@@ -140,9 +151,28 @@ internal sealed class DirectConnection : IDisposable
         }
         _filled += received;
         var used = 0;
-        for (; _filled - used >= DirectWire.ReplySize; used += DirectWire.ReplySize)
+        while (_filled - used >= DirectWire.ReplySize)
         {
-            var reply = DirectReply.ReadFrom(_buffer.AsSpan(used));
+            var frame = _buffer.AsSpan(used, _filled - used);
+            if (frame[5] == DirectRevocation.Kind)
+            {
+                var body = DirectRevocation.BodyLengthOf(frame);
+                if (body is < 4 or > LongestBody)
+                {
+                    Break();
+                    return false;
+                }
+                if (frame.Length < DirectWire.ReplySize + body)
+                {
+                    if (_buffer.Length < DirectWire.ReplySize + body) Array.Resize(ref _buffer, DirectWire.ReplySize + body);
+                    break;
+                }
+                Revoke(frame);
+                used += DirectWire.ReplySize + body;
+                continue;
+            }
+            var reply = DirectReply.ReadFrom(frame);
+            used += DirectWire.ReplySize;
             if (!_waiting.TryRemove(reply.Id, out var waiting)) continue;
             Interlocked.Decrement(ref _inFlight);
             _held?.CompleteElsewhere();
@@ -151,6 +181,23 @@ internal sealed class DirectConnection : IDisposable
         _buffer.AsSpan(used, _filled - used).CopyTo(_buffer);
         _filled -= used;
         return true;
+    }
+
+    /// <summary>Applies a revocation frame to the cache, here on the receiving thread (a few locked steps), and answers it.</summary>
+    private void Revoke(ReadOnlySpan<byte> frame)
+    {
+        DirectRevocation revocation;
+        try
+        {
+            revocation = DirectRevocation.ReadFrom(frame);
+        }
+        catch (InvalidDataException)
+        {
+            // Unanswered, the silo's page waits out this session's lease, as for a cache that never answers.
+            return;
+        }
+        var kept = _revoke?.Invoke(revocation.Revocations) ?? new bool[revocation.Revocations.Length];
+        _outbox.Send(new DirectRevocationAnswer(revocation.Id, kept));
     }
 
     private void EndOverdue()

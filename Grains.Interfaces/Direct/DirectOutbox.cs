@@ -3,10 +3,11 @@ using System.Net.Sockets;
 
 namespace OrleansDsm.Direct;
 
-/// <summary>A fixed-size frame of the direct channel.</summary>
+/// <summary>A frame of the direct channel.</summary>
 internal interface IDirectFrame
 {
-    static abstract int Size { get; }
+    /// <summary>Its length in bytes, header included.</summary>
+    int Length { get; }
 
     void WriteTo(Span<byte> frame);
 }
@@ -16,15 +17,15 @@ internal interface IDirectFrame
 /// thread to find no send under way sends, on its own turn, what is queued by then, many frames to a send, so one
 /// frame alone costs no thread hop. A send that fails closes the socket, which ends the connection's receiving side too.
 /// </summary>
-internal sealed class DirectOutbox<TFrame>(Socket socket) where TFrame : struct, IDirectFrame
+internal sealed class DirectOutbox(Socket socket)
 {
-    private const int FramesPerSend = 64;
+    private const int BytesPerSend = 4096;
 
-    private readonly ConcurrentQueue<TFrame> _queue = new();
-    private readonly byte[] _buffer = new byte[FramesPerSend * TFrame.Size];
+    private readonly ConcurrentQueue<IDirectFrame> _queue = new();
+    private byte[] _buffer = new byte[BytesPerSend];
     private int _sending;
 
-    public void Send(TFrame frame)
+    public void Send(IDirectFrame frame)
     {
         _queue.Enqueue(frame);
         if (Interlocked.CompareExchange(ref _sending, 1, 0) == 0) _ = DrainAsync();
@@ -36,18 +37,25 @@ internal sealed class DirectOutbox<TFrame>(Socket socket) where TFrame : struct,
         {
             while (true)
             {
-                var count = 0;
-                while (count < FramesPerSend && _queue.TryDequeue(out var frame))
-                    frame.WriteTo(_buffer.AsSpan(count++ * TFrame.Size));
-                if (count == 0)
+                var filled = 0;
+                while (filled < BytesPerSend && _queue.TryPeek(out var frame) && (filled == 0 || filled + frame.Length <= _buffer.Length))
+                {
+                    _queue.TryDequeue(out _);
+                    // A frame larger than the buffer gets a buffer of its size, then the usual one again.
+                    if (frame.Length > _buffer.Length) _buffer = new byte[frame.Length];
+                    frame.WriteTo(_buffer.AsSpan(filled));
+                    filled += frame.Length;
+                }
+                if (filled == 0)
                 {
                     Volatile.Write(ref _sending, 0);
                     // A frame queued after the queue looked empty, but before the flag was down, is sent by this thread.
                     if (_queue.IsEmpty || Interlocked.CompareExchange(ref _sending, 1, 0) != 0) return;
                     continue;
                 }
-                for (var sent = 0; sent < count * TFrame.Size;)
-                    sent += await socket.SendAsync(_buffer.AsMemory(sent, count * TFrame.Size - sent), SocketFlags.None);
+                for (var sent = 0; sent < filled;)
+                    sent += await socket.SendAsync(_buffer.AsMemory(sent, filled - sent), SocketFlags.None);
+                if (_buffer.Length > BytesPerSend) _buffer = new byte[BytesPerSend];
             }
         }
         catch (Exception error) when (error is SocketException or ObjectDisposedException)

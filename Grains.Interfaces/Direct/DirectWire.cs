@@ -6,8 +6,9 @@ namespace OrleansDsm.Direct;
 /// The direct channel's frames: a path from a client to a silo beside Orleans' messaging, for single-element gets and
 /// sets of Uncached regions, which an Orleans call makes cost about 1.7x a Redis round trip (see docs/performance.md).
 /// A connection opens with a hello (magic, version, the client's session); then the client sends requests and the
-/// silo answers each with a reply carrying the request's id, in any order. All fields are little-endian and every
-/// frame has a fixed size, so a reader never waits for a length it has not got.
+/// silo answers each with a reply carrying the request's id, in any order. The silo may also send the client's cache
+/// its revocations (<see cref="DirectRevocation"/>), which the client answers (<see cref="DirectRevocationAnswer"/>).
+/// All fields are little-endian; a frame's header has a fixed size and says how long the rest is.
 /// </summary>
 internal static class DirectWire
 {
@@ -47,6 +48,9 @@ internal enum DirectOperation : byte
 
     /// <summary>Write one element, as <see cref="Pages.IPageGrain.WriteElement"/> does, under the session's request id.</summary>
     Set = 2,
+
+    /// <summary>Not a request: the client's answer to a revocation the silo sent (see <see cref="DirectRevocationAnswer"/>).</summary>
+    Revoked = 3,
 }
 
 /// <summary>How a direct request ended.</summary>
@@ -71,7 +75,7 @@ internal enum DirectStatus : byte
 /// <summary>One request on a direct connection.</summary>
 internal readonly record struct DirectRequest(uint Id, DirectOperation Operation, int Size, long Epoch, long Page, int Offset, ulong Value, long Sequence) : IDirectFrame
 {
-    static int IDirectFrame.Size => DirectWire.RequestSize;
+    public int Length => DirectWire.RequestSize;
 
     public void WriteTo(Span<byte> frame)
     {
@@ -96,7 +100,7 @@ internal readonly record struct DirectRequest(uint Id, DirectOperation Operation
 /// <summary>The answer to one direct request.</summary>
 internal readonly record struct DirectReply(uint Id, DirectStatus Status, ulong Value) : IDirectFrame
 {
-    static int IDirectFrame.Size => DirectWire.ReplySize;
+    public int Length => DirectWire.ReplySize;
 
     public void WriteTo(Span<byte> frame)
     {

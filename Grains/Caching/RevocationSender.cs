@@ -18,7 +18,7 @@ namespace OrleansDsm.Grains.Caching;
 /// moved to the other silo every few tens of milliseconds: 4 to 9 revocations unanswered per run before, none in six
 /// runs after. The silo does not move.
 /// </remarks>
-internal sealed class RevocationSender
+internal sealed class RevocationSender(Direct.DirectSessions? direct = null)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, Outbox> _outboxes = [];
@@ -45,7 +45,7 @@ internal sealed class RevocationSender
             }
             _outboxes[session] = outbox = new Outbox(holder);
         }
-        var call = Task.Run(() => Call(holder, revocations));
+        var call = Task.Run(() => Call(session, holder, revocations));
         _ = SendWaitingAsync(session, outbox, call, patience);
         return (call, revocations.Length - 1);
     }
@@ -83,16 +83,19 @@ internal sealed class RevocationSender
                 outbox.Waiting.Clear();
                 (outbox.Answers, outbox.Patience) = (null, TimeSpan.Zero);
             }
-            call = Task.Run(() => Call(holder, revocations));
+            call = Task.Run(() => Call(session, holder, revocations));
         }
     }
 
-    /// <summary>The call, or a failed task if making it throws: the outbox must still see it end.</summary>
-    private static Task<bool[]> Call(ICacheHolder holder, PageRevocation[] revocations)
+    /// <summary>
+    /// The call, over the session's direct connection to this silo when it has one, or a failed task if making it
+    /// throws: the outbox must still see it end.
+    /// </summary>
+    private Task<bool[]> Call(Guid session, ICacheHolder holder, PageRevocation[] revocations)
     {
         try
         {
-            return holder.Revoke(revocations);
+            return direct?.Find(session) is { } connection ? connection.RevokeAsync(revocations) : holder.Revoke(revocations);
         }
         catch (Exception error)
         {

@@ -18,7 +18,7 @@ namespace OrleansDsm.Grains.Direct;
 /// </summary>
 internal sealed class DirectListener(
     IOptions<AddressSpaceOptions> space, IOptions<EndpointOptions> endpoints, LocalPages local, RegionLivenessCache regions,
-    IGrainFactory grains, ILogger<DirectListener> logger) : ILifecycleParticipant<ISiloLifecycle>
+    IGrainFactory grains, DirectSessions sessions, ILogger<DirectListener> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<Socket> _open = [];
@@ -84,7 +84,7 @@ internal sealed class DirectListener(
     {
         try
         {
-            await new DirectSession(socket, local, regions, grains).RunAsync(stopping);
+            await new DirectSession(socket, local, regions, grains, sessions).RunAsync(stopping);
         }
         catch (Exception error) when (error is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {

@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using System.Collections.Concurrent;
+using OrleansDsm.Caching;
 using OrleansDsm.Direct;
 using OrleansDsm.Errors;
 using OrleansDsm.Grains.Pages;
@@ -12,14 +14,21 @@ namespace OrleansDsm.Grains.Direct;
 /// range read does (see <see cref="LocalPages"/>); a set of a page active here runs on the page's turn without a call
 /// (see <see cref="PageGrain.TryWriteElementHere"/>); a page active elsewhere, or one that would make the read wait,
 /// is reached by the Orleans call the client would have made, from this silo. Replies go out as requests end, in any
-/// order, several to a send when they end together.
+/// order, several to a send when they end together. Revocations for the client's cache go the other way on the same
+/// connection (see <see cref="DirectSessions"/>).
 /// </summary>
-internal sealed class DirectSession(Socket socket, LocalPages local, RegionLivenessCache regions, IGrainFactory grains)
+internal sealed class DirectSession(Socket socket, LocalPages local, RegionLivenessCache regions, IGrainFactory grains, DirectSessions sessions)
 {
     // A hello that does not come within this time ends the connection: an idle stranger holds no socket for long.
     private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly DirectOutbox<DirectReply> _outbox = new(socket);
+    // Revocations never number this many answers in one frame; a frame that says so is not from our client.
+    private const int MostAnswers = 1 << 20;
+
+    private readonly DirectOutbox _outbox = new(socket);
+    private readonly ConcurrentDictionary<uint, TaskCompletionSource<bool[]>> _revoking = new();
+    private uint _lastRevocation;
+    private volatile bool _ended;
     private Guid _session;
 
     public async Task RunAsync(CancellationToken stopping)
@@ -31,18 +40,67 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
             if (!await ReceiveAtLeastAsync(buffer, 0, DirectWire.HelloSize, hello.Token) || DirectWire.ReadHello(buffer) is not { } session) return;
             _session = session;
         }
-        var filled = 0;
-        while (true)
+        sessions.Add(_session, this);
+        try
         {
-            var received = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, stopping);
-            if (received == 0) return;
-            filled += received;
-            var used = 0;
-            for (; filled - used >= DirectWire.RequestSize; used += DirectWire.RequestSize)
-                Serve(DirectRequest.ReadFrom(buffer.AsSpan(used)));
-            buffer.AsSpan(used, filled - used).CopyTo(buffer);
-            filled -= used;
+            var filled = 0;
+            while (true)
+            {
+                var received = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, stopping);
+                if (received == 0) return;
+                filled += received;
+                var used = 0;
+                while (filled - used >= DirectWire.RequestSize)
+                {
+                    var frame = buffer.AsSpan(used, filled - used);
+                    if ((DirectOperation)frame[4] != DirectOperation.Revoked)
+                    {
+                        Serve(DirectRequest.ReadFrom(frame));
+                        used += DirectWire.RequestSize;
+                        continue;
+                    }
+                    var count = DirectRevocationAnswer.CountOf(frame);
+                    if (count is < 0 or > MostAnswers) return;
+                    var length = DirectWire.RequestSize + count;
+                    if (frame.Length < length)
+                    {
+                        if (buffer.Length < length) Array.Resize(ref buffer, length);
+                        break;
+                    }
+                    Answered(DirectRevocationAnswer.ReadFrom(frame));
+                    used += length;
+                }
+                buffer.AsSpan(used, filled - used).CopyTo(buffer);
+                filled -= used;
+            }
         }
+        finally
+        {
+            _ended = true;
+            sessions.Remove(_session, this);
+            foreach (var id in _revoking.Keys)
+                if (_revoking.TryRemove(id, out var waiting)) waiting.TrySetException(new IOException($"The direct connection of session {_session} closed before it answered a revocation."));
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="revocations"/> to the client's cache over this connection; answers as
+    /// <see cref="OrleansDsm.Caching.ICacheHolder.Revoke"/> does, or fails once the connection has closed.
+    /// </summary>
+    public Task<bool[]> RevokeAsync(PageRevocation[] revocations)
+    {
+        var id = Interlocked.Increment(ref _lastRevocation);
+        var waiting = new TaskCompletionSource<bool[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _revoking[id] = waiting;
+        _outbox.Send(new DirectRevocation(id, revocations));
+        // A connection that ended before the revocation was listed leaves it to nobody: it fails here instead.
+        if (_ended && _revoking.TryRemove(id, out _)) waiting.TrySetException(new IOException($"The direct connection of session {_session} is closed."));
+        return waiting.Task;
+    }
+
+    private void Answered(DirectRevocationAnswer answer)
+    {
+        if (_revoking.TryRemove(answer.Id, out var waiting)) waiting.TrySetResult(answer.Kept);
     }
 
     private async Task<bool> ReceiveAtLeastAsync(byte[] buffer, int start, int count, CancellationToken cancellation)

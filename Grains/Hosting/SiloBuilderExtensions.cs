@@ -22,6 +22,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<AddressSpaceOptions>, AddressSpaceOptionsValidator>();
         builder.Services.AddSingleton<RegionLivenessCache>();
         builder.Services.AddSingleton<LocalPages>();
+        builder.Services.AddSingleton<Direct.DirectSessions>();
         builder.Services.AddSingleton<Direct.DirectListener>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<Direct.DirectListener>());
         builder.Services.AddSingleton<PageServices>();

@@ -80,6 +80,29 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_page_on_the_channels_silo_revokes_the_clients_cached_copy_over_the_channel()
+    {
+        await using var holder = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(holder);
+        await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        var cached = await holder.AllocateAsync<long>(UniqueNames.For("direct-revoke"), 512);
+        var written = await writer.OpenAsync<long>(cached.Name);
+        await cached.SetAsync(0, 1);
+        var here = fixture.Cluster.Silos.Single(silo => silo.ServiceProvider.GetRequiredService<DirectListener>().Endpoint == channel.Connection!.Endpoint);
+        await MoveAsync(cached.Region.FirstPage, here);
+        Assert.Equal(1, await cached.GetAsync(0));
+        var hits = holder.Cache!.Metrics.Hits;
+        Assert.Equal(1, await cached.GetAsync(0));
+        Assert.True(holder.Cache.Metrics.Hits > hits, "the second read should be served from the cache");
+        var revocations = channel.RevocationsReceived;
+
+        await written.SetAsync(0, 2);
+
+        Assert.True(channel.RevocationsReceived > revocations, "the revocation should have come over the direct channel");
+        Assert.Equal(2, await cached.GetAsync(0));
+    }
+
+    [Fact]
     public async Task A_freed_region_is_refused_with_the_calls_own_error_and_nothing_is_written()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);

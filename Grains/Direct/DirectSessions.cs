@@ -1,0 +1,20 @@
+namespace OrleansDsm.Grains.Direct;
+
+/// <summary>
+/// The client sessions connected to this silo's direct channel, by the session their hello named, so that a page's
+/// revocations for such a session go over its connection rather than as a call to its cache's observer (a round trip
+/// through the gateway and Orleans' callback machinery, the larger part of a write to a page another client caches).
+/// </summary>
+internal sealed class DirectSessions
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, DirectSession> _open = new();
+
+    /// <summary>The open connection of <paramref name="session"/>, if it has one here.</summary>
+    public DirectSession? Find(Guid session) => _open.GetValueOrDefault(session);
+
+    /// <summary>Lists a connection once its hello has come; a later connection of the same session replaces it.</summary>
+    public void Add(Guid session, DirectSession connection) => _open[session] = connection;
+
+    /// <summary>Takes a connection off the list when it ends, unless a later one has replaced it.</summary>
+    public void Remove(Guid session, DirectSession connection) => _open.TryRemove(KeyValuePair.Create(session, connection));
+}
