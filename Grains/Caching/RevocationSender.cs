@@ -10,7 +10,8 @@ namespace OrleansDsm.Grains.Caching;
 /// per session is kept: a session applies its revocations in the order this silo's pages sent them.
 /// </summary>
 /// <remarks>
-/// Every call goes from the thread pool, none from a page's turn, so the silo itself is the caller. A client's answer
+/// Every call goes from the thread pool, none from a page's turn, so the silo itself is the caller (revocations that go
+/// over a session's direct connection are frames queued there, not calls). A client's answer
 /// reaches the caller through the client's gateway, and Orleans' gateway addresses what a client sends by where its
 /// target grain lives now (the silo the call came from is ignored). A page that moved between its call and the answer,
 /// or that the gateway's cache places wrongly, would never get the answer: it went to the other silo, which had no
@@ -45,7 +46,7 @@ internal sealed class RevocationSender(Direct.DirectSessions? direct = null)
             }
             _outboxes[session] = outbox = new Outbox(holder);
         }
-        var call = Task.Run(() => Call(session, holder, revocations));
+        var call = Call(session, holder, revocations);
         _ = SendWaitingAsync(session, outbox, call, patience);
         return (call, revocations.Length - 1);
     }
@@ -83,19 +84,23 @@ internal sealed class RevocationSender(Direct.DirectSessions? direct = null)
                 outbox.Waiting.Clear();
                 (outbox.Answers, outbox.Patience) = (null, TimeSpan.Zero);
             }
-            call = Task.Run(() => Call(session, holder, revocations));
+            call = Call(session, holder, revocations);
         }
     }
 
     /// <summary>
-    /// The call, over the session's direct connection to this silo when it has one, or a failed task if making it
-    /// throws: the outbox must still see it end.
+    /// Over the session's direct connection to this silo when it has one, where sending is queuing a frame; else the
+    /// call, made from the thread pool (see the remarks); or a failed task if making it throws: the outbox must still
+    /// see it end.
     /// </summary>
-    private Task<bool[]> Call(Guid session, ICacheHolder holder, PageRevocation[] revocations)
+    private Task<bool[]> Call(Guid session, ICacheHolder holder, PageRevocation[] revocations) =>
+        direct?.Find(session) is { } connection ? connection.RevokeAsync(revocations) : Task.Run(() => CallObserver(holder, revocations));
+
+    private static Task<bool[]> CallObserver(ICacheHolder holder, PageRevocation[] revocations)
     {
         try
         {
-            return direct?.Find(session) is { } connection ? connection.RevokeAsync(revocations) : holder.Revoke(revocations);
+            return holder.Revoke(revocations);
         }
         catch (Exception error)
         {
