@@ -1,0 +1,74 @@
+using OrleansDsm.Caching;
+using OrleansDsm.Direct;
+
+namespace OrleansDsm.Tests.Units;
+
+/// <summary>The direct channel's variable frames read back what was written, and a frame that lies about its contents is refused.</summary>
+public sealed class DirectFrameTests
+{
+    [Fact]
+    public void A_revocation_frame_reads_back_every_revocation_with_and_without_bytes()
+    {
+        PageRevocation[] revocations =
+        [
+            new(7, 12, 0, 0, null),
+            new(8, 3, 100, 4, [1, 2, 3, 4], Continues: true),
+            new(long.MaxValue, long.MaxValue, 4092, 4, []),
+        ];
+        var frame = new byte[new DirectRevocation(9, revocations).Length];
+        new DirectRevocation(9, revocations).WriteTo(frame);
+
+        Assert.Equal(DirectRevocation.Kind, frame[5]);
+        Assert.Equal(frame.Length - DirectWire.ReplySize, DirectRevocation.BodyLengthOf(frame));
+        var read = DirectRevocation.ReadFrom(frame);
+        Assert.Equal(9u, read.Id);
+        Assert.Equal(revocations.Length, read.Revocations.Length);
+        for (var i = 0; i < revocations.Length; i++)
+        {
+            Assert.Equal(revocations[i] with { Bytes = null }, read.Revocations[i] with { Bytes = null });
+            Assert.Equal(revocations[i].Bytes, read.Revocations[i].Bytes);
+        }
+    }
+
+    [Fact]
+    public void A_revocation_frame_that_claims_more_than_it_holds_is_refused()
+    {
+        var frame = new byte[new DirectRevocation(1, [new(1, 1, 0, 2, [5, 6])]).Length];
+        new DirectRevocation(1, [new(1, 1, 0, 2, [5, 6])]).WriteTo(frame);
+        // The revocation's byte count, after the body's count (4) and the revocation's 25 fixed bytes before it.
+        BitConverter.TryWriteBytes(frame.AsSpan(DirectWire.ReplySize + 4 + 25), 1000);
+        Assert.Throws<InvalidDataException>(() => DirectRevocation.ReadFrom(frame));
+
+        BitConverter.TryWriteBytes(frame.AsSpan(DirectWire.ReplySize), 1_000_000);
+        Assert.Throws<InvalidDataException>(() => DirectRevocation.ReadFrom(frame));
+    }
+
+    [Fact]
+    public void An_answer_frame_reads_back_its_answers()
+    {
+        var answer = new DirectRevocationAnswer(4, [true, false, true]);
+        var frame = new byte[answer.Length];
+        answer.WriteTo(frame);
+
+        Assert.Equal((byte)DirectOperation.Revoked, frame[4]);
+        Assert.Equal(3, DirectRevocationAnswer.CountOf(frame));
+        var read = DirectRevocationAnswer.ReadFrom(frame);
+        Assert.Equal(4u, read.Id);
+        Assert.Equal([true, false, true], read.Kept);
+    }
+
+    [Fact]
+    public void A_request_and_a_reply_read_back_every_field()
+    {
+        var request = new DirectRequest(uint.MaxValue, DirectOperation.Set, 8, 77, 1L << 40, 4088, ulong.MaxValue, 123);
+        var frame = new byte[request.Length];
+        request.WriteTo(frame);
+        Assert.Equal(request, DirectRequest.ReadFrom(frame));
+
+        var reply = new DirectReply(5, DirectStatus.Unknown, 42);
+        frame = new byte[reply.Length];
+        reply.WriteTo(frame);
+        Assert.Equal(reply, DirectReply.ReadFrom(frame));
+        Assert.NotEqual(DirectRevocation.Kind, frame[5]);
+    }
+}
