@@ -191,21 +191,25 @@ public sealed partial class SharedArray<T> where T : unmanaged
         // The direct channel carries no lock fence: a fenced write is a call, which the page checks against its lock.
         var direct = _requests.Fence is null ? Direct?.Current : null;
         await MutateAsync(page, offset, async (grain, request) =>
+            new ElementUpdate(0, await grain.WriteElement(Region.Epoch, request, offset, ElementCodec<T>.Size, bits, cancellation)), _ => bits, cancellation,
+            direct is null ? null : request => SetDirectAsync(direct, page, offset, bits, request, cancellation));
+    }
+
+    /// <summary>
+    /// A set over the direct channel: its result when the channel did it; otherwise null, with the id the call must
+    /// send, marked as a retry when the channel's attempt may have applied.
+    /// </summary>
+    private async Task<(ElementUpdate? Update, RequestId Request)> SetDirectAsync(DirectConnection direct, long page, int offset, ulong bits, RequestId request,
+        CancellationToken cancellation)
+    {
+        var reply = await direct.SendAsync(new DirectRequest(0, DirectOperation.Set, ElementCodec<T>.Size, Region.Epoch, page, offset, bits, request.Sequence))
+            .WaitAsync(cancellation);
+        if (reply.Status == DirectStatus.Done)
         {
-            if (direct is not null && !request.Retry)
-            {
-                var reply = await direct.SendAsync(new DirectRequest(0, DirectOperation.Set, ElementCodec<T>.Size, Region.Epoch, page, offset, bits, request.Sequence))
-                    .WaitAsync(cancellation);
-                if (reply.Status == DirectStatus.Done)
-                {
-                    Direct!.CountServed();
-                    return new ElementUpdate(0, (long)reply.Value);
-                }
-                // The channel did not do it: the call does, as a retry of the same id when the channel's attempt may have applied.
-                if (reply.Status == DirectStatus.Unknown) request = request.AsRetry();
-            }
-            return new ElementUpdate(0, await grain.WriteElement(Region.Epoch, request, offset, ElementCodec<T>.Size, bits, cancellation));
-        }, _ => bits, cancellation);
+            Direct!.CountServed();
+            return (new ElementUpdate(0, (long)reply.Value), request);
+        }
+        return (null, reply.Status == DirectStatus.Unknown ? request.AsRetry() : request);
     }
 
     /// <summary>
@@ -357,7 +361,8 @@ public sealed partial class SharedArray<T> where T : unmanaged
     /// the element now holds, so the cache can bring its own copy up to date.
     /// </summary>
     private async Task<ulong> MutateAsync(
-        long page, int offset, Func<IPageGrain, RequestId, Task<ElementUpdate>> mutation, Func<ulong, ulong> stored, CancellationToken cancellation)
+        long page, int offset, Func<IPageGrain, RequestId, Task<ElementUpdate>> mutation, Func<ulong, ulong> stored, CancellationToken cancellation,
+        Func<RequestId, Task<(ElementUpdate? Update, RequestId Request)>>? direct = null)
     {
         // An atomic operation follows this client's earlier writes to its page, as program order says.
         if (_buffer is not null) await _buffer.ReleasePageAsync(page, Region.Epoch, _requests, cancellation);
@@ -367,10 +372,12 @@ public sealed partial class SharedArray<T> where T : unmanaged
         try
         {
             var request = _requests.Next();
-            var update = await _retry.RunAsync(retry => mutation(_pages[page], retry ? request.AsRetry() : request), cancellation);
-            version = update.Version;
-            if (_cache is not null) change = new PageChange(offset, BitConverter.GetBytes(stored(update.Value))[..ElementCodec<T>.Size]);
-            return update.Value;
+            // A first attempt over the direct channel, outside the retries of calls; the call takes over if it did not do it.
+            var (update, first) = direct is null ? (null, request) : await direct(request);
+            var applied = update ?? await _retry.RunAsync(retry => mutation(_pages[page], retry ? request.AsRetry() : first), cancellation);
+            version = applied.Version;
+            if (_cache is not null) change = new PageChange(offset, BitConverter.GetBytes(stored(applied.Value))[..ElementCodec<T>.Size]);
+            return applied.Value;
         }
         catch (RegionFreedException)
         {
