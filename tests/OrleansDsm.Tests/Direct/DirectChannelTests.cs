@@ -23,7 +23,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-local"), 512, Consistency.Uncached);
         await array.SetAsync(0, 1);
         var page = array.Region.FirstPage;
-        var here = fixture.Cluster.Silos.Single(silo => silo.ServiceProvider.GetRequiredService<DirectListener>().Endpoint == channel.Connection!.Endpoint);
+        var here = SiloOf(channel, connected: true);
         await MoveAsync(page, here);
         const long index = 7;
         var calls = ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement));
@@ -66,7 +66,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-remote"), 512, Consistency.Uncached);
         await array.SetAsync(0, 1);
         var page = array.Region.FirstPage;
-        var there = fixture.Cluster.Silos.Single(silo => silo.ServiceProvider.GetRequiredService<DirectListener>().Endpoint != channel.Connection!.Endpoint);
+        var there = SiloOf(channel, connected: false);
         await MoveAsync(page, there);
         var calls = ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement));
         var served = channel.Served;
@@ -88,7 +88,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         var cached = await holder.AllocateAsync<long>(UniqueNames.For("direct-revoke"), 512);
         var written = await writer.OpenAsync<long>(cached.Name);
         await cached.SetAsync(0, 1);
-        var here = fixture.Cluster.Silos.Single(silo => silo.ServiceProvider.GetRequiredService<DirectListener>().Endpoint == channel.Connection!.Endpoint);
+        var here = SiloOf(channel, connected: true);
         await MoveAsync(cached.Region.FirstPage, here);
         Assert.Equal(1, await cached.GetAsync(0));
         var hits = holder.Cache!.Metrics.Hits;
@@ -162,6 +162,10 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         // Whether the channel's attempt applied or not, the retry under the same id made it one write, not two.
         Assert.Equal(version + 1, (await page.GetState()).Version);
     }
+
+    /// <summary>The silo <paramref name="channel"/> is connected to, or (<paramref name="connected"/> false) the other one.</summary>
+    private Orleans.TestingHost.InProcessSiloHandle SiloOf(DirectChannel channel, bool connected) =>
+        fixture.Cluster.Silos.Single(silo => silo.ServiceProvider.GetRequiredService<DirectListener>().Endpoint == channel.Connection!.Endpoint == connected);
 
     /// <summary>Moves <paramref name="page"/>'s activation to <paramref name="silo"/>, if it is not there already.</summary>
     private async Task MoveAsync(long page, Orleans.TestingHost.InProcessSiloHandle silo)

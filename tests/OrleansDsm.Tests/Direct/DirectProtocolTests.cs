@@ -59,12 +59,8 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
     [Fact]
     public async Task A_silo_that_goes_quiet_ends_the_requests_waiting_on_it_as_unknown_and_the_connection_closes()
     {
-        using var quiet = new TcpListener(IPAddress.Loopback, 0);
-        quiet.Start();
-        var endpoint = new DirectEndpoint("127.0.0.1", ((IPEndPoint)quiet.LocalEndpoint).Port);
-        var accepted = quiet.AcceptSocketAsync();
-        using var connection = await DirectConnection.OpenAsync(endpoint, Guid.NewGuid(), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(300));
-        using var silo = await accepted;
+        using var standIn = await StandIn.ConnectAsync(TimeSpan.FromMilliseconds(300));
+        var connection = standIn.Connection;
 
         var reply = await connection.SendAsync(new DirectRequest(0, DirectOperation.Get, 8, 1, 1, 0, 0, 0)).WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -77,15 +73,11 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
     [Fact]
     public async Task A_silo_that_closes_the_connection_ends_the_requests_waiting_on_it_as_unknown()
     {
-        using var closing = new TcpListener(IPAddress.Loopback, 0);
-        closing.Start();
-        var endpoint = new DirectEndpoint("127.0.0.1", ((IPEndPoint)closing.LocalEndpoint).Port);
-        var accepted = closing.AcceptSocketAsync();
-        using var connection = await DirectConnection.OpenAsync(endpoint, Guid.NewGuid(), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30));
-        var silo = await accepted;
+        using var standIn = await StandIn.ConnectAsync(TimeSpan.FromSeconds(30));
+        var connection = standIn.Connection;
 
         var waiting = connection.SendAsync(new DirectRequest(0, DirectOperation.Set, 8, 1, 1, 0, 5, 1));
-        silo.Dispose();
+        standIn.Accepted.Dispose();
 
         Assert.Equal(DirectStatus.Unknown, (await waiting.WaitAsync(TimeSpan.FromSeconds(10))).Status);
         Assert.False(connection.IsOpen);
@@ -110,5 +102,26 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
             filled += received;
         }
         return [.. Enumerable.Range(0, count).Select(i => DirectReply.ReadFrom(buffer.AsSpan(i * DirectWire.ReplySize)))];
+    }
+}
+
+/// <summary>A client connection to a listener of the test's own standing in for a silo, which answers nothing, and that listener's end of it.</summary>
+internal sealed record StandIn(TcpListener Listener, DirectConnection Connection, Socket Accepted) : IDisposable
+{
+    public static async Task<StandIn> ConnectAsync(TimeSpan responseTimeout)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = listener.AcceptSocketAsync();
+        var endpoint = new DirectEndpoint("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port);
+        var connection = await DirectConnection.OpenAsync(endpoint, Guid.NewGuid(), TimeSpan.FromSeconds(5), responseTimeout);
+        return new StandIn(listener, connection, await accepted);
+    }
+
+    public void Dispose()
+    {
+        Connection.Dispose();
+        Accepted.Dispose();
+        Listener.Dispose();
     }
 }
