@@ -102,6 +102,7 @@ internal sealed class DirectConnection : IDisposable
     {
         while (true)
         {
+            var held = Interlocked.Exchange(ref _held, null);
             ValueTask<int> receive;
             try
             {
@@ -109,11 +110,10 @@ internal sealed class DirectConnection : IDisposable
             }
             catch (Exception error) when (error is SocketException or ObjectDisposedException)
             {
+                held?.CompleteElsewhere();
                 Break();
                 return;
             }
-            var held = _held;
-            _held = null;
             if (!receive.IsCompleted)
             {
                 _receive = receive;
@@ -175,8 +175,7 @@ internal sealed class DirectConnection : IDisposable
             used += DirectWire.ReplySize;
             if (!_waiting.TryRemove(reply.Id, out var waiting)) continue;
             Interlocked.Decrement(ref _inFlight);
-            _held?.CompleteElsewhere();
-            _held = new Pending(waiting.Reply, reply);
+            Interlocked.Exchange(ref _held, new Pending(waiting.Reply, reply))?.CompleteElsewhere();
         }
         _buffer.AsSpan(used, _filled - used).CopyTo(_buffer);
         _filled -= used;
@@ -196,7 +195,16 @@ internal sealed class DirectConnection : IDisposable
             // Unanswered, the silo's page waits out this session's lease, as for a cache that never answers.
             return;
         }
-        var kept = _revoke?.Invoke(revocation.Revocations) ?? new bool[revocation.Revocations.Length];
+        bool[] kept;
+        try
+        {
+            kept = _revoke?.Invoke(revocation.Revocations) ?? new bool[revocation.Revocations.Length];
+        }
+        catch (Exception)
+        {
+            // As an observer call that failed: unanswered, the page waits out the lease. Thrown here, it would end the process.
+            return;
+        }
         _outbox.Send(new DirectRevocationAnswer(revocation.Id, kept));
     }
 
@@ -223,15 +231,14 @@ internal sealed class DirectConnection : IDisposable
     private void Break()
     {
         _broken = true;
+        _overdue.Dispose();
         _socket.Dispose();
+        // A reply already matched but held back for the next receive, which will not come.
+        Interlocked.Exchange(ref _held, null)?.CompleteElsewhere();
         foreach (var id in _waiting.Keys) End(id, DirectStatus.Unknown);
     }
 
-    public void Dispose()
-    {
-        _overdue.Dispose();
-        Break();
-    }
+    public void Dispose() => Break();
 
     private sealed class Waiting(long sent)
     {
