@@ -83,6 +83,27 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
         Assert.False(connection.IsOpen);
     }
 
+    [Fact]
+    public async Task A_reply_that_arrived_just_before_a_frame_the_client_cannot_read_is_still_delivered_and_the_connection_closes()
+    {
+        using var standIn = await StandIn.ConnectAsync(TimeSpan.FromSeconds(30));
+        var waiting = standIn.Connection.SendAsync(new DirectRequest(0, DirectOperation.Get, 8, 1, 1, 0, 0, 0));
+        var hello = new byte[DirectWire.HelloSize + DirectWire.RequestSize];
+        for (var filled = 0; filled < hello.Length;) filled += await standIn.Accepted.ReceiveAsync(hello.AsMemory(filled), SocketFlags.None);
+        var id = DirectRequest.ReadFrom(hello.AsSpan(DirectWire.HelloSize)).Id;
+
+        // The reply, then a revocation header whose body is too short to hold even its count, in one send.
+        var frames = new byte[2 * DirectWire.ReplySize];
+        new DirectReply(id, DirectStatus.Done, 7).WriteTo(frames);
+        frames[DirectWire.ReplySize + 5] = DirectRevocation.Kind;
+        BitConverter.TryWriteBytes(frames.AsSpan(DirectWire.ReplySize + 8), 2);
+        await standIn.Accepted.SendAsync(frames, SocketFlags.None);
+
+        var reply = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((DirectStatus.Done, 7UL), (reply.Status, reply.Value));
+        Assert.False(standIn.Connection.IsOpen);
+    }
+
     private async Task<Socket> ConnectAsync()
     {
         var endpoint = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<DirectListener>().Endpoint
