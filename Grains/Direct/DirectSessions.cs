@@ -12,8 +12,12 @@ internal sealed class DirectSessions
     /// <summary>The open connection of <paramref name="session"/>, if it has one here.</summary>
     public DirectSession? Find(Guid session) => _open.GetValueOrDefault(session);
 
-    /// <summary>Lists a connection once its hello has come; a later connection of the same session replaces it.</summary>
-    public void Add(Guid session, DirectSession connection) => _open[session] = connection;
+    /// <summary>
+    /// Lists a connection once its hello has come, unless the session has one listed already: a hello names its session
+    /// unproved, so a later connection claiming it does not take the revocations of the one listed. A connection not
+    /// listed still serves requests; its session's revocations go as calls, as for a client without a connection here.
+    /// </summary>
+    public void Add(Guid session, DirectSession connection) => _open.TryAdd(session, connection);
 
     /// <summary>Takes a connection off the list when it ends, unless a later one has replaced it.</summary>
     public void Remove(Guid session, DirectSession connection) => _open.TryRemove(KeyValuePair.Create(session, connection));
