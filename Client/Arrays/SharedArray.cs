@@ -88,7 +88,7 @@ public sealed partial class SharedArray<T> where T : unmanaged
         return new SharedArray<T>(_pages, _cache, _releases, _requests.Fenced(hold.Fence), _retry, Region) { OwnerToken = OwnerToken, Mapper = Mapper, Direct = Direct };
     }
 
-    /// <summary>The client's direct channel, which serves gets and sets of an Uncached region when it is open; null when off.</summary>
+    /// <summary>The client's direct channel, which serves gets of an Uncached region and unfenced sets when it is open; null when off.</summary>
     internal DirectChannel? Direct { get; init; }
 
     /// <summary>The client's mapper (its mappings' pager), when the client made its connection itself; null otherwise.</summary>

@@ -16,16 +16,17 @@ internal sealed record DirectRevocation(uint Id, PageRevocation[] Revocations) :
 
     private const int Fixed = 29;
 
-    public int Length => DirectWire.ReplySize + BodyLength;
+    // Counted once: the outbox asks a frame's length before it writes it.
+    private readonly int _bodyLength = 4 + Revocations.Sum(r => Fixed + (r.Bytes?.Length ?? 0));
 
-    private int BodyLength => 4 + Revocations.Sum(r => Fixed + (r.Bytes?.Length ?? 0));
+    public int Length => DirectWire.ReplySize + _bodyLength;
 
     public void WriteTo(Span<byte> frame)
     {
         frame[..DirectWire.ReplySize].Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(frame, Id);
         frame[5] = Kind;
-        BinaryPrimitives.WriteInt32LittleEndian(frame[8..], BodyLength);
+        BinaryPrimitives.WriteInt32LittleEndian(frame[8..], _bodyLength);
         var body = frame[DirectWire.ReplySize..];
         BinaryPrimitives.WriteInt32LittleEndian(body, Revocations.Length);
         body = body[4..];

@@ -3,8 +3,9 @@ using System.Buffers.Binary;
 namespace OrleansDsm.Direct;
 
 /// <summary>
-/// The direct channel's frames: a path from a client to a silo beside Orleans' messaging, for single-element gets and
-/// sets of Uncached regions, which an Orleans call makes cost about 1.7x a Redis round trip (see docs/performance.md).
+/// The direct channel's frames: a path from a client to a silo beside Orleans' messaging, for single-element gets of
+/// Uncached regions and unfenced sets, which an Orleans call makes cost about 1.7x a Redis round trip, and for the
+/// revocations those sets send (see docs/performance.md).
 /// A connection opens with a hello (magic, version, the client's session); then the client sends requests and the
 /// silo answers each with a reply carrying the request's id, in any order. The silo may also send the client's cache
 /// its revocations (<see cref="DirectRevocation"/>), which the client answers (<see cref="DirectRevocationAnswer"/>).
@@ -23,7 +24,10 @@ internal static class DirectWire
     /// <summary>Id (4), operation (1), element size (1), 2 spare, epoch (8), page (8), offset (4), 4 spare, value (8), request sequence (8).</summary>
     public const int RequestSize = 48;
 
-    /// <summary>Id (4), status (1), 3 spare, value (8): the element's bits for a get, the page's version for a set.</summary>
+    /// <summary>
+    /// Id (4), status (1), kind (1: 0 for a reply, <see cref="DirectRevocation.Kind"/> for a revocation's header), 2
+    /// spare, value (8): the element's bits for a get, the page's version for a set.
+    /// </summary>
     public const int ReplySize = 16;
 
     public static void WriteHello(Span<byte> frame, Guid session)

@@ -58,7 +58,14 @@ internal sealed class SocketListener : IConnectionListener
 
     public EndPoint EndPoint { get; }
 
-    public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default) =>
+        await AcceptSocketAsync(cancellationToken) is { } accepted ? SocketConnection.Start(accepted) : null;
+
+    /// <summary>
+    /// The next connection, as a socket with Nagle's delay off, or null once the listener is unbound; waits out a
+    /// refusal for want of a resource as <see cref="AcceptAsync"/> does. The silo's direct channel accepts through it.
+    /// </summary>
+    internal async ValueTask<Socket?> AcceptSocketAsync(CancellationToken cancellationToken = default)
     {
         while (true)
         {
@@ -72,7 +79,7 @@ internal sealed class SocketListener : IConnectionListener
                     _logger.LogWarning("Accepting connections on {EndPoint} again.", EndPoint);
                 }
                 accepted.NoDelay = true;
-                return SocketConnection.Start(accepted);
+                return accepted;
             }
             catch (ObjectDisposedException)
             {

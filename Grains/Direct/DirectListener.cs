@@ -22,7 +22,7 @@ internal sealed class DirectListener(
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<Socket> _open = [];
-    private Socket? _listener;
+    private Networking.SocketListener? _listener;
     private Task _accepting = Task.CompletedTask;
 
     /// <summary>Where clients connect, once the listener has started; null while it has not, or when it is off.</summary>
@@ -36,47 +36,34 @@ internal sealed class DirectListener(
         if (space.Value.DirectPort < 0) return Task.CompletedTask;
         var options = endpoints.Value;
         var address = options.GatewayListeningEndpoint?.Address ?? options.AdvertisedIPAddress ?? IPAddress.Any;
-        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            listener.Bind(new IPEndPoint(address, space.Value.DirectPort));
-            listener.Listen(512);
+            // The transport's listener, for its handling of accepts refused for want of a resource (open files).
+            _listener = Networking.SocketListener.Bind(new IPEndPoint(address, space.Value.DirectPort), logger);
         }
-        catch (SocketException error)
+        catch (Exception error) when (error is SocketException or Microsoft.AspNetCore.Connections.AddressInUseException)
         {
-            listener.Dispose();
             // Without the socket error as inner exception: the silo reports the innermost one, and this one names the setting.
             throw new InvalidOperationException($"Dsm:DirectPort {space.Value.DirectPort} on {address} could not be opened: {error.Message}. Choose a free port, 0 for any, or -1 to turn the direct channel off.");
         }
-        _listener = listener;
-        var advertised = options.AdvertisedIPAddress ?? ((IPEndPoint)listener.LocalEndPoint!).Address;
-        Endpoint = new DirectEndpoint(advertised.ToString(), ((IPEndPoint)listener.LocalEndPoint!).Port);
-        _accepting = AcceptAsync(listener, _stopping.Token);
+        var bound = (IPEndPoint)_listener.EndPoint;
+        Endpoint = new DirectEndpoint((options.AdvertisedIPAddress ?? bound.Address).ToString(), bound.Port);
+        _accepting = AcceptAsync(_listener, _stopping.Token);
         return Task.CompletedTask;
     }
 
-    private async Task AcceptAsync(Socket listener, CancellationToken stopping)
+    private async Task AcceptAsync(Networking.SocketListener listener, CancellationToken stopping)
     {
-        while (!stopping.IsCancellationRequested)
+        try
         {
-            Socket socket;
-            try
+            while (await listener.AcceptSocketAsync(stopping) is { } socket)
             {
-                socket = await listener.AcceptAsync(stopping);
+                lock (_open) _open.Add(socket);
+                _ = ServeAsync(socket, stopping);
             }
-            catch (Exception error) when (error is OperationCanceledException or ObjectDisposedException or SocketException && stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException error)
-            {
-                // One failed accept (the peer gave up, say) is that peer's; the listener goes on.
-                logger.LogDebug(error, "A direct connection could not be accepted.");
-                continue;
-            }
-            socket.NoDelay = true;
-            lock (_open) _open.Add(socket);
-            _ = ServeAsync(socket, stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
         }
     }
 
@@ -106,7 +93,7 @@ internal sealed class DirectListener(
     {
         Endpoint = null;
         await _stopping.CancelAsync();
-        _listener?.Dispose();
+        if (_listener is not null) await _listener.DisposeAsync();
         lock (_open)
             foreach (var socket in _open) socket.Dispose();
         await _accepting;

@@ -26,6 +26,7 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
     private const int MostAnswers = 1 << 20;
 
     private readonly DirectOutbox _outbox = new(socket);
+    private GrainReferences<IPageGrain>? _pages;
     private readonly ConcurrentDictionary<uint, TaskCompletionSource<bool[]>> _revoking = new();
     private uint _lastRevocation;
     private volatile bool _ended;
@@ -149,15 +150,14 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
         }
     }
 
-    private async Task<ulong> GetByCallAsync(DirectRequest request) =>
-        await grains.GetGrain<IPageGrain>(request.Page).ReadElement(request.Epoch, request.Offset, request.Size);
+    private Task<ulong> GetByCallAsync(DirectRequest request) => Pages[request.Page].ReadElement(request.Epoch, request.Offset, request.Size);
 
     private async Task<ulong> SetAsync(DirectRequest request)
     {
         var id = new RequestId(_session, request.Sequence);
         var written = local.Find(request.Page) is { } page ? await page.TryWriteElementHere(request.Epoch, id, request.Offset, request.Size, request.Value) : null;
         // A page that began to deactivate before the write applied wrote nothing: its next activation takes the call.
-        return (ulong)(written ?? await grains.GetGrain<IPageGrain>(request.Page).WriteElement(request.Epoch, id, request.Offset, request.Size, request.Value));
+        return (ulong)(written ?? await Pages[request.Page].WriteElement(request.Epoch, id, request.Offset, request.Size, request.Value));
     }
 
     private async Task AnswerAsync(DirectRequest request, Task<ulong> work)
@@ -180,4 +180,7 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
     }
 
     private void Send(DirectReply reply) => _outbox.Send(reply);
+
+    // Made on the first call this connection forwards: most connections reach only pages active here.
+    private GrainReferences<IPageGrain> Pages => _pages ??= new GrainReferences<IPageGrain>(grains);
 }

@@ -78,9 +78,10 @@ public sealed class AddressSpaceOptions
     public double MemoryRefusalPercent { get; set; } = 90;
 
     /// <summary>
-    /// The port of the silo's direct channel, a path beside Orleans' messaging for single-element gets and sets of
-    /// Uncached regions (README, "The direct channel"): 0 (the default) for any free port, which clients learn from the
-    /// silo; -1 to turn it off. It listens on the gateway's address. A silo with TLS keeps it off.
+    /// The port of the silo's direct channel, a path beside Orleans' messaging for single-element gets of Uncached
+    /// regions, sets without a lock fence, and their revocations (README, "The direct channel"): 0 (the default) for any
+    /// free port, which clients learn from the silo; -1 to turn it off. It listens on the gateway's address. A silo
+    /// with TLS keeps it off.
     /// </summary>
     public int DirectPort { get; set; }
 
