@@ -92,8 +92,18 @@ public sealed class BoundedConsistencyTests(ClusterFixture fixture)
         Assert.Equal((8L, 9L, 0L), (await view.GetAsync(5), await view.GetAsync(9), await view.GetAsync(6)));
         Assert.Equal(readsBefore + 1, ClusterFixture.PageCalls(nameof(IPageGrain.Read)));
 
-        // Two to the same element: the page chose their order, so the copy does not serve what they wrote.
-        await Task.WhenAll(view.SetAsync(5, 10), view.SetAsync(5, 11), view.SetAsync(9, 12));
+        // Two to the same element: the page chose their order, so the copy does not serve what they wrote. Slow storage
+        // keeps the first in flight until the others have begun: over the direct channel a write can otherwise return
+        // before the test thread starts the next, and writes one after the other are ordered, their last value served.
+        ClusterFixture.PageWrites.Delay = TimeSpan.FromMilliseconds(300);
+        try
+        {
+            await Task.WhenAll(view.SetAsync(5, 10), view.SetAsync(5, 11), view.SetAsync(9, 12));
+        }
+        finally
+        {
+            ClusterFixture.PageWrites.Delay = TimeSpan.Zero;
+        }
         Assert.Equal((0L, 12L), (await view.GetAsync(6), await view.GetAsync(9)));
         Assert.Equal(readsBefore + 1, ClusterFixture.PageCalls(nameof(IPageGrain.Read)));
         Assert.Contains(await view.GetAsync(5), new long[] { 10, 11 }); // read again
