@@ -25,10 +25,28 @@ internal sealed class DirectOutbox(Socket socket)
     private byte[] _buffer = new byte[BytesPerSend];
     private int _sending;
 
+    private int _corked;
+
     public void Send(IDirectFrame frame)
     {
         _queue.Enqueue(frame);
-        if (Interlocked.CompareExchange(ref _sending, 1, 0) == 0) _ = DrainAsync();
+        // Both sides fence (the queue's enqueue, and the exchange in Uncork): a frame queued while corked is either seen
+        // by the uncorking thread or sends itself.
+        if (Volatile.Read(ref _corked) == 0 && Interlocked.CompareExchange(ref _sending, 1, 0) == 0) _ = DrainAsync();
+    }
+
+    /// <summary>
+    /// Holds back frames queued from now until <see cref="Uncork"/>, which sends them together: a side that answers
+    /// several requests of one receive in turn sends the answers in one send, not one each (each send wakes the other
+    /// side). A send already under way goes on.
+    /// </summary>
+    public void Cork() => Interlocked.Exchange(ref _corked, 1);
+
+    /// <summary>Sends what <see cref="Cork"/> held back, and lets later frames go as they come.</summary>
+    public void Uncork()
+    {
+        Interlocked.Exchange(ref _corked, 0);
+        if (!_queue.IsEmpty && Interlocked.CompareExchange(ref _sending, 1, 0) == 0) _ = DrainAsync();
     }
 
     private async Task DrainAsync()

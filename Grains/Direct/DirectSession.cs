@@ -51,6 +51,8 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
                 if (received == 0) return;
                 filled += received;
                 var used = 0;
+                // The gets answered here leave together, once this receive's requests are all served.
+                _outbox.Cork();
                 while (filled - used >= DirectWire.RequestSize)
                 {
                     var frame = buffer.AsSpan(used, filled - used);
@@ -71,6 +73,7 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
                     Answered(DirectRevocationAnswer.ReadFrom(frame));
                     used += length;
                 }
+                _outbox.Uncork();
                 buffer.AsSpan(used, filled - used).CopyTo(buffer);
                 filled -= used;
             }

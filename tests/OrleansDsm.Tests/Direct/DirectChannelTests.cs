@@ -59,6 +59,38 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Gets_take_the_channel_however_many_wait_there_but_a_set_only_when_no_other_set_is_under_way()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-policy"), 512, Consistency.Uncached);
+        await array.SetAsync(0, 1);
+        await MoveAsync(array.Region.FirstPage, SiloOf(channel, connected: true));
+        var (served, reads) = (channel.Served, ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement)));
+
+        var got = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => array.GetAsync(i % 2).AsTask()));
+
+        Assert.Equal(Enumerable.Range(0, 64).Select(i => i % 2 == 0 ? 1L : 0L), got);
+        Assert.Equal(served + 64, channel.Served);
+        Assert.Equal(reads, ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement)));
+
+        // Slow storage keeps the first set under way while the second begins: the second goes as a call.
+        (served, var writes) = (channel.Served, ClusterFixture.PageCalls(nameof(IPageGrain.WriteElement)));
+        ClusterFixture.PageWrites.Delay = TimeSpan.FromMilliseconds(300);
+        try
+        {
+            await Task.WhenAll(array.SetAsync(1, 11), array.SetAsync(2, 22));
+        }
+        finally
+        {
+            ClusterFixture.PageWrites.Delay = TimeSpan.Zero;
+        }
+        Assert.Equal(served + 1, channel.Served);
+        Assert.Equal(writes + 1, ClusterFixture.PageCalls(nameof(IPageGrain.WriteElement)));
+        Assert.Equal((11L, 22L), (await array.GetAsync(1), await array.GetAsync(2)));
+    }
+
+    [Fact]
     public async Task A_page_on_another_silo_is_reached_through_the_call_the_channels_silo_makes()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);

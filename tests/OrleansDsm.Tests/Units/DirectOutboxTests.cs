@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using OrleansDsm.Direct;
+
+namespace OrleansDsm.Tests.Units;
+
+/// <summary>The direct channel's outbox sends frames in order, and holds back those queued while corked until uncorked.</summary>
+public sealed class DirectOutboxTests
+{
+    private sealed record Frame(byte Value) : IDirectFrame
+    {
+        public int Length => 1;
+
+        public void WriteTo(Span<byte> frame) => frame[0] = Value;
+    }
+
+    [Fact]
+    public async Task Frames_queued_while_corked_leave_only_when_uncorked_in_the_order_queued()
+    {
+        var (sending, receiving) = await ConnectedPairAsync();
+        using (sending)
+        using (receiving)
+        {
+            var outbox = new DirectOutbox(sending);
+            outbox.Send(new Frame(1));
+            Assert.Equal([1], await ReceiveAsync(receiving, 1));
+
+            outbox.Cork();
+            outbox.Send(new Frame(2));
+            outbox.Send(new Frame(3));
+            await Task.Delay(200);
+            Assert.Equal(0, receiving.Available);
+
+            outbox.Uncork();
+            Assert.Equal([2, 3], await ReceiveAsync(receiving, 2));
+            outbox.Send(new Frame(4));
+            Assert.Equal([4], await ReceiveAsync(receiving, 1));
+        }
+    }
+
+    [Fact]
+    public async Task Frames_queued_from_other_threads_while_corked_are_all_sent_by_the_uncork()
+    {
+        var (sending, receiving) = await ConnectedPairAsync();
+        using (sending)
+        using (receiving)
+        {
+            var outbox = new DirectOutbox(sending);
+            outbox.Cork();
+            await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Task.Run(() => outbox.Send(new Frame((byte)i)))));
+            outbox.Uncork();
+            Assert.Equal(Enumerable.Range(0, 100).Select(i => (byte)i), (await ReceiveAsync(receiving, 100)).Order());
+        }
+    }
+
+    private static async Task<(Socket Sending, Socket Receiving)> ConnectedPairAsync()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var sending = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await sending.ConnectAsync(listener.LocalEndPoint!);
+        return (sending, await listener.AcceptAsync());
+    }
+
+    private static async Task<byte[]> ReceiveAsync(Socket socket, int count)
+    {
+        var bytes = new byte[count];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        for (var filled = 0; filled < count;)
+        {
+            var received = await socket.ReceiveAsync(bytes.AsMemory(filled), SocketFlags.None, timeout.Token);
+            Assert.NotEqual(0, received);
+            filled += received;
+        }
+        return bytes;
+    }
+}
