@@ -40,10 +40,10 @@ internal sealed class DirectChannel(IGrainFactory grains, Guid session, TimeSpan
     }
 
     /// <summary>
-    /// Begins a set of this client, which <see cref="EndSet"/> ends: the open connection when no other set of the client
-    /// is under way, else null. A set's reply leaves from its page's turn, one send per set, and with many sets under
-    /// way that costs more processor time than Orleans' messages, which carry many at once (measured: docs/performance.md,
-    /// "The direct channel"); one set alone is quicker on the channel.
+    /// Begins a set of this client, which <see cref="EndSet"/> ends: the open connection when no other set of the
+    /// client is under way, else null. A set's reply leaves from its page's turn, one send per set, and with many sets
+    /// under way that costs more processor time than Orleans' messages, which carry many at once (measured:
+    /// docs/performance.md, "The direct channel"); one set alone is quicker on the channel.
     /// </summary>
     public DirectConnection? BeginSet() => Interlocked.Increment(ref _sets) == 1 ? Current : null;
 

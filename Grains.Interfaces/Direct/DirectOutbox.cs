@@ -30,8 +30,8 @@ internal sealed class DirectOutbox(Socket socket)
     public void Send(IDirectFrame frame)
     {
         _queue.Enqueue(frame);
-        // Both sides fence (the queue's enqueue, and the exchange in Uncork): a frame queued while corked is either seen
-        // by the uncorking thread or sends itself.
+        // Both sides fence (the queue's enqueue, and the exchange in Uncork): a frame queued while corked is either
+        // seen by the uncorking thread or sends itself.
         if (Volatile.Read(ref _corked) == 0 && Interlocked.CompareExchange(ref _sending, 1, 0) == 0) _ = DrainAsync();
     }
 

@@ -4,7 +4,9 @@ using OrleansDsm.Direct;
 
 namespace OrleansDsm.Tests.Units;
 
-/// <summary>The direct channel's outbox sends frames in order, and holds back those queued while corked until uncorked.</summary>
+/// <summary>
+/// The direct channel's outbox sends frames in order, and holds back those queued while corked until uncorked.
+/// </summary>
 public sealed class DirectOutboxTests
 {
     private sealed record Frame(byte Value) : IDirectFrame
