@@ -32,7 +32,6 @@ internal sealed class DirectConnection : IDisposable
     // The last reply of the latest receive, completed once the next receive is posted.
     private Pending? _held;
     private uint _lastId;
-    private int _inFlight;
     private volatile bool _broken;
 
     private DirectConnection(Socket socket, DirectEndpoint endpoint, TimeSpan responseTimeout, Func<PageRevocation[], bool[]>? revoke)
@@ -52,9 +51,6 @@ internal sealed class DirectConnection : IDisposable
 
     /// <summary>Whether requests can still be sent.</summary>
     public bool IsOpen => !_broken;
-
-    /// <summary>How many requests wait for their replies.</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>
     /// Connects to <paramref name="endpoint"/> within <paramref name="connectTimeout"/> and says hello as
@@ -89,7 +85,6 @@ internal sealed class DirectConnection : IDisposable
     {
         var id = Interlocked.Increment(ref _lastId);
         var waiting = new Waiting(Stopwatch.GetTimestamp());
-        Interlocked.Increment(ref _inFlight);
         _waiting[id] = waiting;
         // A break after the sweep of waiting requests would leave this one waiting for ever: it ends here instead.
         if (_broken) End(id, DirectStatus.Unknown);
@@ -174,7 +169,6 @@ internal sealed class DirectConnection : IDisposable
             var reply = DirectReply.ReadFrom(frame);
             used += DirectWire.ReplySize;
             if (!_waiting.TryRemove(reply.Id, out var waiting)) continue;
-            Interlocked.Decrement(ref _inFlight);
             Interlocked.Exchange(ref _held, new Pending(waiting.Reply, reply))?.CompleteElsewhere();
         }
         _buffer.AsSpan(used, _filled - used).CopyTo(_buffer);
@@ -224,7 +218,6 @@ internal sealed class DirectConnection : IDisposable
     private void End(uint id, DirectStatus status)
     {
         if (!_waiting.TryRemove(id, out var waiting)) return;
-        Interlocked.Decrement(ref _inFlight);
         new Pending(waiting.Reply, new DirectReply(id, status, 0)).CompleteElsewhere();
     }
 

@@ -19,6 +19,6 @@ internal sealed class DirectSessions
     /// </summary>
     public void Add(Guid session, DirectSession connection) => _open.TryAdd(session, connection);
 
-    /// <summary>Takes a connection off the list when it ends, unless a later one has replaced it.</summary>
+    /// <summary>Takes a connection off the list when it ends, if it is the one listed for its session.</summary>
     public void Remove(Guid session, DirectSession connection) => _open.TryRemove(KeyValuePair.Create(session, connection));
 }
