@@ -99,7 +99,7 @@ public sealed partial class SharedArray<T>
             }
             if (ElementCodec<T>.IsWord && Direct?.Current is { } direct)
             {
-                var reply = await direct.SendAsync(new DirectRequest(0, DirectOperation.Get, ElementCodec<T>.Size, Region.Epoch, page, offset, 0, 0))
+                var reply = await direct.SendAsync(new DirectRequest(0, DirectOperation.Get, ElementCodec<T>.Size, Region.Epoch, page, offset, 0, 0, Direct.Number))
                     .WaitAsync(cancellation);
                 if (reply.Status == DirectStatus.Done)
                 {

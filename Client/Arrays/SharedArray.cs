@@ -210,7 +210,7 @@ public sealed partial class SharedArray<T> where T : unmanaged
     private async Task<(ElementUpdate? Update, RequestId Request)> SetDirectAsync(DirectConnection direct, long page, int offset, ulong bits, RequestId request,
         CancellationToken cancellation)
     {
-        var reply = await direct.SendAsync(new DirectRequest(0, DirectOperation.Set, ElementCodec<T>.Size, Region.Epoch, page, offset, bits, request.Sequence))
+        var reply = await direct.SendAsync(new DirectRequest(0, DirectOperation.Set, ElementCodec<T>.Size, Region.Epoch, page, offset, bits, request.Sequence, Direct!.Number))
             .WaitAsync(cancellation);
         if (reply.Status == DirectStatus.Done)
         {

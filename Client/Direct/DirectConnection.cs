@@ -12,7 +12,7 @@ namespace OrleansDsm.Direct;
 /// next receive is posted, so a caller that blocks there stops no other reply; when several replies arrive together,
 /// all but the last resume on the thread pool. Once the connection breaks, or a reply is later than the response
 /// timeout, every request waiting on it ends <see cref="DirectStatus.Unknown"/> and the connection is closed. The silo
-/// sends its revocations of this session's cached copies on the same connection; they are applied as they arrive.
+/// sends its revocations of its members' cached copies on the same connection; they are applied as they arrive.
 /// </summary>
 internal sealed class DirectConnection : IDisposable
 {
@@ -21,7 +21,7 @@ internal sealed class DirectConnection : IDisposable
 
     private readonly Socket _socket;
     private readonly DirectOutbox _outbox;
-    private readonly Func<PageRevocation[], bool[]>? _revoke;
+    private readonly Func<ushort, PageRevocation[], bool[]?> _revoke;
     private readonly ConcurrentDictionary<uint, Waiting> _waiting = new();
     private byte[] _buffer = new byte[256 * DirectWire.ReplySize];
     private readonly Action _received;
@@ -34,7 +34,7 @@ internal sealed class DirectConnection : IDisposable
     private uint _lastId;
     private volatile bool _broken;
 
-    private DirectConnection(Socket socket, DirectEndpoint endpoint, TimeSpan responseTimeout, Func<PageRevocation[], bool[]>? revoke)
+    private DirectConnection(Socket socket, DirectEndpoint endpoint, TimeSpan responseTimeout, Func<ushort, PageRevocation[], bool[]?> revoke)
     {
         _socket = socket;
         Endpoint = endpoint;
@@ -53,12 +53,12 @@ internal sealed class DirectConnection : IDisposable
     public bool IsOpen => !_broken;
 
     /// <summary>
-    /// Connects to <paramref name="endpoint"/> within <paramref name="connectTimeout"/> and says hello as
-    /// <paramref name="session"/>; the silo's revocations for that session's cache are applied by <paramref name="revoke"/>
-    /// (none kept, without one).
+    /// Connects to <paramref name="endpoint"/> within <paramref name="connectTimeout"/> and says hello; the silo's
+    /// revocations for a member's cache are applied by <paramref name="revoke"/>, given the member's number (none kept,
+    /// where it answers null or there is none).
     /// </summary>
-    public static async Task<DirectConnection> OpenAsync(DirectEndpoint endpoint, Guid session, TimeSpan connectTimeout, TimeSpan responseTimeout,
-        Func<PageRevocation[], bool[]>? revoke = null)
+    public static async Task<DirectConnection> OpenAsync(DirectEndpoint endpoint, TimeSpan connectTimeout, TimeSpan responseTimeout,
+        Func<ushort, PageRevocation[], bool[]?>? revoke = null)
     {
         var address = IPAddress.Parse(endpoint.Address);
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -67,7 +67,7 @@ internal sealed class DirectConnection : IDisposable
             using var timeout = new CancellationTokenSource(connectTimeout);
             await socket.ConnectAsync(new IPEndPoint(address, endpoint.Port), timeout.Token);
             var hello = new byte[DirectWire.HelloSize];
-            DirectWire.WriteHello(hello, session);
+            DirectWire.WriteHello(hello);
             await socket.SendAsync(hello, SocketFlags.None, timeout.Token);
         }
         catch
@@ -75,10 +75,19 @@ internal sealed class DirectConnection : IDisposable
             socket.Dispose();
             throw;
         }
-        var connection = new DirectConnection(socket, endpoint, responseTimeout, revoke);
+        var connection = new DirectConnection(socket, endpoint, responseTimeout, revoke ?? (static (_, _) => null));
         connection.Receive();
         return connection;
     }
+
+    /// <summary>
+    /// Names <paramref name="session"/> as member <paramref name="member"/>, for the requests and revocations after this;
+    /// a number is joined once per connection.
+    /// </summary>
+    public void Join(ushort member, Guid session) => _outbox.Send(DirectRequest.Join(member, session));
+
+    /// <summary>Tells the silo that member <paramref name="member"/>'s session is gone, so its revocations go elsewhere.</summary>
+    public void Leave(ushort member) => _outbox.Send(new DirectRequest(0, DirectOperation.Leave, 0, 0, 0, 0, 0, 0, member));
 
     /// <summary>Sends <paramref name="request"/> (its id is set here) and returns the silo's reply, or <see cref="DirectStatus.Unknown"/> if none comes.</summary>
     public Task<DirectReply> SendAsync(DirectRequest request)
@@ -192,7 +201,7 @@ internal sealed class DirectConnection : IDisposable
         bool[] kept;
         try
         {
-            kept = _revoke?.Invoke(revocation.Revocations) ?? new bool[revocation.Revocations.Length];
+            kept = _revoke(revocation.Member, revocation.Revocations) ?? new bool[revocation.Revocations.Length];
         }
         catch (Exception)
         {

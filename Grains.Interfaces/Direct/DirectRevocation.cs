@@ -4,13 +4,13 @@ using OrleansDsm.Caching;
 namespace OrleansDsm.Direct;
 
 /// <summary>
-/// A silo's revocations for the client at the other end of a direct connection, sent there instead of as a call to
-/// its cache's observer (see <see cref="ICacheHolder.Revoke"/>, whose contract it keeps): a header of
-/// <see cref="DirectWire.ReplySize"/> bytes (id, a zero status, kind 1 at byte 5, the body's length at byte 8), then the
-/// revocations in order, each page (8), version (8), offset (4), length (4), whether it continues a run (1), and its
-/// bytes' count (4, -1 for none) and bytes.
+/// A silo's revocations for the cache of one member of a direct connection, sent there instead of as a call to the
+/// cache's observer (see <see cref="ICacheHolder.Revoke"/>, whose contract it keeps): a header of
+/// <see cref="DirectWire.ReplySize"/> bytes (id, a zero status, kind 1 at byte 5, the member at byte 6, the body's
+/// length at byte 8), then the revocations in order, each page (8), version (8), offset (4), length (4), whether it
+/// continues a run (1), and its bytes' count (4, -1 for none) and bytes.
 /// </summary>
-internal sealed record DirectRevocation(uint Id, PageRevocation[] Revocations) : IDirectFrame
+internal sealed record DirectRevocation(uint Id, ushort Member, PageRevocation[] Revocations) : IDirectFrame
 {
     public const byte Kind = 1;
 
@@ -26,6 +26,7 @@ internal sealed record DirectRevocation(uint Id, PageRevocation[] Revocations) :
         frame[..DirectWire.ReplySize].Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(frame, Id);
         frame[5] = Kind;
+        BinaryPrimitives.WriteUInt16LittleEndian(frame[6..], Member);
         BinaryPrimitives.WriteInt32LittleEndian(frame[8..], _bodyLength);
         var body = frame[DirectWire.ReplySize..];
         BinaryPrimitives.WriteInt32LittleEndian(body, Revocations.Length);
@@ -51,6 +52,7 @@ internal sealed record DirectRevocation(uint Id, PageRevocation[] Revocations) :
     public static DirectRevocation ReadFrom(ReadOnlySpan<byte> frame)
     {
         var id = BinaryPrimitives.ReadUInt32LittleEndian(frame);
+        var member = BinaryPrimitives.ReadUInt16LittleEndian(frame[6..]);
         var body = frame[DirectWire.ReplySize..(DirectWire.ReplySize + BodyLengthOf(frame))];
         var count = BinaryPrimitives.ReadInt32LittleEndian(body);
         if (count < 0 || count > body.Length / Fixed) throw new InvalidDataException($"A revocation frame says it holds {count} revocations in {body.Length} bytes.");
@@ -66,7 +68,7 @@ internal sealed record DirectRevocation(uint Id, PageRevocation[] Revocations) :
                 bytesLength < 0 ? null : body.Slice(Fixed, bytesLength).ToArray(), body[24] == 1);
             body = body[(Fixed + Math.Max(bytesLength, 0))..];
         }
-        return new DirectRevocation(id, revocations);
+        return new DirectRevocation(id, member, revocations);
     }
 }
 

@@ -6,9 +6,11 @@ namespace OrleansDsm.Direct;
 /// The direct channel's frames: a path from a client to a silo beside Orleans' messaging, for single-element gets of
 /// Uncached regions and unfenced sets, which an Orleans call makes cost about 1.7x a Redis round trip, and for the
 /// revocations those sets send (see docs/performance.md).
-/// A connection opens with a hello (magic, version, the client's session); then the client sends requests and the
-/// silo answers each with a reply carrying the request's id, in any order. The silo may also send the client's cache
-/// its revocations (<see cref="DirectRevocation"/>), which the client answers (<see cref="DirectRevocationAnswer"/>).
+/// A connection opens with a hello (magic, version); then the client names the sessions it carries, each by a
+/// <see cref="DirectOperation.Join"/> giving it a member number on the connection (all the <c>DsmClient</c>s of one
+/// Orleans client share one connection), and sends requests, each under a member's number; the silo answers each
+/// with a reply carrying the request's id, in any order. The silo may also send a member's cache its revocations
+/// (<see cref="DirectRevocation"/>), which the client answers (<see cref="DirectRevocationAnswer"/>).
 /// All fields are little-endian; a frame's header has a fixed size and says how long the rest is.
 /// </summary>
 internal static class DirectWire
@@ -16,32 +18,32 @@ internal static class DirectWire
     /// <summary>"DSMD", the first four bytes of a hello.</summary>
     public const uint Magic = 0x444D5344;
 
-    public const int Version = 1;
+    public const int Version = 2;
 
-    /// <summary>Magic (4), version (4), session (16).</summary>
-    public const int HelloSize = 24;
+    /// <summary>Magic (4), version (4).</summary>
+    public const int HelloSize = 8;
 
-    /// <summary>Id (4), operation (1), element size (1), 2 spare, epoch (8), page (8), offset (4), 4 spare, value (8), request sequence (8).</summary>
+    /// <summary>
+    /// Id (4), operation (1), element size (1), member (2), epoch (8), page (8), offset (4), 4 spare, value (8),
+    /// request sequence (8). A join carries its session's 16 bytes where the epoch and page go.
+    /// </summary>
     public const int RequestSize = 48;
 
     /// <summary>
-    /// Id (4), status (1), kind (1: 0 for a reply, <see cref="DirectRevocation.Kind"/> for a revocation's header), 2
-    /// spare, value (8): the element's bits for a get, the page's version for a set.
+    /// Id (4), status (1), kind (1: 0 for a reply, <see cref="DirectRevocation.Kind"/> for a revocation's header), member
+    /// (2: a revocation's; 0 in a reply), value (8): the element's bits for a get, the page's version for a set.
     /// </summary>
     public const int ReplySize = 16;
 
-    public static void WriteHello(Span<byte> frame, Guid session)
+    public static void WriteHello(Span<byte> frame)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(frame, Magic);
         BinaryPrimitives.WriteInt32LittleEndian(frame[4..], Version);
-        session.TryWriteBytes(frame[8..24]);
     }
 
-    /// <summary>The session a hello names, or null when it is not a hello of this version.</summary>
-    public static Guid? ReadHello(ReadOnlySpan<byte> frame) =>
-        BinaryPrimitives.ReadUInt32LittleEndian(frame) == Magic && BinaryPrimitives.ReadInt32LittleEndian(frame[4..]) == Version
-            ? new Guid(frame[8..24])
-            : null;
+    /// <summary>Whether <paramref name="frame"/> is a hello of this version.</summary>
+    public static bool IsHello(ReadOnlySpan<byte> frame) =>
+        BinaryPrimitives.ReadUInt32LittleEndian(frame) == Magic && BinaryPrimitives.ReadInt32LittleEndian(frame[4..]) == Version;
 }
 
 /// <summary>What a direct request asks.</summary>
@@ -55,6 +57,16 @@ internal enum DirectOperation : byte
 
     /// <summary>Not a request: the client's answer to a revocation the silo sent (see <see cref="DirectRevocationAnswer"/>).</summary>
     Revoked = 3,
+
+    /// <summary>
+    /// Not a request, and unanswered: names the session of a member number, for the requests and revocations that
+    /// follow (see <see cref="DirectRequest.Join"/>). A number is joined once on a connection and never given to
+    /// another session.
+    /// </summary>
+    Join = 4,
+
+    /// <summary>Not a request, and unanswered: the member's session is gone (its client disposed); its revocations go elsewhere.</summary>
+    Leave = 5,
 }
 
 /// <summary>How a direct request ended.</summary>
@@ -76,10 +88,31 @@ internal enum DirectStatus : byte
     Unknown = 2,
 }
 
-/// <summary>One request on a direct connection.</summary>
-internal readonly record struct DirectRequest(uint Id, DirectOperation Operation, int Size, long Epoch, long Page, int Offset, ulong Value, long Sequence) : IDirectFrame
+/// <summary>One request on a direct connection, made under the session that joined as <paramref name="Member"/>.</summary>
+internal readonly record struct DirectRequest(uint Id, DirectOperation Operation, int Size, long Epoch, long Page, int Offset, ulong Value, long Sequence,
+    ushort Member = 0) : IDirectFrame
 {
     public int Length => DirectWire.RequestSize;
+
+    /// <summary>The frame that joins <paramref name="session"/> to a connection as <paramref name="member"/>.</summary>
+    public static DirectRequest Join(ushort member, Guid session)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        session.TryWriteBytes(bytes);
+        return new DirectRequest(0, DirectOperation.Join, 0, BinaryPrimitives.ReadInt64LittleEndian(bytes), BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]), 0, 0, 0, member);
+    }
+
+    /// <summary>The session a <see cref="DirectOperation.Join"/> names.</summary>
+    public Guid JoiningSession
+    {
+        get
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            BinaryPrimitives.WriteInt64LittleEndian(bytes, Epoch);
+            BinaryPrimitives.WriteInt64LittleEndian(bytes[8..], Page);
+            return new Guid(bytes);
+        }
+    }
 
     public void WriteTo(Span<byte> frame)
     {
@@ -87,6 +120,7 @@ internal readonly record struct DirectRequest(uint Id, DirectOperation Operation
         BinaryPrimitives.WriteUInt32LittleEndian(frame, Id);
         frame[4] = (byte)Operation;
         frame[5] = (byte)Size;
+        BinaryPrimitives.WriteUInt16LittleEndian(frame[6..], Member);
         BinaryPrimitives.WriteInt64LittleEndian(frame[8..], Epoch);
         BinaryPrimitives.WriteInt64LittleEndian(frame[16..], Page);
         BinaryPrimitives.WriteInt32LittleEndian(frame[24..], Offset);
@@ -98,7 +132,7 @@ internal readonly record struct DirectRequest(uint Id, DirectOperation Operation
         BinaryPrimitives.ReadUInt32LittleEndian(frame), (DirectOperation)frame[4], frame[5],
         BinaryPrimitives.ReadInt64LittleEndian(frame[8..]), BinaryPrimitives.ReadInt64LittleEndian(frame[16..]),
         BinaryPrimitives.ReadInt32LittleEndian(frame[24..]), BinaryPrimitives.ReadUInt64LittleEndian(frame[32..]),
-        BinaryPrimitives.ReadInt64LittleEndian(frame[40..]));
+        BinaryPrimitives.ReadInt64LittleEndian(frame[40..]), BinaryPrimitives.ReadUInt16LittleEndian(frame[6..]));
 }
 
 /// <summary>The answer to one direct request.</summary>

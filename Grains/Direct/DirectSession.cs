@@ -14,8 +14,9 @@ namespace OrleansDsm.Grains.Direct;
 /// range read does (see <see cref="LocalPages"/>); a set of a page active here runs on the page's turn without a call
 /// (see <see cref="PageGrain.TryWriteElementHere"/>); a page active elsewhere, or one that would make the read wait,
 /// is reached by the Orleans call the client would have made, from this silo. Replies go out as requests end, in any
-/// order, several to a send when they end together. Revocations for the client's cache go the other way on the same
-/// connection (see <see cref="DirectSessions"/>).
+/// order, several to a send when they end together. The client's sessions join the connection as members; a set is
+/// made under its member's session, and revocations for a member's cache go the other way on the same connection
+/// (see <see cref="DirectSessions"/>).
 /// </summary>
 internal sealed class DirectSession(Socket socket, LocalPages local, RegionLivenessCache regions, IGrainFactory grains, DirectSessions sessions)
 {
@@ -30,7 +31,8 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
     private readonly ConcurrentDictionary<uint, TaskCompletionSource<bool[]>> _revoking = new();
     private uint _lastRevocation;
     private volatile bool _ended;
-    private Guid _session;
+    // The members joined so far, by number; read and changed only by the receiving loop.
+    private readonly Dictionary<ushort, DirectMember> _members = [];
 
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -38,10 +40,8 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
         using (var hello = CancellationTokenSource.CreateLinkedTokenSource(stopping))
         {
             hello.CancelAfter(HelloTimeout);
-            if (!await ReceiveAtLeastAsync(buffer, 0, DirectWire.HelloSize, hello.Token) || DirectWire.ReadHello(buffer) is not { } session) return;
-            _session = session;
+            if (!await ReceiveAtLeastAsync(buffer, 0, DirectWire.HelloSize, hello.Token) || !DirectWire.IsHello(buffer)) return;
         }
-        sessions.Add(_session, this);
         try
         {
             var filled = 0;
@@ -58,7 +58,7 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
                     var frame = buffer.AsSpan(used, filled - used);
                     if ((DirectOperation)frame[4] != DirectOperation.Revoked)
                     {
-                        Serve(DirectRequest.ReadFrom(frame));
+                        Take(DirectRequest.ReadFrom(frame));
                         used += DirectWire.RequestSize;
                         continue;
                     }
@@ -81,25 +81,50 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
         finally
         {
             _ended = true;
-            sessions.Remove(_session, this);
+            foreach (var member in _members.Values) sessions.Remove(member);
             foreach (var id in _revoking.Keys)
-                if (_revoking.TryRemove(id, out var waiting)) waiting.TrySetException(new IOException($"The direct connection of session {_session} closed before it answered a revocation."));
+                if (_revoking.TryRemove(id, out var waiting)) waiting.TrySetException(new IOException("The direct connection closed before it answered a revocation."));
         }
     }
 
     /// <summary>
-    /// Sends <paramref name="revocations"/> to the client's cache over this connection; answers as
+    /// Sends <paramref name="revocations"/> to <paramref name="member"/>'s cache over this connection; answers as
     /// <see cref="OrleansDsm.Caching.ICacheHolder.Revoke"/> does, or fails once the connection has closed.
     /// </summary>
-    public Task<bool[]> RevokeAsync(PageRevocation[] revocations)
+    public Task<bool[]> RevokeAsync(DirectMember member, PageRevocation[] revocations)
     {
         var id = Interlocked.Increment(ref _lastRevocation);
         var waiting = new TaskCompletionSource<bool[]>(TaskCreationOptions.RunContinuationsAsynchronously);
         _revoking[id] = waiting;
-        _outbox.Send(new DirectRevocation(id, revocations));
+        _outbox.Send(new DirectRevocation(id, member.Number, revocations));
         // A connection that ended before the revocation was listed leaves it to nobody: it fails here instead.
-        if (_ended && _revoking.TryRemove(id, out _)) waiting.TrySetException(new IOException($"The direct connection of session {_session} is closed."));
+        if (_ended && _revoking.TryRemove(id, out _)) waiting.TrySetException(new IOException($"The direct connection of session {member.Session} is closed."));
         return waiting.Task;
+    }
+
+    /// <summary>Takes one frame of the client's, other than a revocation's answer: a join, a leave or a request.</summary>
+    private void Take(DirectRequest request)
+    {
+        switch (request.Operation)
+        {
+            case DirectOperation.Join:
+                Leave(request.Member);
+                var member = new DirectMember(this, request.Member, request.JoiningSession);
+                _members[request.Member] = member;
+                sessions.Add(member);
+                break;
+            case DirectOperation.Leave:
+                Leave(request.Member);
+                break;
+            default:
+                Serve(request);
+                break;
+        }
+    }
+
+    private void Leave(ushort number)
+    {
+        if (_members.Remove(number, out var member)) sessions.Remove(member);
     }
 
     private void Answered(DirectRevocationAnswer answer)
@@ -128,8 +153,8 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
             case DirectOperation.Get:
                 _ = AnswerAsync(request, GetByCallAsync(request));
                 break;
-            case DirectOperation.Set:
-                _ = AnswerAsync(request, SetAsync(request));
+            case DirectOperation.Set when _members.TryGetValue(request.Member, out var member):
+                _ = AnswerAsync(request, SetAsync(request, new RequestId(member.Session, request.Sequence)));
                 break;
             default:
                 Send(new DirectReply(request.Id, DirectStatus.NotApplied, 0));
@@ -155,9 +180,8 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
 
     private Task<ulong> GetByCallAsync(DirectRequest request) => Pages[request.Page].ReadElement(request.Epoch, request.Offset, request.Size);
 
-    private async Task<ulong> SetAsync(DirectRequest request)
+    private async Task<ulong> SetAsync(DirectRequest request, RequestId id)
     {
-        var id = new RequestId(_session, request.Sequence);
         var written = local.Find(request.Page) is { } page ? await page.TryWriteElementHere(request.Epoch, id, request.Offset, request.Size, request.Value) : null;
         // A page that began to deactivate before the write applied wrote nothing: its next activation takes the call.
         return (ulong)(written ?? await Pages[request.Page].WriteElement(request.Epoch, id, request.Offset, request.Size, request.Value));

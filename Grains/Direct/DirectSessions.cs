@@ -1,24 +1,35 @@
+using System.Collections.Concurrent;
+using OrleansDsm.Caching;
+
 namespace OrleansDsm.Grains.Direct;
 
 /// <summary>
-/// The client sessions connected to this silo's direct channel, by the session their hello named, so that a page's
-/// revocations for such a session go over its connection rather than as a call to its cache's observer (a round trip
-/// through the gateway and Orleans' callback machinery, the larger part of a write to a page another client caches).
+/// The client sessions joined to this silo's direct connections, by session, so that a page's revocations for such a
+/// session go over its connection rather than as a call to its cache's observer (a round trip through the gateway and
+/// Orleans' callback machinery, the larger part of a write to a page another client caches).
 /// </summary>
 internal sealed class DirectSessions
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, DirectSession> _open = new();
+    private readonly ConcurrentDictionary<Guid, DirectMember> _joined = new();
 
-    /// <summary>The open connection of <paramref name="session"/>, if it has one here.</summary>
-    public DirectSession? Find(Guid session) => _open.GetValueOrDefault(session);
+    /// <summary>Where <paramref name="session"/> joined a connection here, if it did.</summary>
+    public DirectMember? Find(Guid session) => _joined.GetValueOrDefault(session);
 
     /// <summary>
-    /// Lists a connection once its hello has come, unless the session has one listed already: a hello names its session
-    /// unproved, so a later connection claiming it does not take the revocations of the one listed. A connection not
-    /// listed still serves requests; its session's revocations go as calls, as for a client without a connection here.
+    /// Lists a member once its join has come, unless its session is listed already: a join names its session
+    /// unproved, so a later connection claiming it does not take the revocations of the one listed. A member not
+    /// listed still has its requests served; its session's revocations go as calls, as for a client without a
+    /// connection here.
     /// </summary>
-    public void Add(Guid session, DirectSession connection) => _open.TryAdd(session, connection);
+    public void Add(DirectMember member) => _joined.TryAdd(member.Session, member);
 
-    /// <summary>Takes a connection off the list when it ends, if it is the one listed for its session.</summary>
-    public void Remove(Guid session, DirectSession connection) => _open.TryRemove(KeyValuePair.Create(session, connection));
+    /// <summary>Takes a member off the list when it leaves or its connection ends, if it is the one listed for its session.</summary>
+    public void Remove(DirectMember member) => _joined.TryRemove(KeyValuePair.Create(member.Session, member));
+}
+
+/// <summary>A session joined to a direct connection as member number <paramref name="Number"/>.</summary>
+internal sealed record DirectMember(DirectSession Connection, ushort Number, Guid Session)
+{
+    /// <summary>Sends the session's cache <paramref name="revocations"/>; see <see cref="DirectSession.RevokeAsync"/>.</summary>
+    public Task<bool[]> RevokeAsync(PageRevocation[] revocations) => Connection.RevokeAsync(this, revocations);
 }

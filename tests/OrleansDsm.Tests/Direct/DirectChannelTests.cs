@@ -11,6 +11,7 @@ namespace OrleansDsm.Tests.Direct;
 /// Single-element gets and sets of Uncached regions go through the silo's direct channel: a page active on that silo
 /// answers without a grain call, a page elsewhere through the call the silo makes for the client, and whatever the
 /// channel does not do (a freed region, a connection that broke) the client's own Orleans call does, with its errors.
+/// The clients of one Orleans client share one connection, each under its own session.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class DirectChannelTests(ClusterFixture fixture)
@@ -25,6 +26,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         var page = array.Region.FirstPage;
         var here = SiloOf(channel, connected: true);
         await MoveAsync(page, here);
+        await ReadableHereAsync(array);
         const long index = 7;
         var calls = ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement));
         var served = channel.Served;
@@ -66,6 +68,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-policy"), 512, Consistency.Uncached);
         await array.SetAsync(0, 1);
         await MoveAsync(array.Region.FirstPage, SiloOf(channel, connected: true));
+        await ReadableHereAsync(array);
         var (served, reads) = (channel.Served, ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement)));
 
         var got = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => array.GetAsync(i % 2).AsTask()));
@@ -195,6 +198,116 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         Assert.Equal(version + 1, (await page.GetState()).Version);
     }
 
+    [Fact]
+    public async Task Clients_of_one_Orleans_client_share_one_connection_and_each_writes_under_its_own_session()
+    {
+        await using var first = new DsmClient(fixture.Cluster.Client);
+        await using var second = new DsmClient(fixture.Cluster.Client);
+        var (one, two) = (await ConnectedChannelAsync(first), await ConnectedChannelAsync(second));
+        Assert.Same(one.Connection, two.Connection);
+        Assert.NotEqual(one.Number, two.Number);
+        var array = await first.AllocateAsync<long>(UniqueNames.For("direct-shared"), 512, Consistency.Uncached);
+        var other = await second.OpenAsync<long>(array.Name);
+        var (servedOne, servedTwo) = (one.Served, two.Served);
+
+        // Each client's sets count 1, 2, 3... under its own session: made under one session, the second client's
+        // would be taken for retries of the first's, and not applied.
+        for (var i = 0; i < 8; i++)
+        {
+            await array.SetAsync(i, 100 + i);
+            await other.SetAsync(256 + i, 200 + i);
+        }
+
+        Assert.Equal((servedOne + 8, servedTwo + 8), (one.Served, two.Served));
+        var contents = new long[512];
+        await (await fixture.Client.OpenAsync<long>(array.Name)).ReadAsync(0, contents);
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => 100L + i), contents[..8]);
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => 200L + i), contents[256..264]);
+    }
+
+    [Fact]
+    public async Task Sets_of_two_clients_in_flight_when_their_shared_connection_breaks_are_each_applied_once()
+    {
+        await using var first = new DsmClient(fixture.Cluster.Client);
+        await using var second = new DsmClient(fixture.Cluster.Client);
+        var (one, two) = (await ConnectedChannelAsync(first), await ConnectedChannelAsync(second));
+        var array = await first.AllocateAsync<long>(UniqueNames.For("direct-shared-break"), 100, Consistency.Uncached);
+        var other = await second.OpenAsync<long>(array.Name);
+        await array.SetAsync(1, 10);
+        await other.SetAsync(2, 20);
+        var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
+        var version = (await page.GetState()).Version;
+        var connection = one.Connection!;
+
+        var sets = Task.WhenAll(array.SetAsync(1, 11), other.SetAsync(2, 22));
+        connection.Dispose();
+        await sets;
+
+        Assert.Equal((11L, 22L), (await array.GetAsync(1), await other.GetAsync(2)));
+        Assert.Equal(version + 2, (await page.GetState()).Version);
+        // Both come back on one new connection.
+        await ConnectedChannelAsync(first);
+        await ConnectedChannelAsync(second);
+        Assert.NotSame(connection, one.Connection);
+        Assert.Same(one.Connection, two.Connection);
+    }
+
+    [Fact]
+    public async Task Each_client_of_a_shared_connection_receives_the_revocations_of_its_own_cache()
+    {
+        await using var first = new DsmClient(fixture.Cluster.Client);
+        await using var second = new DsmClient(fixture.Cluster.Client);
+        var (one, two) = (await ConnectedChannelAsync(first), await ConnectedChannelAsync(second));
+        await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        var cachedByFirst = await first.AllocateAsync<long>(UniqueNames.For("direct-shared-revoke"), 1024);
+        var cachedBySecond = await second.OpenAsync<long>(cachedByFirst.Name);
+        var written = await writer.OpenAsync<long>(cachedByFirst.Name);
+        await written.SetAsync(0, 1);
+        await written.SetAsync(512, 2);
+        var here = SiloOf(one, connected: true);
+        await MoveAsync(cachedByFirst.Region.FirstPage, here);
+        await MoveAsync(cachedByFirst.Region.FirstPage + 1, here);
+        // The first client caches the first page only, the second the second only.
+        Assert.Equal(1, await cachedByFirst.GetAsync(0));
+        Assert.Equal(2, await cachedBySecond.GetAsync(512));
+        var (toOne, toTwo) = (one.RevocationsReceived, two.RevocationsReceived);
+
+        await written.SetAsync(0, 3);
+        Assert.True(one.RevocationsReceived > toOne, "the first client's copy should have been revoked over the channel");
+        Assert.Equal(toTwo, two.RevocationsReceived);
+        (toOne, toTwo) = (one.RevocationsReceived, two.RevocationsReceived);
+        await written.SetAsync(512, 4);
+        Assert.True(two.RevocationsReceived > toTwo, "the second client's copy should have been revoked over the channel");
+        Assert.Equal(toOne, one.RevocationsReceived);
+
+        Assert.Equal((3L, 4L), (await cachedByFirst.GetAsync(0), await cachedBySecond.GetAsync(512)));
+    }
+
+    [Fact]
+    public async Task A_client_that_leaves_a_shared_connection_leaves_the_others_served_and_the_last_one_closes_it()
+    {
+        var first = new DsmClient(fixture.Cluster.Client);
+        await using var second = new DsmClient(fixture.Cluster.Client);
+        await ConnectedChannelAsync(first);
+        var two = await ConnectedChannelAsync(second);
+        var connection = two.Connection!;
+        var array = await second.AllocateAsync<long>(UniqueNames.For("direct-shared-leave"), 100, Consistency.Uncached);
+
+        await first.DisposeAsync();
+
+        Assert.Same(connection, two.Current);
+        var served = two.Served;
+        await array.SetAsync(3, 33);
+        Assert.Equal(33, await array.GetAsync(3));
+        Assert.Equal(served + 2, two.Served);
+
+        await second.DisposeAsync();
+        Assert.False(connection.IsOpen);
+        // A client made later opens a connection of its own.
+        await using var third = new DsmClient(fixture.Cluster.Client);
+        Assert.NotSame(connection, (await ConnectedChannelAsync(third)).Connection);
+    }
+
     /// <summary>The silo <paramref name="channel"/> is connected to, or (<paramref name="connected"/> false) the other one.</summary>
     private Orleans.TestingHost.InProcessSiloHandle SiloOf(DirectChannel channel, bool connected) =>
         fixture.Cluster.Silos.Single(silo => silo.ServiceProvider.GetRequiredService<DirectListener>().Endpoint == channel.Connection!.Endpoint == connected);
@@ -218,6 +331,22 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
                 }
             }
             await Task.Delay(100);
+        }
+    }
+
+    /// <summary>
+    /// Waits until a get of <paramref name="array"/>'s first page is served without a page call: a page just activated
+    /// or moved, or a silo just started, may have the channel's silo make the call until its checks are answered.
+    /// </summary>
+    private static async Task ReadableHereAsync(SharedArray<long> array)
+    {
+        for (var waited = 0; ; waited += 50)
+        {
+            var reads = ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement));
+            await array.GetAsync(0);
+            if (ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement)) == reads) return;
+            Assert.True(waited < 15_000, "Gets of the page still made page calls after 15 s.");
+            await Task.Delay(50);
         }
     }
 

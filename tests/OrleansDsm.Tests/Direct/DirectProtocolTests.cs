@@ -31,18 +31,24 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
         var array = await fixture.Client.AllocateAsync<long>(UniqueNames.For("direct-refused"), 512, Consistency.Uncached);
         await array.SetAsync(2, 22);
         using var socket = await ConnectAsync();
-        var hello = new byte[DirectWire.HelloSize];
-        DirectWire.WriteHello(hello, Guid.NewGuid());
+        // Members 1 and 3 join; 3 leaves.
+        var hello = new byte[DirectWire.HelloSize + 3 * DirectWire.RequestSize];
+        DirectWire.WriteHello(hello);
+        DirectRequest.Join(1, Guid.NewGuid()).WriteTo(hello.AsSpan(DirectWire.HelloSize));
+        DirectRequest.Join(3, Guid.NewGuid()).WriteTo(hello.AsSpan(DirectWire.HelloSize + DirectWire.RequestSize));
+        new DirectRequest(0, DirectOperation.Leave, 0, 0, 0, 0, 0, 0, 3).WriteTo(hello.AsSpan(DirectWire.HelloSize + 2 * DirectWire.RequestSize));
         await socket.SendAsync(hello, SocketFlags.None);
         var (page, epoch) = (array.Region.FirstPage, array.Region.Epoch);
 
         DirectRequest[] refused =
         [
-            new(1, DirectOperation.Set, 3, epoch, page, 16, 77, 1),         // no element has 3 bytes
-            new(2, DirectOperation.Set, 8, epoch, page, 12, 77, 2),         // not aligned to its size
-            new(3, DirectOperation.Set, 8, epoch, page, 4096, 77, 3),       // outside the page
-            new(5, (DirectOperation)9, 8, epoch, page, 16, 77, 5),          // no such operation
-            new(6, DirectOperation.Get, 3, epoch, page, 16, 0, 0),
+            new(1, DirectOperation.Set, 3, epoch, page, 16, 77, 1, 1),      // no element has 3 bytes
+            new(2, DirectOperation.Set, 8, epoch, page, 12, 77, 2, 1),      // not aligned to its size
+            new(3, DirectOperation.Set, 8, epoch, page, 4096, 77, 3, 1),    // outside the page
+            new(5, (DirectOperation)9, 8, epoch, page, 16, 77, 5, 1),       // no such operation
+            new(6, DirectOperation.Get, 3, epoch, page, 16, 0, 0, 1),
+            new(7, DirectOperation.Set, 8, epoch, page, 16, 77, 7, 2),      // a member that never joined: no session to write under
+            new(8, DirectOperation.Set, 8, epoch, page, 16, 77, 8, 3),      // a member that left
         ];
         var frames = new byte[refused.Length * DirectWire.RequestSize];
         for (var i = 0; i < refused.Length; i++) refused[i].WriteTo(frames.AsSpan(i * DirectWire.RequestSize));
@@ -135,7 +141,7 @@ internal sealed record StandIn(TcpListener Listener, DirectConnection Connection
         listener.Start();
         var accepted = listener.AcceptSocketAsync();
         var endpoint = new DirectEndpoint("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port);
-        var connection = await DirectConnection.OpenAsync(endpoint, Guid.NewGuid(), TimeSpan.FromSeconds(5), responseTimeout);
+        var connection = await DirectConnection.OpenAsync(endpoint, TimeSpan.FromSeconds(5), responseTimeout);
         return new StandIn(listener, connection, await accepted);
     }
 

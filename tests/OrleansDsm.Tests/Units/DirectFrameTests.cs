@@ -15,13 +15,13 @@ public sealed class DirectFrameTests
             new(8, 3, 100, 4, [1, 2, 3, 4], Continues: true),
             new(long.MaxValue, long.MaxValue, 4092, 4, []),
         ];
-        var frame = new byte[new DirectRevocation(9, revocations).Length];
-        new DirectRevocation(9, revocations).WriteTo(frame);
+        var frame = new byte[new DirectRevocation(9, 65_000, revocations).Length];
+        new DirectRevocation(9, 65_000, revocations).WriteTo(frame);
 
         Assert.Equal(DirectRevocation.Kind, frame[5]);
         Assert.Equal(frame.Length - DirectWire.ReplySize, DirectRevocation.BodyLengthOf(frame));
         var read = DirectRevocation.ReadFrom(frame);
-        Assert.Equal(9u, read.Id);
+        Assert.Equal((9u, (ushort)65_000), (read.Id, read.Member));
         Assert.Equal(revocations.Length, read.Revocations.Length);
         for (var i = 0; i < revocations.Length; i++)
         {
@@ -33,8 +33,8 @@ public sealed class DirectFrameTests
     [Fact]
     public void A_revocation_frame_that_claims_more_than_it_holds_is_refused()
     {
-        var frame = new byte[new DirectRevocation(1, [new(1, 1, 0, 2, [5, 6])]).Length];
-        new DirectRevocation(1, [new(1, 1, 0, 2, [5, 6])]).WriteTo(frame);
+        var frame = new byte[new DirectRevocation(1, 0, [new(1, 1, 0, 2, [5, 6])]).Length];
+        new DirectRevocation(1, 0, [new(1, 1, 0, 2, [5, 6])]).WriteTo(frame);
         // The revocation's byte count, after the body's count (4) and the revocation's 25 fixed bytes before it.
         BitConverter.TryWriteBytes(frame.AsSpan(DirectWire.ReplySize + 4 + 25), 1000);
         Assert.Throws<InvalidDataException>(() => DirectRevocation.ReadFrom(frame));
@@ -58,12 +58,17 @@ public sealed class DirectFrameTests
     }
 
     [Fact]
-    public void A_request_and_a_reply_read_back_every_field()
+    public void A_request_a_join_and_a_reply_read_back_every_field()
     {
-        var request = new DirectRequest(uint.MaxValue, DirectOperation.Set, 8, 77, 1L << 40, 4088, ulong.MaxValue, 123);
+        var request = new DirectRequest(uint.MaxValue, DirectOperation.Set, 8, 77, 1L << 40, 4088, ulong.MaxValue, 123, ushort.MaxValue);
         var frame = new byte[request.Length];
         request.WriteTo(frame);
         Assert.Equal(request, DirectRequest.ReadFrom(frame));
+
+        var session = Guid.NewGuid();
+        DirectRequest.Join(300, session).WriteTo(frame);
+        var join = DirectRequest.ReadFrom(frame);
+        Assert.Equal((DirectOperation.Join, (ushort)300, session), (join.Operation, join.Member, join.JoiningSession));
 
         var reply = new DirectReply(5, DirectStatus.Unknown, 42);
         frame = new byte[reply.Length];

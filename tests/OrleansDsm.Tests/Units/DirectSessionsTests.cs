@@ -4,31 +4,31 @@ using OrleansDsm.Grains.Pages;
 
 namespace OrleansDsm.Tests.Units;
 
-/// <summary>A session's revocations stay with the first connection that named it, for as long as that one is open.</summary>
+/// <summary>A session's revocations stay with the first member that named it, for as long as that one is joined.</summary>
 public sealed class DirectSessionsTests
 {
     [Fact]
-    public void A_later_connection_naming_a_listed_session_does_not_take_it_and_the_first_keeps_it_until_it_ends()
+    public void A_later_member_naming_a_listed_session_does_not_take_it_and_the_first_keeps_it_until_it_leaves()
     {
         var sessions = new DirectSessions();
         using var firstSocket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         using var laterSocket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        var first = new DirectSession(firstSocket, new LocalPages(), null!, null!, sessions);
-        var later = new DirectSession(laterSocket, new LocalPages(), null!, null!, sessions);
         var session = Guid.NewGuid();
+        var first = new DirectMember(new DirectSession(firstSocket, new LocalPages(), null!, null!, sessions), 0, session);
+        var later = new DirectMember(new DirectSession(laterSocket, new LocalPages(), null!, null!, sessions), 3, session);
 
-        sessions.Add(session, first);
-        sessions.Add(session, later);
+        sessions.Add(first);
+        sessions.Add(later);
         Assert.Same(first, sessions.Find(session));
 
-        // The later one ending takes nothing off the list; the first one ending does.
-        sessions.Remove(session, later);
+        // The later one leaving takes nothing off the list; the first one leaving does.
+        sessions.Remove(later);
         Assert.Same(first, sessions.Find(session));
-        sessions.Remove(session, first);
+        sessions.Remove(first);
         Assert.Null(sessions.Find(session));
 
-        // Once the first has ended, a new connection of the session is listed.
-        sessions.Add(session, later);
+        // Once the first has left, a new member of the session is listed.
+        sessions.Add(later);
         Assert.Same(later, sessions.Find(session));
     }
 }

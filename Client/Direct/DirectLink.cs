@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using OrleansDsm.Caching;
+
+namespace OrleansDsm.Direct;
+
+/// <summary>
+/// The one direct connection that every <see cref="DirectChannel"/> of an Orleans client shares (see
+/// <see cref="DirectWire"/>): each connection costs its own receiving and sending turns on both sides, so four
+/// <c>DsmClient</c>s with a connection each served fewer requests than with none (docs/performance.md, "The direct
+/// channel"). Each channel is a member with a number of its own, never given to another in the link's life; every
+/// member joins each new connection before the connection is handed out, so no request names a number its silo does
+/// not know. The link connects in the background, to the silo a grain call reaches, and closes when its last member
+/// leaves.
+/// </summary>
+internal sealed class DirectLink
+{
+    // How long after a failed or refused attempt the next may start: a silo without a channel is asked again now and then,
+    // since the gateway a call reaches may change.
+    private const long RetryMs = 5_000;
+
+    // The open link of each Orleans client, by its grain factory; the entry goes with the client.
+    private static readonly ConditionalWeakTable<IGrainFactory, DirectLink> Links = new();
+
+    private readonly IGrainFactory _grains;
+    private readonly TimeSpan _connectTimeout;
+    private readonly TimeSpan _responseTimeout;
+    // Read by the connection's receiving thread for each revocation; changed under _gate.
+    private readonly ConcurrentDictionary<ushort, DirectChannel> _members = new();
+    private readonly Lock _gate = new();
+    private int _numbered;
+    private bool _closed;
+    private DirectConnection? _connection;
+    private int _connecting;
+    private long _nextAttemptAt;
+
+    private DirectLink(IGrainFactory grains, TimeSpan connectTimeout, TimeSpan responseTimeout)
+    {
+        _grains = grains;
+        _connectTimeout = connectTimeout;
+        _responseTimeout = responseTimeout;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="member"/> a member of <paramref name="grains"/>' link, which is made with these timeouts if
+    /// the Orleans client has none open (or its link has given all its numbers), and returns the link and the member's
+    /// number.
+    /// </summary>
+    public static (DirectLink Link, ushort Number) Join(IGrainFactory grains, DirectChannel member, TimeSpan connectTimeout, TimeSpan responseTimeout)
+    {
+        lock (Links)
+        {
+            if (Links.TryGetValue(grains, out var open) && open.TryAdd(member) is { } number) return (open, number);
+            var link = new DirectLink(grains, connectTimeout, responseTimeout);
+            Links.AddOrUpdate(grains, link);
+            return (link, link.TryAdd(member)!.Value);
+        }
+    }
+
+    /// <summary>The open connection; with none, null, and one is sought in the background.</summary>
+    public DirectConnection? Current
+    {
+        get
+        {
+            if (Volatile.Read(ref _connection) is { IsOpen: true } open) return open;
+            Seek();
+            return null;
+        }
+    }
+
+    /// <summary>The connection, open or broken, that the link holds now; null before the first has opened.</summary>
+    public DirectConnection? Connection => Volatile.Read(ref _connection);
+
+    /// <summary>Starts looking for a connection, unless one is being sought, the last attempt was too recent, or the link has closed.</summary>
+    public void Seek()
+    {
+        if (Volatile.Read(ref _closed) || Environment.TickCount64 < Volatile.Read(ref _nextAttemptAt)) return;
+        if (Interlocked.CompareExchange(ref _connecting, 1, 0) != 0) return;
+        _ = ConnectAsync();
+    }
+
+    /// <summary>Takes <paramref name="number"/> off the link, telling the silo; the last member to leave closes the link.</summary>
+    public void Leave(ushort number)
+    {
+        DirectConnection? closing = null;
+        lock (_gate)
+        {
+            _members.TryRemove(number, out _);
+            if (_members.IsEmpty)
+            {
+                Volatile.Write(ref _closed, true);
+                closing = Interlocked.Exchange(ref _connection, null);
+            }
+            else if (_connection is { IsOpen: true } open) open.Leave(number);
+        }
+        closing?.Dispose();
+    }
+
+    /// <summary>Gives <paramref name="member"/> the next number and joins it to the open connection; null once the link is closed or has no numbers left.</summary>
+    private ushort? TryAdd(DirectChannel member)
+    {
+        lock (_gate)
+        {
+            if (_closed || _numbered > ushort.MaxValue) return null;
+            var number = (ushort)_numbered++;
+            _members[number] = member;
+            if (_connection is { IsOpen: true } open) open.Join(number, member.Session);
+            return number;
+        }
+    }
+
+    private bool[]? Revoke(ushort number, PageRevocation[] revocations) =>
+        // A member that has left has no cache to keep copies in.
+        _members.TryGetValue(number, out var member) ? member.Revoke(revocations) : null;
+
+    private async Task ConnectAsync()
+    {
+        try
+        {
+            if (await _grains.GetGrain<IDirectEndpointGrain>(0).GetState() is not { } endpoint) return;
+            var connection = await DirectConnection.OpenAsync(endpoint, _connectTimeout, _responseTimeout, Revoke);
+            DirectConnection? replaced;
+            lock (_gate)
+            {
+                if (_closed) replaced = connection;
+                else
+                {
+                    foreach (var (number, member) in _members) connection.Join(number, member.Session);
+                    replaced = Interlocked.Exchange(ref _connection, connection);
+                }
+            }
+            replaced?.Dispose();
+        }
+        catch (Exception)
+        {
+            // No channel for now (the silo is unreachable, stopping or firewalled): calls go through Orleans meanwhile.
+        }
+        finally
+        {
+            Volatile.Write(ref _nextAttemptAt, Environment.TickCount64 + RetryMs);
+            Volatile.Write(ref _connecting, 0);
+        }
+    }
+}
