@@ -189,18 +189,10 @@ public sealed partial class SharedArray<T> where T : unmanaged
         }
         var bits = ElementCodec<T>.ToBits(value);
         // The direct channel carries no lock fence: a fenced write is a call, which the page checks against its lock.
-        var channel = _requests.Fence is null ? Direct : null;
-        var direct = channel?.BeginSet();
-        try
-        {
-            await MutateAsync(page, offset, async (grain, request) =>
-                new ElementUpdate(0, await grain.WriteElement(Region.Epoch, request, offset, ElementCodec<T>.Size, bits, cancellation)), _ => bits, cancellation,
-                direct is null ? null : request => SetDirectAsync(direct, page, offset, bits, request, cancellation));
-        }
-        finally
-        {
-            channel?.EndSet();
-        }
+        var direct = _requests.Fence is null ? Direct?.Current : null;
+        await MutateAsync(page, offset, async (grain, request) =>
+            new ElementUpdate(0, await grain.WriteElement(Region.Epoch, request, offset, ElementCodec<T>.Size, bits, cancellation)), _ => bits, cancellation,
+            direct is null ? null : request => SetDirectAsync(direct, page, offset, bits, request, cancellation));
     }
 
     /// <summary>

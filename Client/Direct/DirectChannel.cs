@@ -13,7 +13,6 @@ internal sealed class DirectChannel : IDisposable
     private readonly Func<Caching.PageRevocation[], bool[]>? _revoke;
     private long _served;
     private long _revocations;
-    private int _sets;
     private int _disposed;
 
     public DirectChannel(IGrainFactory grains, Guid session, TimeSpan connectTimeout, TimeSpan responseTimeout, Func<Caching.PageRevocation[], bool[]>? revoke)
@@ -33,22 +32,12 @@ internal sealed class DirectChannel : IDisposable
     public long Served => Interlocked.Read(ref _served);
 
     /// <summary>
-    /// The open connection for a get, whatever waits on it already; with no open connection, null, and one is sought in
-    /// the background. Many gets at once cost less on the channel than as calls: the silo answers them on its receiving
-    /// thread, all the replies to one receive in one send (measured: docs/performance.md, "The direct channel").
+    /// The open connection for a get or a set, whatever waits on it already; with no open connection, null, and one is
+    /// sought in the background. Many requests at once cost less on the channel than as calls: the silo answers the
+    /// gets of one receive together, and the client sends the next requests of the callers that one receive resumed
+    /// together (measured: docs/performance.md, "The direct channel").
     /// </summary>
     public DirectConnection? Current => _link.Current;
-
-    /// <summary>
-    /// Begins a set of this client, which <see cref="EndSet"/> ends: the open connection when no other set of the
-    /// client is under way, else null. A set's reply leaves from its page's turn, one send per set, and with many sets
-    /// under way that costs more processor time than Orleans' messages, which carry many at once (measured:
-    /// docs/performance.md, "The direct channel"); one set alone is quicker on the channel.
-    /// </summary>
-    public DirectConnection? BeginSet() => Interlocked.Increment(ref _sets) == 1 ? Current : null;
-
-    /// <summary>Ends a set that <see cref="BeginSet"/> began, however it went.</summary>
-    public void EndSet() => Interlocked.Decrement(ref _sets);
 
     /// <summary>The connection, open or broken, that the channel's link holds now; null before the first has opened.</summary>
     public DirectConnection? Connection => _link.Connection;

@@ -10,7 +10,8 @@ namespace OrleansDsm.Direct;
 /// One connection to a silo's direct channel (see <see cref="DirectWire"/>). Requests from any thread are queued and
 /// sent together; replies are matched by id. A reply resumes its caller on the thread that received it, after the
 /// next receive is posted, so a caller that blocks there stops no other reply; when several replies arrive together,
-/// all but the last resume on the thread pool. Once the connection breaks, or a reply is later than the response
+/// all but the last resume on the thread pool, and the requests sent meanwhile wait until those callers have had
+/// their turn (a work item queued behind them), so they leave in a few sends rather than one each. Once the connection breaks, or a reply is later than the response
 /// timeout, every request waiting on it ends <see cref="DirectStatus.Unknown"/> and the connection is closed. The silo
 /// sends its revocations of its members' cached copies on the same connection; they are applied as they arrive.
 /// </summary>
@@ -155,6 +156,7 @@ internal sealed class DirectConnection : IDisposable
         }
         _filled += received;
         var used = 0;
+        var corked = false;
         while (_filled - used >= DirectWire.ReplySize)
         {
             var frame = _buffer.AsSpan(used, _filled - used);
@@ -178,8 +180,16 @@ internal sealed class DirectConnection : IDisposable
             var reply = DirectReply.ReadFrom(frame);
             used += DirectWire.ReplySize;
             if (!_waiting.TryRemove(reply.Id, out var waiting)) continue;
-            Interlocked.Exchange(ref _held, new Pending(waiting.Reply, reply))?.CompleteElsewhere();
+            if (Interlocked.Exchange(ref _held, new Pending(waiting.Reply, reply)) is not { } earlier) continue;
+            // The callers resumed elsewhere mostly send their next requests at once: held back until they have had
+            // their turn, those leave in a few sends, not one each.
+            if (!corked) _outbox.Cork();
+            corked = true;
+            earlier.CompleteElsewhere();
         }
+        // Queued behind the callers resumed above, so it runs once most of them have sent; but on a thread of its own,
+        // so a caller that blocks holds back nothing.
+        if (corked) ThreadPool.UnsafeQueueUserWorkItem(static outbox => outbox.Uncork(), _outbox, preferLocal: false);
         _buffer.AsSpan(used, _filled - used).CopyTo(_buffer);
         _filled -= used;
         return true;
@@ -208,7 +218,8 @@ internal sealed class DirectConnection : IDisposable
             // As an observer call that failed: unanswered, the page waits out the lease. Thrown here, it would end the process.
             return;
         }
-        _outbox.Send(new DirectRevocationAnswer(revocation.Id, kept));
+        // Not held back by a cork: a writer waits for this answer.
+        _outbox.SendNow(new DirectRevocationAnswer(revocation.Id, kept));
     }
 
     private void EndOverdue()

@@ -30,23 +30,35 @@ internal sealed class DirectOutbox(Socket socket)
     public void Send(IDirectFrame frame)
     {
         _queue.Enqueue(frame);
-        // Both sides fence (the queue's enqueue, and the exchange in Uncork): a frame queued while corked is either
+        // Both sides fence (the queue's enqueue, and the decrement in Uncork): a frame queued while corked is either
         // seen by the uncorking thread or sends itself.
-        if (Volatile.Read(ref _corked) == 0 && Interlocked.CompareExchange(ref _sending, 1, 0) == 0) _ = DrainAsync();
+        if (Volatile.Read(ref _corked) == 0) Drain();
+    }
+
+    /// <summary>Sends <paramref name="frame"/> at once, corked or not, and with it whatever the corks held back.</summary>
+    public void SendNow(IDirectFrame frame)
+    {
+        _queue.Enqueue(frame);
+        Drain();
     }
 
     /// <summary>
-    /// Holds back frames queued from now until <see cref="Uncork"/>, which sends them together: a side that answers
-    /// several requests of one receive in turn sends the answers in one send, not one each (each send wakes the other
-    /// side). A send already under way goes on.
+    /// Holds back frames queued from now until the matching <see cref="Uncork"/>, which sends them together: a side
+    /// that answers several requests of one receive in turn sends the answers in one send, not one each (each send
+    /// wakes the other side, and on loopback carries the other side's receive too). Corks nest: frames go once every
+    /// cork is undone. A send already under way goes on.
     /// </summary>
-    public void Cork() => Interlocked.Exchange(ref _corked, 1);
+    public void Cork() => Interlocked.Increment(ref _corked);
 
-    /// <summary>Sends what <see cref="Cork"/> held back, and lets later frames go as they come.</summary>
+    /// <summary>Undoes one <see cref="Cork"/>; with none left, sends what they held back, and lets later frames go as they come.</summary>
     public void Uncork()
     {
-        Interlocked.Exchange(ref _corked, 0);
-        if (!_queue.IsEmpty && Interlocked.CompareExchange(ref _sending, 1, 0) == 0) _ = DrainAsync();
+        if (Interlocked.Decrement(ref _corked) == 0 && !_queue.IsEmpty) Drain();
+    }
+
+    private void Drain()
+    {
+        if (Interlocked.CompareExchange(ref _sending, 1, 0) == 0) _ = DrainAsync();
     }
 
     private async Task DrainAsync()

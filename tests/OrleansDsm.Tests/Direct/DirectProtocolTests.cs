@@ -133,6 +133,49 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
         Assert.False(standIn.Connection.IsOpen);
     }
 
+    [Fact]
+    public async Task A_caller_that_blocks_where_its_reply_resumed_it_holds_back_no_request_sent_meanwhile()
+    {
+        using var standIn = await StandIn.ConnectAsync(TimeSpan.FromSeconds(30));
+        var connection = standIn.Connection;
+        var first = connection.SendAsync(new DirectRequest(0, DirectOperation.Get, 8, 1, 1, 0, 0, 0));
+        var second = connection.SendAsync(new DirectRequest(0, DirectOperation.Get, 8, 1, 1, 8, 0, 0));
+        var sent = await ReceiveExactlyAsync(standIn.Accepted, DirectWire.HelloSize + 2 * DirectWire.RequestSize);
+        var ids = new[] { 0, 1 }.Select(i => DirectRequest.ReadFrom(sent.AsSpan(DirectWire.HelloSize + i * DirectWire.RequestSize)).Id).ToArray();
+        using var release = new ManualResetEventSlim();
+        // The first reply of the pair resumes its caller on the thread pool, where it blocks.
+        var blocked = first.ContinueWith(_ => release.Wait(TimeSpan.FromSeconds(30)), TaskContinuationOptions.ExecuteSynchronously);
+
+        var replies = new byte[2 * DirectWire.ReplySize];
+        new DirectReply(ids[0], DirectStatus.Done, 1).WriteTo(replies);
+        new DirectReply(ids[1], DirectStatus.Done, 2).WriteTo(replies.AsSpan(DirectWire.ReplySize));
+        await standIn.Accepted.SendAsync(replies, SocketFlags.None);
+        Assert.Equal(2UL, (await second.WaitAsync(TimeSpan.FromSeconds(10))).Value);
+        var third = connection.SendAsync(new DirectRequest(0, DirectOperation.Get, 8, 1, 1, 16, 0, 0));
+
+        // The third request reaches the silo while the first caller still blocks.
+        var id = DirectRequest.ReadFrom(await ReceiveExactlyAsync(standIn.Accepted, DirectWire.RequestSize)).Id;
+        Assert.False(blocked.IsCompleted);
+        release.Set();
+        var reply = new byte[DirectWire.ReplySize];
+        new DirectReply(id, DirectStatus.Done, 3).WriteTo(reply);
+        await standIn.Accepted.SendAsync(reply, SocketFlags.None);
+        Assert.Equal((1UL, 3UL), ((await first).Value, (await third.WaitAsync(TimeSpan.FromSeconds(10))).Value));
+        await blocked;
+    }
+
+    private static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int count)
+    {
+        var bytes = new byte[count];
+        for (var filled = 0; filled < count;)
+        {
+            var received = await socket.ReceiveAsync(bytes.AsMemory(filled), SocketFlags.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.NotEqual(0, received);
+            filled += received;
+        }
+        return bytes;
+    }
+
     private async Task<Socket> ConnectAsync()
     {
         var endpoint = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<DirectListener>().Endpoint

@@ -5,7 +5,8 @@ using OrleansDsm.Direct;
 namespace OrleansDsm.Tests.Units;
 
 /// <summary>
-/// The direct channel's outbox sends frames in order, and holds back those queued while corked until uncorked.
+/// The direct channel's outbox sends frames in order, and holds back those queued while corked until every cork is
+/// undone, but for a frame sent now.
 /// </summary>
 public sealed class DirectOutboxTests
 {
@@ -52,6 +53,32 @@ public sealed class DirectOutboxTests
             await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Task.Run(() => outbox.Send(new Frame((byte)i)))));
             outbox.Uncork();
             Assert.Equal(Enumerable.Range(0, 100).Select(i => (byte)i), (await ReceiveAsync(receiving, 100)).Order());
+        }
+    }
+
+    [Fact]
+    public async Task Corks_nest_and_a_frame_sent_now_takes_what_they_held_with_it()
+    {
+        var (sending, receiving) = await ConnectedPairAsync();
+        using (sending)
+        using (receiving)
+        {
+            var outbox = new DirectOutbox(sending);
+            outbox.Cork();
+            outbox.Cork();
+            outbox.Send(new Frame(1));
+            outbox.Uncork();
+            await Task.Delay(200);
+            Assert.Equal(0, receiving.Available);
+
+            // Still corked once: a frame sent now goes, and the held one before it.
+            outbox.SendNow(new Frame(2));
+            Assert.Equal([1, 2], await ReceiveAsync(receiving, 2));
+            outbox.Send(new Frame(3));
+            await Task.Delay(200);
+            Assert.Equal(0, receiving.Available);
+            outbox.Uncork();
+            Assert.Equal([3], await ReceiveAsync(receiving, 1));
         }
     }
 
