@@ -31,6 +31,8 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
     private readonly ConcurrentDictionary<uint, TaskCompletionSource<bool[]>> _revoking = new();
     private uint _lastRevocation;
     private volatile bool _ended;
+    // Requests answered after their receive was served (sets, and gets the page's call answers).
+    private int _underWay;
     // The members joined so far, by number; read and changed only by the receiving loop.
     private readonly Dictionary<ushort, DirectMember> _members = [];
 
@@ -151,9 +153,11 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
                 Send(new DirectReply(request.Id, DirectStatus.Done, value));
                 break;
             case DirectOperation.Get:
+                Interlocked.Increment(ref _underWay);
                 _ = AnswerAsync(request, GetByCallAsync(request));
                 break;
             case DirectOperation.Set when _members.TryGetValue(request.Member, out var member):
+                Interlocked.Increment(ref _underWay);
                 _ = AnswerAsync(request, SetAsync(request, new RequestId(member.Session, request.Sequence)));
                 break;
             default:
@@ -203,7 +207,16 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
         {
             reply = new DirectReply(request.Id, DirectStatus.Unknown, 0);
         }
+        if (Interlocked.Decrement(ref _underWay) == 0)
+        {
+            Send(reply);
+            return;
+        }
+        // With others under way, answers that end about together (a page's turn ends several writes) leave in one send:
+        // this one waits for a work item queued behind it, not for the others.
+        _outbox.Cork();
         Send(reply);
+        ThreadPool.UnsafeQueueUserWorkItem(static outbox => outbox.Uncork(), _outbox, preferLocal: false);
     }
 
     private void Send(DirectReply reply) => _outbox.Send(reply);
