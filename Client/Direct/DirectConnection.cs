@@ -11,9 +11,10 @@ namespace OrleansDsm.Direct;
 /// sent together; replies are matched by id. A reply resumes its caller on the thread that received it, after the
 /// next receive is posted, so a caller that blocks there stops no other reply; when several replies arrive together,
 /// all but the last resume on the thread pool, and the requests sent meanwhile wait until those callers have had
-/// their turn (a work item queued behind them), so they leave in a few sends rather than one each. Once the connection breaks, or a reply is later than the response
-/// timeout, every request waiting on it ends <see cref="DirectStatus.Unknown"/> and the connection is closed. The silo
-/// sends its revocations of its members' cached copies on the same connection; they are applied as they arrive.
+/// their turn (a work item queued behind them), so they leave in a few sends rather than one each. Once the connection
+/// breaks, or a reply is later than the response timeout, every request waiting on it ends
+/// <see cref="DirectStatus.Unknown"/> and the connection is closed. The silo sends its revocations of its members'
+/// cached copies on the same connection; they are applied as they arrive.
 /// </summary>
 internal sealed class DirectConnection : IDisposable
 {
