@@ -286,7 +286,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_client_that_leaves_a_shared_connection_leaves_the_others_served_and_the_last_one_closes_it()
+    public async Task A_client_that_leaves_a_shared_connection_leaves_the_others_served()
     {
         var first = new DsmClient(fixture.Cluster.Client);
         await using var second = new DsmClient(fixture.Cluster.Client);
@@ -302,12 +302,28 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         await array.SetAsync(3, 33);
         Assert.Equal(33, await array.GetAsync(3));
         Assert.Equal(served + 2, two.Served);
+    }
 
-        await second.DisposeAsync();
+    [Fact]
+    public async Task The_last_member_to_leave_a_link_closes_its_connection_and_a_later_one_opens_another()
+    {
+        // A grain factory no other test's clients use, so this link has these members alone (the test cluster's
+        // client is shared by every test of the collection, and some keep clients to the end).
+        var grains = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
+        var first = new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null);
+        var second = new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null);
+        await OpenAsync(first);
+        var connection = first.Connection!;
+        Assert.Same(connection, second.Current);
+
+        first.Dispose();
+        Assert.True(connection.IsOpen);
+        second.Dispose();
         Assert.False(connection.IsOpen);
-        // A client made later opens a connection of its own.
-        await using var third = new DsmClient(fixture.Cluster.Client);
-        Assert.NotSame(connection, (await ConnectedChannelAsync(third)).Connection);
+
+        using var third = new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null);
+        await OpenAsync(third);
+        Assert.NotSame(connection, third.Connection);
     }
 
     /// <summary>The silo <paramref name="channel"/> is connected to, or (<paramref name="connected"/> false) the other one.</summary>
@@ -356,11 +372,16 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     private static async Task<DirectChannel> ConnectedChannelAsync(DsmClient client)
     {
         var channel = client.Direct ?? throw new InvalidOperationException("The client has no direct channel.");
+        await OpenAsync(channel);
+        return channel;
+    }
+
+    private static async Task OpenAsync(DirectChannel channel)
+    {
         for (var waited = 0; channel.Current is null; waited += 50)
         {
             Assert.True(waited < 15_000, "The direct channel did not connect within 15 s.");
             await Task.Delay(50);
         }
-        return channel;
     }
 }
