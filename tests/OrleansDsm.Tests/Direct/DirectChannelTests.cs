@@ -326,6 +326,32 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         Assert.NotSame(connection, third.Connection);
     }
 
+    [Fact]
+    public async Task A_link_gives_each_number_once_and_the_client_after_its_last_number_starts_a_link_of_its_own()
+    {
+        // A grain factory no other test's clients use; no channel here asks for a connection.
+        var grains = fixture.Cluster.Silos[^1].ServiceProvider.GetRequiredService<IGrainFactory>();
+        var members = Enumerable.Range(0, ushort.MaxValue + 1)
+            .Select(_ => new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null)).ToList();
+        try
+        {
+            Assert.Equal(Enumerable.Range(0, ushort.MaxValue + 1).Select(n => (ushort)n), members.Select(member => member.Number));
+            // A number freed by a leave is not given again: it could still be named by revocations in flight.
+            members[7].Dispose();
+            members.Add(new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null));
+            Assert.Equal(0, members[^1].Number);
+            members.Add(new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null));
+            Assert.Equal(1, members[^1].Number);
+            // On a link of their own: their connection is not the full link's, which never sought one.
+            await OpenAsync(members[^1]);
+            Assert.Null(members[0].Connection);
+        }
+        finally
+        {
+            foreach (var member in members) member.Dispose();
+        }
+    }
+
     /// <summary>The silo <paramref name="channel"/> is connected to, or (<paramref name="connected"/> false) the other one.</summary>
     private Orleans.TestingHost.InProcessSiloHandle SiloOf(DirectChannel channel, bool connected) =>
         fixture.Cluster.Silos.Single(silo => silo.ServiceProvider.GetRequiredService<DirectListener>().Endpoint == channel.Connection!.Endpoint == connected);
