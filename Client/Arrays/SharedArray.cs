@@ -88,7 +88,7 @@ public sealed partial class SharedArray<T> where T : unmanaged
         return new SharedArray<T>(_pages, _cache, _releases, _requests.Fenced(hold.Fence), _retry, Region) { OwnerToken = OwnerToken, Mapper = Mapper, Direct = Direct };
     }
 
-    /// <summary>The client's direct channel, which serves gets of an Uncached region and unfenced sets when it is open; null when off.</summary>
+    /// <summary>The client's direct channel, which serves gets of an Uncached region and unfenced sets and atomics when it is open; null when off.</summary>
     internal DirectChannel? Direct { get; init; }
 
     /// <summary>The client's mapper (its mappings' pager), when the client made its connection itself; null otherwise.</summary>
@@ -188,26 +188,36 @@ public sealed partial class SharedArray<T> where T : unmanaged
             return;
         }
         var bits = ElementCodec<T>.ToBits(value);
-        // The direct channel carries no lock fence: a fenced write is a call, which the page checks against its lock.
-        var direct = _requests.Fence is null ? Direct?.Current : null;
         await MutateAsync(page, offset, async (grain, request) =>
             new ElementUpdate(0, await grain.WriteElement(Region.Epoch, request, offset, ElementCodec<T>.Size, bits, cancellation)), _ => bits, cancellation,
-            direct is null ? null : request => SetDirectAsync(direct, page, offset, bits, request, cancellation));
+            OverChannel(DirectOperation.Set, page, offset, bits, cancellation));
     }
 
     /// <summary>
-    /// A set over the direct channel: its result when the channel did it; otherwise null, with the id the call must
-    /// send, marked as a retry when the channel's attempt may have applied.
+    /// How a set or an atomic goes over the direct channel, or null when it cannot: there is no open connection, or the
+    /// write is fenced (the channel carries no lock fence, so a fenced write is a call, which the page checks against
+    /// its lock).
     /// </summary>
-    private async Task<(ElementUpdate? Update, RequestId Request)> SetDirectAsync(DirectConnection direct, long page, int offset, ulong bits, RequestId request,
+    private Func<RequestId, Task<(ElementUpdate? Update, RequestId Request)>>? OverChannel(DirectOperation operation, long page, int offset, ulong value,
+        CancellationToken cancellation, NumericKind numeric = default, ulong comparand = 0)
+    {
+        if (_requests.Fence is not null || Direct?.Current is not { } connection) return null;
+        var frame = new DirectRequest(0, operation, ElementCodec<T>.Size, Region.Epoch, page, offset, value, 0, Direct.Number, numeric, comparand);
+        return request => MutateDirectAsync(connection, frame with { Sequence = request.Sequence }, request, cancellation);
+    }
+
+    /// <summary>
+    /// A set or an atomic over the direct channel: its result when the channel did it; otherwise null, with the id the
+    /// call must send, marked as a retry when the channel's attempt may have applied.
+    /// </summary>
+    private async Task<(ElementUpdate? Update, RequestId Request)> MutateDirectAsync(DirectConnection connection, DirectRequest frame, RequestId request,
         CancellationToken cancellation)
     {
-        var reply = await direct.SendAsync(new DirectRequest(0, DirectOperation.Set, ElementCodec<T>.Size, Region.Epoch, page, offset, bits, request.Sequence, Direct!.Number))
-            .WaitAsync(cancellation);
+        var reply = await connection.SendAsync(frame).WaitAsync(cancellation);
         if (reply.Status == DirectStatus.Done)
         {
             Direct!.CountServed();
-            return (new ElementUpdate(0, (long)reply.Value), request);
+            return (new ElementUpdate(reply.Value, reply.Version), request);
         }
         return (null, reply.Status == DirectStatus.Unknown ? request.AsRetry() : request);
     }
@@ -232,8 +242,12 @@ public sealed partial class SharedArray<T> where T : unmanaged
     }
 
     /// <summary>One add call: the combiner's way out, and the way of floating point adds, which are never combined.</summary>
-    private Task<ulong> SendAddAsync(long page, int offset, ulong delta, CancellationToken cancellation) =>
-        MutateAsync(page, offset, (grain, request) => grain.Add(Region.Epoch, request, offset, ElementCodec<T>.Numeric!.Value, delta, cancellation), sum => sum, cancellation);
+    private Task<ulong> SendAddAsync(long page, int offset, ulong delta, CancellationToken cancellation)
+    {
+        var kind = ElementCodec<T>.Numeric!.Value;
+        return MutateAsync(page, offset, (grain, request) => grain.Add(Region.Epoch, request, offset, kind, delta, cancellation), sum => sum, cancellation,
+            OverChannel(DirectOperation.Add, page, offset, delta, cancellation, numeric: kind));
+    }
 
     /// <summary>Atomically stores <paramref name="value"/> and returns the element's original value, as <c>Interlocked.Exchange</c>.</summary>
     /// <exception cref="NotSupportedException">The element is not 1, 2, 4 or 8 bytes.</exception>
@@ -245,7 +259,8 @@ public sealed partial class SharedArray<T> where T : unmanaged
         var (page, offset) = Locate(index);
         var bits = ElementCodec<T>.ToBits(value);
         return ElementCodec<T>.FromBits(await MutateAsync(page, offset, (grain, request) =>
-            grain.Exchange(Region.Epoch, request, offset, ElementCodec<T>.Size, bits, cancellation), _ => bits, cancellation));
+            grain.Exchange(Region.Epoch, request, offset, ElementCodec<T>.Size, bits, cancellation), _ => bits, cancellation,
+            OverChannel(DirectOperation.Exchange, page, offset, bits, cancellation)));
     }
 
     /// <summary>
@@ -262,7 +277,8 @@ public sealed partial class SharedArray<T> where T : unmanaged
         var (page, offset) = Locate(index);
         var (bits, expected) = (ElementCodec<T>.ToBits(value), ElementCodec<T>.ToBits(comparand));
         return ElementCodec<T>.FromBits(await MutateAsync(page, offset, (grain, request) => grain.CompareExchange(
-            Region.Epoch, request, offset, ElementCodec<T>.Size, bits, expected, cancellation), original => original == expected ? bits : original, cancellation));
+            Region.Epoch, request, offset, ElementCodec<T>.Size, bits, expected, cancellation), original => original == expected ? bits : original, cancellation,
+            OverChannel(DirectOperation.CompareExchange, page, offset, bits, cancellation, comparand: expected)));
     }
 
     /// <summary>

@@ -4,8 +4,8 @@ namespace OrleansDsm.Direct;
 
 /// <summary>
 /// The direct channel's frames: a path from a client to a silo beside Orleans' messaging, for single-element gets of
-/// Uncached regions and unfenced sets, which an Orleans call makes cost about 1.7x a Redis round trip, and for the
-/// revocations those sets send (see docs/performance.md).
+/// Uncached regions and unfenced sets and atomics, which an Orleans call makes cost about 1.7x a Redis round trip, and
+/// for the revocations those writes send (see docs/performance.md).
 /// A connection opens with a hello (magic, version); then the client names the sessions it carries, each by a
 /// <see cref="DirectOperation.Join"/> giving it a member number on the connection (all the <c>DsmClient</c>s of one
 /// Orleans client share one connection), and sends requests, each under a member's number; the silo answers each
@@ -18,22 +18,24 @@ internal static class DirectWire
     /// <summary>"DSMD", the first four bytes of a hello.</summary>
     public const uint Magic = 0x444D5344;
 
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>Magic (4), version (4).</summary>
     public const int HelloSize = 8;
 
     /// <summary>
-    /// Id (4), operation (1), element size (1), member (2), epoch (8), page (8), offset (4), 4 spare, value (8),
-    /// request sequence (8). A join carries its session's 16 bytes where the epoch and page go.
+    /// Id (4), operation (1), element size (1), member (2), epoch (8), page (8), offset (4), an add's numeric kind (1),
+    /// 3 spare, value (8: a set's or exchange's bits, an add's delta), request sequence (8), a compare-exchange's
+    /// comparand (8). A join carries its session's 16 bytes where the epoch and page go.
     /// </summary>
-    public const int RequestSize = 48;
+    public const int RequestSize = 56;
 
     /// <summary>
     /// Id (4), status (1), kind (1: 0 for a reply, <see cref="DirectRevocation.Kind"/> for a revocation's header), member
-    /// (2: a revocation's; 0 in a reply), value (8): the element's bits for a get, the page's version for a set.
+    /// (2: a revocation's; 0 in a reply), value (8: the element's bits for a get, what an atomic answers), version (8:
+    /// the page's, after a set or an atomic).
     /// </summary>
-    public const int ReplySize = 16;
+    public const int ReplySize = 24;
 
     public static void WriteHello(Span<byte> frame)
     {
@@ -67,6 +69,15 @@ internal enum DirectOperation : byte
 
     /// <summary>Not a request, and unanswered: the member's session is gone (its client disposed); its revocations go elsewhere.</summary>
     Leave = 5,
+
+    /// <summary>Add to one element, as <see cref="Pages.IPageGrain.Add"/> does, under the session's request id.</summary>
+    Add = 6,
+
+    /// <summary>Exchange one element, as <see cref="Pages.IPageGrain.Exchange"/> does, under the session's request id.</summary>
+    Exchange = 7,
+
+    /// <summary>Compare and exchange one element, as <see cref="Pages.IPageGrain.CompareExchange"/> does, under the session's request id.</summary>
+    CompareExchange = 8,
 }
 
 /// <summary>How a direct request ended.</summary>
@@ -88,9 +99,12 @@ internal enum DirectStatus : byte
     Unknown = 2,
 }
 
-/// <summary>One request on a direct connection, made under the session that joined as <paramref name="Member"/>.</summary>
+/// <summary>
+/// One request on a direct connection, made under the session that joined as <paramref name="Member"/>;
+/// <paramref name="Numeric"/> is an add's, <paramref name="Comparand"/> a compare-exchange's.
+/// </summary>
 internal readonly record struct DirectRequest(uint Id, DirectOperation Operation, int Size, long Epoch, long Page, int Offset, ulong Value, long Sequence,
-    ushort Member = 0) : IDirectFrame
+    ushort Member = 0, Pages.NumericKind Numeric = default, ulong Comparand = 0) : IDirectFrame
 {
     public int Length => DirectWire.RequestSize;
 
@@ -124,19 +138,22 @@ internal readonly record struct DirectRequest(uint Id, DirectOperation Operation
         BinaryPrimitives.WriteInt64LittleEndian(frame[8..], Epoch);
         BinaryPrimitives.WriteInt64LittleEndian(frame[16..], Page);
         BinaryPrimitives.WriteInt32LittleEndian(frame[24..], Offset);
+        frame[28] = (byte)Numeric;
         BinaryPrimitives.WriteUInt64LittleEndian(frame[32..], Value);
         BinaryPrimitives.WriteInt64LittleEndian(frame[40..], Sequence);
+        BinaryPrimitives.WriteUInt64LittleEndian(frame[48..], Comparand);
     }
 
     public static DirectRequest ReadFrom(ReadOnlySpan<byte> frame) => new(
         BinaryPrimitives.ReadUInt32LittleEndian(frame), (DirectOperation)frame[4], frame[5],
         BinaryPrimitives.ReadInt64LittleEndian(frame[8..]), BinaryPrimitives.ReadInt64LittleEndian(frame[16..]),
         BinaryPrimitives.ReadInt32LittleEndian(frame[24..]), BinaryPrimitives.ReadUInt64LittleEndian(frame[32..]),
-        BinaryPrimitives.ReadInt64LittleEndian(frame[40..]), BinaryPrimitives.ReadUInt16LittleEndian(frame[6..]));
+        BinaryPrimitives.ReadInt64LittleEndian(frame[40..]), BinaryPrimitives.ReadUInt16LittleEndian(frame[6..]), (Pages.NumericKind)frame[28],
+        BinaryPrimitives.ReadUInt64LittleEndian(frame[48..]));
 }
 
-/// <summary>The answer to one direct request.</summary>
-internal readonly record struct DirectReply(uint Id, DirectStatus Status, ulong Value) : IDirectFrame
+/// <summary>The answer to one direct request: a get's element, or a set's or atomic's answer and the page's version after it.</summary>
+internal readonly record struct DirectReply(uint Id, DirectStatus Status, ulong Value, long Version = 0) : IDirectFrame
 {
     public int Length => DirectWire.ReplySize;
 
@@ -146,8 +163,10 @@ internal readonly record struct DirectReply(uint Id, DirectStatus Status, ulong 
         BinaryPrimitives.WriteUInt32LittleEndian(frame, Id);
         frame[4] = (byte)Status;
         BinaryPrimitives.WriteUInt64LittleEndian(frame[8..], Value);
+        BinaryPrimitives.WriteInt64LittleEndian(frame[16..], Version);
     }
 
     public static DirectReply ReadFrom(ReadOnlySpan<byte> frame) =>
-        new(BinaryPrimitives.ReadUInt32LittleEndian(frame), (DirectStatus)frame[4], BinaryPrimitives.ReadUInt64LittleEndian(frame[8..]));
+        new(BinaryPrimitives.ReadUInt32LittleEndian(frame), (DirectStatus)frame[4], BinaryPrimitives.ReadUInt64LittleEndian(frame[8..]),
+            BinaryPrimitives.ReadInt64LittleEndian(frame[16..]));
 }

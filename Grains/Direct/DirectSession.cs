@@ -11,8 +11,8 @@ namespace OrleansDsm.Grains.Direct;
 
 /// <summary>
 /// Serves one direct connection. A get of a page active here reads its committed image on the receiving thread, as a
-/// range read does (see <see cref="LocalPages"/>); a set of a page active here runs on the page's turn without a call
-/// (see <see cref="PageGrain.TryWriteElementHere"/>); a page active elsewhere, or one that would make the read wait,
+/// range read does (see <see cref="LocalPages"/>); a set or an atomic of a page active here runs on the page's turn
+/// without a call (see <see cref="PageGrain.TryWriteElementHere"/>); a page active elsewhere, or one that would make the read wait,
 /// is reached by the Orleans call the client would have made, from this silo. Replies go out as requests end, in any
 /// order, several to a send when they end together. The client's sessions join the connection as members; a set is
 /// made under its member's session, and revocations for a member's cache go the other way on the same connection
@@ -156,9 +156,10 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
                 Interlocked.Increment(ref _underWay);
                 _ = AnswerAsync(request, GetByCallAsync(request));
                 break;
-            case DirectOperation.Set when _members.TryGetValue(request.Member, out var member):
+            case DirectOperation.Set or DirectOperation.Add or DirectOperation.Exchange or DirectOperation.CompareExchange
+                when _members.TryGetValue(request.Member, out var member):
                 Interlocked.Increment(ref _underWay);
-                _ = AnswerAsync(request, SetAsync(request, new RequestId(member.Session, request.Sequence)));
+                _ = AnswerAsync(request, MutateAsync(request, new RequestId(member.Session, request.Sequence)));
                 break;
             default:
                 Send(new DirectReply(request.Id, DirectStatus.NotApplied, 0));
@@ -182,21 +183,37 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
         }
     }
 
-    private Task<ulong> GetByCallAsync(DirectRequest request) => Pages[request.Page].ReadElement(request.Epoch, request.Offset, request.Size);
+    private async Task<ElementUpdate> GetByCallAsync(DirectRequest request) =>
+        new(await Pages[request.Page].ReadElement(request.Epoch, request.Offset, request.Size), 0);
 
-    private async Task<ulong> SetAsync(DirectRequest request, RequestId id)
+    /// <summary>A set or an atomic, on the page's turn when it is active here, or by the call the client would have made.</summary>
+    private async Task<ElementUpdate> MutateAsync(DirectRequest request, RequestId id)
     {
-        var written = local.Find(request.Page) is { } page ? await page.TryWriteElementHere(request.Epoch, id, request.Offset, request.Size, request.Value) : null;
+        var (epoch, offset, size, value) = (request.Epoch, request.Offset, request.Size, request.Value);
+        var done = local.Find(request.Page) is not { } page ? null : request.Operation switch
+        {
+            DirectOperation.Set => await page.TryWriteElementHere(epoch, id, offset, size, value) is { } version ? new ElementUpdate(0, version) : null,
+            DirectOperation.Add => await page.TryAddHere(epoch, id, offset, request.Numeric, value),
+            DirectOperation.Exchange => await page.TryExchangeHere(epoch, id, offset, size, value),
+            _ => await page.TryCompareExchangeHere(epoch, id, offset, size, value, request.Comparand),
+        };
         // A page that began to deactivate before the write applied wrote nothing: its next activation takes the call.
-        return (ulong)(written ?? await Pages[request.Page].WriteElement(request.Epoch, id, request.Offset, request.Size, request.Value));
+        return done ?? request.Operation switch
+        {
+            DirectOperation.Set => new ElementUpdate(0, await Pages[request.Page].WriteElement(epoch, id, offset, size, value)),
+            DirectOperation.Add => await Pages[request.Page].Add(epoch, id, offset, request.Numeric, value),
+            DirectOperation.Exchange => await Pages[request.Page].Exchange(epoch, id, offset, size, value),
+            _ => await Pages[request.Page].CompareExchange(epoch, id, offset, size, value, request.Comparand),
+        };
     }
 
-    private async Task AnswerAsync(DirectRequest request, Task<ulong> work)
+    private async Task AnswerAsync(DirectRequest request, Task<ElementUpdate> work)
     {
         DirectReply reply;
         try
         {
-            reply = new DirectReply(request.Id, DirectStatus.Done, await work);
+            var done = await work;
+            reply = new DirectReply(request.Id, DirectStatus.Done, done.Value, done.Version);
         }
         catch (Exception error) when (error is ArgumentException or RegionFreedException or MemoryPressureException)
         {

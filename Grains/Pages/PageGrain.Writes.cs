@@ -44,14 +44,26 @@ internal sealed partial class PageGrain
     internal Task<long?> TryWriteElementHere(long epoch, RequestId request, int offset, int size, ulong value) =>
         OnTurnHere(() => WriteElementAsync(epoch, request, offset, size, value, CancellationToken.None, hereOnly: true));
 
-    private Task<long?> OnTurnHere(Func<Task<long>> write)
+    /// <summary>What <see cref="Add"/> answers, asked from another thread of this silo, as <see cref="TryWriteHere"/> is.</summary>
+    internal Task<ElementUpdate?> TryAddHere(long epoch, RequestId request, int offset, NumericKind kind, ulong delta) =>
+        OnTurnHere(() => AddAsync(epoch, request, offset, kind, delta, CancellationToken.None, hereOnly: true));
+
+    /// <summary>What <see cref="Exchange"/> answers, asked from another thread of this silo, as <see cref="TryWriteHere"/> is.</summary>
+    internal Task<ElementUpdate?> TryExchangeHere(long epoch, RequestId request, int offset, int size, ulong value) =>
+        OnTurnHere(() => ExchangeAsync(epoch, request, offset, size, value, CancellationToken.None, hereOnly: true));
+
+    /// <summary>What <see cref="CompareExchange"/> answers, asked from another thread of this silo, as <see cref="TryWriteHere"/> is.</summary>
+    internal Task<ElementUpdate?> TryCompareExchangeHere(long epoch, RequestId request, int offset, int size, ulong value, ulong comparand) =>
+        OnTurnHere(() => CompareExchangeAsync(epoch, request, offset, size, value, comparand, CancellationToken.None, hereOnly: true));
+
+    private Task<TResult?> OnTurnHere<TResult>(Func<Task<TResult>> write) where TResult : struct
     {
-        var turn = new Task<Task<long?>>(() => WriteHereAsync(write));
+        var turn = new Task<Task<TResult?>>(() => WriteHereAsync(write));
         GrainContext.Scheduler.QueueTask(turn);
         return turn.Unwrap();
     }
 
-    private async Task<long?> WriteHereAsync(Func<Task<long>> write)
+    private async Task<TResult?> WriteHereAsync<TResult>(Func<Task<TResult>> write) where TResult : struct
     {
         // A page already deactivating takes no write that is not a call (and Orleans refuses the keep-alive once the
         // deactivation has finished).
@@ -100,15 +112,21 @@ internal sealed partial class PageGrain
         }, cancellation)).Version;
     }
 
-    public Task<ElementUpdate> Add(long epoch, RequestId request, int offset, NumericKind kind, ulong delta, CancellationToken cancellation)
+    public Task<ElementUpdate> Add(long epoch, RequestId request, int offset, NumericKind kind, ulong delta, CancellationToken cancellation) =>
+        AddAsync(epoch, request, offset, kind, delta, cancellation, hereOnly: false);
+
+    private Task<ElementUpdate> AddAsync(long epoch, RequestId request, int offset, NumericKind kind, ulong delta, CancellationToken cancellation, bool hereOnly)
     {
         var size = PageAtomics.SizeOf(kind);
         CheckElement(offset, size);
         return MutateAsync(epoch, request, offset, size, (kind, delta),
-            static (element, operands) => PageAtomics.Add(element, operands.kind, operands.delta), cancellation);
+            static (element, operands) => PageAtomics.Add(element, operands.kind, operands.delta), cancellation, hereOnly: hereOnly);
     }
 
-    public Task<ElementUpdate> Exchange(long epoch, RequestId request, int offset, int size, ulong value, CancellationToken cancellation)
+    public Task<ElementUpdate> Exchange(long epoch, RequestId request, int offset, int size, ulong value, CancellationToken cancellation) =>
+        ExchangeAsync(epoch, request, offset, size, value, cancellation, hereOnly: false);
+
+    private Task<ElementUpdate> ExchangeAsync(long epoch, RequestId request, int offset, int size, ulong value, CancellationToken cancellation, bool hereOnly)
     {
         CheckElement(offset, size);
         return MutateAsync(epoch, request, offset, size, value, static (element, value) =>
@@ -116,10 +134,14 @@ internal sealed partial class PageGrain
             var original = PageAtomics.Load(element);
             PageAtomics.Store(element, value);
             return original;
-        }, cancellation);
+        }, cancellation, hereOnly: hereOnly);
     }
 
-    public Task<ElementUpdate> CompareExchange(long epoch, RequestId request, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation)
+    public Task<ElementUpdate> CompareExchange(long epoch, RequestId request, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation) =>
+        CompareExchangeAsync(epoch, request, offset, size, value, comparand, cancellation, hereOnly: false);
+
+    private Task<ElementUpdate> CompareExchangeAsync(long epoch, RequestId request, int offset, int size, ulong value, ulong comparand, CancellationToken cancellation,
+        bool hereOnly)
     {
         CheckElement(offset, size);
         return MutateAsync(epoch, request, offset, size, (value, comparand), static (element, operands) =>
@@ -127,7 +149,7 @@ internal sealed partial class PageGrain
             var original = PageAtomics.Load(element);
             if (original == operands.comparand) PageAtomics.Store(element, operands.value);
             return original;
-        }, cancellation);
+        }, cancellation, hereOnly: hereOnly);
     }
 
     private void RequireUnreleased(long epoch)

@@ -6,9 +6,9 @@ using OrleansDsm.Regions;
 namespace OrleansDsm.Bench.Workloads;
 
 /// <summary>
-/// Uncached single-element get and set with one call outstanding, beside a bare grain call with the same payload
-/// (and, for set, the same page-sized state write to the same storage), and Redis GET and SET of 8-byte values when
-/// redis-server is installed. Subjects take turns in small blocks so that noise on this shared machine falls on all
+/// Uncached single-element get, set, add and compare-exchange with one call outstanding, beside a bare grain call with
+/// the same payload (and, for set, the same page-sized state write to the same storage), and Redis GET, SET and INCRBY
+/// of 8-byte values when redis-server is installed. Subjects take turns in small blocks so that noise on this shared machine falls on all
 /// alike; each figure is the median of the runs' percentiles.
 /// </summary>
 public static class ElementLatency
@@ -28,6 +28,10 @@ public static class ElementLatency
             ("dsm.get", i => array.GetAsync((i % Pages) * 512L + i % 512).AsTask()),
             ("orleans.set_stored", i => cells[i % Pages].WriteElement(1, 8 * (i % 512), 8, (ulong)i)),
             ("dsm.set", i => array.SetAsync((i % Pages) * 512L + i % 512, i)),
+            ("dsm.add", i => array.AddAsync((i % Pages) * 512L + i % 512, 1)),
+            // Compares with what the element held before its block began: most swaps fail (the other subjects wrote
+            // since), and a failed compare-exchange costs what a successful one does (it is a write to the page either way).
+            ("dsm.compare_exchange", i => array.CompareExchangeAsync((i % Pages) * 512L + i % 512, i, i - 1)),
         };
         if (context.Redis is { } redis)
         {
@@ -36,6 +40,8 @@ public static class ElementLatency
             foreach (var key in keys) await database.StringSetAsync(key, BitConverter.GetBytes(1L));
             subjects.Add(("redis.get", i => database.StringGetAsync(keys[i % Pages])));
             subjects.Add(("redis.set", i => database.StringSetAsync(keys[i % Pages], BitConverter.GetBytes((long)i))));
+            var counters = Enumerable.Range(0, Pages).Select(_ => RedisPeer.FreshKey("latency-counter")).ToArray();
+            subjects.Add(("redis.incrby", i => database.StringIncrementAsync(counters[i % Pages], 1)));
         }
         var p50 = subjects.ToDictionary(s => s.Name, _ => new List<double>());
         var p99 = subjects.ToDictionary(s => s.Name, _ => new List<double>());
@@ -67,6 +73,7 @@ public static class ElementLatency
         {
             context.Report.Ratio("dsm.get.p50_vs_redis", Stats.Median(p50["dsm.get"]), Stats.Median(p50["redis.get"]), conditions);
             context.Report.Ratio("dsm.set.p50_vs_redis", Stats.Median(p50["dsm.set"]), Stats.Median(p50["redis.set"]), conditions);
+            context.Report.Ratio("dsm.add.p50_vs_redis_incrby", Stats.Median(p50["dsm.add"]), Stats.Median(p50["redis.incrby"]), conditions);
         }
         await context.Dsm.FreeAsync(array.Name);
     }

@@ -8,7 +8,7 @@ using OrleansDsm.Regions;
 namespace OrleansDsm.Tests.Direct;
 
 /// <summary>
-/// Single-element gets and sets of Uncached regions go through the silo's direct channel: a page active on that silo
+/// Single-element gets of Uncached regions, and sets and atomics, go through the silo's direct channel: a page active on that silo
 /// answers without a grain call, a page elsewhere through the call the silo makes for the client, and whatever the
 /// channel does not do (a freed region, a connection that broke) the client's own Orleans call does, with its errors.
 /// The clients of one Orleans client share one connection, each under its own session.
@@ -198,6 +198,102 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         Assert.Equal(11, await array.GetAsync(1));
         // Whether the channel's attempt applied or not, the retry under the same id made it one write, not two.
         Assert.Equal(version + 1, (await page.GetState()).Version);
+    }
+
+    [Fact]
+    public async Task Atomics_of_a_page_on_the_channels_silo_are_applied_without_a_grain_call()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(client);
+        var longs = await client.AllocateAsync<long>(UniqueNames.For("direct-atomics"), 512, Consistency.Uncached);
+        var doubles = await client.AllocateAsync<double>(UniqueNames.For("direct-atomics-fp"), 512, Consistency.Uncached);
+        await longs.SetAsync(0, 1);
+        await doubles.SetAsync(1, 1.5);
+        var here = SiloOf(channel, connected: true);
+        await MoveAsync(longs.Region.FirstPage, here);
+        await MoveAsync(doubles.Region.FirstPage, here);
+        await ReadableHereAsync(longs);
+        var atomics = new[] { nameof(IPageGrain.Add), nameof(IPageGrain.Exchange), nameof(IPageGrain.CompareExchange) };
+        var (calls, served) = (ClusterFixture.PageCalls(atomics), channel.Served);
+
+        Assert.Equal(41, await longs.AddAsync(0, 40));
+        Assert.Equal(-1, await longs.AddAsync(0, -42));
+        Assert.Equal(4.0, await doubles.AddAsync(1, 2.5));
+        Assert.Equal(-1, await longs.ExchangeAsync(0, 7));
+        Assert.Equal(7, await longs.CompareExchangeAsync(0, 8, comparand: 7));
+        Assert.Equal(8, await longs.CompareExchangeAsync(0, 9, comparand: 7));
+
+        Assert.Equal(served + 6, channel.Served);
+        Assert.Equal(calls, ClusterFixture.PageCalls(atomics));
+        // The pages hold what they left: 8 (the failed compare-exchange changed nothing) and 4.0.
+        await using var plain = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        Assert.Equal(8L, await (await plain.OpenAsync<long>(longs.Name)).GetAsync(0));
+        Assert.Equal(4.0, await (await plain.OpenAsync<double>(doubles.Name)).GetAsync(1));
+    }
+
+    [Fact]
+    public async Task Atomics_of_a_page_on_another_silo_are_reached_through_the_call_the_channels_silo_makes()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(client);
+        var array = await client.AllocateAsync<int>(UniqueNames.For("direct-atomics-remote"), 1024, Consistency.Uncached);
+        await array.SetAsync(0, 1);
+        var there = SiloOf(channel, connected: false);
+        await MoveAsync(array.Region.FirstPage, there);
+        var atomics = new[] { nameof(IPageGrain.Add), nameof(IPageGrain.CompareExchange) };
+        var (calls, served) = (ClusterFixture.PageCalls(atomics), channel.Served);
+
+        Assert.Equal(6, await array.AddAsync(0, 5));
+        Assert.Equal(6, await array.CompareExchangeAsync(0, 60, comparand: 6));
+
+        Assert.Equal(served + 2, channel.Served);
+        Assert.Equal(calls + 2, ClusterFixture.PageCalls(atomics));
+        Assert.Equal(60, await array.GetAsync(0));
+        Assert.NotNull(ActivePages.Of(there).Find(array.Region.FirstPage));
+    }
+
+    [Fact]
+    public async Task An_atomic_in_flight_when_the_connection_breaks_is_sent_again_as_a_retry_and_applied_once()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-atomic-in-flight"), 100, Consistency.Uncached);
+        await array.SetAsync(1, 10);
+        var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
+        var version = (await page.GetState()).Version;
+
+        // The add goes out on the channel, and the connection breaks before its reply can be read: applied twice, it
+        // would leave 20 and answer 20 or 15.
+        var add = array.AddAsync(1, 5);
+        channel.Connection!.Dispose();
+
+        Assert.Equal(15, await add);
+        Assert.Equal(15, await array.GetAsync(1));
+        Assert.Equal(version + 1, (await page.GetState()).Version);
+    }
+
+    [Fact]
+    public async Task An_atomic_over_the_channel_revokes_other_clients_copies_and_keeps_the_writers_own_up_to_date()
+    {
+        await using var writer = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(writer);
+        await using var holder = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        var array = await writer.AllocateAsync<long>(UniqueNames.For("direct-atomic-strict"), 512);
+        var cached = await holder.OpenAsync<long>(array.Name);
+        await array.SetAsync(3, 30);
+        // Both clients cache the page.
+        Assert.Equal((30L, 30L), (await array.GetAsync(3), await cached.GetAsync(3)));
+        var served = channel.Served;
+
+        Assert.Equal(30, await array.CompareExchangeAsync(3, 31, comparand: 30));
+        Assert.Equal(41, await array.AddAsync(3, 10));
+
+        Assert.Equal(served + 2, channel.Served);
+        Assert.Equal(41, await cached.GetAsync(3));
+        // The writer's copy took its own atomics' changes at the versions the replies named: still a hit, and current.
+        var hits = writer.Cache!.Metrics.Hits;
+        Assert.Equal(41, await array.GetAsync(3));
+        Assert.Equal(hits + 1, writer.Cache.Metrics.Hits);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansDsm.Direct;
 using OrleansDsm.Grains.Direct;
+using OrleansDsm.Pages;
 using OrleansDsm.Regions;
 
 namespace OrleansDsm.Tests.Direct;
@@ -25,23 +26,28 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
         Assert.Equal(0, received);
     }
 
-    [Fact]
-    public async Task A_hello_of_the_first_wire_version_is_refused_by_the_silo()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task A_hello_of_an_earlier_wire_version_is_refused_by_the_silo(int version)
     {
         using var socket = await ConnectAsync();
-        // Version 1's hello (magic, version 1, a session), then a get: the silo must not take the session's bytes for
-        // frames of its own version.
-        var hello = new byte[24 + DirectWire.RequestSize];
+        // An earlier version's hello (version 1's carried a session), then a get of that version's 48 bytes: the silo
+        // must not read them as frames of its own version.
+        var helloSize = version == 1 ? 24 : 8;
+        var hello = new byte[helloSize + 48];
         DirectWire.WriteHello(hello);
-        BitConverter.TryWriteBytes(hello.AsSpan(4), 1);
-        Guid.NewGuid().TryWriteBytes(hello.AsSpan(8));
-        new DirectRequest(1, DirectOperation.Get, 8, 1, 1, 0, 0, 0).WriteTo(hello.AsSpan(24));
+        BitConverter.TryWriteBytes(hello.AsSpan(4), version);
+        if (version == 1) Guid.NewGuid().TryWriteBytes(hello.AsSpan(8));
+        var get = new byte[DirectWire.RequestSize];
+        new DirectRequest(1, DirectOperation.Get, 8, 1, 1, 0, 0, 0).WriteTo(get);
+        get.AsSpan(0, 48).CopyTo(hello.AsSpan(helloSize));
         await socket.SendAsync(hello, SocketFlags.None);
 
         // Closed with the get unread, the connection may end in a reset rather than an orderly close.
         try
         {
-            Assert.Equal(0, await socket.ReceiveAsync(new byte[16], SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Equal(0, await socket.ReceiveAsync(new byte[DirectWire.ReplySize], SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10)));
         }
         catch (SocketException error) when (error.SocketErrorCode == SocketError.ConnectionReset)
         {
@@ -68,10 +74,16 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
             new(1, DirectOperation.Set, 3, epoch, page, 16, 77, 1, 1),      // no element has 3 bytes
             new(2, DirectOperation.Set, 8, epoch, page, 12, 77, 2, 1),      // not aligned to its size
             new(3, DirectOperation.Set, 8, epoch, page, 4096, 77, 3, 1),    // outside the page
-            new(5, (DirectOperation)9, 8, epoch, page, 16, 77, 5, 1),       // no such operation
+            new(5, (DirectOperation)200, 8, epoch, page, 16, 77, 5, 1),     // no such operation
             new(6, DirectOperation.Get, 3, epoch, page, 16, 0, 0, 1),
             new(7, DirectOperation.Set, 8, epoch, page, 16, 77, 7, 2),      // a member that never joined: no session to write under
             new(8, DirectOperation.Set, 8, epoch, page, 16, 77, 8, 3),      // a member that left
+            new(9, DirectOperation.Add, 8, epoch, page, 16, 77, 9, 1, (NumericKind)99),                // no such numeric kind
+            new(10, DirectOperation.Add, 8, epoch, page, 4096, 77, 10, 1, NumericKind.Int64),         // outside the page
+            new(11, DirectOperation.Add, 8, epoch, page, 16, 77, 11, 2, NumericKind.Int64),           // a member that never joined
+            new(12, DirectOperation.Exchange, 3, epoch, page, 16, 77, 12, 1),                          // no element has 3 bytes
+            new(13, DirectOperation.CompareExchange, 8, epoch, page, 12, 77, 13, 1, Comparand: 22),    // not aligned to its size
+            new(14, DirectOperation.CompareExchange, 8, epoch, page, 16, 77, 14, 3, Comparand: 0),     // a member that left
         ];
         var frames = new byte[refused.Length * DirectWire.RequestSize];
         for (var i = 0; i < refused.Length; i++) refused[i].WriteTo(frames.AsSpan(i * DirectWire.RequestSize));

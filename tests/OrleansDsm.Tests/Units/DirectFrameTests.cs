@@ -1,5 +1,6 @@
 using OrleansDsm.Caching;
 using OrleansDsm.Direct;
+using OrleansDsm.Pages;
 
 namespace OrleansDsm.Tests.Units;
 
@@ -60,17 +61,21 @@ public sealed class DirectFrameTests
     [Fact]
     public void A_request_a_join_and_a_reply_read_back_every_field()
     {
-        var request = new DirectRequest(uint.MaxValue, DirectOperation.Set, 8, 77, 1L << 40, 4088, ulong.MaxValue, 123, ushort.MaxValue);
+        var request = new DirectRequest(uint.MaxValue, DirectOperation.CompareExchange, 8, 77, 1L << 40, 4088, ulong.MaxValue, 123, ushort.MaxValue,
+            NumericKind.Float64, ulong.MaxValue - 1);
         var frame = new byte[request.Length];
         request.WriteTo(frame);
         Assert.Equal(request, DirectRequest.ReadFrom(frame));
+        var add = new DirectRequest(1, DirectOperation.Add, 4, 2, 3, 4, 5, 6, 7, NumericKind.UInt32);
+        add.WriteTo(frame);
+        Assert.Equal(add, DirectRequest.ReadFrom(frame));
 
         var session = Guid.NewGuid();
         DirectRequest.Join(300, session).WriteTo(frame);
         var join = DirectRequest.ReadFrom(frame);
         Assert.Equal((DirectOperation.Join, (ushort)300, session), (join.Operation, join.Member, join.JoiningSession));
 
-        var reply = new DirectReply(5, DirectStatus.Unknown, 42);
+        var reply = new DirectReply(5, DirectStatus.Unknown, 42, long.MaxValue);
         frame = new byte[reply.Length];
         reply.WriteTo(frame);
         Assert.Equal(reply, DirectReply.ReadFrom(frame));
