@@ -32,11 +32,7 @@ switch (args)
         var siloProcess = rest.SkipWhile(a => a != "--silo-process").Skip(1).FirstOrDefault() is { } siloId
             ? int.Parse(siloId, System.Globalization.CultureInfo.InvariantCulture)
             : (int?)null;
-        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        // Configured as DsmClient.ConnectAsync configures its own, so the bare-call anchors share the DSM's transport.
-        builder.UseOrleansClient(client => client.UseStaticClustering(System.Net.IPEndPoint.Parse(gateway)).UseLowLatencySockets());
-        builder.Services.AddDsmClient();
-        using (var host = builder.Build())
+        using (var host = OrleansDsm.Bench.Hosting.BenchClientHost.Build(gateway))
         {
             await host.StartAsync();
             var orleans = host.Services.GetRequiredService<IClusterClient>();

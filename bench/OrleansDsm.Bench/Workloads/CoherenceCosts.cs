@@ -1,4 +1,7 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OrleansDsm.Bench.Hosting;
 using OrleansDsm.Bench.Harness;
 
 namespace OrleansDsm.Bench.Workloads;
@@ -19,7 +22,12 @@ public static class CoherenceCosts
     {
         const int pages = 1000;
         var calls = context.Quick ? 1000 : 3000;
-        await using var reader = new DsmClient(context.Orleans, new OrleansDsm.Connection.DsmClientOptions { PrefetchPages = 0 });
+        // The other client stands for another process: an Orleans client of its own, so its connections (the gateway's
+        // and the direct channel's) are not the writer's, and a revocation travels on a connection the write does not.
+        using var readerHost = BenchClientHost.Build(context.Gateway);
+        await readerHost.StartAsync();
+        var readerOrleans = readerHost.Services.GetRequiredService<IClusterClient>();
+        var reader = new DsmClient(readerOrleans, new OrleansDsm.Connection.DsmClientOptions { PrefetchPages = 0 });
         var name = $"bench-coherence-{Guid.NewGuid():N}";
         var writer = await context.Dsm.AllocateAsync<long>(name, pages * 512L);
         var cached = await reader.OpenAsync<long>(name);
@@ -34,7 +42,7 @@ public static class CoherenceCosts
         // The bare floor beside them: one grain call, and one that first waits on a callback to a client.
         var bare = context.Orleans.GetGrain<Baseline.IBareCallbackGrain>(Random.Shared.NextInt64());
         var observer = new Baseline.BareObserver(); // kept alive to the end (GC.KeepAlive): Orleans holds observers weakly
-        await bare.Register(context.Orleans.CreateObjectReference<Baseline.IBareObserver>(observer));
+        await bare.Register(readerOrleans.CreateObjectReference<Baseline.IBareObserver>(observer));
         await bare.SetAfterCallback(0);
 
         var withHolder = new List<double>();
@@ -73,16 +81,18 @@ public static class CoherenceCosts
             ], calls);
         }
         foreach (var list in new[] { withHolder, without, bareWithCallback, barePlain }) list.Sort();
-        var conditions = $"{BenchContext.Setup}; activations=warm; 1 outstanding; interleaved; {calls} x {context.Runs} runs";
+        var conditions = $"{BenchContext.Setup}; activations=warm; 1 outstanding; interleaved; {calls} x {context.Runs} runs; the other client on an Orleans client of its own";
         context.Report.Add("dsm.set.cached_by_other.p50", Stats.Percentile(withHolder, 0.5), "us", conditions + "; the page is cached by one other client");
         context.Report.Add("dsm.set.uncached_page.p50", Stats.Percentile(without, 0.5), "us", conditions + "; nobody caches the page");
         context.Report.Ratio("dsm.set.cached_by_other_vs_uncached", Stats.Percentile(withHolder, 0.5), Stats.Percentile(without, 0.5), conditions);
-        var bareConditions = $"{conditions}; a bare grain holding one long in memory (no storage), its observer on the same client as the DSM's other one";
+        var bareConditions = $"{conditions}; a bare grain holding one long in memory (no storage), its observer on the Orleans client of the DSM's other client";
         context.Report.Add("orleans.call_with_client_callback.p50", Stats.Percentile(bareWithCallback, 0.5), "us", bareConditions + "; the call first calls the observer back and waits for its answer");
         context.Report.Add("orleans.call_plain.p50", Stats.Percentile(barePlain, 0.5), "us", bareConditions);
         context.Report.Ratio("orleans.call_with_client_callback_vs_plain", Stats.Percentile(bareWithCallback, 0.5), Stats.Percentile(barePlain, 0.5), bareConditions);
         GC.KeepAlive(observer);
         await context.Dsm.FreeAsync(name);
+        await reader.DisposeAsync();
+        await readerHost.StopAsync();
     }
 
     /// <summary>One session's cache metrics, read from the public meter as any monitoring tool would.</summary>

@@ -7,7 +7,7 @@ using OrleansDsm.TestWorker;
 namespace OrleansDsm.Tests.Linearizability;
 
 /// <summary>What a history run recorded: every worker's operations, exit codes, how many times the cluster was disturbed (by default, every idle activation collected), and what workers printed.</summary>
-/// <param name="DirectServed">How many gets and sets the workers that finished had served by their direct channels.</param>
+/// <param name="DirectServed">How many operations the workers that finished had served by their direct channels.</param>
 public sealed record HistoryRunResult(List<Operation> History, int[] ExitCodes, int Disturbances, string Output, long DirectServed)
 {
     /// <summary>
