@@ -96,6 +96,41 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_set_held_up_by_slow_storage_holds_back_no_other_request_of_its_connection()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-slow-set"), 1024, Consistency.Uncached);
+        await array.SetAsync(0, 1);
+        await array.SetAsync(512, 2);
+        var here = SiloOf(channel, connected: true);
+        await MoveAsync(array.Region.FirstPage, here);
+        await MoveAsync(array.Region.FirstPage + 1, here);
+        await ReadableHereAsync(array);
+
+        // Both sides cork their sends while requests are under way: neither may keep an answer for the slow set's end.
+        ClusterFixture.PageWrites.Delay = TimeSpan.FromSeconds(3);
+        Task slow;
+        try
+        {
+            slow = array.SetAsync(1, 11);
+            var served = channel.Served;
+            var gets = Task.WhenAll(array.GetAsync(512).AsTask(), array.GetAsync(0).AsTask());
+
+            Assert.Same(gets, await Task.WhenAny(gets, slow).WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(new[] { 2L, 1L }, await gets);
+            Assert.Equal(served + 2, channel.Served);
+            Assert.False(slow.IsCompleted);
+        }
+        finally
+        {
+            ClusterFixture.PageWrites.Delay = TimeSpan.Zero;
+        }
+        await slow;
+        Assert.Equal(11, await array.GetAsync(1));
+    }
+
+    [Fact]
     public async Task A_page_on_another_silo_is_reached_through_the_call_the_channels_silo_makes()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
