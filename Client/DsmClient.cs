@@ -242,7 +242,9 @@ public sealed class DsmClient : IAsyncDisposable
     /// <para>It returns once the release is done, however long deleting the pages takes (in calls that each wait at most
     /// half the client's response timeout). Cancelling stops the waiting, not the free: the name is gone from the moment
     /// the first call returns, and the release goes on in the cluster. A release the database fails is tried again, by
-    /// this call within its retry budget (<see cref="DsmClientOptions.RetryBudget"/>) and by the cluster until it ends.</para>
+    /// this call within its retry budget (<see cref="DsmClientOptions.RetryBudget"/>) and by the cluster until it ends.
+    /// A free whose answer does not come (a silo or gateway died) is sent again within that budget too, for the same
+    /// allocation: it frees the region once, and never a region another process gave the name since.</para>
     /// </summary>
     /// <exception cref="RegionNotFoundException">There is no region of that name.</exception>
     /// <exception cref="StorageUnavailableException">
@@ -267,7 +269,10 @@ public sealed class DsmClient : IAsyncDisposable
     public async Task FreeAsync(string name, string? token, CancellationToken cancellation = default)
     {
         RegionNames.Validate(name);
-        var progress = await Directory.Free(name, token, _releaseWait).WaitAsync(cancellation);
+        // Freed by its allocation's epoch, so that a free sent again when no answer came (its gateway or the directory's
+        // silo died) frees that allocation once, and never a region given the name since.
+        var epoch = (await _retry.RunAsync(() => Directory.Open(name).WaitAsync(cancellation), cancellation)).Epoch;
+        var progress = await _retry.RunAsync(() => Directory.Free(name, token, _releaseWait, epoch).WaitAsync(cancellation), cancellation);
         _ownerTokens.TryRemove(name, out _);
         // A release that outlasts one call (many written pages to delete) is waited for in calls that each end in time.
         for (var released = progress.Released; !released;)

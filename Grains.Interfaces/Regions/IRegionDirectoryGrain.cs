@@ -38,15 +38,18 @@ public interface IRegionDirectoryGrain : IGrainWithIntegerKey
     /// <see cref="WaitReleased"/>): a region of many written pages takes longer to release than one call may last.
     /// A release the database fails is tried again every few seconds until it ends.
     /// Needs the owner token its allocation returned, or the cluster's admin token (<c>Dsm:AdminToken</c>).
+    /// With <paramref name="epoch"/> other than 0, frees only the allocation of that epoch, and answers as for a free
+    /// just made when that allocation is freed already: so a free can be sent again when its answer did not come
+    /// (one that applied is not applied twice, and a region given the name since is left alone).
     /// </summary>
-    /// <exception cref="RegionNotFoundException">There is no live region of that name.</exception>
+    /// <exception cref="RegionNotFoundException">There is no live region of that name (and epoch), nor was there one of that epoch.</exception>
     /// <exception cref="StorageUnavailableException">
     /// The free could not be stored. It stands all the same (the name is gone), and is stored and released once the
     /// database answers; if the directory's silo stops before that, the region stays allocated.
     /// </exception>
     /// <exception cref="AccessDeniedException">The token is neither the region's owner token nor the admin token.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="wait"/> is below zero or above a minute; nothing changed.</exception>
-    Task<FreeProgress> Free(string name, string? token, TimeSpan wait);
+    Task<FreeProgress> Free(string name, string? token, TimeSpan wait, long epoch = 0);
 
     /// <summary>
     /// Waits up to <paramref name="wait"/> for the release of the region of allocation <paramref name="epoch"/> that

@@ -99,17 +99,36 @@ internal sealed partial class RegionDirectoryGrain : Grain, IRegionDirectoryGrai
             ? Task.FromResult(found)
             : throw new RegionNotFoundException($"No region contains address {address}.");
 
-    public async Task<FreeProgress> Free(string name, string? token, TimeSpan wait)
+    public Task<FreeProgress> Free(string name, string? token, TimeSpan wait, long epoch)
     {
         RegionNames.Validate(name);
         RequireReleaseWait(wait);
-        if (!State.Regions.TryGetValue(name, out var region))
-            throw new RegionNotFoundException($"There is no region named '{name}'.");
+        if (!State.Regions.TryGetValue(name, out var region) || epoch != 0 && region.Epoch != epoch)
+        {
+            // A free sent again after one that freed this allocation went unanswered (its silo or gateway died): the
+            // region it meant is freed, whoever freed it, and a region given the name since is not the one it meant.
+            if (epoch != 0 && WasFreed(epoch)) return ProgressAsync(epoch, wait);
+            throw new RegionNotFoundException(epoch == 0 ? $"There is no region named '{name}'." : $"There is no region named '{name}' of allocation epoch {epoch}.");
+        }
         RequireOwner(name, token);
         State.Regions.Remove(name);
         State.OwnerTokenHashes.Remove(name);
         State.Releasing.Add(region);
-        var release = StartRelease(region);
+        return ProgressAsync(StartRelease(region), wait);
+    }
+
+    /// <summary>Whether allocation <paramref name="epoch"/> was made and is no longer live.</summary>
+    private bool WasFreed(long epoch) => epoch > 0 && epoch < State.NextEpoch && State.Regions.Values.All(region => region.Epoch != epoch);
+
+    /// <summary>A free's answer for an allocation already freed: its release's, if one goes on (tried again if it failed).</summary>
+    private Task<FreeProgress> ProgressAsync(long epoch, TimeSpan wait)
+    {
+        if (!_releases.TryGetValue(epoch, out var release)) return Task.FromResult(new FreeProgress(epoch, true));
+        return ProgressAsync(release.Done.IsFaulted ? StartRelease(release.Region) : release, wait);
+    }
+
+    private async Task<FreeProgress> ProgressAsync(Release release, TimeSpan wait)
+    {
         try
         {
             await release.Stored;
@@ -119,10 +138,10 @@ internal sealed partial class RegionDirectoryGrain : Grain, IRegionDirectoryGrai
             // The name is gone here already, and other calls may have acted on that: the free stands, and its release
             // (which stores it first) is tried again until the database answers.
             throw new StorageUnavailableException(
-                $"Region '{name}' is freed, but the directory could not store that yet ({error.Message}). It tries again every " +
+                $"Region '{release.Region.Name}' is freed, but the directory could not store that yet ({error.Message}). It tries again every " +
                 $"{ReleaseRetry.TotalSeconds:0} s and then releases the region; should its silo stop before, the region stays allocated.");
         }
-        return new FreeProgress(region.Epoch, await EndsWithinAsync(release.Done, wait));
+        return new FreeProgress(release.Region.Epoch, await EndsWithinAsync(release.Done, wait));
     }
 
     public async Task<bool> WaitReleased(long epoch, TimeSpan wait)

@@ -33,8 +33,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     private static readonly ConcurrentDictionary<string, int> ResponsesToLose = new();
 
     /// <summary>
-    /// Makes the next <paramref name="count"/> calls of page method <paramref name="method"/> from this test process
-    /// reach their page and run, and then fail with a timeout, as if the response were lost.
+    /// Makes the next <paramref name="count"/> calls of page or region directory method <paramref name="method"/> from
+    /// this test process reach their grain and run, and then fail with a timeout, as if the response were lost.
     /// </summary>
     public static void LoseResponses(string method, int count) => ResponsesToLose[method] = count;
 
@@ -108,7 +108,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.ConfigureClient(client => client.AddOutgoingGrainCallFilter(async call =>
         {
             await call.Invoke();
-            if (call.InterfaceMethod?.DeclaringType == typeof(OrleansDsm.Pages.IPageGrain) && TakeLostResponse(call.InterfaceMethod.Name))
+            if ((call.InterfaceMethod?.DeclaringType == typeof(OrleansDsm.Pages.IPageGrain) || call.InterfaceMethod?.DeclaringType == typeof(IRegionDirectoryGrain))
+                && TakeLostResponse(call.InterfaceMethod.Name))
                 throw new TimeoutException($"The test lost the response of {call.InterfaceMethod.Name}.");
             if (call.InterfaceMethod?.DeclaringType == typeof(OrleansDsm.Pages.IPageGrain) && TakeCancelledResponse(call.InterfaceMethod.Name))
                 throw new OperationCanceledException($"The test cancelled the response of {call.InterfaceMethod.Name}.");

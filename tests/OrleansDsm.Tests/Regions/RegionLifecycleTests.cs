@@ -90,6 +90,47 @@ public sealed class RegionLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_free_whose_answer_was_lost_is_sent_again_and_frees_the_region_once()
+    {
+        var name = UniqueNames.For("free-lost");
+        var array = await Client.AllocateAsync<long>(name, 512);
+        await array.SetAsync(1, 11);
+        var other = await Client.AllocateAsync<long>(UniqueNames.For("free-lost-other"), 512);
+
+        ClusterFixture.LoseResponses(nameof(IRegionDirectoryGrain.Free), 1);
+        await Client.FreeAsync(name);
+
+        Assert.Equal(0, ClusterFixture.ResponsesStillToLose(nameof(IRegionDirectoryGrain.Free)));
+        await Assert.ThrowsAsync<RegionNotFoundException>(() => Client.OpenAsync<long>(name));
+        await Assert.ThrowsAsync<RegionFreedException>(() => array.GetAsync(1).AsTask());
+        Assert.Equal(0, await other.GetAsync(1));
+    }
+
+    [Fact]
+    public async Task A_free_of_an_allocation_sent_again_after_the_name_was_given_anew_leaves_the_new_region_alone()
+    {
+        var name = UniqueNames.For("free-again");
+        var first = await Client.AllocateAsync<long>(name, 512);
+        var directory = fixture.Cluster.Client.GetGrain<IRegionDirectoryGrain>(0);
+        var wait = TimeSpan.FromSeconds(5);
+        var freed = await directory.Free(name, first.OwnerToken, wait, first.Region.Epoch);
+        var second = await Client.AllocateAsync<long>(name, 512);
+        await second.SetAsync(2, 22);
+
+        // The same free once more, as a client whose answer was lost sends it: answered as done, and nothing else freed.
+        var again = await directory.Free(name, first.OwnerToken, wait, first.Region.Epoch);
+
+        Assert.Equal((first.Region.Epoch, first.Region.Epoch), (freed.Epoch, again.Epoch));
+        Assert.True(again.Released);
+        Assert.Equal(second.Region, (await Client.OpenAsync<long>(name)).Region);
+        Assert.Equal(22, await second.GetAsync(2));
+        // An allocation never made is no region: refused, naming it.
+        var never = await Assert.ThrowsAsync<RegionNotFoundException>(() => directory.Free(name, first.OwnerToken, wait, long.MaxValue));
+        Assert.Contains($"of allocation epoch {long.MaxValue}", never.Message);
+        Assert.Equal(second.Region, (await Client.OpenAsync<long>(name)).Region);
+    }
+
+    [Fact]
     public async Task Freeing_an_unknown_region_is_refused()
     {
         var missing = await Assert.ThrowsAsync<RegionNotFoundException>(() => Client.FreeAsync("no-such-region"));
