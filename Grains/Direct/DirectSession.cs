@@ -12,11 +12,11 @@ namespace OrleansDsm.Grains.Direct;
 /// <summary>
 /// Serves one direct connection. A get of a page active here reads its committed image on the receiving thread, as a
 /// range read does (see <see cref="LocalPages"/>); a set or an atomic of a page active here runs on the page's turn
-/// without a call (see <see cref="PageGrain.TryWriteElementHere"/>); a page active elsewhere, or one that would make the read wait,
-/// is reached by the Orleans call the client would have made, from this silo. Replies go out as requests end, in any
-/// order, several to a send when they end together. The client's sessions join the connection as members; a set is
-/// made under its member's session, and revocations for a member's cache go the other way on the same connection
-/// (see <see cref="DirectSessions"/>).
+/// without a call (see <see cref="PageGrain.TryWriteElementHere"/>); a page active elsewhere, or one that would make
+/// the read wait, is reached by the Orleans call the client would have made, from this silo. Replies go out as
+/// requests end, in any order, several to a send when they end together. The client's sessions join the connection
+/// as members; a set or an atomic is made under its member's session, and revocations for a member's cache go the
+/// other way on the same connection (see <see cref="DirectSessions"/>).
 /// </summary>
 internal sealed class DirectSession(Socket socket, LocalPages local, RegionLivenessCache regions, IGrainFactory grains, DirectSessions sessions)
 {
