@@ -332,6 +332,39 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Writes_under_a_lock_go_as_calls_which_the_page_refuses_once_the_hold_has_ended()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannelAsync(client);
+        await using var other = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-fenced"), 512);
+        var name = UniqueNames.For("direct-fence");
+        var stale = await client.Lock(name, TimeSpan.FromMilliseconds(1500)).AcquireAsync();
+        var fenced = array.Fenced(stale);
+        var served = channel.Served;
+
+        // The channel carries no fence: every write under the hold is a call, which the page checks against the lock.
+        await fenced.SetAsync(0, 1);
+        Assert.Equal(3, await fenced.AddAsync(1, 3));
+        Assert.Equal(0, await fenced.ExchangeAsync(2, 4));
+        Assert.Equal(0, await fenced.CompareExchangeAsync(3, 5, comparand: 0));
+        Assert.Equal(served, channel.Served);
+
+        await stale.StopRenewingAsync();
+        await using var next = await other.Lock(name, TimeSpan.FromSeconds(10)).TryAcquireAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(next);
+        await Assert.ThrowsAsync<LockLostException>(() => fenced.SetAsync(0, 9));
+        await Assert.ThrowsAsync<LockLostException>(() => fenced.AddAsync(1, 9));
+        await Assert.ThrowsAsync<LockLostException>(() => fenced.ExchangeAsync(2, 9));
+        await Assert.ThrowsAsync<LockLostException>(() => fenced.CompareExchangeAsync(3, 9, comparand: 5));
+        Assert.Equal(served, channel.Served);
+        var contents = new long[4];
+        await array.ReadAsync(0, contents);
+        Assert.Equal(new long[] { 1, 3, 4, 5 }, contents);
+        await stale.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Clients_of_one_Orleans_client_share_one_connection_and_each_writes_under_its_own_session()
     {
         await using var first = new DsmClient(fixture.Cluster.Client);
