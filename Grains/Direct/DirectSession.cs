@@ -31,7 +31,7 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
     private readonly ConcurrentDictionary<uint, TaskCompletionSource<bool[]>> _revoking = new();
     private uint _lastRevocation;
     private volatile bool _ended;
-    // Requests answered after their receive was served (sets, and gets the page's call answers).
+    // Requests answered after their receive was served (sets, atomics, and gets the page's call answers).
     private int _underWay;
     // The members joined so far, by number; read and changed only by the receiving loop.
     private readonly Dictionary<ushort, DirectMember> _members = [];

@@ -8,8 +8,8 @@ namespace OrleansDsm.Bench.Workloads;
 /// <summary>
 /// Uncached single-element get, set, add and compare-exchange with one call outstanding, beside a bare grain call with
 /// the same payload (and, for set, the same page-sized state write to the same storage), and Redis GET, SET and INCRBY
-/// of 8-byte values when redis-server is installed. Subjects take turns in small blocks so that noise on this shared machine falls on all
-/// alike; each figure is the median of the runs' percentiles.
+/// of 8-byte values when redis-server is installed. Subjects take turns in small blocks so that noise on this shared
+/// machine falls on all alike; each figure is the median of the runs' percentiles.
 /// </summary>
 public static class ElementLatency
 {
@@ -29,8 +29,8 @@ public static class ElementLatency
             ("orleans.set_stored", i => cells[i % Pages].WriteElement(1, 8 * (i % 512), 8, (ulong)i)),
             ("dsm.set", i => array.SetAsync((i % Pages) * 512L + i % 512, i)),
             ("dsm.add", i => array.AddAsync((i % Pages) * 512L + i % 512, 1)),
-            // Compares with what the element held before its block began: most swaps fail (the other subjects wrote
-            // since), and a failed compare-exchange costs what a successful one does (it is a write to the page either way).
+            // Compares with i - 1, which the element seldom holds (the subjects before it left i or i + 1 there): most
+            // swaps fail, and a failed compare-exchange costs what a successful one does (the page applies it as a write).
             ("dsm.compare_exchange", i => array.CompareExchangeAsync((i % Pages) * 512L + i % 512, i, i - 1)),
         };
         if (context.Redis is { } redis)

@@ -89,7 +89,7 @@ public static class Failover
         var bound = Detection + CacheLease + RetryInterval;
         var conditions = $"storage=PostgreSQL 15, batched page store; silos=2 (processes on loopback), one killed with SIGKILL; activations=warm ({Pages} written pages on both, {hosted.Min()} to {hosted.Max()} of them on the killed silo) before the kill, the dead silo's pages activated afresh on the survivor within the figure; " +
                          $"Silo:Membership:ProbeTimeout={ProbeTimeout.TotalSeconds} s, NumMissedProbesLimit={MissedProbes}, Dsm:CacheLease={CacheLease.TotalSeconds} s, " +
-                         $"client RetryInterval={RetryInterval.TotalMilliseconds} ms and ResponseTimeout={new DsmClientOptions().ResponseTimeout.TotalSeconds} s (the default); slowest page; {context.Runs} runs, median";
+                         $"client RetryInterval={RetryInterval.TotalMilliseconds} ms and ResponseTimeout={new DsmClientOptions().ResponseTimeout.TotalSeconds} s (the default); slowest page; {times.Count} runs, median";
         context.Report.Add("dsm.failover.kill_to_every_page_written", Stats.Median(times), "s", conditions);
         context.Report.Add("dsm.failover.bound", bound.TotalSeconds, "s", "computed from the configuration, not measured: failure detection ((missed probes + 1) x probe timeout) + cache lease + retry interval, as configured for the failover figure (storage=PostgreSQL 15, silos=2, activations=as there)");
     }
