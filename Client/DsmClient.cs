@@ -62,6 +62,7 @@ public sealed class DsmClient : IAsyncDisposable
         if (options.DirectChannel && options.TlsAuthority is null && options.TlsCertificate is null)
         {
             _direct = new Direct.DirectChannel(client, _requests.Session, options.ConnectTimeout, responseTimeout, Cache is null ? null : Cache.ApplyRevocations);
+            if (Cache is not null) Cache.Direct = _direct;
             _direct.Seek();
         }
         if (Cache is not null && options.MetricsInterval > TimeSpan.Zero) _metrics = new Metrics.MetricsReporter(client, Cache, options.MetricsInterval);

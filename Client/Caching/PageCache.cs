@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using OrleansDsm.Arrays;
+using OrleansDsm.Direct;
 
 namespace OrleansDsm.Caching;
 
@@ -135,13 +136,24 @@ internal sealed partial class PageCache : IAsyncDisposable
         ? LeaseClock.NowNanoseconds < lease.ValidUntilNanoseconds
         : _clock.GetTimestamp() < entry.FreshUntil;
 
-    /// <summary>Reads the whole page from its grain, registering this session as a holder, and caches it unless overtaken.</summary>
+    /// <summary>
+    /// The client's direct channel, for fills: set once, by the client that made this cache, before its first fill.
+    /// Without it, or with no connection open, fills are Orleans calls.
+    /// </summary>
+    public Direct.DirectChannel? Direct { get; set; }
+
+    /// <summary>
+    /// Reads the whole page from its grain, registering this session as a holder, and caches it unless overtaken. The
+    /// fill takes the direct channel when it is open; one the silo did not make there (it does not know this session's
+    /// holder yet, or the page gave way) is made again as the call, which a fill may be, since it changes nothing a
+    /// second one would not.
+    /// </summary>
     public Task<CachedPage> FillAsync(long page, long epoch, CancellationToken cancellation)
     {
         var fill = FillThroughFenceAsync(page, async () =>
         {
             var sentAt = LeaseClock.NowMilliseconds;
-            var copy = await _pages[page].Fill(epoch, Session, Holder, cancellation);
+            var copy = await FillDirectAsync(page, epoch, cancellation) ?? await _pages[page].Fill(epoch, Session, Holder, cancellation);
             return new CachedPage(page, epoch, copy.Version, copy.Bytes, Accept(copy.Lease, sentAt), 0);
         }, (entry, fence, _) => Admitted(fence, entry));
         if (!fill.IsCompleted)
@@ -150,6 +162,16 @@ internal sealed partial class PageCache : IAsyncDisposable
             fill.ContinueWith(done => _fills.TryRemove(KeyValuePair.Create(page, (Task)done)), TaskScheduler.Default);
         }
         return fill;
+    }
+
+    /// <summary>The page's copy through the direct channel, or null when there is none open or the silo did not fill it there.</summary>
+    private async Task<Pages.PageCopy?> FillDirectAsync(long page, long epoch, CancellationToken cancellation)
+    {
+        if (Direct is not { Current: { } connection } channel) return null;
+        var reply = await connection.SendAsync(new DirectRequest(0, DirectOperation.Fill, 0, epoch, page, 0, 0, 0, channel.Number)).WaitAsync(cancellation);
+        if (reply.Copy is null) return null;
+        channel.CountServed();
+        return reply.Copy;
     }
 
     /// <summary>

@@ -13,12 +13,13 @@ namespace OrleansDsm.Direct;
 /// all but the last resume on the thread pool, and the requests sent meanwhile wait until those callers have had
 /// their turn (a work item queued behind them), so they leave in a few sends rather than one each. Once the connection
 /// breaks, or a reply is later than the response timeout, every request waiting on it ends
-/// <see cref="DirectStatus.Unknown"/> and the connection is closed. The silo sends its revocations of its members'
-/// cached copies on the same connection; they are applied as they arrive.
+/// <see cref="DirectStatus.Unknown"/> and the connection is closed. A fill's reply carries the page
+/// (<see cref="DirectFillReply"/>). The silo sends its revocations of its members' cached copies on the same
+/// connection; they are applied as they arrive.
 /// </summary>
 internal sealed class DirectConnection : IDisposable
 {
-    // A revocation frame's body is never this long; one that says so is not from our silo.
+    // A revocation's or a fill's body (a page is at most 1 MiB) is never this long; one that says so is not from our silo.
     private const int LongestBody = 64 << 20;
 
     private readonly Socket _socket;
@@ -161,25 +162,33 @@ internal sealed class DirectConnection : IDisposable
         while (_filled - used >= DirectWire.ReplySize)
         {
             var frame = _buffer.AsSpan(used, _filled - used);
-            if (frame[5] == DirectRevocation.Kind)
+            var kind = frame[5];
+            var length = DirectWire.ReplySize;
+            if (kind is DirectRevocation.Kind or DirectFillReply.Kind)
             {
-                var body = DirectRevocation.BodyLengthOf(frame);
+                var body = DirectWire.BodyLengthOf(frame);
                 if (body is < 4 or > LongestBody)
                 {
                     Break();
                     return false;
                 }
-                if (frame.Length < DirectWire.ReplySize + body)
+                length += body;
+                if (frame.Length < length)
                 {
-                    if (_buffer.Length < DirectWire.ReplySize + body) Array.Resize(ref _buffer, DirectWire.ReplySize + body);
+                    if (_buffer.Length < length) Array.Resize(ref _buffer, length);
                     break;
                 }
+            }
+            used += length;
+            if (kind == DirectRevocation.Kind)
+            {
                 Revoke(frame);
-                used += DirectWire.ReplySize + body;
                 continue;
             }
-            var reply = DirectReply.ReadFrom(frame);
-            used += DirectWire.ReplySize;
+            DirectReply reply;
+            if (kind != DirectFillReply.Kind) reply = DirectReply.ReadFrom(frame);
+            else if (ReadFill(frame) is { } fill) reply = fill;
+            else return false;
             if (!_waiting.TryRemove(reply.Id, out var waiting)) continue;
             if (Interlocked.Exchange(ref _held, new Pending(waiting.Reply, reply)) is not { } earlier) continue;
             // The callers resumed elsewhere mostly send their next requests at once: held back until they have had
@@ -194,6 +203,21 @@ internal sealed class DirectConnection : IDisposable
         _buffer.AsSpan(used, _filled - used).CopyTo(_buffer);
         _filled -= used;
         return true;
+    }
+
+    /// <summary>A fill's reply as the reply its caller waits for; null, with the connection broken, when it is malformed.</summary>
+    private DirectReply? ReadFill(ReadOnlySpan<byte> frame)
+    {
+        try
+        {
+            var fill = DirectFillReply.ReadFrom(frame);
+            return new DirectReply(fill.Id, DirectStatus.Done, 0, fill.Copy.Version, fill.Copy);
+        }
+        catch (InvalidDataException)
+        {
+            Break();
+            return null;
+        }
     }
 
     /// <summary>Applies a revocation frame to the cache, here on the receiving thread (a few locked steps), and answers it.</summary>

@@ -44,16 +44,13 @@ internal sealed record DirectRevocation(uint Id, ushort Member, PageRevocation[]
         }
     }
 
-    /// <summary>The length of the body whose header <paramref name="header"/> is.</summary>
-    public static int BodyLengthOf(ReadOnlySpan<byte> header) => BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
-
     /// <summary>Reads a whole frame, header and body.</summary>
     /// <exception cref="InvalidDataException">The body does not hold what it says.</exception>
     public static DirectRevocation ReadFrom(ReadOnlySpan<byte> frame)
     {
         var id = BinaryPrimitives.ReadUInt32LittleEndian(frame);
         var member = BinaryPrimitives.ReadUInt16LittleEndian(frame[6..]);
-        var body = frame[DirectWire.ReplySize..(DirectWire.ReplySize + BodyLengthOf(frame))];
+        var body = frame[DirectWire.ReplySize..(DirectWire.ReplySize + DirectWire.BodyLengthOf(frame))];
         var count = BinaryPrimitives.ReadInt32LittleEndian(body);
         if (count < 0 || count > body.Length / Fixed) throw new InvalidDataException($"A revocation frame says it holds {count} revocations in {body.Length} bytes.");
         body = body[4..];

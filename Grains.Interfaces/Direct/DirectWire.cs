@@ -4,13 +4,14 @@ namespace OrleansDsm.Direct;
 
 /// <summary>
 /// The direct channel's frames: a path from a client to a silo beside Orleans' messaging, for single-element gets of
-/// Uncached regions and unfenced sets and atomics, which an Orleans call makes cost about 1.7x a Redis round trip, and
-/// for the revocations those writes send (see docs/performance.md).
+/// Uncached regions, unfenced sets and atomics, and cache fills, which an Orleans call makes cost about 1.7x a Redis
+/// round trip, and for the revocations those writes send (see docs/performance.md).
 /// A connection opens with a hello (magic, version); then the client names the sessions it carries, each by a
 /// <see cref="DirectOperation.Join"/> giving it a member number on the connection (all the <c>DsmClient</c>s of one
 /// Orleans client share one connection), and sends requests, each under a member's number; the silo answers each
-/// with a reply carrying the request's id, in any order. The silo may also send a member's cache its revocations
-/// (<see cref="DirectRevocation"/>), which the client answers (<see cref="DirectRevocationAnswer"/>).
+/// with a reply carrying the request's id, in any order (a fill's reply carries the page: <see cref="DirectFillReply"/>).
+/// The silo may also send a member's cache its revocations (<see cref="DirectRevocation"/>), which the client answers
+/// (<see cref="DirectRevocationAnswer"/>).
 /// All fields are little-endian; a frame's header has a fixed size and says how long the rest is.
 /// </summary>
 internal static class DirectWire
@@ -18,7 +19,7 @@ internal static class DirectWire
     /// <summary>"DSMD", the first four bytes of a hello.</summary>
     public const uint Magic = 0x444D5344;
 
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>Magic (4), version (4).</summary>
     public const int HelloSize = 8;
@@ -31,9 +32,11 @@ internal static class DirectWire
     public const int RequestSize = 56;
 
     /// <summary>
-    /// Id (4), status (1), kind (1: 0 for a reply, <see cref="DirectRevocation.Kind"/> for a revocation's header), member
-    /// (2: a revocation's; 0 in a reply), value (8: the element's bits for a get, what an atomic answers), version (8:
-    /// the page's, after a set or an atomic).
+    /// Id (4), status (1), kind (1: 0 for a reply, <see cref="DirectRevocation.Kind"/> for a revocation's header,
+    /// <see cref="DirectFillReply.Kind"/> for a fill's), member (2: a revocation's; 0 in a reply), value (8: the
+    /// element's bits for a get, what an atomic answers), version (8: the page's, after a set or an atomic). The headers
+    /// of a revocation and of a fill's reply carry the length of the body that follows instead (see
+    /// <see cref="BodyLengthOf"/>).
     /// </summary>
     public const int ReplySize = 24;
 
@@ -42,6 +45,12 @@ internal static class DirectWire
         BinaryPrimitives.WriteUInt32LittleEndian(frame, Magic);
         BinaryPrimitives.WriteInt32LittleEndian(frame[4..], Version);
     }
+
+    /// <summary>
+    /// The length of the body that follows a header of <see cref="ReplySize"/> bytes whose kind has one (a revocation's,
+    /// a fill's reply): the header says it at byte 8.
+    /// </summary>
+    public static int BodyLengthOf(ReadOnlySpan<byte> header) => BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
 
     /// <summary>Whether <paramref name="frame"/> is a hello of this version.</summary>
     public static bool IsHello(ReadOnlySpan<byte> frame) =>
@@ -78,6 +87,12 @@ internal enum DirectOperation : byte
 
     /// <summary>Compare and exchange one element, as <see cref="Pages.IPageGrain.CompareExchange"/> does, under the session's request id.</summary>
     CompareExchange = 8,
+
+    /// <summary>
+    /// Fill the member's cache with a whole page, as <see cref="Pages.IPageGrain.Fill"/> does; answered by a
+    /// <see cref="DirectFillReply"/> when done.
+    /// </summary>
+    Fill = 9,
 }
 
 /// <summary>How a direct request ended.</summary>
@@ -153,7 +168,8 @@ internal readonly record struct DirectRequest(uint Id, DirectOperation Operation
 }
 
 /// <summary>The answer to one direct request: a get's element, or a set's or atomic's answer and the page's version after it.</summary>
-internal readonly record struct DirectReply(uint Id, DirectStatus Status, ulong Value, long Version = 0) : IDirectFrame
+/// <remarks><paramref name="Copy"/> is a fill's answer: it travels in a <see cref="DirectFillReply"/>, never in this frame.</remarks>
+internal readonly record struct DirectReply(uint Id, DirectStatus Status, ulong Value, long Version = 0, Pages.PageCopy? Copy = null) : IDirectFrame
 {
     public int Length => DirectWire.ReplySize;
 

@@ -27,23 +27,31 @@ internal sealed class SessionLeaseTable(IOptions<AddressSpaceOptions> options, I
 
     /// <summary>
     /// Renews the session's lease here and says for how long the client may count it: the cache lease, cut to what is
-    /// left of this silo's serving lease.
+    /// left of this silo's serving lease. A fill names the session's cache <paramref name="holder"/>, which the table
+    /// keeps for fills that come without one (over the direct channel: see <see cref="HolderOf"/>).
     /// </summary>
-    public LeaseGrant Renew(Guid session)
+    public LeaseGrant Renew(Guid session, ICacheHolder? holder = null)
     {
         var now = Environment.TickCount64;
         var lease = _leases.AddOrUpdate(session,
-            static (_, arrival) => new SessionLease(arrival.Now + arrival.Length, arrival.Now, Ended: false),
+            static (_, arrival) => new SessionLease(arrival.Now + arrival.Length, arrival.Now, Ended: false, arrival.Holder),
             static (_, current, arrival) => current.Expiry > arrival.Now && !current.Ended
-                ? current with { Expiry = Math.Max(current.Expiry, arrival.Now + arrival.Length) }
-                : new SessionLease(arrival.Now + arrival.Length, Math.Max(current.Term + 1, arrival.Now), Ended: false),
-            (Now: now, Length: (long)LeaseMilliseconds));
+                ? current with { Expiry = Math.Max(current.Expiry, arrival.Now + arrival.Length), Holder = arrival.Holder ?? current.Holder }
+                : new SessionLease(arrival.Now + arrival.Length, Math.Max(current.Term + 1, arrival.Now), Ended: false, arrival.Holder ?? current.Holder),
+            (Now: now, Length: (long)LeaseMilliseconds, Holder: holder));
         SweepIfDue(now);
         // No copy may outlive this silo's right to serve it: a silo that stops serving stops renewing too.
         var left = serving.Remaining;
         var granted = left >= TimeSpan.FromMilliseconds(LeaseMilliseconds) ? LeaseMilliseconds : (int)left.TotalMilliseconds;
         return new LeaseGrant(Silo, lease.Term, granted);
     }
+
+    /// <summary>
+    /// The cache holder a fill named for <paramref name="session"/> here, if the table still remembers the session: the
+    /// reference a page records with a fill that came without one, to call when the session's revocations cannot go
+    /// over its direct connection. A session has one holder for its life.
+    /// </summary>
+    public ICacheHolder? HolderOf(Guid session) => _leases.TryGetValue(session, out var lease) ? lease.Holder : null;
 
     /// <summary>How many sessions the table remembers.</summary>
     public int Count => _leases.Count;
@@ -80,5 +88,5 @@ internal sealed class SessionLeaseTable(IOptions<AddressSpaceOptions> options, I
     private static TimeSpan RemainingOf(SessionLease lease) =>
         TimeSpan.FromMilliseconds(Math.Max(0, lease.Expiry - Environment.TickCount64));
 
-    private sealed record SessionLease(long Expiry, long Term, bool Ended);
+    private sealed record SessionLease(long Expiry, long Term, bool Ended, ICacheHolder? Holder);
 }

@@ -18,7 +18,7 @@ namespace OrleansDsm.Grains.Direct;
 /// </summary>
 internal sealed class DirectListener(
     IOptions<AddressSpaceOptions> space, IOptions<EndpointOptions> endpoints, LocalPages local, RegionLivenessCache regions,
-    IGrainFactory grains, DirectSessions sessions, ILogger<DirectListener> logger) : ILifecycleParticipant<ISiloLifecycle>
+    IGrainFactory grains, DirectSessions sessions, Caching.SessionLeaseTable leases, ILogger<DirectListener> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<Socket> _open = [];
@@ -71,7 +71,7 @@ internal sealed class DirectListener(
     {
         try
         {
-            await new DirectSession(socket, local, regions, grains, sessions).RunAsync(stopping);
+            await new DirectSession(socket, local, regions, grains, sessions, leases).RunAsync(stopping);
         }
         catch (Exception error) when (error is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {

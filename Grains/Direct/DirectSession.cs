@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using OrleansDsm.Caching;
 using OrleansDsm.Direct;
 using OrleansDsm.Errors;
+using OrleansDsm.Grains.Caching;
 using OrleansDsm.Grains.Pages;
 using OrleansDsm.Grains.Regions;
 using OrleansDsm.Pages;
@@ -16,9 +17,12 @@ namespace OrleansDsm.Grains.Direct;
 /// the read wait, is reached by the Orleans call the client would have made, from this silo. Replies go out as
 /// requests end, in any order, several to a send when they end together. The client's sessions join the connection
 /// as members; a set or an atomic is made under its member's session, and revocations for a member's cache go the
-/// other way on the same connection (see <see cref="DirectSessions"/>).
+/// other way on the same connection (see <see cref="DirectSessions"/>). A fill is made for its member's session too,
+/// on the page's turn or by the call, once the session's cache holder is known here (see
+/// <see cref="SessionLeaseTable.HolderOf"/>): until a fill call has named it, fills are refused, and the client calls.
 /// </summary>
-internal sealed class DirectSession(Socket socket, LocalPages local, RegionLivenessCache regions, IGrainFactory grains, DirectSessions sessions)
+internal sealed class DirectSession(Socket socket, LocalPages local, RegionLivenessCache regions, IGrainFactory grains, DirectSessions sessions,
+    SessionLeaseTable leases)
 {
     // A hello that does not come within this time ends the connection: an idle stranger holds no socket for long.
     private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
@@ -31,7 +35,7 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
     private readonly ConcurrentDictionary<uint, TaskCompletionSource<bool[]>> _revoking = new();
     private uint _lastRevocation;
     private volatile bool _ended;
-    // Requests answered after their receive was served (sets, atomics, and gets the page's call answers).
+    // Requests answered after their receive was served (sets, atomics, fills, and gets the page's call answers).
     private int _underWay;
     // The members joined so far, by number; read and changed only by the receiving loop.
     private readonly Dictionary<ushort, DirectMember> _members = [];
@@ -161,10 +165,34 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
                 Interlocked.Increment(ref _underWay);
                 _ = AnswerAsync(request, MutateAsync(request, new RequestId(member.Session, request.Sequence)));
                 break;
+            case DirectOperation.Fill when _members.TryGetValue(request.Member, out var member) && leases.HolderOf(member.Session) is { } holder:
+                Interlocked.Increment(ref _underWay);
+                _ = AnswerFillAsync(request, FillAsync(request, member.Session, holder));
+                break;
             default:
                 Send(new DirectReply(request.Id, DirectStatus.NotApplied, 0));
                 break;
         }
+    }
+
+    /// <summary>A fill, on the page's turn when it is active here, or by the call the client would have made.</summary>
+    private async Task<PageCopy> FillAsync(DirectRequest request, Guid session, ICacheHolder holder) =>
+        (local.Find(request.Page) is { } page ? await page.TryFillHere(request.Epoch, session, holder) : null)
+        ?? await Pages[request.Page].Fill(request.Epoch, session, holder);
+
+    private async Task AnswerFillAsync(DirectRequest request, Task<PageCopy> fill)
+    {
+        IDirectFrame reply;
+        try
+        {
+            reply = new DirectFillReply(request.Id, await fill);
+        }
+        catch (Exception)
+        {
+            // A fill changes nothing the client could see twice: whatever stopped it, the client's own call answers.
+            reply = new DirectReply(request.Id, DirectStatus.NotApplied, 0);
+        }
+        Answer(reply);
     }
 
     private bool TryGetHere(DirectRequest request, out ulong value)
@@ -224,15 +252,21 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
         {
             reply = new DirectReply(request.Id, DirectStatus.Unknown, 0);
         }
+        Answer(reply);
+    }
+
+    /// <summary>Sends the reply of a request that was under way.</summary>
+    private void Answer(IDirectFrame reply)
+    {
         if (Interlocked.Decrement(ref _underWay) == 0)
         {
-            Send(reply);
+            _outbox.Send(reply);
             return;
         }
         // With others under way, answers that end about together (a page's turn ends several writes) leave in one send:
         // this one waits for a work item queued behind it, not for the others.
         _outbox.Cork();
-        Send(reply);
+        _outbox.Send(reply);
         ThreadPool.UnsafeQueueUserWorkItem(static outbox => outbox.Uncork(), _outbox, preferLocal: false);
     }
 

@@ -40,6 +40,10 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
     private long _readableAt;
     // Until when (Environment.TickCount64) the last read that was not a call asked Orleans to keep the page active.
     private long _readKeepsUntil;
+    // The calls that interleave with nothing (a free, a drain's revocation) running now, and how many have started: a
+    // fill on the page's turn that is not a call (see TryFillHere) gives way to them, as a fill call would wait.
+    private int _exclusiveRunning;
+    private long _exclusiveStarted;
 
     public PageGrain(PageServices silo)
     {
@@ -171,6 +175,31 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
     public async Task<PageCopy> Fill(long epoch, Guid session, ICacheHolder holder, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(holder);
+        return (await FillAsync(epoch, session, holder, cancellation, hereOnly: false))!;
+    }
+
+    /// <summary>
+    /// What <see cref="Fill"/> answers, asked from another thread of this silo (the direct channel's), on the page's
+    /// own turn as <see cref="TryWriteHere"/> is. Null when the activation began to deactivate, or a call that fills
+    /// wait for (a free, a drain's revocation) ran meanwhile: nothing was recorded, and the caller calls the page.
+    /// </summary>
+    internal Task<PageCopy?> TryFillHere(long epoch, Guid session, ICacheHolder holder)
+    {
+        var turn = new Task<Task<PageCopy?>>(() =>
+        {
+            if (_retired) return Task.FromResult<PageCopy?>(null);
+            DelayDeactivation(_silo.PageIdleTimeout);
+            return FillAsync(epoch, session, holder, CancellationToken.None, hereOnly: true);
+        });
+        GrainContext.Scheduler.QueueTask(turn);
+        return turn.Unwrap();
+    }
+
+    private async Task<PageCopy?> FillAsync(long epoch, Guid session, ICacheHolder holder, CancellationToken cancellation, bool hereOnly)
+    {
+        // A fill that is not a call interleaves with every call; those that interleave with nothing it must not meet.
+        var exclusiveStarted = _exclusiveStarted;
+        if (hereOnly && _exclusiveRunning > 0) return null;
         // First of all: every image made from now on, a first write's included, carries the mark.
         _grantedLeases = true;
         await _silo.Regions.RequireLive(epoch, PageNumber, cancellation);
@@ -186,9 +215,11 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
             else if (!_silo.Serving.IsHeld) await _silo.Serving.RequireAsync(PageNumber);
             else break;
         }
+        // From here to the holder's record nothing waits, so nothing interleaves.
+        if (hereOnly && (_retired || _exclusiveRunning > 0 || _exclusiveStarted != exclusiveStarted)) return null;
         var committed = _commits.Committed;
         var bytes = BytesOf(committed, epoch);
-        var lease = _silo.Leases.Renew(session);
+        var lease = _silo.Leases.Renew(session, holder);
         var version = bytes is null ? 0 : committed.Version;
         (_holders ??= new CacheHolders(_silo.Leases, _silo.Revocations, _silo.Metrics, _silo.SkipInvalidationForCheckerTests)).Add(session, holder, version);
         return new PageCopy(version, bytes, lease); // the committed image itself: it never changes
@@ -228,7 +259,21 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
 
     public async Task RevokeCopiesOlderThan(long version)
     {
+        using var exclusive = Exclusive();
         if (_holders is not null) await _holders.RevokeOlderThanAsync(PageNumber, version);
+    }
+
+    /// <summary>Counts a call that interleaves with nothing as running until the returned scope ends (see <see cref="TryFillHere"/>).</summary>
+    private ExclusiveScope Exclusive()
+    {
+        _exclusiveRunning++;
+        _exclusiveStarted++;
+        return new ExclusiveScope(this);
+    }
+
+    private readonly struct ExclusiveScope(PageGrain page) : IDisposable
+    {
+        public void Dispose() => page._exclusiveRunning--;
     }
 
     /// <summary>Whether some session caches a copy of the page; read from other threads of the silo, so only a hint.</summary>
@@ -236,6 +281,7 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
 
     public async Task Release(long epoch)
     {
+        using var exclusive = Exclusive();
         // Writes interleave with a free: from here they are refused, and those already applied are stored first.
         _releasedEpoch = Math.Max(_releasedEpoch, epoch);
         _waiters?.FailAll(new RegionFreedException($"The region of allocation epoch {epoch} has been freed."));

@@ -42,6 +42,9 @@ internal static class CachedPageScenarios
 /// <summary>A reader's and a writer's client over one array, disposed together.</summary>
 internal sealed record TwoSessions(DsmClient ReaderClient, DsmClient WriterClient, SharedArray<long> Reader, SharedArray<long> Writer) : IAsyncDisposable
 {
+    /// <summary>How many pages the reader's cache has fetched, by fill calls or over the direct channel.</summary>
+    public long ReaderFills => ReaderClient.Cache!.Metrics.Misses;
+
     public async ValueTask DisposeAsync()
     {
         await ReaderClient.DisposeAsync();

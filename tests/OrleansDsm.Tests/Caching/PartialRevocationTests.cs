@@ -17,13 +17,13 @@ public sealed class PartialRevocationTests(ClusterFixture fixture)
     {
         await using var sessions = await ReaderCachingOnePageAsync(fixture, "range-revoked", 5);
         var (reader, writer) = (sessions.Reader, sessions.Writer);
-        var fills = ClusterFixture.PageCalls(Fills);
+        var fills = sessions.ReaderFills;
 
         await writer.SetAsync(7, 700);
         Assert.Equal(5, await reader.GetAsync(5));
-        Assert.Equal(fills, ClusterFixture.PageCalls(Fills)); // the rest of the page is still cached
+        Assert.Equal(fills, sessions.ReaderFills); // the rest of the page is still cached
         Assert.Equal(700, await reader.GetAsync(7));
-        Assert.Equal(fills + 1, ClusterFixture.PageCalls(Fills)); // the written element is fetched afresh, with the page
+        Assert.Equal(fills + 1, sessions.ReaderFills); // the written element is fetched afresh, with the page
 
         // Each write sends the bytes it changed: the reader serves them from the next write on, so however many
         // elements are written, the copy never runs out of ranges it may lack. (The reader reads between writes: a copy
@@ -35,9 +35,9 @@ public sealed class PartialRevocationTests(ClusterFixture fixture)
             Assert.Equal(5, await reader.GetAsync(5));
         }
         Assert.Equal((5L, 1020L, 1000L + 20 + writes - 2), (await reader.GetAsync(5), await reader.GetAsync(20), await reader.GetAsync(20 + writes - 2)));
-        Assert.Equal(fills + 1, ClusterFixture.PageCalls(Fills));
+        Assert.Equal(fills + 1, sessions.ReaderFills);
         Assert.Equal(1000L + 20 + writes - 1, await reader.GetAsync(20 + writes - 1));
-        Assert.Equal(fills + 2, ClusterFixture.PageCalls(Fills)); // the newest write's bytes were held back: fetched afresh
+        Assert.Equal(fills + 2, sessions.ReaderFills); // the newest write's bytes were held back: fetched afresh
     }
 
     [Fact]
@@ -45,16 +45,16 @@ public sealed class PartialRevocationTests(ClusterFixture fixture)
     {
         await using var sessions = await ReaderCachingOnePageAsync(fixture, "large-change", 300);
         var (reader, writer) = (sessions.Reader, sessions.Writer);
-        var fills = ClusterFixture.PageCalls(Fills);
+        var fills = sessions.ReaderFills;
 
         var large = Grains.Caching.CacheHolders.MostBytesSent / sizeof(long) + 1;
         await writer.WriteAsync(0, Enumerable.Repeat(-1L, large).ToArray());
         Assert.Equal(300, await reader.GetAsync(300)); // read between writes, as a hot page's copy is
         await writer.SetAsync(500, 5000); // the next revocation, which would let sent bytes be served
         Assert.Equal(300, await reader.GetAsync(300));
-        Assert.Equal(fills, ClusterFixture.PageCalls(Fills)); // the rest of the page is still cached
+        Assert.Equal(fills, sessions.ReaderFills); // the rest of the page is still cached
         Assert.Equal(-1, await reader.GetAsync(large - 1));
-        Assert.Equal(fills + 1, ClusterFixture.PageCalls(Fills)); // the large change was not sent: fetched afresh
+        Assert.Equal(fills + 1, sessions.ReaderFills); // the large change was not sent: fetched afresh
     }
 
     [Fact]

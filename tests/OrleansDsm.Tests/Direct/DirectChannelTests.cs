@@ -365,6 +365,116 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Fills_of_pages_on_the_channels_silo_take_the_channel_once_a_fill_call_has_named_the_clients_cache()
+    {
+        await using var holder = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { PrefetchPages = 0 });
+        var channel = await ConnectedChannelAsync(holder);
+        await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        var array = await writer.AllocateAsync<long>(UniqueNames.For("direct-fill"), 3 * 512);
+        for (var p = 0; p < 3; p++) await array.SetAsync(p * 512, 10 + p);
+        var here = SiloOf(channel, connected: true);
+        for (var p = 0; p < 3; p++) await MoveAsync(array.Region.FirstPage + p, here);
+        var cached = await holder.OpenAsync<long>(array.Name);
+        var (fills, served) = (ClusterFixture.PageCalls(nameof(IPageGrain.Fill)), channel.Served);
+
+        // The silo does not know the client's cache yet: the first fill is refused on the channel, and the call names it.
+        Assert.Equal(10, await cached.GetAsync(0));
+        Assert.Equal((fills + 1, served), (ClusterFixture.PageCalls(nameof(IPageGrain.Fill)), channel.Served));
+
+        Assert.Equal(11, await cached.GetAsync(512));
+        Assert.Equal(12, await cached.GetAsync(1024));
+        Assert.Equal((fills + 1, served + 2), (ClusterFixture.PageCalls(nameof(IPageGrain.Fill)), channel.Served));
+        var hits = holder.Cache!.Metrics.Hits;
+        Assert.Equal(11, await cached.GetAsync(512));
+        Assert.Equal(hits + 1, holder.Cache.Metrics.Hits);
+        // The page recorded the holder: another client's write revokes the copy, over the channel, before it is done.
+        var revocations = channel.RevocationsReceived;
+        await array.SetAsync(512, 99);
+        Assert.True(channel.RevocationsReceived > revocations, "the write should have revoked the copy filled over the channel");
+        Assert.Equal(99, await cached.GetAsync(512));
+    }
+
+    [Fact]
+    public async Task A_fill_of_a_page_on_another_silo_is_reached_through_the_fill_call_the_channels_silo_makes()
+    {
+        await using var holder = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { PrefetchPages = 0 });
+        var channel = await ConnectedChannelAsync(holder);
+        await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        var array = await writer.AllocateAsync<long>(UniqueNames.For("direct-fill-remote"), 2 * 512);
+        await array.SetAsync(0, 20);
+        await array.SetAsync(512, 21);
+        await MoveAsync(array.Region.FirstPage, SiloOf(channel, connected: true));
+        var there = SiloOf(channel, connected: false);
+        await MoveAsync(array.Region.FirstPage + 1, there);
+        var cached = await holder.OpenAsync<long>(array.Name);
+        Assert.Equal(20, await cached.GetAsync(0));
+        var (fills, served) = (ClusterFixture.PageCalls(nameof(IPageGrain.Fill)), channel.Served);
+
+        Assert.Equal(21, await cached.GetAsync(512));
+
+        Assert.Equal((fills + 1, served + 1), (ClusterFixture.PageCalls(nameof(IPageGrain.Fill)), channel.Served));
+        Assert.NotNull(ActivePages.Of(there).Find(array.Region.FirstPage + 1));
+        var hits = holder.Cache!.Metrics.Hits;
+        Assert.Equal(21, await cached.GetAsync(512));
+        Assert.Equal(hits + 1, holder.Cache.Metrics.Hits);
+        // The other silo revokes the copy by calling the cache's observer, which the channel's silo passed on.
+        await array.SetAsync(512, 5);
+        Assert.Equal(5, await cached.GetAsync(512));
+    }
+
+    [Fact]
+    public async Task A_fill_of_a_freed_region_is_refused_on_the_channel_and_the_call_gives_its_error()
+    {
+        await using var holder = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { PrefetchPages = 0 });
+        var channel = await ConnectedChannelAsync(holder);
+        await using var owner = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        var array = await owner.AllocateAsync<long>(UniqueNames.For("direct-fill-freed"), 2 * 512);
+        await array.SetAsync(512, 7);
+        var here = SiloOf(channel, connected: true);
+        for (var p = 0; p < 2; p++) await MoveAsync(array.Region.FirstPage + p, here);
+        var cached = await holder.OpenAsync<long>(array.Name);
+        Assert.Equal(0, await cached.GetAsync(0));
+        await owner.FreeAsync(array.Name);
+        var (served, entries) = (channel.Served, holder.Cache!.Count);
+
+        var error = await Assert.ThrowsAsync<RegionFreedException>(() => cached.GetAsync(512).AsTask());
+
+        Assert.Contains(array.Name, error.Message);
+        Assert.Equal((served, entries), (channel.Served, holder.Cache.Count));
+    }
+
+    [Fact]
+    public async Task A_fill_on_the_pages_turn_gives_way_to_a_free_that_is_under_way()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-fill-release"), 512);
+        await array.SetAsync(0, 1);
+        var (page, epoch) = (array.Region.FirstPage, array.Region.Epoch);
+        var grain = ActivePages.Find(fixture.Cluster, page) ?? throw new InvalidOperationException("The page is not active.");
+        ClusterFixture.PageWrites.Delay = TimeSpan.FromSeconds(2);
+        try
+        {
+            // A write waits on slow storage, and the free waits for it: the free is under way while the fill comes.
+            var set = array.SetAsync(1, 2);
+            await Task.Delay(200);
+            var release = fixture.Cluster.Client.GetGrain<IPageGrain>(page).Release(epoch);
+            await Task.Delay(200);
+            Assert.False(release.IsCompleted, "the free should still be waiting for the write");
+
+            var fill = await grain.TryFillHere(epoch, client.Cache!.Session, client.Cache.Holder).WaitAsync(TimeSpan.FromSeconds(10));
+
+            Assert.Null(fill);
+            await set.WaitAsync(TimeSpan.FromSeconds(10));
+            await release.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(0, (await grain.GetState()).CacheHolders);
+        }
+        finally
+        {
+            ClusterFixture.PageWrites.Delay = TimeSpan.Zero;
+        }
+    }
+
+    [Fact]
     public async Task Clients_of_one_Orleans_client_share_one_connection_and_each_writes_under_its_own_session()
     {
         await using var first = new DsmClient(fixture.Cluster.Client);

@@ -29,6 +29,7 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
+    [InlineData(3)]
     public async Task A_hello_of_an_earlier_wire_version_is_refused_by_the_silo(int version)
     {
         using var socket = await ConnectAsync();
@@ -84,6 +85,8 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
             new(12, DirectOperation.Exchange, 3, epoch, page, 16, 77, 12, 1),                          // no element has 3 bytes
             new(13, DirectOperation.CompareExchange, 8, epoch, page, 12, 77, 13, 1, Comparand: 22),    // not aligned to its size
             new(14, DirectOperation.CompareExchange, 8, epoch, page, 16, 77, 14, 3, Comparand: 0),     // a member that left
+            new(15, DirectOperation.Fill, 0, epoch, page, 0, 0, 0, 1),     // a session whose cache no fill call has named here
+            new(16, DirectOperation.Fill, 0, epoch, page, 0, 0, 0, 2),     // a member that never joined
         ];
         var frames = new byte[refused.Length * DirectWire.RequestSize];
         for (var i = 0; i < refused.Length; i++) refused[i].WriteTo(frames.AsSpan(i * DirectWire.RequestSize));
@@ -95,6 +98,8 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
         var contents = new long[512];
         await array.ReadAsync(0, contents);
         Assert.Equal(Enumerable.Range(0, 512).Select(i => i == 2 ? 22L : 0L), contents);
+        // The refused fills recorded no holder.
+        Assert.Equal(0, (await fixture.Cluster.Client.GetGrain<IPageGrain>(page).GetState()).CacheHolders);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class DirectFrameTests
         new DirectRevocation(9, 65_000, revocations).WriteTo(frame);
 
         Assert.Equal(DirectRevocation.Kind, frame[5]);
-        Assert.Equal(frame.Length - DirectWire.ReplySize, DirectRevocation.BodyLengthOf(frame));
+        Assert.Equal(frame.Length - DirectWire.ReplySize, DirectWire.BodyLengthOf(frame));
         var read = DirectRevocation.ReadFrom(frame);
         Assert.Equal((9u, (ushort)65_000), (read.Id, read.Member));
         Assert.Equal(revocations.Length, read.Revocations.Length);
@@ -42,6 +42,45 @@ public sealed class DirectFrameTests
 
         BitConverter.TryWriteBytes(frame.AsSpan(DirectWire.ReplySize), 1_000_000);
         Assert.Throws<InvalidDataException>(() => DirectRevocation.ReadFrom(frame));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_fill_reply_reads_back_the_copy_and_its_lease(bool zeros)
+    {
+        var copy = new PageCopy(zeros ? 0 : 41, zeros ? null : Enumerable.Range(0, 4096).Select(i => (byte)i).ToArray(), new LeaseGrant("10.200.0.7:11111@123456", 987_654_321, 1500));
+        var reply = new DirectFillReply(77, copy);
+        var frame = new byte[reply.Length + 5];
+        reply.WriteTo(frame);
+
+        Assert.Equal((DirectStatus.Done, DirectFillReply.Kind), ((DirectStatus)frame[4], frame[5]));
+        Assert.Equal(reply.Length - DirectWire.ReplySize, DirectWire.BodyLengthOf(frame));
+        var read = DirectFillReply.ReadFrom(frame);
+        Assert.Equal(77u, read.Id);
+        Assert.Equal((copy.Version, copy.Lease), (read.Copy.Version, read.Copy.Lease));
+        Assert.Equal(copy.Bytes, read.Copy.Bytes);
+    }
+
+    [Fact]
+    public void A_fill_reply_whose_lengths_disagree_with_its_body_is_refused()
+    {
+        var reply = new DirectFillReply(1, new PageCopy(3, [1, 2, 3, 4], new LeaseGrant("silo", 1, 1000)));
+        var frame = new byte[reply.Length];
+        reply.WriteTo(frame);
+        var bytesCount = DirectWire.ReplySize + 22 + "silo".Length;
+
+        // More page bytes than the body holds, then a negative count other than -1, then a silo name longer than the body.
+        BitConverter.TryWriteBytes(frame.AsSpan(bytesCount), 5);
+        Assert.Throws<InvalidDataException>(() => DirectFillReply.ReadFrom(frame));
+        BitConverter.TryWriteBytes(frame.AsSpan(bytesCount), -2);
+        Assert.Throws<InvalidDataException>(() => DirectFillReply.ReadFrom(frame));
+        BitConverter.TryWriteBytes(frame.AsSpan(bytesCount), 4);
+        BitConverter.TryWriteBytes(frame.AsSpan(DirectWire.ReplySize + 20), (ushort)200);
+        Assert.Throws<InvalidDataException>(() => DirectFillReply.ReadFrom(frame));
+        // A body too short for the fixed part.
+        BitConverter.TryWriteBytes(frame.AsSpan(8), 10);
+        Assert.Throws<InvalidDataException>(() => DirectFillReply.ReadFrom(frame));
     }
 
     [Fact]
