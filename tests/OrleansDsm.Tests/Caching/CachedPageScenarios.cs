@@ -9,6 +9,13 @@ internal static class CachedPageScenarios
     /// <summary>The page calls that read: element and range reads, and fills.</summary>
     public static readonly string[] Reads = [nameof(IPageGrain.ReadElement), nameof(IPageGrain.Read), nameof(IPageGrain.Fill)];
 
+    /// <summary>
+    /// How many times a page was read for <paramref name="client"/>'s cache or without it: its cache's fills, made as
+    /// calls or over the direct channel (which no page call counts), and every element or range read call.
+    /// </summary>
+    public static long PageReads(DsmClient client) =>
+        ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.Read)) + client.Cache!.Metrics.Misses;
+
     /// <summary>The page calls that fetch a page into a cache.</summary>
     public static readonly string[] Fills = [nameof(IPageGrain.Fill)];
 

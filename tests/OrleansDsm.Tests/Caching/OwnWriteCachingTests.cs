@@ -23,11 +23,11 @@ public sealed class OwnWriteCachingTests(ClusterFixture fixture)
         Assert.Equal(31, await array.AddAsync(1, 21));
         Assert.Equal(31, await array.CompareExchangeAsync(1, 40, 31));
         Assert.Equal(0, await array.ExchangeAsync(3, 7));
-        var before = ClusterFixture.PageCalls(Reads);
+        var before = PageReads(client);
         var values = new List<long>();
         for (var i = 0; i < 5; i++) values.Add(await array.GetAsync(i));
         Assert.Equal([0L, 40, 20, 7, 0], values);
-        Assert.Equal(before, ClusterFixture.PageCalls(Reads));
+        Assert.Equal(before, PageReads(client));
         Assert.Equal(4, client.Cache!.Metrics.Updates);
     }
 
@@ -42,7 +42,7 @@ public sealed class OwnWriteCachingTests(ClusterFixture fixture)
         Assert.False(copy.ServesWhole);
         Assert.True(copy.ServesEvery);
 
-        var calls = ClusterFixture.PageCalls(Reads);
+        var calls = PageReads(client);
         var hits = cache.Metrics.Hits;
         for (var round = 0; round < 3; round++)
         {
@@ -51,7 +51,7 @@ public sealed class OwnWriteCachingTests(ClusterFixture fixture)
             Assert.Equal(0, array[6]);
             Assert.Equal(55, await array.GetAsync(5));
         }
-        Assert.Equal(calls, ClusterFixture.PageCalls(Reads));
+        Assert.Equal(calls, PageReads(client));
         Assert.Equal(hits + 12, cache.Metrics.Hits);
     }
 
@@ -62,7 +62,7 @@ public sealed class OwnWriteCachingTests(ClusterFixture fixture)
         var array = await client.AllocateAsync<long>(UniqueNames.For("write-in-flight"), 512);
         await array.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i).ToArray());
         Assert.Equal(5, await array.GetAsync(5)); // the fill
-        var before = ClusterFixture.PageCalls(Reads);
+        var before = PageReads(client);
 
         // Each write has gone out when its call returns; the read after it runs before the write can return, or after
         // the write's own change has brought the copy up to date: either way it is a hit, answered at once.
@@ -76,7 +76,7 @@ public sealed class OwnWriteCachingTests(ClusterFixture fixture)
         await range;
 
         Assert.Equal((5L, 6L), (await duringElement, await duringRange));
-        Assert.Equal(before, ClusterFixture.PageCalls(Reads));
+        Assert.Equal(before, PageReads(client));
         Assert.Equal((100L, 101L, 102L), (await array.GetAsync(0), await array.GetAsync(1), await array.GetAsync(2)));
     }
 
@@ -97,9 +97,9 @@ public sealed class OwnWriteCachingTests(ClusterFixture fixture)
         Assert.False(cache.Holds(page, epoch));
         // Counted at the page rather than by the read's task being unfinished on return: a preempted test thread can
         // find the page's answer already in.
-        var reads = ClusterFixture.PageCalls(Reads);
+        var reads = PageReads(client);
         Assert.Equal(0, await array.GetAsync(2));
-        Assert.Equal(reads + 1, ClusterFixture.PageCalls(Reads)); // the written element was read from the page
+        Assert.Equal(reads + 1, PageReads(client)); // the written element was read from the page
 
         cache.EndWrite(page, (8, 16), null); // failed: whether the page took the write is unknown
         Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "the copy goes with the failed write");

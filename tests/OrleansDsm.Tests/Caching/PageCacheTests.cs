@@ -33,11 +33,11 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         await written.WriteAsync(0, Enumerable.Range(0, 512).Select(i => (long)i * 3).ToArray());
         var array = await reader.OpenAsync<long>(written.Name);
 
-        var before = ClusterFixture.PageCalls(Fills);
+        var before = PageReads(reader);
         var values = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => array.GetAsync(i * 31).AsTask()));
 
         Assert.Equal(Enumerable.Range(0, 16).Select(i => (long)i * 31 * 3), values);
-        Assert.Equal(before + 1, ClusterFixture.PageCalls(Fills));
+        Assert.Equal(before + 1, PageReads(reader));
     }
 
     [Fact]

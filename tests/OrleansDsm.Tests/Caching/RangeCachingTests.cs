@@ -10,8 +10,6 @@ namespace OrleansDsm.Tests.Caching;
 [Collection(ClusterCollection.Name)]
 public sealed class RangeCachingTests(ClusterFixture fixture)
 {
-    private static readonly string[] PageReads = ["Read", "ReadElement", "Fill"];
-
     [Fact]
     public async Task A_range_read_fills_the_cache_and_an_own_range_write_keeps_the_copies_current()
     {
@@ -21,14 +19,14 @@ public sealed class RangeCachingTests(ClusterFixture fixture)
         var read = new long[3 * 512];
         await array.ReadAsync(300, read);
 
-        var before = ClusterFixture.PageCalls(PageReads);
+        var before = CachedPageScenarios.PageReads(client);
         await array.ReadAsync(300, read);
-        Assert.Equal(before, ClusterFixture.PageCalls(PageReads));
+        Assert.Equal(before, CachedPageScenarios.PageReads(client));
         Assert.Equal(Enumerable.Range(300, 3 * 512).Select(i => (long)i), read);
 
         await array.WriteAsync(510, new long[] { -1, -2, -3 });   // pages 0 and 1, both cached
         await array.ReadAsync(300, read);
-        Assert.Equal(before, ClusterFixture.PageCalls(PageReads));
+        Assert.Equal(before, CachedPageScenarios.PageReads(client));
         Assert.Equal([-1L, -2, -3], read[210..213]);
     }
 
