@@ -42,7 +42,10 @@ internal sealed partial class PageCache : IAsyncDisposable
     // The entries' count, kept beside the dictionary: ConcurrentDictionary.Count takes every one of its locks, which
     // cost each install 6 us once the dictionary had grown. Changed under the lock only.
     private int _count;
-    private int _leaseMilliseconds = 1000;
+    private int _leaseMilliseconds;
+    // Completed by the first grant, whose lease times the renewals: a guess made before it could be longer than the
+    // cluster's lease, and a first renewal timed by it came after the first copies' lease had run out.
+    private readonly TaskCompletionSource _firstGrant = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
     private readonly bool _keepsBytes;
 
@@ -192,6 +195,7 @@ internal sealed partial class PageCache : IAsyncDisposable
     private SiloLease Accept(LeaseGrant grant, long sentAt)
     {
         _leaseMilliseconds = grant.LeaseMilliseconds;
+        _firstGrant.TrySetResult();
         SiloLease lease;
         lock (_leases)
         {
@@ -354,11 +358,12 @@ internal sealed partial class PageCache : IAsyncDisposable
     }
 
     /// <summary>
-    /// Renews the lease of every silo this cache holds pages of, every half lease: one call per silo, whatever the
-    /// number of pages, early enough that a renewal lands before the lease it extends runs out.
+    /// Renews the lease of every silo this cache holds pages of, every half lease from the first grant on: one call per
+    /// silo, whatever the number of pages, early enough that a renewal lands before the lease it extends runs out.
     /// </summary>
     private async Task RenewLeasesAsync(CancellationToken stopping)
     {
+        await _firstGrant.Task.WaitAsync(stopping);
         while (!stopping.IsCancellationRequested)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(_leaseMilliseconds / 2.0), stopping);

@@ -119,4 +119,23 @@ public sealed class PageCacheTests(ClusterFixture fixture)
         Assert.True(await array.GetAsync(4096L * 1999) == 0);
         Assert.Equal(2000, client.Cache.Count);
     }
+
+    [Fact]
+    public async Task A_copy_filled_as_its_cache_starts_stays_valid_past_its_first_lease()
+    {
+        var name = UniqueNames.For("first-renewal");
+        await (await fixture.Client.AllocateAsync<long>(name, 512)).SetAsync(3, 33);
+        await using var client = new DsmClient(fixture.Cluster.Client, new OrleansDsm.Connection.DsmClientOptions { DirectChannel = false });
+        var array = await client.OpenAsync<long>(name);
+        Assert.Equal(33, await array.GetAsync(3)); // the fill, a few milliseconds after the cache started
+
+        // Renewals timed from the cache's start by a guessed 1 s lease came after this copy's 500 ms had run out.
+        var watched = System.Diagnostics.Stopwatch.StartNew();
+        while (watched.Elapsed < ClusterFixture.CacheLease * 3)
+        {
+            Assert.Equal(33, await array.GetAsync(3));
+            await Task.Delay(5);
+        }
+        Assert.Equal(1, client.Cache!.Metrics.Misses);
+    }
 }
