@@ -21,11 +21,12 @@ internal sealed record DirectFillReply(uint Id, PageCopy Copy) : IDirectFrame
     // A silo's name is an address, a port and a generation: far shorter than this.
     private const int LongestSiloName = 1024;
 
-    private readonly byte[] _silo = Encoding.UTF8.GetBytes(Copy.Lease.Silo);
+    // Counted once: the outbox asks a frame's length before it writes it.
+    private readonly int _siloLength = Encoding.UTF8.GetByteCount(Copy.Lease.Silo);
 
     public int Length => DirectWire.ReplySize + BodyLength;
 
-    private int BodyLength => Fixed + _silo.Length + (Copy.Bytes?.Length ?? 0);
+    private int BodyLength => Fixed + _siloLength + (Copy.Bytes?.Length ?? 0);
 
     public void WriteTo(Span<byte> frame)
     {
@@ -38,9 +39,9 @@ internal sealed record DirectFillReply(uint Id, PageCopy Copy) : IDirectFrame
         BinaryPrimitives.WriteInt64LittleEndian(body, Copy.Version);
         BinaryPrimitives.WriteInt64LittleEndian(body[8..], Copy.Lease.Term);
         BinaryPrimitives.WriteInt32LittleEndian(body[16..], Copy.Lease.LeaseMilliseconds);
-        BinaryPrimitives.WriteUInt16LittleEndian(body[20..], (ushort)_silo.Length);
-        _silo.CopyTo(body[22..]);
-        body = body[(22 + _silo.Length)..];
+        BinaryPrimitives.WriteUInt16LittleEndian(body[20..], (ushort)_siloLength);
+        Encoding.UTF8.GetBytes(Copy.Lease.Silo, body[22..]);
+        body = body[(22 + _siloLength)..];
         BinaryPrimitives.WriteInt32LittleEndian(body, Copy.Bytes?.Length ?? -1);
         Copy.Bytes?.CopyTo(body[4..]);
     }

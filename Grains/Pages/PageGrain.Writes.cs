@@ -56,19 +56,11 @@ internal sealed partial class PageGrain
     internal Task<ElementUpdate?> TryCompareExchangeHere(long epoch, RequestId request, int offset, int size, ulong value, ulong comparand) =>
         OnTurnHere(() => CompareExchangeAsync(epoch, request, offset, size, value, comparand, CancellationToken.None, hereOnly: true));
 
-    private Task<TResult?> OnTurnHere<TResult>(Func<Task<TResult>> write) where TResult : struct
-    {
-        var turn = new Task<Task<TResult?>>(() => WriteHereAsync(write));
-        GrainContext.Scheduler.QueueTask(turn);
-        return turn.Unwrap();
-    }
+    private Task<TResult?> OnTurnHere<TResult>(Func<Task<TResult>> write) where TResult : struct => QueueOnTurn(() => WriteHereAsync(write));
 
     private async Task<TResult?> WriteHereAsync<TResult>(Func<Task<TResult>> write) where TResult : struct
     {
-        // A page already deactivating takes no write that is not a call (and Orleans refuses the keep-alive once the
-        // deactivation has finished).
-        if (_retired) return null;
-        DelayDeactivation(_silo.PageIdleTimeout);
+        if (!TakesWorkHere()) return null;
         try
         {
             return await write();

@@ -183,16 +183,27 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
     /// own turn as <see cref="TryWriteHere"/> is. Null when the activation began to deactivate, or a call that fills
     /// wait for (a free, a drain's revocation) ran meanwhile: nothing was recorded, and the caller calls the page.
     /// </summary>
-    internal Task<PageCopy?> TryFillHere(long epoch, Guid session, ICacheHolder holder)
+    internal Task<PageCopy?> TryFillHere(long epoch, Guid session, ICacheHolder holder) => QueueOnTurn(() =>
+        TakesWorkHere() ? FillAsync(epoch, session, holder, CancellationToken.None, hereOnly: true) : Task.FromResult<PageCopy?>(null));
+
+    /// <summary>Runs <paramref name="work"/> on the page's own turn, for a thread of this silo that is not a call.</summary>
+    private Task<T> QueueOnTurn<T>(Func<Task<T>> work)
     {
-        var turn = new Task<Task<PageCopy?>>(() =>
-        {
-            if (_retired) return Task.FromResult<PageCopy?>(null);
-            DelayDeactivation(_silo.PageIdleTimeout);
-            return FillAsync(epoch, session, holder, CancellationToken.None, hereOnly: true);
-        });
+        var turn = new Task<Task<T>>(work);
         GrainContext.Scheduler.QueueTask(turn);
         return turn.Unwrap();
+    }
+
+    /// <summary>
+    /// Whether work that is not a call may start here, on the page's turn; if so, keeps the page active for as long as
+    /// a call would (Orleans does not count such work as use). A page already deactivating takes none (and Orleans
+    /// refuses the keep-alive once the deactivation has finished).
+    /// </summary>
+    private bool TakesWorkHere()
+    {
+        if (_retired) return false;
+        DelayDeactivation(_silo.PageIdleTimeout);
+        return true;
     }
 
     private async Task<PageCopy?> FillAsync(long epoch, Guid session, ICacheHolder holder, CancellationToken cancellation, bool hereOnly)
