@@ -19,10 +19,14 @@ internal static class CachedPageScenarios
     /// <summary>The page calls that fetch a page into a cache.</summary>
     public static readonly string[] Fills = [nameof(IPageGrain.Fill)];
 
-    /// <summary>A client of its own with one page written (element 0 holds 1) and cached: the client, the array, its cache, the page and its epoch.</summary>
-    public static async Task<(DsmClient Client, SharedArray<long> Array, PageCache Cache, long Page, long Epoch, long Version)> OwnCachedPageAsync(ClusterFixture fixture, string name)
+    /// <summary>
+    /// A client of its own (made with <paramref name="options"/>, if given) with one page written (element 0 holds 1)
+    /// and cached: the client, the array, its cache, the page and its epoch.
+    /// </summary>
+    public static async Task<(DsmClient Client, SharedArray<long> Array, PageCache Cache, long Page, long Epoch, long Version)> OwnCachedPageAsync(
+        ClusterFixture fixture, string name, OrleansDsm.Connection.DsmClientOptions? options = null)
     {
-        var client = new DsmClient(fixture.Cluster.Client);
+        var client = new DsmClient(fixture.Cluster.Client, options ?? new OrleansDsm.Connection.DsmClientOptions());
         var array = await client.AllocateAsync<long>(UniqueNames.For(name), 512);
         await array.SetAsync(0, 1);
         Assert.Equal(1, await array.GetAsync(0)); // the fill

@@ -202,43 +202,61 @@ public sealed class PartialRevocationTests(ClusterFixture fixture)
     [Fact]
     public async Task A_range_revocation_that_overtakes_a_fill_leaves_the_fills_copy_cached_without_the_range_or_with_the_bytes_sent()
     {
-        var (client, _, cache, page, epoch, version) = await OwnCachedPageAsync(fixture, "revoked-during-fill");
+        // Fills are calls, which the silo holds until the revocations below have reached the cache: left to race, a fill
+        // that came back first would be a copy cached before them, not one in flight.
+        var (client, _, cache, page, epoch, version) = await OwnCachedPageAsync(fixture, "revoked-during-fill", new OrleansDsm.Connection.DsmClientOptions { DirectChannel = false });
         await using var owned = client;
+        var session = client.CacheSession!.Value;
+        var held = new TaskCompletionSource();
+        (Task<CachedPage> Fill, TaskCompletionSource Release) FillHeldAtTheSilo()
+        {
+            Assert.False(cache.Revoke(page, long.MaxValue - 1));
+            held = new TaskCompletionSource();
+            ClusterFixture.FillsHeld[session] = held.Task;
+            return (cache.FillAsync(page, epoch, CancellationToken.None), held);
+        }
+        try
+        {
+            // Revocations of the next two versions reach the cache while it fetches the page again.
+            var (fill, release) = FillHeldAtTheSilo();
+            Assert.True(cache.Revoke(page, version + 1, (8, 8)), "a fill in flight will bring a copy to keep");
+            Assert.True(cache.Revoke(page, version + 2, (24, 8)));
+            release.SetResult();
+            Assert.Equal(version, (await fill).Version);
+            Assert.True(cache.TryGet(page, epoch, 0, 8, out var kept), "the fill's copy is cached as the newest version revoked");
+            Assert.Equal((version + 2, 1L), (kept.Version, kept.Read<long>(0)));
+            Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the first revocation's range is not served");
+            Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "the second revocation's range is not served");
 
-        // Revocations of the next two versions reach the cache while it fetches the page again.
-        Assert.False(cache.Revoke(page, long.MaxValue - 1));
-        var fill = cache.FillAsync(page, epoch, CancellationToken.None);
-        Assert.True(cache.Revoke(page, version + 1, (8, 8)), "a fill in flight will bring a copy to keep");
-        Assert.True(cache.Revoke(page, version + 2, (24, 8)));
-        Assert.Equal(version, (await fill).Version);
-        Assert.True(cache.TryGet(page, epoch, 0, 8, out var kept), "the fill's copy is cached as the newest version revoked");
-        Assert.Equal((version + 2, 1L), (kept.Version, kept.Read<long>(0)));
-        Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the first revocation's range is not served");
-        Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "the second revocation's range is not served");
+            // A version between the copy and the revocation that named no range: the copy cannot be brought across it.
+            (fill, release) = FillHeldAtTheSilo();
+            Assert.True(cache.Revoke(page, version + 2, (8, 8)));
+            release.SetResult();
+            await fill;
+            Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "a copy two versions behind the revocation is not cached");
 
-        // A version between the copy and the revocation that named no range: the copy cannot be brought across it.
-        Assert.False(cache.Revoke(page, long.MaxValue - 1));
-        fill = cache.FillAsync(page, epoch, CancellationToken.None);
-        Assert.True(cache.Revoke(page, version + 2, (8, 8)));
-        await fill;
-        Assert.False(cache.TryGet(page, epoch, 0, 8, out _), "a copy two versions behind the revocation is not cached");
+            // Revocations that sent their bytes: the copy serves those of every version but the newest.
+            (fill, release) = FillHeldAtTheSilo();
+            Assert.True(cache.Revoke(page, version + 1, (8, 8), BitConverter.GetBytes(11L)));
+            Assert.True(cache.Revoke(page, version + 2, (8, 8), BitConverter.GetBytes(12L)));
+            Assert.True(cache.Revoke(page, version + 3, (24, 8)));
+            release.SetResult();
+            Assert.Equal(version, (await fill).Version);
+            Assert.True(cache.TryGet(page, epoch, 8, 8, out var bridged), "the changes before the newest are served");
+            Assert.Equal((version + 3, 12L, 1L), (bridged.Version, bridged.Read<long>(8), bridged.Read<long>(0)));
+            Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "the newest change, sent without bytes, is not served");
 
-        // Revocations that sent their bytes: the copy serves those of every version but the newest.
-        Assert.False(cache.Revoke(page, long.MaxValue - 1));
-        fill = cache.FillAsync(page, epoch, CancellationToken.None);
-        Assert.True(cache.Revoke(page, version + 1, (8, 8), BitConverter.GetBytes(11L)));
-        Assert.True(cache.Revoke(page, version + 2, (8, 8), BitConverter.GetBytes(12L)));
-        Assert.True(cache.Revoke(page, version + 3, (24, 8)));
-        Assert.Equal(version, (await fill).Version);
-        Assert.True(cache.TryGet(page, epoch, 8, 8, out var bridged), "the changes before the newest are served");
-        Assert.Equal((version + 3, 12L, 1L), (bridged.Version, bridged.Read<long>(8), bridged.Read<long>(0)));
-        Assert.False(cache.TryGet(page, epoch, 24, 8, out _), "the newest change, sent without bytes, is not served");
-
-        Assert.False(cache.Revoke(page, long.MaxValue - 1));
-        fill = cache.FillAsync(page, epoch, CancellationToken.None);
-        Assert.True(cache.Revoke(page, version + 1, (8, 8), BitConverter.GetBytes(13L)));
-        await fill;
-        Assert.True(cache.TryGet(page, epoch, 0, 8, out _));
-        Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the newest change's bytes are held back");
+            (fill, release) = FillHeldAtTheSilo();
+            Assert.True(cache.Revoke(page, version + 1, (8, 8), BitConverter.GetBytes(13L)));
+            release.SetResult();
+            await fill;
+            Assert.True(cache.TryGet(page, epoch, 0, 8, out _));
+            Assert.False(cache.TryGet(page, epoch, 8, 8, out _), "the newest change's bytes are held back");
+        }
+        finally
+        {
+            ClusterFixture.FillsHeld.TryRemove(session, out _);
+            held.TrySetResult(); // a failed check must not leave a fill waiting at the silo
+        }
     }
 }

@@ -67,6 +67,12 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>Cache sessions whose lease renewals every silo refuses, as if the network lost them.</summary>
     public static readonly ConcurrentDictionary<Guid, byte> RenewalsRefused = new();
 
+    /// <summary>
+    /// Cache sessions whose fill calls wait at the silo, before their page runs them, until the given task completes:
+    /// a test holds a fill in flight for as long as it needs to.
+    /// </summary>
+    public static readonly ConcurrentDictionary<Guid, Task> FillsHeld = new();
+
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public DsmClient Client { get; private set; } = null!;
@@ -94,15 +100,17 @@ public sealed class ClusterFixture : IAsyncLifetime
                 space.AdminToken = AdminToken;
                 space.MetricsInterval = TimeSpan.FromMilliseconds(300);
             }));
-            silo.AddIncomingGrainCallFilter(call =>
+            silo.AddIncomingGrainCallFilter(async call =>
             {
                 if (call.InterfaceMethod?.DeclaringType == typeof(OrleansDsm.Pages.IPageGrain))
                 {
                     PageCallCounts.AddOrUpdate(call.InterfaceMethod.Name, 1, (_, count) => count + 1);
                     if (call.InterfaceMethod.Name == nameof(OrleansDsm.Pages.IPageGrain.Renew) && RenewalsRefused.ContainsKey((Guid)call.Request.GetArgument(0)!))
                         throw new TimeoutException("The test refused this session's renewal.");
+                    if (call.InterfaceMethod.Name == nameof(OrleansDsm.Pages.IPageGrain.Fill) && FillsHeld.TryGetValue((Guid)call.Request.GetArgument(1)!, out var held))
+                        await held;
                 }
-                return call.Invoke();
+                await call.Invoke();
             });
         });
         builder.ConfigureClient(client => client.AddOutgoingGrainCallFilter(async call =>
