@@ -58,10 +58,11 @@ public sealed class DsmClient : IAsyncDisposable
         _releaseWait = TimeSpan.FromTicks(Math.Min(responseTimeout.Ticks / 2, TimeSpan.FromMinutes(1).Ticks));
         _ownedHost = ownedHost;
         _mapper = ownedHost is null ? null : new Mapping.Mapper(options);
-        // A client with TLS keeps to its encrypted gateway connections (silos with TLS offer no channel either).
-        if (options.DirectChannel && options.TlsAuthority is null && options.TlsCertificate is null)
+        if (options.DirectChannel)
         {
-            _direct = new Direct.DirectChannel(client, _requests.Session, options.ConnectTimeout, responseTimeout, Cache is null ? null : Cache.ApplyRevocations);
+            // The channel is TLS when the silo's is, by the rules the client's gateway connections follow.
+            var tls = options.TlsAuthority is null && options.TlsCertificate is null ? null : OrleansDsm.Direct.DirectTls.ForClient(options.TlsCertificate, options.TlsAuthority);
+            _direct = new Direct.DirectChannel(client, _requests.Session, options.ConnectTimeout, responseTimeout, Cache is null ? null : Cache.ApplyRevocations, tls);
             if (Cache is not null) Cache.Direct = _direct;
             _direct.Seek();
         }

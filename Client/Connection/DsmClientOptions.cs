@@ -88,10 +88,12 @@ public sealed class DsmClientOptions
     public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Whether single-element gets of Uncached regions, sets and atomics without a lock fence, and the silo's revocations
-    /// of this client's cached copies go through the silo's direct channel, a path beside Orleans' messaging, when the
-    /// silo offers one (README, "The direct channel"). On by default; a client with TLS never uses it. The clients of one
-    /// Orleans client share one connection, made with the connect and response timeouts of the first to open it.
+    /// Whether single-element gets of Uncached regions, sets and atomics without a lock fence, cache fills, and the silo's
+    /// revocations of this client's cached copies go through the silo's direct channel, a path beside Orleans' messaging,
+    /// when the silo offers one (README, "The direct channel"). On by default. It is TLS when the silo's is, admitted by
+    /// <see cref="TlsCertificate"/> and admitting the silo by <see cref="TlsAuthority"/>; a client given either never uses
+    /// a channel in the clear. The clients of one Orleans client share one connection, made with the connect and response
+    /// timeouts and the TLS of the first to open it.
     /// </summary>
     public bool DirectChannel { get; set; } = true;
 

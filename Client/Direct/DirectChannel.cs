@@ -15,11 +15,12 @@ internal sealed class DirectChannel : IDisposable
     private long _revocations;
     private int _disposed;
 
-    public DirectChannel(IGrainFactory grains, Guid session, TimeSpan connectTimeout, TimeSpan responseTimeout, Func<Caching.PageRevocation[], bool[]>? revoke)
+    public DirectChannel(IGrainFactory grains, Guid session, TimeSpan connectTimeout, TimeSpan responseTimeout, Func<Caching.PageRevocation[], bool[]>? revoke,
+        DirectTls? tls = null)
     {
         Session = session;
         _revoke = revoke;
-        (_link, Number) = DirectLink.Join(grains, this, connectTimeout, responseTimeout);
+        (_link, Number) = DirectLink.Join(grains, this, connectTimeout, responseTimeout, tls);
     }
 
     /// <summary>The session the client's sets are made under and its cache's revocations are for.</summary>

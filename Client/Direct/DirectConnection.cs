@@ -7,22 +7,22 @@ using OrleansDsm.Caching;
 namespace OrleansDsm.Direct;
 
 /// <summary>
-/// One connection to a silo's direct channel (see <see cref="DirectWire"/>). Requests from any thread are queued and
-/// sent together; replies are matched by id. A reply resumes its caller on the thread that received it, after the
-/// next receive is posted, so a caller that blocks there stops no other reply; when several replies arrive together,
-/// all but the last resume on the thread pool, and the requests sent meanwhile wait until those callers have had
-/// their turn (a work item queued behind them), so they leave in a few sends rather than one each. Once the connection
-/// breaks, or a reply is later than the response timeout, every request waiting on it ends
-/// <see cref="DirectStatus.Unknown"/> and the connection is closed. A fill's reply carries the page
-/// (<see cref="DirectFillReply"/>). The silo sends its revocations of its members' cached copies on the same
-/// connection; they are applied as they arrive.
+/// One connection to a silo's direct channel (see <see cref="DirectWire"/>), TLS when the silo's is (see
+/// <see cref="DirectTls"/>). Requests from any thread are queued and sent together; replies are matched by id. A reply
+/// resumes its caller on the thread that received it, after the next receive is posted, so a caller that blocks there
+/// stops no other reply; when several replies arrive together, all but the last resume on the thread pool, and the
+/// requests sent meanwhile wait until those callers have had their turn (a work item queued behind them), so they leave
+/// in a few sends rather than one each. Once the connection breaks, or a reply is later than the response timeout,
+/// every request waiting on it ends <see cref="DirectStatus.Unknown"/> and the connection is closed. A fill's reply
+/// carries the page (<see cref="DirectFillReply"/>). The silo sends its revocations of its members' cached copies on
+/// the same connection; they are applied as they arrive.
 /// </summary>
 internal sealed class DirectConnection : IDisposable
 {
     // A revocation's or a fill's body (a page is at most 1 MiB) is never this long; one that says so is not from our silo.
     private const int LongestBody = 64 << 20;
 
-    private readonly Socket _socket;
+    private readonly DirectTransport _transport;
     private readonly DirectOutbox _outbox;
     private readonly Func<ushort, PageRevocation[], bool[]?> _revoke;
     private readonly ConcurrentDictionary<uint, Waiting> _waiting = new();
@@ -37,12 +37,12 @@ internal sealed class DirectConnection : IDisposable
     private uint _lastId;
     private volatile bool _broken;
 
-    private DirectConnection(Socket socket, DirectEndpoint endpoint, TimeSpan responseTimeout, Func<ushort, PageRevocation[], bool[]?> revoke)
+    private DirectConnection(DirectTransport transport, DirectEndpoint endpoint, TimeSpan responseTimeout, Func<ushort, PageRevocation[], bool[]?> revoke)
     {
-        _socket = socket;
+        _transport = transport;
         Endpoint = endpoint;
         _revoke = revoke;
-        _outbox = new DirectOutbox(socket);
+        _outbox = new DirectOutbox(transport);
         _received = OnReceived;
         _timeoutTicks = (long)(responseTimeout.TotalSeconds * Stopwatch.Frequency);
         var sweep = TimeSpan.FromTicks(Math.Max(responseTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
@@ -56,29 +56,36 @@ internal sealed class DirectConnection : IDisposable
     public bool IsOpen => !_broken;
 
     /// <summary>
-    /// Connects to <paramref name="endpoint"/> within <paramref name="connectTimeout"/> and says hello; the silo's
-    /// revocations for a member's cache are applied by <paramref name="revoke"/>, given the member's number (none kept,
-    /// where it answers null or there is none).
+    /// Connects to <paramref name="endpoint"/>, with TLS when the endpoint says so (by <paramref name="tls"/>'s rules, or,
+    /// without them, presenting no certificate and admitting a silo the machine trusts), within
+    /// <paramref name="connectTimeout"/>, and says hello; the silo's revocations for a member's cache are applied by
+    /// <paramref name="revoke"/>, given the member's number (none kept, where it answers null or there is none).
     /// </summary>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The TLS handshake failed: the silo refused our certificate, or we its.</exception>
     public static async Task<DirectConnection> OpenAsync(DirectEndpoint endpoint, TimeSpan connectTimeout, TimeSpan responseTimeout,
-        Func<ushort, PageRevocation[], bool[]?>? revoke = null)
+        Func<ushort, PageRevocation[], bool[]?>? revoke = null, DirectTls? tls = null)
     {
         var address = IPAddress.Parse(endpoint.Address);
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        DirectTransport? transport = null;
         try
         {
             using var timeout = new CancellationTokenSource(connectTimeout);
             await socket.ConnectAsync(new IPEndPoint(address, endpoint.Port), timeout.Token);
+            transport = endpoint.Tls
+                ? await DirectTransport.TlsAsync(socket, tls ?? DirectTls.ForClient(null, null), DirectTls.Side.Client, endpoint.Address, timeout.Token)
+                : DirectTransport.Plain(socket);
             var hello = new byte[DirectWire.HelloSize];
             DirectWire.WriteHello(hello);
-            await socket.SendAsync(hello, SocketFlags.None, timeout.Token);
+            for (var sent = 0; sent < hello.Length;) sent += await transport.SendAsync(hello.AsMemory(sent)).AsTask().WaitAsync(timeout.Token);
         }
         catch
         {
+            transport?.Dispose();
             socket.Dispose();
             throw;
         }
-        var connection = new DirectConnection(socket, endpoint, responseTimeout, revoke ?? (static (_, _) => null));
+        var connection = new DirectConnection(transport, endpoint, responseTimeout, revoke ?? (static (_, _) => null));
         connection.Receive();
         return connection;
     }
@@ -113,9 +120,9 @@ internal sealed class DirectConnection : IDisposable
             ValueTask<int> receive;
             try
             {
-                receive = _socket.ReceiveAsync(_buffer.AsMemory(_filled), SocketFlags.None);
+                receive = _transport.ReceiveAsync(_buffer.AsMemory(_filled));
             }
-            catch (Exception error) when (error is SocketException or ObjectDisposedException)
+            catch (Exception error) when (error is SocketException or IOException or ObjectDisposedException)
             {
                 held?.CompleteElsewhere();
                 Break();
@@ -146,7 +153,7 @@ internal sealed class DirectConnection : IDisposable
         {
             received = receive.GetAwaiter().GetResult();
         }
-        catch (Exception error) when (error is SocketException or ObjectDisposedException)
+        catch (Exception error) when (error is SocketException or IOException or ObjectDisposedException)
         {
             Break();
             return false;
@@ -270,7 +277,7 @@ internal sealed class DirectConnection : IDisposable
     {
         _broken = true;
         _overdue.Dispose();
-        _socket.Dispose();
+        _transport.Dispose();
         // A reply already matched but held back for the next receive, which will not come.
         Interlocked.Exchange(ref _held, null)?.CompleteElsewhere();
         foreach (var id in _waiting.Keys) End(id, DirectStatus.Unknown);

@@ -25,6 +25,7 @@ internal sealed class DirectLink
     private readonly IGrainFactory _grains;
     private readonly TimeSpan _connectTimeout;
     private readonly TimeSpan _responseTimeout;
+    private readonly DirectTls? _tls;
     // Read by the connection's receiving thread for each revocation; changed under _gate.
     private readonly ConcurrentDictionary<ushort, DirectChannel> _members = new();
     private readonly Lock _gate = new();
@@ -34,24 +35,25 @@ internal sealed class DirectLink
     private int _connecting;
     private long _nextAttemptAt;
 
-    private DirectLink(IGrainFactory grains, TimeSpan connectTimeout, TimeSpan responseTimeout)
+    private DirectLink(IGrainFactory grains, TimeSpan connectTimeout, TimeSpan responseTimeout, DirectTls? tls)
     {
         _grains = grains;
         _connectTimeout = connectTimeout;
         _responseTimeout = responseTimeout;
+        _tls = tls;
     }
 
     /// <summary>
-    /// Makes <paramref name="member"/> a member of <paramref name="grains"/>' link, which is made with these timeouts if
-    /// the Orleans client has none open (or its link has given all its numbers), and returns the link and the member's
-    /// number.
+    /// Makes <paramref name="member"/> a member of <paramref name="grains"/>' link, which is made with these timeouts and
+    /// this TLS (see <see cref="DirectConnection.OpenAsync"/>) if the Orleans client has none open (or its link has
+    /// given all its numbers), and returns the link and the member's number.
     /// </summary>
-    public static (DirectLink Link, ushort Number) Join(IGrainFactory grains, DirectChannel member, TimeSpan connectTimeout, TimeSpan responseTimeout)
+    public static (DirectLink Link, ushort Number) Join(IGrainFactory grains, DirectChannel member, TimeSpan connectTimeout, TimeSpan responseTimeout, DirectTls? tls)
     {
         lock (Links)
         {
             if (Links.TryGetValue(grains, out var open) && open.TryAdd(member) is { } number) return (open, number);
-            var link = new DirectLink(grains, connectTimeout, responseTimeout);
+            var link = new DirectLink(grains, connectTimeout, responseTimeout, tls);
             Links.AddOrUpdate(grains, link);
             return (link, link.TryAdd(member)!.Value);
         }
@@ -118,7 +120,9 @@ internal sealed class DirectLink
         try
         {
             if (await _grains.GetGrain<IDirectEndpointGrain>(0).GetState() is not { } endpoint) return;
-            var connection = await DirectConnection.OpenAsync(endpoint, _connectTimeout, _responseTimeout, Revoke);
+            // A client given TLS of its own never sends its requests in the clear.
+            if (_tls is not null && !endpoint.Tls) return;
+            var connection = await DirectConnection.OpenAsync(endpoint, _connectTimeout, _responseTimeout, Revoke, _tls);
             DirectConnection? replaced;
             lock (_gate)
             {

@@ -15,9 +15,9 @@ internal interface IDirectFrame
 /// <summary>
 /// Sends the frames of one side of a direct connection. Frames queued from any thread go out in order; the first
 /// thread to find no send under way sends, on its own turn, what is queued by then, many frames to a send, so one
-/// frame alone costs no thread hop. A send that fails closes the socket, which ends the connection's receiving side too.
+/// frame alone costs no thread hop. A send that fails closes the transport, which ends the connection's receiving side too.
 /// </summary>
-internal sealed class DirectOutbox(Socket socket)
+internal sealed class DirectOutbox(DirectTransport transport)
 {
     private const int BytesPerSend = 4096;
 
@@ -84,13 +84,13 @@ internal sealed class DirectOutbox(Socket socket)
                     continue;
                 }
                 for (var sent = 0; sent < filled;)
-                    sent += await socket.SendAsync(_buffer.AsMemory(sent, filled - sent), SocketFlags.None);
+                    sent += await transport.SendAsync(_buffer.AsMemory(sent, filled - sent));
                 if (_buffer.Length > BytesPerSend) _buffer = new byte[BytesPerSend];
             }
         }
-        catch (Exception error) when (error is SocketException or ObjectDisposedException)
+        catch (Exception error) when (error is SocketException or IOException or ObjectDisposedException)
         {
-            socket.Dispose();
+            transport.Dispose();
         }
     }
 }

@@ -7,13 +7,15 @@ namespace OrleansDsm.Direct;
 public interface IDirectEndpointGrain : IGrainWithIntegerKey
 {
     /// <summary>
-    /// The silo's direct endpoint, or null when it takes none (turned off, or the silo uses TLS). Named, and read-only,
+    /// The silo's direct endpoint, or null when it takes none (turned off). Named, and read-only,
     /// as every parameterless grain method here is, since the dashboard calls such methods to show a grain.
     /// </summary>
     [ReadOnly]
     Task<DirectEndpoint?> GetState();
 }
 
-/// <summary>An address and port where a silo takes direct connections.</summary>
+/// <summary>
+/// An address and port where a silo takes direct connections, and whether they are TLS (a silo with TLS takes no other).
+/// </summary>
 [GenerateSerializer, Immutable]
-public sealed record DirectEndpoint([property: Id(0)] string Address, [property: Id(1)] int Port);
+public sealed record DirectEndpoint([property: Id(0)] string Address, [property: Id(1)] int Port, [property: Id(2)] bool Tls = false);

@@ -14,11 +14,13 @@ namespace OrleansDsm.Grains.Direct;
 /// Takes the silo's direct connections (see <see cref="DirectWire"/>) from the moment the silo is active until it
 /// begins to stop, when it closes them all, so their clients go back to Orleans calls before any page deactivates.
 /// It listens where the gateway does, on <see cref="AddressSpaceOptions.DirectPort"/> (0: a free port), and tells
-/// clients the address the silo advertises.
+/// clients the address the silo advertises. On a silo with TLS (<paramref name="tls"/>) every connection is TLS, with
+/// the certificate and peer rules of the silo's Orleans connections, and the endpoint says so.
 /// </summary>
 internal sealed class DirectListener(
     IOptions<AddressSpaceOptions> space, IOptions<EndpointOptions> endpoints, LocalPages local, RegionLivenessCache regions,
-    IGrainFactory grains, DirectSessions sessions, Caching.SessionLeaseTable leases, ILogger<DirectListener> logger) : ILifecycleParticipant<ISiloLifecycle>
+    IGrainFactory grains, DirectSessions sessions, Caching.SessionLeaseTable leases, ILogger<DirectListener> logger, DirectTls? tls = null)
+    : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<Socket> _open = [];
@@ -47,7 +49,7 @@ internal sealed class DirectListener(
             throw new InvalidOperationException($"Dsm:DirectPort {space.Value.DirectPort} on {address} could not be opened: {error.Message}. Choose a free port, 0 for any, or -1 to turn the direct channel off.");
         }
         var bound = (IPEndPoint)_listener.EndPoint;
-        Endpoint = new DirectEndpoint((options.AdvertisedIPAddress ?? bound.Address).ToString(), bound.Port);
+        Endpoint = new DirectEndpoint((options.AdvertisedIPAddress ?? bound.Address).ToString(), bound.Port, Tls: tls is not null);
         _accepting = AcceptAsync(_listener, _stopping.Token);
         return Task.CompletedTask;
     }
@@ -71,12 +73,13 @@ internal sealed class DirectListener(
     {
         try
         {
-            await new DirectSession(socket, local, regions, grains, sessions, leases).RunAsync(stopping);
+            await new DirectSession(await TransportAsync(socket, stopping), local, regions, grains, sessions, leases).RunAsync(stopping);
         }
-        catch (Exception error) when (error is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
+        catch (Exception error) when (error is SocketException or ObjectDisposedException or OperationCanceledException or IOException
+            or System.Security.Authentication.AuthenticationException)
         {
-            // The client went away, or the silo is stopping: its requests in flight end with the connection, and the
-            // client sends them again as Orleans calls.
+            // The client went away, failed the TLS handshake, or the silo is stopping: its requests in flight end with the
+            // connection, and the client sends them again as Orleans calls.
         }
         catch (Exception error)
         {
@@ -87,6 +90,15 @@ internal sealed class DirectListener(
             lock (_open) _open.Remove(socket);
             socket.Dispose();
         }
+    }
+
+    /// <summary>The socket as it is, or TLS over it once the handshake is done, which must end as soon as a hello would.</summary>
+    private async Task<DirectTransport> TransportAsync(Socket socket, CancellationToken stopping)
+    {
+        if (tls is null) return DirectTransport.Plain(socket);
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        handshake.CancelAfter(DirectSession.HelloTimeout);
+        return await DirectTransport.TlsAsync(socket, tls, DirectTls.Side.Server, peer: "", handshake.Token);
     }
 
     private async Task StopAsync(CancellationToken cancellation)

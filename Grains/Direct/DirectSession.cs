@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Collections.Concurrent;
 using OrleansDsm.Caching;
 using OrleansDsm.Direct;
@@ -21,16 +20,16 @@ namespace OrleansDsm.Grains.Direct;
 /// on the page's turn or by the call, once the session's cache holder is known here (see
 /// <see cref="SessionLeaseTable.HolderOf"/>): until a fill call has named it, fills are refused, and the client calls.
 /// </summary>
-internal sealed class DirectSession(Socket socket, LocalPages local, RegionLivenessCache regions, IGrainFactory grains, DirectSessions sessions,
+internal sealed class DirectSession(DirectTransport transport, LocalPages local, RegionLivenessCache regions, IGrainFactory grains, DirectSessions sessions,
     SessionLeaseTable leases)
 {
     // A hello that does not come within this time ends the connection: an idle stranger holds no socket for long.
-    private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
 
     // Revocations never number this many answers in one frame; a frame that says so is not from our client.
     private const int MostAnswers = 1 << 20;
 
-    private readonly DirectOutbox _outbox = new(socket);
+    private readonly DirectOutbox _outbox = new(transport);
     private GrainReferences<IPageGrain>? _pages;
     private readonly ConcurrentDictionary<uint, TaskCompletionSource<bool[]>> _revoking = new();
     private uint _lastRevocation;
@@ -53,7 +52,7 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
             var filled = 0;
             while (true)
             {
-                var received = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, stopping);
+                var received = await transport.ReceiveAsync(buffer.AsMemory(filled), stopping);
                 if (received == 0) return;
                 filled += received;
                 var used = 0;
@@ -142,7 +141,7 @@ internal sealed class DirectSession(Socket socket, LocalPages local, RegionLiven
     {
         for (var filled = 0; filled < count;)
         {
-            var received = await socket.ReceiveAsync(buffer.AsMemory(start + filled, count - filled), SocketFlags.None, cancellation);
+            var received = await transport.ReceiveAsync(buffer.AsMemory(start + filled, count - filled), cancellation);
             if (received == 0) return false;
             filled += received;
         }

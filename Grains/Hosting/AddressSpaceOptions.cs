@@ -80,8 +80,8 @@ public sealed class AddressSpaceOptions
     /// <summary>
     /// The port of the silo's direct channel, a path beside Orleans' messaging for single-element gets of Uncached
     /// regions, sets and atomics without a lock fence, and their revocations (README, "The direct channel"): 0 (the
-    /// default) for any free port, which clients learn from the silo; -1 to turn it off. It listens on the gateway's address. A silo
-    /// with TLS keeps it off.
+    /// default) for any free port, which clients learn from the silo; -1 to turn it off. It listens on the gateway's address. On a
+    /// silo with TLS it takes only TLS connections, with the certificates and rules of the silo's Orleans connections.
     /// </summary>
     public int DirectPort { get; set; }
 

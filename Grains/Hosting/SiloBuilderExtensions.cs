@@ -58,4 +58,16 @@ public static class SiloBuilderExtensions
         });
         return builder;
     }
+
+    /// <summary>
+    /// Encrypts the silo's direct channel as its Orleans connections are: every connection is TLS, presenting
+    /// <paramref name="certificate"/>, admitting clients whose certificate <paramref name="authority"/> signed (the
+    /// machine's store when null), and refusing clients without one when <paramref name="mutual"/>.
+    /// </summary>
+    internal static ISiloBuilder UseDirectChannelTls(this ISiloBuilder builder, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? authority, bool mutual)
+    {
+        builder.Services.AddSingleton(new OrleansDsm.Direct.DirectTls(certificate, authority, peerCertificateRequired: mutual));
+        return builder;
+    }
 }

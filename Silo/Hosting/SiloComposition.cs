@@ -50,10 +50,6 @@ public static class SiloComposition
             {
                 if (!host.IsPostgreSql) options.Configure(space => space.WriteBehind = MemoryWriteBehind);
                 options.Bind(builder.Configuration.GetSection("Dsm"));
-                // The direct channel does not encrypt: a silo with TLS keeps it off, and says so if it was asked for.
-                if (tls is not null && int.TryParse(builder.Configuration["Dsm:DirectPort"], out var asked) && asked >= 0)
-                    options.Validate(_ => false, $"Dsm:DirectPort {asked} needs a silo without TLS: the direct channel does not encrypt, so a silo with Silo:TlsCertificate keeps it off. Remove Dsm:DirectPort or set it to -1.");
-                else if (tls is not null) options.PostConfigure(space => space.DirectPort = -1);
             });
             // The strongly consistent directory: membership changes do not lead to two activations of one page.
             if (host.IsStronglyConsistentDirectory) silo.AddStronglyConsistentDirectory();
@@ -150,7 +146,7 @@ public static class SiloComposition
             : $"clustering=localhost (this machine only); storage=memory (one silo only, all data lost when it stops; {WritePolicy(space)}); ") +
         (host.Rebalance ? "rebalancing=on; " : "") +
         $"page size={space.PageSize} B; tls={tls?.Mode ?? "off"}; " +
-        $"silo port={host.SiloPort}; gateway port={host.GatewayPort}; direct channel={(direct is null ? "off" : $"port {direct.Port}")}; " +
+        $"silo port={host.SiloPort}; gateway port={host.GatewayPort}; direct channel={(direct is null ? "off" : $"port {direct.Port}{(direct.Tls ? " (tls)" : "")}")}; " +
         $"health=http://{host.HttpAddress}:{host.HttpPort}/health; " +
         (host.Dashboard ? $"dashboard=http://{host.HttpAddress}:{host.HttpPort}/dashboard{(host.DashboardPassword is not null || host.DashboardPasswordFile is not null ? $" (user {host.DashboardUser}, password)" : "")}" : "dashboard=off");
 

@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Orleans.Connections.Security;
+using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Security;
 
 namespace OrleansDsm.Silo.Hosting;
@@ -28,10 +29,17 @@ public sealed record SiloTls(X509Certificate2 Certificate, X509Certificate2? Aut
     /// <summary>How the banner names it.</summary>
     public string Mode => Mutual ? "mutual (clients present a certificate)" : "server";
 
-    /// <summary>Encrypts every silo and gateway connection, admitting peers whose certificates the authority signed.</summary>
-    public void Apply(ISiloBuilder silo) => silo.UseTls(Certificate, options =>
+    /// <summary>
+    /// Encrypts every silo and gateway connection, and the direct channel's, admitting peers whose certificates the
+    /// authority signed.
+    /// </summary>
+    public void Apply(ISiloBuilder silo)
     {
-        options.RemoteCertificateMode = Mutual ? RemoteCertificateMode.RequireCertificate : RemoteCertificateMode.AllowCertificate;
-        options.RemoteCertificateValidation = (peer, _, errors) => Authority is null ? errors == SslPolicyErrors.None : CertificateAuthority.Vouches(Authority, peer);
-    });
+        silo.UseTls(Certificate, options =>
+        {
+            options.RemoteCertificateMode = Mutual ? RemoteCertificateMode.RequireCertificate : RemoteCertificateMode.AllowCertificate;
+            options.RemoteCertificateValidation = (peer, _, errors) => Authority is null ? errors == SslPolicyErrors.None : CertificateAuthority.Vouches(Authority, peer);
+        });
+        silo.UseDirectChannelTls(Certificate, Authority, Mutual);
+    }
 }

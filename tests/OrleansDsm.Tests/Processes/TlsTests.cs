@@ -1,4 +1,5 @@
 using OrleansDsm.Connection;
+using OrleansDsm.Direct;
 using OrleansDsm.Testing;
 
 namespace OrleansDsm.Tests.Processes;
@@ -6,7 +7,7 @@ namespace OrleansDsm.Tests.Processes;
 /// <summary>
 /// TLS between clients and a real silo process, configured from certificate files: with mutual TLS, only a client
 /// holding a certificate the cluster's authority signed connects; with server TLS, a client connects only to a silo
-/// whose certificate that authority signed.
+/// whose certificate that authority signed. The direct channel follows the same rules, and takes nothing in the clear.
 /// </summary>
 public sealed class TlsTests
 {
@@ -28,16 +29,41 @@ public sealed class TlsTests
         await AssertRefusedAsync(process, new DsmClientOptions { TlsAuthority = cluster.Authority });
         await AssertRefusedAsync(process, new DsmClientOptions { TlsAuthority = cluster.Authority, TlsCertificate = stranger.Issue("intruder", server: false) });
 
-        await using var client = await DsmClient.ConnectAsync(new DsmClientOptions
+        DsmClientOptions Admitted() => new()
         {
             Gateways = [process.Gateway],
             TlsAuthority = cluster.Authority,
             TlsCertificate = cluster.Issue("client", server: false),
             ConnectTimeout = TimeSpan.FromSeconds(30),
-        });
-        var array = await client.AllocateAsync<long>(UniqueNames.For("tls"), 10);
+            PrefetchPages = 0,
+        };
+        await using var client = await DsmClient.ConnectAsync(Admitted());
+        var array = await client.AllocateAsync<long>(UniqueNames.For("tls"), 2 * 512);
         await array.SetAsync(3, 33);
         Assert.Equal(33, await array.GetAsync(3));
+
+        // The channel is TLS too, with the same certificates: fills, sets and revocations go over it.
+        await using var reader = await DsmClient.ConnectAsync(Admitted());
+        await WaitForChannelAsync(client);
+        await WaitForChannelAsync(reader);
+        var cached = await reader.OpenAsync<long>(array.Name);
+        Assert.Equal(33, await cached.GetAsync(3)); // the first fill on a silo is a call, which names the reader's cache there
+        Assert.Equal(0, await cached.GetAsync(512)); // this one takes the channel
+        var (served, revocations) = (client.Direct!.Served, reader.Direct!.RevocationsReceived);
+        await array.SetAsync(3, 34);
+        Assert.True(client.Direct.Served > served, "the set went over the channel");
+        Assert.True(reader.Direct.RevocationsReceived > revocations, "the revocation came over the reader's channel");
+        Assert.Equal(34, await cached.GetAsync(3));
+        Assert.True(reader.Direct.Served >= 1, "a fill went over the channel");
+
+        // A connection the silo's channel must not take: without a certificate, with one another authority signed, in the clear.
+        var endpoint = (await client.Grains.GetGrain<OrleansDsm.Direct.IDirectEndpointGrain>(0).GetState())!;
+        Assert.True(endpoint.Tls);
+        Assert.Contains($"direct channel=port {endpoint.Port} (tls)", process.Output);
+        await AssertChannelRefusesAsync(endpoint, DirectTls.ForClient(null, cluster.Authority));
+        await AssertChannelRefusesAsync(endpoint, DirectTls.ForClient(stranger.Issue("intruder", server: false), cluster.Authority));
+        await AssertChannelRefusesAsync(endpoint with { Tls = false }, null);
+        Assert.False(process.HasExited);
     }
 
     [Fact]
@@ -46,9 +72,11 @@ public sealed class TlsTests
         using var cluster = new TestCertificates("dsm-test-authority");
         using var stranger = new TestCertificates("some-other-authority");
         var silo = cluster.WritePkcs12(cluster.Issue("silo", server: true), "silo.pfx");
-        await using var process = await SiloProcess.StartAsync("--Silo:Dashboard=false", $"--Silo:TlsCertificate={silo}", $"--Silo:TlsAuthority={cluster.AuthorityFile}");
+        var directPort = LoopbackPorts.Free();
+        await using var process = await SiloProcess.StartAsync("--Silo:Dashboard=false", $"--Silo:TlsCertificate={silo}", $"--Silo:TlsAuthority={cluster.AuthorityFile}",
+            $"--Dsm:DirectPort={directPort}");
         Assert.Contains("tls=server", process.Output);
-        Assert.Contains("direct channel=off", process.Output);
+        Assert.Contains($"direct channel=port {directPort} (tls)", process.Output);
 
         await AssertRefusedAsync(process, new DsmClientOptions());
         await AssertRefusedAsync(process, new DsmClientOptions { TlsAuthority = stranger.Authority });
@@ -60,24 +88,20 @@ public sealed class TlsTests
             ConnectTimeout = TimeSpan.FromSeconds(30),
         });
         Assert.Empty(await client.ListAsync());
-        // The direct channel does not encrypt: neither the client nor the silo offers it.
-        Assert.Null(client.Direct);
-        Assert.Null(await client.Grains.GetGrain<OrleansDsm.Direct.IDirectEndpointGrain>(0).GetState());
-    }
+        // The direct channel is TLS too, and takes a client without a certificate, as the gateway does.
+        await WaitForChannelAsync(client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("tls-server"), 10, OrleansDsm.Regions.Consistency.Uncached);
+        var served = client.Direct!.Served;
+        await array.SetAsync(3, 33);
+        Assert.Equal(33, await array.GetAsync(3));
+        Assert.Equal(served + 2, client.Direct.Served);
 
-    [Fact]
-    public async Task A_silo_with_tls_refuses_to_start_with_a_direct_port_and_says_why()
-    {
-        using var cluster = new TestCertificates("dsm-test-authority");
-        var silo = cluster.WritePkcs12(cluster.Issue("silo", server: true), "silo.pfx");
-
-        var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
-            ["--Silo:Dashboard=false", $"--Silo:TlsCertificate={silo}", $"--Silo:SiloPort={LoopbackPorts.Free()}", $"--Silo:GatewayPort={LoopbackPorts.Free()}",
-                $"--Silo:HttpPort={LoopbackPorts.Free()}", "--Dsm:DirectPort=0"]), TimeSpan.FromSeconds(60));
-
-        Assert.Equal(2, result.ExitCode);
-        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("Dsm:DirectPort 0 needs a silo without TLS", line);
+        // A silo another authority signed is not one to talk to, over the channel either; and the channel takes nothing in the clear.
+        var endpoint = (await client.Grains.GetGrain<OrleansDsm.Direct.IDirectEndpointGrain>(0).GetState())!;
+        await Assert.ThrowsAnyAsync<System.Security.Authentication.AuthenticationException>(() =>
+            DirectConnection.OpenAsync(endpoint, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10), tls: DirectTls.ForClient(null, stranger.Authority)));
+        await AssertChannelRefusesAsync(endpoint with { Tls = false }, null);
+        Assert.False(process.HasExited);
     }
 
     [Fact]
@@ -210,6 +234,39 @@ public sealed class TlsTests
         var start = BuiltPrograms.Dotnet(BuiltPrograms.CliDll, arguments);
         if (password is not null) start.Environment["DSM_TLS_PASSWORD"] = password;
         return BuiltPrograms.RunAsync(start, TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Waits until <paramref name="client"/>'s direct channel has connected, which it does in the background.</summary>
+    private static async Task WaitForChannelAsync(DsmClient client)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (client.Direct?.Current is null)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), "the client's direct channel did not connect");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>
+    /// The silo's channel refuses a connection made with <paramref name="tls"/> (in the clear when null): the handshake
+    /// fails, or (TLS 1.3 lets a client finish its side first) the silo closes the connection without answering.
+    /// </summary>
+    private static async Task AssertChannelRefusesAsync(DirectEndpoint endpoint, DirectTls? tls)
+    {
+        DirectConnection connection;
+        try
+        {
+            connection = await DirectConnection.OpenAsync(endpoint, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10), tls: tls);
+        }
+        catch (Exception error) when (error is System.Security.Authentication.AuthenticationException or IOException or System.Net.Sockets.SocketException)
+        {
+            return;
+        }
+        using (connection)
+        {
+            var reply = await connection.SendAsync(new DirectRequest(0, DirectOperation.Get, 8, 1, 0, 0, 0, 0)).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(DirectStatus.Unknown, reply.Status);
+        }
     }
 
     /// <summary>Connecting with <paramref name="options"/> fails as an unreachable cluster, and the silo serves on.</summary>

@@ -24,7 +24,7 @@ public sealed class DirectOutboxTests
         using (sending)
         using (receiving)
         {
-            var outbox = new DirectOutbox(sending);
+            var outbox = new DirectOutbox(DirectTransport.Plain(sending));
             outbox.Send(new Frame(1));
             Assert.Equal([1], await ReceiveAsync(receiving, 1));
 
@@ -48,7 +48,7 @@ public sealed class DirectOutboxTests
         using (sending)
         using (receiving)
         {
-            var outbox = new DirectOutbox(sending);
+            var outbox = new DirectOutbox(DirectTransport.Plain(sending));
             outbox.Cork();
             await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Task.Run(() => outbox.Send(new Frame((byte)i)))));
             outbox.Uncork();
@@ -63,7 +63,7 @@ public sealed class DirectOutboxTests
         using (sending)
         using (receiving)
         {
-            var outbox = new DirectOutbox(sending);
+            var outbox = new DirectOutbox(DirectTransport.Plain(sending));
             outbox.Cork();
             outbox.Cork();
             outbox.Send(new Frame(1));

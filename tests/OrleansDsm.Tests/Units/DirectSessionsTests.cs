@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using OrleansDsm.Direct;
 using OrleansDsm.Grains.Direct;
 using OrleansDsm.Grains.Pages;
 
@@ -14,8 +15,8 @@ public sealed class DirectSessionsTests
         using var firstSocket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         using var laterSocket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         var session = Guid.NewGuid();
-        var first = new DirectMember(new DirectSession(firstSocket, new LocalPages(), null!, null!, sessions, null!), 0, session);
-        var later = new DirectMember(new DirectSession(laterSocket, new LocalPages(), null!, null!, sessions, null!), 3, session);
+        var first = new DirectMember(new DirectSession(DirectTransport.Plain(firstSocket), new LocalPages(), null!, null!, sessions, null!), 0, session);
+        var later = new DirectMember(new DirectSession(DirectTransport.Plain(laterSocket), new LocalPages(), null!, null!, sessions, null!), 3, session);
 
         sessions.Add(first);
         sessions.Add(later);

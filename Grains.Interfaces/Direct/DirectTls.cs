@@ -1,0 +1,51 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using OrleansDsm.Security;
+
+namespace OrleansDsm.Direct;
+
+/// <summary>
+/// How one side of a direct connection does TLS: the certificate it presents, and the peers it admits, by the rules
+/// of the cluster's Orleans connections: with an authority, a peer whose certificate the authority signed (host names
+/// unchecked, see <see cref="CertificateAuthority"/>); without one, a peer the machine's store trusts under the name it
+/// was reached by. A silo with TLS encrypts its channel with its own certificate and authority, and admits clients
+/// without a certificate unless its TLS is mutual; a client does TLS when the silo's endpoint says so.
+/// </summary>
+/// <param name="certificate">What this side presents: a silo's always, a client's when it has one.</param>
+/// <param name="authority">The authority peers' certificates must chain to; null for the machine's store.</param>
+/// <param name="peerCertificateRequired">Whether a peer without a certificate is refused (always, for a client's peer).</param>
+internal sealed class DirectTls(X509Certificate2? certificate, X509Certificate2? authority, bool peerCertificateRequired)
+{
+    /// <summary>Which end of the connection a side is.</summary>
+    public enum Side
+    {
+        Client,
+        Server,
+    }
+
+    /// <summary>A client's TLS: presenting <paramref name="certificate"/> if given, admitting silos as described above.</summary>
+    public static DirectTls ForClient(X509Certificate2? certificate, X509Certificate2? authority) => new(certificate, authority, peerCertificateRequired: true);
+
+    /// <summary>Runs the handshake on <paramref name="stream"/> as <paramref name="side"/>, the peer being <paramref name="peer"/> (a client's target host).</summary>
+    public Task AuthenticateAsync(SslStream stream, Side side, string peer, CancellationToken cancellation) => side == Side.Server
+        ? stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+        {
+            ServerCertificate = certificate,
+            ClientCertificateRequired = peerCertificateRequired,
+            RemoteCertificateValidationCallback = Admits,
+        }, cancellation)
+        : stream.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = peer,
+            ClientCertificates = certificate is null ? null : [certificate],
+            RemoteCertificateValidationCallback = Admits,
+        }, cancellation);
+
+    private bool Admits(object sender, X509Certificate? peer, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (peer is null) return !peerCertificateRequired;
+        if (authority is null) return errors == SslPolicyErrors.None;
+        using var presented = X509CertificateLoader.LoadCertificate(peer.GetRawCertData());
+        return CertificateAuthority.Vouches(authority, presented);
+    }
+}

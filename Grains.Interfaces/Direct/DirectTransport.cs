@@ -1,0 +1,67 @@
+using System.Net.Security;
+using System.Net.Sockets;
+
+namespace OrleansDsm.Direct;
+
+/// <summary>
+/// The byte stream under one direct connection: the socket itself, or TLS over it (<see cref="DirectTls"/>). Each side
+/// receives on one thread at a time and sends on one at a time (its outbox drains alone), which is all TLS allows.
+/// A failure surfaces as <see cref="SocketException"/>, <see cref="IOException"/> (TLS wraps the socket's errors in
+/// it) or <see cref="ObjectDisposedException"/>; disposing the transport closes the socket.
+/// </summary>
+internal abstract class DirectTransport : IDisposable
+{
+    /// <summary>Receives what has come, up to <paramref name="buffer"/>'s length; 0 once the other side has closed.</summary>
+    public abstract ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellation = default);
+
+    /// <summary>Sends some of <paramref name="bytes"/>, at least one, and returns how many; the caller sends the rest.</summary>
+    public abstract ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes);
+
+    public abstract void Dispose();
+
+    /// <summary>The socket as it is, unencrypted.</summary>
+    public static DirectTransport Plain(Socket socket) => new PlainTransport(socket);
+
+    /// <summary>
+    /// TLS over <paramref name="socket"/>, once the handshake for <paramref name="side"/> has succeeded; the socket is
+    /// closed if it fails.
+    /// </summary>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The peer's certificate was refused, or it refused ours.</exception>
+    public static async Task<DirectTransport> TlsAsync(Socket socket, DirectTls tls, DirectTls.Side side, string peer, CancellationToken cancellation)
+    {
+        var stream = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsync(stream, side, peer, cancellation);
+            return new TlsTransport(stream);
+        }
+        catch
+        {
+            await stream.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed class PlainTransport(Socket socket) : DirectTransport
+    {
+        public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellation) => socket.ReceiveAsync(buffer, SocketFlags.None, cancellation);
+
+        public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes) => socket.SendAsync(bytes, SocketFlags.None);
+
+        public override void Dispose() => socket.Dispose();
+    }
+
+    private sealed class TlsTransport(SslStream stream) : DirectTransport
+    {
+        public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellation) => stream.ReadAsync(buffer, cancellation);
+
+        public override async ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes)
+        {
+            // A TLS write sends every byte it is given (as records of its own).
+            await stream.WriteAsync(bytes);
+            return bytes.Length;
+        }
+
+        public override void Dispose() => stream.Dispose();
+    }
+}
