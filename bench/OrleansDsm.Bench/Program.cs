@@ -46,6 +46,7 @@ switch (args)
                 (nameof(ResidentPageMemory), ResidentPageMemory.RunAsync),
                 (nameof(ReadMostlyMix), ReadMostlyMix.RunAsync),
                 (nameof(CoherenceCosts), CoherenceCosts.RunAsync),
+                (nameof(TlsChannel), TlsChannel.RunAsync),
                 (nameof(CachedReads), CachedReads.RunAsync),
                 (nameof(LockRoundTrip), LockRoundTrip.RunAsync),
                 (nameof(JacobiSample), JacobiSample.RunAsync),

@@ -37,6 +37,14 @@ public sealed class BenchSiloProcess : IAsyncDisposable
         StartAsync(["--Silo:Storage=Memory", $"--Silo:ClusterId={cluster}", $"--Silo:ServiceId={cluster}", $"--Dsm:PageSize={pageSize}"]);
 
     /// <summary>
+    /// A silo alone in its cluster (<paramref name="cluster"/>), on memory storage with the product's defaults, with TLS:
+    /// <paramref name="certificate"/> (PKCS#12, no password) as its own, admitting peers <paramref name="authority"/> (PEM) signed.
+    /// </summary>
+    public static Task<BenchSiloProcess> StartTlsAsync(string cluster, string certificate, string authority) =>
+        StartAsync(["--Silo:Storage=Memory", $"--Silo:ClusterId={cluster}", $"--Silo:ServiceId={cluster}", $"--Silo:TlsCertificate={certificate}",
+            $"--Silo:TlsAuthority={authority}"]);
+
+    /// <summary>
     /// A bench silo of <paramref name="cluster"/>, joining the one whose silo port is <paramref name="primarySiloPort"/>
     /// (null: the first), with activations moved as <paramref name="moves"/> says and pages placed as
     /// <paramref name="pagePlacement"/> (<c>Dsm:PagePlacement</c>) says.

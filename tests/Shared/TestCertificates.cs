@@ -2,11 +2,11 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace OrleansDsm.Tests.Processes;
+namespace OrleansDsm.Testing;
 
 /// <summary>
-/// A throwaway certificate authority for TLS tests, with what it signs written to a private directory: the files a
-/// silo is configured with, and certificates a client presents. Deleted on dispose.
+/// A throwaway certificate authority for TLS tests and the TLS bench, with what it signs written to a private directory:
+/// the files a silo is configured with, and certificates a client presents. Deleted on dispose.
 /// </summary>
 public sealed class TestCertificates : IDisposable
 {
