@@ -71,9 +71,11 @@ internal sealed class DirectListener(
 
     private async Task ServeAsync(Socket socket, CancellationToken stopping)
     {
+        DirectTransport? transport = null;
         try
         {
-            await new DirectSession(await TransportAsync(socket, stopping), local, regions, grains, sessions, leases).RunAsync(stopping);
+            transport = await TransportAsync(socket, stopping);
+            await new DirectSession(transport, local, regions, grains, sessions, leases).RunAsync(stopping);
         }
         catch (Exception error) when (error is SocketException or ObjectDisposedException or OperationCanceledException or IOException
             or System.Security.Authentication.AuthenticationException)
@@ -88,6 +90,8 @@ internal sealed class DirectListener(
         finally
         {
             lock (_open) _open.Remove(socket);
+            // TLS's own state goes with its stream, not with the socket under it.
+            transport?.Dispose();
             socket.Dispose();
         }
     }
