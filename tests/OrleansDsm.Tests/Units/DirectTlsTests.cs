@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using OrleansDsm.Direct;
+using OrleansDsm.Testing;
+
+namespace OrleansDsm.Tests.Units;
+
+/// <summary>
+/// The direct channel's TLS by itself, over a loopback connection: whom each side admits, and that bytes cross it
+/// whole however its records split them. The silo-process tests (<c>Processes/TlsTests</c>) run the same through a
+/// real silo.
+/// </summary>
+public sealed class DirectTlsTests : IDisposable
+{
+    private readonly TestCertificates _cluster = new("dsm-test-authority");
+    private readonly TestCertificates _stranger = new("some-other-authority");
+
+    [Fact]
+    public async Task Server_tls_admits_a_client_without_a_certificate_and_bytes_cross_it_whole()
+    {
+        var (server, client) = await HandshakeAsync(new DirectTls(_cluster.Issue("silo", server: true), _cluster.Authority, peerCertificateRequired: false),
+            DirectTls.ForClient(null, _cluster.Authority));
+        using (server)
+        using (client)
+        {
+            // Larger than a TLS record (16 KiB) and than the outbox's buffer, so it crosses in pieces.
+            var sent = Enumerable.Range(0, 100_000).Select(i => (byte)(i * 7)).ToArray();
+            for (var offset = 0; offset < sent.Length;) offset += await server.SendAsync(sent.AsMemory(offset));
+            var received = new byte[sent.Length];
+            for (var filled = 0; filled < received.Length;)
+            {
+                var count = await client.ReceiveAsync(received.AsMemory(filled)).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+                Assert.NotEqual(0, count);
+                filled += count;
+            }
+            Assert.Equal(sent, received);
+        }
+    }
+
+    [Fact]
+    public async Task Mutual_tls_refuses_a_client_without_a_certificate_and_one_another_authority_signed_and_admits_one_its_authority_signed()
+    {
+        DirectTls Silo() => new(_cluster.Issue("silo", server: true), _cluster.Authority, peerCertificateRequired: true);
+
+        await AssertServerRefusesAsync(Silo(), DirectTls.ForClient(null, _cluster.Authority));
+        await AssertServerRefusesAsync(Silo(), DirectTls.ForClient(_stranger.Issue("intruder", server: false), _cluster.Authority));
+        var (server, client) = await HandshakeAsync(Silo(), DirectTls.ForClient(_cluster.Issue("client", server: false), _cluster.Authority));
+        server.Dispose();
+        client.Dispose();
+    }
+
+    [Fact]
+    public async Task A_client_refuses_a_silo_another_authority_signed_and_without_an_authority_one_its_machine_does_not_trust()
+    {
+        var silo = new DirectTls(_cluster.Issue("silo", server: true), _cluster.Authority, peerCertificateRequired: false);
+
+        await AssertClientRefusesAsync(silo, DirectTls.ForClient(null, _stranger.Authority));
+        // No authority: the machine's store decides, and it has never heard of this test's authority.
+        await AssertClientRefusesAsync(silo, DirectTls.ForClient(null, null));
+    }
+
+    public void Dispose()
+    {
+        _cluster.Dispose();
+        _stranger.Dispose();
+    }
+
+    private static async Task AssertServerRefusesAsync(DirectTls server, DirectTls client)
+    {
+        var (serverSide, clientSide) = await StartAsync(server, client);
+        await Assert.ThrowsAsync<AuthenticationException>(() => serverSide);
+        await AssertNoChannelAsync(clientSide);
+    }
+
+    private static async Task AssertClientRefusesAsync(DirectTls server, DirectTls client)
+    {
+        var (serverSide, clientSide) = await StartAsync(server, client);
+        await Assert.ThrowsAsync<AuthenticationException>(() => clientSide);
+        await AssertNoChannelAsync(serverSide);
+    }
+
+    /// <summary>
+    /// The side that did not refuse gets no channel: its handshake fails, or (TLS 1.3 lets a side finish before its
+    /// peer has judged it) its first receive finds the connection closed.
+    /// </summary>
+    private static async Task AssertNoChannelAsync(Task<DirectTransport> side)
+    {
+        try
+        {
+            using var transport = await side;
+            Assert.Equal(0, await transport.ReceiveAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        catch (Exception error) when (error is AuthenticationException or IOException)
+        {
+        }
+    }
+
+    private static async Task<(DirectTransport Server, DirectTransport Client)> HandshakeAsync(DirectTls server, DirectTls client)
+    {
+        var (serverSide, clientSide) = await StartAsync(server, client);
+        return (await serverSide, await clientSide);
+    }
+
+    /// <summary>A loopback connection whose two ends start their handshakes, each bounded by 10 s.</summary>
+    private static async Task<(Task<DirectTransport> Server, Task<DirectTransport> Client)> StartAsync(DirectTls server, DirectTls client)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = listener.AcceptSocketAsync();
+        var connecting = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await connecting.ConnectAsync((IPEndPoint)listener.LocalEndpoint);
+        var acceptedSocket = await accepted;
+        var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token;
+        return (DirectTransport.TlsAsync(acceptedSocket, server, DirectTls.Side.Server, "", timeout),
+            DirectTransport.TlsAsync(connecting, client, DirectTls.Side.Client, "127.0.0.1", timeout));
+    }
+}
