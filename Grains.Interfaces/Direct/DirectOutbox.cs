@@ -21,6 +21,10 @@ internal sealed class DirectOutbox(DirectTransport transport)
 {
     private const int BytesPerSend = 4096;
 
+    // A buffer grown for a frame larger than BytesPerSend is kept up to this size: a fill's reply of a 4 KiB page (the
+    // default) is a little larger, and made a buffer for each fill, then a new small one, when none was kept.
+    private const int LargestKept = 128 * 1024;
+
     private readonly ConcurrentQueue<IDirectFrame> _queue = new();
     private byte[] _buffer = new byte[BytesPerSend];
     private int _sending;
@@ -71,7 +75,7 @@ internal sealed class DirectOutbox(DirectTransport transport)
                 while (filled < BytesPerSend && _queue.TryPeek(out var frame) && (filled == 0 || filled + frame.Length <= _buffer.Length))
                 {
                     _queue.TryDequeue(out _);
-                    // A frame larger than the buffer gets a buffer of its size, then the usual one again.
+                    // A frame larger than the buffer gets a buffer of its size, kept for the next unless it is very large.
                     if (frame.Length > _buffer.Length) _buffer = new byte[frame.Length];
                     frame.WriteTo(_buffer.AsSpan(filled));
                     filled += frame.Length;
@@ -85,7 +89,7 @@ internal sealed class DirectOutbox(DirectTransport transport)
                 }
                 for (var sent = 0; sent < filled;)
                     sent += await transport.SendAsync(_buffer.AsMemory(sent, filled - sent));
-                if (_buffer.Length > BytesPerSend) _buffer = new byte[BytesPerSend];
+                if (_buffer.Length > LargestKept) _buffer = new byte[BytesPerSend];
             }
         }
         catch (Exception error) when (error is SocketException or IOException or ObjectDisposedException)

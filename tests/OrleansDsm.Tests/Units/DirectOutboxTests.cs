@@ -5,16 +5,16 @@ using OrleansDsm.Direct;
 namespace OrleansDsm.Tests.Units;
 
 /// <summary>
-/// The direct channel's outbox sends frames in order, and holds back those queued while corked until every cork is
-/// undone, but for a frame sent now.
+/// The direct channel's outbox sends frames in order, whole whatever their size, and holds back those queued while
+/// corked until every cork is undone, but for a frame sent now.
 /// </summary>
 public sealed class DirectOutboxTests
 {
-    private sealed record Frame(byte Value) : IDirectFrame
+    private sealed record Frame(byte Value, int Size = 1) : IDirectFrame
     {
-        public int Length => 1;
+        public int Length => Size;
 
-        public void WriteTo(Span<byte> frame) => frame[0] = Value;
+        public void WriteTo(Span<byte> frame) => frame[..Size].Fill(Value);
     }
 
     [Fact]
@@ -79,6 +79,24 @@ public sealed class DirectOutboxTests
             Assert.Equal(0, receiving.Available);
             outbox.Uncork();
             Assert.Equal([3], await ReceiveAsync(receiving, 1));
+        }
+    }
+
+    [Fact]
+    public async Task Frames_larger_than_a_send_leave_whole_and_in_order_among_small_ones()
+    {
+        var (sending, receiving) = await ConnectedPairAsync();
+        using (sending)
+        using (receiving)
+        {
+            var outbox = new DirectOutbox(DirectTransport.Plain(sending));
+            // A fill's reply of a 4 KiB page, larger than one send's 4 KiB; then one larger than the buffer kept; then small ones.
+            Frame[] frames = [new(1), new(2, 4200), new(3), new(4, 4200), new(5, 200_000), new(6, 4200), new(7)];
+            outbox.Cork();
+            foreach (var frame in frames) outbox.Send(frame);
+            outbox.Uncork();
+            var expected = frames.SelectMany(frame => Enumerable.Repeat(frame.Value, frame.Size)).ToArray();
+            Assert.Equal(expected, await ReceiveAsync(receiving, expected.Length));
         }
     }
 
