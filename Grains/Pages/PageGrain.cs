@@ -226,8 +226,9 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
             else if (!_silo.Serving.IsHeld) await _silo.Serving.RequireAsync(PageNumber);
             else break;
         }
-        // From here to the holder's record nothing waits, so nothing interleaves.
-        if (hereOnly && (_retired || _exclusiveRunning > 0 || _exclusiveStarted != exclusiveStarted)) return null;
+        // From here to the holder's record nothing waits, so nothing interleaves. One running at the start was refused
+        // above; one that started while this waited has moved the count.
+        if (hereOnly && (_retired || _exclusiveStarted != exclusiveStarted)) return null;
         var committed = _commits.Committed;
         var bytes = BytesOf(committed, epoch);
         var lease = _silo.Leases.Renew(session, holder);
