@@ -16,6 +16,11 @@ namespace OrleansDsm.Metrics;
 /// <param name="StorageWriteMaxMilliseconds">The longest of them.</param>
 /// <param name="RevocationsUnanswered">Revocations a silo's pages sent that got no answer within the holder's lease, so
 /// the write waited the lease out: a sign of a client that is gone, cut off or too busy to answer.</param>
+/// <param name="DirectRequestsServed">Gets, sets, atomics and fills a silo's direct channel answered itself, rather than
+/// its clients making Orleans calls.</param>
+/// <param name="DirectConnectionsRefused">Connections a silo's direct channel closed before serving anything: a failed TLS
+/// handshake (a client without the certificate the silo asks for, or without TLS), or no valid hello (not our client, or
+/// another wire version). Such clients make Orleans calls instead, more slowly.</param>
 [GenerateSerializer, Immutable]
 public sealed record MetricsSample(
     long CacheHits = 0,
@@ -28,7 +33,9 @@ public sealed record MetricsSample(
     long StorageWrites = 0,
     double StorageWriteMilliseconds = 0,
     double StorageWriteMaxMilliseconds = 0,
-    long RevocationsUnanswered = 0)
+    long RevocationsUnanswered = 0,
+    long DirectRequestsServed = 0,
+    long DirectConnectionsRefused = 0)
 {
     /// <summary>Both samples' counters added, and the larger maximum.</summary>
     public MetricsSample Plus(MetricsSample other) => new(
@@ -42,7 +49,9 @@ public sealed record MetricsSample(
         StorageWrites + other.StorageWrites,
         StorageWriteMilliseconds + other.StorageWriteMilliseconds,
         Math.Max(StorageWriteMaxMilliseconds, other.StorageWriteMaxMilliseconds),
-        RevocationsUnanswered + other.RevocationsUnanswered);
+        RevocationsUnanswered + other.RevocationsUnanswered,
+        DirectRequestsServed + other.DirectRequestsServed,
+        DirectConnectionsRefused + other.DirectConnectionsRefused);
 
     /// <summary>The share of cached-region reads served from a cache, or null before any.</summary>
     public double? CacheHitRate => CacheHits + CacheMisses is var reads and > 0 ? (double)CacheHits / reads : null;

@@ -19,7 +19,8 @@ namespace OrleansDsm.Grains.Direct;
 /// </summary>
 internal sealed class DirectListener(
     IOptions<AddressSpaceOptions> space, IOptions<EndpointOptions> endpoints, LocalPages local, RegionLivenessCache regions,
-    IGrainFactory grains, DirectSessions sessions, Caching.SessionLeaseTable leases, ILogger<DirectListener> logger, DirectTls? tls = null)
+    IGrainFactory grains, DirectSessions sessions, Caching.SessionLeaseTable leases, Metrics.SiloMetrics metrics, ILogger<DirectListener> logger,
+    DirectTls? tls = null)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly CancellationTokenSource _stopping = new();
@@ -75,7 +76,7 @@ internal sealed class DirectListener(
         try
         {
             transport = await TransportAsync(socket, stopping);
-            await new DirectSession(transport, local, regions, grains, sessions, leases).RunAsync(stopping);
+            await new DirectSession(transport, local, regions, grains, sessions, leases, metrics).RunAsync(stopping);
         }
         catch (Exception error) when (error is SocketException or ObjectDisposedException or OperationCanceledException or IOException
             or System.Security.Authentication.AuthenticationException)
@@ -102,7 +103,16 @@ internal sealed class DirectListener(
         if (tls is null) return DirectTransport.Plain(socket);
         using var handshake = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         handshake.CancelAfter(DirectSession.HelloTimeout);
-        return await DirectTransport.TlsAsync(socket, tls, DirectTls.Side.Server, peer: "", handshake.Token);
+        try
+        {
+            return await DirectTransport.TlsAsync(socket, tls, DirectTls.Side.Server, peer: "", handshake.Token);
+        }
+        catch (Exception) when (!stopping.IsCancellationRequested)
+        {
+            // Refused, cut off or timed out: a client that fails here keeps to Orleans calls, which only this counter shows.
+            metrics.DirectConnectionRefused("tls");
+            throw;
+        }
     }
 
     private async Task StopAsync(CancellationToken cancellation)

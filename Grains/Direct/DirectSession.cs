@@ -21,7 +21,7 @@ namespace OrleansDsm.Grains.Direct;
 /// <see cref="SessionLeaseTable.HolderOf"/>): until a fill call has named it, fills are refused, and the client calls.
 /// </summary>
 internal sealed class DirectSession(DirectTransport transport, LocalPages local, RegionLivenessCache regions, IGrainFactory grains, DirectSessions sessions,
-    SessionLeaseTable leases)
+    SessionLeaseTable leases, Metrics.SiloMetrics metrics)
 {
     // A hello that does not come within this time ends the connection: an idle stranger holds no socket for long.
     internal static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
@@ -45,7 +45,11 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
         using (var hello = CancellationTokenSource.CreateLinkedTokenSource(stopping))
         {
             hello.CancelAfter(HelloTimeout);
-            if (!await ReceiveAtLeastAsync(buffer, 0, DirectWire.HelloSize, hello.Token) || !DirectWire.IsHello(buffer)) return;
+            if (!await ReceiveAtLeastAsync(buffer, 0, DirectWire.HelloSize, hello.Token) || !DirectWire.IsHello(buffer))
+            {
+                metrics.DirectConnectionRefused("hello");
+                return;
+            }
         }
         try
         {
@@ -153,6 +157,8 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
         switch (request.Operation)
         {
             case DirectOperation.Get when TryGetHere(request, out var value):
+                // Counted before the reply leaves, so that a client that has its answer finds it counted.
+                metrics.DirectRequestServed(OperationName(request.Operation));
                 Send(new DirectReply(request.Id, DirectStatus.Done, value));
                 break;
             case DirectOperation.Get:
@@ -185,6 +191,7 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
         try
         {
             reply = new DirectFillReply(request.Id, await fill);
+            metrics.DirectRequestServed(OperationName(request.Operation));
         }
         catch (Exception)
         {
@@ -241,6 +248,7 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
         {
             var done = await work;
             reply = new DirectReply(request.Id, DirectStatus.Done, done.Value, done.Version);
+            metrics.DirectRequestServed(OperationName(request.Operation));
         }
         catch (Exception error) when (error is ArgumentException or RegionFreedException or MemoryPressureException)
         {
@@ -270,6 +278,18 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
     }
 
     private void Send(DirectReply reply) => _outbox.Send(reply);
+
+    /// <summary>The metric tag of a request's kind, without an allocation a request.</summary>
+    private static string OperationName(DirectOperation operation) => operation switch
+    {
+        DirectOperation.Get => "get",
+        DirectOperation.Set => "set",
+        DirectOperation.Add => "add",
+        DirectOperation.Exchange => "exchange",
+        DirectOperation.CompareExchange => "compare_exchange",
+        DirectOperation.Fill => "fill",
+        _ => "other",
+    };
 
     // Made on the first call this connection forwards: most connections reach only pages active here.
     private GrainReferences<IPageGrain> Pages => _pages ??= new GrainReferences<IPageGrain>(grains);

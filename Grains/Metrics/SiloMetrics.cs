@@ -17,10 +17,15 @@ internal sealed class SiloMetrics : IDisposable
     private readonly Histogram<double> _writerStall;
     private readonly Histogram<double> _storageWrite;
     private readonly Counter<long> _revocationsUnanswered;
+    private readonly Counter<long> _directRequestsServed;
+    private readonly Counter<long> _directConnectionsRefused;
     // Plain fields under a lock (a storage write adds to three), read into a sample only when reported.
     private readonly Lock _gate = new();
     private long _invalidationsSentCount, _writerStalls, _storageWrites, _revocationsUnansweredCount;
     private double _writerStallMilliseconds, _storageWriteMilliseconds, _storageWriteMaxMilliseconds;
+    // Counted without the lock: every request of the direct channel adds to it, from the threads of many connections.
+    private long _directRequestsServedCount;
+    private long _directConnectionsRefusedCount;
 
     public SiloMetrics()
     {
@@ -28,6 +33,9 @@ internal sealed class SiloMetrics : IDisposable
         _writerStall = _meter.CreateHistogram<double>("dsm.page.writer_stall", unit: "ms", description: "Time a write waited for cache holders");
         _storageWrite = _meter.CreateHistogram<double>("dsm.page.storage_write", unit: "ms", description: "Time a page's storage write took");
         _revocationsUnanswered = _meter.CreateCounter<long>("dsm.page.revocations_unanswered", description: "Revocations that got no answer within the holder's lease");
+        _directRequestsServed = _meter.CreateCounter<long>("dsm.direct.requests_served", description: "Requests the silo's direct channel answered itself (tag dsm.operation)");
+        _directConnectionsRefused = _meter.CreateCounter<long>("dsm.direct.connections_refused",
+            description: "Connections to the silo's direct channel closed before serving anything (tag dsm.reason: tls or hello)");
     }
 
     /// <summary>The counters so far.</summary>
@@ -38,7 +46,8 @@ internal sealed class SiloMetrics : IDisposable
             lock (_gate)
                 return new MetricsSample(InvalidationsSent: _invalidationsSentCount, WriterStalls: _writerStalls, WriterStallMilliseconds: _writerStallMilliseconds,
                     StorageWrites: _storageWrites, StorageWriteMilliseconds: _storageWriteMilliseconds, StorageWriteMaxMilliseconds: _storageWriteMaxMilliseconds,
-                    RevocationsUnanswered: _revocationsUnansweredCount);
+                    RevocationsUnanswered: _revocationsUnansweredCount, DirectRequestsServed: Interlocked.Read(ref _directRequestsServedCount),
+                    DirectConnectionsRefused: Interlocked.Read(ref _directConnectionsRefusedCount));
         }
     }
 
@@ -60,6 +69,24 @@ internal sealed class SiloMetrics : IDisposable
     {
         _revocationsUnanswered.Add(1);
         lock (_gate) _revocationsUnansweredCount++;
+    }
+
+    /// <summary>The direct channel answered a request of kind <paramref name="operation"/> itself (not refused, not failed).</summary>
+    public void DirectRequestServed(string operation)
+    {
+        _directRequestsServed.Add(1, new KeyValuePair<string, object?>("dsm.operation", operation));
+        Interlocked.Increment(ref _directRequestsServedCount);
+    }
+
+    /// <summary>
+    /// The direct channel closed a connection before serving it, for <paramref name="reason"/>: <c>tls</c> (its
+    /// handshake failed: no certificate, or one the silo does not admit, or no TLS at all) or <c>hello</c> (no valid
+    /// hello in time: not our client, or another wire version).
+    /// </summary>
+    public void DirectConnectionRefused(string reason)
+    {
+        _directConnectionsRefused.Add(1, new KeyValuePair<string, object?>("dsm.reason", reason));
+        Interlocked.Increment(ref _directConnectionsRefusedCount);
     }
 
     /// <summary>A page's record was written to storage in <paramref name="milliseconds"/>.</summary>

@@ -42,14 +42,17 @@ internal static class MetricsPage
         Row(html, "th", "writes that waited for cache holders", Count(summary.Totals.WriterStalls));
         Row(html, "th", "mean writer stall", Milliseconds(summary.MeanWriterStallMilliseconds));
         Row(html, "th", "revocations unanswered within a lease", Count(summary.Totals.RevocationsUnanswered));
+        Row(html, "th", "requests the direct channel served", Count(summary.Totals.DirectRequestsServed));
+        Row(html, "th", "direct connections refused (TLS or hello)", Count(summary.Totals.DirectConnectionsRefused));
         Row(html, "th", "page storage writes", Count(summary.Totals.StorageWrites));
         Row(html, "th", "mean storage write", Milliseconds(summary.MeanStorageWriteMilliseconds));
         Row(html, "th", "longest storage write", Milliseconds(summary.Totals.StorageWrites > 0 ? summary.Totals.StorageWriteMaxMilliseconds : null));
         html.Append("</table><h2>Reporting now</h2><table><tr><th>process</th><th>reported (UTC)</th><th>hit rate</th><th>invalidations sent</th>")
-            .Append("<th>storage writes</th><th>mean storage write</th></tr>");
+            .Append("<th>storage writes</th><th>mean storage write</th><th>direct requests</th></tr>");
         foreach (var source in summary.Sources)
             Row(html, "td", source.Name, source.ReportedAt.ToString("HH:mm:ss", CultureInfo.InvariantCulture), Percent(source.Counters.CacheHitRate),
-                Count(source.Counters.InvalidationsSent), Count(source.Counters.StorageWrites), Milliseconds(source.Counters.MeanStorageWriteMilliseconds));
+                Count(source.Counters.InvalidationsSent), Count(source.Counters.StorageWrites), Milliseconds(source.Counters.MeanStorageWriteMilliseconds),
+                Count(source.Counters.DirectRequestsServed));
         return html.Append("</table></body></html>").ToString();
     }
 

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
 using OrleansDsm.Connection;
 using OrleansDsm.Metrics;
+using OrleansDsm.Regions;
 
 namespace OrleansDsm.Tests.Metrics;
 
@@ -42,6 +44,43 @@ public sealed class ClusterMetricsTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Silos_count_the_requests_their_direct_channel_served_and_the_connections_it_refused()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("metrics-direct"), 4 * 512, Consistency.Uncached);
+        for (var waited = 0; client.Direct!.Current is null; waited += 50)
+        {
+            Assert.True(waited < 15_000, "The direct channel did not connect within 15 s.");
+            await Task.Delay(50);
+        }
+        var (served, refused, clientServed) = (SiloTotals().DirectRequestsServed, SiloTotals().DirectConnectionsRefused, client.Direct.Served);
+
+        for (var i = 0; i < 10; i++)
+        {
+            var index = i % 4 * 512 + i;
+            await array.SetAsync(index, i);
+            Assert.Equal(i, await array.GetAsync(index));
+        }
+        // A stranger that does not say hello: the silo closes its connection, and counts it.
+        var endpoint = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<Grains.Direct.DirectListener>().Endpoint!;
+        using (var stranger = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            await stranger.ConnectAsync(System.Net.IPAddress.Parse(endpoint.Address), endpoint.Port);
+            await stranger.SendAsync(new byte[OrleansDsm.Direct.DirectWire.HelloSize], System.Net.Sockets.SocketFlags.None);
+            Assert.Equal(0, await stranger.ReceiveAsync(new byte[16], System.Net.Sockets.SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+
+        Assert.Equal(clientServed + 20, client.Direct.Served);
+        Assert.Equal(served + 20, SiloTotals().DirectRequestsServed);
+        Assert.Equal(refused + 1, SiloTotals().DirectConnectionsRefused);
+    }
+
+    /// <summary>The counters of the test cluster's silos, added up.</summary>
+    private MetricsSample SiloTotals() => fixture.Cluster.Silos
+        .Select(silo => silo.ServiceProvider.GetRequiredService<Grains.Metrics.SiloMetrics>().Totals)
+        .Aggregate(new MetricsSample(), (sum, one) => sum.Plus(one));
+
+    [Fact]
     public async Task A_malformed_report_is_refused_and_changes_nothing()
     {
         var source = "client " + Guid.NewGuid();
@@ -53,6 +92,8 @@ public sealed class ClusterMetricsTests(ClusterFixture fixture)
         var negative = await Assert.ThrowsAsync<ArgumentException>(() => Metrics.Report(source, new MetricsSample(CacheHits: 10, StorageWrites: -1)));
         Assert.Contains("negative counter", negative.Message);
         await Assert.ThrowsAsync<ArgumentException>(() => Metrics.Report(source, new MetricsSample(CacheHits: 10, RevocationsUnanswered: -1)));
+        await Assert.ThrowsAsync<ArgumentException>(() => Metrics.Report(source, new MetricsSample(CacheHits: 10, DirectRequestsServed: -1)));
+        await Assert.ThrowsAsync<ArgumentException>(() => Metrics.Report(source, new MetricsSample(CacheHits: 10, DirectConnectionsRefused: -1)));
 
         var state = await Metrics.GetState();
         Assert.Equal(3, state.Sources.Single(s => s.Name == source).Counters.CacheHits);

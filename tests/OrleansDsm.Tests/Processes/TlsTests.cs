@@ -22,7 +22,8 @@ public sealed class TlsTests
         var passwordFile = Path.Combine(cluster.Directory, "silo.password");
         await File.WriteAllTextAsync(passwordFile, "silo-secret\n");
         await using var process = await SiloProcess.StartAsync("--Silo:Dashboard=false", $"--Silo:TlsCertificate={silo}",
-            $"--Silo:TlsCertificatePasswordFile={passwordFile}", $"--Silo:TlsAuthority={cluster.AuthorityFile}", "--Silo:TlsMutual=true");
+            $"--Silo:TlsCertificatePasswordFile={passwordFile}", $"--Silo:TlsAuthority={cluster.AuthorityFile}", "--Silo:TlsMutual=true",
+            "--Dsm:MetricsInterval=00:00:00.200");
         Assert.Contains("tls=mutual", process.Output);
 
         await AssertRefusedAsync(process, new DsmClientOptions());
@@ -64,6 +65,18 @@ public sealed class TlsTests
         await AssertChannelRefusesAsync(endpoint, DirectTls.ForClient(stranger.Issue("intruder", server: false), cluster.Authority));
         await AssertChannelRefusesAsync(endpoint with { Tls = false }, null);
         Assert.False(process.HasExited);
+
+        // The silo counts what its channel served and the three connections it refused, for its operators to see.
+        var metrics = client.Grains.GetGrain<OrleansDsm.Metrics.IMetricsGrain>(0);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        OrleansDsm.Metrics.MetricsSample counted;
+        while ((counted = (await metrics.GetState()).Totals).DirectConnectionsRefused < 3)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), $"the silo reported {counted.DirectConnectionsRefused} refused connections");
+            await Task.Delay(100);
+        }
+        Assert.Equal(3, counted.DirectConnectionsRefused);
+        Assert.Equal(client.Direct.Served + reader.Direct.Served, counted.DirectRequestsServed);
     }
 
     [Fact]

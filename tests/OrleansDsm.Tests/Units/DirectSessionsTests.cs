@@ -15,8 +15,8 @@ public sealed class DirectSessionsTests
         using var firstSocket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         using var laterSocket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         var session = Guid.NewGuid();
-        var first = new DirectMember(new DirectSession(DirectTransport.Plain(firstSocket), new LocalPages(), null!, null!, sessions, null!), 0, session);
-        var later = new DirectMember(new DirectSession(DirectTransport.Plain(laterSocket), new LocalPages(), null!, null!, sessions, null!), 3, session);
+        var first = new DirectMember(new DirectSession(DirectTransport.Plain(firstSocket), new LocalPages(), null!, null!, sessions, null!, null!), 0, session);
+        var later = new DirectMember(new DirectSession(DirectTransport.Plain(laterSocket), new LocalPages(), null!, null!, sessions, null!, null!), 3, session);
 
         sessions.Add(first);
         sessions.Add(later);
