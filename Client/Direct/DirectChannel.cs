@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+
 namespace OrleansDsm.Direct;
 
 /// <summary>
@@ -11,6 +13,7 @@ internal sealed class DirectChannel : IDisposable
 {
     private readonly DirectLink _link;
     private readonly Func<Caching.PageRevocation[], bool[]>? _revoke;
+    private readonly Meter _meter = new(Caching.CacheMetrics.MeterName);
     private long _served;
     private long _revocations;
     private int _disposed;
@@ -21,7 +24,24 @@ internal sealed class DirectChannel : IDisposable
         Session = session;
         _revoke = revoke;
         (_link, Number) = DirectLink.Join(grains, this, connectTimeout, responseTimeout, tls);
+        // A client that cannot use its channel still works, over slower Orleans calls: these show which it does, and why.
+        var tag = new KeyValuePair<string, object?>(Caching.CacheMetrics.SessionTag, session.ToString());
+        _meter.CreateObservableCounter("dsm.direct.requests_served", () => new Measurement<long>(Served, tag),
+            description: "Requests the direct channel answered (the rest went as Orleans calls)");
+        _meter.CreateObservableGauge("dsm.direct.connected", () => new Measurement<int>(_link.Connection is { IsOpen: true } ? 1 : 0, tag),
+            description: "1 while the client's direct connection is open, 0 while its requests go as Orleans calls");
+        _meter.CreateObservableCounter("dsm.direct.connect_failures", () => Enum.GetValues<ConnectFailure>().Select(reason =>
+                new Measurement<long>(_link.Failures(reason), tag, new KeyValuePair<string, object?>("dsm.reason", ReasonTag(reason)))),
+            description: "Failed attempts to open the direct connection (shared by the clients of one Orleans client), by dsm.reason");
     }
+
+    private static string ReasonTag(ConnectFailure reason) => reason switch
+    {
+        ConnectFailure.NoChannel => "no_channel",
+        ConnectFailure.Plaintext => "plaintext",
+        ConnectFailure.Tls => "tls",
+        _ => "unreachable",
+    };
 
     /// <summary>The session the client's sets are made under and its cache's revocations are for.</summary>
     public Guid Session { get; }
@@ -62,6 +82,8 @@ internal sealed class DirectChannel : IDisposable
     /// <summary>Leaves the link; the connection closes with its last member.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) _link.Leave(Number);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _meter.Dispose();
+        _link.Leave(Number);
     }
 }

@@ -34,6 +34,8 @@ internal sealed class DirectLink
     private DirectConnection? _connection;
     private int _connecting;
     private long _nextAttemptAt;
+    // Failed attempts to connect, by ConnectFailure.
+    private readonly long[] _failures = new long[Enum.GetValues<ConnectFailure>().Length];
 
     private DirectLink(IGrainFactory grains, TimeSpan connectTimeout, TimeSpan responseTimeout, DirectTls? tls)
     {
@@ -73,6 +75,9 @@ internal sealed class DirectLink
     /// <summary>The connection, open or broken, that the link holds now; null before the first has opened.</summary>
     public DirectConnection? Connection => Volatile.Read(ref _connection);
 
+    /// <summary>How many attempts to connect have failed so far for <paramref name="reason"/>.</summary>
+    public long Failures(ConnectFailure reason) => Interlocked.Read(ref _failures[(int)reason]);
+
     /// <summary>Starts looking for a connection, unless one is being sought, the last attempt was too recent, or the link has closed.</summary>
     public void Seek()
     {
@@ -111,6 +116,8 @@ internal sealed class DirectLink
         }
     }
 
+    private void Failed(ConnectFailure reason) => Interlocked.Increment(ref _failures[(int)reason]);
+
     private bool[]? Revoke(ushort number, PageRevocation[] revocations) =>
         // A member that has left has no cache to keep copies in.
         _members.TryGetValue(number, out var member) ? member.Revoke(revocations) : null;
@@ -119,9 +126,17 @@ internal sealed class DirectLink
     {
         try
         {
-            if (await _grains.GetGrain<IDirectEndpointGrain>(0).GetState() is not { } endpoint) return;
+            if (await _grains.GetGrain<IDirectEndpointGrain>(0).GetState() is not { } endpoint)
+            {
+                Failed(ConnectFailure.NoChannel);
+                return;
+            }
             // A client given TLS of its own never sends its requests in the clear.
-            if (_tls is not null && !endpoint.Tls) return;
+            if (_tls is not null && !endpoint.Tls)
+            {
+                Failed(ConnectFailure.Plaintext);
+                return;
+            }
             var connection = await DirectConnection.OpenAsync(endpoint, _connectTimeout, _responseTimeout, Revoke, _tls);
             DirectConnection? replaced;
             lock (_gate)
@@ -135,9 +150,15 @@ internal sealed class DirectLink
             }
             replaced?.Dispose();
         }
+        catch (System.Security.Authentication.AuthenticationException)
+        {
+            // The silo refused our certificate or we its: calls go through Orleans, and the count tells the operator why.
+            Failed(ConnectFailure.Tls);
+        }
         catch (Exception)
         {
             // No channel for now (the silo is unreachable, stopping or firewalled): calls go through Orleans meanwhile.
+            Failed(ConnectFailure.Unreachable);
         }
         finally
         {
@@ -145,4 +166,20 @@ internal sealed class DirectLink
             Volatile.Write(ref _connecting, 0);
         }
     }
+}
+
+/// <summary>Why an attempt to open a direct connection failed; each is a metric tag (see <see cref="DirectChannel"/>).</summary>
+internal enum ConnectFailure
+{
+    /// <summary>The silo offers no channel (<c>Dsm:DirectPort=-1</c>, or it is stopping).</summary>
+    NoChannel,
+
+    /// <summary>The silo's channel is in the clear, and this client, given TLS, sends nothing in the clear.</summary>
+    Plaintext,
+
+    /// <summary>The TLS handshake failed: the silo refused the client's certificate, or the client the silo's.</summary>
+    Tls,
+
+    /// <summary>Anything else: the endpoint could not be asked or reached in time.</summary>
+    Unreachable,
 }

@@ -16,7 +16,7 @@ public sealed class RawOrleansClient : IAsyncDisposable
 
     public IClusterClient Grains => _host.Services.GetRequiredService<IClusterClient>();
 
-    public static async Task<RawOrleansClient> ConnectAsync(string gateway, Action<ClientMessagingOptions>? messaging = null)
+    public static async Task<RawOrleansClient> ConnectAsync(string gateway, Action<ClientMessagingOptions>? messaging = null, Action<IClientBuilder>? configure = null)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.UseOrleansClient(client =>
@@ -24,6 +24,7 @@ public sealed class RawOrleansClient : IAsyncDisposable
             client.UseStaticClustering(System.Net.IPEndPoint.Parse(gateway.Replace("localhost", "127.0.0.1")));
             client.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = ("dsm", "orleans-dsm"));
             if (messaging is not null) client.Configure(messaging);
+            configure?.Invoke(client);
         });
         var host = builder.Build();
         await host.StartAsync();

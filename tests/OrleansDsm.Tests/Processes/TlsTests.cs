@@ -115,6 +115,24 @@ public sealed class TlsTests
             DirectConnection.OpenAsync(endpoint, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10), tls: DirectTls.ForClient(null, stranger.Authority)));
         await AssertChannelRefusesAsync(endpoint with { Tls = false }, null);
         Assert.False(process.HasExited);
+
+        // Over an Orleans client of the app's own, a client whose channel admits only another authority's silos: its
+        // requests go as Orleans calls, and its meter says why its channel never connected.
+        await using var own = await RawOrleansClient.ConnectAsync(process.Gateway, configure: orleans => orleans.UseTls(tls =>
+            tls.RemoteCertificateValidation = (certificate, _, _) => OrleansDsm.Security.CertificateAuthority.Vouches(cluster.Authority, certificate)));
+        await using var misled = new DsmClient(own.Grains, new DsmClientOptions { TlsAuthority = stranger.Authority });
+        using var meter = new Direct.ChannelMeter(misled.Direct!.Session);
+        var other = await misled.OpenAsync<long>(array.Name);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (meter.Read(reason: "tls")["dsm.direct.connect_failures"] == 0)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the failed TLS handshake of the channel was never counted");
+            await other.SetAsync(4, 44); // each asks for a connection, at most one attempt in 5 s
+            await Task.Delay(100);
+        }
+        Assert.Equal(44, await array.GetAsync(4));
+        Assert.Equal(0, meter.Read()["dsm.direct.connected"]);
+        Assert.Equal(0, meter.Read()["dsm.direct.requests_served"]);
     }
 
     [Fact]
