@@ -5,10 +5,11 @@ using OrleansDsm.Caching;
 namespace OrleansDsm.Direct;
 
 /// <summary>
-/// The one direct connection that every <see cref="DirectChannel"/> of an Orleans client shares (see
+/// The one direct connection that the <see cref="DirectChannel"/>s of an Orleans client share (see
 /// <see cref="DirectWire"/>): each connection costs its own receiving and sending turns on both sides, so four
 /// <c>DsmClient</c>s with a connection each served fewer requests than with none (docs/performance.md, "The direct
-/// channel"). Each channel is a member with a number of its own, never given to another in the link's life; every
+/// channel"). Only channels with the same settings (TLS, timeouts) share one: a client given TLS never sends over a
+/// connection that a client without opened in the clear. Each channel is a member with a number of its own, never given to another in the link's life; every
 /// member joins each new connection before the connection is handed out, so no request names a number its silo does
 /// not know. The link connects in the background, to the silo a grain call reaches, and closes when its last member
 /// leaves.
@@ -19,8 +20,8 @@ internal sealed class DirectLink
     // since the gateway a call reaches may change.
     private const long RetryMs = 5_000;
 
-    // The open link of each Orleans client, by its grain factory; the entry goes with the client.
-    private static readonly ConditionalWeakTable<IGrainFactory, DirectLink> Links = new();
+    // The links of each Orleans client, by its grain factory and their settings; the entry goes with the client.
+    private static readonly ConditionalWeakTable<IGrainFactory, Dictionary<Settings, DirectLink>> Links = new();
 
     private readonly IGrainFactory _grains;
     private readonly TimeSpan _connectTimeout;
@@ -46,17 +47,19 @@ internal sealed class DirectLink
     }
 
     /// <summary>
-    /// Makes <paramref name="member"/> a member of <paramref name="grains"/>' link, which is made with these timeouts and
-    /// this TLS (see <see cref="DirectConnection.OpenAsync"/>) if the Orleans client has none open (or its link has
-    /// given all its numbers), and returns the link and the member's number.
+    /// Makes <paramref name="member"/> a member of <paramref name="grains"/>' link with these timeouts and this TLS (see
+    /// <see cref="DirectConnection.OpenAsync"/>), made if the Orleans client has none open with them (or it has given
+    /// all its numbers), and returns the link and the member's number.
     /// </summary>
     public static (DirectLink Link, ushort Number) Join(IGrainFactory grains, DirectChannel member, TimeSpan connectTimeout, TimeSpan responseTimeout, DirectTls? tls)
     {
+        var settings = new Settings(connectTimeout, responseTimeout, tls?.Identity);
         lock (Links)
         {
-            if (Links.TryGetValue(grains, out var open) && open.TryAdd(member) is { } number) return (open, number);
+            var links = Links.GetOrCreateValue(grains);
+            if (links.TryGetValue(settings, out var open) && open.TryAdd(member) is { } number) return (open, number);
             var link = new DirectLink(grains, connectTimeout, responseTimeout, tls);
-            Links.AddOrUpdate(grains, link);
+            links[settings] = link;
             return (link, link.TryAdd(member)!.Value);
         }
     }
@@ -115,6 +118,9 @@ internal sealed class DirectLink
             return number;
         }
     }
+
+    /// <summary>What a channel must share with a link to join it: <c>null</c> TLS is none (the clear, when the silo's is).</summary>
+    private readonly record struct Settings(TimeSpan ConnectTimeout, TimeSpan ResponseTimeout, string? Tls);
 
     private void Failed(ConnectFailure reason) => Interlocked.Increment(ref _failures[(int)reason]);
 

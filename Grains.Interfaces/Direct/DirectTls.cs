@@ -23,6 +23,12 @@ internal sealed class DirectTls(X509Certificate2? certificate, X509Certificate2?
         Server,
     }
 
+    /// <summary>
+    /// What tells two sides' rules apart: the certificates' thumbprints and whether a peer must present one. Clients of
+    /// one Orleans client share a connection only when theirs are the same.
+    /// </summary>
+    public string Identity { get; } = $"{certificate?.Thumbprint}/{authority?.Thumbprint}/{peerCertificateRequired}";
+
     /// <summary>A client's TLS: presenting <paramref name="certificate"/> if given, admitting silos as described above.</summary>
     public static DirectTls ForClient(X509Certificate2? certificate, X509Certificate2? authority) => new(certificate, authority, peerCertificateRequired: true);
 
