@@ -54,27 +54,6 @@ public sealed class DirectChannelMetricsTests(ClusterFixture fixture)
         Assert.Equal(0, meter.Read(reason: "tls")["dsm.direct.connect_failures"]);
     }
 
-    [Fact]
-    public async Task A_client_given_tls_does_not_ride_the_connection_another_client_of_its_orleans_client_opened_in_the_clear()
-    {
-        await using var plain = new DsmClient(fixture.Cluster.Client);
-        var array = await plain.AllocateAsync<long>(UniqueNames.For("channel-shared-tls"), 512, Consistency.Uncached);
-        await WaitConnectedAsync(plain);
-        using var certificates = new TestCertificates("channel-shared-authority");
-        await using var guarded = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { TlsCertificate = certificates.Issue("client", server: false) });
-        var mine = await guarded.OpenAsync<long>(array.Name);
-
-        await mine.SetAsync(1, 11);
-        Assert.Equal(11, await mine.GetAsync(1));
-
-        Assert.Equal(0, guarded.Direct!.Served);
-        Assert.Null(guarded.Direct.Connection);
-        // The plain client keeps its own connection.
-        var served = plain.Direct!.Served;
-        Assert.Equal(11, await array.GetAsync(1));
-        Assert.Equal(served + 1, plain.Direct.Served);
-    }
-
     private static async Task WaitConnectedAsync(DsmClient client)
     {
         for (var waited = 0; client.Direct!.Current is null; waited += 50)

@@ -4,6 +4,7 @@ using OrleansDsm.Direct;
 using OrleansDsm.Grains.Direct;
 using OrleansDsm.Pages;
 using OrleansDsm.Regions;
+using OrleansDsm.Testing;
 
 namespace OrleansDsm.Tests.Direct;
 
@@ -40,6 +41,27 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         await using var plain = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
         Assert.Null(plain.Direct);
         Assert.Equal(4242, await (await plain.OpenAsync<long>(array.Name)).GetAsync(index));
+    }
+
+    [Fact]
+    public async Task A_client_given_tls_does_not_ride_the_connection_another_client_of_its_orleans_client_opened_in_the_clear()
+    {
+        await using var plain = new DsmClient(fixture.Cluster.Client);
+        var array = await plain.AllocateAsync<long>(UniqueNames.For("channel-shared-tls"), 512, Consistency.Uncached);
+        await ConnectedChannelAsync(plain);
+        using var certificates = new TestCertificates("channel-shared-authority");
+        await using var guarded = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { TlsCertificate = certificates.Issue("client", server: false) });
+        var mine = await guarded.OpenAsync<long>(array.Name);
+
+        await mine.SetAsync(1, 11);
+        Assert.Equal(11, await mine.GetAsync(1));
+
+        Assert.Equal(0, guarded.Direct!.Served);
+        Assert.Null(guarded.Direct.Connection);
+        // The plain client keeps its own connection.
+        var served = plain.Direct!.Served;
+        Assert.Equal(11, await array.GetAsync(1));
+        Assert.Equal(served + 1, plain.Direct.Served);
     }
 
     [Fact]
