@@ -12,7 +12,7 @@ namespace OrleansDsm.Tests.Direct;
 /// Single-element gets of Uncached regions, and sets and atomics, go through the silo's direct channel: a page active on that silo
 /// answers without a grain call, a page elsewhere through the call the silo makes for the client, and whatever the
 /// channel does not do (a freed region, a connection that broke) the client's own Orleans call does, with its errors.
-/// The clients of one Orleans client share one connection, each under its own session.
+/// The clients of one Orleans client with the same TLS and timeouts share one connection, each under its own session.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class DirectChannelTests(ClusterFixture fixture)
