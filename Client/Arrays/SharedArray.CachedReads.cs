@@ -97,10 +97,11 @@ public sealed partial class SharedArray<T>
                 if (Interlocked.Exchange(ref _lastMissedPage, page) == page - 1) Prefetch(page + 1, _cache);
                 return (await _retry.RunAsync(() => FillAsync(_cache, page, cancellation), cancellation)).Read<T>(offset);
             }
-            if (ElementCodec<T>.IsWord && Direct?.Current is { } direct)
+            if (ElementCodec<T>.IsWord && Direct?.For(page) is { } direct)
             {
                 var reply = await direct.SendAsync(new DirectRequest(0, DirectOperation.Get, ElementCodec<T>.Size, Region.Epoch, page, offset, 0, 0, Direct.Number))
                     .WaitAsync(cancellation);
+                Direct.Replied(page, direct, reply.Elsewhere);
                 if (reply.Status == DirectStatus.Done)
                 {
                     Direct.CountServed();

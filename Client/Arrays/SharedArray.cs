@@ -201,7 +201,7 @@ public sealed partial class SharedArray<T> where T : unmanaged
     private Func<RequestId, Task<(ElementUpdate? Update, RequestId Request)>>? OverChannel(DirectOperation operation, long page, int offset, ulong value,
         CancellationToken cancellation, NumericKind numeric = default, ulong comparand = 0)
     {
-        if (_requests.Fence is not null || Direct?.Current is not { } connection) return null;
+        if (_requests.Fence is not null || Direct?.For(page) is not { } connection) return null;
         var frame = new DirectRequest(0, operation, ElementCodec<T>.Size, Region.Epoch, page, offset, value, 0, Direct.Number, numeric, comparand);
         return request => MutateDirectAsync(connection, frame with { Sequence = request.Sequence }, request, cancellation);
     }
@@ -214,9 +214,10 @@ public sealed partial class SharedArray<T> where T : unmanaged
         CancellationToken cancellation)
     {
         var reply = await connection.SendAsync(frame).WaitAsync(cancellation);
+        Direct!.Replied(frame.Page, connection, reply.Elsewhere);
         if (reply.Status == DirectStatus.Done)
         {
-            Direct!.CountServed();
+            Direct.CountServed();
             return (new ElementUpdate(reply.Value, reply.Version), request);
         }
         return (null, reply.Status == DirectStatus.Unknown ? request.AsRetry() : request);

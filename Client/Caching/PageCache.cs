@@ -170,8 +170,10 @@ internal sealed partial class PageCache : IAsyncDisposable
     /// <summary>The page's copy through the direct channel, or null when there is none open or the silo did not fill it there.</summary>
     private async Task<Pages.PageCopy?> FillDirectAsync(long page, long epoch, CancellationToken cancellation)
     {
-        if (Direct is not { Current: { } connection } channel) return null;
+        if (Direct is not { } channel || channel.For(page) is not { } connection) return null;
         var reply = await connection.SendAsync(new DirectRequest(0, DirectOperation.Fill, 0, epoch, page, 0, 0, 0, channel.Number)).WaitAsync(cancellation);
+        // A fill refused because the page is elsewhere (and this session's cache not yet named there) teaches as much.
+        channel.Replied(page, connection, reply.Elsewhere);
         if (reply.Copy is null) return null;
         channel.CountServed();
         return reply.Copy;

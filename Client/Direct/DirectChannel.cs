@@ -60,6 +60,15 @@ internal sealed class DirectChannel : IDisposable
     /// </summary>
     public DirectConnection? Current => _link.Current;
 
+    /// <summary>
+    /// The open connection for a request to <paramref name="page"/>: to the page's own silo once the link has learned
+    /// it and connected there, otherwise <see cref="Current"/>'s.
+    /// </summary>
+    public DirectConnection? For(long page) => _link.For(page);
+
+    /// <summary>Tells the link how a request for <paramref name="page"/> was answered over <paramref name="via"/>, so it learns where pages are.</summary>
+    public void Replied(long page, DirectConnection via, bool elsewhere) => _link.Replied(page, via, elsewhere);
+
     /// <summary>The connection, open or broken, that the channel's link holds now; null before the first has opened.</summary>
     public DirectConnection? Connection => _link.Connection;
 

@@ -218,7 +218,7 @@ internal sealed class DirectConnection : IDisposable
         try
         {
             var fill = DirectFillReply.ReadFrom(frame);
-            return new DirectReply(fill.Id, DirectStatus.Done, 0, fill.Copy.Version, fill.Copy);
+            return new DirectReply(fill.Id, DirectStatus.Done, 0, fill.Copy.Version, fill.Copy, fill.Elsewhere);
         }
         catch (InvalidDataException)
         {

@@ -5,14 +5,15 @@ using OrleansDsm.Caching;
 namespace OrleansDsm.Direct;
 
 /// <summary>
-/// The one direct connection that the <see cref="DirectChannel"/>s of an Orleans client share (see
-/// <see cref="DirectWire"/>): each connection costs its own receiving and sending turns on both sides, so four
-/// <c>DsmClient</c>s with a connection each served fewer requests than with none (docs/performance.md, "The direct
-/// channel"). Only channels with the same settings (TLS, timeouts) share one: a client given TLS never sends over a
-/// connection that a client without opened in the clear. Each channel is a member with a number of its own, never given to another in the link's life; every
-/// member joins each new connection before the connection is handed out, so no request names a number its silo does
-/// not know. The link connects in the background, to the silo a grain call reaches, and closes when its last member
-/// leaves.
+/// The direct connections that the <see cref="DirectChannel"/>s of an Orleans client share (see
+/// <see cref="DirectWire"/>): one to the silo a grain call reaches, and one to each silo its requests were passed on
+/// to (see <see cref="PageHomes"/>), so that a page active on another silo is reached without a call between silos.
+/// Each connection costs its own receiving and sending turns on both sides, so four <c>DsmClient</c>s with a
+/// connection each served fewer requests than with none (docs/performance.md, "The direct channel"); only channels
+/// with the same settings (TLS, timeouts) share, so a client given TLS never sends over a connection that a client
+/// without opened in the clear. Each channel is a member with a number of its own, never given to another in the
+/// link's life; every member joins each new connection before the connection is handed out, so no request names a
+/// number its silo does not know. The link connects in the background and closes when its last member leaves.
 /// </summary>
 internal sealed class DirectLink
 {
@@ -27,14 +28,15 @@ internal sealed class DirectLink
     private readonly TimeSpan _connectTimeout;
     private readonly TimeSpan _responseTimeout;
     private readonly DirectTls? _tls;
-    // Read by the connection's receiving thread for each revocation; changed under _gate.
+    // Read by the connections' receiving threads for each revocation; changed under _gate.
     private readonly ConcurrentDictionary<ushort, DirectChannel> _members = new();
     private readonly Lock _gate = new();
+    private readonly Slot _gateway = new();
+    // Connections to the silos other than the gateway's that pages were found on, by endpoint.
+    private readonly ConcurrentDictionary<DirectEndpoint, Slot> _elsewhere = new();
+    private readonly PageHomes _homes;
     private int _numbered;
     private bool _closed;
-    private DirectConnection? _connection;
-    private int _connecting;
-    private long _nextAttemptAt;
     // Failed attempts to connect, by ConnectFailure.
     private readonly long[] _failures = new long[Enum.GetValues<ConnectFailure>().Length];
 
@@ -44,6 +46,7 @@ internal sealed class DirectLink
         _connectTimeout = connectTimeout;
         _responseTimeout = responseTimeout;
         _tls = tls;
+        _homes = new PageHomes(LearnAsync);
     }
 
     /// <summary>
@@ -64,49 +67,70 @@ internal sealed class DirectLink
         }
     }
 
-    /// <summary>The open connection; with none, null, and one is sought in the background.</summary>
+    /// <summary>The open connection to the gateway's silo; with none, null, and one is sought in the background.</summary>
     public DirectConnection? Current
     {
         get
         {
-            if (Volatile.Read(ref _connection) is { IsOpen: true } open) return open;
+            if (_gateway.Open is { } open) return open;
             Seek();
             return null;
         }
     }
 
-    /// <summary>The connection, open or broken, that the link holds now; null before the first has opened.</summary>
-    public DirectConnection? Connection => Volatile.Read(ref _connection);
+    /// <summary>
+    /// The open connection for a request to <paramref name="page"/>: to its silo when the link knows it and has one
+    /// open there (else one is sought in the background), otherwise to the gateway's silo; null when neither is open.
+    /// </summary>
+    public DirectConnection? For(long page)
+    {
+        var gateway = Current;
+        if (!_homes.TryGet(page, out var home) || home == gateway?.Endpoint) return gateway;
+        var slot = _elsewhere.GetOrAdd(home, static _ => new Slot());
+        if (slot.Open is { } open) return open;
+        if (TryStart(slot)) _ = ConnectAsync(slot, home);
+        return gateway;
+    }
+
+    /// <summary>A request for <paramref name="page"/> was answered over <paramref name="via"/>; <paramref name="elsewhere"/>: the page was not on its silo.</summary>
+    public void Replied(long page, DirectConnection via, bool elsewhere)
+    {
+        if (elsewhere) _homes.NotAt(page, via.Endpoint);
+    }
+
+    /// <summary>The connection to the gateway's silo, open or broken, that the link holds now; null before the first has opened.</summary>
+    public DirectConnection? Connection => Volatile.Read(ref _gateway.Connection);
 
     /// <summary>How many attempts to connect have failed so far for <paramref name="reason"/>.</summary>
     public long Failures(ConnectFailure reason) => Interlocked.Read(ref _failures[(int)reason]);
 
-    /// <summary>Starts looking for a connection, unless one is being sought, the last attempt was too recent, or the link has closed.</summary>
+    /// <summary>Starts looking for a connection to the gateway's silo, unless one is being sought, the last attempt was too recent, or the link has closed.</summary>
     public void Seek()
     {
-        if (Volatile.Read(ref _closed) || Environment.TickCount64 < Volatile.Read(ref _nextAttemptAt)) return;
-        if (Interlocked.CompareExchange(ref _connecting, 1, 0) != 0) return;
-        _ = ConnectAsync();
+        if (TryStart(_gateway)) _ = ConnectAsync(_gateway, known: null);
     }
 
-    /// <summary>Takes <paramref name="number"/> off the link, telling the silo; the last member to leave closes the link.</summary>
+    /// <summary>Takes <paramref name="number"/> off the link, telling the silos; the last member to leave closes the link.</summary>
     public void Leave(ushort number)
     {
-        DirectConnection? closing = null;
+        var closing = new List<DirectConnection>();
         lock (_gate)
         {
             _members.TryRemove(number, out _);
             if (_members.IsEmpty)
             {
                 Volatile.Write(ref _closed, true);
-                closing = Interlocked.Exchange(ref _connection, null);
+                foreach (var slot in Slots())
+                    if (Interlocked.Exchange(ref slot.Connection, null) is { } connection) closing.Add(connection);
             }
-            else if (_connection is { IsOpen: true } open) open.Leave(number);
+            else
+                foreach (var slot in Slots())
+                    slot.Open?.Leave(number);
         }
-        closing?.Dispose();
+        foreach (var connection in closing) connection.Dispose();
     }
 
-    /// <summary>Gives <paramref name="member"/> the next number and joins it to the open connection; null once the link is closed or has no numbers left.</summary>
+    /// <summary>Gives <paramref name="member"/> the next number and joins it to the open connections; null once the link is closed or has no numbers left.</summary>
     private ushort? TryAdd(DirectChannel member)
     {
         lock (_gate)
@@ -114,10 +138,12 @@ internal sealed class DirectLink
             if (_closed || _numbered > ushort.MaxValue) return null;
             var number = (ushort)_numbered++;
             _members[number] = member;
-            if (_connection is { IsOpen: true } open) open.Join(number, member.Session);
+            foreach (var slot in Slots()) slot.Open?.Join(number, member.Session);
             return number;
         }
     }
+
+    private IEnumerable<Slot> Slots() => _elsewhere.Values.Prepend(_gateway);
 
     /// <summary>What a channel must share with a link to join it: <c>null</c> TLS is none (the clear, when the silo's is).</summary>
     private readonly record struct Settings(TimeSpan ConnectTimeout, TimeSpan ResponseTimeout, string? Tls);
@@ -128,11 +154,23 @@ internal sealed class DirectLink
         // A member that has left has no cache to keep copies in.
         _members.TryGetValue(number, out var member) ? member.Revoke(revocations) : null;
 
-    private async Task ConnectAsync()
+    /// <summary>The endpoint of <paramref name="page"/>'s silo, asked of the page; null when it has none this link may use.</summary>
+    private async Task<DirectEndpoint?> LearnAsync(long page)
+    {
+        var endpoint = (await _grains.GetGrain<Pages.IPageGrain>(page).GetState()).DirectEndpoint;
+        return _tls is not null && endpoint is { Tls: false } ? null : endpoint;
+    }
+
+    /// <summary>Whether an attempt to connect <paramref name="slot"/> may start now; if so, it is marked as under way.</summary>
+    private bool TryStart(Slot slot) =>
+        !Volatile.Read(ref _closed) && Environment.TickCount64 >= Volatile.Read(ref slot.NextAttemptAt) && Interlocked.CompareExchange(ref slot.Connecting, 1, 0) == 0;
+
+    /// <summary>Connects <paramref name="slot"/> to <paramref name="known"/>, or, for the gateway's, to the endpoint its silo names.</summary>
+    private async Task ConnectAsync(Slot slot, DirectEndpoint? known)
     {
         try
         {
-            if (await _grains.GetGrain<IDirectEndpointGrain>(0).GetState() is not { } endpoint)
+            if ((known ?? await _grains.GetGrain<IDirectEndpointGrain>(0).GetState()) is not { } endpoint)
             {
                 Failed(ConnectFailure.NoChannel);
                 return;
@@ -151,7 +189,7 @@ internal sealed class DirectLink
                 else
                 {
                     foreach (var (number, member) in _members) connection.Join(number, member.Session);
-                    replaced = Interlocked.Exchange(ref _connection, connection);
+                    replaced = Interlocked.Exchange(ref slot.Connection, connection);
                 }
             }
             replaced?.Dispose();
@@ -168,9 +206,20 @@ internal sealed class DirectLink
         }
         finally
         {
-            Volatile.Write(ref _nextAttemptAt, Environment.TickCount64 + RetryMs);
-            Volatile.Write(ref _connecting, 0);
+            Volatile.Write(ref slot.NextAttemptAt, Environment.TickCount64 + RetryMs);
+            Volatile.Write(ref slot.Connecting, 0);
         }
+    }
+
+    /// <summary>One connection's place in the link: the connection, whether one is being sought, and when the next attempt may start.</summary>
+    private sealed class Slot
+    {
+        public DirectConnection? Connection;
+        public int Connecting;
+        public long NextAttemptAt;
+
+        /// <summary>The connection if it is open.</summary>
+        public DirectConnection? Open => Volatile.Read(ref Connection) is { IsOpen: true } open ? open : null;
     }
 }
 

@@ -7,12 +7,13 @@ namespace OrleansDsm.Direct;
 
 /// <summary>
 /// The answer to a <see cref="DirectOperation.Fill"/> that was done: a header of <see cref="DirectWire.ReplySize"/>
-/// bytes (the request's id, status <see cref="DirectStatus.Done"/>, kind 2 at byte 5, the body's length at byte 8),
+/// bytes (the request's id, status <see cref="DirectStatus.Done"/>, kind 2 at byte 5, 1 at byte 6 if the page was not
+/// active on the silo, the body's length at byte 8),
 /// then the copy: the page's version (8), the lease's term (8) and milliseconds (4), the granting silo's name (its
 /// UTF-8 byte count, 2, then the bytes), and the page's byte count (4, -1 when it reads as zeros) and bytes. A fill
 /// that was not done is answered by a plain <see cref="DirectReply"/> with its status.
 /// </summary>
-internal sealed record DirectFillReply(uint Id, PageCopy Copy) : IDirectFrame
+internal sealed record DirectFillReply(uint Id, PageCopy Copy, bool Elsewhere = false) : IDirectFrame
 {
     public const byte Kind = 2;
 
@@ -34,6 +35,7 @@ internal sealed record DirectFillReply(uint Id, PageCopy Copy) : IDirectFrame
         BinaryPrimitives.WriteUInt32LittleEndian(frame, Id);
         frame[4] = (byte)DirectStatus.Done;
         frame[5] = Kind;
+        frame[6] = Elsewhere ? (byte)1 : (byte)0;
         BinaryPrimitives.WriteInt32LittleEndian(frame[8..], BodyLength);
         var body = frame[DirectWire.ReplySize..];
         BinaryPrimitives.WriteInt64LittleEndian(body, Copy.Version);
@@ -65,6 +67,6 @@ internal sealed record DirectFillReply(uint Id, PageCopy Copy) : IDirectFrame
         if (bytesLength < -1 || Math.Max(bytesLength, 0) != rest.Length - 4)
             throw new InvalidDataException($"A fill's reply says it carries {bytesLength} bytes of the page, and has room for {rest.Length - 4}.");
         var bytes = bytesLength < 0 ? null : rest.Slice(4, bytesLength).ToArray();
-        return new DirectFillReply(id, new PageCopy(version, bytes, new LeaseGrant(silo, term, milliseconds)));
+        return new DirectFillReply(id, new PageCopy(version, bytes, new LeaseGrant(silo, term, milliseconds)), Elsewhere: frame[6] == 1);
     }
 }

@@ -33,7 +33,8 @@ internal static class DirectWire
 
     /// <summary>
     /// Id (4), status (1), kind (1: 0 for a reply, <see cref="DirectRevocation.Kind"/> for a revocation's header,
-    /// <see cref="DirectFillReply.Kind"/> for a fill's), member (2: a revocation's; 0 in a reply), value (8: the
+    /// <see cref="DirectFillReply.Kind"/> for a fill's), member (2: a revocation's; in a reply or a fill's, byte 6 is 1
+    /// when the page was not active on the silo, which then made the request as a call if it did it, and 0 otherwise), value (8: the
     /// element's bits for a get, what an atomic answers), version (8: the page's, after a set or an atomic). The headers
     /// of a revocation and of a fill's reply carry the length of the body that follows instead (see
     /// <see cref="BodyLengthOf"/>).
@@ -168,8 +169,10 @@ internal readonly record struct DirectRequest(uint Id, DirectOperation Operation
 }
 
 /// <summary>The answer to one direct request: a get's element, or a set's or atomic's answer and the page's version after it.</summary>
-/// <remarks><paramref name="Copy"/> is a fill's answer: it travels in a <see cref="DirectFillReply"/>, never in this frame.</remarks>
-internal readonly record struct DirectReply(uint Id, DirectStatus Status, ulong Value, long Version = 0, Pages.PageCopy? Copy = null) : IDirectFrame
+/// <remarks><paramref name="Copy"/> is a fill's answer: it travels in a <see cref="DirectFillReply"/>, never in this frame.
+/// <paramref name="Elsewhere"/>: the page was not active on this silo (which made a request it did there as a call).</remarks>
+internal readonly record struct DirectReply(uint Id, DirectStatus Status, ulong Value, long Version = 0, Pages.PageCopy? Copy = null, bool Elsewhere = false)
+    : IDirectFrame
 {
     public int Length => DirectWire.ReplySize;
 
@@ -178,11 +181,12 @@ internal readonly record struct DirectReply(uint Id, DirectStatus Status, ulong 
         frame[..DirectWire.ReplySize].Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(frame, Id);
         frame[4] = (byte)Status;
+        frame[6] = Elsewhere ? (byte)1 : (byte)0;
         BinaryPrimitives.WriteUInt64LittleEndian(frame[8..], Value);
         BinaryPrimitives.WriteInt64LittleEndian(frame[16..], Version);
     }
 
     public static DirectReply ReadFrom(ReadOnlySpan<byte> frame) =>
         new(BinaryPrimitives.ReadUInt32LittleEndian(frame), (DirectStatus)frame[4], BinaryPrimitives.ReadUInt64LittleEndian(frame[8..]),
-            BinaryPrimitives.ReadInt64LittleEndian(frame[16..]));
+            BinaryPrimitives.ReadInt64LittleEndian(frame[16..]), Elsewhere: frame[6] == 1);
 }

@@ -11,6 +11,8 @@ namespace OrleansDsm.Pages;
 /// <param name="CacheHolders">Client sessions the page counts as holding a cached copy (each is revoked before a write).</param>
 /// <param name="LastWriter">The client session whose mutation the page applied last, if it remembers one.</param>
 /// <param name="Silo">The silo the page is active on (its address), as Orleans names it.</param>
+/// <param name="DirectEndpoint">Where that silo takes direct connections, or null when it takes none: a client whose
+/// requests for the page another silo had to pass on sends them there instead.</param>
 [GenerateSerializer, Immutable]
 public sealed record PageSummary(
     long PageNumber,
@@ -22,4 +24,5 @@ public sealed record PageSummary(
     int BytesInUse,
     int CacheHolders,
     Guid? LastWriter,
-    string Silo);
+    string Silo,
+    Direct.DirectEndpoint? DirectEndpoint = null);

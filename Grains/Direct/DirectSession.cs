@@ -13,7 +13,8 @@ namespace OrleansDsm.Grains.Direct;
 /// Serves one direct connection. A get of a page active here reads its committed image on the receiving thread, as a
 /// range read does (see <see cref="LocalPages"/>); a set or an atomic of a page active here runs on the page's turn
 /// without a call (see <see cref="PageGrain.TryWriteElementHere"/>); a page active elsewhere, or one that would make
-/// the read wait, is reached by the Orleans call the client would have made, from this silo. Replies go out as
+/// the read wait, is reached by the Orleans call the client would have made, from this silo, and the reply of a
+/// request for a page not active here says so, for the client to learn the page's silo and go there. Replies go out as
 /// requests end, in any order, several to a send when they end together. The client's sessions join the connection
 /// as members; a set or an atomic is made under its member's session, and revocations for a member's cache go the
 /// other way on the same connection (see <see cref="DirectSessions"/>). A fill is made for its member's session too,
@@ -163,19 +164,19 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
                 break;
             case DirectOperation.Get:
                 Interlocked.Increment(ref _underWay);
-                _ = AnswerAsync(request, GetByCallAsync(request));
+                _ = AnswerAsync(request, GetByCallAsync(request), Elsewhere(request));
                 break;
             case DirectOperation.Set or DirectOperation.Add or DirectOperation.Exchange or DirectOperation.CompareExchange
                 when _members.TryGetValue(request.Member, out var member):
                 Interlocked.Increment(ref _underWay);
-                _ = AnswerAsync(request, MutateAsync(request, new RequestId(member.Session, request.Sequence)));
+                _ = AnswerAsync(request, MutateAsync(request, new RequestId(member.Session, request.Sequence)), Elsewhere(request));
                 break;
             case DirectOperation.Fill when _members.TryGetValue(request.Member, out var member) && leases.HolderOf(member.Session) is { } holder:
                 Interlocked.Increment(ref _underWay);
-                _ = AnswerFillAsync(request, FillAsync(request, member.Session, holder));
+                _ = AnswerFillAsync(request, FillAsync(request, member.Session, holder), Elsewhere(request));
                 break;
             default:
-                Send(new DirectReply(request.Id, DirectStatus.NotApplied, 0));
+                Send(new DirectReply(request.Id, DirectStatus.NotApplied, 0, Elsewhere: Elsewhere(request)));
                 break;
         }
     }
@@ -185,12 +186,18 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
         (local.Find(request.Page) is { } page ? await page.TryFillHere(request.Epoch, session, holder) : null)
         ?? await Pages[request.Page].Fill(request.Epoch, session, holder);
 
-    private async Task AnswerFillAsync(DirectRequest request, Task<PageCopy> fill)
+    /// <summary>
+    /// Whether the request's page is not active on this silo: its reply says so, and the client may then learn the
+    /// page's silo, connect to it and send the page's requests there.
+    /// </summary>
+    private bool Elsewhere(DirectRequest request) => local.Find(request.Page) is null;
+
+    private async Task AnswerFillAsync(DirectRequest request, Task<PageCopy> fill, bool elsewhere)
     {
         IDirectFrame reply;
         try
         {
-            reply = new DirectFillReply(request.Id, await fill);
+            reply = new DirectFillReply(request.Id, await fill, elsewhere);
             metrics.DirectRequestServed(OperationName(request.Operation));
         }
         catch (Exception)
@@ -241,13 +248,13 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
         };
     }
 
-    private async Task AnswerAsync(DirectRequest request, Task<ElementUpdate> work)
+    private async Task AnswerAsync(DirectRequest request, Task<ElementUpdate> work, bool elsewhere)
     {
         DirectReply reply;
         try
         {
             var done = await work;
-            reply = new DirectReply(request.Id, DirectStatus.Done, done.Value, done.Version);
+            reply = new DirectReply(request.Id, DirectStatus.Done, done.Value, done.Version, Elsewhere: elsewhere);
             metrics.DirectRequestServed(OperationName(request.Operation));
         }
         catch (Exception error) when (error is ArgumentException or RegionFreedException or MemoryPressureException)

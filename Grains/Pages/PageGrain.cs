@@ -368,7 +368,8 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
             exists ? state.Bytes.Length : 0,
             _holders?.Count ?? 0,
             state.LastWriter,
-            _silo.SiloAddress));
+            _silo.SiloAddress,
+            _silo.DirectEndpoint));
     }
 
     /// <summary>The bytes <paramref name="image"/> holds for <paramref name="epoch"/>, or null when the page reads as zeros.</summary>

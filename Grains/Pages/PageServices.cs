@@ -23,8 +23,12 @@ internal sealed class PageServices(
     LocalPages local,
     [FromKeyedServices(StorageNames.Pages)] IGrainStorage pageStorage,
     IOptions<AddressSpaceOptions> options,
-    ILocalSiloDetails silo)
+    ILocalSiloDetails silo,
+    Direct.DirectListener direct)
 {
+    /// <summary>Where this silo takes direct connections, once its listener has started; null while not, or when off.</summary>
+    public OrleansDsm.Direct.DirectEndpoint? DirectEndpoint => direct.Endpoint;
+
     /// <summary>This silo's address, as Orleans names it: where a page reports itself active.</summary>
     public string SiloAddress { get; } = silo.SiloAddress.ToString();
 

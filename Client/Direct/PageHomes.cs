@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+
+namespace OrleansDsm.Direct;
+
+/// <summary>
+/// Where pages are active, as far as a link has learned: the direct endpoint of each page's silo. A silo answers a
+/// request for a page active elsewhere by passing it on as a call (or refusing a fill it cannot make), and says so in
+/// its reply (see <see cref="DirectReply.Elsewhere"/>); the link then asks the page where it is (<c>learn</c>, in the
+/// background) and sends its later requests for the page to that silo. A page that moves leaves a stale entry, which
+/// the next such reply replaces. Bounded: a link that has learned <see cref="MostPages"/> pages starts afresh.
+/// </summary>
+/// <param name="learn">Asks a page for its silo's endpoint; null when it has none this link may use.</param>
+internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
+{
+    /// <summary>How many pages a link remembers (about 100 bytes each).</summary>
+    public const int MostPages = 100_000;
+
+    // Pages asked at once: learning is a call each, which the requests it speeds up must not be held up behind.
+    private const int MostLearning = 16;
+
+    // A page is asked again at most this often, so that requests for a page whose silo cannot be reached are not
+    // doubled by a call each.
+    private const long RelearnMs = 5_000;
+
+    private readonly ConcurrentDictionary<long, Home> _homes = new();
+    private readonly ConcurrentDictionary<long, byte> _learning = new();
+
+    /// <summary>The endpoint of <paramref name="page"/>'s silo, if learned.</summary>
+    public bool TryGet(long page, out DirectEndpoint endpoint)
+    {
+        if (_homes.TryGetValue(page, out var home))
+        {
+            endpoint = home.Endpoint;
+            return true;
+        }
+        endpoint = null!;
+        return false;
+    }
+
+    /// <summary>The silo at <paramref name="via"/> said <paramref name="page"/> was not active there.</summary>
+    public void NotAt(long page, DirectEndpoint via)
+    {
+        var now = Environment.TickCount64;
+        if (_homes.TryGetValue(page, out var known))
+        {
+            if (known.Endpoint == via) _homes.TryRemove(page, out _);
+            else if (now - known.LearnedAt < RelearnMs) return;
+        }
+        if (_learning.Count >= MostLearning || !_learning.TryAdd(page, 0)) return;
+        _ = LearnAsync(page, now);
+    }
+
+    private async Task LearnAsync(long page, long now)
+    {
+        try
+        {
+            if (await learn(page) is not { } endpoint) return;
+            if (_homes.Count >= MostPages) _homes.Clear();
+            _homes[page] = new Home(endpoint, now);
+        }
+        catch (Exception)
+        {
+            // Only a hint lost: the page's requests keep going where they went.
+        }
+        finally
+        {
+            _learning.TryRemove(page, out _);
+        }
+    }
+
+    private sealed record Home(DirectEndpoint Endpoint, long LearnedAt);
+}
