@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansDsm.Arrays;
+using OrleansDsm.Bench.Harness;
 using OrleansDsm.Bench.Hosting;
 using OrleansDsm.Pages;
 using OrleansDsm.Regions;
@@ -13,14 +14,17 @@ namespace OrleansDsm.Bench.Workloads;
 /// calls that failed, the slowest call, where pages activated after the join are placed, and how many of the pages
 /// activated before it moved. Runs twice: as the product is by default (nothing moves a page), and with Orleans'
 /// activation rebalancer (the product's opt-in <c>Silo:Rebalance</c>), where the load then runs on until half the
-/// sampled pages are on the new silo, and the time that took and the rate after it are reported too. Both silos share
-/// this machine's two cores, so the figures show what a join costs the clients, not how far more machines scale.
+/// sampled pages are on the new silo, and the time that took and the rate after it are reported too. After the default
+/// run, single gets of a page on each silo take turns: a page on the silo that joined, which the client's gateway does
+/// not host, against one on the gateway's silo. Both silos share this machine's two cores, so the figures show what a
+/// join costs the clients, not how far more machines scale.
 /// </summary>
 public static class SiloJoin
 {
     private const int Pages = 2000;
     private const int Outstanding = 256;
     private const int Sampled = 200;
+    private const int LatencyGets = 2000;
     // Balanced: half the sampled pages on the new silo, less a few for sampling and the rebalancer's tolerance.
     private const double Balanced = 0.45;
     // Most of the way there: a run that stops waiting short of Balanced still says how far it got, and how fast.
@@ -80,6 +84,7 @@ public static class SiloJoin
         await after.WriteAsync(0, new long[Pages * 512]);
         var moved = await FractionOnAsync(client, before, secondSilo);
         var placed = await FractionOnAsync(client, after, secondSilo);
+        (List<double> GatewaySilo, List<double> OtherSilo)? latencies = moves == ActivationMoves.None ? await ByPageSiloAsync(client, before, after, secondSilo) : null;
         await Task.WhenAll(dsm.FreeAsync(before.Name), dsm.FreeAsync(after.Name));
 
         var how = moves == ActivationMoves.Rebalance
@@ -99,10 +104,40 @@ public static class SiloJoin
             context.Report.Add($"{prefix}.balanced_fraction", reached, "fraction", conditions + $"; of {Sampled} sampled pages, those on the second silo when the wait for {Balanced:P0} ended");
             context.Report.Add($"{prefix}.get.ops_balanced", load.Rate(balancedAt, balancedUntil), "ops/s", conditions + $"; the {steady.TotalSeconds:0} s after that");
         }
+        if (latencies is var (gatewaySilo, otherSilo))
+        {
+            var latencyConditions = conditions.Replace($", {Outstanding} outstanding", "") +
+                $"; one outstanding, {LatencyGets} gets of one page on each silo taking turns after {LatencyGets} untimed (a client sends a page's requests to its silo's own direct connection once it has learned where the page is)";
+            context.Report.Add($"{prefix}.get.p50_page_on_gateway_silo", Stats.Percentile(gatewaySilo, 0.5), "us", latencyConditions + "; a page on the silo of the client's gateway");
+            context.Report.Add($"{prefix}.get.p50_page_on_other_silo", Stats.Percentile(otherSilo, 0.5), "us", latencyConditions + "; a page on the silo that joined");
+            context.Report.Ratio($"{prefix}.get.p50_other_silo_vs_gateway_silo", Stats.Percentile(otherSilo, 0.5), Stats.Percentile(gatewaySilo, 0.5), latencyConditions);
+        }
         context.Report.Add($"{prefix}.get.failed", load.Failed, "calls", conditions + $"; calls that failed, out of {load.Completed} over the whole run, warm-up included");
         context.Report.Add($"{prefix}.get.slowest_ms", load.SlowestMilliseconds, "ms", conditions + "; the slowest call over the whole run, warm-up included");
         context.Report.Add($"{prefix}.pages_moved", moved, "fraction", conditions + $"; of {Sampled} pages activated before the join, those on the second silo at the end");
         context.Report.Add($"{prefix}.new_pages_placed_on_second", placed, "fraction", conditions + $"; of {Sampled} pages first written after the join, those the placement put on the second silo");
+    }
+
+    /// <summary>
+    /// Latencies of single gets of a page of <paramref name="onGateway"/> on the gateway's silo and of one of
+    /// <paramref name="onOther"/> on <paramref name="other"/>, taking turns, after as many untimed.
+    /// </summary>
+    private static async Task<(List<double> GatewaySilo, List<double> OtherSilo)> ByPageSiloAsync(IClusterClient client, SharedArray<long> onGateway,
+        SharedArray<long> onOther, SiloAddress other)
+    {
+        var management = client.GetGrain<IManagementGrain>(0);
+        async Task<long> IndexOfPageAsync(SharedArray<long> array, bool onOtherSilo)
+        {
+            for (var page = 0; page < Pages; page++)
+                if ((await management.GetActivationAddress(client.GetGrain<IPageGrain>(array.Region.FirstPage + page)))?.Equals(other) == onOtherSilo)
+                    return page * 512L;
+            throw new InvalidOperationException($"bench: no page of {array.Name} is {(onOtherSilo ? "on" : "off")} the silo that joined");
+        }
+        var (here, there) = (await IndexOfPageAsync(onGateway, onOtherSilo: false), await IndexOfPageAsync(onOther, onOtherSilo: true));
+        Func<int, Task>[] subjects = [async i => await onGateway.GetAsync(here + i % 512), async i => await onOther.GetAsync(there + i % 512)];
+        await Measure.InterleavedLatenciesAsync(subjects, LatencyGets);
+        var latencies = await Measure.InterleavedLatenciesAsync(subjects, LatencyGets);
+        return (latencies[0], latencies[1]);
     }
 
     private static async Task WaitForSilosAsync(IClusterClient client, int count)
