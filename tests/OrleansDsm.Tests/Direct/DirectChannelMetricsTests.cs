@@ -17,7 +17,7 @@ public sealed class DirectChannelMetricsTests(ClusterFixture fixture)
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("channel-metrics"), 512, Consistency.Uncached);
-        await WaitConnectedAsync(client);
+        await ConnectedChannels.OpenAsync(client.Direct!);
         using var meter = new ChannelMeter(client.Direct!.Session);
         var served = meter.Read()["dsm.direct.requests_served"];
 
@@ -52,14 +52,5 @@ public sealed class DirectChannelMetricsTests(ClusterFixture fixture)
         Assert.Equal(0, now["dsm.direct.connected"]);
         Assert.Equal(0, now["dsm.direct.requests_served"]);
         Assert.Equal(0, meter.Read(reason: "tls")["dsm.direct.connect_failures"]);
-    }
-
-    private static async Task WaitConnectedAsync(DsmClient client)
-    {
-        for (var waited = 0; client.Direct!.Current is null; waited += 50)
-        {
-            Assert.True(waited < 15_000, "The direct channel did not connect within 15 s.");
-            await Task.Delay(50);
-        }
     }
 }

@@ -21,7 +21,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task A_page_on_the_channels_silo_is_read_and_written_without_a_grain_call()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(client);
+        var channel = await ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-local"), 512, Consistency.Uncached);
         await array.SetAsync(0, 1);
         var page = array.Region.FirstPage;
@@ -48,7 +48,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var plain = new DsmClient(fixture.Cluster.Client);
         var array = await plain.AllocateAsync<long>(UniqueNames.For("channel-shared-tls"), 512, Consistency.Uncached);
-        await ConnectedChannelAsync(plain);
+        await ConnectedChannels.OfAsync(plain);
         using var certificates = new TestCertificates("channel-shared-authority");
         await using var guarded = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { TlsCertificate = certificates.Issue("client", server: false) });
         var mine = await guarded.OpenAsync<long>(array.Name);
@@ -68,7 +68,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task A_page_on_another_silo_is_reached_over_a_connection_to_that_silo_once_the_client_has_learned_where_it_is()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(client);
+        var channel = await ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-home"), 512, Consistency.Uncached);
         await array.SetAsync(0, 1);
         var page = array.Region.FirstPage;
@@ -96,7 +96,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task A_cached_page_on_another_silo_is_filled_and_revoked_over_the_connection_to_its_silo()
     {
         await using var reader = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { PrefetchPages = 0 });
-        var channel = await ConnectedChannelAsync(reader);
+        var channel = await ConnectedChannels.OfAsync(reader);
         await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
         var array = await reader.AllocateAsync<long>(UniqueNames.For("direct-home-strict"), 512);
         var written = await writer.OpenAsync<long>(array.Name);
@@ -139,7 +139,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task Pages_on_either_silo_are_served_and_what_one_client_writes_another_reads()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(client);
+        var channel = await ConnectedChannels.OfAsync(client);
         await using var plain = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
         var array = await client.AllocateAsync<int>(UniqueNames.For("direct-both"), 1024 * 32, Consistency.Uncached);
         var other = await plain.OpenAsync<int>(array.Name);
@@ -157,7 +157,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task Gets_and_sets_take_the_channel_however_many_wait_there()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(client);
+        var channel = await ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-many"), 512, Consistency.Uncached);
         await array.SetAsync(0, 1);
         await MoveAsync(array.Region.FirstPage, SiloOf(channel, connected: true));
@@ -192,7 +192,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task A_set_held_up_by_slow_storage_holds_back_no_other_request_of_its_connection()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(client);
+        var channel = await ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-slow-set"), 1024, Consistency.Uncached);
         await array.SetAsync(0, 1);
         await array.SetAsync(512, 2);
@@ -227,7 +227,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task A_page_on_another_silo_is_reached_through_the_call_the_channels_silo_makes_until_the_client_learns_its_silo()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(client);
+        var channel = await ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-remote"), 512, Consistency.Uncached);
         await array.SetAsync(0, 1);
         var page = array.Region.FirstPage;
@@ -250,7 +250,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task A_page_on_the_channels_silo_revokes_the_clients_cached_copy_over_the_channel()
     {
         await using var holder = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(holder);
+        var channel = await ConnectedChannels.OfAsync(holder);
         await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
         var cached = await holder.AllocateAsync<long>(UniqueNames.For("direct-revoke"), 512);
         var written = await writer.OpenAsync<long>(cached.Name);
@@ -273,7 +273,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task A_freed_region_is_refused_with_the_calls_own_error_and_nothing_is_written()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(client);
+        var channel = await ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-freed"), 100, Consistency.Uncached);
         await array.SetAsync(5, 55);
         var served = channel.Served;
@@ -290,7 +290,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task When_the_connection_breaks_calls_go_through_Orleans_and_the_channel_comes_back()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(client);
+        var channel = await ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-broken"), 100, Consistency.Uncached);
         var broken = channel.Connection!;
         broken.Dispose();
@@ -302,7 +302,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         Assert.Equal(calls + 2, ClusterFixture.PageCalls(nameof(IPageGrain.WriteElement), nameof(IPageGrain.ReadElement)));
 
         // A new connection opens a few seconds later and serves again.
-        await ConnectedChannelAsync(client);
+        await ConnectedChannels.OfAsync(client);
         Assert.NotSame(broken, channel.Connection);
         var served = channel.Served;
         Assert.Equal(99, await array.GetAsync(9));
@@ -313,7 +313,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task A_set_in_flight_when_the_connection_breaks_is_sent_again_as_a_retry_and_applied_once()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(client);
+        var channel = await ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-in-flight"), 100, Consistency.Uncached);
         await array.SetAsync(1, 10);
         var connection = channel.Connection!;
@@ -334,7 +334,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task Atomics_of_a_page_on_the_channels_silo_are_applied_without_a_grain_call()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(client);
+        var channel = await ConnectedChannels.OfAsync(client);
         var longs = await client.AllocateAsync<long>(UniqueNames.For("direct-atomics"), 512, Consistency.Uncached);
         var doubles = await client.AllocateAsync<double>(UniqueNames.For("direct-atomics-fp"), 512, Consistency.Uncached);
         await longs.SetAsync(0, 1);
@@ -365,7 +365,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task Atomics_of_a_page_on_another_silo_are_reached_through_the_call_the_channels_silo_makes_until_the_client_learns_its_silo()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(client);
+        var channel = await ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<int>(UniqueNames.For("direct-atomics-remote"), 1024, Consistency.Uncached);
         await array.SetAsync(0, 1);
         var there = SiloOf(channel, connected: false);
@@ -388,7 +388,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task An_atomic_in_flight_when_the_connection_breaks_is_sent_again_as_a_retry_and_applied_once()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(client);
+        var channel = await ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-atomic-in-flight"), 100, Consistency.Uncached);
         await array.SetAsync(1, 10);
         var page = fixture.Cluster.Client.GetGrain<IPageGrain>(array.Region.FirstPage);
@@ -408,7 +408,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task An_atomic_over_the_channel_revokes_other_clients_copies_and_keeps_the_writers_own_up_to_date()
     {
         await using var writer = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(writer);
+        var channel = await ConnectedChannels.OfAsync(writer);
         await using var holder = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
         var array = await writer.AllocateAsync<long>(UniqueNames.For("direct-atomic-strict"), 512);
         var cached = await holder.OpenAsync<long>(array.Name);
@@ -432,7 +432,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task Writes_under_a_lock_go_as_calls_which_the_page_refuses_once_the_hold_has_ended()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
-        var channel = await ConnectedChannelAsync(client);
+        var channel = await ConnectedChannels.OfAsync(client);
         await using var other = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-fenced"), 512);
         var name = UniqueNames.For("direct-fence");
@@ -465,7 +465,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task Fills_of_pages_on_the_channels_silo_take_the_channel_once_a_fill_call_has_named_the_clients_cache()
     {
         await using var holder = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { PrefetchPages = 0 });
-        var channel = await ConnectedChannelAsync(holder);
+        var channel = await ConnectedChannels.OfAsync(holder);
         await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
         var array = await writer.AllocateAsync<long>(UniqueNames.For("direct-fill"), 3 * 512);
         for (var p = 0; p < 3; p++) await array.SetAsync(p * 512, 10 + p);
@@ -495,7 +495,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task A_fill_of_a_page_on_another_silo_is_reached_through_the_fill_call_the_channels_silo_makes()
     {
         await using var holder = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { PrefetchPages = 0 });
-        var channel = await ConnectedChannelAsync(holder);
+        var channel = await ConnectedChannels.OfAsync(holder);
         await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
         var array = await writer.AllocateAsync<long>(UniqueNames.For("direct-fill-remote"), 2 * 512);
         await array.SetAsync(0, 20);
@@ -523,7 +523,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     public async Task A_fill_of_a_freed_region_is_refused_on_the_channel_and_the_call_gives_its_error()
     {
         await using var holder = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { PrefetchPages = 0 });
-        var channel = await ConnectedChannelAsync(holder);
+        var channel = await ConnectedChannels.OfAsync(holder);
         await using var owner = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
         var array = await owner.AllocateAsync<long>(UniqueNames.For("direct-fill-freed"), 2 * 512);
         await array.SetAsync(512, 7);
@@ -576,7 +576,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var first = new DsmClient(fixture.Cluster.Client);
         await using var second = new DsmClient(fixture.Cluster.Client);
-        var (one, two) = (await ConnectedChannelAsync(first), await ConnectedChannelAsync(second));
+        var (one, two) = (await ConnectedChannels.OfAsync(first), await ConnectedChannels.OfAsync(second));
         Assert.Same(one.Connection, two.Connection);
         Assert.NotEqual(one.Number, two.Number);
         var array = await first.AllocateAsync<long>(UniqueNames.For("direct-shared"), 512, Consistency.Uncached);
@@ -603,7 +603,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var first = new DsmClient(fixture.Cluster.Client);
         await using var second = new DsmClient(fixture.Cluster.Client);
-        var (one, two) = (await ConnectedChannelAsync(first), await ConnectedChannelAsync(second));
+        var (one, two) = (await ConnectedChannels.OfAsync(first), await ConnectedChannels.OfAsync(second));
         var array = await first.AllocateAsync<long>(UniqueNames.For("direct-shared-break"), 100, Consistency.Uncached);
         var other = await second.OpenAsync<long>(array.Name);
         await array.SetAsync(1, 10);
@@ -619,8 +619,8 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         Assert.Equal((11L, 22L), (await array.GetAsync(1), await other.GetAsync(2)));
         Assert.Equal(version + 2, (await page.GetState()).Version);
         // Both come back on one new connection.
-        await ConnectedChannelAsync(first);
-        await ConnectedChannelAsync(second);
+        await ConnectedChannels.OfAsync(first);
+        await ConnectedChannels.OfAsync(second);
         Assert.NotSame(connection, one.Connection);
         Assert.Same(one.Connection, two.Connection);
     }
@@ -630,7 +630,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var first = new DsmClient(fixture.Cluster.Client);
         await using var second = new DsmClient(fixture.Cluster.Client);
-        var (one, two) = (await ConnectedChannelAsync(first), await ConnectedChannelAsync(second));
+        var (one, two) = (await ConnectedChannels.OfAsync(first), await ConnectedChannels.OfAsync(second));
         await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
         var cachedByFirst = await first.AllocateAsync<long>(UniqueNames.For("direct-shared-revoke"), 1024);
         var cachedBySecond = await second.OpenAsync<long>(cachedByFirst.Name);
@@ -661,8 +661,8 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         var first = new DsmClient(fixture.Cluster.Client);
         await using var second = new DsmClient(fixture.Cluster.Client);
-        await ConnectedChannelAsync(first);
-        var two = await ConnectedChannelAsync(second);
+        await ConnectedChannels.OfAsync(first);
+        var two = await ConnectedChannels.OfAsync(second);
         var connection = two.Connection!;
         var array = await second.AllocateAsync<long>(UniqueNames.For("direct-shared-leave"), 100, Consistency.Uncached);
 
@@ -683,7 +683,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         var grains = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
         var first = new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null);
         var second = new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null);
-        await OpenAsync(first);
+        await ConnectedChannels.OpenAsync(first);
         var connection = first.Connection!;
         Assert.Same(connection, second.Current);
 
@@ -693,7 +693,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         Assert.False(connection.IsOpen);
 
         using var third = new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null);
-        await OpenAsync(third);
+        await ConnectedChannels.OpenAsync(third);
         Assert.NotSame(connection, third.Connection);
     }
 
@@ -714,7 +714,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
             members.Add(new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null));
             Assert.Equal(1, members[^1].Number);
             // On a link of their own: their connection is not the full link's, which never sought one.
-            await OpenAsync(members[^1]);
+            await ConnectedChannels.OpenAsync(members[^1]);
             Assert.Null(members[0].Connection);
         }
         finally
@@ -761,23 +761,6 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
             await array.GetAsync(0);
             if (ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement)) == reads) return;
             Assert.True(waited < 15_000, "Gets of the page still made page calls after 15 s.");
-            await Task.Delay(50);
-        }
-    }
-
-    /// <summary>The client's channel, once it has a connection open (it connects in the background).</summary>
-    private static async Task<DirectChannel> ConnectedChannelAsync(DsmClient client)
-    {
-        var channel = client.Direct ?? throw new InvalidOperationException("The client has no direct channel.");
-        await OpenAsync(channel);
-        return channel;
-    }
-
-    private static async Task OpenAsync(DirectChannel channel)
-    {
-        for (var waited = 0; channel.Current is null; waited += 50)
-        {
-            Assert.True(waited < 15_000, "The direct channel did not connect within 15 s.");
             await Task.Delay(50);
         }
     }

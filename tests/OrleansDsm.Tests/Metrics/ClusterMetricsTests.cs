@@ -48,12 +48,8 @@ public sealed class ClusterMetricsTests(ClusterFixture fixture)
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("metrics-direct"), 4 * 512, Consistency.Uncached);
-        for (var waited = 0; client.Direct!.Current is null; waited += 50)
-        {
-            Assert.True(waited < 15_000, "The direct channel did not connect within 15 s.");
-            await Task.Delay(50);
-        }
-        var (served, refused, clientServed) = (SiloTotals().DirectRequestsServed, SiloTotals().DirectConnectionsRefused, client.Direct.Served);
+        await Direct.ConnectedChannels.OpenAsync(client.Direct!);
+        var (served, refused, clientServed) = (SiloTotals().DirectRequestsServed, SiloTotals().DirectConnectionsRefused, client.Direct!.Served);
 
         for (var i = 0; i < 10; i++)
         {

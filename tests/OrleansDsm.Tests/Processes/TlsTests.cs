@@ -45,8 +45,8 @@ public sealed class TlsTests
 
         // The channel is TLS too, with the same certificates: fills, sets and revocations go over it.
         await using var reader = await DsmClient.ConnectAsync(Admitted());
-        await WaitForChannelAsync(client);
-        await WaitForChannelAsync(reader);
+        await Direct.ConnectedChannels.OfAsync(client);
+        await Direct.ConnectedChannels.OfAsync(reader);
         var cached = await reader.OpenAsync<long>(array.Name);
         Assert.Equal(33, await cached.GetAsync(3)); // the first fill on a silo is a call, which names the reader's cache there
         Assert.Equal(0, await cached.GetAsync(512)); // this one takes the channel
@@ -102,7 +102,7 @@ public sealed class TlsTests
         });
         Assert.Empty(await client.ListAsync());
         // The direct channel is TLS too, and takes a client without a certificate, as the gateway does.
-        await WaitForChannelAsync(client);
+        await Direct.ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("tls-server"), 10, OrleansDsm.Regions.Consistency.Uncached);
         var served = client.Direct!.Served;
         await array.SetAsync(3, 33);
@@ -266,17 +266,6 @@ public sealed class TlsTests
         var start = BuiltPrograms.Dotnet(BuiltPrograms.CliDll, arguments);
         if (password is not null) start.Environment["DSM_TLS_PASSWORD"] = password;
         return BuiltPrograms.RunAsync(start, TimeSpan.FromSeconds(60));
-    }
-
-    /// <summary>Waits until <paramref name="client"/>'s direct channel has connected, which it does in the background.</summary>
-    private static async Task WaitForChannelAsync(DsmClient client)
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (client.Direct?.Current is null)
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), "the client's direct channel did not connect");
-            await Task.Delay(20);
-        }
     }
 
     /// <summary>
