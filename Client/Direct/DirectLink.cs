@@ -96,6 +96,7 @@ internal sealed class DirectLink
     public void Replied(long page, DirectConnection via, bool elsewhere)
     {
         if (elsewhere) _homes.NotAt(page, via.Endpoint);
+        else _homes.At(page, via.Endpoint);
     }
 
     /// <summary>The connection to the gateway's silo, open or broken, that the link holds now; null before the first has opened.</summary>

@@ -7,7 +7,8 @@ namespace OrleansDsm.Direct;
 /// request for a page active elsewhere by passing it on as a call (or refusing a fill it cannot make), and says so in
 /// its reply (see <see cref="DirectReply.Elsewhere"/>); the link then asks the page where it is (<c>learn</c>, in the
 /// background) and sends its later requests for the page to that silo. A page that moves leaves a stale entry, which
-/// the next such reply replaces. Bounded: a link that has learned <see cref="MostPages"/> pages starts afresh.
+/// the next such reply replaces, as does a reply from the silo the page moved to. Bounded: a link that has learned
+/// <see cref="MostPages"/> pages starts afresh.
 /// </summary>
 /// <param name="learn">Asks a page for its silo's endpoint; null when it has none this link may use.</param>
 internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
@@ -24,6 +25,8 @@ internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
 
     private readonly ConcurrentDictionary<long, Home> _homes = new();
     private readonly ConcurrentDictionary<long, byte> _learning = new();
+    // Kept beside _learning, whose Count would take every one of its locks.
+    private int _learningCount;
 
     /// <summary>The endpoint of <paramref name="page"/>'s silo, if learned.</summary>
     public bool TryGet(long page, out DirectEndpoint endpoint)
@@ -37,6 +40,15 @@ internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
         return false;
     }
 
+    /// <summary>
+    /// The silo at <paramref name="via"/> served a request for <paramref name="page"/> as the page's own: the page is
+    /// there, whatever was learned before (it moved there since, or a learning call crossed its move).
+    /// </summary>
+    public void At(long page, DirectEndpoint via)
+    {
+        if (_homes.TryGetValue(page, out var known) && known.Endpoint != via) _homes[page] = new Home(via, Environment.TickCount64);
+    }
+
     /// <summary>The silo at <paramref name="via"/> said <paramref name="page"/> was not active there.</summary>
     public void NotAt(long page, DirectEndpoint via)
     {
@@ -46,7 +58,8 @@ internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
             if (known.Endpoint == via) _homes.TryRemove(page, out _);
             else if (now - known.LearnedAt < RelearnMs) return;
         }
-        if (_learning.Count >= MostLearning || !_learning.TryAdd(page, 0)) return;
+        if (Volatile.Read(ref _learningCount) >= MostLearning || !_learning.TryAdd(page, 0)) return;
+        Interlocked.Increment(ref _learningCount);
         _ = LearnAsync(page, now);
     }
 
@@ -64,6 +77,7 @@ internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
         }
         finally
         {
+            Interlocked.Decrement(ref _learningCount);
             _learning.TryRemove(page, out _);
         }
     }
