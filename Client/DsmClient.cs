@@ -375,8 +375,7 @@ public sealed class DsmClient : IAsyncDisposable
     private static void UseTls(IClientBuilder client, DsmClientOptions options) => client.UseTls(tls =>
     {
         tls.LocalCertificate = options.TlsCertificate;
-        tls.RemoteCertificateValidation = (silo, _, errors) =>
-            options.TlsAuthority is { } authority ? Security.CertificateAuthority.Vouches(authority, silo) : errors == System.Net.Security.SslPolicyErrors.None;
+        tls.RemoteCertificateValidation = (silo, _, errors) => Security.CertificateAuthority.Admits(options.TlsAuthority, silo, errors);
     });
 
     /// <summary>Keeps the owner token of an allocation this client made, for its own frees.</summary>

@@ -101,7 +101,7 @@ public sealed partial class SharedArray<T>
             {
                 var reply = await direct.SendAsync(new DirectRequest(0, DirectOperation.Get, ElementCodec<T>.Size, Region.Epoch, page, offset, 0, 0, Direct.Number))
                     .WaitAsync(cancellation);
-                Direct.Replied(page, direct, reply.Elsewhere);
+                Direct.Replied(page, direct, reply);
                 if (reply.Status == DirectStatus.Done)
                 {
                     Direct.CountServed();

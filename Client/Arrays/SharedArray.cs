@@ -214,7 +214,7 @@ public sealed partial class SharedArray<T> where T : unmanaged
         CancellationToken cancellation)
     {
         var reply = await connection.SendAsync(frame).WaitAsync(cancellation);
-        Direct!.Replied(frame.Page, connection, reply.Elsewhere);
+        Direct!.Replied(frame.Page, connection, reply);
         if (reply.Status == DirectStatus.Done)
         {
             Direct.CountServed();

@@ -173,7 +173,7 @@ internal sealed partial class PageCache : IAsyncDisposable
         if (Direct is not { } channel || channel.For(page) is not { } connection) return null;
         var reply = await connection.SendAsync(new DirectRequest(0, DirectOperation.Fill, 0, epoch, page, 0, 0, 0, channel.Number)).WaitAsync(cancellation);
         // A fill refused because the page is elsewhere (and this session's cache not yet named there) teaches as much.
-        channel.Replied(page, connection, reply.Elsewhere);
+        channel.Replied(page, connection, reply);
         if (reply.Copy is null) return null;
         channel.CountServed();
         return reply.Copy;

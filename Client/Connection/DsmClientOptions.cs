@@ -92,8 +92,8 @@ public sealed class DsmClientOptions
     /// revocations of this client's cached copies go through the silo's direct channel, a path beside Orleans' messaging,
     /// when the silo offers one (README, "The direct channel"). On by default. It is TLS when the silo's is, admitted by
     /// <see cref="TlsCertificate"/> and admitting the silo by <see cref="TlsAuthority"/>; a client given either never uses
-    /// a channel in the clear. The clients of one Orleans client share one connection, made with the connect and response
-    /// timeouts and the TLS of the first to open it.
+    /// a channel in the clear. The clients of one Orleans client with the same timeouts and TLS share their connections:
+    /// one to the silo their gateway calls reach, and one to each silo their pages are found on.
     /// </summary>
     public bool DirectChannel { get; set; } = true;
 

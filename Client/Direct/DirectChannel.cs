@@ -3,11 +3,12 @@ using System.Diagnostics.Metrics;
 namespace OrleansDsm.Direct;
 
 /// <summary>
-/// A client's way to the direct channel of the silo its gateway calls reach (see <see cref="DirectWire"/>): a member
-/// of the one connection its Orleans client's clients share (<see cref="DirectLink"/>), under the client's session.
-/// The connection is handed out only while it is open; until then, and for a while after it breaks or when the silo
-/// offers none, callers make Orleans calls. The silo's revocations of the session's cached copies come back on the
-/// connection and are applied by <c>revoke</c>. Counts what it served, for tests and metrics.
+/// A client's way to the silos' direct channels (see <see cref="DirectWire"/>): a member of the connections its
+/// Orleans client's clients share (<see cref="DirectLink"/>: one to the silo its gateway calls reach, and one to each
+/// silo its pages were found on), under the client's session. A connection is handed out only while it is open; until
+/// then, and for a while after it breaks or when the silo offers none, callers make Orleans calls. The silos'
+/// revocations of the session's cached copies come back on the connections and are applied by <c>revoke</c>. Counts
+/// what it served, for tests and metrics.
 /// </summary>
 internal sealed class DirectChannel : IDisposable
 {
@@ -67,7 +68,7 @@ internal sealed class DirectChannel : IDisposable
     public DirectConnection? For(long page) => _link.For(page);
 
     /// <summary>Tells the link how a request for <paramref name="page"/> was answered over <paramref name="via"/>, so it learns where pages are.</summary>
-    public void Replied(long page, DirectConnection via, bool elsewhere) => _link.Replied(page, via, elsewhere);
+    public void Replied(long page, DirectConnection via, DirectReply reply) => _link.Replied(page, via, reply);
 
     /// <summary>The connection, open or broken, that the channel's link holds now; null before the first has opened.</summary>
     public DirectConnection? Connection => _link.Connection;

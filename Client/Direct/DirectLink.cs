@@ -92,10 +92,15 @@ internal sealed class DirectLink
         return gateway;
     }
 
-    /// <summary>A request for <paramref name="page"/> was answered over <paramref name="via"/>; <paramref name="elsewhere"/>: the page was not on its silo.</summary>
-    public void Replied(long page, DirectConnection via, bool elsewhere)
+    /// <summary>
+    /// A request for <paramref name="page"/> was answered over <paramref name="via"/> with <paramref name="reply"/>, which
+    /// says whether the page was on that silo; an <see cref="DirectStatus.Unknown"/> one (often made here, when the
+    /// connection broke) says nothing.
+    /// </summary>
+    public void Replied(long page, DirectConnection via, DirectReply reply)
     {
-        if (elsewhere) _homes.NotAt(page, via.Endpoint);
+        if (reply.Status == DirectStatus.Unknown) return;
+        if (reply.Elsewhere) _homes.NotAt(page, via.Endpoint);
         else _homes.At(page, via.Endpoint);
     }
 

@@ -50,8 +50,7 @@ internal sealed class DirectTls(X509Certificate2? certificate, X509Certificate2?
     private bool Admits(object sender, X509Certificate? peer, X509Chain? chain, SslPolicyErrors errors)
     {
         if (peer is null) return !peerCertificateRequired;
-        if (authority is null) return errors == SslPolicyErrors.None;
         using var presented = X509CertificateLoader.LoadCertificate(peer.GetRawCertData());
-        return CertificateAuthority.Vouches(authority, presented);
+        return CertificateAuthority.Admits(authority, presented, errors);
     }
 }

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 
 namespace OrleansDsm.Security;
@@ -9,6 +10,14 @@ namespace OrleansDsm.Security;
 /// </summary>
 public static class CertificateAuthority
 {
+    /// <summary>
+    /// The rule every TLS connection of the cluster admits a peer's <paramref name="certificate"/> by: signed by
+    /// <paramref name="authority"/> when there is one, otherwise trusted by the machine's store under the name it was
+    /// reached by (no <paramref name="errors"/>).
+    /// </summary>
+    public static bool Admits(X509Certificate2? authority, X509Certificate2 certificate, SslPolicyErrors errors) =>
+        authority is null ? errors == SslPolicyErrors.None : Vouches(authority, certificate);
+
     /// <summary>Whether <paramref name="certificate"/> chains to <paramref name="authority"/> and is valid now.</summary>
     public static bool Vouches(X509Certificate2 authority, X509Certificate2 certificate)
     {

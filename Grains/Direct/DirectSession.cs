@@ -155,42 +155,39 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
 
     private void Serve(DirectRequest request)
     {
+        // Looked up once: the reply of a request for a page not active here says so, for the client to learn the
+        // page's silo, connect to it and send the page's requests there.
+        var here = local.Find(request.Page);
         switch (request.Operation)
         {
-            case DirectOperation.Get when TryGetHere(request, out var value):
+            case DirectOperation.Get when TryGetHere(request, here, out var value):
                 // Counted before the reply leaves, so that a client that has its answer finds it counted.
                 metrics.DirectRequestServed(OperationName(request.Operation));
                 Send(new DirectReply(request.Id, DirectStatus.Done, value));
                 break;
             case DirectOperation.Get:
                 Interlocked.Increment(ref _underWay);
-                _ = AnswerAsync(request, GetByCallAsync(request), Elsewhere(request));
+                _ = AnswerAsync(request, GetByCallAsync(request), elsewhere: here is null);
                 break;
             case DirectOperation.Set or DirectOperation.Add or DirectOperation.Exchange or DirectOperation.CompareExchange
                 when _members.TryGetValue(request.Member, out var member):
                 Interlocked.Increment(ref _underWay);
-                _ = AnswerAsync(request, MutateAsync(request, new RequestId(member.Session, request.Sequence)), Elsewhere(request));
+                _ = AnswerAsync(request, MutateAsync(request, new RequestId(member.Session, request.Sequence), here), elsewhere: here is null);
                 break;
             case DirectOperation.Fill when _members.TryGetValue(request.Member, out var member) && leases.HolderOf(member.Session) is { } holder:
                 Interlocked.Increment(ref _underWay);
-                _ = AnswerFillAsync(request, FillAsync(request, member.Session, holder), Elsewhere(request));
+                _ = AnswerFillAsync(request, FillAsync(request, member.Session, holder, here), elsewhere: here is null);
                 break;
             default:
-                Send(new DirectReply(request.Id, DirectStatus.NotApplied, 0, Elsewhere: Elsewhere(request)));
+                Send(new DirectReply(request.Id, DirectStatus.NotApplied, 0, Elsewhere: here is null));
                 break;
         }
     }
 
-    /// <summary>A fill, on the page's turn when it is active here, or by the call the client would have made.</summary>
-    private async Task<PageCopy> FillAsync(DirectRequest request, Guid session, ICacheHolder holder) =>
-        (local.Find(request.Page) is { } page ? await page.TryFillHere(request.Epoch, session, holder) : null)
+    /// <summary>A fill, on the page's turn when it is active here (<paramref name="here"/>), or by the call the client would have made.</summary>
+    private async Task<PageCopy> FillAsync(DirectRequest request, Guid session, ICacheHolder holder, PageGrain? here) =>
+        (here is not null ? await here.TryFillHere(request.Epoch, session, holder) : null)
         ?? await Pages[request.Page].Fill(request.Epoch, session, holder);
-
-    /// <summary>
-    /// Whether the request's page is not active on this silo: its reply says so, and the client may then learn the
-    /// page's silo, connect to it and send the page's requests there.
-    /// </summary>
-    private bool Elsewhere(DirectRequest request) => local.Find(request.Page) is null;
 
     private async Task AnswerFillAsync(DirectRequest request, Task<PageCopy> fill, bool elsewhere)
     {
@@ -208,10 +205,10 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
         Answer(reply);
     }
 
-    private bool TryGetHere(DirectRequest request, out ulong value)
+    private bool TryGetHere(DirectRequest request, PageGrain? here, out ulong value)
     {
         value = 0;
-        if (local.Find(request.Page) is not { } page) return false;
+        if (here is not { } page) return false;
         try
         {
             var live = regions.RequireLive(request.Epoch, request.Page, CancellationToken.None);
@@ -227,11 +224,11 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
     private async Task<ElementUpdate> GetByCallAsync(DirectRequest request) =>
         new(await Pages[request.Page].ReadElement(request.Epoch, request.Offset, request.Size), 0);
 
-    /// <summary>A set or an atomic, on the page's turn when it is active here, or by the call the client would have made.</summary>
-    private async Task<ElementUpdate> MutateAsync(DirectRequest request, RequestId id)
+    /// <summary>A set or an atomic, on the page's turn when it is active here (<paramref name="here"/>), or by the call the client would have made.</summary>
+    private async Task<ElementUpdate> MutateAsync(DirectRequest request, RequestId id, PageGrain? here)
     {
         var (epoch, offset, size, value) = (request.Epoch, request.Offset, request.Size, request.Value);
-        var done = local.Find(request.Page) is not { } page ? null : request.Operation switch
+        var done = here is not { } page ? null : request.Operation switch
         {
             DirectOperation.Set => await page.TryWriteElementHere(epoch, id, offset, size, value) is { } version ? new ElementUpdate(0, version) : null,
             DirectOperation.Add => await page.TryAddHere(epoch, id, offset, request.Numeric, value),

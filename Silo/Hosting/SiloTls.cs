@@ -1,4 +1,3 @@
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Orleans.Connections.Security;
@@ -38,7 +37,7 @@ public sealed record SiloTls(X509Certificate2 Certificate, X509Certificate2? Aut
         silo.UseTls(Certificate, options =>
         {
             options.RemoteCertificateMode = Mutual ? RemoteCertificateMode.RequireCertificate : RemoteCertificateMode.AllowCertificate;
-            options.RemoteCertificateValidation = (peer, _, errors) => Authority is null ? errors == SslPolicyErrors.None : CertificateAuthority.Vouches(Authority, peer);
+            options.RemoteCertificateValidation = (peer, _, errors) => CertificateAuthority.Admits(Authority, peer, errors);
         });
         silo.UseDirectChannelTls(Certificate, Authority, Mutual);
     }

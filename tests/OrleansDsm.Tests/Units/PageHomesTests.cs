@@ -1,0 +1,88 @@
+using OrleansDsm.Direct;
+
+namespace OrleansDsm.Tests.Units;
+
+/// <summary>
+/// What a client's link learns of where pages are: a reply saying a page is elsewhere makes it ask the page, once at a
+/// time and not again within a few seconds; a reply from the silo the page is on corrects what it learned before.
+/// </summary>
+public sealed class PageHomesTests
+{
+    private static readonly DirectEndpoint Gateway = new("10.0.0.1", 4000);
+    private static readonly DirectEndpoint Other = new("10.0.0.2", 4000);
+    private static readonly DirectEndpoint Third = new("10.0.0.3", 4000);
+
+    [Fact]
+    public async Task A_page_said_to_be_elsewhere_is_asked_where_it_is_once_and_its_silo_remembered()
+    {
+        var asked = new List<long>();
+        var answer = new TaskCompletionSource<DirectEndpoint?>();
+        var homes = new PageHomes(page =>
+        {
+            lock (asked) asked.Add(page);
+            return answer.Task;
+        });
+
+        homes.NotAt(7, Gateway);
+        homes.NotAt(7, Gateway); // while the first question is out: not asked again
+        Assert.False(homes.TryGet(7, out _));
+        answer.SetResult(Other);
+        await WaitUntilAsync(() => homes.TryGet(7, out _));
+
+        Assert.Equal([7L], asked);
+        Assert.True(homes.TryGet(7, out var home));
+        Assert.Equal(Other, home);
+        // The gateway's silo passes it on again while the connection to the other is not open yet: not asked again so soon.
+        homes.NotAt(7, Gateway);
+        Assert.Single(asked);
+    }
+
+    [Fact]
+    public async Task A_reply_from_the_pages_silo_corrects_what_was_learned_and_one_from_the_silo_it_left_makes_it_ask_again()
+    {
+        var answers = new Queue<DirectEndpoint?>([Other, Third]);
+        var asked = 0;
+        var homes = new PageHomes(_ =>
+        {
+            asked++;
+            return Task.FromResult(answers.Dequeue());
+        });
+        homes.NotAt(3, Gateway);
+        await WaitUntilAsync(() => homes.TryGet(3, out _));
+
+        // The page moved to the gateway's silo, which served a request for it.
+        homes.At(3, Gateway);
+        Assert.True(homes.TryGet(3, out var home));
+        Assert.Equal(Gateway, home);
+
+        // The silo it is said to be on says it is not there: forgotten, and asked again at once.
+        homes.NotAt(3, Gateway);
+        await WaitUntilAsync(() => homes.TryGet(3, out var now) && now == Third);
+        Assert.Equal(2, asked);
+        // A page nobody learned stays unknown when a silo serves it.
+        homes.At(4, Other);
+        Assert.False(homes.TryGet(4, out _));
+    }
+
+    [Fact]
+    public async Task A_failed_or_empty_answer_leaves_nothing_learned_and_the_page_may_be_asked_again()
+    {
+        var calls = 0;
+        var homes = new PageHomes(_ => ++calls == 1 ? Task.FromException<DirectEndpoint?>(new TimeoutException()) : Task.FromResult<DirectEndpoint?>(null));
+
+        homes.NotAt(9, Gateway);
+        homes.NotAt(9, Gateway);
+        await WaitUntilAsync(() => calls == 2);
+
+        Assert.False(homes.TryGet(9, out _));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var waited = 0; !condition(); waited += 10)
+        {
+            Assert.True(waited < 5_000, "the learning did not end within 5 s");
+            await Task.Delay(10);
+        }
+    }
+}
