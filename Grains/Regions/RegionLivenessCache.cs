@@ -10,11 +10,14 @@ namespace OrleansDsm.Grains.Regions;
 /// caller's epoch without a grain call. An answer is trusted for <see cref="AddressSpaceOptions.RegionLease"/>
 /// from when the question was sent, on the monotonic clock; freeing waits out <see cref="FreeWait"/> after marking
 /// the allocation freed, which is longer. A freed allocation is remembered as freed for good, since epochs are
-/// never reused.
+/// never reused. An answer in use is asked again once three quarters of its lease have passed, and replaced when
+/// the new one comes: a region in steady use is never found without an answer, which would send every page request
+/// that finds it so (on the direct channel: every get) the slow way, once a lease.
 /// </summary>
 internal sealed class RegionLivenessCache(IGrainFactory grains, IOptions<AddressSpaceOptions> options)
 {
     private readonly long _leaseMs = (long)options.Value.RegionLease.TotalMilliseconds;
+    private readonly long _refreshAfterMs = (long)options.Value.RegionLease.TotalMilliseconds * 3 / 4;
     private readonly ConcurrentDictionary<long, Answer> _answers = new();
     // Made at first use, once the silo's grain types are known; two threads making it at once make equal ones.
     private GrainReferences<IRegionGrain>? _allocations;
@@ -33,9 +36,30 @@ internal sealed class RegionLivenessCache(IGrainFactory grains, IOptions<Address
         if (_answers.TryGetValue(epoch, out var answer) && answer.Lookup.IsCompletedSuccessfully && now - answer.SentAt < _leaseMs)
         {
             CheckContains(answer.Lookup.Result, page);
+            if (now - answer.SentAt >= _refreshAfterMs && Interlocked.Exchange(ref answer.Refreshing, 1) == 0) _ = RefreshAsync(epoch, answer);
             return ValueTask.CompletedTask;
         }
         return RequireLiveSlowAsync(epoch, page, cancellation);
+    }
+
+    /// <summary>Asks again while <paramref name="current"/> still holds, and puts the new answer in its place when it comes.</summary>
+    private async Task RefreshAsync(long epoch, Answer current)
+    {
+        var next = Ask(epoch);
+        try
+        {
+            await next.Lookup;
+        }
+        catch (RegionFreedException)
+        {
+            // Freed for good: the new answer says so from now on.
+        }
+        catch (Exception)
+        {
+            // The current answer runs out, and the next request asks the slow way, which reports the failure.
+            return;
+        }
+        _answers.TryUpdate(epoch, next, current);
     }
 
     private async ValueTask RequireLiveSlowAsync(long epoch, long page, CancellationToken cancellation)
@@ -80,5 +104,14 @@ internal sealed class RegionLivenessCache(IGrainFactory grains, IOptions<Address
             throw new ArgumentOutOfRangeException(nameof(page), page, $"Page {page} is not part of allocation epoch {extent.Epoch}.");
     }
 
-    private sealed record Answer(Task<RegionExtent> Lookup, long SentAt);
+    /// <summary>One question about an allocation, and when it was sent; compared by reference, as the dictionary's updates need.</summary>
+    private sealed class Answer(Task<RegionExtent> lookup, long sentAt)
+    {
+        public Task<RegionExtent> Lookup { get; } = lookup;
+
+        public long SentAt { get; } = sentAt;
+
+        // 1 once a refresh of this answer has begun: it is asked again once.
+        public int Refreshing;
+    }
 }
