@@ -12,8 +12,9 @@ namespace OrleansDsm.Grains.Direct;
 /// <summary>
 /// Serves one direct connection. A get of a page active here reads its committed image on the receiving thread, as a
 /// range read does (see <see cref="LocalPages"/>); a set or an atomic of a page active here runs on the page's turn
-/// without a call (see <see cref="PageGrain.TryWriteElementHere"/>); a page active elsewhere, or one that would make
-/// the read wait, is reached by the Orleans call the client would have made, from this silo, and the reply of a
+/// without a call (see <see cref="PageGrain.TryWriteElementHere"/>); a get that waits only for the silo to learn again
+/// that the page's region is live is read here once it has; a page active elsewhere, or one that would make the read
+/// wait, is reached by the Orleans call the client would have made, from this silo, and the reply of a
 /// request for a page not active here says so, for the client to learn the page's silo and go there. Replies go out as
 /// requests end, in any order, several to a send when they end together. The client's sessions join the connection
 /// as members; a set or an atomic is made under its member's session, and revocations for a member's cache go the
@@ -167,7 +168,7 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
                 break;
             case DirectOperation.Get:
                 Interlocked.Increment(ref _underWay);
-                _ = AnswerAsync(request, GetByCallAsync(request), elsewhere: here is null);
+                _ = AnswerAsync(request, GetAsync(request, here is not null), elsewhere: here is null);
                 break;
             case DirectOperation.Set or DirectOperation.Add or DirectOperation.Exchange or DirectOperation.CompareExchange
                 when _members.TryGetValue(request.Member, out var member):
@@ -221,8 +222,21 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
         }
     }
 
-    private async Task<ElementUpdate> GetByCallAsync(DirectRequest request) =>
-        new(await Pages[request.Page].ReadElement(request.Epoch, request.Offset, request.Size), 0);
+    /// <summary>
+    /// A get the receiving thread could not answer. When the page was active here and only the region's liveness was
+    /// not known (the silo asks again once a lease has passed), it is read here once that answer comes, if the page
+    /// is still here and would answer at once: many gets that arrive while the silo asks are not each made a call.
+    /// </summary>
+    private async Task<ElementUpdate> GetAsync(DirectRequest request, bool wasHere)
+    {
+        if (wasHere)
+        {
+            await regions.RequireLive(request.Epoch, request.Page, CancellationToken.None);
+            if (local.Find(request.Page) is { } page && page.TryReadElementCommitted(request.Epoch, request.Offset, request.Size, out var value))
+                return new(value, 0);
+        }
+        return new(await Pages[request.Page].ReadElement(request.Epoch, request.Offset, request.Size), 0);
+    }
 
     /// <summary>A set or an atomic, on the page's turn when it is active here (<paramref name="here"/>), or by the call the client would have made.</summary>
     private async Task<ElementUpdate> MutateAsync(DirectRequest request, RequestId id, PageGrain? here)

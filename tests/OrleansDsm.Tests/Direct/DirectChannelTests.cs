@@ -23,20 +23,20 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         await using var client = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-local"), 512, Consistency.Uncached);
-        await array.SetAsync(0, 1);
+        await SeedAsync(array, 0, 1L);
         var page = array.Region.FirstPage;
         var here = SiloOf(channel, connected: true);
         await MoveAsync(page, here);
         await ReadableHereAsync(array);
         const long index = 7;
-        var calls = ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement));
+        var calls = CallsOn(array.Region, nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement));
         var served = channel.Served;
 
         await array.SetAsync(index, 4242);
         Assert.Equal(4242, await array.GetAsync(index));
 
         Assert.Equal(served + 2, channel.Served);
-        Assert.Equal(calls, ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement)));
+        Assert.Equal(calls, CallsOn(array.Region, nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement)));
         // The page itself holds the value: a client without the channel reads it through a call.
         await using var plain = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
         Assert.Null(plain.Direct);
@@ -78,11 +78,11 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         // The gateway's silo passes the first requests on, and says so; the client asks the page where it is, and connects there.
         await RoutedAsync(array, channel, page, toGateway: false);
         var metrics = elsewhere.ServiceProvider.GetRequiredService<Grains.Metrics.SiloMetrics>();
-        var (served, calls) = (metrics.Totals.DirectRequestsServed, ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement)));
+        var (served, calls) = (metrics.Totals.DirectRequestsServed, CallsOn(array.Region, nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement)));
         await array.SetAsync(7, 77);
         Assert.Equal(77, await array.GetAsync(7));
         Assert.Equal(served + 2, metrics.Totals.DirectRequestsServed);
-        Assert.Equal(calls, ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement)));
+        Assert.Equal(calls, CallsOn(array.Region, nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement)));
 
         // The page moves back: the silo it left passes its requests on, correctly, until the client learns that too.
         await MoveAsync(page, SiloOf(channel, connected: true));
@@ -114,14 +114,14 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
             await Task.Delay(50);
         }
         var metrics = elsewhere.ServiceProvider.GetRequiredService<Grains.Metrics.SiloMetrics>();
-        var (served, revocations, fills) = (metrics.Totals.DirectRequestsServed, channel.RevocationsReceived, ClusterFixture.PageCalls(nameof(IPageGrain.Fill)));
+        var (served, revocations, fills) = (metrics.Totals.DirectRequestsServed, channel.RevocationsReceived, CallsOn(array.Region, nameof(IPageGrain.Fill)));
 
         await written.SetAsync(2, 22);
         Assert.Equal(22, await array.GetAsync(2));
 
         Assert.True(channel.RevocationsReceived > revocations, "the write's revocation came over the connection to the page's silo");
         Assert.True(metrics.Totals.DirectRequestsServed > served, "the fill went over the connection to the page's silo");
-        Assert.Equal(fills, ClusterFixture.PageCalls(nameof(IPageGrain.Fill)));
+        Assert.Equal(fills, CallsOn(array.Region, nameof(IPageGrain.Fill)));
     }
 
     /// <summary>Reads the page until the client sends its requests for it to the gateway's silo's connection, or to another.</summary>
@@ -159,19 +159,19 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         await using var client = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-many"), 512, Consistency.Uncached);
-        await array.SetAsync(0, 1);
+        await SeedAsync(array, 0, 1L);
         await MoveAsync(array.Region.FirstPage, SiloOf(channel, connected: true));
         await ReadableHereAsync(array);
-        var (served, reads) = (channel.Served, ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement)));
+        var (served, reads) = (channel.Served, CallsOn(array.Region, nameof(IPageGrain.ReadElement)));
 
         var got = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => array.GetAsync(i % 2).AsTask()));
 
         Assert.Equal(Enumerable.Range(0, 64).Select(i => i % 2 == 0 ? 1L : 0L), got);
         Assert.Equal(served + 64, channel.Served);
-        Assert.Equal(reads, ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement)));
+        Assert.Equal(reads, CallsOn(array.Region, nameof(IPageGrain.ReadElement)));
 
         // Slow storage keeps the first sets under way while the others begin: all of them still take the channel.
-        (served, var writes) = (channel.Served, ClusterFixture.PageCalls(nameof(IPageGrain.WriteElement)));
+        (served, var writes) = (channel.Served, CallsOn(array.Region, nameof(IPageGrain.WriteElement)));
         ClusterFixture.PageWrites.Delay = TimeSpan.FromMilliseconds(300);
         try
         {
@@ -182,10 +182,30 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
             ClusterFixture.PageWrites.Delay = TimeSpan.Zero;
         }
         Assert.Equal(served + 16, channel.Served);
-        Assert.Equal(writes, ClusterFixture.PageCalls(nameof(IPageGrain.WriteElement)));
+        Assert.Equal(writes, CallsOn(array.Region, nameof(IPageGrain.WriteElement)));
         var contents = new long[17];
         await array.ReadAsync(0, contents);
         Assert.Equal(Enumerable.Range(0, 17).Select(i => i == 0 ? 1L : i * 11L), contents);
+    }
+
+    [Fact]
+    public async Task Gets_that_arrive_after_the_silo_last_learned_the_region_is_live_are_still_read_on_the_silo()
+    {
+        await using var client = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannels.OfAsync(client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-stale-region"), 512, Consistency.Uncached);
+        await SeedAsync(array, 1, 5L);
+        await MoveAsync(array.Region.FirstPage, SiloOf(channel, connected: true));
+        await ReadableHereAsync(array);
+        // The silo's answer that the region is live (a 100 ms lease in the test cluster) runs out unused.
+        await Task.Delay(TimeSpan.FromMilliseconds(400));
+        var (served, reads) = (channel.Served, CallsOn(array.Region, nameof(IPageGrain.ReadElement)));
+
+        var got = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => array.GetAsync(1).AsTask()));
+
+        Assert.All(got, value => Assert.Equal(5, value));
+        Assert.Equal(served + 32, channel.Served);
+        Assert.Equal(reads, CallsOn(array.Region, nameof(IPageGrain.ReadElement)));
     }
 
     [Fact]
@@ -194,8 +214,8 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         await using var client = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(client);
         var array = await client.AllocateAsync<long>(UniqueNames.For("direct-slow-set"), 1024, Consistency.Uncached);
-        await array.SetAsync(0, 1);
-        await array.SetAsync(512, 2);
+        await SeedAsync(array, 0, 1L);
+        await SeedAsync(array, 512, 2L);
         var here = SiloOf(channel, connected: true);
         await MoveAsync(array.Region.FirstPage, here);
         await MoveAsync(array.Region.FirstPage + 1, here);
@@ -233,16 +253,16 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         var page = array.Region.FirstPage;
         var there = SiloOf(channel, connected: false);
         await MoveAsync(page, there);
-        var calls = ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement));
+        var calls = CallsOn(array.Region, nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement));
         var served = channel.Served;
 
         await array.SetAsync(3, 333);
-        Assert.Equal(calls + 1, ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement)));
+        Assert.Equal(calls + 1, CallsOn(array.Region, nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement)));
         // By now the client may have learned the page's silo (it asks in the background) and send it there.
         Assert.Equal(333, await array.GetAsync(3));
 
         Assert.Equal(served + 2, channel.Served);
-        Assert.InRange(ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement)), calls + 1, calls + 2);
+        Assert.InRange(CallsOn(array.Region, nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement)), calls + 1, calls + 2);
         Assert.NotNull(ActivePages.Of(there).Find(page));
     }
 
@@ -254,7 +274,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
         var cached = await holder.AllocateAsync<long>(UniqueNames.For("direct-revoke"), 512);
         var written = await writer.OpenAsync<long>(cached.Name);
-        await cached.SetAsync(0, 1);
+        await SeedAsync(cached, 0, 1L);
         var here = SiloOf(channel, connected: true);
         await MoveAsync(cached.Region.FirstPage, here);
         Assert.Equal(1, await cached.GetAsync(0));
@@ -295,11 +315,11 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         var broken = channel.Connection!;
         broken.Dispose();
         Assert.False(broken.IsOpen);
-        var calls = ClusterFixture.PageCalls(nameof(IPageGrain.WriteElement), nameof(IPageGrain.ReadElement));
+        var calls = CallsOn(array.Region, nameof(IPageGrain.WriteElement), nameof(IPageGrain.ReadElement));
 
         await array.SetAsync(9, 99);
         Assert.Equal(99, await array.GetAsync(9));
-        Assert.Equal(calls + 2, ClusterFixture.PageCalls(nameof(IPageGrain.WriteElement), nameof(IPageGrain.ReadElement)));
+        Assert.Equal(calls + 2, CallsOn(array.Region, nameof(IPageGrain.WriteElement), nameof(IPageGrain.ReadElement)));
 
         // A new connection opens a few seconds later and serves again.
         await ConnectedChannels.OfAsync(client);
@@ -337,14 +357,14 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         var channel = await ConnectedChannels.OfAsync(client);
         var longs = await client.AllocateAsync<long>(UniqueNames.For("direct-atomics"), 512, Consistency.Uncached);
         var doubles = await client.AllocateAsync<double>(UniqueNames.For("direct-atomics-fp"), 512, Consistency.Uncached);
-        await longs.SetAsync(0, 1);
-        await doubles.SetAsync(1, 1.5);
+        await SeedAsync(longs, 0, 1L);
+        await SeedAsync(doubles, 1, 1.5);
         var here = SiloOf(channel, connected: true);
         await MoveAsync(longs.Region.FirstPage, here);
         await MoveAsync(doubles.Region.FirstPage, here);
         await ReadableHereAsync(longs);
         var atomics = new[] { nameof(IPageGrain.Add), nameof(IPageGrain.Exchange), nameof(IPageGrain.CompareExchange) };
-        var (calls, served) = (ClusterFixture.PageCalls(atomics), channel.Served);
+        var (calls, served) = (CallsOn(longs.Region, atomics) + CallsOn(doubles.Region, atomics), channel.Served);
 
         Assert.Equal(41, await longs.AddAsync(0, 40));
         Assert.Equal(-1, await longs.AddAsync(0, -42));
@@ -354,7 +374,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         Assert.Equal(8, await longs.CompareExchangeAsync(0, 9, comparand: 7));
 
         Assert.Equal(served + 6, channel.Served);
-        Assert.Equal(calls, ClusterFixture.PageCalls(atomics));
+        Assert.Equal(calls, CallsOn(longs.Region, atomics) + CallsOn(doubles.Region, atomics));
         // The pages hold what they left: 8 (the failed compare-exchange changed nothing) and 4.0.
         await using var plain = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
         Assert.Equal(8L, await (await plain.OpenAsync<long>(longs.Name)).GetAsync(0));
@@ -371,15 +391,15 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         var there = SiloOf(channel, connected: false);
         await MoveAsync(array.Region.FirstPage, there);
         var atomics = new[] { nameof(IPageGrain.Add), nameof(IPageGrain.CompareExchange) };
-        var (calls, served) = (ClusterFixture.PageCalls(atomics), channel.Served);
+        var (calls, served) = (CallsOn(array.Region, atomics), channel.Served);
 
         Assert.Equal(6, await array.AddAsync(0, 5));
-        Assert.Equal(calls + 1, ClusterFixture.PageCalls(atomics));
+        Assert.Equal(calls + 1, CallsOn(array.Region, atomics));
         // By now the client may have learned the page's silo (it asks in the background) and send it there.
         Assert.Equal(6, await array.CompareExchangeAsync(0, 60, comparand: 6));
 
         Assert.Equal(served + 2, channel.Served);
-        Assert.InRange(ClusterFixture.PageCalls(atomics), calls + 1, calls + 2);
+        Assert.InRange(CallsOn(array.Region, atomics), calls + 1, calls + 2);
         Assert.Equal(60, await array.GetAsync(0));
         Assert.NotNull(ActivePages.Of(there).Find(array.Region.FirstPage));
     }
@@ -472,15 +492,15 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         var here = SiloOf(channel, connected: true);
         for (var p = 0; p < 3; p++) await MoveAsync(array.Region.FirstPage + p, here);
         var cached = await holder.OpenAsync<long>(array.Name);
-        var (fills, served) = (ClusterFixture.PageCalls(nameof(IPageGrain.Fill)), channel.Served);
+        var (fills, served) = (CallsOn(array.Region, nameof(IPageGrain.Fill)), channel.Served);
 
         // The silo does not know the client's cache yet: the first fill is refused on the channel, and the call names it.
         Assert.Equal(10, await cached.GetAsync(0));
-        Assert.Equal((fills + 1, served), (ClusterFixture.PageCalls(nameof(IPageGrain.Fill)), channel.Served));
+        Assert.Equal((fills + 1, served), (CallsOn(array.Region, nameof(IPageGrain.Fill)), channel.Served));
 
         Assert.Equal(11, await cached.GetAsync(512));
         Assert.Equal(12, await cached.GetAsync(1024));
-        Assert.Equal((fills + 1, served + 2), (ClusterFixture.PageCalls(nameof(IPageGrain.Fill)), channel.Served));
+        Assert.Equal((fills + 1, served + 2), (CallsOn(array.Region, nameof(IPageGrain.Fill)), channel.Served));
         var hits = holder.Cache!.Metrics.Hits;
         Assert.Equal(11, await cached.GetAsync(512));
         Assert.Equal(hits + 1, holder.Cache.Metrics.Hits);
@@ -505,11 +525,11 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         await MoveAsync(array.Region.FirstPage + 1, there);
         var cached = await holder.OpenAsync<long>(array.Name);
         Assert.Equal(20, await cached.GetAsync(0));
-        var (fills, served) = (ClusterFixture.PageCalls(nameof(IPageGrain.Fill)), channel.Served);
+        var (fills, served) = (CallsOn(array.Region, nameof(IPageGrain.Fill)), channel.Served);
 
         Assert.Equal(21, await cached.GetAsync(512));
 
-        Assert.Equal((fills + 1, served + 1), (ClusterFixture.PageCalls(nameof(IPageGrain.Fill)), channel.Served));
+        Assert.Equal((fills + 1, served + 1), (CallsOn(array.Region, nameof(IPageGrain.Fill)), channel.Served));
         Assert.NotNull(ActivePages.Of(there).Find(array.Region.FirstPage + 1));
         var hits = holder.Cache!.Metrics.Hits;
         Assert.Equal(21, await cached.GetAsync(512));
@@ -727,6 +747,18 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     private Orleans.TestingHost.InProcessSiloHandle SiloOf(DirectChannel channel, bool connected) =>
         fixture.Cluster.Silos.Single(silo => silo.ServiceProvider.GetRequiredService<DirectListener>().Endpoint == channel.Connection!.Endpoint == connected);
 
+    /// <summary>How many calls of <paramref name="methods"/> the pages of <paramref name="region"/> received (other tests' clients may still call theirs).</summary>
+    private static long CallsOn(RegionDescriptor region, params string[] methods) =>
+        ClusterFixture.PageCallsOn(Enumerable.Range(0, checked((int)region.PageCount)).Select(page => region.FirstPage + page), methods);
+
+    /// <summary>
+    /// Writes through the fixture's client, which has no channel: the page becomes active somewhere, and the test's
+    /// client, which has not sent a request for it yet, has learned nothing of where (else it may send the page's
+    /// requests to the silo it learned, after the test moved the page away).
+    /// </summary>
+    private async Task SeedAsync<T>(SharedArray<T> array, long index, T value) where T : unmanaged =>
+        await (await fixture.Client.OpenAsync<T>(array.Name)).SetAsync(index, value);
+
     /// <summary>Moves <paramref name="page"/>'s activation to <paramref name="silo"/>, if it is not there already.</summary>
     private async Task MoveAsync(long page, Orleans.TestingHost.InProcessSiloHandle silo)
     {
@@ -757,9 +789,9 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         for (var waited = 0; ; waited += 50)
         {
-            var reads = ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement));
+            var reads = CallsOn(array.Region, nameof(IPageGrain.ReadElement));
             await array.GetAsync(0);
-            if (ClusterFixture.PageCalls(nameof(IPageGrain.ReadElement)) == reads) return;
+            if (CallsOn(array.Region, nameof(IPageGrain.ReadElement)) == reads) return;
             Assert.True(waited < 15_000, "Gets of the page still made page calls after 15 s.");
             await Task.Delay(50);
         }

@@ -28,6 +28,15 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>How many calls page grains have received, by method, across all silos.</summary>
     public static long PageCalls(params string[] methods) => methods.Sum(method => PageCallCounts.GetValueOrDefault(method));
 
+    private static readonly ConcurrentDictionary<(string Method, long Page), long> PageCallCountsByPage = new();
+
+    /// <summary>
+    /// How many calls <paramref name="pages"/> have received, by method, across all silos: unlike
+    /// <see cref="PageCalls"/>, blind to what earlier tests' clients still do in the background to their own pages.
+    /// </summary>
+    public static long PageCallsOn(IEnumerable<long> pages, params string[] methods) =>
+        pages.Sum(page => methods.Sum(method => PageCallCountsByPage.GetValueOrDefault((method, page))));
+
     private static readonly ConcurrentDictionary<string, byte> PageRowSet = new();
 
     private static readonly ConcurrentDictionary<string, int> ResponsesToLose = new();
@@ -105,6 +114,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 if (call.InterfaceMethod?.DeclaringType == typeof(OrleansDsm.Pages.IPageGrain))
                 {
                     PageCallCounts.AddOrUpdate(call.InterfaceMethod.Name, 1, (_, count) => count + 1);
+                    PageCallCountsByPage.AddOrUpdate((call.InterfaceMethod.Name, call.TargetId.GetIntegerKey()), 1, (_, count) => count + 1);
                     if (call.InterfaceMethod.Name == nameof(OrleansDsm.Pages.IPageGrain.Renew) && RenewalsRefused.ContainsKey((Guid)call.Request.GetArgument(0)!))
                         throw new TimeoutException("The test refused this session's renewal.");
                     if (call.InterfaceMethod.Name == nameof(OrleansDsm.Pages.IPageGrain.Fill) && FillsHeld.TryGetValue((Guid)call.Request.GetArgument(1)!, out var held))
