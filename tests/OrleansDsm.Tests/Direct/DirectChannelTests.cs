@@ -22,12 +22,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(client);
-        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-local"), 512, Consistency.Uncached);
-        await SeedAsync(array, 0, 1L);
-        var page = array.Region.FirstPage;
-        var here = SiloOf(channel, connected: true);
-        await MoveAsync(page, here);
-        await ReadableHereAsync(array);
+        var array = await OnTheChannelsSiloAsync(client, channel, "direct-local", index: 0, value: 1);
         const long index = 7;
         var calls = CallsOn(array.Region, nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement));
         var served = channel.Served;
@@ -158,10 +153,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(client);
-        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-many"), 512, Consistency.Uncached);
-        await SeedAsync(array, 0, 1L);
-        await MoveAsync(array.Region.FirstPage, SiloOf(channel, connected: true));
-        await ReadableHereAsync(array);
+        var array = await OnTheChannelsSiloAsync(client, channel, "direct-many", index: 0, value: 1);
         var (served, reads) = (channel.Served, CallsOn(array.Region, nameof(IPageGrain.ReadElement)));
 
         var got = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => array.GetAsync(i % 2).AsTask()));
@@ -193,10 +185,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(client);
-        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-stale-region"), 512, Consistency.Uncached);
-        await SeedAsync(array, 1, 5L);
-        await MoveAsync(array.Region.FirstPage, SiloOf(channel, connected: true));
-        await ReadableHereAsync(array);
+        var array = await OnTheChannelsSiloAsync(client, channel, "direct-stale-region", index: 1, value: 5);
         // The silo's answer that the region is live (a 100 ms lease in the test cluster) runs out unused.
         await Task.Delay(TimeSpan.FromMilliseconds(400));
         var (served, reads) = (channel.Served, CallsOn(array.Region, nameof(IPageGrain.ReadElement)));
@@ -750,6 +739,20 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     /// <summary>How many calls of <paramref name="methods"/> the pages of <paramref name="region"/> received (other tests' clients may still call theirs).</summary>
     private static long CallsOn(RegionDescriptor region, params string[] methods) =>
         ClusterFixture.PageCallsOn(Enumerable.Range(0, checked((int)region.PageCount)).Select(page => region.FirstPage + page), methods);
+
+    /// <summary>
+    /// A one-page Uncached array of <paramref name="client"/>'s, holding <paramref name="value"/> at
+    /// <paramref name="index"/>, whose page is active on the silo of <paramref name="channel"/>'s first connection and
+    /// read there without a call.
+    /// </summary>
+    private async Task<SharedArray<long>> OnTheChannelsSiloAsync(DsmClient client, DirectChannel channel, string name, long index, long value)
+    {
+        var array = await client.AllocateAsync<long>(UniqueNames.For(name), 512, Consistency.Uncached);
+        await SeedAsync(array, index, value);
+        await MoveAsync(array.Region.FirstPage, SiloOf(channel, connected: true));
+        await ReadableHereAsync(array);
+        return array;
+    }
 
     /// <summary>
     /// Writes through the fixture's client, which has no channel: the page becomes active somewhere, and the test's
