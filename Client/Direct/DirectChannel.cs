@@ -31,6 +31,8 @@ internal sealed class DirectChannel : IDisposable
             description: "Requests the direct channel answered (the rest went as Orleans calls)");
         _meter.CreateObservableGauge("dsm.direct.connected", () => new Measurement<int>(_link.Connection is { IsOpen: true } ? 1 : 0, tag),
             description: "1 while the client's direct connection is open, 0 while its requests go as Orleans calls");
+        _meter.CreateObservableGauge("dsm.direct.connections", () => new Measurement<int>(_link.OpenConnections, tag),
+            description: "Direct connections open (shared by the clients of one Orleans client): the gateway's silo's, and one to each other silo the client's pages were found on");
         _meter.CreateObservableCounter("dsm.direct.connect_failures", () => Enum.GetValues<ConnectFailure>().Select(reason =>
                 new Measurement<long>(_link.Failures(reason), tag, new KeyValuePair<string, object?>("dsm.reason", ReasonTag(reason)))),
             description: "Failed attempts to open the direct connection (shared by the clients of one Orleans client), by dsm.reason");

@@ -107,6 +107,9 @@ internal sealed class DirectLink
     /// <summary>The connection to the gateway's silo, open or broken, that the link holds now; null before the first has opened.</summary>
     public DirectConnection? Connection => Volatile.Read(ref _gateway.Connection);
 
+    /// <summary>How many of the link's connections are open: the gateway's silo's and those to other silos.</summary>
+    public int OpenConnections => Slots().Count(slot => slot.Open is not null);
+
     /// <summary>How many attempts to connect have failed so far for <paramref name="reason"/>.</summary>
     public long Failures(ConnectFailure reason) => Interlocked.Read(ref _failures[(int)reason]);
 

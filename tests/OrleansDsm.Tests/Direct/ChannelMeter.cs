@@ -27,7 +27,7 @@ internal sealed class ChannelMeter : IDisposable
     {
         (_measured, _reason) = (new Dictionary<string, long>
         {
-            ["dsm.direct.connected"] = 0, ["dsm.direct.requests_served"] = 0, ["dsm.direct.connect_failures"] = 0,
+            ["dsm.direct.connected"] = 0, ["dsm.direct.connections"] = 0, ["dsm.direct.requests_served"] = 0, ["dsm.direct.connect_failures"] = 0,
         }, reason);
         _listener.RecordObservableInstruments();
         return _measured;

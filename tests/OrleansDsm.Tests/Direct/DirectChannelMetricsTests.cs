@@ -26,6 +26,7 @@ public sealed class DirectChannelMetricsTests(ClusterFixture fixture)
 
         var now = meter.Read();
         Assert.Equal(1, now["dsm.direct.connected"]);
+        Assert.Equal(1, now["dsm.direct.connections"]);
         Assert.Equal(served + 2, now["dsm.direct.requests_served"]);
         Assert.Equal(client.Direct.Served, now["dsm.direct.requests_served"]);
         Assert.Equal(0, now["dsm.direct.connect_failures"]);
@@ -50,6 +51,7 @@ public sealed class DirectChannelMetricsTests(ClusterFixture fixture)
         Assert.Equal(55, await array.GetAsync(5)); // served by Orleans calls
         var now = meter.Read();
         Assert.Equal(0, now["dsm.direct.connected"]);
+        Assert.Equal(0, now["dsm.direct.connections"]);
         Assert.Equal(0, now["dsm.direct.requests_served"]);
         Assert.Equal(0, meter.Read(reason: "tls")["dsm.direct.connect_failures"]);
     }

@@ -72,6 +72,8 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
 
         // The gateway's silo passes the first requests on, and says so; the client asks the page where it is, and connects there.
         await RoutedAsync(array, channel, page, toGateway: false);
+        using (var meter = new ChannelMeter(channel.Session))
+            Assert.Equal((1, 2), (meter.Read()["dsm.direct.connected"], meter.Read()["dsm.direct.connections"]));
         var metrics = elsewhere.ServiceProvider.GetRequiredService<Grains.Metrics.SiloMetrics>();
         var (served, calls) = (metrics.Totals.DirectRequestsServed, CallsOn(array.Region, nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement)));
         await array.SetAsync(7, 77);
