@@ -62,7 +62,8 @@ public sealed class DsmClient : IAsyncDisposable
         {
             // The channel is TLS when the silo's is, by the rules the client's gateway connections follow.
             var tls = options.TlsAuthority is null && options.TlsCertificate is null ? null : OrleansDsm.Direct.DirectTls.ForClient(options.TlsCertificate, options.TlsAuthority);
-            _direct = new Direct.DirectChannel(client, _requests.Session, options.ConnectTimeout, responseTimeout, Cache is null ? null : Cache.ApplyRevocations, tls);
+            _direct = new Direct.DirectChannel(client, _requests.Session, new(options.ConnectTimeout, responseTimeout, options.DirectIdleTimeout),
+                Cache is null ? null : Cache.ApplyRevocations, tls);
             if (Cache is not null) Cache.Direct = _direct;
             _direct.Seek();
         }
@@ -362,6 +363,8 @@ public sealed class DsmClient : IAsyncDisposable
     {
         if (options.MetricsInterval < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), options.MetricsInterval, "DsmClientOptions.MetricsInterval is zero (no reports) or positive.");
+        if (options.DirectIdleTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), options.DirectIdleTimeout, "DsmClientOptions.DirectIdleTimeout is positive.");
     }
 
     private static AllocationRequest Request<T>(string name, long length, Consistency? consistency) where T : unmanaged

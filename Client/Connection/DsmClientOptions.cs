@@ -97,6 +97,14 @@ public sealed class DsmClientOptions
     /// </summary>
     public bool DirectChannel { get; set; } = true;
 
+    /// <summary>
+    /// How long a direct connection to a silo other than the gateway's stays open with nothing on it (no request, no
+    /// revocation): then it closes, and opens again when the client next sends that silo a page's request (the
+    /// requests go as calls meanwhile, passed on by the gateway's silo). A client that touched pages on many silos
+    /// once holds no connection to each for its life. Clients share a connection only with the same timeout.
+    /// </summary>
+    public TimeSpan DirectIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How long connecting may take before the cluster is reported unreachable.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

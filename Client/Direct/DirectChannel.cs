@@ -19,12 +19,12 @@ internal sealed class DirectChannel : IDisposable
     private long _revocations;
     private int _disposed;
 
-    public DirectChannel(IGrainFactory grains, Guid session, TimeSpan connectTimeout, TimeSpan responseTimeout, Func<Caching.PageRevocation[], bool[]>? revoke,
+    public DirectChannel(IGrainFactory grains, Guid session, DirectTimeouts timeouts, Func<Caching.PageRevocation[], bool[]>? revoke,
         DirectTls? tls = null)
     {
         Session = session;
         _revoke = revoke;
-        (_link, Number) = DirectLink.Join(grains, this, connectTimeout, responseTimeout, tls);
+        (_link, Number) = DirectLink.Join(grains, this, timeouts, tls);
         // A client that cannot use its channel still works, over slower Orleans calls: these show which it does, and why.
         var tag = new KeyValuePair<string, object?>(Caching.CacheMetrics.SessionTag, session.ToString());
         _meter.CreateObservableCounter("dsm.direct.requests_served", () => new Measurement<long>(Served, tag),

@@ -13,7 +13,9 @@ namespace OrleansDsm.Direct;
 /// with the same settings (TLS, timeouts) share, so a client given TLS never sends over a connection that a client
 /// without opened in the clear. Each channel is a member with a number of its own, never given to another in the
 /// link's life; every member joins each new connection before the connection is handed out, so no request names a
-/// number its silo does not know. The link connects in the background and closes when its last member leaves.
+/// number its silo does not know. The link connects in the background and closes when its last member leaves. A
+/// connection to a silo other than the gateway's closes once nothing has used it (no request sent, no revocation
+/// received) for the idle timeout, and opens again when a request needs it.
 /// </summary>
 internal sealed class DirectLink
 {
@@ -25,8 +27,9 @@ internal sealed class DirectLink
     private static readonly ConditionalWeakTable<IGrainFactory, Dictionary<Settings, DirectLink>> Links = new();
 
     private readonly IGrainFactory _grains;
-    private readonly TimeSpan _connectTimeout;
-    private readonly TimeSpan _responseTimeout;
+    private readonly DirectTimeouts _timeouts;
+    // Closes the connections to other silos that have been idle too long; stopped when the link closes.
+    private readonly Timer _idleCheck;
     private readonly DirectTls? _tls;
     // Read by the connections' receiving threads for each revocation; changed under _gate.
     private readonly ConcurrentDictionary<ushort, DirectChannel> _members = new();
@@ -40,11 +43,13 @@ internal sealed class DirectLink
     // Failed attempts to connect, by ConnectFailure.
     private readonly long[] _failures = new long[Enum.GetValues<ConnectFailure>().Length];
 
-    private DirectLink(IGrainFactory grains, TimeSpan connectTimeout, TimeSpan responseTimeout, DirectTls? tls)
+    private DirectLink(IGrainFactory grains, DirectTimeouts timeouts, DirectTls? tls)
     {
         _grains = grains;
-        _connectTimeout = connectTimeout;
-        _responseTimeout = responseTimeout;
+        _timeouts = timeouts;
+        // A connection is closed between one and one and a quarter idle timeouts after its last use.
+        var period = TimeSpan.FromTicks(Math.Max(timeouts.Idle.Ticks / 4, TimeSpan.FromMilliseconds(10).Ticks));
+        _idleCheck = new Timer(static link => ((DirectLink)link!).CloseIdle(), this, period, period);
         _tls = tls;
         _homes = new PageHomes(LearnAsync);
     }
@@ -54,14 +59,14 @@ internal sealed class DirectLink
     /// <see cref="DirectConnection.OpenAsync"/>), made if the Orleans client has none open with them (or it has given
     /// all its numbers), and returns the link and the member's number.
     /// </summary>
-    public static (DirectLink Link, ushort Number) Join(IGrainFactory grains, DirectChannel member, TimeSpan connectTimeout, TimeSpan responseTimeout, DirectTls? tls)
+    public static (DirectLink Link, ushort Number) Join(IGrainFactory grains, DirectChannel member, DirectTimeouts timeouts, DirectTls? tls)
     {
-        var settings = new Settings(connectTimeout, responseTimeout, tls?.Identity);
+        var settings = new Settings(timeouts, tls?.Identity);
         lock (Links)
         {
             var links = Links.GetOrCreateValue(grains);
             if (links.TryGetValue(settings, out var open) && open.TryAdd(member) is { } number) return (open, number);
-            var link = new DirectLink(grains, connectTimeout, responseTimeout, tls);
+            var link = new DirectLink(grains, timeouts, tls);
             links[settings] = link;
             return (link, link.TryAdd(member)!.Value);
         }
@@ -87,7 +92,11 @@ internal sealed class DirectLink
         var gateway = Current;
         if (!_homes.TryGet(page, out var home) || home == gateway?.Endpoint) return gateway;
         var slot = _elsewhere.GetOrAdd(home, static _ => new Slot());
-        if (slot.Open is { } open) return open;
+        if (slot.Open is { } open)
+        {
+            slot.Used();
+            return open;
+        }
         if (TryStart(slot)) _ = ConnectAsync(slot, home);
         return gateway;
     }
@@ -129,6 +138,7 @@ internal sealed class DirectLink
             if (_members.IsEmpty)
             {
                 Volatile.Write(ref _closed, true);
+                _idleCheck.Dispose();
                 foreach (var slot in Slots())
                     if (Interlocked.Exchange(ref slot.Connection, null) is { } connection) closing.Add(connection);
             }
@@ -136,6 +146,21 @@ internal sealed class DirectLink
                 foreach (var slot in Slots())
                     slot.Open?.Leave(number);
         }
+        foreach (var connection in closing) connection.Dispose();
+    }
+
+    /// <summary>Closes the connections to other silos that nothing has used for the idle timeout.</summary>
+    private void CloseIdle()
+    {
+        var usedBefore = Environment.TickCount64 - (long)_timeouts.Idle.TotalMilliseconds;
+        var closing = new List<DirectConnection>();
+        lock (_gate)
+        {
+            foreach (var slot in _elsewhere.Values)
+                if (slot.Open is { } open && Volatile.Read(ref slot.LastUsedAt) < usedBefore && Interlocked.CompareExchange(ref slot.Connection, null, open) == open)
+                    closing.Add(open);
+        }
+        // A request that took the connection just now gets an answer of Unknown, and is made again as a call.
         foreach (var connection in closing) connection.Dispose();
     }
 
@@ -155,7 +180,7 @@ internal sealed class DirectLink
     private IEnumerable<Slot> Slots() => _elsewhere.Values.Prepend(_gateway);
 
     /// <summary>What a channel must share with a link to join it: <c>null</c> TLS is none (the clear, when the silo's is).</summary>
-    private readonly record struct Settings(TimeSpan ConnectTimeout, TimeSpan ResponseTimeout, string? Tls);
+    private readonly record struct Settings(DirectTimeouts Timeouts, string? Tls);
 
     private void Failed(ConnectFailure reason) => Interlocked.Increment(ref _failures[(int)reason]);
 
@@ -190,7 +215,11 @@ internal sealed class DirectLink
                 Failed(ConnectFailure.Plaintext);
                 return;
             }
-            var connection = await DirectConnection.OpenAsync(endpoint, _connectTimeout, _responseTimeout, Revoke, _tls);
+            var connection = await DirectConnection.OpenAsync(endpoint, _timeouts.Connect, _timeouts.Response, (number, revocations) =>
+            {
+                slot.Used();
+                return Revoke(number, revocations);
+            }, _tls);
             DirectConnection? replaced;
             lock (_gate)
             {
@@ -198,6 +227,7 @@ internal sealed class DirectLink
                 else
                 {
                     foreach (var (number, member) in _members) connection.Join(number, member.Session);
+                    slot.Used();
                     replaced = Interlocked.Exchange(ref slot.Connection, connection);
                 }
             }
@@ -226,6 +256,10 @@ internal sealed class DirectLink
         public DirectConnection? Connection;
         public int Connecting;
         public long NextAttemptAt;
+        public long LastUsedAt;
+
+        /// <summary>Marks the slot's connection as used now: a request is sent on it, or a revocation came.</summary>
+        public void Used() => Volatile.Write(ref LastUsedAt, Environment.TickCount64);
 
         /// <summary>The connection if it is open.</summary>
         public DirectConnection? Open => Volatile.Read(ref Connection) is { IsOpen: true } open ? open : null;

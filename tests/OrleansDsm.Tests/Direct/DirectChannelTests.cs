@@ -90,6 +90,48 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_connection_to_another_silo_closes_once_nothing_uses_it_and_opens_again_for_the_next_request()
+    {
+        var idle = TimeSpan.FromSeconds(1);
+        await using var client = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectIdleTimeout = idle });
+        var channel = await ConnectedChannels.OfAsync(client);
+        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-idle"), 512, Consistency.Uncached);
+        await SeedAsync(array, 1, 11L);
+        var page = array.Region.FirstPage;
+        await MoveAsync(page, SiloOf(channel, connected: false));
+        await RoutedAsync(array, channel, page, toGateway: false);
+        using var meter = new ChannelMeter(channel.Session);
+
+        // In use (a request every fifth of the timeout) for twice the timeout: it stays open.
+        for (var used = System.Diagnostics.Stopwatch.StartNew(); used.Elapsed < idle * 2; await Task.Delay(idle / 5))
+        {
+            Assert.Equal(11, await array.GetAsync(1));
+            Assert.Equal(2, meter.Read()["dsm.direct.connections"]);
+        }
+
+        // Unused, it closes; the connection to the gateway's silo stays.
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); meter.Read()["dsm.direct.connections"] != 1; await Task.Delay(50))
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(15), "the idle connection to the other silo did not close within 15 s");
+        Assert.NotNull(channel.Current);
+        Assert.Equal(11, await array.GetAsync(1));
+
+        // The page's next requests open it again, and it serves them.
+        await RoutedAsync(array, channel, page, toGateway: false);
+        Assert.Equal(2, meter.Read()["dsm.direct.connections"]);
+        var served = channel.Served;
+        await array.SetAsync(2, 22);
+        Assert.Equal(22, await array.GetAsync(2));
+        Assert.Equal(served + 2, channel.Served);
+    }
+
+    [Fact]
+    public void An_idle_timeout_that_is_not_positive_is_refused_by_name()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectIdleTimeout = TimeSpan.Zero }));
+        Assert.Contains("DirectIdleTimeout", error.Message);
+    }
+
+    [Fact]
     public async Task A_cached_page_on_another_silo_is_filled_and_revoked_over_the_connection_to_its_silo()
     {
         await using var reader = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { PrefetchPages = 0 });
@@ -692,8 +734,8 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         // A grain factory no other test's clients use, so this link has these members alone (the test cluster's
         // client is shared by every test of the collection, and some keep clients to the end).
         var grains = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
-        var first = new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null);
-        var second = new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null);
+        var first = new DirectChannel(grains, Guid.NewGuid(), new DirectTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5)), null);
+        var second = new DirectChannel(grains, Guid.NewGuid(), new DirectTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5)), null);
         await ConnectedChannels.OpenAsync(first);
         var connection = first.Connection!;
         Assert.Same(connection, second.Current);
@@ -703,7 +745,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         second.Dispose();
         Assert.False(connection.IsOpen);
 
-        using var third = new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null);
+        using var third = new DirectChannel(grains, Guid.NewGuid(), new DirectTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5)), null);
         await ConnectedChannels.OpenAsync(third);
         Assert.NotSame(connection, third.Connection);
     }
@@ -714,15 +756,15 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         // A grain factory no other test's clients use; no channel here asks for a connection.
         var grains = fixture.Cluster.Silos[^1].ServiceProvider.GetRequiredService<IGrainFactory>();
         var members = Enumerable.Range(0, ushort.MaxValue + 1)
-            .Select(_ => new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null)).ToList();
+            .Select(_ => new DirectChannel(grains, Guid.NewGuid(), new DirectTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5)), null)).ToList();
         try
         {
             Assert.Equal(Enumerable.Range(0, ushort.MaxValue + 1).Select(n => (ushort)n), members.Select(member => member.Number));
             // A number freed by a leave is not given again: it could still be named by revocations in flight.
             members[7].Dispose();
-            members.Add(new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null));
+            members.Add(new DirectChannel(grains, Guid.NewGuid(), new DirectTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5)), null));
             Assert.Equal(0, members[^1].Number);
-            members.Add(new DirectChannel(grains, Guid.NewGuid(), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), null));
+            members.Add(new DirectChannel(grains, Guid.NewGuid(), new DirectTimeouts(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5)), null));
             Assert.Equal(1, members[^1].Number);
             // On a link of their own: their connection is not the full link's, which never sought one.
             await ConnectedChannels.OpenAsync(members[^1]);
