@@ -14,13 +14,13 @@ namespace OrleansDsm.Grains.Direct;
 /// range read does (see <see cref="LocalPages"/>); a set or an atomic of a page active here runs on the page's turn
 /// without a call (see <see cref="PageGrain.TryWriteElementHere"/>); a get that waits only for the silo to learn again
 /// that the page's region is live is read here once it has; a page active elsewhere, or one that would make the read
-/// wait, is reached by the Orleans call the client would have made, from this silo, and the reply of a
-/// request for a page not active here says so, for the client to learn the page's silo and go there. Replies go out as
-/// requests end, in any order, several to a send when they end together. The client's sessions join the connection
-/// as members; a set or an atomic is made under its member's session, and revocations for a member's cache go the
-/// other way on the same connection (see <see cref="DirectSessions"/>). A fill is made for its member's session too,
-/// on the page's turn or by the call, once the session's cache holder is known here (see
-/// <see cref="SessionLeaseTable.HolderOf"/>): until a fill call has named it, fills are refused, and the client calls.
+/// wait, is reached by the Orleans call the client would have made, from this silo, and the reply of a request for a
+/// page not active here says so, for the client to learn the page's silo and go there. Replies go out as requests end,
+/// in any order, several to a send when they end together. The client's sessions join the connection as members; a set
+/// or an atomic is made under its member's session, and revocations for a member's cache go the other way on the same
+/// connection (see <see cref="DirectSessions"/>). A fill is made for its member's session too, on the page's turn or by
+/// the call, once the session's cache holder is known here (see <see cref="SessionLeaseTable.HolderOf"/>): until a fill
+/// call has named it, fills are refused, and the client calls.
 /// </summary>
 internal sealed class DirectSession(DirectTransport transport, LocalPages local, RegionLivenessCache regions, IGrainFactory grains, DirectSessions sessions,
     SessionLeaseTable leases, Metrics.SiloMetrics metrics)

@@ -48,7 +48,8 @@ internal sealed class RegionLivenessCache(IGrainFactory grains, IOptions<Address
         var next = Ask(epoch);
         try
         {
-            await next.Lookup;
+            // Not back on the turn of the page whose request began the refresh: nothing here is that page's.
+            await next.Lookup.ConfigureAwait(false);
         }
         catch (RegionFreedException)
         {

@@ -22,7 +22,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(client);
-        var array = await OnTheChannelsSiloAsync(client, channel, "direct-local", index: 0, value: 1);
+        var array = await UncachedPageAsync(client, channel, "direct-local", onChannelsSilo: true, index: 0, value: 1L);
         const long index = 7;
         var calls = CallsOn(array.Region, nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement));
         var served = channel.Served;
@@ -64,11 +64,9 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(client);
-        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-home"), 512, Consistency.Uncached);
-        await array.SetAsync(0, 1);
+        var array = await UncachedPageAsync(client, channel, "direct-home", onChannelsSilo: false, index: 0, value: 1L);
         var page = array.Region.FirstPage;
         var elsewhere = SiloOf(channel, connected: false);
-        await MoveAsync(page, elsewhere);
 
         // The gateway's silo passes the first requests on, and says so; the client asks the page where it is, and connects there.
         await RoutedAsync(array, channel, page, toGateway: false);
@@ -95,10 +93,8 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         var idle = TimeSpan.FromSeconds(1);
         await using var client = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectIdleTimeout = idle });
         var channel = await ConnectedChannels.OfAsync(client);
-        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-idle"), 512, Consistency.Uncached);
-        await SeedAsync(array, 1, 11L);
+        var array = await UncachedPageAsync(client, channel, "direct-idle", onChannelsSilo: false, index: 1, value: 11L);
         var page = array.Region.FirstPage;
-        await MoveAsync(page, SiloOf(channel, connected: false));
         await RoutedAsync(array, channel, page, toGateway: false);
         using var meter = new ChannelMeter(channel.Session);
 
@@ -197,7 +193,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(client);
-        var array = await OnTheChannelsSiloAsync(client, channel, "direct-many", index: 0, value: 1);
+        var array = await UncachedPageAsync(client, channel, "direct-many", onChannelsSilo: true, index: 0, value: 1L);
         var (served, reads) = (channel.Served, CallsOn(array.Region, nameof(IPageGrain.ReadElement)));
 
         var got = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => array.GetAsync(i % 2).AsTask()));
@@ -229,7 +225,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(client);
-        var array = await OnTheChannelsSiloAsync(client, channel, "direct-stale-region", index: 1, value: 5);
+        var array = await UncachedPageAsync(client, channel, "direct-stale-region", onChannelsSilo: true, index: 1, value: 5L);
         // The silo's answer that the region is live (a 100 ms lease in the test cluster) runs out unused.
         await Task.Delay(TimeSpan.FromMilliseconds(400));
         var (served, reads) = (channel.Served, CallsOn(array.Region, nameof(IPageGrain.ReadElement)));
@@ -281,11 +277,9 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(client);
-        var array = await client.AllocateAsync<long>(UniqueNames.For("direct-remote"), 512, Consistency.Uncached);
-        await array.SetAsync(0, 1);
+        var array = await UncachedPageAsync(client, channel, "direct-remote", onChannelsSilo: false, index: 0, value: 1L);
         var page = array.Region.FirstPage;
         var there = SiloOf(channel, connected: false);
-        await MoveAsync(page, there);
         var calls = CallsOn(array.Region, nameof(IPageGrain.ReadElement), nameof(IPageGrain.WriteElement));
         var served = channel.Served;
 
@@ -419,10 +413,8 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(client);
-        var array = await client.AllocateAsync<int>(UniqueNames.For("direct-atomics-remote"), 1024, Consistency.Uncached);
-        await array.SetAsync(0, 1);
+        var array = await UncachedPageAsync(client, channel, "direct-atomics-remote", onChannelsSilo: false, index: 0, value: 1);
         var there = SiloOf(channel, connected: false);
-        await MoveAsync(array.Region.FirstPage, there);
         var atomics = new[] { nameof(IPageGrain.Add), nameof(IPageGrain.CompareExchange) };
         var (calls, served) = (CallsOn(array.Region, atomics), channel.Served);
 
@@ -786,15 +778,17 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
 
     /// <summary>
     /// A one-page Uncached array of <paramref name="client"/>'s, holding <paramref name="value"/> at
-    /// <paramref name="index"/>, whose page is active on the silo of <paramref name="channel"/>'s first connection and
-    /// read there without a call.
+    /// <paramref name="index"/>, whose page is active on the silo of <paramref name="channel"/>'s first connection (and
+    /// read there without a call) or, with <paramref name="onChannelsSilo"/> false, on the other silo. The client has
+    /// sent no request for it (see <see cref="SeedAsync"/>), so its first goes to the gateway's silo.
     /// </summary>
-    private async Task<SharedArray<long>> OnTheChannelsSiloAsync(DsmClient client, DirectChannel channel, string name, long index, long value)
+    private async Task<SharedArray<T>> UncachedPageAsync<T>(DsmClient client, DirectChannel channel, string name, bool onChannelsSilo, long index, T value)
+        where T : unmanaged
     {
-        var array = await client.AllocateAsync<long>(UniqueNames.For(name), 512, Consistency.Uncached);
+        var array = await client.AllocateAsync<T>(UniqueNames.For(name), 512, Consistency.Uncached);
         await SeedAsync(array, index, value);
-        await MoveAsync(array.Region.FirstPage, SiloOf(channel, connected: true));
-        await ReadableHereAsync(array);
+        await MoveAsync(array.Region.FirstPage, SiloOf(channel, onChannelsSilo));
+        if (onChannelsSilo) await ReadableHereAsync(array);
         return array;
     }
 
@@ -832,7 +826,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     /// Waits until a get of <paramref name="array"/>'s first page is served without a page call: a page just activated
     /// or moved, or a silo just started, may have the channel's silo make the call until its checks are answered.
     /// </summary>
-    private static async Task ReadableHereAsync(SharedArray<long> array)
+    private static async Task ReadableHereAsync<T>(SharedArray<T> array) where T : unmanaged
     {
         for (var waited = 0; ; waited += 50)
         {
