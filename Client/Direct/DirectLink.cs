@@ -101,17 +101,8 @@ internal sealed class DirectLink
         return gateway;
     }
 
-    /// <summary>
-    /// A request for <paramref name="page"/> was answered over <paramref name="via"/> with <paramref name="reply"/>, which
-    /// says whether the page was on that silo; an <see cref="DirectStatus.Unknown"/> one (often made here, when the
-    /// connection broke) says nothing.
-    /// </summary>
-    public void Replied(long page, DirectConnection via, DirectReply reply)
-    {
-        if (reply.Status == DirectStatus.Unknown) return;
-        if (reply.Elsewhere) _homes.NotAt(page, via.Endpoint);
-        else _homes.At(page, via.Endpoint);
-    }
+    /// <summary>A request for <paramref name="page"/> was answered over <paramref name="via"/> with <paramref name="reply"/> (see <see cref="PageHomes.Replied"/>).</summary>
+    public void Replied(long page, DirectConnection via, DirectReply reply) => _homes.Replied(page, via.Endpoint, reply);
 
     /// <summary>The connection to the gateway's silo, open or broken, that the link holds now; null before the first has opened.</summary>
     public DirectConnection? Connection => Volatile.Read(ref _gateway.Connection);

@@ -41,6 +41,19 @@ internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
     }
 
     /// <summary>
+    /// A request for <paramref name="page"/> was answered over the connection to <paramref name="via"/> with
+    /// <paramref name="reply"/>, which says whether the page was on that silo (see <see cref="At"/> and
+    /// <see cref="NotAt"/>). An <see cref="DirectStatus.Unknown"/> one says nothing: it is often made by the client
+    /// itself, when the connection broke or the reply was late, so it must not move a page to the silo it was sent to.
+    /// </summary>
+    public void Replied(long page, DirectEndpoint via, DirectReply reply)
+    {
+        if (reply.Status == DirectStatus.Unknown) return;
+        if (reply.Elsewhere) NotAt(page, via);
+        else At(page, via);
+    }
+
+    /// <summary>
     /// The silo at <paramref name="via"/> served a request for <paramref name="page"/> as the page's own: the page is
     /// there, whatever was learned before (it moved there since, or a learning call crossed its move).
     /// </summary>

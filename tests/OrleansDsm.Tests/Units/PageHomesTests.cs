@@ -4,7 +4,8 @@ namespace OrleansDsm.Tests.Units;
 
 /// <summary>
 /// What a client's link learns of where pages are: a reply saying a page is elsewhere makes it ask the page, once at a
-/// time and not again within a few seconds; a reply from the silo the page is on corrects what it learned before.
+/// time and not again within a few seconds; a reply from the silo the page is on corrects what it learned before; a
+/// reply of unknown outcome changes nothing.
 /// </summary>
 public sealed class PageHomesTests
 {
@@ -62,6 +63,25 @@ public sealed class PageHomesTests
         // A page nobody learned stays unknown when a silo serves it.
         homes.At(4, Other);
         Assert.False(homes.TryGet(4, out _));
+    }
+
+    [Fact]
+    public async Task A_reply_of_unknown_outcome_leaves_what_was_learned_where_a_served_one_moves_it()
+    {
+        var homes = new PageHomes(_ => Task.FromResult<DirectEndpoint?>(Other));
+        homes.Replied(5, Gateway, new DirectReply(1, DirectStatus.Done, 0, Elsewhere: true));
+        await WaitUntilAsync(() => homes.TryGet(5, out _));
+
+        // Sent through the gateway's silo (the connection to the page's was not open), and that connection broke: the
+        // client made the reply itself, and it says nothing of where the page is.
+        homes.Replied(5, Gateway, new DirectReply(2, DirectStatus.Unknown, 0));
+        Assert.True(homes.TryGet(5, out var home));
+        Assert.Equal(Other, home);
+
+        // The gateway's silo served the next as the page's own: the page moved there.
+        homes.Replied(5, Gateway, new DirectReply(3, DirectStatus.Done, 0));
+        Assert.True(homes.TryGet(5, out home));
+        Assert.Equal(Gateway, home);
     }
 
     [Fact]
