@@ -7,7 +7,8 @@ namespace OrleansDsm.Direct;
 /// request for a page active elsewhere by passing it on as a call (or refusing a fill it cannot make), and says so in
 /// its reply (see <see cref="DirectReply.Elsewhere"/>); the link then asks the page where it is (<c>learn</c>, in the
 /// background) and sends its later requests for the page to that silo. A page that moves leaves a stale entry, which
-/// the next such reply replaces, as does a reply from the silo the page moved to. Bounded: a link that has learned
+/// the next such reply replaces, as does a reply from the silo the page moved to, even one that comes while the page is
+/// being asked (the answer may have crossed the move, so it does not replace the reply). Bounded: a link that has learned
 /// <see cref="MostPages"/> pages starts afresh.
 /// </summary>
 /// <param name="learn">Asks a page for its silo's endpoint; null when it has none this link may use.</param>
@@ -24,6 +25,8 @@ internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
     private const long RelearnMs = 5_000;
 
     private readonly ConcurrentDictionary<long, Home> _homes = new();
+    // Numbers every entry written, so that a learning call's answer does not overwrite a reply that came after it began.
+    private long _written;
     private readonly ConcurrentDictionary<long, byte> _learning = new();
     // Kept beside _learning, whose Count would take every one of its locks.
     private int _learningCount;
@@ -55,11 +58,12 @@ internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
 
     /// <summary>
     /// The silo at <paramref name="via"/> served a request for <paramref name="page"/> as the page's own: the page is
-    /// there, whatever was learned before (it moved there since, or a learning call crossed its move).
+    /// there, whatever was learned before (it moved there since, or a learning call crossed its move), or is being asked.
     /// </summary>
     public void At(long page, DirectEndpoint via)
     {
-        if (_homes.TryGetValue(page, out var known) && known.Endpoint != via) _homes[page] = new Home(via, Environment.TickCount64);
+        if (_homes.TryGetValue(page, out var known) ? known.Endpoint != via : _learning.ContainsKey(page))
+            _homes[page] = new Home(via, Environment.TickCount64, Interlocked.Increment(ref _written));
     }
 
     /// <summary>The silo at <paramref name="via"/> said <paramref name="page"/> was not active there.</summary>
@@ -71,18 +75,22 @@ internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
             if (known.Endpoint == via) _homes.TryRemove(page, out _);
             else if (now - known.LearnedAt < RelearnMs) return;
         }
+        // Taken before the page is marked as being asked: what a reply writes once it is marked is newer than the answer.
+        var asked = Interlocked.Read(ref _written);
         if (Volatile.Read(ref _learningCount) >= MostLearning || !_learning.TryAdd(page, 0)) return;
         Interlocked.Increment(ref _learningCount);
-        _ = LearnAsync(page, now);
+        _ = LearnAsync(page, now, asked);
     }
 
-    private async Task LearnAsync(long page, long now)
+    /// <summary>Asks <paramref name="page"/> where it is, and keeps the answer unless a reply said so since <paramref name="asked"/>.</summary>
+    private async Task LearnAsync(long page, long now, long asked)
     {
         try
         {
-            if (await learn(page) is not { } endpoint) return;
+            if (await learn(page).ConfigureAwait(false) is not { } endpoint) return;
             if (_homes.Count >= MostPages) _homes.Clear();
-            _homes[page] = new Home(endpoint, now);
+            var learned = new Home(endpoint, now, Interlocked.Increment(ref _written));
+            _homes.AddOrUpdate(page, learned, (_, current) => current.Written > asked ? current : learned);
         }
         catch (Exception)
         {
@@ -95,5 +103,5 @@ internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
         }
     }
 
-    private sealed record Home(DirectEndpoint Endpoint, long LearnedAt);
+    private sealed record Home(DirectEndpoint Endpoint, long LearnedAt, long Written);
 }

@@ -4,8 +4,8 @@ namespace OrleansDsm.Tests.Units;
 
 /// <summary>
 /// What a client's link learns of where pages are: a reply saying a page is elsewhere makes it ask the page, once at a
-/// time and not again within a few seconds; a reply from the silo the page is on corrects what it learned before; a
-/// reply of unknown outcome changes nothing.
+/// time and not again within a few seconds; a reply from the silo the page is on corrects what it learned before, and
+/// what it is learning; a reply of unknown outcome changes nothing.
 /// </summary>
 public sealed class PageHomesTests
 {
@@ -63,6 +63,34 @@ public sealed class PageHomesTests
         // A page nobody learned stays unknown when a silo serves it.
         homes.At(4, Other);
         Assert.False(homes.TryGet(4, out _));
+    }
+
+    [Fact]
+    public async Task A_reply_from_the_pages_silo_while_it_is_being_asked_is_kept_over_an_answer_that_crossed_its_move()
+    {
+        var answer = new TaskCompletionSource<DirectEndpoint?>();
+        var asked = 0;
+        var homes = new PageHomes(_ =>
+        {
+            Interlocked.Increment(ref asked);
+            return answer.Task;
+        });
+        homes.NotAt(8, Gateway);
+
+        // While the question is out, the page moves to a third silo, which serves a request for it; the answer, sent
+        // before the move, names the silo it left.
+        homes.At(8, Third);
+        Assert.True(homes.TryGet(8, out var home));
+        Assert.Equal(Third, home);
+        answer.SetResult(Other);
+        await Task.Delay(200);
+
+        Assert.True(homes.TryGet(8, out home));
+        Assert.Equal(Third, home);
+        Assert.Equal(1, asked);
+        // A page not being asked is still not learned from a reply alone.
+        homes.At(9, Third);
+        Assert.False(homes.TryGet(9, out _));
     }
 
     [Fact]
