@@ -8,14 +8,17 @@ namespace OrleansDsm.Direct;
 
 /// <summary>
 /// One connection to a silo's direct channel (see <see cref="DirectWire"/>), TLS when the silo's is (see
-/// <see cref="DirectTls"/>). Requests from any thread are queued and sent together; replies are matched by id. A reply
-/// resumes its caller on the thread that received it, after the next receive is posted, so a caller that blocks there
-/// stops no other reply; when several replies arrive together, all but the last resume on the thread pool, and the
-/// requests sent meanwhile wait until those callers have had their turn (a work item queued behind them), so they leave
-/// in a few sends rather than one each. Once the connection breaks, or a reply is later than the response timeout,
-/// every request waiting on it ends <see cref="DirectStatus.Unknown"/> and the connection is closed. A fill's reply
-/// carries the page (<see cref="DirectFillReply"/>). The silo sends its revocations of its members' cached copies on
-/// the same connection; they are applied as they arrive.
+/// <see cref="DirectTls"/>). Requests from any thread are queued and sent together; replies are matched by id. A
+/// thread of the connection's own receives, blocked in the kernel between messages (a connection in the clear never
+/// has an asynchronous operation, see <see cref="DirectTransport.Blocking"/>, so the kernel wakes that thread itself).
+/// The silo sends its revocations of its members' cached copies on the same connection, and this thread applies and
+/// answers them as they arrive: a writer elsewhere waits for that answer, which neither a trip through the thread pool
+/// nor a starved pool delays. Replies resume their callers on the thread pool, so a caller that blocks holds back no
+/// other reply; when several arrive together, the requests their callers send meanwhile wait until those callers have
+/// had their turn (a work item queued behind them), so they leave in a few sends rather than one each. Once the
+/// connection breaks, or a reply is later than the response timeout, every request waiting on it ends
+/// <see cref="DirectStatus.Unknown"/> and the connection is closed. A fill's reply carries the page
+/// (<see cref="DirectFillReply"/>).
 /// </summary>
 internal sealed class DirectConnection : IDisposable
 {
@@ -27,13 +30,9 @@ internal sealed class DirectConnection : IDisposable
     private readonly Func<ushort, PageRevocation[], bool[]?> _revoke;
     private readonly ConcurrentDictionary<uint, Waiting> _waiting = new();
     private byte[] _buffer = new byte[256 * DirectWire.ReplySize];
-    private readonly Action _received;
     private readonly Timer _overdue;
     private readonly long _timeoutTicks;
     private int _filled;
-    private ValueTask<int> _receive;
-    // The last reply of the latest receive, completed once the next receive is posted.
-    private Pending? _held;
     private uint _lastId;
     private volatile bool _broken;
 
@@ -43,7 +42,6 @@ internal sealed class DirectConnection : IDisposable
         Endpoint = endpoint;
         _revoke = revoke;
         _outbox = new DirectOutbox(transport);
-        _received = OnReceived;
         _timeoutTicks = (long)(responseTimeout.TotalSeconds * Stopwatch.Frequency);
         var sweep = TimeSpan.FromTicks(Math.Max(responseTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
         _overdue = new Timer(static state => ((DirectConnection)state!).EndOverdue(), this, sweep, sweep);
@@ -71,10 +69,18 @@ internal sealed class DirectConnection : IDisposable
         try
         {
             using var timeout = new CancellationTokenSource(connectTimeout);
-            await socket.ConnectAsync(new IPEndPoint(address, endpoint.Port), timeout.Token);
-            transport = endpoint.Tls
-                ? await DirectTransport.TlsAsync(socket, tls ?? DirectTls.ForClient(null, null), DirectTls.Side.Client, endpoint.Address, timeout.Token)
-                : DirectTransport.Plain(socket);
+            if (endpoint.Tls)
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, endpoint.Port), timeout.Token);
+                transport = await DirectTransport.TlsAsync(socket, tls ?? DirectTls.ForClient(null, null), DirectTls.Side.Client, endpoint.Address, timeout.Token);
+            }
+            else
+            {
+                // Connected with a blocking call (on the thread pool, given up with the socket at the timeout), so that
+                // the socket never has an asynchronous operation: see DirectTransport.Blocking.
+                await Task.Run(() => socket.Connect(new IPEndPoint(address, endpoint.Port))).WaitAsync(timeout.Token);
+                transport = DirectTransport.Blocking(socket);
+            }
             var hello = new byte[DirectWire.HelloSize];
             DirectWire.WriteHello(hello);
             for (var sent = 0; sent < hello.Length;) sent += await transport.SendAsync(hello.AsMemory(sent)).AsTask().WaitAsync(timeout.Token);
@@ -86,7 +92,7 @@ internal sealed class DirectConnection : IDisposable
             throw;
         }
         var connection = new DirectConnection(transport, endpoint, responseTimeout, revoke ?? (static (_, _) => null));
-        connection.Receive();
+        new Thread(connection.Receive) { IsBackground = true, Name = $"direct channel to {endpoint.Address}:{endpoint.Port}" }.Start();
         return connection;
     }
 
@@ -111,61 +117,44 @@ internal sealed class DirectConnection : IDisposable
         return waiting.Reply.Task;
     }
 
-    /// <summary>Posts receives until one is pending, handling what each brought; a reply held back from the last is completed here.</summary>
+    /// <summary>
+    /// The connection's receiving thread: blocks until the silo sends, then handles what came. Revocations are answered
+    /// here, so a client whose thread pool is starved still answers them; replies resume their callers on the thread
+    /// pool, so a caller that blocks holds back no other reply.
+    /// </summary>
     private void Receive()
     {
         while (true)
         {
-            var held = Interlocked.Exchange(ref _held, null);
-            ValueTask<int> receive;
+            int received;
             try
             {
-                receive = _transport.ReceiveAsync(_buffer.AsMemory(_filled));
+                received = _transport.Receive(_buffer.AsSpan(_filled));
             }
             catch (Exception error) when (error is SocketException or IOException or ObjectDisposedException)
             {
-                held?.CompleteElsewhere();
                 Break();
                 return;
             }
-            if (!receive.IsCompleted)
+            if (received == 0)
             {
-                _receive = receive;
-                receive.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_received);
-                held?.Complete();
+                Break();
                 return;
             }
-            held?.CompleteElsewhere();
-            if (!Take(receive)) return;
+            if (!Take(received)) return;
         }
     }
 
-    private void OnReceived()
+    /// <summary>Handles the frames a receive completed: applies revocations, and resumes the callers of replies on the thread pool.</summary>
+    private bool Take(int received)
     {
-        if (Take(_receive)) Receive();
-    }
-
-    /// <summary>Matches the replies a receive completed; all but the last resume their callers on the thread pool.</summary>
-    private bool Take(ValueTask<int> receive)
-    {
-        int received;
-        try
-        {
-            received = receive.GetAwaiter().GetResult();
-        }
-        catch (Exception error) when (error is SocketException or IOException or ObjectDisposedException)
-        {
-            Break();
-            return false;
-        }
-        if (received == 0)
-        {
-            Break();
-            return false;
-        }
         _filled += received;
         var used = 0;
         var corked = false;
+        var malformed = false;
+        // The last reply matched, resumed once the next is found (or the frames end), so that the outbox is corked
+        // before any caller of several resumes.
+        Pending? previous = null;
         while (_filled - used >= DirectWire.ReplySize)
         {
             var frame = _buffer.AsSpan(used, _filled - used);
@@ -176,8 +165,8 @@ internal sealed class DirectConnection : IDisposable
                 var body = DirectWire.BodyLengthOf(frame);
                 if (body is < 4 or > LongestBody)
                 {
-                    Break();
-                    return false;
+                    malformed = true;
+                    break;
                 }
                 length += body;
                 if (frame.Length < length)
@@ -195,24 +184,38 @@ internal sealed class DirectConnection : IDisposable
             DirectReply reply;
             if (kind != DirectFillReply.Kind) reply = DirectReply.ReadFrom(frame);
             else if (ReadFill(frame) is { } fill) reply = fill;
-            else return false;
+            else
+            {
+                malformed = true;
+                break;
+            }
             if (!_waiting.TryRemove(reply.Id, out var waiting)) continue;
-            if (Interlocked.Exchange(ref _held, new Pending(waiting.Reply, reply)) is not { } earlier) continue;
-            // The callers resumed elsewhere mostly send their next requests at once: held back until they have had
-            // their turn, those leave in a few sends, not one each.
-            if (!corked) _outbox.Cork();
-            corked = true;
-            earlier.CompleteElsewhere();
+            if (previous is not null)
+            {
+                // The callers resumed together mostly send their next requests at once: held back until they have had
+                // their turn, those leave in a few sends, not one each. Corked before the first of them resumes.
+                if (!corked) _outbox.Cork();
+                corked = true;
+                previous.Resume();
+            }
+            previous = new Pending(waiting.Reply, reply);
         }
+        previous?.Resume();
         // Queued behind the callers resumed above, so it runs once most of them have sent; but on a thread of its own,
         // so a caller that blocks holds back nothing.
         if (corked) ThreadPool.UnsafeQueueUserWorkItem(static outbox => outbox.Uncork(), _outbox, preferLocal: false);
+        // A frame this client cannot read is not from our silo: the connection closes, after the replies before it.
+        if (malformed)
+        {
+            Break();
+            return false;
+        }
         _buffer.AsSpan(used, _filled - used).CopyTo(_buffer);
         _filled -= used;
         return true;
     }
 
-    /// <summary>A fill's reply as the reply its caller waits for; null, with the connection broken, when it is malformed.</summary>
+    /// <summary>A fill's reply as the reply its caller waits for; null when it is malformed.</summary>
     private DirectReply? ReadFill(ReadOnlySpan<byte> frame)
     {
         try
@@ -222,12 +225,11 @@ internal sealed class DirectConnection : IDisposable
         }
         catch (InvalidDataException)
         {
-            Break();
             return null;
         }
     }
 
-    /// <summary>Applies a revocation frame to the cache, here on the receiving thread (a few locked steps), and answers it.</summary>
+    /// <summary>Applies a revocation frame to the cache, here on the receiving thread (a few locked steps), and answers it at once.</summary>
     private void Revoke(ReadOnlySpan<byte> frame)
     {
         DirectRevocation revocation;
@@ -270,7 +272,7 @@ internal sealed class DirectConnection : IDisposable
     private void End(uint id, DirectStatus status)
     {
         if (!_waiting.TryRemove(id, out var waiting)) return;
-        new Pending(waiting.Reply, new DirectReply(id, status, 0)).CompleteElsewhere();
+        new Pending(waiting.Reply, new DirectReply(id, status, 0)).Resume();
     }
 
     private void Break()
@@ -278,8 +280,6 @@ internal sealed class DirectConnection : IDisposable
         _broken = true;
         _overdue.Dispose();
         _transport.Dispose();
-        // A reply already matched but held back for the next receive, which will not come.
-        Interlocked.Exchange(ref _held, null)?.CompleteElsewhere();
         foreach (var id in _waiting.Keys) End(id, DirectStatus.Unknown);
     }
 
@@ -293,11 +293,12 @@ internal sealed class DirectConnection : IDisposable
         public TaskCompletionSource<DirectReply> Reply { get; } = new();
     }
 
-    /// <summary>A reply matched to its caller, to be completed inline or on the thread pool.</summary>
+    /// <summary>A reply matched to its caller.</summary>
     private sealed class Pending(TaskCompletionSource<DirectReply> source, DirectReply reply)
     {
-        public void Complete() => source.TrySetResult(reply);
+        /// <summary>Completes the caller's wait on the thread pool, where its continuation runs.</summary>
+        public void Resume() => ThreadPool.UnsafeQueueUserWorkItem(static pending => pending.Complete(), this, preferLocal: false);
 
-        public void CompleteElsewhere() => ThreadPool.UnsafeQueueUserWorkItem(static pending => pending.Complete(), this, preferLocal: false);
+        private void Complete() => source.TrySetResult(reply);
     }
 }

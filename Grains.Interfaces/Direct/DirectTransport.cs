@@ -17,10 +17,21 @@ internal abstract class DirectTransport : IDisposable
     /// <summary>Sends some of <paramref name="bytes"/>, at least one, and returns how many; the caller sends the rest.</summary>
     public abstract ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes);
 
+    /// <summary>Receives what has come, blocking the calling thread until something has; 0 once the other side has closed.</summary>
+    public abstract int Receive(Span<byte> buffer);
+
     public abstract void Dispose();
 
     /// <summary>The socket as it is, unencrypted.</summary>
     public static DirectTransport Plain(Socket socket) => new PlainTransport(socket);
+
+    /// <summary>
+    /// The socket as it is, unencrypted, sending and receiving with blocking calls only. .NET on Linux switches a socket
+    /// to non-blocking for good at its first asynchronous operation, and from then on a blocking receive waits for the
+    /// runtime's event thread to wake it; a socket that never had one is woken by the kernel itself, one thread woken
+    /// per message instead of two.
+    /// </summary>
+    public static DirectTransport Blocking(Socket socket) => new BlockingTransport(socket);
 
     /// <summary>
     /// TLS over <paramref name="socket"/>, once the handshake for <paramref name="side"/> has succeeded; the socket is
@@ -48,7 +59,33 @@ internal abstract class DirectTransport : IDisposable
 
         public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes) => socket.SendAsync(bytes, SocketFlags.None);
 
+        public override int Receive(Span<byte> buffer) => socket.Receive(buffer, SocketFlags.None);
+
         public override void Dispose() => socket.Dispose();
+    }
+
+    private sealed class BlockingTransport(Socket socket) : DirectTransport
+    {
+        public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellation) =>
+            throw new NotSupportedException("A blocking transport receives with Receive only.");
+
+        public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes) => new(socket.Send(bytes.Span, SocketFlags.None));
+
+        public override int Receive(Span<byte> buffer) => socket.Receive(buffer, SocketFlags.None);
+
+        public override void Dispose()
+        {
+            // Closing a socket does not end a receive blocked on it in another thread on Linux; shutting it down does.
+            try
+            {
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception error) when (error is SocketException or ObjectDisposedException)
+            {
+                // Not connected or closed already: no receive to end.
+            }
+            socket.Dispose();
+        }
     }
 
     private sealed class TlsTransport(SslStream stream) : DirectTransport
@@ -61,6 +98,8 @@ internal abstract class DirectTransport : IDisposable
             await stream.WriteAsync(bytes);
             return bytes.Length;
         }
+
+        public override int Receive(Span<byte> buffer) => stream.Read(buffer);
 
         public override void Dispose() => stream.Dispose();
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using OrleansDsm.Caching;
 using OrleansDsm.Direct;
 using OrleansDsm.Grains.Direct;
 using OrleansDsm.Pages;
@@ -11,7 +12,7 @@ namespace OrleansDsm.Tests.Direct;
 /// <summary>
 /// The direct channel's wire, driven by hand: a silo closes a connection that does not open with the hello, refuses
 /// a request it cannot serve without changing anything, and a client's connection ends every request waiting on it
-/// when the silo goes quiet or away.
+/// when the silo goes quiet or away, and answers revocations on a thread of its own.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class DirectProtocolTests(ClusterFixture fixture)
@@ -181,6 +182,33 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
         await blocked;
     }
 
+    [Fact]
+    public async Task A_revocation_is_applied_and_answered_on_the_connections_own_thread_not_the_thread_pool()
+    {
+        var applied = new TaskCompletionSource<(bool OnPool, ushort Member, PageRevocation[] Revocations)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var standIn = await StandIn.ConnectAsync(TimeSpan.FromSeconds(30), (member, revocations) =>
+        {
+            applied.TrySetResult((Thread.CurrentThread.IsThreadPoolThread, member, revocations));
+            return [true, false];
+        });
+        await ReceiveExactlyAsync(standIn.Accepted, DirectWire.HelloSize);
+        var revocation = new DirectRevocation(41, 3, [new PageRevocation(9, 4, 8, 8, [1, 2, 3, 4, 5, 6, 7, 8]), new PageRevocation(10, 2, 0, 0, null)]);
+        var frame = new byte[revocation.Length];
+        revocation.WriteTo(frame);
+        await standIn.Accepted.SendAsync(frame, SocketFlags.None);
+
+        // Applied off the thread pool: a client whose pool is starved (blocked callers, say) still answers, so a writer
+        // elsewhere waits for no lease to run out.
+        var (onPool, member, received) = await applied.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(onPool);
+        Assert.Equal(3, member);
+        Assert.Equal([(9L, 4L, 8, 8), (10L, 2L, 0, 0)], received.Select(r => (r.Page, r.Version, r.Offset, r.Length)));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], received[0].Bytes);
+        var answer = DirectRevocationAnswer.ReadFrom(await ReceiveExactlyAsync(standIn.Accepted, DirectWire.RequestSize + 2));
+        Assert.Equal(41u, answer.Id);
+        Assert.Equal([true, false], answer.Kept);
+    }
+
     private static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int count)
     {
         var bytes = new byte[count];
@@ -218,13 +246,13 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
 /// <summary>A client connection to a listener of the test's own standing in for a silo, which answers nothing, and that listener's end of it.</summary>
 internal sealed record StandIn(TcpListener Listener, DirectConnection Connection, Socket Accepted) : IDisposable
 {
-    public static async Task<StandIn> ConnectAsync(TimeSpan responseTimeout)
+    public static async Task<StandIn> ConnectAsync(TimeSpan responseTimeout, Func<ushort, PageRevocation[], bool[]?>? revoke = null)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var accepted = listener.AcceptSocketAsync();
         var endpoint = new DirectEndpoint("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port);
-        var connection = await DirectConnection.OpenAsync(endpoint, TimeSpan.FromSeconds(5), responseTimeout);
+        var connection = await DirectConnection.OpenAsync(endpoint, TimeSpan.FromSeconds(5), responseTimeout, revoke);
         return new StandIn(listener, connection, await accepted);
     }
 
