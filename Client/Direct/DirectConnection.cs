@@ -268,7 +268,7 @@ internal sealed class DirectConnection : IDisposable
             }
     }
 
-    /// <summary>Ends a waiting request; its caller resumes on the thread pool, since several may end together here.</summary>
+    /// <summary>Ends a waiting request; its caller resumes on the thread pool, as every caller does.</summary>
     private void End(uint id, DirectStatus status)
     {
         if (!_waiting.TryRemove(id, out var waiting)) return;
@@ -289,16 +289,15 @@ internal sealed class DirectConnection : IDisposable
     {
         public long Sent => sent;
 
-        // Continuations run where the reply is completed: see Pending.
-        public TaskCompletionSource<DirectReply> Reply { get; } = new();
+        // Completed on the receiving thread, but its continuations run on the thread pool, never there, so a caller that
+        // blocks holds back no other reply; a caller blocked in a synchronous wait is released directly.
+        public TaskCompletionSource<DirectReply> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>A reply matched to its caller.</summary>
     private sealed class Pending(TaskCompletionSource<DirectReply> source, DirectReply reply)
     {
-        /// <summary>Completes the caller's wait on the thread pool, where its continuation runs.</summary>
-        public void Resume() => ThreadPool.UnsafeQueueUserWorkItem(static pending => pending.Complete(), this, preferLocal: false);
-
-        private void Complete() => source.TrySetResult(reply);
+        /// <summary>Completes the caller's wait; its continuation runs on the thread pool (see <see cref="Waiting.Reply"/>).</summary>
+        public void Resume() => source.TrySetResult(reply);
     }
 }
