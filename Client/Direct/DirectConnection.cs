@@ -152,9 +152,9 @@ internal sealed class DirectConnection : IDisposable
         var used = 0;
         var corked = false;
         var malformed = false;
-        // The last reply matched, resumed once the next is found (or the frames end), so that the outbox is corked
-        // before any caller of several resumes.
-        Pending? previous = null;
+        // The last reply matched, with its caller's wait, completed once the next is found (or the frames end), so that
+        // the outbox is corked before any caller of several resumes.
+        (TaskCompletionSource<DirectReply> Wait, DirectReply Reply)? previous = null;
         while (_filled - used >= DirectWire.ReplySize)
         {
             var frame = _buffer.AsSpan(used, _filled - used);
@@ -196,11 +196,11 @@ internal sealed class DirectConnection : IDisposable
                 // their turn, those leave in a few sends, not one each. Corked before the first of them resumes.
                 if (!corked) _outbox.Cork();
                 corked = true;
-                previous.Resume();
+                previous.Value.Wait.TrySetResult(previous.Value.Reply);
             }
-            previous = new Pending(waiting.Reply, reply);
+            previous = (waiting.Reply, reply);
         }
-        previous?.Resume();
+        if (previous is var (wait, last)) wait.TrySetResult(last);
         // Queued behind the callers resumed above, so it runs once most of them have sent; but on a thread of its own,
         // so a caller that blocks holds back nothing.
         if (corked) ThreadPool.UnsafeQueueUserWorkItem(static outbox => outbox.Uncork(), _outbox, preferLocal: false);
@@ -272,7 +272,7 @@ internal sealed class DirectConnection : IDisposable
     private void End(uint id, DirectStatus status)
     {
         if (!_waiting.TryRemove(id, out var waiting)) return;
-        new Pending(waiting.Reply, new DirectReply(id, status, 0)).Resume();
+        waiting.Reply.TrySetResult(new DirectReply(id, status, 0));
     }
 
     private void Break()
@@ -292,12 +292,5 @@ internal sealed class DirectConnection : IDisposable
         // Completed on the receiving thread, but its continuations run on the thread pool, never there, so a caller that
         // blocks holds back no other reply; a caller blocked in a synchronous wait is released directly.
         public TaskCompletionSource<DirectReply> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    /// <summary>A reply matched to its caller.</summary>
-    private sealed class Pending(TaskCompletionSource<DirectReply> source, DirectReply reply)
-    {
-        /// <summary>Completes the caller's wait; its continuation runs on the thread pool (see <see cref="Waiting.Reply"/>).</summary>
-        public void Resume() => source.TrySetResult(reply);
     }
 }

@@ -62,7 +62,7 @@ internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
     /// </summary>
     public void At(long page, DirectEndpoint via)
     {
-        if (_homes.TryGetValue(page, out var known) ? known.Endpoint != via : _learning.ContainsKey(page))
+        if (_homes.TryGetValue(page, out var known) ? known.Endpoint != via : Volatile.Read(ref _learningCount) > 0 && _learning.ContainsKey(page))
             _homes[page] = new Home(via, Environment.TickCount64, Interlocked.Increment(ref _written));
     }
 

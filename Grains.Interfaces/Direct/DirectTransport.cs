@@ -23,15 +23,15 @@ internal abstract class DirectTransport : IDisposable
     public abstract void Dispose();
 
     /// <summary>The socket as it is, unencrypted.</summary>
-    public static DirectTransport Plain(Socket socket) => new PlainTransport(socket);
+    public static DirectTransport Plain(Socket socket) => new PlainTransport(socket, blocking: false);
 
     /// <summary>
-    /// The socket as it is, unencrypted, sending and receiving with blocking calls only. .NET on Linux switches a socket
-    /// to non-blocking for good at its first asynchronous operation, and from then on a blocking receive waits for the
-    /// runtime's event thread to wake it; a socket that never had one is woken by the kernel itself, one thread woken
-    /// per message instead of two.
+    /// The socket as it is, unencrypted, for a side that receives with <see cref="Receive"/> only: it sends with blocking
+    /// calls too. .NET on Linux switches a socket to non-blocking for good at its first asynchronous operation, and from
+    /// then on a blocking receive waits for the runtime's event thread to wake it; a socket that never had one is woken
+    /// by the kernel itself, one thread woken per message instead of two.
     /// </summary>
-    public static DirectTransport Blocking(Socket socket) => new BlockingTransport(socket);
+    public static DirectTransport Blocking(Socket socket) => new PlainTransport(socket, blocking: true);
 
     /// <summary>
     /// TLS over <paramref name="socket"/>, once the handshake for <paramref name="side"/> has succeeded; the socket is
@@ -53,36 +53,28 @@ internal abstract class DirectTransport : IDisposable
         }
     }
 
-    private sealed class PlainTransport(Socket socket) : DirectTransport
+    private sealed class PlainTransport(Socket socket, bool blocking) : DirectTransport
     {
         public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellation) => socket.ReceiveAsync(buffer, SocketFlags.None, cancellation);
 
-        public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes) => socket.SendAsync(bytes, SocketFlags.None);
-
-        public override int Receive(Span<byte> buffer) => socket.Receive(buffer, SocketFlags.None);
-
-        public override void Dispose() => socket.Dispose();
-    }
-
-    private sealed class BlockingTransport(Socket socket) : DirectTransport
-    {
-        public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellation) =>
-            throw new NotSupportedException("A blocking transport receives with Receive only.");
-
-        public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes) => new(socket.Send(bytes.Span, SocketFlags.None));
+        public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes) =>
+            blocking ? new(socket.Send(bytes.Span, SocketFlags.None)) : socket.SendAsync(bytes, SocketFlags.None);
 
         public override int Receive(Span<byte> buffer) => socket.Receive(buffer, SocketFlags.None);
 
         public override void Dispose()
         {
             // Closing a socket does not end a receive blocked on it in another thread on Linux; shutting it down does.
-            try
+            if (blocking)
             {
-                socket.Shutdown(SocketShutdown.Both);
-            }
-            catch (Exception error) when (error is SocketException or ObjectDisposedException)
-            {
-                // Not connected or closed already: no receive to end.
+                try
+                {
+                    socket.Shutdown(SocketShutdown.Both);
+                }
+                catch (Exception error) when (error is SocketException or ObjectDisposedException)
+                {
+                    // Not connected or closed already: no receive to end.
+                }
             }
             socket.Dispose();
         }
