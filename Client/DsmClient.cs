@@ -48,7 +48,10 @@ public sealed class DsmClient : IAsyncDisposable
         CheckOptions(options);
         _grains = client;
         _pages = new PageReferences(client);
-        Cache = options.CacheBytes > 0 ? new PageCache(client, _pages, options.CacheBytes, options.Clock, options.PrefetchPages, options.CacheKeepsBytes) : null;
+        Cache = options.CacheBytes > 0 ? new PageCache(client, _pages, options.CacheBytes, options.Clock, options.PrefetchPages, options.CacheKeepsBytes)
+        {
+            ResumeFillsOnReceivingThread = options.ResumeFillsOnReceivingThread,
+        } : null;
         _requests = new RequestIds(Cache?.Session ?? Guid.NewGuid());
         GatewayLoss = client.ServiceProvider.GetService<GatewayLossSignal>();
         _retry = new TransientRetry(options.RetryBudget, options.RetryInterval, GatewayLoss);

@@ -98,6 +98,9 @@ async Task<(PagerConnection Connection, DsmClient Client)?> ConnectOrReportAsync
             // without its bytes, which live in the mapping.
             CacheBytes = long.MaxValue / 4,
             CacheKeepsBytes = false,
+            // A fill's caller copies the page in and returns: resumed where the reply arrives, a fault waits for one
+            // thread's wake-up less.
+            ResumeFillsOnReceivingThread = true,
             PrefetchPages = 0,
             MetricsInterval = TimeSpan.Zero,
         });

@@ -57,6 +57,13 @@ public sealed class DsmClientOptions
     internal bool CacheKeepsBytes { get; init; } = true;
 
     /// <summary>
+    /// Whether fills over the direct channel resume their callers on the connection's receiving thread (see
+    /// <see cref="Caching.PageCache.ResumeFillsOnReceivingThread"/>). The pager turns it on: a fault then waits for one
+    /// thread's wake-up less.
+    /// </summary>
+    internal bool ResumeFillsOnReceivingThread { get; init; }
+
+    /// <summary>
     /// The clock that measures how old a <see cref="Consistency.Bounded"/> copy is. The system clock unless a test or a
     /// simulation supplies its own.
     /// </summary>

@@ -13,12 +13,12 @@ namespace OrleansDsm.Direct;
 /// has an asynchronous operation, see <see cref="DirectTransport.Blocking"/>, so the kernel wakes that thread itself).
 /// The silo sends its revocations of its members' cached copies on the same connection, and this thread applies and
 /// answers them as they arrive: a writer elsewhere waits for that answer, which neither a trip through the thread pool
-/// nor a starved pool delays. Replies resume their callers on the thread pool, so a caller that blocks holds back no
-/// other reply; when several arrive together, the requests their callers send meanwhile wait until those callers have
-/// had their turn (a work item queued behind them), so they leave in a few sends rather than one each. Once the
-/// connection breaks, or a reply is later than the response timeout, every request waiting on it ends
-/// <see cref="DirectStatus.Unknown"/> and the connection is closed. A fill's reply carries the page
-/// (<see cref="DirectFillReply"/>).
+/// nor a starved pool delays. Replies resume their callers on the thread pool (unless a caller asked to resume here,
+/// see <see cref="SendAsync"/>), so a caller that blocks holds back no other reply; when several arrive together, the
+/// requests their callers send meanwhile wait until those callers have had their turn (a work item queued behind
+/// them), so they leave in a few sends rather than one each. Once the connection breaks, or a reply is later than the
+/// response timeout, every request waiting on it ends <see cref="DirectStatus.Unknown"/> and the connection is closed.
+/// A fill's reply carries the page (<see cref="DirectFillReply"/>).
 /// </summary>
 internal sealed class DirectConnection : IDisposable
 {
@@ -105,11 +105,17 @@ internal sealed class DirectConnection : IDisposable
     /// <summary>Tells the silo that member <paramref name="member"/>'s session is gone, so its revocations go elsewhere.</summary>
     public void Leave(ushort member) => _outbox.Send(new DirectRequest(0, DirectOperation.Leave, 0, 0, 0, 0, 0, 0, member));
 
-    /// <summary>Sends <paramref name="request"/> (its id is set here) and returns the silo's reply, or <see cref="DirectStatus.Unknown"/> if none comes.</summary>
-    public Task<DirectReply> SendAsync(DirectRequest request)
+    /// <summary>
+    /// Sends <paramref name="request"/> (its id is set here) and returns the silo's reply, or <see cref="DirectStatus.Unknown"/>
+    /// if none comes. The caller resumes on the thread pool, unless <paramref name="resumeOnReceivingThread"/>: then on
+    /// the thread that completes the reply, mostly the receiving thread itself, which saves waking a pool thread (the
+    /// pager's fills; see docs/performance.md, "Mapped memory"). Such a caller must be brief and must never wait for
+    /// another reply: meanwhile the connection receives nothing, so it would wait for itself.
+    /// </summary>
+    public Task<DirectReply> SendAsync(DirectRequest request, bool resumeOnReceivingThread = false)
     {
         var id = Interlocked.Increment(ref _lastId);
-        var waiting = new Waiting(Stopwatch.GetTimestamp());
+        var waiting = new Waiting(Stopwatch.GetTimestamp(), resumeOnReceivingThread);
         _waiting[id] = waiting;
         // A break after the sweep of waiting requests would leave this one waiting for ever: it ends here instead.
         if (_broken) End(id, DirectStatus.Unknown);
@@ -120,7 +126,7 @@ internal sealed class DirectConnection : IDisposable
     /// <summary>
     /// The connection's receiving thread: blocks until the silo sends, then handles what came. Revocations are answered
     /// here, so a client whose thread pool is starved still answers them; replies resume their callers on the thread
-    /// pool, so a caller that blocks holds back no other reply.
+    /// pool (but those that asked to resume here), so a caller that blocks holds back no other reply.
     /// </summary>
     private void Receive()
     {
@@ -145,7 +151,7 @@ internal sealed class DirectConnection : IDisposable
         }
     }
 
-    /// <summary>Handles the frames a receive completed: applies revocations, and resumes the callers of replies on the thread pool.</summary>
+    /// <summary>Handles the frames a receive completed: applies revocations, and resumes the callers of replies.</summary>
     private bool Take(int received)
     {
         _filled += received;
@@ -268,7 +274,7 @@ internal sealed class DirectConnection : IDisposable
             }
     }
 
-    /// <summary>Ends a waiting request; its caller resumes on the thread pool, as every caller does.</summary>
+    /// <summary>Ends a waiting request; its caller resumes as its reply's would (see <see cref="SendAsync"/>).</summary>
     private void End(uint id, DirectStatus status)
     {
         if (!_waiting.TryRemove(id, out var waiting)) return;
@@ -285,12 +291,13 @@ internal sealed class DirectConnection : IDisposable
 
     public void Dispose() => Break();
 
-    private sealed class Waiting(long sent)
+    private sealed class Waiting(long sent, bool resumeOnReceivingThread)
     {
         public long Sent => sent;
 
-        // Completed on the receiving thread, but its continuations run on the thread pool, never there, so a caller that
-        // blocks holds back no other reply; a caller blocked in a synchronous wait is released directly.
-        public TaskCompletionSource<DirectReply> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed on the receiving thread. Its continuations run on the thread pool unless the caller asked otherwise,
+        // so a caller that blocks holds back no other reply; a caller blocked in a synchronous wait is released directly.
+        public TaskCompletionSource<DirectReply> Reply { get; } =
+            new(resumeOnReceivingThread ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -209,6 +209,32 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
         Assert.Equal([true, false], answer.Kept);
     }
 
+    [Fact]
+    public async Task A_caller_that_asked_to_resume_on_the_receiving_thread_resumes_there_and_every_other_on_the_thread_pool()
+    {
+        using var standIn = await StandIn.ConnectAsync(TimeSpan.FromSeconds(30));
+        var connection = standIn.Connection;
+        var asked = connection.SendAsync(new DirectRequest(0, DirectOperation.Fill, 0, 1, 1, 0, 0, 0), resumeOnReceivingThread: true);
+        var plain = connection.SendAsync(new DirectRequest(0, DirectOperation.Fill, 0, 1, 2, 0, 0, 0));
+        static (bool OnPool, string? Name) Where() => (Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.Name);
+        // Each continuation runs where its task's completion lets it: inline where the caller asked, else on the pool.
+        var askedResumed = asked.ContinueWith(_ => Where(), TaskContinuationOptions.ExecuteSynchronously);
+        var plainResumed = plain.ContinueWith(_ => Where(), TaskContinuationOptions.ExecuteSynchronously);
+        var sent = await ReceiveExactlyAsync(standIn.Accepted, DirectWire.HelloSize + 2 * DirectWire.RequestSize);
+        var ids = new[] { 0, 1 }.Select(i => DirectRequest.ReadFrom(sent.AsSpan(DirectWire.HelloSize + i * DirectWire.RequestSize)).Id).ToArray();
+
+        var replies = new byte[2 * DirectWire.ReplySize];
+        new DirectReply(ids[0], DirectStatus.Done, 1).WriteTo(replies);
+        new DirectReply(ids[1], DirectStatus.Done, 2).WriteTo(replies.AsSpan(DirectWire.ReplySize));
+        await standIn.Accepted.SendAsync(replies, SocketFlags.None);
+
+        var (askedOnPool, askedThread) = await askedResumed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(askedOnPool);
+        Assert.StartsWith("direct channel to 127.0.0.1:", askedThread);
+        Assert.True((await plainResumed.WaitAsync(TimeSpan.FromSeconds(10))).OnPool);
+        Assert.Equal((1UL, 2UL), ((await asked).Value, (await plain).Value));
+    }
+
     private static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int count)
     {
         var bytes = new byte[count];
