@@ -62,22 +62,8 @@ internal abstract class DirectTransport : IDisposable
 
         public override int Receive(Span<byte> buffer) => socket.Receive(buffer, SocketFlags.None);
 
-        public override void Dispose()
-        {
-            // Closing a socket does not end a receive blocked on it in another thread on Linux; shutting it down does.
-            if (blocking)
-            {
-                try
-                {
-                    socket.Shutdown(SocketShutdown.Both);
-                }
-                catch (Exception error) when (error is SocketException or ObjectDisposedException)
-                {
-                    // Not connected or closed already: no receive to end.
-                }
-            }
-            socket.Dispose();
-        }
+        // Ends a receive blocked on the socket in another thread too (.NET aborts it as it closes the socket).
+        public override void Dispose() => socket.Dispose();
     }
 
     private sealed class TlsTransport(SslStream stream) : DirectTransport
