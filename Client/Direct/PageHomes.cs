@@ -28,7 +28,8 @@ internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
     // Numbers every entry written, so that a learning call's answer does not overwrite a reply that came after it began.
     private long _written;
     private readonly ConcurrentDictionary<long, byte> _learning = new();
-    // Kept beside _learning, whose Count would take every one of its locks.
+    // Kept beside _learning, whose Count would take every one of its locks: raised before a page is added there and
+    // lowered after it is removed, so it is never 0 while some page is being asked (what At relies on to skip the lookup).
     private int _learningCount;
 
     /// <summary>The endpoint of <paramref name="page"/>'s silo, if learned.</summary>
@@ -77,8 +78,11 @@ internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
         }
         // Taken before the page is marked as being asked: what a reply writes once it is marked is newer than the answer.
         var asked = Interlocked.Read(ref _written);
-        if (Volatile.Read(ref _learningCount) >= MostLearning || !_learning.TryAdd(page, 0)) return;
-        Interlocked.Increment(ref _learningCount);
+        if (Interlocked.Increment(ref _learningCount) > MostLearning || !_learning.TryAdd(page, 0))
+        {
+            Interlocked.Decrement(ref _learningCount);
+            return;
+        }
         _ = LearnAsync(page, now, asked);
     }
 
@@ -98,8 +102,8 @@ internal sealed class PageHomes(Func<long, Task<DirectEndpoint?>> learn)
         }
         finally
         {
-            Interlocked.Decrement(ref _learningCount);
             _learning.TryRemove(page, out _);
+            Interlocked.Decrement(ref _learningCount);
         }
     }
 

@@ -125,6 +125,35 @@ public sealed class PageHomesTests
         Assert.False(homes.TryGet(9, out _));
     }
 
+    [Fact]
+    public async Task At_most_sixteen_pages_are_asked_at_once_and_a_page_refused_meanwhile_is_asked_once_one_has_answered()
+    {
+        var asked = new List<long>();
+        var answers = new Dictionary<long, TaskCompletionSource<DirectEndpoint?>>();
+        var homes = new PageHomes(page =>
+        {
+            lock (asked)
+            {
+                asked.Add(page);
+                return (answers[page] = new TaskCompletionSource<DirectEndpoint?>()).Task;
+            }
+        });
+
+        for (var page = 0L; page < 20; page++) homes.NotAt(page, Gateway);
+        Assert.Equal(Enumerable.Range(0, 16).Select(page => (long)page), asked);
+        // A page being asked takes a reply from the silo that served it over what its question will answer.
+        homes.At(3, Other);
+        Assert.True(homes.TryGet(3, out var served));
+        Assert.Equal(Other, served);
+
+        answers[0].SetResult(Third);
+        await WaitUntilAsync(() => homes.TryGet(0, out _));
+        homes.NotAt(17, Gateway);
+        Assert.Equal(17L, asked[^1]);
+        Assert.Equal(17, asked.Count);
+        foreach (var answer in answers.Values) answer.TrySetResult(null);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         for (var waited = 0; !condition(); waited += 10)
