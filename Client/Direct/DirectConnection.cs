@@ -29,6 +29,8 @@ internal sealed class DirectConnection : IDisposable
     private readonly DirectOutbox _outbox;
     private readonly Func<ushort, PageRevocation[], bool[]?> _revoke;
     private readonly ConcurrentDictionary<uint, Waiting> _waiting = new();
+    // The answers to the revocations of one receive, sent together once its frames are handled; the receiving thread's own.
+    private readonly List<IDirectFrame> _answers = [];
     private byte[] _buffer = new byte[256 * DirectWire.ReplySize];
     private readonly Timer _overdue;
     private readonly long _timeoutTicks;
@@ -184,7 +186,7 @@ internal sealed class DirectConnection : IDisposable
             used += length;
             if (kind == DirectRevocation.Kind)
             {
-                Revoke(frame);
+                if (Revoke(frame) is { } answer) _answers.Add(answer);
                 continue;
             }
             DirectReply reply;
@@ -205,6 +207,13 @@ internal sealed class DirectConnection : IDisposable
                 previous.Value.Wait.TrySetResult(previous.Value.Reply);
             }
             previous = (waiting.Reply, reply);
+        }
+        // Not held back by a cork: writers wait for these. One send for all, as the silo sends a page's revocations for the
+        // members of a connection together (each send wakes the silo).
+        if (_answers.Count > 0)
+        {
+            _outbox.SendNow(_answers);
+            _answers.Clear();
         }
         if (previous is var (wait, last)) wait.TrySetResult(last);
         // Queued behind the callers resumed above, so it runs once most of them have sent; but on a thread of its own,
@@ -235,8 +244,11 @@ internal sealed class DirectConnection : IDisposable
         }
     }
 
-    /// <summary>Applies a revocation frame to the cache, here on the receiving thread (a few locked steps), and answers it at once.</summary>
-    private void Revoke(ReadOnlySpan<byte> frame)
+    /// <summary>
+    /// Applies a revocation frame to the cache, here on the receiving thread (a few locked steps), and returns its
+    /// answer; null when it goes unanswered.
+    /// </summary>
+    private DirectRevocationAnswer? Revoke(ReadOnlySpan<byte> frame)
     {
         DirectRevocation revocation;
         try
@@ -246,7 +258,7 @@ internal sealed class DirectConnection : IDisposable
         catch (InvalidDataException)
         {
             // Unanswered, the silo's page waits out this session's lease, as for a cache that never answers.
-            return;
+            return null;
         }
         bool[] kept;
         try
@@ -256,10 +268,9 @@ internal sealed class DirectConnection : IDisposable
         catch (Exception)
         {
             // As an observer call that failed: unanswered, the page waits out the lease. Thrown here, it would end the process.
-            return;
+            return null;
         }
-        // Not held back by a cork: a writer waits for this answer.
-        _outbox.SendNow(new DirectRevocationAnswer(revocation.Id, kept));
+        return new DirectRevocationAnswer(revocation.Id, kept);
     }
 
     private void EndOverdue()

@@ -39,10 +39,13 @@ internal sealed class DirectOutbox(DirectTransport transport)
         if (Volatile.Read(ref _corked) == 0) Drain();
     }
 
-    /// <summary>Sends <paramref name="frame"/> at once, corked or not, and with it whatever the corks held back.</summary>
-    public void SendNow(IDirectFrame frame)
+    /// <summary>
+    /// Sends <paramref name="frames"/> at once, in order, corked or not, and with them whatever the corks held back: in
+    /// one send where they fit.
+    /// </summary>
+    public void SendNow(IReadOnlyList<IDirectFrame> frames)
     {
-        _queue.Enqueue(frame);
+        foreach (var frame in frames) _queue.Enqueue(frame);
         Drain();
     }
 

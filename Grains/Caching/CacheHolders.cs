@@ -98,20 +98,25 @@ internal sealed class CacheHolders(SessionLeaseTable leases, RevocationSender se
         var revoked = new List<(Guid Session, Holder Holder)>(_holders.Count);
         foreach (var (session, holder) in _holders)
             if (holder.Version < version) revoked.Add((session, holder));
-        // Sent once the holders are no longer being enumerated. Each answer is waited for off the page's turn, and the
-        // page resumes once, when all are in, instead of once per holder: a turn is a trip through the silo's queues.
-        var sent = new List<Revocation>(revoked.Count);
+        // Sent once the holders are no longer being enumerated, all together (so those of one connection leave in one
+        // send). Each answer is waited for off the page's turn, and the page resumes once, when all are in, instead of
+        // once per holder: a turn is a trip through the silo's queues.
+        var requests = new List<RevocationSender.Request>(revoked.Count);
         foreach (var (session, holder) in revoked)
         {
             _holders.Remove(session);
             if (skipForCheckerTests) continue;
             var remaining = leases.Remaining(session);
-            if (remaining <= TimeSpan.Zero) continue;
-            var revocations = Revocations(page, holder, version);
-            var (answers, last) = sender.Send(session, holder.Callback, revocations, remaining);
-            sent.Add(new Revocation(session, holder.Callback, AnswersAsync(session, answers, remaining), last, revocations[^1].Length > 0));
+            if (remaining > TimeSpan.Zero) requests.Add(new(session, holder.Callback, Revocations(page, holder, version), remaining));
         }
-        if (sent.Count == 0) return;
+        if (requests.Count == 0) return;
+        var calls = sender.SendAll(requests);
+        var sent = new List<Revocation>(requests.Count);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var (session, callback, revocations, remaining) = requests[i];
+            sent.Add(new Revocation(session, callback, AnswersAsync(session, calls[i].Answers, remaining), calls[i].Last, revocations[^1].Length > 0));
+        }
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         _revoking += sent.Count;
         try

@@ -113,6 +113,15 @@ internal sealed class DirectSession(DirectTransport transport, LocalPages local,
         return waiting.Task;
     }
 
+    /// <summary>
+    /// Holds back the frames queued from now (revocations, replies) until the matching <see cref="Uncork"/>, which sends
+    /// them together; see <see cref="DirectOutbox.Cork"/>.
+    /// </summary>
+    public void Cork() => _outbox.Cork();
+
+    /// <summary>Undoes one <see cref="Cork"/>, sending what it held back once none is left.</summary>
+    public void Uncork() => _outbox.Uncork();
+
     /// <summary>Takes one frame of the client's, other than a revocation's answer: a join, a leave or a request.</summary>
     private void Take(DirectRequest request)
     {

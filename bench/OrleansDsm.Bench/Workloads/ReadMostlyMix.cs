@@ -13,7 +13,9 @@ namespace OrleansDsm.Bench.Workloads;
 /// silo's calls that carried them, several to a call under load) and the writes, where the Uncached run makes one grain
 /// call an operation; what the clients' process allocated meanwhile, its generation-2 collections and how often its
 /// threads found a lock taken; the time the Strict writes took, alone and as a share of the callers' time; and the
-/// processor time each mode's operation cost the clients' process and the silo's.
+/// processor time each mode's operation cost the clients' process and the silo's. Then Strict and Uncached again, each
+/// client making one operation at a time (as a program's thread does), where the rate follows each operation's time
+/// rather than what the processes can do at once.
 /// </summary>
 public static class ReadMostlyMix
 {
@@ -21,12 +23,17 @@ public static class ReadMostlyMix
     private const int Clients = 4;
     private const int OutstandingPerClient = 16;
 
+    /// <summary>The second series: each client one operation at a time.</summary>
+    private const int OneEach = 1;
+
     /// <summary>The Bounded region's bound: a read-mostly app that tolerates values this old gets this mode's rate.</summary>
     private static readonly TimeSpan BoundedStaleness = TimeSpan.FromSeconds(1);
 
     public static async Task RunAsync(BenchContext context)
     {
         var operations = context.Quick ? 100_000 : 300_000;
+        // A third as many one at a time: those runs take longer for each operation.
+        var operationsOneEach = operations / 3;
         var operationsPerRun = (double)(operations / Clients * Clients); // each client makes its whole share
         var zipf = ZipfTable(Pages, 0.99);
         var clients = Enumerable.Range(0, Clients).Select(_ => new DsmClient(context.Orleans)).ToArray();
@@ -41,7 +48,7 @@ public static class ReadMostlyMix
             // Steady state: every client has read every page once, and one untimed run has settled the mix.
             foreach (var array in regions[m])
                 for (var page = 0; page < Pages; page++) await array.GetAsync(page * 512L);
-            await RunOnceAsync(regions[m], zipf, operations, writes: null);
+            await RunOnceAsync(regions[m], zipf, operations, OutstandingPerClient, writes: null);
         }
         // The modes take turns, run by run, so that the machine's drift over the minutes the runs take (large on a
         // shared host) weighs on all alike. What the Strict runs send and allocate is summed over those runs alone.
@@ -64,6 +71,13 @@ public static class ReadMostlyMix
             var misses = CacheCounters.Read().GetValueOrDefault("dsm.cache.misses");
             rates["bounded"].Add(await TimedRunAsync("bounded", regions[2], writesMade: null));
             boundedFetches += CacheCounters.Read().GetValueOrDefault("dsm.cache.misses") - misses;
+        }
+        var oneEach = (Strict: new List<double>(), Uncached: new List<double>());
+        var writesOneEach = new SetTally();
+        for (var run = 0; run < context.Runs; run++)
+        {
+            oneEach.Strict.Add(await RunOnceAsync(regions[0], zipf, operationsOneEach, OneEach, writesOneEach));
+            oneEach.Uncached.Add(await RunOnceAsync(regions[1], zipf, operationsOneEach, OneEach, writes: null));
         }
         foreach (var name in names) await context.Dsm.FreeAsync(name);
         foreach (var client in clients) await client.DisposeAsync();
@@ -107,6 +121,13 @@ public static class ReadMostlyMix
         context.Report.Add("dsm.zipf95.bounded.fetches_per_op", boundedFetches / timed, "calls", boundedConditions + "; pages fetched on a miss, a copy past its bound included");
         context.Report.Ratio("dsm.zipf95.bounded_vs_uncached", Stats.Median(rates["bounded"]), Stats.Median(rates["uncached"]), boundedConditions);
 
+        var oneEachConditions = $"{BenchContext.Setup}; activations=warm (after the runs above); Strict and Uncached runs taking turns; 4 sessions x {OneEach} outstanding; 95% get / 5% set; Zipf s=0.99 over {Pages} pages; {operationsOneEach} ops x {context.Runs} runs, median";
+        context.Report.Add("dsm.zipf95.one_each.strict.ops", Stats.Median(oneEach.Strict), "ops/s", oneEachConditions);
+        context.Report.Add("dsm.zipf95.one_each.uncached.ops", Stats.Median(oneEach.Uncached), "ops/s", oneEachConditions);
+        context.Report.Add("dsm.zipf95.one_each.strict.set_latency_mean", writesOneEach.Seconds / Math.Max(1, writesOneEach.Count) * 1e3, "ms",
+            oneEachConditions + "; a write's time from its call to its return, mean over the Strict runs' writes");
+        context.Report.Ratio("dsm.zipf95.one_each.strict_vs_uncached", Stats.Median(oneEach.Strict), Stats.Median(oneEach.Uncached), oneEachConditions);
+
         // Where the machine's two cores go: a Strict operation makes few calls, but each of them may cost its processes
         // more than an Uncached call does (a call that carries revocations, a write that waits for them, a fetch).
         var processorConditions = conditions + "; processor time (user and system) per operation over each timed run, median";
@@ -123,7 +144,7 @@ public static class ReadMostlyMix
         async Task<double> TimedRunAsync(string mode, OrleansDsm.Arrays.SharedArray<long>[] arrays, SetTally? writesMade)
         {
             var (clientsBefore, siloBefore) = (ProcessorSeconds(Environment.ProcessId), ProcessorSeconds(context.SiloProcessId));
-            var rate = await RunOnceAsync(arrays, zipf, operations, writesMade);
+            var rate = await RunOnceAsync(arrays, zipf, operations, OutstandingPerClient, writesMade);
             processor[mode].Clients.Add((ProcessorSeconds(Environment.ProcessId) - clientsBefore) * 1e6 / operationsPerRun);
             if (context.SiloProcessId is not null) processor[mode].Silo.Add((ProcessorSeconds(context.SiloProcessId) - siloBefore) * 1e6 / operationsPerRun);
             return rate;
@@ -138,8 +159,11 @@ public static class ReadMostlyMix
         return process.TotalProcessorTime.TotalSeconds;
     }
 
-    /// <summary>Runs the mix once and returns its rate, adding the writes it made and the time they took to <paramref name="writes"/>, if given.</summary>
-    private static async Task<double> RunOnceAsync(OrleansDsm.Arrays.SharedArray<long>[] arrays, double[] zipf, int operations, SetTally? writes)
+    /// <summary>
+    /// Runs the mix once, with <paramref name="outstanding"/> callers a client, and returns its rate, adding the writes
+    /// it made and the time they took to <paramref name="writes"/>, if given.
+    /// </summary>
+    private static async Task<double> RunOnceAsync(OrleansDsm.Arrays.SharedArray<long>[] arrays, double[] zipf, int operations, int outstanding, SetTally? writes)
     {
         var perClient = operations / arrays.Length;
         var seconds = await Measure.SecondsAsync(() => Task.WhenAll(arrays.Select((array, client) =>
@@ -156,8 +180,8 @@ public static class ReadMostlyMix
                     writes?.Add(Stopwatch.GetTimestamp() - started);
                 }
                 else await array.GetAsync(index);
-            }, perClient, OutstandingPerClient))));
-        if (writes is not null) writes.CallerSeconds += seconds * arrays.Length * OutstandingPerClient;
+            }, perClient, outstanding))));
+        if (writes is not null) writes.CallerSeconds += seconds * arrays.Length * outstanding;
         return arrays.Length * perClient / seconds;
     }
 

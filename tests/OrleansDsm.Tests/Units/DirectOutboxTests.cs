@@ -72,7 +72,7 @@ public sealed class DirectOutboxTests
             Assert.Equal(0, receiving.Available);
 
             // Still corked once: a frame sent now goes, and the held one before it.
-            outbox.SendNow(new Frame(2));
+            outbox.SendNow([new Frame(2)]);
             Assert.Equal([1, 2], await ReceiveAsync(receiving, 2));
             outbox.Send(new Frame(3));
             await Task.Delay(200);

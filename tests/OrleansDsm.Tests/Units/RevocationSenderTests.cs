@@ -1,5 +1,10 @@
+using System.Net;
+using System.Net.Sockets;
 using OrleansDsm.Caching;
+using OrleansDsm.Direct;
 using OrleansDsm.Grains.Caching;
+using OrleansDsm.Grains.Direct;
+using OrleansDsm.Grains.Pages;
 
 namespace OrleansDsm.Tests.Units;
 
@@ -100,6 +105,113 @@ public sealed class RevocationSenderTests
 
         Assert.True(await first && await second);
         Assert.Equal([TaskScheduler.Default, TaskScheduler.Default], holder.Schedulers());
+    }
+
+    [Fact]
+    public async Task Revocations_over_a_sessions_direct_connection_go_at_once_without_waiting_for_its_earlier_ones()
+    {
+        var (silo, client) = await ConnectedPairAsync();
+        using (silo)
+        using (client)
+        {
+            var sessions = new DirectSessions();
+            var connection = new DirectSession(new CountingTransport(silo), new LocalPages(), null!, null!, sessions, null!, null!);
+            var session = Guid.NewGuid();
+            sessions.Add(new DirectMember(connection, 3, session));
+            var sender = new RevocationSender(sessions);
+            var holder = new ScriptedHolder();
+
+            // Neither is answered: the second goes while the first is still in flight, each in a frame of its own.
+            var (first, firstLast) = sender.Send(session, holder, [Revocation(1)], Patience);
+            var (second, secondLast) = sender.Send(session, holder, [Revocation(2), Revocation(3)], Patience);
+
+            var frames = await ReceiveFramesAsync(client, 2);
+            Assert.Equal(["3: 1", "3: 2, 3"], frames.Select(frame => $"{frame.Member}: {string.Join(", ", frame.Revocations.Select(r => r.Page))}"));
+            Assert.Equal((0, 1), (firstLast, secondLast));
+            Assert.False(first.IsCompleted || second.IsCompleted);
+            Assert.Equal("", holder.Pages()); // no observer call
+        }
+    }
+
+    [Fact]
+    public async Task A_pages_revocations_for_the_sessions_of_one_direct_connection_leave_in_one_send()
+    {
+        var (silo, client) = await ConnectedPairAsync();
+        using (silo)
+        using (client)
+        {
+            var sessions = new DirectSessions();
+            var transport = new CountingTransport(silo);
+            var connection = new DirectSession(transport, new LocalPages(), null!, null!, sessions, null!, null!);
+            var (one, two) = (Guid.NewGuid(), Guid.NewGuid());
+            sessions.Add(new DirectMember(connection, 0, one));
+            sessions.Add(new DirectMember(connection, 1, two));
+            var sender = new RevocationSender(sessions);
+            var holder = new ScriptedHolder();
+
+            var sent = sender.SendAll([new(one, holder, [Revocation(5)], Patience), new(two, holder, [Revocation(5)], Patience)]);
+
+            var frames = await ReceiveFramesAsync(client, 2);
+            Assert.Equal([(ushort)0, (ushort)1], frames.Select(frame => frame.Member));
+            Assert.Equal(1, transport.Sends);
+            Assert.Equal([0, 0], sent.Select(call => call.Last));
+        }
+    }
+
+    /// <summary>A silo's end of a direct connection that counts its sends.</summary>
+    private sealed class CountingTransport(Socket socket) : DirectTransport
+    {
+        private int _sends;
+
+        public int Sends => Volatile.Read(ref _sends);
+
+        public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellation = default) => socket.ReceiveAsync(buffer, SocketFlags.None, cancellation);
+
+        public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes)
+        {
+            Interlocked.Increment(ref _sends);
+            return socket.SendAsync(bytes, SocketFlags.None);
+        }
+
+        public override int Receive(Span<byte> buffer) => socket.Receive(buffer, SocketFlags.None);
+
+        public override void Dispose() => socket.Dispose();
+    }
+
+    private static async Task<(Socket Silo, Socket Client)> ConnectedPairAsync()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var silo = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await silo.ConnectAsync(listener.LocalEndPoint!);
+        return (silo, await listener.AcceptAsync());
+    }
+
+    /// <summary>Reads <paramref name="count"/> revocation frames as the client's end receives them.</summary>
+    private static async Task<DirectRevocation[]> ReceiveFramesAsync(Socket socket, int count)
+    {
+        var frames = new DirectRevocation[count];
+        for (var i = 0; i < count; i++)
+        {
+            var header = await ReceiveAsync(socket, DirectWire.ReplySize);
+            var body = await ReceiveAsync(socket, DirectWire.BodyLengthOf(header));
+            frames[i] = DirectRevocation.ReadFrom([.. header, .. body]);
+        }
+        return frames;
+    }
+
+    private static async Task<byte[]> ReceiveAsync(Socket socket, int count)
+    {
+        var bytes = new byte[count];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        for (var filled = 0; filled < count;)
+        {
+            var received = await socket.ReceiveAsync(bytes.AsMemory(filled), SocketFlags.None, timeout.Token);
+            Assert.NotEqual(0, received);
+            filled += received;
+        }
+        return bytes;
     }
 
     /// <summary>Sends a revocation of <paramref name="page"/> and gives its own answer, as a page takes it.</summary>

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Sockets;
+using OrleansDsm.Caching;
+using OrleansDsm.Direct;
+
+namespace OrleansDsm.Tests.Units;
+
+/// <summary>A client's direct connection, against a scripted silo: how it answers the revocations the silo sends.</summary>
+public sealed class DirectConnectionTests
+{
+    [Fact]
+    public async Task The_answers_to_the_revocations_of_one_receive_leave_together_once_every_one_is_applied()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        Socket? silo = null;
+        var answeredBeforeTheLast = false;
+        var lastApplied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var applied = new List<(ushort Member, long Page)>();
+        var connecting = DirectConnection.OpenAsync(new DirectEndpoint("127.0.0.1", port), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30),
+            (member, revocations) =>
+            {
+                applied.Add((member, revocations[0].Page));
+                if (revocations[0].Page == 2)
+                {
+                    // Time enough for an answer already sent to reach the silo's end of loopback, where nothing reads yet.
+                    Thread.Sleep(200);
+                    answeredBeforeTheLast = silo!.Available > 0;
+                    lastApplied.SetResult();
+                }
+                return [revocations[0].Page == 2];
+            });
+        silo = await listener.AcceptAsync();
+        using (silo)
+        using (var connection = await connecting)
+        {
+            await ReceiveAsync(silo, DirectWire.HelloSize);
+            // Two members' revocations in one send, as a page sends them to the clients of one process.
+            DirectRevocation[] frames = [new(11, 0, [new PageRevocation(1, 7, 0, 8, null)]), new(12, 1, [new PageRevocation(2, 7, 0, 8, null)])];
+            var bytes = new byte[frames.Sum(frame => frame.Length)];
+            frames[0].WriteTo(bytes);
+            frames[1].WriteTo(bytes.AsSpan(frames[0].Length));
+            await silo.SendAsync(bytes, SocketFlags.None);
+            // Nothing reads the silo's end until then, so what had arrived is still there to be seen.
+            await lastApplied.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+            var answers = new List<(uint Id, bool Kept)>();
+            for (var i = 0; i < 2; i++)
+            {
+                var header = await ReceiveAsync(silo, DirectWire.RequestSize);
+                var kept = await ReceiveAsync(silo, DirectRevocationAnswer.CountOf(header));
+                var answer = DirectRevocationAnswer.ReadFrom([.. header, .. kept]);
+                answers.Add((answer.Id, answer.Kept.Single()));
+            }
+            Assert.Equal([((ushort)0, 1L), ((ushort)1, 2L)], applied);
+            Assert.Equal([(11u, false), (12u, true)], answers);
+            Assert.False(answeredBeforeTheLast, "the first revocation's answer should wait until the second is applied, to leave with its answer");
+        }
+    }
+
+    private static async Task<byte[]> ReceiveAsync(Socket socket, int count)
+    {
+        var bytes = new byte[count];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        for (var filled = 0; filled < count;)
+        {
+            var received = await socket.ReceiveAsync(bytes.AsMemory(filled), SocketFlags.None, timeout.Token);
+            Assert.NotEqual(0, received);
+            filled += received;
+        }
+        return bytes;
+    }
+}
