@@ -5,7 +5,8 @@ namespace OrleansDsm.Connection;
 
 /// <summary>
 /// Sends a page call again while it fails for a reason that passes: a silo or gateway that died or is being declared dead, a
-/// message that was rejected, a response that did not come, a database that did not answer. Mutations are sent again under their original
+/// message that was rejected, a response that did not come, a placement that timed out (see <see cref="PlacementTimedOut"/>),
+/// a database that did not answer. Mutations are sent again under their original
 /// <see cref="Pages.RequestId"/>, so a page that applied one returns its result instead of applying it twice.
 /// Anything else (a freed region, bad input) fails at once. With a <see cref="GatewayLossSignal"/>, a call in flight
 /// when the client loses a gateway connection is sent again at once, without waiting for an answer that went with the
@@ -105,5 +106,20 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval, Gateway
         // A gateway that died refuses the connection (ConnectionFailedException); the next try goes through another.
         error is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException
             or Orleans.Storage.InconsistentStateException or StorageUnavailableException
-            or SiloNotServingException;
+            or SiloNotServingException
+        || PlacementTimedOut(error);
+
+    /// <summary>
+    /// Whether <paramref name="error"/> is, or wraps, Polly's <see cref="Polly.Timeout.TimeoutRejectedException"/>: Orleans
+    /// 10 bounds each grain placement with a Polly timeout, and a placement that outlasts it (a silo cut off, whose part
+    /// of the directory does not answer until it is declared dead) fails its call with that. The silo writes it into
+    /// the response (<c>AddSharedMemory</c> admits its namespace; Orleans writes only those it admits, and without it the
+    /// client got a serialization error instead, in the host-cut test).
+    /// </summary>
+    private static bool PlacementTimedOut(Exception error)
+    {
+        for (Exception? cause = error; cause is not null; cause = cause.InnerException)
+            if (cause is Polly.Timeout.TimeoutRejectedException) return true;
+        return false;
+    }
 }

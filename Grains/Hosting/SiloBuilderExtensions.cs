@@ -36,6 +36,11 @@ public static class SiloBuilderExtensions
         builder.Services.AddHostedService<Metrics.SiloMetricsReporter>();
         builder.Services.AddSingleton<Serving.MemoryPressure>();
         builder.Services.AddPlacementDirector<Placement.PagePlacement, Placement.PagePlacementDirector>();
+        // A placement that outlasts Orleans' timeout fails its call with Polly's TimeoutRejectedException, which Orleans
+        // writes into the response only from an admitted namespace; else the response cannot be written and the client
+        // gets a serialization error it cannot tell from a bug. Admitted, it reaches the client, which calls again.
+        builder.Services.Configure<Orleans.Serialization.ExceptionSerializationOptions>(options =>
+            options.SupportedNamespacePrefixes.Add(typeof(Polly.Timeout.TimeoutRejectedException).Namespace!));
         // Receives of up to 64 KiB instead of Orleans' 4 KiB, and socket completions on the thread pool directly (see
         // SocketConnection, and the client's UseLowLatencySockets for what it gained).
         Networking.SocketTransport.Use(builder.Services);
