@@ -113,10 +113,14 @@ internal sealed class DirectLink
     /// <summary>How many attempts to connect have failed so far for <paramref name="reason"/>.</summary>
     public long Failures(ConnectFailure reason) => Interlocked.Read(ref _failures[(int)reason]);
 
-    /// <summary>Starts looking for a connection to the gateway's silo, unless one is being sought, the last attempt was too recent, or the link has closed.</summary>
+    /// <summary>
+    /// Starts looking for a connection to the gateway's silo, unless one is open, one is being sought, the last attempt
+    /// was too recent, or the link has closed. An open one is never replaced: each new client of the link seeks, and a
+    /// replaced connection cost its members their revocations over the channel until the silo listed them again.
+    /// </summary>
     public void Seek()
     {
-        if (TryStart(_gateway)) _ = ConnectAsync(_gateway, known: null);
+        if (_gateway.Open is null && TryStart(_gateway)) _ = ConnectAsync(_gateway, known: null);
     }
 
     /// <summary>Takes <paramref name="number"/> off the link, telling the silos; the last member to leave closes the link.</summary>

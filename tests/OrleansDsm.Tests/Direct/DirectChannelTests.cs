@@ -681,6 +681,31 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_client_joining_a_link_with_an_open_connection_keeps_that_connection_and_gets_revocations_over_it()
+    {
+        await using var first = new DsmClient(fixture.Cluster.Client);
+        var connection = (await ConnectedChannels.OfAsync(first)).Connection;
+        // Past the wait between attempts to connect, when a client seeking a connection could start another.
+        await Task.Delay(TimeSpan.FromSeconds(5.5));
+        await using var second = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannels.OfAsync(second);
+        await Task.Delay(500);
+        Assert.Same(connection, channel.Connection);
+        Assert.True(connection!.IsOpen);
+
+        await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        var cached = await second.AllocateAsync<long>(UniqueNames.For("direct-second-member"), 512);
+        var written = await writer.OpenAsync<long>(cached.Name);
+        await SeedAsync(cached, 0, 1L);
+        await MoveAsync(cached.Region.FirstPage, SiloOf(channel, connected: true));
+        Assert.Equal(1, await cached.GetAsync(0));
+        var revocations = channel.RevocationsReceived;
+        await written.SetAsync(0, 2);
+        Assert.True(channel.RevocationsReceived > revocations, "the second client's revocation should have come over the connection it shares");
+        Assert.Equal(2, await cached.GetAsync(0));
+    }
+
+    [Fact]
     public async Task Sets_of_two_clients_in_flight_when_their_shared_connection_breaks_are_each_applied_once()
     {
         await using var first = new DsmClient(fixture.Cluster.Client);

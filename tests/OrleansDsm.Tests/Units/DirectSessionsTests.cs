@@ -5,7 +5,10 @@ using OrleansDsm.Grains.Pages;
 
 namespace OrleansDsm.Tests.Units;
 
-/// <summary>A session's revocations stay with the first member that named it, for as long as that one is joined.</summary>
+/// <summary>
+/// A session's revocations stay with the first member that named it, for as long as that one is joined; then with the
+/// next that named it, as a client's new connection does when it replaces the old one.
+/// </summary>
 public sealed class DirectSessionsTests
 {
     [Fact]
@@ -31,5 +34,25 @@ public sealed class DirectSessionsTests
         // Once the first has left, a new member of the session is listed.
         sessions.Add(later);
         Assert.Same(later, sessions.Find(session));
+    }
+
+    [Fact]
+    public void A_member_that_named_a_listed_session_takes_it_once_the_listed_one_goes()
+    {
+        var sessions = new DirectSessions();
+        using var oldSocket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        using var newSocket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        var session = Guid.NewGuid();
+        // A client's connection replaced: its members join the new one before the old one ends.
+        var old = new DirectMember(new DirectSession(DirectTransport.Plain(oldSocket), new LocalPages(), null!, null!, sessions, null!, null!), 0, session);
+        var replacement = new DirectMember(new DirectSession(DirectTransport.Plain(newSocket), new LocalPages(), null!, null!, sessions, null!, null!), 0, session);
+        sessions.Add(old);
+        sessions.Add(replacement);
+        Assert.Same(old, sessions.Find(session));
+
+        sessions.Remove(old);
+        Assert.Same(replacement, sessions.Find(session));
+        sessions.Remove(replacement);
+        Assert.Null(sessions.Find(session));
     }
 }
