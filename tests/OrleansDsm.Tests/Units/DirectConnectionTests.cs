@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using OrleansDsm.Caching;
 using OrleansDsm.Direct;
+using static OrleansDsm.Tests.Units.LoopbackSockets;
 
 namespace OrleansDsm.Tests.Units;
 
@@ -58,18 +59,5 @@ public sealed class DirectConnectionTests
             Assert.Equal([(11u, false), (12u, true)], answers);
             Assert.False(answeredBeforeTheLast, "the first revocation's answer should wait until the second is applied, to leave with its answer");
         }
-    }
-
-    private static async Task<byte[]> ReceiveAsync(Socket socket, int count)
-    {
-        var bytes = new byte[count];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        for (var filled = 0; filled < count;)
-        {
-            var received = await socket.ReceiveAsync(bytes.AsMemory(filled), SocketFlags.None, timeout.Token);
-            Assert.NotEqual(0, received);
-            filled += received;
-        }
-        return bytes;
     }
 }

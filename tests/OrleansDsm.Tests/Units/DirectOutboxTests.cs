@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using OrleansDsm.Direct;
+using static OrleansDsm.Tests.Units.LoopbackSockets;
 
 namespace OrleansDsm.Tests.Units;
 
@@ -98,28 +99,5 @@ public sealed class DirectOutboxTests
             var expected = frames.SelectMany(frame => Enumerable.Repeat(frame.Value, frame.Size)).ToArray();
             Assert.Equal(expected, await ReceiveAsync(receiving, expected.Length));
         }
-    }
-
-    private static async Task<(Socket Sending, Socket Receiving)> ConnectedPairAsync()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var sending = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await sending.ConnectAsync(listener.LocalEndPoint!);
-        return (sending, await listener.AcceptAsync());
-    }
-
-    private static async Task<byte[]> ReceiveAsync(Socket socket, int count)
-    {
-        var bytes = new byte[count];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        for (var filled = 0; filled < count;)
-        {
-            var received = await socket.ReceiveAsync(bytes.AsMemory(filled), SocketFlags.None, timeout.Token);
-            Assert.NotEqual(0, received);
-            filled += received;
-        }
-        return bytes;
     }
 }

@@ -5,6 +5,7 @@ using OrleansDsm.Direct;
 using OrleansDsm.Grains.Caching;
 using OrleansDsm.Grains.Direct;
 using OrleansDsm.Grains.Pages;
+using static OrleansDsm.Tests.Units.LoopbackSockets;
 
 namespace OrleansDsm.Tests.Units;
 
@@ -178,16 +179,6 @@ public sealed class RevocationSenderTests
         public override void Dispose() => socket.Dispose();
     }
 
-    private static async Task<(Socket Silo, Socket Client)> ConnectedPairAsync()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var silo = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await silo.ConnectAsync(listener.LocalEndPoint!);
-        return (silo, await listener.AcceptAsync());
-    }
-
     /// <summary>Reads <paramref name="count"/> revocation frames as the client's end receives them.</summary>
     private static async Task<DirectRevocation[]> ReceiveFramesAsync(Socket socket, int count)
     {
@@ -199,19 +190,6 @@ public sealed class RevocationSenderTests
             frames[i] = DirectRevocation.ReadFrom([.. header, .. body]);
         }
         return frames;
-    }
-
-    private static async Task<byte[]> ReceiveAsync(Socket socket, int count)
-    {
-        var bytes = new byte[count];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        for (var filled = 0; filled < count;)
-        {
-            var received = await socket.ReceiveAsync(bytes.AsMemory(filled), SocketFlags.None, timeout.Token);
-            Assert.NotEqual(0, received);
-            filled += received;
-        }
-        return bytes;
     }
 
     /// <summary>Sends a revocation of <paramref name="page"/> and gives its own answer, as a page takes it.</summary>
