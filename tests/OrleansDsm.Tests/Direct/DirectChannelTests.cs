@@ -317,6 +317,30 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_client_whose_connection_broke_gets_its_revocations_over_the_connection_that_replaced_it()
+    {
+        await using var holder = new DsmClient(fixture.Cluster.Client);
+        var channel = await ConnectedChannels.OfAsync(holder);
+        await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        var cached = await holder.AllocateAsync<long>(UniqueNames.For("direct-revoke-reconnected"), 512);
+        var written = await writer.OpenAsync<long>(cached.Name);
+        await SeedAsync(cached, 0, 1L);
+        await MoveAsync(cached.Region.FirstPage, SiloOf(channel, connected: true));
+        var broken = channel.Connection!;
+        broken.Dispose();
+        await ConnectedChannels.OfAsync(holder);
+        Assert.NotSame(broken, channel.Connection);
+        Assert.Equal(1, await cached.GetAsync(0));
+        var revocations = channel.RevocationsReceived;
+
+        await written.SetAsync(0, 2);
+
+        // Correct either way: revocations as observer calls are slower, never wrong, so only the count tells.
+        Assert.True(channel.RevocationsReceived > revocations, "the revocation should have come over the connection that replaced the broken one");
+        Assert.Equal(2, await cached.GetAsync(0));
+    }
+
+    [Fact]
     public async Task A_freed_region_is_refused_with_the_calls_own_error_and_nothing_is_written()
     {
         await using var client = new DsmClient(fixture.Cluster.Client);
