@@ -4,6 +4,7 @@
 // "--durable BATCHED_GATEWAY ADONET_GATEWAY CONNECTION PGBENCH" adds the PostgreSQL figures; "--redis HOST:PORT" the Redis ones;
 // "--silo-process PID" names the bench silo's process, whose processor time some workloads read.
 // "--only NAME" runs one workload (ElementLatency, ReadMostlyMix, ...) and only prints its figures: for tuning.
+// "zipf-client GATEWAY STRICT UNCACHED" is one client process of the ReadMostlyMixProcesses workload, which starts it.
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
@@ -21,6 +22,8 @@ switch (args)
     case ["silo", var siloPort, var gatewayPort, var cluster, var primary, var moves, var pagePlacement]:
         // A silo of a two-silo cluster of the placement and join workloads: PRIMARY is "-" for the first.
         return await BenchSilo.RunAsync(int.Parse(siloPort), int.Parse(gatewayPort), cluster, primary == "-" ? null : int.Parse(primary), Enum.Parse<ActivationMoves>(moves), pagePlacement);
+    case ["zipf-client", var gateway, var strict, var uncached]:
+        return await ZipfClientProcess.RunAsync(gateway, strict, uncached);
     case ["client", var gateway, .. var rest]:
         var quick = rest.Contains("--quick");
         var command = rest.SkipWhile(a => a != "--command").Skip(1).FirstOrDefault() ?? "bench/run.sh";
@@ -45,6 +48,7 @@ switch (args)
                 (nameof(HotAtomicAdd), HotAtomicAdd.RunAsync),
                 (nameof(ResidentPageMemory), ResidentPageMemory.RunAsync),
                 (nameof(ReadMostlyMix), ReadMostlyMix.RunAsync),
+                (nameof(ReadMostlyMixProcesses), ReadMostlyMixProcesses.RunAsync),
                 (nameof(CoherenceCosts), CoherenceCosts.RunAsync),
                 (nameof(TlsChannel), TlsChannel.RunAsync),
                 (nameof(CachedReads), CachedReads.RunAsync),

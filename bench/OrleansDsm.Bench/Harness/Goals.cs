@@ -40,6 +40,8 @@ public static class Goals
         report.Goal("Zipf 95/5 from 4 clients of 16 outstanding each: Strict at least 5x Uncached", "ratio.dsm.zipf95.strict_vs_uncached", v => v >= 5, "dsm.zipf95.uncached.ops");
         report.Goal("Zipf 95/5 from 4 clients of one operation at a time each: Strict at least 5x Uncached", "ratio.dsm.zipf95.one_each.strict_vs_uncached", v => v >= 5,
             "dsm.zipf95.one_each.uncached.ops");
+        report.Goal("Zipf 95/5 from 4 client processes of one operation at a time each: Strict at least 5x Uncached", "ratio.dsm.zipf95.processes.strict_vs_uncached",
+            v => v >= 5, "dsm.zipf95.processes.uncached.ops");
         report.Goal("a write to a page cached by one other client at most 2x an uncached write", "ratio.dsm.set.cached_by_other_vs_uncached", v => v <= 2, "ratio.orleans.call_with_client_callback_vs_plain");
         report.Goal("durable writes to distinct pages from 256 outstanding calls at least 0.8x pgbench's best one-row 4 KiB upsert (16 or 64 clients)",
             "ratio.dsm.durable.batched.set_distinct_pages_vs_pg_best", v => v >= 0.8, "pg.upsert_4kib.tps_best");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OrleansDsm.Bench.Harness;
 using OrleansDsm.Regions;
 
@@ -19,7 +18,6 @@ namespace OrleansDsm.Bench.Workloads;
 /// </summary>
 public static class ReadMostlyMix
 {
-    private const int Pages = 1000;
     private const int Clients = 4;
     private const int OutstandingPerClient = 16;
 
@@ -35,7 +33,7 @@ public static class ReadMostlyMix
         // A third as many one at a time: those runs take longer for each operation.
         var operationsOneEach = operations / 3;
         var operationsPerRun = (double)(operations / Clients * Clients); // each client makes its whole share
-        var zipf = ZipfTable(Pages, 0.99);
+        var zipf = ZipfMix.Table();
         var clients = Enumerable.Range(0, Clients).Select(_ => new DsmClient(context.Orleans)).ToArray();
         var modes = new[] { ("strict", Consistency.Strict), ("uncached", Consistency.Uncached), ("bounded", Consistency.Bounded(BoundedStaleness)) };
         var rates = modes.ToDictionary(mode => mode.Item1, _ => new List<double>());
@@ -43,11 +41,11 @@ public static class ReadMostlyMix
         var regions = new OrleansDsm.Arrays.SharedArray<long>[modes.Length][];
         for (var m = 0; m < modes.Length; m++)
         {
-            await context.Dsm.AllocateAsync<long>(names[m], Pages * 512L, modes[m].Item2);
+            await context.Dsm.AllocateAsync<long>(names[m], ZipfMix.Elements, modes[m].Item2);
             regions[m] = await Task.WhenAll(clients.Select(client => client.OpenAsync<long>(names[m])));
             // Steady state: every client has read every page once, and one untimed run has settled the mix.
             foreach (var array in regions[m])
-                for (var page = 0; page < Pages; page++) await array.GetAsync(page * 512L);
+                for (var page = 0; page < ZipfMix.Pages; page++) await array.GetAsync(page * 512L);
             await RunOnceAsync(regions[m], zipf, operations, OutstandingPerClient, writes: null);
         }
         // The modes take turns, run by run, so that the machine's drift over the minutes the runs take (large on a
@@ -89,7 +87,7 @@ public static class ReadMostlyMix
             RevocationCalls: Counted("dsm.cache.revocation_calls_received") / timed, Writes: writes.Count / timed);
         var clientProcess = (AllocatedBytes: process.Allocated / timed, Gen2Collections: process.Gen2 * 100_000 / timed, LockContentions: process.Contentions / timed);
 
-        var conditions = $"{BenchContext.Setup}; activations=warm (every session has read every page, and one untimed run went first); Strict, Uncached and Bounded runs taking turns; 4 sessions x {OutstandingPerClient} outstanding; 95% get / 5% set; Zipf s=0.99 over {Pages} pages; {operations} ops x {context.Runs} runs, median";
+        var conditions = $"{BenchContext.Setup}; activations=warm (every session has read every page, and one untimed run went first); Strict, Uncached and Bounded runs taking turns; 4 sessions x {OutstandingPerClient} outstanding; 95% get / 5% set; Zipf s=0.99 over {ZipfMix.Pages} pages; {operations} ops x {context.Runs} runs, median";
         context.Report.Add("dsm.zipf95.strict.ops", Stats.Median(rates["strict"]), "ops/s", conditions);
         context.Report.Add("dsm.zipf95.uncached.ops", Stats.Median(rates["uncached"]), "ops/s", conditions);
         context.Report.Add("dsm.zipf95.strict.hit_rate", hitRate, "fraction of reads", conditions);
@@ -121,7 +119,7 @@ public static class ReadMostlyMix
         context.Report.Add("dsm.zipf95.bounded.fetches_per_op", boundedFetches / timed, "calls", boundedConditions + "; pages fetched on a miss, a copy past its bound included");
         context.Report.Ratio("dsm.zipf95.bounded_vs_uncached", Stats.Median(rates["bounded"]), Stats.Median(rates["uncached"]), boundedConditions);
 
-        var oneEachConditions = $"{BenchContext.Setup}; activations=warm (after the runs above); Strict and Uncached runs taking turns; 4 sessions x {OneEach} outstanding; 95% get / 5% set; Zipf s=0.99 over {Pages} pages; {operationsOneEach} ops x {context.Runs} runs, median";
+        var oneEachConditions = $"{BenchContext.Setup}; activations=warm (after the runs above); Strict and Uncached runs taking turns; 4 sessions x {OneEach} outstanding; 95% get / 5% set; Zipf s=0.99 over {ZipfMix.Pages} pages; {operationsOneEach} ops x {context.Runs} runs, median";
         context.Report.Add("dsm.zipf95.one_each.strict.ops", Stats.Median(oneEach.Strict), "ops/s", oneEachConditions);
         context.Report.Add("dsm.zipf95.one_each.uncached.ops", Stats.Median(oneEach.Uncached), "ops/s", oneEachConditions);
         context.Report.Add("dsm.zipf95.one_each.strict.set_latency_mean", writesOneEach.Seconds / Math.Max(1, writesOneEach.Count) * 1e3, "ms",
@@ -166,53 +164,8 @@ public static class ReadMostlyMix
     private static async Task<double> RunOnceAsync(OrleansDsm.Arrays.SharedArray<long>[] arrays, double[] zipf, int operations, int outstanding, SetTally? writes)
     {
         var perClient = operations / arrays.Length;
-        var seconds = await Measure.SecondsAsync(() => Task.WhenAll(arrays.Select((array, client) =>
-            Measure.ThroughputAsync(async i =>
-            {
-                var random = Random.Shared;
-                var found = Array.BinarySearch(zipf, random.NextDouble());
-                var page = found < 0 ? ~found : found;
-                var index = Math.Min(page, Pages - 1) * 512L + random.Next(512);
-                if (random.Next(100) < 5)
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    await array.SetAsync(index, i);
-                    writes?.Add(Stopwatch.GetTimestamp() - started);
-                }
-                else await array.GetAsync(index);
-            }, perClient, outstanding))));
+        var seconds = await Measure.SecondsAsync(() => Task.WhenAll(arrays.Select(array => ZipfMix.RunClientAsync(array, zipf, perClient, outstanding, writes))));
         if (writes is not null) writes.CallerSeconds += seconds * arrays.Length * outstanding;
         return arrays.Length * perClient / seconds;
-    }
-
-    /// <summary>The writes of the runs it is given to: how many, how long they took, and how long their callers ran.</summary>
-    private sealed class SetTally
-    {
-        private long _count, _ticks;
-
-        public long Count => _count;
-
-        /// <summary>The writes' time, from each call to its return, in seconds.</summary>
-        public double Seconds => (double)_ticks / Stopwatch.Frequency;
-
-        /// <summary>The callers' time over the runs: each run's length times its callers.</summary>
-        public double CallerSeconds { get; set; }
-
-        public void Add(long ticks)
-        {
-            Interlocked.Increment(ref _count);
-            Interlocked.Add(ref _ticks, ticks);
-        }
-    }
-
-    /// <summary>The cumulative distribution of a Zipf law over <paramref name="count"/> ranks.</summary>
-    private static double[] ZipfTable(int count, double s)
-    {
-        var weights = Enumerable.Range(1, count).Select(rank => 1 / Math.Pow(rank, s)).ToArray();
-        var total = weights.Sum();
-        var cumulative = new double[count];
-        double running = 0;
-        for (var i = 0; i < count; i++) cumulative[i] = running += weights[i] / total;
-        return cumulative;
     }
 }
