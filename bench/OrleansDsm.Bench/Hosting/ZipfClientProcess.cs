@@ -9,7 +9,8 @@ namespace OrleansDsm.Bench.Hosting;
 /// One client process of the Zipf mix run from several processes ("zipf-client GATEWAY STRICT UNCACHED"): an Orleans
 /// client of its own, and so a direct connection of its own, with one session caching both regions. It reads every page
 /// of both, prints "ready", then takes commands on standard input, one a line: "run strict N" or "run uncached N" makes
-/// N operations of the mix one at a time on that region and prints "done SETS SECONDS" (the sets made and their time);
+/// N operations of the mix one at a time on that region and prints "done SETS SECONDS PROCESSOR" (the sets made, their
+/// time, and the processor time the process used meanwhile, in seconds);
 /// "quit", or the end of input, ends it.
 /// </summary>
 public static class ZipfClientProcess
@@ -49,8 +50,10 @@ public static class ZipfClientProcess
                 return 2;
             }
             var writes = new SetTally();
+            var processor = ProcessorTime.Seconds(Environment.ProcessId);
             await ZipfMix.RunClientAsync(target, table, int.Parse(count, CultureInfo.InvariantCulture), outstanding: 1, writes);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done {writes.Count} {writes.Seconds:R}"));
+            processor = ProcessorTime.Seconds(Environment.ProcessId) - processor;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"done {writes.Count} {writes.Seconds:R} {processor:R}"));
         }
         await client.DisposeAsync();
         await host.StopAsync();

@@ -141,20 +141,12 @@ public static class ReadMostlyMix
         // A run of the mix, with the processor time it cost each process.
         async Task<double> TimedRunAsync(string mode, OrleansDsm.Arrays.SharedArray<long>[] arrays, SetTally? writesMade)
         {
-            var (clientsBefore, siloBefore) = (ProcessorSeconds(Environment.ProcessId), ProcessorSeconds(context.SiloProcessId));
+            var (clientsBefore, siloBefore) = (ProcessorTime.Seconds(Environment.ProcessId), ProcessorTime.Seconds(context.SiloProcessId));
             var rate = await RunOnceAsync(arrays, zipf, operations, OutstandingPerClient, writesMade);
-            processor[mode].Clients.Add((ProcessorSeconds(Environment.ProcessId) - clientsBefore) * 1e6 / operationsPerRun);
-            if (context.SiloProcessId is not null) processor[mode].Silo.Add((ProcessorSeconds(context.SiloProcessId) - siloBefore) * 1e6 / operationsPerRun);
+            processor[mode].Clients.Add((ProcessorTime.Seconds(Environment.ProcessId) - clientsBefore) * 1e6 / operationsPerRun);
+            if (context.SiloProcessId is not null) processor[mode].Silo.Add((ProcessorTime.Seconds(context.SiloProcessId) - siloBefore) * 1e6 / operationsPerRun);
             return rate;
         }
-    }
-
-    /// <summary>The processor time process <paramref name="processId"/> has used so far, in seconds; 0 when not given.</summary>
-    private static double ProcessorSeconds(int? processId)
-    {
-        if (processId is not { } id) return 0;
-        using var process = System.Diagnostics.Process.GetProcessById(id);
-        return process.TotalProcessorTime.TotalSeconds;
     }
 
     /// <summary>

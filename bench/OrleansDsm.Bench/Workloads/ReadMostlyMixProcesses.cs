@@ -33,22 +33,33 @@ public static class ReadMostlyMixProcesses
             for (var i = 0; i < Processes; i++) clients.Add(ClientProcess.Start(context.Gateway, names["strict"], names["uncached"]));
             foreach (var client in clients) await client.ExpectAsync(ZipfClientProcess.ReadyLine);
             // One untimed run of each first, as the mix in one process had before its series.
-            foreach (var mode in names.Keys) await RunOnceAsync(clients, mode, perProcess, writes: null);
-            var rates = names.Keys.ToDictionary(mode => mode, _ => new List<double>());
+            foreach (var mode in names.Keys) await RunOnceAsync(clients, mode, perProcess, writes: null, context.SiloProcessId);
+            var runs = names.Keys.ToDictionary(mode => mode, _ => new List<Run>());
             var writes = new SetTally();
             for (var run = 0; run < context.Runs; run++)
             {
-                rates["strict"].Add(await RunOnceAsync(clients, "strict", perProcess, writes));
-                rates["uncached"].Add(await RunOnceAsync(clients, "uncached", perProcess, writes: null));
+                runs["strict"].Add(await RunOnceAsync(clients, "strict", perProcess, writes, context.SiloProcessId));
+                runs["uncached"].Add(await RunOnceAsync(clients, "uncached", perProcess, writes: null, context.SiloProcessId));
             }
+            double Median(string mode, Func<Run, double> figure) => Stats.Median(runs[mode].Select(figure).ToList());
             foreach (var client in clients) await client.QuitAsync();
 
             var conditions = $"{BenchContext.Setup.Replace("client process", $"{Processes} client processes", StringComparison.Ordinal)}; activations=warm (every process has read every page, and one untimed run went first); Strict and Uncached runs taking turns; {Processes} processes x 1 session x 1 outstanding, each with its own Orleans client and direct connection; 95% get / 5% set; Zipf s=0.99 over {ZipfMix.Pages} pages; {perProcess * Processes} ops x {context.Runs} runs, median";
-            context.Report.Add("dsm.zipf95.processes.strict.ops", Stats.Median(rates["strict"]), "ops/s", conditions);
-            context.Report.Add("dsm.zipf95.processes.uncached.ops", Stats.Median(rates["uncached"]), "ops/s", conditions);
+            context.Report.Add("dsm.zipf95.processes.strict.ops", Median("strict", run => run.Rate), "ops/s", conditions);
+            context.Report.Add("dsm.zipf95.processes.uncached.ops", Median("uncached", run => run.Rate), "ops/s", conditions);
             context.Report.Add("dsm.zipf95.processes.strict.set_latency_mean", writes.Seconds / Math.Max(1, writes.Count) * 1e3, "ms",
                 conditions + "; a write's time from its call to its return, mean over the Strict runs' writes");
-            context.Report.Ratio("dsm.zipf95.processes.strict_vs_uncached", Stats.Median(rates["strict"]), Stats.Median(rates["uncached"]), conditions);
+            context.Report.Ratio("dsm.zipf95.processes.strict_vs_uncached", Median("strict", run => run.Rate), Median("uncached", run => run.Rate), conditions);
+            // One operation at a time, each process's threads sleep between its operations: what waking them costs
+            // shows here, where the mix in one process shares those wake-ups among its sessions.
+            var processorConditions = conditions + "; processor time (user and system) per operation over each timed run, median";
+            foreach (var mode in names.Keys)
+            {
+                context.Report.Add($"dsm.zipf95.processes.{mode}.client_processor_per_op", Median(mode, run => run.ClientsMicroseconds), "us",
+                    processorConditions + $"; the {Processes} client processes together");
+                if (context.SiloProcessId is not null)
+                    context.Report.Add($"dsm.zipf95.processes.{mode}.silo_processor_per_op", Median(mode, run => run.SiloMicroseconds), "us", processorConditions + "; the silo's process");
+            }
         }
         finally
         {
@@ -57,18 +68,25 @@ public static class ReadMostlyMixProcesses
         }
     }
 
-    /// <summary>Has every process make <paramref name="perProcess"/> operations on the mode's region at once; returns the rate of all together.</summary>
-    private static async Task<double> RunOnceAsync(List<ClientProcess> clients, string mode, int perProcess, SetTally? writes)
+    /// <summary>A timed run: the operations a second of all processes together, and the processor time an operation cost.</summary>
+    private readonly record struct Run(double Rate, double ClientsMicroseconds, double SiloMicroseconds);
+
+    /// <summary>Has every process make <paramref name="perProcess"/> operations on the mode's region at once.</summary>
+    private static async Task<Run> RunOnceAsync(List<ClientProcess> clients, string mode, int perProcess, SetTally? writes, int? siloProcessId)
     {
+        var silo = ProcessorTime.Seconds(siloProcessId);
         var started = Stopwatch.GetTimestamp();
         foreach (var client in clients) client.Send($"run {mode} {perProcess}");
+        double clientsProcessor = 0;
         foreach (var client in clients)
         {
-            var done = await client.ExpectAsync("done ");
-            var parts = done.Split(' ');
-            writes?.Add(long.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture));
+            var done = (await client.ExpectAsync("done ")).Split(' ');
+            writes?.Add(long.Parse(done[1], CultureInfo.InvariantCulture), double.Parse(done[2], CultureInfo.InvariantCulture));
+            clientsProcessor += double.Parse(done[3], CultureInfo.InvariantCulture);
         }
-        return clients.Count * perProcess / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var operations = (double)clients.Count * perProcess;
+        return new Run(operations / seconds, clientsProcessor * 1e6 / operations, (ProcessorTime.Seconds(siloProcessId) - silo) * 1e6 / operations);
     }
 
     /// <summary>One <see cref="ZipfClientProcess"/>, spoken to line by line.</summary>
