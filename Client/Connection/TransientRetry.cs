@@ -4,11 +4,13 @@ using OrleansDsm.Errors;
 namespace OrleansDsm.Connection;
 
 /// <summary>
-/// Sends a page call again while it fails for a reason that passes: a silo or gateway that died or is being declared dead, a
-/// message that was rejected, a response that did not come, a placement that timed out (see <see cref="PlacementTimedOut"/>),
-/// a database that did not answer. Mutations are sent again under their original
-/// <see cref="Pages.RequestId"/>, so a page that applied one returns its result instead of applying it twice.
-/// Anything else (a freed region, bad input) fails at once. With a <see cref="GatewayLossSignal"/>, a call in flight
+/// Sends a page call again while it fails for a reason that passes: a silo or gateway that died or is being declared
+/// dead, a message that was rejected, a response that did not come, a placement that timed out (Polly's
+/// <see cref="Polly.Timeout.TimeoutRejectedException"/>, alone or wrapped: Orleans 10 bounds each grain placement with a
+/// Polly timeout, which a placement outlasts while a silo cut off is not yet declared dead; the silo admits the
+/// exception's namespace so that it reaches the client, see <c>AddSharedMemory</c>), a database that did not answer.
+/// Mutations are sent again under their original <see cref="Pages.RequestId"/>, so a page that applied one returns its
+/// result instead of applying it twice. Anything else (a freed region, bad input) fails at once. With a <see cref="GatewayLossSignal"/>, a call in flight
 /// when the client loses a gateway connection is sent again at once, without waiting for an answer that went with the
 /// gateway; it may have gone through another, so it may still be applied too (once, by its id).
 /// </summary>
@@ -52,7 +54,7 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval, Gateway
             catch (Exception caught)
             {
                 // Orleans wraps what a page's storage reported (a damaged record, say); the caller gets our error itself.
-                var error = caught is DsmException ? caught : OwnErrorInside(caught) ?? caught;
+                Exception error = Inside<DsmException>(caught) ?? caught;
                 // A first failure is always tried again: a timeout alone may use up the budget.
                 // A cancellation the caller did not ask for came from the cluster (a silo cancels a directory lookup
                 // when membership changes under it): it passes like the change itself.
@@ -95,10 +97,11 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval, Gateway
         return true;
     }, cancellation);
 
-    private static DsmException? OwnErrorInside(Exception error)
+    /// <summary><paramref name="error"/> itself if it is a <typeparamref name="T"/>, else the first of its inner exceptions that is.</summary>
+    private static T? Inside<T>(Exception error) where T : Exception
     {
-        for (var inner = error.InnerException; inner is not null; inner = inner.InnerException)
-            if (inner is DsmException own) return own;
+        for (Exception? cause = error; cause is not null; cause = cause.InnerException)
+            if (cause is T found) return found;
         return null;
     }
 
@@ -107,19 +110,5 @@ internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval, Gateway
         error is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException
             or Orleans.Storage.InconsistentStateException or StorageUnavailableException
             or SiloNotServingException
-        || PlacementTimedOut(error);
-
-    /// <summary>
-    /// Whether <paramref name="error"/> is, or wraps, Polly's <see cref="Polly.Timeout.TimeoutRejectedException"/>: Orleans
-    /// 10 bounds each grain placement with a Polly timeout, and a placement that outlasts it (a silo cut off, whose part
-    /// of the directory does not answer until it is declared dead) fails its call with that. The silo writes it into
-    /// the response (<c>AddSharedMemory</c> admits its namespace; Orleans writes only those it admits, and without it the
-    /// client got a serialization error instead, in the host-cut test).
-    /// </summary>
-    private static bool PlacementTimedOut(Exception error)
-    {
-        for (Exception? cause = error; cause is not null; cause = cause.InnerException)
-            if (cause is Polly.Timeout.TimeoutRejectedException) return true;
-        return false;
-    }
+        || Inside<Polly.Timeout.TimeoutRejectedException>(error) is not null;
 }

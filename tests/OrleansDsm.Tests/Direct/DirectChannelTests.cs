@@ -298,22 +298,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var holder = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(holder);
-        await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
-        var cached = await holder.AllocateAsync<long>(UniqueNames.For("direct-revoke"), 512);
-        var written = await writer.OpenAsync<long>(cached.Name);
-        await SeedAsync(cached, 0, 1L);
-        var here = SiloOf(channel, connected: true);
-        await MoveAsync(cached.Region.FirstPage, here);
-        Assert.Equal(1, await cached.GetAsync(0));
-        var hits = holder.Cache!.Metrics.Hits;
-        Assert.Equal(1, await cached.GetAsync(0));
-        Assert.True(holder.Cache.Metrics.Hits > hits, "the second read should be served from the cache");
-        var revocations = channel.RevocationsReceived;
-
-        await written.SetAsync(0, 2);
-
-        Assert.True(channel.RevocationsReceived > revocations, "the revocation should have come over the direct channel");
-        Assert.Equal(2, await cached.GetAsync(0));
+        await RevokedOverChannelAsync(holder, channel, "direct-revoke");
     }
 
     [Fact]
@@ -321,23 +306,13 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
     {
         await using var holder = new DsmClient(fixture.Cluster.Client);
         var channel = await ConnectedChannels.OfAsync(holder);
-        await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
-        var cached = await holder.AllocateAsync<long>(UniqueNames.For("direct-revoke-reconnected"), 512);
-        var written = await writer.OpenAsync<long>(cached.Name);
-        await SeedAsync(cached, 0, 1L);
-        await MoveAsync(cached.Region.FirstPage, SiloOf(channel, connected: true));
-        var broken = channel.Connection!;
-        broken.Dispose();
-        await ConnectedChannels.OfAsync(holder);
-        Assert.NotSame(broken, channel.Connection);
-        Assert.Equal(1, await cached.GetAsync(0));
-        var revocations = channel.RevocationsReceived;
-
-        await written.SetAsync(0, 2);
-
-        // Correct either way: revocations as observer calls are slower, never wrong, so only the count tells.
-        Assert.True(channel.RevocationsReceived > revocations, "the revocation should have come over the connection that replaced the broken one");
-        Assert.Equal(2, await cached.GetAsync(0));
+        await RevokedOverChannelAsync(holder, channel, "direct-revoke-reconnected", beforeCaching: async () =>
+        {
+            var broken = channel.Connection!;
+            broken.Dispose();
+            await ConnectedChannels.OfAsync(holder);
+            Assert.NotSame(broken, channel.Connection);
+        });
     }
 
     [Fact]
@@ -716,17 +691,7 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         await Task.Delay(500);
         Assert.Same(connection, channel.Connection);
         Assert.True(connection!.IsOpen);
-
-        await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
-        var cached = await second.AllocateAsync<long>(UniqueNames.For("direct-second-member"), 512);
-        var written = await writer.OpenAsync<long>(cached.Name);
-        await SeedAsync(cached, 0, 1L);
-        await MoveAsync(cached.Region.FirstPage, SiloOf(channel, connected: true));
-        Assert.Equal(1, await cached.GetAsync(0));
-        var revocations = channel.RevocationsReceived;
-        await written.SetAsync(0, 2);
-        Assert.True(channel.RevocationsReceived > revocations, "the second client's revocation should have come over the connection it shares");
-        Assert.Equal(2, await cached.GetAsync(0));
+        await RevokedOverChannelAsync(second, channel, "direct-second-member");
     }
 
     [Fact]
@@ -876,6 +841,31 @@ public sealed class DirectChannelTests(ClusterFixture fixture)
         await MoveAsync(array.Region.FirstPage, SiloOf(channel, onChannelsSilo));
         if (onChannelsSilo) await ReadableHereAsync(array);
         return array;
+    }
+
+    /// <summary>
+    /// Has <paramref name="holder"/> cache element 0 of a page on its channel's silo (after <paramref name="beforeCaching"/>,
+    /// if given), a client without a channel write it, and checks that the copy's revocation came over the channel and
+    /// the holder reads the new value. Revocations as observer calls are slower, never wrong: only the count tells.
+    /// </summary>
+    private async Task RevokedOverChannelAsync(DsmClient holder, DirectChannel channel, string name, Func<Task>? beforeCaching = null)
+    {
+        await using var writer = new DsmClient(fixture.Cluster.Client, new DsmClientOptions { DirectChannel = false });
+        var cached = await holder.AllocateAsync<long>(UniqueNames.For(name), 512);
+        var written = await writer.OpenAsync<long>(cached.Name);
+        await SeedAsync(cached, 0, 1L);
+        await MoveAsync(cached.Region.FirstPage, SiloOf(channel, connected: true));
+        if (beforeCaching is not null) await beforeCaching();
+        Assert.Equal(1, await cached.GetAsync(0));
+        var hits = holder.Cache!.Metrics.Hits;
+        Assert.Equal(1, await cached.GetAsync(0));
+        Assert.True(holder.Cache.Metrics.Hits > hits, "the second read should be served from the cache");
+        var revocations = channel.RevocationsReceived;
+
+        await written.SetAsync(0, 2);
+
+        Assert.True(channel.RevocationsReceived > revocations, "the revocation should have come over the direct channel");
+        Assert.Equal(2, await cached.GetAsync(0));
     }
 
     /// <summary>
