@@ -18,8 +18,8 @@ public sealed class DirectSessionsTests
         using var firstSocket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         using var laterSocket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         var session = Guid.NewGuid();
-        var first = new DirectMember(new DirectSession(DirectTransport.Plain(firstSocket), new LocalPages(), null!, null!, sessions, null!, null!), 0, session);
-        var later = new DirectMember(new DirectSession(DirectTransport.Plain(laterSocket), new LocalPages(), null!, null!, sessions, null!, null!), 3, session);
+        var first = Member(sessions, firstSocket, 0, session);
+        var later = Member(sessions, laterSocket, 3, session);
 
         sessions.Add(first);
         sessions.Add(later);
@@ -44,8 +44,8 @@ public sealed class DirectSessionsTests
         using var newSocket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         var session = Guid.NewGuid();
         // A client's connection replaced: its members join the new one before the old one ends.
-        var old = new DirectMember(new DirectSession(DirectTransport.Plain(oldSocket), new LocalPages(), null!, null!, sessions, null!, null!), 0, session);
-        var replacement = new DirectMember(new DirectSession(DirectTransport.Plain(newSocket), new LocalPages(), null!, null!, sessions, null!, null!), 0, session);
+        var old = Member(sessions, oldSocket, 0, session);
+        var replacement = Member(sessions, newSocket, 0, session);
         sessions.Add(old);
         sessions.Add(replacement);
         Assert.Same(old, sessions.Find(session));
@@ -55,4 +55,8 @@ public sealed class DirectSessionsTests
         sessions.Remove(replacement);
         Assert.Null(sessions.Find(session));
     }
+
+    /// <summary>Member <paramref name="number"/> of a connection over <paramref name="socket"/>, naming <paramref name="session"/>; nothing here sends on it.</summary>
+    private static DirectMember Member(DirectSessions sessions, Socket socket, ushort number, Guid session) =>
+        new(new DirectSession(DirectTransport.Plain(socket), new LocalPages(), null!, null!, sessions, null!, null!), number, session);
 }
