@@ -27,6 +27,12 @@ public static class ZipfMix
         return cumulative;
     }
 
+    /// <summary>Reads one element of every page of the mix through <paramref name="array"/>: a client in steady state has read them all.</summary>
+    public static async Task ReadEveryPageAsync(SharedArray<long> array)
+    {
+        for (var page = 0; page < Pages; page++) await array.GetAsync(page * 512L);
+    }
+
     /// <summary>
     /// Makes <paramref name="operations"/> operations of the mix on <paramref name="array"/>, <paramref name="outstanding"/>
     /// at a time, adding the sets it made and their time to <paramref name="writes"/>, if given.

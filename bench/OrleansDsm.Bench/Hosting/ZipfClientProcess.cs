@@ -10,8 +10,7 @@ namespace OrleansDsm.Bench.Hosting;
 /// client of its own, and so a direct connection of its own, with one session caching both regions. It reads every page
 /// of both, prints "ready", then takes commands on standard input, one a line: "run strict N" or "run uncached N" makes
 /// N operations of the mix one at a time on that region and prints "done SETS SECONDS PROCESSOR" (the sets made, their
-/// time, and the processor time the process used meanwhile, in seconds);
-/// "quit", or the end of input, ends it.
+/// time, and the processor time the process used meanwhile, in seconds); "quit", or the end of input, ends it.
 /// </summary>
 public static class ZipfClientProcess
 {
@@ -27,8 +26,7 @@ public static class ZipfClientProcess
             ["strict"] = await client.OpenAsync<long>(strictName),
             ["uncached"] = await client.OpenAsync<long>(uncachedName),
         };
-        foreach (var array in arrays.Values)
-            for (var page = 0; page < ZipfMix.Pages; page++) await array.GetAsync(page * 512L);
+        foreach (var array in arrays.Values) await ZipfMix.ReadEveryPageAsync(array);
         // Measured as the mix in one process is, in steady state: with gets served over the direct channel, which a
         // new client connects to a moment after it starts.
         for (var waited = TimeSpan.Zero; !await ServedOverChannelAsync(arrays["uncached"]); waited += TimeSpan.FromMilliseconds(100))

@@ -44,8 +44,7 @@ public static class ReadMostlyMix
             await context.Dsm.AllocateAsync<long>(names[m], ZipfMix.Elements, modes[m].Item2);
             regions[m] = await Task.WhenAll(clients.Select(client => client.OpenAsync<long>(names[m])));
             // Steady state: every client has read every page once, and one untimed run has settled the mix.
-            foreach (var array in regions[m])
-                for (var page = 0; page < ZipfMix.Pages; page++) await array.GetAsync(page * 512L);
+            foreach (var array in regions[m]) await ZipfMix.ReadEveryPageAsync(array);
             await RunOnceAsync(regions[m], zipf, operations, OutstandingPerClient, writes: null);
         }
         // The modes take turns, run by run, so that the machine's drift over the minutes the runs take (large on a
