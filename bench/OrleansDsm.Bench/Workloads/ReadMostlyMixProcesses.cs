@@ -60,6 +60,20 @@ public static class ReadMostlyMixProcesses
                 if (context.SiloProcessId is not null)
                     context.Report.Add($"dsm.zipf95.processes.{mode}.silo_processor_per_op", Median(mode, run => run.SiloMicroseconds), "us", processorConditions + "; the silo's process");
             }
+            if (context.SiloProcessId is not null)
+            {
+                // The goal in one figure: with the processes saturated, Strict's rate is Uncached's times what an Uncached
+                // operation costs over what a Strict one does. Charging all of Strict's processor time to its writes (its
+                // cached reads cost a fraction of a microsecond), 5x needs a write to cost under 1 / (5 x its share of
+                // the operations) Uncached operations: under 4 at 5% writes, each write being four trips (see
+                // docs/performance.md, "Why 5x from four processes is a ceiling").
+                var perSet = Median("strict", run => (run.ClientsMicroseconds + run.SiloMicroseconds) * run.Operations / Math.Max(1, run.Sets));
+                var uncached = Median("uncached", run => run.ClientsMicroseconds + run.SiloMicroseconds);
+                var setConditions = processorConditions + "; the client processes and the silo together; all of the Strict runs' processor time over their sets";
+                context.Report.Add("dsm.zipf95.processes.strict.processor_per_set", perSet, "us", setConditions);
+                context.Report.Ratio("dsm.zipf95.processes.strict_set_vs_uncached_op_processor", perSet, uncached,
+                    setConditions + "; against an Uncached operation's; 5x Uncached needs under 1 / (5 x the share of sets)");
+            }
         }
         finally
         {
@@ -68,8 +82,11 @@ public static class ReadMostlyMixProcesses
         }
     }
 
-    /// <summary>A timed run: the operations a second of all processes together, and the processor time an operation cost.</summary>
-    private readonly record struct Run(double Rate, double ClientsMicroseconds, double SiloMicroseconds);
+    /// <summary>
+    /// A timed run: the operations a second of all processes together, the processor time an operation cost, and how
+    /// many operations and sets of them it made.
+    /// </summary>
+    private readonly record struct Run(double Rate, double ClientsMicroseconds, double SiloMicroseconds, double Operations, long Sets);
 
     /// <summary>Has every process make <paramref name="perProcess"/> operations on the mode's region at once.</summary>
     private static async Task<Run> RunOnceAsync(List<ClientProcess> clients, string mode, int perProcess, SetTally? writes, int? siloProcessId)
@@ -78,15 +95,18 @@ public static class ReadMostlyMixProcesses
         var started = Stopwatch.GetTimestamp();
         foreach (var client in clients) client.Send($"run {mode} {perProcess}");
         double clientsProcessor = 0;
+        long sets = 0;
         foreach (var client in clients)
         {
             var done = (await client.ExpectAsync("done ")).Split(' ');
-            writes?.Add(long.Parse(done[1], CultureInfo.InvariantCulture), double.Parse(done[2], CultureInfo.InvariantCulture));
+            var (count, setSeconds) = (long.Parse(done[1], CultureInfo.InvariantCulture), double.Parse(done[2], CultureInfo.InvariantCulture));
+            writes?.Add(count, setSeconds);
+            sets += count;
             clientsProcessor += double.Parse(done[3], CultureInfo.InvariantCulture);
         }
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var operations = (double)clients.Count * perProcess;
-        return new Run(operations / seconds, clientsProcessor * 1e6 / operations, (ProcessorTime.Seconds(siloProcessId) - silo) * 1e6 / operations);
+        return new Run(operations / seconds, clientsProcessor * 1e6 / operations, (ProcessorTime.Seconds(siloProcessId) - silo) * 1e6 / operations, operations, sets);
     }
 
     /// <summary>One <see cref="ZipfClientProcess"/>, spoken to line by line.</summary>
