@@ -67,7 +67,7 @@ public static class ReadMostlyMixProcesses
                 // cached reads cost a fraction of a microsecond), 5x needs a write to cost under 1 / (5 x its share of
                 // the operations) Uncached operations: under 4 at 5% writes, each write being four trips (see
                 // docs/performance.md, "Why 5x from four processes is a ceiling").
-                var perSet = Median("strict", run => (run.ClientsMicroseconds + run.SiloMicroseconds) * run.Operations / Math.Max(1, run.Sets));
+                var perSet = Median("strict", run => (run.ClientsMicroseconds + run.SiloMicroseconds) * perProcess * Processes / Math.Max(1, run.Sets));
                 var uncached = Median("uncached", run => run.ClientsMicroseconds + run.SiloMicroseconds);
                 var setConditions = processorConditions + "; the client processes and the silo together; all of the Strict runs' processor time over their sets";
                 context.Report.Add("dsm.zipf95.processes.strict.processor_per_set", perSet, "us", setConditions);
@@ -82,11 +82,8 @@ public static class ReadMostlyMixProcesses
         }
     }
 
-    /// <summary>
-    /// A timed run: the operations a second of all processes together, the processor time an operation cost, and how
-    /// many operations and sets of them it made.
-    /// </summary>
-    private readonly record struct Run(double Rate, double ClientsMicroseconds, double SiloMicroseconds, double Operations, long Sets);
+    /// <summary>A timed run: the operations a second of all processes together, the processor time an operation cost, and the sets made.</summary>
+    private readonly record struct Run(double Rate, double ClientsMicroseconds, double SiloMicroseconds, long Sets);
 
     /// <summary>Has every process make <paramref name="perProcess"/> operations on the mode's region at once.</summary>
     private static async Task<Run> RunOnceAsync(List<ClientProcess> clients, string mode, int perProcess, SetTally? writes, int? siloProcessId)
@@ -106,7 +103,7 @@ public static class ReadMostlyMixProcesses
         }
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var operations = (double)clients.Count * perProcess;
-        return new Run(operations / seconds, clientsProcessor * 1e6 / operations, (ProcessorTime.Seconds(siloProcessId) - silo) * 1e6 / operations, operations, sets);
+        return new Run(operations / seconds, clientsProcessor * 1e6 / operations, (ProcessorTime.Seconds(siloProcessId) - silo) * 1e6 / operations, sets);
     }
 
     /// <summary>One <see cref="ZipfClientProcess"/>, spoken to line by line.</summary>
