@@ -6,13 +6,14 @@ namespace OrleansDsm.Connection;
 /// <summary>
 /// Sends a page call again while it fails for a reason that passes: a silo or gateway that died or is being declared
 /// dead, a message that was rejected, a response that did not come, a placement that timed out (Polly's
-/// <see cref="Polly.Timeout.TimeoutRejectedException"/>, alone or wrapped: Orleans 10 bounds each grain placement with a
-/// Polly timeout, which a placement outlasts while a silo cut off is not yet declared dead; the silo admits the
-/// exception's namespace so that it reaches the client, see <c>AddSharedMemory</c>), a database that did not answer.
-/// Mutations are sent again under their original <see cref="Pages.RequestId"/>, so a page that applied one returns its
-/// result instead of applying it twice. Anything else (a freed region, bad input) fails at once. With a <see cref="GatewayLossSignal"/>, a call in flight
-/// when the client loses a gateway connection is sent again at once, without waiting for an answer that went with the
-/// gateway; it may have gone through another, so it may still be applied too (once, by its id).
+/// <see cref="Polly.Timeout.TimeoutRejectedException"/>, alone or wrapped: Orleans 10 bounds each grain placement
+/// with a Polly timeout, which a placement outlasts while a silo cut off is not yet declared dead; the silo admits
+/// the exception's namespace so that it reaches the client, see <c>AddSharedMemory</c>), a database that did not
+/// answer. Mutations are sent again under their original <see cref="Pages.RequestId"/>, so a page that applied one
+/// returns its result instead of applying it twice. Anything else (a freed region, bad input) fails at once. With a
+/// <see cref="GatewayLossSignal"/>, a call in flight when the client loses a gateway connection is sent again at
+/// once, without waiting for an answer that went with the gateway; it may have gone through another, so it may still
+/// be applied too (once, by its id).
 /// </summary>
 internal sealed class TransientRetry(TimeSpan budget, TimeSpan interval, GatewayLossSignal? gatewayLoss = null)
 {
