@@ -9,8 +9,9 @@ namespace OrleansDsm.Direct;
 /// <summary>
 /// One connection to a silo's direct channel (see <see cref="DirectWire"/>), TLS when the silo's is (see
 /// <see cref="DirectTls"/>). Requests from any thread are queued and sent together; replies are matched by id. A
-/// thread of the connection's own receives, blocked in the kernel between messages (a connection in the clear never
-/// has an asynchronous operation, see <see cref="DirectTransport.Blocking"/>, so the kernel wakes that thread itself).
+/// thread of the connection's own receives, blocked in the kernel between messages (the connection's socket never has
+/// an asynchronous operation, TLS or not, see <see cref="DirectTransport.Blocking"/>, so the kernel wakes that thread
+/// itself).
 /// The silo sends its revocations of its members' cached copies on the same connection, and this thread applies and
 /// answers them as they arrive: a writer elsewhere waits for that answer, which neither a trip through the thread pool
 /// nor a starved pool delays. Replies resume their callers on the thread pool (unless a caller asked to resume here,
@@ -71,18 +72,15 @@ internal sealed class DirectConnection : IDisposable
         try
         {
             using var timeout = new CancellationTokenSource(connectTimeout);
-            if (endpoint.Tls)
+            // Connected, and with TLS authenticated, by blocking calls (on the thread pool, given up with the socket at the
+            // timeout), so that the socket never has an asynchronous operation: see DirectTransport.Blocking.
+            transport = await Task.Run(() =>
             {
-                await socket.ConnectAsync(new IPEndPoint(address, endpoint.Port), timeout.Token);
-                transport = await DirectTransport.TlsAsync(socket, tls ?? DirectTls.ForClient(null, null), DirectTls.Side.Client, endpoint.Address, timeout.Token);
-            }
-            else
-            {
-                // Connected with a blocking call (on the thread pool, given up with the socket at the timeout), so that
-                // the socket never has an asynchronous operation: see DirectTransport.Blocking.
-                await Task.Run(() => socket.Connect(new IPEndPoint(address, endpoint.Port))).WaitAsync(timeout.Token);
-                transport = DirectTransport.Blocking(socket);
-            }
+                socket.Connect(new IPEndPoint(address, endpoint.Port));
+                return endpoint.Tls
+                    ? DirectTransport.BlockingTls(socket, tls ?? DirectTls.ForClient(null, null), endpoint.Address)
+                    : DirectTransport.Blocking(socket);
+            }).WaitAsync(timeout.Token);
             var hello = new byte[DirectWire.HelloSize];
             DirectWire.WriteHello(hello);
             for (var sent = 0; sent < hello.Length;) sent += await transport.SendAsync(hello.AsMemory(sent)).AsTask().WaitAsync(timeout.Token);

@@ -16,13 +16,6 @@ namespace OrleansDsm.Direct;
 /// <param name="peerCertificateRequired">Whether a peer without a certificate is refused (always, for a client's peer).</param>
 internal sealed class DirectTls(X509Certificate2? certificate, X509Certificate2? authority, bool peerCertificateRequired)
 {
-    /// <summary>Which end of the connection a side is.</summary>
-    public enum Side
-    {
-        Client,
-        Server,
-    }
-
     /// <summary>
     /// What tells two sides' rules apart: the certificates' thumbprints and whether a peer must present one. Clients of
     /// one Orleans client share a connection only when theirs are the same.
@@ -32,20 +25,28 @@ internal sealed class DirectTls(X509Certificate2? certificate, X509Certificate2?
     /// <summary>A client's TLS: presenting <paramref name="certificate"/> if given, admitting silos as described above.</summary>
     public static DirectTls ForClient(X509Certificate2? certificate, X509Certificate2? authority) => new(certificate, authority, peerCertificateRequired: true);
 
-    /// <summary>Runs the handshake on <paramref name="stream"/> as <paramref name="side"/>, the peer being <paramref name="peer"/> (a client's target host).</summary>
-    public Task AuthenticateAsync(SslStream stream, Side side, string peer, CancellationToken cancellation) => side == Side.Server
-        ? stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-        {
-            ServerCertificate = certificate,
-            ClientCertificateRequired = peerCertificateRequired,
-            RemoteCertificateValidationCallback = Admits,
-        }, cancellation)
-        : stream.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = peer,
-            ClientCertificates = certificate is null ? null : [certificate],
-            RemoteCertificateValidationCallback = Admits,
-        }, cancellation);
+    /// <summary>Runs a silo's handshake on <paramref name="stream"/>.</summary>
+    public Task AuthenticateAsServerAsync(SslStream stream, CancellationToken cancellation) => stream.AuthenticateAsServerAsync(ServerOptions(), cancellation);
+
+    /// <summary>
+    /// Runs a client's handshake on <paramref name="stream"/> with blocking calls, the silo being <paramref name="peer"/>:
+    /// for a connection whose socket must never have an asynchronous operation (see <see cref="DirectTransport.BlockingTls"/>).
+    /// </summary>
+    public void AuthenticateAsClient(SslStream stream, string peer) => stream.AuthenticateAsClient(ClientOptions(peer));
+
+    private SslServerAuthenticationOptions ServerOptions() => new()
+    {
+        ServerCertificate = certificate,
+        ClientCertificateRequired = peerCertificateRequired,
+        RemoteCertificateValidationCallback = Admits,
+    };
+
+    private SslClientAuthenticationOptions ClientOptions(string peer) => new()
+    {
+        TargetHost = peer,
+        ClientCertificates = certificate is null ? null : [certificate],
+        RemoteCertificateValidationCallback = Admits,
+    };
 
     private bool Admits(object sender, X509Certificate? peer, X509Chain? chain, SslPolicyErrors errors)
     {

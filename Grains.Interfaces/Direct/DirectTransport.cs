@@ -33,22 +33,41 @@ internal abstract class DirectTransport : IDisposable
     /// </summary>
     public static DirectTransport Blocking(Socket socket) => new PlainTransport(socket, blocking: true);
 
-    /// <summary>
-    /// TLS over <paramref name="socket"/>, once the handshake for <paramref name="side"/> has succeeded; the socket is
-    /// closed if it fails.
-    /// </summary>
-    /// <exception cref="System.Security.Authentication.AuthenticationException">The peer's certificate was refused, or it refused ours.</exception>
-    public static async Task<DirectTransport> TlsAsync(Socket socket, DirectTls tls, DirectTls.Side side, string peer, CancellationToken cancellation)
+    /// <summary>TLS over <paramref name="socket"/> as a silo, once the handshake has succeeded; the socket is closed if it fails.</summary>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The client's certificate was refused, or it refused ours.</exception>
+    public static async Task<DirectTransport> ServerTlsAsync(Socket socket, DirectTls tls, CancellationToken cancellation)
     {
         var stream = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
         try
         {
-            await tls.AuthenticateAsync(stream, side, peer, cancellation);
-            return new TlsTransport(stream);
+            await tls.AuthenticateAsServerAsync(stream, cancellation);
+            return new TlsTransport(stream, blocking: false);
         }
         catch
         {
             await stream.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// TLS over <paramref name="socket"/> as a client of <paramref name="peer"/>, for a side that receives with
+    /// <see cref="Receive"/> only: the handshake and every send are blocking calls, so that the socket never has an
+    /// asynchronous operation and the kernel wakes the receiving thread itself (see <see cref="Blocking"/>). The socket is
+    /// closed if the handshake fails.
+    /// </summary>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The silo's certificate was refused, or it refused ours.</exception>
+    public static DirectTransport BlockingTls(Socket socket, DirectTls tls, string peer)
+    {
+        var stream = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        try
+        {
+            tls.AuthenticateAsClient(stream, peer);
+            return new TlsTransport(stream, blocking: true);
+        }
+        catch
+        {
+            stream.Dispose();
             throw;
         }
     }
@@ -66,13 +85,20 @@ internal abstract class DirectTransport : IDisposable
         public override void Dispose() => socket.Dispose();
     }
 
-    private sealed class TlsTransport(SslStream stream) : DirectTransport
+    private sealed class TlsTransport(SslStream stream, bool blocking) : DirectTransport
     {
         public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellation) => stream.ReadAsync(buffer, cancellation);
 
-        public override async ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes)
+        // A TLS write sends every byte it is given (as records of its own).
+        public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> bytes)
         {
-            // A TLS write sends every byte it is given (as records of its own).
+            if (!blocking) return WriteAsync(bytes);
+            stream.Write(bytes.Span);
+            return new(bytes.Length);
+        }
+
+        private async ValueTask<int> WriteAsync(ReadOnlyMemory<byte> bytes)
+        {
             await stream.WriteAsync(bytes);
             return bytes.Length;
         }

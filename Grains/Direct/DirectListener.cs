@@ -105,7 +105,7 @@ internal sealed class DirectListener(
         handshake.CancelAfter(DirectSession.HelloTimeout);
         try
         {
-            return await DirectTransport.TlsAsync(socket, tls, DirectTls.Side.Server, peer: "", handshake.Token);
+            return await DirectTransport.ServerTlsAsync(socket, tls, handshake.Token);
         }
         catch (Exception) when (!stopping.IsCancellationRequested)
         {

@@ -30,7 +30,8 @@ public sealed class DirectTlsTests : IDisposable
             var received = new byte[sent.Length];
             for (var filled = 0; filled < received.Length;)
             {
-                var count = await client.ReceiveAsync(received.AsMemory(filled)).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+                // Received as the client's connection does, by blocking calls on a thread of its own.
+                var count = await Task.Run(() => client.Receive(received.AsSpan(filled))).WaitAsync(TimeSpan.FromSeconds(10));
                 Assert.NotEqual(0, count);
                 filled += count;
             }
@@ -102,17 +103,20 @@ public sealed class DirectTlsTests : IDisposable
         return (await serverSide, await clientSide);
     }
 
-    /// <summary>A loopback connection whose two ends start their handshakes, each bounded by 10 s.</summary>
+    /// <summary>
+    /// A loopback connection whose two ends start their handshakes, each bounded by 10 s: the silo's asynchronous, the
+    /// client's by blocking calls on a thread of its own, as a client's connection makes them.
+    /// </summary>
     private static async Task<(Task<DirectTransport> Server, Task<DirectTransport> Client)> StartAsync(DirectTls server, DirectTls client)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var accepted = listener.AcceptSocketAsync();
         var connecting = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await connecting.ConnectAsync((IPEndPoint)listener.LocalEndpoint);
+        connecting.Connect((IPEndPoint)listener.LocalEndpoint);
         var acceptedSocket = await accepted;
-        var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token;
-        return (DirectTransport.TlsAsync(acceptedSocket, server, DirectTls.Side.Server, "", timeout),
-            DirectTransport.TlsAsync(connecting, client, DirectTls.Side.Client, "127.0.0.1", timeout));
+        var timeout = TimeSpan.FromSeconds(10);
+        return (DirectTransport.ServerTlsAsync(acceptedSocket, server, new CancellationTokenSource(timeout).Token),
+            Task.Run(() => DirectTransport.BlockingTls(connecting, client, "127.0.0.1")).WaitAsync(timeout));
     }
 }
