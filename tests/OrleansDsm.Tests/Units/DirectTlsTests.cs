@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using OrleansDsm.Direct;
+using OrleansDsm.Mapping;
 using OrleansDsm.Testing;
 
 namespace OrleansDsm.Tests.Units;
@@ -61,6 +62,61 @@ public sealed class DirectTlsTests : IDisposable
         await AssertClientRefusesAsync(silo, DirectTls.ForClient(null, null));
     }
 
+    /// <summary>
+    /// .NET on Linux turns a socket non-blocking for good at its first asynchronous operation, and a blocking receive
+    /// then waits for the runtime's event thread to wake it: a wake-up more for every reply (see
+    /// <see cref="DirectTransport.BlockingTls"/>). The client's side must keep its socket blocking through all it does.
+    /// </summary>
+    [Fact]
+    public async Task A_client_keeps_its_socket_blocking_through_the_handshake_sends_and_receives()
+    {
+        var (serverSide, clientSide, socket) = await StartAsync(new DirectTls(_cluster.Issue("silo", server: true), _cluster.Authority, peerCertificateRequired: false),
+            DirectTls.ForClient(null, _cluster.Authority));
+        using var server = await serverSide;
+        using var client = await clientSide;
+        var sent = new byte[] { 1, 2, 3 };
+        Assert.Equal(sent.Length, await client.SendAsync(sent));
+        Assert.Equal(sent.Length, await server.ReceiveAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        await server.SendAsync(sent);
+        Assert.Equal(sent.Length, await Task.Run(() => client.Receive(new byte[16])).WaitAsync(TimeSpan.FromSeconds(10)));
+
+        var flags = LinuxMemory.fcntl((int)socket.SafeHandle.DangerousGetHandle(), GetStatusFlags, 0);
+
+        Assert.NotEqual(-1, flags);
+        Assert.Equal(0, flags & LinuxMemory.NonBlocking);
+    }
+
+    /// <summary>Closing a connection must end its receiving thread's blocked read, or each closed one would keep its thread.</summary>
+    [Fact]
+    public async Task A_client_receive_blocked_in_another_thread_ends_when_the_transport_is_disposed()
+    {
+        var (server, client) = await HandshakeAsync(new DirectTls(_cluster.Issue("silo", server: true), _cluster.Authority, peerCertificateRequired: false),
+            DirectTls.ForClient(null, _cluster.Authority));
+        using (server)
+        {
+            Exception? ended = null;
+            var receiving = new Thread(() =>
+            {
+                try
+                {
+                    client.Receive(new byte[16]);
+                }
+                catch (Exception error)
+                {
+                    ended = error;
+                }
+            });
+            receiving.Start();
+            // The silo's side sends nothing: the read is blocked in the kernel.
+            Assert.False(receiving.Join(300));
+
+            client.Dispose();
+
+            Assert.True(receiving.Join(TimeSpan.FromSeconds(10)), "the read still blocks after the transport was disposed");
+            Assert.True(ended is IOException or ObjectDisposedException, $"the read ended with {ended?.GetType().Name ?? "no error"}");
+        }
+    }
+
     public void Dispose()
     {
         _cluster.Dispose();
@@ -69,14 +125,14 @@ public sealed class DirectTlsTests : IDisposable
 
     private static async Task AssertServerRefusesAsync(DirectTls server, DirectTls client)
     {
-        var (serverSide, clientSide) = await StartAsync(server, client);
+        var (serverSide, clientSide, _) = await StartAsync(server, client);
         await Assert.ThrowsAsync<AuthenticationException>(() => serverSide);
         await AssertNoChannelAsync(clientSide);
     }
 
     private static async Task AssertClientRefusesAsync(DirectTls server, DirectTls client)
     {
-        var (serverSide, clientSide) = await StartAsync(server, client);
+        var (serverSide, clientSide, _) = await StartAsync(server, client);
         await Assert.ThrowsAsync<AuthenticationException>(() => clientSide);
         await AssertNoChannelAsync(serverSide);
     }
@@ -99,15 +155,18 @@ public sealed class DirectTlsTests : IDisposable
 
     private static async Task<(DirectTransport Server, DirectTransport Client)> HandshakeAsync(DirectTls server, DirectTls client)
     {
-        var (serverSide, clientSide) = await StartAsync(server, client);
+        var (serverSide, clientSide, _) = await StartAsync(server, client);
         return (await serverSide, await clientSide);
     }
 
+    // fcntl's command that reads a descriptor's status flags (O_NONBLOCK among them).
+    private const int GetStatusFlags = 3;
+
     /// <summary>
     /// A loopback connection whose two ends start their handshakes, each bounded by 10 s: the silo's asynchronous, the
-    /// client's by blocking calls on a thread of its own, as a client's connection makes them.
+    /// client's by blocking calls on a thread of its own, as a client's connection makes them; with the client's socket.
     /// </summary>
-    private static async Task<(Task<DirectTransport> Server, Task<DirectTransport> Client)> StartAsync(DirectTls server, DirectTls client)
+    private static async Task<(Task<DirectTransport> Server, Task<DirectTransport> Client, Socket ClientSocket)> StartAsync(DirectTls server, DirectTls client)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -117,6 +176,6 @@ public sealed class DirectTlsTests : IDisposable
         var acceptedSocket = await accepted;
         var timeout = TimeSpan.FromSeconds(10);
         return (DirectTransport.ServerTlsAsync(acceptedSocket, server, new CancellationTokenSource(timeout).Token),
-            Task.Run(() => DirectTransport.BlockingTls(connecting, client, "127.0.0.1")).WaitAsync(timeout));
+            Task.Run(() => DirectTransport.BlockingTls(connecting, client, "127.0.0.1")).WaitAsync(timeout), connecting);
     }
 }
