@@ -6,7 +6,7 @@ using static OrleansDsm.Tests.Units.LoopbackSockets;
 
 namespace OrleansDsm.Tests.Units;
 
-/// <summary>A client's direct connection, against a scripted silo: how it answers the revocations the silo sends.</summary>
+/// <summary>A client's direct connection, against a scripted silo: how it connects, and how it answers the revocations the silo sends.</summary>
 public sealed class DirectConnectionTests
 {
     [Fact]
@@ -58,6 +58,51 @@ public sealed class DirectConnectionTests
             Assert.Equal([((ushort)0, 1L), ((ushort)1, 2L)], applied);
             Assert.Equal([(11u, false), (12u, true)], answers);
             Assert.False(answeredBeforeTheLast, "the first revocation's answer should wait until the second is applied, to leave with its answer");
+        }
+    }
+
+    /// <summary>
+    /// A TLS connection shakes hands by blocking calls on a pool thread, which nothing can cancel: the connect timeout
+    /// must still end the attempt, closing the socket under the handshake, rather than leave the client waiting for a
+    /// silo that never answers.
+    /// </summary>
+    [Fact]
+    public async Task A_tls_handshake_the_silo_never_answers_fails_at_the_connect_timeout_and_closes_the_socket()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var endpoint = new DirectEndpoint("127.0.0.1", ((IPEndPoint)listener.LocalEndPoint!).Port, Tls: true);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+
+        var connecting = DirectConnection.OpenAsync(endpoint, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30));
+        using var silo = await listener.AcceptAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connecting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(waited.Elapsed < TimeSpan.FromSeconds(5), $"gave up after {waited.Elapsed}");
+        // The client's hello of the handshake came, then the end (a close, or the reset of one made under a blocked
+        // call): the socket was closed, not left to the handshake.
+        Assert.True(await ClosedAsync(silo), "the client's socket stayed open after the connect timeout");
+    }
+
+    private static async Task<bool> ClosedAsync(Socket socket)
+    {
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) > 0)
+            {
+            }
+            return true;
+        }
+        catch (SocketException error) when (error.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 }
