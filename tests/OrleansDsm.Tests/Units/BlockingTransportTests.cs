@@ -21,6 +21,18 @@ public sealed class BlockingTransportTests
         socket.Connect(listener.LocalEndPoint!);
         using var accepted = listener.Accept();
         var transport = DirectTransport.Blocking(socket);
+
+        var ended = EndOfAReceiveBlockedInAnotherThread(transport);
+
+        Assert.IsType<SocketException>(ended);
+    }
+
+    /// <summary>
+    /// Blocks a receive on <paramref name="transport"/> in a thread of its own (the peer sends nothing), disposes the
+    /// transport, and returns the error the receive ended with, failing if it does not end.
+    /// </summary>
+    internal static Exception? EndOfAReceiveBlockedInAnotherThread(DirectTransport transport)
+    {
         Exception? ended = null;
         var receiving = new Thread(() =>
         {
@@ -40,6 +52,6 @@ public sealed class BlockingTransportTests
         transport.Dispose();
 
         Assert.True(receiving.Join(TimeSpan.FromSeconds(10)), "the receive still blocks after the transport was disposed");
-        Assert.IsType<SocketException>(ended);
+        return ended;
     }
 }

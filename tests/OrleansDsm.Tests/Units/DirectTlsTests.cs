@@ -94,25 +94,8 @@ public sealed class DirectTlsTests : IDisposable
             DirectTls.ForClient(null, _cluster.Authority));
         using (server)
         {
-            Exception? ended = null;
-            var receiving = new Thread(() =>
-            {
-                try
-                {
-                    client.Receive(new byte[16]);
-                }
-                catch (Exception error)
-                {
-                    ended = error;
-                }
-            });
-            receiving.Start();
-            // The silo's side sends nothing: the read is blocked in the kernel.
-            Assert.False(receiving.Join(300));
+            var ended = BlockingTransportTests.EndOfAReceiveBlockedInAnotherThread(client);
 
-            client.Dispose();
-
-            Assert.True(receiving.Join(TimeSpan.FromSeconds(10)), "the read still blocks after the transport was disposed");
             Assert.True(ended is IOException or ObjectDisposedException, $"the read ended with {ended?.GetType().Name ?? "no error"}");
         }
     }
