@@ -179,13 +179,13 @@ internal sealed partial class PageCache : IAsyncDisposable
     private async Task<Pages.PageCopy?> FillDirectAsync(long page, long epoch, CancellationToken cancellation)
     {
         if (Direct is not { } channel || channel.For(page) is not { } connection) return null;
-        var reply = await connection.SendAsync(new DirectRequest(0, DirectOperation.Fill, 0, epoch, page, 0, 0, 0, channel.Number), ResumeFillsOnReceivingThread)
+        var (reply, copy) = await connection.FillAsync(new DirectRequest(0, DirectOperation.Fill, 0, epoch, page, 0, 0, 0, channel.Number), ResumeFillsOnReceivingThread)
             .WaitAsync(cancellation);
         // A fill refused because the page is elsewhere (and this session's cache not yet named there) teaches as much.
         channel.Replied(page, connection, reply);
-        if (reply.Copy is null) return null;
+        if (copy is null) return null;
         channel.CountServed();
-        return reply.Copy;
+        return copy;
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using OrleansDsm.Caching;
+using OrleansDsm.Pages;
 
 namespace OrleansDsm.Direct;
 
@@ -19,7 +20,7 @@ namespace OrleansDsm.Direct;
 /// requests their callers send meanwhile wait until those callers have had their turn (a work item queued behind
 /// them), so they leave in a few sends rather than one each. Once the connection breaks, or a reply is later than the
 /// response timeout, every request waiting on it ends <see cref="DirectStatus.Unknown"/> and the connection is closed.
-/// A fill's reply carries the page (<see cref="DirectFillReply"/>).
+/// A fill's reply carries the page (<see cref="DirectFillReply"/>), which <see cref="FillAsync"/> returns beside the reply.
 /// </summary>
 internal sealed class DirectConnection : IDisposable
 {
@@ -112,7 +113,20 @@ internal sealed class DirectConnection : IDisposable
     /// pager's fills; see docs/performance.md, "Mapped memory"). Such a caller must be brief and must never wait for
     /// another reply: meanwhile the connection receives nothing, so it would wait for itself.
     /// </summary>
-    public Task<DirectReply> SendAsync(DirectRequest request, bool resumeOnReceivingThread = false)
+    public Task<DirectReply> SendAsync(DirectRequest request, bool resumeOnReceivingThread = false) => Enqueue(request, resumeOnReceivingThread).Reply.Task;
+
+    /// <summary>
+    /// Sends a fill <paramref name="request"/> as <see cref="SendAsync"/> does, and returns the silo's reply with the page's
+    /// copy, or null beside a reply that is not <see cref="DirectStatus.Done"/>.
+    /// </summary>
+    public async Task<(DirectReply Reply, PageCopy? Copy)> FillAsync(DirectRequest request, bool resumeOnReceivingThread = false)
+    {
+        var waiting = Enqueue(request, resumeOnReceivingThread);
+        var reply = await waiting.Reply.Task;
+        return (reply, waiting.Copy);
+    }
+
+    private Waiting Enqueue(DirectRequest request, bool resumeOnReceivingThread)
     {
         var id = Interlocked.Increment(ref _lastId);
         var waiting = new Waiting(Stopwatch.GetTimestamp(), resumeOnReceivingThread);
@@ -120,7 +134,7 @@ internal sealed class DirectConnection : IDisposable
         // A break after the sweep of waiting requests would leave this one waiting for ever: it ends here instead.
         if (_broken) End(id, DirectStatus.Unknown);
         else _outbox.Send(request with { Id = id });
-        return waiting.Reply.Task;
+        return waiting;
     }
 
     /// <summary>
@@ -160,7 +174,7 @@ internal sealed class DirectConnection : IDisposable
         var malformed = false;
         // The last reply matched, with its caller's wait, completed once the next is found (or the frames end), so that
         // the outbox is corked before any caller of several resumes.
-        (TaskCompletionSource<DirectReply> Wait, DirectReply Reply)? previous = null;
+        (Waiting Wait, DirectReply Reply)? previous = null;
         while (_filled - used >= DirectWire.ReplySize)
         {
             var frame = _buffer.AsSpan(used, _filled - used);
@@ -188,23 +202,26 @@ internal sealed class DirectConnection : IDisposable
                 continue;
             }
             DirectReply reply;
+            PageCopy? copy = null;
             if (kind != DirectFillReply.Kind) reply = DirectReply.ReadFrom(frame);
-            else if (ReadFill(frame) is { } fill) reply = fill;
+            else if (ReadFill(frame) is { } fill) (reply, copy) = (new DirectReply(fill.Id, DirectStatus.Done, 0, fill.Copy.Version, fill.Elsewhere), fill.Copy);
             else
             {
                 malformed = true;
                 break;
             }
             if (!_waiting.TryRemove(reply.Id, out var waiting)) continue;
+            // Read by the caller once the reply resumes it.
+            waiting.Copy = copy;
             if (previous is not null)
             {
                 // The callers resumed together mostly send their next requests at once: held back until they have had
                 // their turn, those leave in a few sends, not one each. Corked before the first of them resumes.
                 if (!corked) _outbox.Cork();
                 corked = true;
-                previous.Value.Wait.TrySetResult(previous.Value.Reply);
+                previous.Value.Wait.Reply.TrySetResult(previous.Value.Reply);
             }
-            previous = (waiting.Reply, reply);
+            previous = (waiting, reply);
         }
         // Not held back by a cork: writers wait for these. One send for all, as the silo sends a page's revocations for the
         // members of a connection together (each send wakes the silo).
@@ -213,7 +230,7 @@ internal sealed class DirectConnection : IDisposable
             _outbox.SendNow(_answers);
             _answers.Clear();
         }
-        if (previous is var (wait, last)) wait.TrySetResult(last);
+        if (previous is var (wait, last)) wait.Reply.TrySetResult(last);
         // Queued behind the callers resumed above, so it runs once most of them have sent; but on a thread of its own,
         // so a caller that blocks holds back nothing.
         if (corked) ThreadPool.UnsafeQueueUserWorkItem(static outbox => outbox.Uncork(), _outbox, preferLocal: false);
@@ -228,13 +245,12 @@ internal sealed class DirectConnection : IDisposable
         return true;
     }
 
-    /// <summary>A fill's reply as the reply its caller waits for; null when it is malformed.</summary>
-    private DirectReply? ReadFill(ReadOnlySpan<byte> frame)
+    /// <summary>A fill's reply; null when it is malformed.</summary>
+    private static DirectFillReply? ReadFill(ReadOnlySpan<byte> frame)
     {
         try
         {
-            var fill = DirectFillReply.ReadFrom(frame);
-            return new DirectReply(fill.Id, DirectStatus.Done, 0, fill.Copy.Version, fill.Copy, fill.Elsewhere);
+            return DirectFillReply.ReadFrom(frame);
         }
         catch (InvalidDataException)
         {
@@ -308,5 +324,8 @@ internal sealed class DirectConnection : IDisposable
         // so a caller that blocks holds back no other reply; a caller blocked in a synchronous wait is released directly.
         public TaskCompletionSource<DirectReply> Reply { get; } =
             new(resumeOnReceivingThread ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // A fill's copy, set on the receiving thread before Reply completes.
+        public PageCopy? Copy { get; set; }
     }
 }

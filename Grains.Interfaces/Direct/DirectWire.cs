@@ -169,9 +169,9 @@ internal readonly record struct DirectRequest(uint Id, DirectOperation Operation
 }
 
 /// <summary>The answer to one direct request: a get's element, or a set's or atomic's answer and the page's version after it.</summary>
-/// <remarks><paramref name="Copy"/> is a fill's answer: it travels in a <see cref="DirectFillReply"/>, never in this frame.
+/// <remarks>A fill's answer, which carries the page, is a <see cref="DirectFillReply"/> instead.
 /// <paramref name="Elsewhere"/>: the page was not active on this silo (which made a request it did there as a call).</remarks>
-internal readonly record struct DirectReply(uint Id, DirectStatus Status, ulong Value, long Version = 0, Pages.PageCopy? Copy = null, bool Elsewhere = false)
+internal readonly record struct DirectReply(uint Id, DirectStatus Status, ulong Value, long Version = 0, bool Elsewhere = false)
     : IDirectFrame
 {
     public int Length => DirectWire.ReplySize;

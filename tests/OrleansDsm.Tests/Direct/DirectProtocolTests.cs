@@ -235,6 +235,32 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
         Assert.Equal((1UL, 2UL), ((await asked).Value, (await plain).Value));
     }
 
+    [Fact]
+    public async Task A_fill_returns_the_copy_its_reply_carries_and_none_beside_a_refusal()
+    {
+        using var standIn = await StandIn.ConnectAsync(TimeSpan.FromSeconds(30));
+        var filled = standIn.Connection.FillAsync(new DirectRequest(0, DirectOperation.Fill, 0, 1, 1, 0, 0, 0));
+        var refused = standIn.Connection.FillAsync(new DirectRequest(0, DirectOperation.Fill, 0, 1, 2, 0, 0, 0));
+        var sent = await ReceiveExactlyAsync(standIn.Accepted, DirectWire.HelloSize + 2 * DirectWire.RequestSize);
+        var ids = new[] { 0, 1 }.Select(i => DirectRequest.ReadFrom(sent.AsSpan(DirectWire.HelloSize + i * DirectWire.RequestSize)).Id).ToArray();
+
+        var copy = new PageCopy(7, [1, 2, 3, 4, 5, 6, 7, 8], new LeaseGrant("10.200.0.7:11111@1", 3, 1000));
+        var fill = new DirectFillReply(ids[0], copy, Elsewhere: true);
+        var frames = new byte[fill.Length + DirectWire.ReplySize];
+        fill.WriteTo(frames);
+        new DirectReply(ids[1], DirectStatus.NotApplied, 0).WriteTo(frames.AsSpan(fill.Length));
+        await standIn.Accepted.SendAsync(frames, SocketFlags.None);
+
+        var (reply, received) = await filled.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((DirectStatus.Done, 7L, true), (reply.Status, reply.Version, reply.Elsewhere));
+        Assert.NotNull(received);
+        Assert.Equal((copy.Version, copy.Lease), (received.Version, received.Lease));
+        Assert.Equal(copy.Bytes, received.Bytes);
+        var (refusal, none) = await refused.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(DirectStatus.NotApplied, refusal.Status);
+        Assert.Null(none);
+    }
+
     private static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int count)
     {
         var bytes = new byte[count];
