@@ -214,8 +214,9 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
     {
         using var standIn = await StandIn.ConnectAsync(TimeSpan.FromSeconds(30));
         var connection = standIn.Connection;
-        var asked = connection.SendAsync(new DirectRequest(0, DirectOperation.Fill, 0, 1, 1, 0, 0, 0), resumeOnReceivingThread: true);
-        var plain = connection.SendAsync(new DirectRequest(0, DirectOperation.Fill, 0, 1, 2, 0, 0, 0));
+        // Fills, as the pager makes them (the only callers that ask): through FillAsync, which must keep the caller's choice.
+        var asked = connection.FillAsync(new DirectRequest(0, DirectOperation.Fill, 0, 1, 1, 0, 0, 0), resumeOnReceivingThread: true);
+        var plain = connection.FillAsync(new DirectRequest(0, DirectOperation.Fill, 0, 1, 2, 0, 0, 0));
         static (bool OnPool, string? Name) Where() => (Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.Name);
         // Each continuation runs where its task's completion lets it: inline where the caller asked, else on the pool.
         var askedResumed = asked.ContinueWith(_ => Where(), TaskContinuationOptions.ExecuteSynchronously);
@@ -232,7 +233,7 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
         Assert.False(askedOnPool);
         Assert.StartsWith("direct channel to 127.0.0.1:", askedThread);
         Assert.True((await plainResumed.WaitAsync(TimeSpan.FromSeconds(10))).OnPool);
-        Assert.Equal((1UL, 2UL), ((await asked).Value, (await plain).Value));
+        Assert.Equal((1UL, 2UL), ((await asked).Reply.Value, (await plain).Reply.Value));
     }
 
     [Fact]
