@@ -14,10 +14,10 @@ public sealed class CrossProcessLinearizabilityTests(SiloProcessFixture fixture)
     [Fact]
     public async Task Histories_from_three_processes_are_linearizable_while_pages_deactivate()
     {
-        var run = await HistoryRun.RunAsync(fixture.Silo.Gateway, operationsPerTask: 120);
+        var run = await HistoryRun.RunAsync(fixture.Silo.Gateway, operationsPerTask: 1000);
 
         Assert.True(run.ExitCodes.All(code => code == 0), run.Output);
-        Assert.Equal(3 * HistoryRun.TasksPerProcess * 120, run.History.Count);
+        Assert.Equal(3 * HistoryRun.TasksPerProcess * 1000, run.History.Count);
         Assert.True(run.Disturbances > 0, "activations should have been collected during the run");
         var violations = run.Violations();
         Assert.True(violations is null, violations);
@@ -26,7 +26,7 @@ public sealed class CrossProcessLinearizabilityTests(SiloProcessFixture fixture)
     [Fact]
     public async Task Histories_stay_linearizable_when_a_client_process_is_killed_mid_run()
     {
-        var run = await HistoryRun.RunAsync(fixture.Silo.Gateway, operationsPerTask: 400, (300, workers =>
+        var run = await HistoryRun.RunAsync(fixture.Silo.Gateway, operationsPerTask: 1000, (300, workers =>
         {
             workers[0].Kill(entireProcessTree: true);
             return Task.CompletedTask;
@@ -35,7 +35,7 @@ public sealed class CrossProcessLinearizabilityTests(SiloProcessFixture fixture)
         Assert.NotEqual(0, run.ExitCodes[0]);
         Assert.True(run.ExitCodes[1] == 0 && run.ExitCodes[2] == 0, run.Output);
         var killedProcessOperations = run.History.Count(op => op.Id / 100_000 / 1000 == 0);
-        Assert.InRange(killedProcessOperations, 150, HistoryRun.TasksPerProcess * 400 - 1);
+        Assert.InRange(killedProcessOperations, 150, HistoryRun.TasksPerProcess * 1000 - 1);
         var violations = run.Violations();
         Assert.True(violations is null, violations);
     }
