@@ -16,12 +16,11 @@ internal static class WatchVerb
         var name = RegionArguments.Name();
         var index = RegionArguments.Index();
         var changes = new Option<int?>("--changes") { Description = "Stop after printing this many changes." };
-        var duration = new Option<TimeSpan?>("--for") { Description = "Stop after this long (for example 00:00:30)." };
+        var duration = new Option<TimeSpan?>("--for") { Description = $"Stop after this long ({DurationParser.Forms}).", CustomParser = DurationParser.Parse };
         var command = new Command("watch", "Print an element's value and then its value after every change, until stopped.") { name, index, changes, duration };
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             if (parse.GetValue(changes) is < 1) throw new ArgumentException($"--changes {parse.GetValue(changes)} must be at least 1.");
-            if (parse.GetValue(duration) is { } limit && limit <= TimeSpan.Zero) throw new ArgumentException($"--for {limit} must be positive.");
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
             var watch = new Watch(client, region.Name, parse.GetValue(index), parse.GetValue(changes), parse.GetValue(duration), parse.GetValue(JsonOption.Instance), token);
             await ElementTypeDispatch.Run(region.ElementType, watch);

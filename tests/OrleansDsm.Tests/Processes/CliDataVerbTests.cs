@@ -89,7 +89,7 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
     public async Task Watch_prints_the_value_and_then_each_change_another_process_makes()
     {
         var counters = await AllocAsync<int>(4);
-        var watch = fixture.Dsm("watch", counters.Name, "2", "--changes", "2", "--for", "00:01:00", "--json");
+        var watch = fixture.Dsm("watch", counters.Name, "2", "--changes", "2", "--for", "1m", "--json");
         // The watcher may read its first value before or after a set: keep setting until it has seen two changes.
         for (var value = 1; !watch.IsCompleted && value < 200; value++)
         {
@@ -100,6 +100,43 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
         var lines = Ok(await watch).Split('\n').Select(line => JsonDocument.Parse(line).RootElement.GetProperty("value").GetString()!).Select(int.Parse).ToArray();
         Assert.Equal(3, lines.Length);
         Assert.True(lines[0] < lines[1] && lines[1] < lines[2], string.Join(", ", lines));
+    }
+
+    [Theory]
+    [InlineData("1500ms")]
+    [InlineData("1.5s")]
+    [InlineData("00:00:01.5")]
+    public async Task Watch_for_a_duration_prints_the_value_and_stops_when_it_has_passed(string duration)
+    {
+        var counters = await AllocAsync<int>(4);
+        await counters.SetAsync(1, 7);
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var printed = Ok(await fixture.Dsm("watch", counters.Name, "1", "--for", duration));
+
+        Assert.Equal("7", printed);
+        // Nothing changed the element, so only the duration ended the watch: not before it had passed.
+        Assert.True(started.Elapsed >= TimeSpan.FromSeconds(1.5), $"the watch ended after {started.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData("30")]
+    [InlineData("1x")]
+    [InlineData("0s")]
+    [InlineData("-5s")]
+    [InlineData("00:00:00")]
+    [InlineData("1e9h")]
+    [InlineData("99999999999h")]
+    public async Task Watch_refuses_a_duration_it_cannot_read_naming_the_value(string duration)
+    {
+        var counters = await AllocAsync<int>(4);
+
+        var result = await fixture.Dsm("watch", counters.Name, "1", "--for", duration);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Empty(result.Stdout);
+        var line = Assert.Single(result.Stderr.Split('\n'));
+        Assert.Contains($"--for '{duration}' is not a positive duration", line);
     }
 
     [Theory]
