@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Dashboard;
 using OrleansDsm.Grains.Hosting;
 using OrleansDsm.Database;
@@ -8,15 +9,22 @@ using OrleansDsm.Silo.Hosting;
 InlineSocketCompletions.EnableUnlessSet();
 var builder = WebApplication.CreateBuilder(args);
 SiloHostOptions host;
+AddressSpaceOptions space;
 try
 {
     host = builder.Configuration.GetSection("Silo").Get<SiloHostOptions>() ?? new SiloHostOptions();
+    // Checked here as well as when the host starts, so that a bad Dsm setting is one line, not the host's failure.
+    space = builder.Configuration.GetSection("Dsm").Get<AddressSpaceOptions>() ?? new AddressSpaceOptions();
+    // Orleans' own options under Silo: bound here only to find values that do not convert, which Orleans binds late.
+    builder.Configuration.GetSection("Silo:Membership").Get<ClusterMembershipOptions>();
+    builder.Configuration.GetSection("Silo:Rebalancing").Get<ActivationRebalancerOptions>();
 }
 catch (InvalidOperationException error)
 {
-    return Fail($"invalid configuration: {error.GetBaseException().Message}");
+    // The binder's own message names the setting, its value and the type it wants; the inner ones name only the value.
+    return Fail($"invalid configuration: {error.Message}");
 }
-if (host.Problems() is [_, ..] problems) return Fail("invalid configuration: " + string.Join(" ", problems));
+if (host.Problems().Concat(space.Problems()).ToList() is [_, ..] problems) return Fail("invalid configuration: " + string.Join(" ", problems));
 if (ConnectionPasswords.Holds(new ConfigurationBuilder().AddCommandLine(args).Build()["Silo:ConnectionString"]))
     return Fail("invalid configuration: " + ConnectionPasswords.CommandLineRefusal("Silo:ConnectionString on the command line"));
 

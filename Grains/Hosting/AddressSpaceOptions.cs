@@ -90,4 +90,37 @@ public sealed class AddressSpaceOptions
 
     /// <summary>The page geometry these options describe.</summary>
     public PageGeometry Geometry => new(PageSize);
+
+    /// <summary>Every problem with these options, each naming its setting; empty when they are usable.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (PageGeometry.Describe(PageSize) is { } pageProblem)
+            problems.Add($"Dsm:PageSize: {pageProblem}");
+        if (QuotaBytes <= 0)
+            problems.Add($"Dsm:QuotaBytes must be positive; it is {QuotaBytes}.");
+        if (RegionLease <= TimeSpan.Zero || RegionLease > TimeSpan.FromMinutes(5))
+            problems.Add($"Dsm:RegionLease must be between 0 and 5 minutes; it is {RegionLease}.");
+        if (CacheLease < TimeSpan.FromMilliseconds(50) || CacheLease > TimeSpan.FromMinutes(5))
+            problems.Add($"Dsm:CacheLease must be between 50 ms and 5 minutes; it is {CacheLease}.");
+        if (ServingLease < TimeSpan.FromMilliseconds(200) || ServingLease > TimeSpan.FromMinutes(5))
+            problems.Add($"Dsm:ServingLease must be between 200 ms and 5 minutes; it is {ServingLease}.");
+        if (WriteBehind < TimeSpan.Zero || WriteBehind > TimeSpan.FromMinutes(1))
+            problems.Add($"Dsm:WriteBehind must be zero (write-through) or at most one minute; it is {WriteBehind}.");
+        if (!FirstTouchPlacement && !string.Equals(PagePlacement, "Balanced", StringComparison.OrdinalIgnoreCase))
+            problems.Add($"Dsm:PagePlacement '{PagePlacement}' is not known; it is 'Balanced' or 'FirstTouch'.");
+        if (PageIdleTimeout < TimeSpan.FromSeconds(1))
+            problems.Add($"Dsm:PageIdleTimeout must be at least one second; it is {PageIdleTimeout}.");
+        if (MemorySheddingPercent is < 20 or > 100)
+            problems.Add($"Dsm:MemorySheddingPercent must be from 20 to 100; it is {MemorySheddingPercent}.");
+        if (MemoryRefusalPercent is < 20 or > 100)
+            problems.Add($"Dsm:MemoryRefusalPercent must be from 20 to 100; it is {MemoryRefusalPercent}.");
+        if (MetricsInterval < TimeSpan.FromMilliseconds(100) || MetricsInterval > TimeSpan.FromMinutes(10))
+            problems.Add($"Dsm:MetricsInterval must be between 100 ms and 10 minutes; it is {MetricsInterval}.");
+        if (DirectPort is < -1 or > 65535)
+            problems.Add($"Dsm:DirectPort must be -1 (off), 0 (any free port) or a port up to 65535; it is {DirectPort}.");
+        if (AdminToken is { } admin && (admin.Length < 16 || admin.Any(char.IsWhiteSpace)))
+            problems.Add("Dsm:AdminToken must be at least 16 characters without spaces (its value is not shown here).");
+        return problems;
+    }
 }

@@ -2,7 +2,7 @@ using OrleansDsm.Testing;
 
 namespace OrleansDsm.Tests.Processes;
 
-/// <summary>The real silo refuses bad configuration at start with one clear line.</summary>
+/// <summary>The real silo refuses bad configuration at start with one clear line, before its host starts.</summary>
 public sealed class SiloConfigurationTests
 {
     [Theory]
@@ -23,7 +23,10 @@ public sealed class SiloConfigurationTests
     [InlineData("--Silo:PageStore=Tape", "Silo:PageStore 'Tape'")]
     [InlineData("--Silo:MaxMessageBytes=1000000", "Silo:MaxMessageBytes")]
     [InlineData("--Silo:Directory=Strongest", "Silo:Directory 'Strongest'")]
-    [InlineData("--Silo:SiloPort=eleven", "eleven")]
+    [InlineData("--Silo:SiloPort=eleven", "'eleven' at 'Silo:SiloPort'")]
+    [InlineData("--Dsm:CacheLease=abc", "'abc' at 'Dsm:CacheLease'")]
+    [InlineData("--Silo:Membership:ProbeTimeout=abc", "'abc' at 'Silo:Membership:ProbeTimeout'")]
+    [InlineData("--Dsm:CacheLease=5", "Dsm:CacheLease must be between 50 ms and 5 minutes; it is 5.00:00:00")]
     [InlineData("--Silo:HttpAddress=nowhere", "Silo:HttpAddress")]
     [InlineData("--Silo:Storage=PostgreSQL --Silo:ConnectionString=Host=127.0.0.1 --Silo:ListenAddress=anywhere", "Silo:ListenAddress")]
     [InlineData("--Silo:Storage=PostgreSQL", "Silo:ConnectionString")]
@@ -32,13 +35,16 @@ public sealed class SiloConfigurationTests
     [InlineData("--Silo:Storage=PostgreSQL --Silo:ConnectionString=Host=127.0.0.1;Port=1;Timeout=2", "PostgreSQL schema")]
     public async Task A_bad_setting_stops_the_silo_with_one_line_naming_it(string arguments, string named)
     {
+        // Started outside its folder, the silo reads no appsettings.json, whose logging settings would hide a failed start.
         var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
-            [.. arguments.Split(' '), $"--Silo:HttpPort={LoopbackPorts.Free()}"]), TimeSpan.FromSeconds(60));
+            [.. arguments.Split(' '), $"--Silo:HttpPort={LoopbackPorts.Free()}"], workingDirectory: Path.GetTempPath()), TimeSpan.FromSeconds(60));
 
         Assert.Equal(2, result.ExitCode);
         var line = Assert.Single(result.Stderr.Split('\n'));
         Assert.StartsWith("orleans-dsm silo: ", line);
         Assert.Contains(named, line);
+        // Refused before the host starts: no failed start logged with its stack trace.
+        Assert.DoesNotContain("   at ", result.Stdout);
     }
 
     [Fact]
