@@ -157,7 +157,7 @@ public sealed class DsmClient : IAsyncDisposable
         catch (Exception error) when (!cancellation.IsCancellationRequested)
         {
             host.Dispose();
-            var reason = error is TimeoutException ? $"no gateway answered within {options.ConnectTimeout.TotalSeconds:0.#} s" : error.GetBaseException().Message;
+            var reason = error is TimeoutException ? $"no gateway answered within {options.ConnectTimeout.TotalSeconds:0.#} s" : error.GetBaseException().Message.TrimEnd('.');
             var where = membership is null ? string.Join(", ", options.Gateways) : "the gateways listed in its PostgreSQL membership table";
             throw new ClusterUnreachableException($"Cannot reach the cluster at {where}: {reason}.", error);
         }

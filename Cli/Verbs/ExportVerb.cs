@@ -24,7 +24,7 @@ internal static class ExportVerb
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
             var path = parse.GetValue(file)!;
             var from = parse.GetValue(resume) ? TransferProgress.Load(path, "export") : new TransferProgress(0, 0);
-            await ElementTypeDispatch.Run(region.ElementType, new Export(client, region, path, parse.GetValue(format), from, parse.GetValue(JsonOption.Instance), token));
+            await ElementTypeDispatch.Run(region.ElementType, new Export(client, region, path, TransferOptions.FormatFor(parse.GetValue(format), path), from, parse.GetValue(JsonOption.Instance), token));
         }, cancellation));
         return command;
     }

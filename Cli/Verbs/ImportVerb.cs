@@ -26,7 +26,7 @@ internal static class ImportVerb
             var path = parse.GetValue(file)!;
             if (!File.Exists(path)) throw new ArgumentException($"There is no file '{path}' to import.");
             var from = parse.GetValue(resume) ? TransferProgress.Load(path, "import") : new TransferProgress(0, 0);
-            await ElementTypeDispatch.Run(region.ElementType, new Import(client, region, path, parse.GetValue(format), from, parse.GetValue(JsonOption.Instance), token));
+            await ElementTypeDispatch.Run(region.ElementType, new Import(client, region, path, TransferOptions.FormatFor(parse.GetValue(format), path), from, parse.GetValue(JsonOption.Instance), token));
         }, cancellation));
         return command;
     }

@@ -11,11 +11,25 @@ internal static class TransferOptions
 
     public static Argument<string> File() => new("file") { Description = "The file on this machine." };
 
-    public static Option<TransferFormat> Format() => new("--format")
+    public static Option<TransferFormat?> Format() => new("--format")
     {
-        Description = "raw: the elements' little-endian bytes; csv: one value a line.",
-        DefaultValueFactory = _ => TransferFormat.Raw,
+        Description = "raw: the elements' little-endian bytes; csv: one value a line. By default csv for a file named *.csv, raw otherwise.",
+        HelpName = "raw|csv",
+        CustomParser = result =>
+        {
+            // The option takes exactly one value: the parser is not called without it.
+            var text = result.Tokens[0].Value;
+            // By name only: Enum.TryParse would take "1" for csv.
+            if (Enum.GetNames<TransferFormat>().FirstOrDefault(known => known.Equals(text, StringComparison.OrdinalIgnoreCase)) is { } name)
+                return Enum.Parse<TransferFormat>(name);
+            result.AddError($"--format '{text}' is not known: it is raw or csv.");
+            return null;
+        },
     };
+
+    /// <summary>The format asked for, or else the one the file's name says: a <c>.csv</c> file holds CSV.</summary>
+    public static TransferFormat FormatFor(TransferFormat? chosen, string path) =>
+        chosen ?? (Path.GetExtension(path).Equals(".csv", StringComparison.OrdinalIgnoreCase) ? TransferFormat.Csv : TransferFormat.Raw);
 
     public static Option<bool> Resume() => new("--resume")
     {

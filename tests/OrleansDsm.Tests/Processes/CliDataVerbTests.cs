@@ -171,6 +171,46 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_file_named_csv_is_exported_and_imported_as_csv_unless_the_format_says_otherwise()
+    {
+        var source = await AllocAsync<long>(3);
+        await source.SetAsync(1, -7);
+        var target = await AllocAsync<long>(3);
+        var file = Path.Combine(Path.GetTempPath(), $"{source.Name}.CSV");
+        try
+        {
+            Assert.Contains("csv)", Ok(await fixture.Dsm("export", source.Name, file)));
+            Assert.Equal(["0", "-7", "0"], File.ReadAllLines(file));
+            Assert.Contains("(csv)", Ok(await fixture.Dsm("import", target.Name, file)));
+            var imported = await ContentsAsync(target);
+            Assert.Equal(new long[] { 0, -7, 0 }, imported);
+
+            Assert.Contains("raw)", Ok(await fixture.Dsm("export", source.Name, file, "--format", "raw")));
+            Assert.Equal(3 * sizeof(long), new FileInfo(file).Length);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("xml")]
+    [InlineData("1")]
+    public async Task Export_refuses_a_format_it_does_not_know_and_writes_no_file(string format)
+    {
+        var source = await AllocAsync<long>(3);
+        var file = Path.Combine(Path.GetTempPath(), $"{source.Name}.out");
+
+        var result = await fixture.Dsm("export", source.Name, file, "--format", format);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n'));
+        Assert.Contains($"--format '{format}' is not known: it is raw or csv", line);
+        Assert.False(File.Exists(file));
+    }
+
+    [Fact]
     public async Task An_import_resumes_where_its_progress_file_says_it_stopped()
     {
         var target = await AllocAsync<int>(6);
