@@ -15,7 +15,7 @@ internal static class AllocVerb
             Description = "The element type.",
             Required = true,
         }.AcceptOnlyFromAmong(ElementTypeDispatch.Names);
-        var length = new Option<long>("--length") { Description = "How many elements.", Required = true };
+        var length = new Option<long>("--length") { Description = "How many elements.", Required = true, CustomParser = WholeNumberParser.Parse<long> };
         var command = new Command("alloc", "Allocate a new region of zeroed elements; prints the owner token that frees it (keep it: it is shown once).") { name, type, length };
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {

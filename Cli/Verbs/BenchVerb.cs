@@ -17,8 +17,8 @@ internal static class BenchVerb
 
     public static Command Create()
     {
-        var ops = new Option<int>("--ops") { Description = "Calls per measurement.", DefaultValueFactory = _ => 2000 };
-        var outstanding = new Option<int>("--outstanding") { Description = "Calls in flight for the throughput figure.", DefaultValueFactory = _ => 64 };
+        var ops = new Option<int>("--ops") { Description = "Calls per measurement.", DefaultValueFactory = _ => 2000, CustomParser = WholeNumberParser.Parse<int> };
+        var outstanding = new Option<int>("--outstanding") { Description = "Calls in flight for the throughput figure.", DefaultValueFactory = _ => 64, CustomParser = WholeNumberParser.Parse<int> };
         var command = new Command("bench", "Measure element get/set latency and get throughput against the cluster, on a scratch region.") { ops, outstanding };
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {

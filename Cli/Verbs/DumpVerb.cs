@@ -16,8 +16,8 @@ internal static class DumpVerb
     public static Command Create()
     {
         var name = RegionArguments.Name();
-        var from = new Option<long>("--from") { Description = "The first element to print.", DefaultValueFactory = _ => 0 };
-        var count = new Option<long?>("--count") { Description = $"How many elements to print (default: up to 256; at most {MaxCount})." };
+        var from = new Option<long>("--from") { Description = "The first element to print.", DefaultValueFactory = _ => 0, CustomParser = WholeNumberParser.Parse<long> };
+        var count = new Option<long?>("--count") { Description = $"How many elements to print (default: up to 256; at most {MaxCount}).", CustomParser = WholeNumberParser.ParseOptional<long> };
         var command = new Command("dump", "Print a stretch of a region's elements (hex for uint8 and int8 regions).") { name, from, count };
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {

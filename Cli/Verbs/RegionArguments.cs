@@ -1,4 +1,5 @@
 using System.CommandLine;
+using OrleansDsm.Cli.Running;
 
 namespace OrleansDsm.Cli.Verbs;
 
@@ -7,5 +8,5 @@ internal static class RegionArguments
 {
     public static Argument<string> Name() => new("name") { Description = "The region's name." };
 
-    public static Argument<long> Index() => new("index") { Description = "The element's index, from 0." };
+    public static Argument<long> Index() => new("index") { Description = "The element's index, from 0.", CustomParser = WholeNumberParser.Parse<long> };
 }

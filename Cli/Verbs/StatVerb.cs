@@ -16,6 +16,7 @@ internal static class StatVerb
         {
             Description = "Examine at most this many touched pages (the lowest); each is asked for its state.",
             DefaultValueFactory = _ => 100_000,
+            CustomParser = WholeNumberParser.Parse<int>,
         };
         var command = new Command("stat", "Show a region's size, pages touched, bytes stored, most written pages and the silos they are active on.") { name, pages };
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>

@@ -15,7 +15,7 @@ internal static class WatchVerb
     {
         var name = RegionArguments.Name();
         var index = RegionArguments.Index();
-        var changes = new Option<int?>("--changes") { Description = "Stop after printing this many changes." };
+        var changes = new Option<int?>("--changes") { Description = "Stop after printing this many changes.", CustomParser = WholeNumberParser.ParseOptional<int> };
         var duration = new Option<TimeSpan?>("--for") { Description = $"Stop after this long ({DurationParser.Forms}).", CustomParser = DurationParser.Parse };
         var command = new Command("watch", "Print an element's value and then its value after every change, until stopped.") { name, index, changes, duration };
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>

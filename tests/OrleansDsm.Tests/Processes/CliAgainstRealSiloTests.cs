@@ -75,6 +75,30 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture) : IClass
         Assert.Equal(11, await region.GetAsync(1));
     }
 
+    [Theory]
+    [InlineData("index 'abc' is not a whole number", "get", "{0}", "abc")]
+    [InlineData("index '1e3' is not a whole number", "set", "{0}", "1e3", "7")]
+    [InlineData("--length '99999999999999999999' is out of range", "alloc", "{0}-z", "--type", "int64", "--length", "99999999999999999999")]
+    [InlineData("--count 'y' is not a whole number", "dump", "{0}", "--count", "y")]
+    [InlineData("--changes 'lots' is not a whole number", "watch", "{0}", "1", "--changes", "lots")]
+    [InlineData("--ops 'many' is not a whole number", "bench", "--ops", "many")]
+    public async Task A_number_that_does_not_parse_is_refused_naming_the_argument_and_its_value(string named, params string[] template)
+    {
+        var client = await fixture.ClientAsync();
+        var name = UniqueNames.For("cli-number");
+        var region = await client.AllocateAsync<int>(name, 5);
+        await region.SetAsync(1, 11);
+        var listingBefore = await client.ListAsync();
+
+        var result = await fixture.Dsm(template.Select(part => string.Format(part, name)).ToArray());
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n'));
+        Assert.Contains(named, line);
+        Assert.Equal(listingBefore, await client.ListAsync());
+        Assert.Equal(11, await region.GetAsync(1));
+    }
+
     [Fact]
     public async Task An_unreachable_gateway_is_reported_with_its_own_exit_code()
     {
