@@ -16,18 +16,18 @@ internal static class AddVerb
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
-            await ElementTypeDispatch.Run(region.ElementType, new Addition(client, region.Name, parse.GetValue(index), parse.GetValue(delta)!, token));
+            await ElementTypeDispatch.Run(region.ElementType, new Addition(client, region.Name, parse.GetValue(index), parse.GetValue(delta)!, parse.GetValue(JsonOption.Instance), token));
         }, cancellation));
         return command;
     }
 
-    private sealed class Addition(DsmClient client, string name, long index, string text, CancellationToken cancellation) : INumericVerb
+    private sealed class Addition(DsmClient client, string name, long index, string text, bool json, CancellationToken cancellation) : INumericVerb
     {
         public async Task Run<T>(string typeName) where T : unmanaged, INumber<T>
         {
             var delta = ElementTypeDispatch.Parse<T>(text, typeName);
             var array = await client.OpenAsync<T>(name, cancellation);
-            Console.WriteLine(ElementTypeDispatch.Format(await array.AddAsync(index, delta, cancellation)));
+            ElementOutput.Print(name, index, await array.AddAsync(index, delta, cancellation), json);
         }
     }
 }

@@ -20,16 +20,21 @@ internal static class AllocVerb
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var region = parse.GetValue(name)!;
-            await ElementTypeDispatch.Run(parse.GetValue(type)!, new Allocation(client, region, parse.GetValue(length), token));
+            await ElementTypeDispatch.Run(parse.GetValue(type)!, new Allocation(client, region, parse.GetValue(length), parse.GetValue(JsonOption.Instance), token));
         }, cancellation));
         return command;
     }
 
-    private sealed class Allocation(DsmClient client, string name, long length, CancellationToken cancellation) : INumericVerb
+    private sealed class Allocation(DsmClient client, string name, long length, bool json, CancellationToken cancellation) : INumericVerb
     {
         public async Task Run<T>(string typeName) where T : unmanaged, INumber<T>
         {
             var array = await client.AllocateAsync<T>(name, length, cancellation: cancellation);
+            if (json)
+            {
+                JsonOption.Write(new { region = name, type = typeName, length, address = array.Region.BaseAddress.ToString(), ownerToken = array.OwnerToken });
+                return;
+            }
             Console.WriteLine($"allocated {array}");
             // The one time the token is shown: freeing the region from any other process needs it.
             Console.WriteLine($"owner token: {array.OwnerToken}");

@@ -22,7 +22,8 @@ internal static class BackupVerb
                 BackupSummary summary;
                 await using (var file = File.Create(partial)) summary = await client.BackupAsync(file, token);
                 File.Move(partial, target.FullName, overwrite: true);
-                Console.WriteLine($"backup: {summary.Regions} regions, {summary.Pages} stored pages ({summary.PageBytes} bytes) written to {target.FullName}");
+                if (parse.GetValue(JsonOption.Instance)) JsonOption.Write(new { regions = summary.Regions, pages = summary.Pages, pageBytes = summary.PageBytes, file = target.FullName });
+                else Console.WriteLine($"backup: {summary.Regions} regions, {summary.Pages} stored pages ({summary.PageBytes} bytes) written to {target.FullName}");
             }
             finally
             {

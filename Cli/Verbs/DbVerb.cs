@@ -19,11 +19,11 @@ internal static class DbVerb
             Required = true,
         };
         var init = new Command("init", "Create or upgrade the PostgreSQL schema silos need (idempotent).") { connection };
-        init.SetAction((parse, cancellation) => InitAsync(parse.GetValue(connection)!, cancellation));
+        init.SetAction((parse, cancellation) => InitAsync(parse.GetValue(connection)!, parse.GetValue(JsonOption.Instance), cancellation));
         return new Command("db", "Manage the cluster's PostgreSQL database.") { init };
     }
 
-    private static async Task<int> InitAsync(string connection, CancellationToken cancellation)
+    private static async Task<int> InitAsync(string connection, bool json, CancellationToken cancellation)
     {
         if (ConnectionPasswords.Holds(connection))
         {
@@ -33,7 +33,8 @@ internal static class DbVerb
         try
         {
             var applied = await DatabaseSchema.ApplyAsync(connection, cancellation);
-            Console.WriteLine(applied.Count == 0
+            if (json) JsonOption.Write(new { schemaVersion = DatabaseSchema.Version, applied });
+            else Console.WriteLine(applied.Count == 0
                 ? $"schema already at version {DatabaseSchema.Version}"
                 : $"schema at version {DatabaseSchema.Version}: applied {string.Join(", ", applied)}");
             return ExitCodes.Success;

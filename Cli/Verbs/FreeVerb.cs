@@ -16,7 +16,11 @@ internal static class FreeVerb
         var name = RegionArguments.Name();
         var command = new Command("free", $"Free a region: its name is released and its pages are deleted. Needs its owner token (printed by dsm alloc) or the admin token in the {TokenVariable} environment variable.") { name };
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse,
-            (client, token) => client.FreeAsync(parse.GetValue(name)!, Environment.GetEnvironmentVariable(TokenVariable), token), cancellation));
+            async (client, token) =>
+            {
+                await client.FreeAsync(parse.GetValue(name)!, Environment.GetEnvironmentVariable(TokenVariable), token);
+                if (parse.GetValue(JsonOption.Instance)) JsonOption.Write(new { freed = parse.GetValue(name) });
+            }, cancellation));
         return command;
     }
 }

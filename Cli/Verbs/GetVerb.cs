@@ -4,7 +4,7 @@ using OrleansDsm.Cli.Running;
 
 namespace OrleansDsm.Cli.Verbs;
 
-/// <summary><c>dsm get NAME INDEX</c>: prints the element's value alone.</summary>
+/// <summary><c>dsm get NAME INDEX</c>: prints the element's value alone (see <see cref="ElementOutput"/>).</summary>
 internal static class GetVerb
 {
     public static Command Create()
@@ -15,17 +15,17 @@ internal static class GetVerb
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
-            await ElementTypeDispatch.Run(region.ElementType, new Read(client, region.Name, parse.GetValue(index), token));
+            await ElementTypeDispatch.Run(region.ElementType, new Read(client, region.Name, parse.GetValue(index), parse.GetValue(JsonOption.Instance), token));
         }, cancellation));
         return command;
     }
 
-    private sealed class Read(DsmClient client, string name, long index, CancellationToken cancellation) : INumericVerb
+    private sealed class Read(DsmClient client, string name, long index, bool json, CancellationToken cancellation) : INumericVerb
     {
         public async Task Run<T>(string typeName) where T : unmanaged, INumber<T>
         {
             var array = await client.OpenAsync<T>(name, cancellation);
-            Console.WriteLine(ElementTypeDispatch.Format(await array.GetAsync(index, cancellation)));
+            ElementOutput.Print(name, index, await array.GetAsync(index, cancellation), json);
         }
     }
 }

@@ -3,7 +3,7 @@ using OrleansDsm.Cli.Running;
 
 namespace OrleansDsm.Cli.Verbs;
 
-/// <summary><c>dsm ls</c>: one line per region.</summary>
+/// <summary><c>dsm ls</c>: one line per region, or with <c>--json</c> one document listing them.</summary>
 internal static class ListVerb
 {
     public static Command Create()
@@ -12,6 +12,18 @@ internal static class ListVerb
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var regions = await client.ListAsync(token);
+            if (parse.GetValue(JsonOption.Instance))
+            {
+                JsonOption.Write(new
+                {
+                    regions = regions.Select(region => new
+                    {
+                        name = region.Name, type = region.ElementType, length = region.ElementCount, bytes = region.ByteLength,
+                        address = region.BaseAddress.ToString(), consistency = region.Consistency.ToString(),
+                    }),
+                });
+                return;
+            }
             Console.WriteLine($"{"NAME",-24} {"TYPE",-8} {"LENGTH",14} {"BYTES",16} {"ADDRESS",-20} MODE");
             foreach (var region in regions)
                 Console.WriteLine($"{region.Name,-24} {region.ElementType,-8} {region.ElementCount,14} {region.ByteLength,16} {region.BaseAddress,-20} {region.Consistency}");

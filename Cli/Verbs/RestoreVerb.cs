@@ -16,7 +16,8 @@ internal static class RestoreVerb
             if (!source.Exists) throw new ArgumentException($"There is no backup file {source.FullName}.");
             await using var file = source.OpenRead();
             var summary = await client.RestoreAsync(file, token);
-            Console.WriteLine($"restore: {summary.Regions} regions, {summary.Pages} stored pages ({summary.PageBytes} bytes) from {source.FullName}");
+            if (parse.GetValue(JsonOption.Instance)) JsonOption.Write(new { regions = summary.Regions, pages = summary.Pages, pageBytes = summary.PageBytes, file = source.FullName });
+            else Console.WriteLine($"restore: {summary.Regions} regions, {summary.Pages} stored pages ({summary.PageBytes} bytes) from {source.FullName}");
         }, cancellation));
         return command;
     }

@@ -46,13 +46,14 @@ public sealed class BackupRestoreTests(ITestOutputHelper output) : IAsyncLifetim
         var file = Path.Combine(_folder, "cluster.dsmbak");
 
         var backup = await BuiltPrograms.RunDsmAsync("backup", "--out", file, "--gateway", source.Gateway);
-        var restore = await BuiltPrograms.RunDsmAsync("restore", file, "--gateway", target.Gateway);
+        var restore = await BuiltPrograms.RunDsmAsync("restore", file, "--gateway", target.Gateway, "--json");
 
         output.WriteLine(backup.Stdout + restore.Stdout);
         Assert.True(backup.ExitCode == 0, backup.Stderr);
         Assert.StartsWith("backup: 4 regions, 7 stored pages", backup.Stdout);
         Assert.True(restore.ExitCode == 0, restore.Stderr);
-        Assert.StartsWith("restore: 4 regions, 7 stored pages", restore.Stdout);
+        using (var restored = System.Text.Json.JsonDocument.Parse(restore.Stdout))
+            Assert.Equal((4, 7), (restored.RootElement.GetProperty("regions").GetInt32(), restored.RootElement.GetProperty("pages").GetInt32()));
         var original = await DescribeAsync(source);
         Assert.Equal(4, original.Count);
         Assert.Equal(original, await DescribeAsync(target));
@@ -68,7 +69,11 @@ public sealed class BackupRestoreTests(ITestOutputHelper output) : IAsyncLifetim
             await cells.SetAsync(3, 33);
         }
         var file = Path.Combine(_folder, "good.dsmbak");
-        Assert.Equal(0, (await BuiltPrograms.RunDsmAsync("backup", "--out", file, "--gateway", silo.Gateway)).ExitCode);
+        var backup = await BuiltPrograms.RunDsmAsync("backup", "--out", file, "--gateway", silo.Gateway, "--json");
+        Assert.Equal(0, backup.ExitCode);
+        using (var written = System.Text.Json.JsonDocument.Parse(backup.Stdout))
+            Assert.Equal((1, 1, file), (written.RootElement.GetProperty("regions").GetInt32(), written.RootElement.GetProperty("pages").GetInt32(),
+                written.RootElement.GetProperty("file").GetString()));
         var good = await File.ReadAllBytesAsync(file);
         var flipped = Path.Combine(_folder, "flipped.dsmbak");
         var changed = (byte[])good.Clone();

@@ -168,6 +168,8 @@ public sealed class PostgreSqlDurabilityTests(ITestOutputHelper output) : IAsync
         var second = await BuiltPrograms.RunDsmAsync("db", "init", "--connection", database);
         Assert.Equal((0, $"schema at version {DatabaseSchema.Version}: applied 1, 2, 3"), (first.ExitCode, first.Stdout.Trim()));
         Assert.Equal((0, $"schema already at version {DatabaseSchema.Version}"), (second.ExitCode, second.Stdout.Trim()));
+        var third = await BuiltPrograms.RunDsmAsync("db", "init", "--connection", database, "--json");
+        Assert.Equal((0, $"{{\"schemaVersion\":{DatabaseSchema.Version},\"applied\":[]}}"), (third.ExitCode, third.Stdout.Trim()));
         await using (await StartSiloAsync(database, "--Silo:ApplySchema=false")) { } // the schema is complete
 
         var malformed = await BuiltPrograms.RunDsmAsync("db", "init", "--connection", "Colour=blue");

@@ -75,6 +75,43 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture) : IClass
         Assert.Equal(11, await region.GetAsync(1));
     }
 
+    [Fact]
+    public async Task Every_region_verb_prints_one_json_document_with_json()
+    {
+        var name = UniqueNames.For("cli-json");
+
+        var allocated = Json(await fixture.Dsm("alloc", name, "--type", "int64", "--length", "10", "--json"));
+        Assert.Equal((name, "int64", 10L),
+            (allocated.GetProperty("region").GetString(), allocated.GetProperty("type").GetString(), allocated.GetProperty("length").GetInt64()));
+        var ownerToken = allocated.GetProperty("ownerToken").GetString()!;
+        Assert.StartsWith("dsm-owner-", ownerToken);
+
+        var set = Json(await fixture.Dsm("set", name, "3", "-9223372036854775808", "--json"));
+        Assert.Equal((name, 3L, "-9223372036854775808"),
+            (set.GetProperty("region").GetString(), set.GetProperty("index").GetInt64(), set.GetProperty("value").GetString()));
+        var got = Json(await fixture.Dsm("get", name, "3", "--json"));
+        Assert.Equal("-9223372036854775808", got.GetProperty("value").GetString());
+        var added = Json(await fixture.Dsm("add", name, "2", "5", "--json"));
+        Assert.Equal((2L, "5"), (added.GetProperty("index").GetInt64(), added.GetProperty("value").GetString()));
+
+        var listed = Json(await fixture.Dsm("ls", "--json"));
+        var region = Assert.Single(listed.GetProperty("regions").EnumerateArray(), entry => entry.GetProperty("name").GetString() == name);
+        Assert.Equal((80L, allocated.GetProperty("address").GetString(), "Strict"),
+            (region.GetProperty("bytes").GetInt64(), region.GetProperty("address").GetString(), region.GetProperty("consistency").GetString()));
+
+        var freed = Json(await fixture.DsmWithToken(ownerToken, "free", name, "--json"));
+        Assert.Equal(name, freed.GetProperty("freed").GetString());
+        Assert.DoesNotContain(await (await fixture.ClientAsync()).ListAsync(), entry => entry.Name == name);
+    }
+
+    /// <summary>The one JSON document a successful run printed.</summary>
+    private static System.Text.Json.JsonElement Json(ProcessResult result)
+    {
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+        using var document = System.Text.Json.JsonDocument.Parse(result.Stdout);
+        return document.RootElement.Clone();
+    }
+
     [Theory]
     [InlineData("index 'abc' is not a whole number", "get", "{0}", "abc")]
     [InlineData("index '1e3' is not a whole number", "set", "{0}", "1e3", "7")]
