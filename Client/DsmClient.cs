@@ -125,7 +125,7 @@ public sealed class DsmClient : IAsyncDisposable
 
     /// <summary>Connects to the cluster named by <paramref name="options"/>, by default the silo on this machine.</summary>
     /// <exception cref="ArgumentException">A gateway is not of the form host:port, or an option is out of its range.</exception>
-    /// <exception cref="ClusterUnreachableException">No gateway answered within <see cref="DsmClientOptions.ConnectTimeout"/>.</exception>
+    /// <exception cref="ClusterUnreachableException">A gateway's host name does not resolve, or no gateway answered within <see cref="DsmClientOptions.ConnectTimeout"/>.</exception>
     public static async Task<DsmClient> ConnectAsync(DsmClientOptions? options = null, CancellationToken cancellation = default)
     {
         options ??= new DsmClientOptions();

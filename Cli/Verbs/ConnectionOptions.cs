@@ -5,7 +5,7 @@ using OrleansDsm.Connection;
 namespace OrleansDsm.Cli.Verbs;
 
 /// <summary>
-/// How every verb reaches the cluster: <c>--gateway HOST:PORT</c>, and for silos run with TLS
+/// How every verb reaches the cluster: <c>--gateway HOST:PORT</c> (or several, comma-separated), and for silos run with TLS
 /// <c>--tls-authority FILE</c> and <c>--tls-certificate FILE</c>. The certificate's password comes from the
 /// <c>DSM_TLS_PASSWORD</c> environment variable, never the command line.
 /// </summary>
@@ -16,7 +16,7 @@ internal static class ConnectionOptions
 
     public static readonly Option<string> Gateway = new("--gateway")
     {
-        Description = "The silo gateway to connect to, as HOST:PORT.",
+        Description = "The silo gateway to connect to, as HOST:PORT; several, separated by commas, are tried in turn.",
         DefaultValueFactory = _ => "localhost:30000",
         Recursive = true,
     };
@@ -37,7 +37,7 @@ internal static class ConnectionOptions
     /// <exception cref="InvalidDataException">A TLS file is missing or is not a certificate; the message names the option.</exception>
     public static DsmClientOptions Read(ParseResult parse) => new()
     {
-        Gateways = [parse.GetValue(Gateway)!],
+        Gateways = parse.GetValue(Gateway)!.Split(',', StringSplitOptions.TrimEntries),
         TlsAuthority = Load(parse.GetValue(TlsAuthority), "--tls-authority", file => X509CertificateLoader.LoadCertificateFromFile(file)),
         TlsCertificate = Load(parse.GetValue(TlsCertificate), "--tls-certificate",
             file => X509CertificateLoader.LoadPkcs12FromFile(file, Environment.GetEnvironmentVariable(PasswordVariable))),

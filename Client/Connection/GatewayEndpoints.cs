@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 
 namespace OrleansDsm.Connection;
 
@@ -21,8 +22,16 @@ internal static class GatewayEndpoints
         var host = gateway[..colon].Trim('[', ']');
         if (IPAddress.TryParse(host, out var address)) return [new IPEndPoint(address, port)];
         // Orleans matches gateways by address, so a name becomes its IPv4 addresses when it has any.
-        var addresses = Dns.GetHostAddresses(host);
-        var preferred = addresses.Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork).ToArray();
+        IPAddress[] addresses;
+        try
+        {
+            addresses = Dns.GetHostAddresses(host);
+        }
+        catch (SocketException error)
+        {
+            throw new ClusterUnreachableException($"Cannot reach the cluster at {gateway}: the host name '{host}' does not resolve ({error.Message}).", error);
+        }
+        var preferred = addresses.Where(a => a.AddressFamily == AddressFamily.InterNetwork).ToArray();
         return (preferred.Length > 0 ? preferred : addresses).Select(a => new IPEndPoint(a, port));
     }
 }

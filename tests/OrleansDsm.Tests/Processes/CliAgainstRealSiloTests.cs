@@ -146,6 +146,31 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task A_gateway_whose_host_name_does_not_resolve_is_reported_as_unreachable_naming_it()
+    {
+        // .invalid never resolves (RFC 2606).
+        var result = await BuiltPrograms.RunAsync(
+            BuiltPrograms.Dotnet(BuiltPrograms.CliDll, ["ls", "--gateway", "no-such-host.invalid:30000"]), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("the host name 'no-such-host.invalid' does not resolve", Assert.Single(result.Stderr.Split('\n')));
+    }
+
+    [Fact]
+    public async Task Several_gateways_separated_by_commas_are_tried_until_one_answers()
+    {
+        var name = UniqueNames.For("cli-gateways");
+        var region = await (await fixture.ClientAsync()).AllocateAsync<int>(name, 5);
+        await region.SetAsync(1, 11);
+
+        var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.CliDll,
+            ["get", name, "1", "--gateway", $"127.0.0.1:{LoopbackPorts.Free()}, {fixture.Silo.Gateway}"]), TimeSpan.FromSeconds(60));
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("11", result.Stdout);
+    }
+
+    [Fact]
     public async Task The_dashboard_answers_on_the_silos_http_port()
     {
         using var http = new HttpClient();
