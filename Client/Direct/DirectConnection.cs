@@ -122,7 +122,9 @@ internal sealed class DirectConnection : IDisposable
     public async Task<(DirectReply Reply, PageCopy? Copy)> FillAsync(DirectRequest request, bool resumeOnReceivingThread = false)
     {
         var waiting = Enqueue(request, resumeOnReceivingThread);
-        var reply = await waiting.Reply.Task;
+        // Not resumed through the caller's synchronization context, which would move a resumption the caller asked to
+        // have on the receiving thread onto another (the caller's own await still returns to its context).
+        var reply = await waiting.Reply.Task.ConfigureAwait(false);
         return (reply, waiting.Copy);
     }
 

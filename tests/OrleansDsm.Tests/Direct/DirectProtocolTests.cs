@@ -214,9 +214,20 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
     {
         using var standIn = await StandIn.ConnectAsync(TimeSpan.FromSeconds(30));
         var connection = standIn.Connection;
-        // Fills, as the pager makes them (the only callers that ask): through FillAsync, which must keep the caller's choice.
-        var asked = connection.FillAsync(new DirectRequest(0, DirectOperation.Fill, 0, 1, 1, 0, 0, 0), resumeOnReceivingThread: true);
-        var plain = connection.FillAsync(new DirectRequest(0, DirectOperation.Fill, 0, 1, 2, 0, 0, 0));
+        // Fills, as the pager makes them (the only callers that ask): through FillAsync, which must keep the caller's choice,
+        // also for a caller with a synchronization context (xunit gives a test one at times; this one posts to the pool).
+        Task<(DirectReply Reply, PageCopy? Copy)> asked, plain;
+        var context = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(new PostingToThePool());
+        try
+        {
+            asked = connection.FillAsync(new DirectRequest(0, DirectOperation.Fill, 0, 1, 1, 0, 0, 0), resumeOnReceivingThread: true);
+            plain = connection.FillAsync(new DirectRequest(0, DirectOperation.Fill, 0, 1, 2, 0, 0, 0));
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(context);
+        }
         static (bool OnPool, string? Name) Where() => (Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.Name);
         // Each continuation runs where its task's completion lets it: inline where the caller asked, else on the pool.
         var askedResumed = asked.ContinueWith(_ => Where(), TaskContinuationOptions.ExecuteSynchronously);
@@ -235,6 +246,9 @@ public sealed class DirectProtocolTests(ClusterFixture fixture)
         Assert.True((await plainResumed.WaitAsync(TimeSpan.FromSeconds(10))).OnPool);
         Assert.Equal((1UL, 2UL), ((await asked).Reply.Value, (await plain).Reply.Value));
     }
+
+    /// <summary>A synchronization context of a type of its own, which awaits capture (the base type they ignore).</summary>
+    private sealed class PostingToThePool : SynchronizationContext;
 
     [Fact]
     public async Task A_fill_returns_the_copy_its_reply_carries_and_none_beside_a_refusal()
