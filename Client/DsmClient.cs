@@ -157,9 +157,9 @@ public sealed class DsmClient : IAsyncDisposable
         catch (Exception error) when (!cancellation.IsCancellationRequested)
         {
             host.Dispose();
-            var reason = error is TimeoutException ? $"no gateway answered within {options.ConnectTimeout.TotalSeconds:0.#} s" : error.GetBaseException().Message.TrimEnd('.');
+            var reason = error is TimeoutException ? $"no gateway answered within {options.ConnectTimeout.TotalSeconds:0.#} s" : error.GetBaseException().Message;
             var where = membership is null ? string.Join(", ", options.Gateways) : "the gateways listed in its PostgreSQL membership table";
-            throw new ClusterUnreachableException($"Cannot reach the cluster at {where}: {reason}.", error);
+            throw new ClusterUnreachableException(where, reason, error);
         }
         return new DsmClient(host.Services.GetRequiredService<IClusterClient>(), options, host);
     }

@@ -16,7 +16,7 @@ internal static partial class DurationParser
 
     public static TimeSpan? Parse(ArgumentResult result)
     {
-        var option = (result.Parent as OptionResult)?.Option.Name ?? "the duration";
+        var option = (result.Parent as OptionResult)?.Option.Name ?? result.Argument.Name;
         // The option takes exactly one value: the parser is not called without it.
         var text = result.Tokens[0].Value;
         if (TryRead(text, out var duration) && duration > TimeSpan.Zero) return duration;

@@ -29,7 +29,7 @@ internal static class GatewayEndpoints
         }
         catch (SocketException error)
         {
-            throw new ClusterUnreachableException($"Cannot reach the cluster at {gateway}: the host name '{host}' does not resolve ({error.Message}).", error);
+            throw new ClusterUnreachableException(gateway, $"the host name '{host}' does not resolve ({error.Message})", error);
         }
         var preferred = addresses.Where(a => a.AddressFamily == AddressFamily.InterNetwork).ToArray();
         return (preferred.Length > 0 ? preferred : addresses).Select(a => new IPEndPoint(a, port));
