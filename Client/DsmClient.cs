@@ -125,7 +125,11 @@ public sealed class DsmClient : IAsyncDisposable
 
     /// <summary>Connects to the cluster named by <paramref name="options"/>, by default the silo on this machine.</summary>
     /// <exception cref="ArgumentException">A gateway is not of the form host:port, or an option is out of its range.</exception>
-    /// <exception cref="ClusterUnreachableException">A gateway's host name does not resolve, or no gateway answered within <see cref="DsmClientOptions.ConnectTimeout"/>.</exception>
+    /// <exception cref="ClusterUnreachableException">
+    /// A gateway's host name does not resolve, or no gateway answered within <see cref="DsmClientOptions.ConnectTimeout"/>;
+    /// then the message says, for each gateway, whether nothing listens there, nothing answers, or something other than
+    /// this cluster's gateway accepts connections.
+    /// </exception>
     public static async Task<DsmClient> ConnectAsync(DsmClientOptions? options = null, CancellationToken cancellation = default)
     {
         options ??= new DsmClientOptions();
@@ -158,6 +162,7 @@ public sealed class DsmClient : IAsyncDisposable
         {
             host.Dispose();
             var reason = error is TimeoutException ? $"no gateway answered within {options.ConnectTimeout.TotalSeconds:0.#} s" : error.GetBaseException().Message;
+            if (error is TimeoutException && membership is null) reason += $" ({await GatewayProbe.DescribeAsync(gateways, options.ClusterId)})";
             var where = membership is null ? string.Join(", ", options.Gateways) : "the gateways listed in its PostgreSQL membership table";
             throw new ClusterUnreachableException(where, reason, error);
         }

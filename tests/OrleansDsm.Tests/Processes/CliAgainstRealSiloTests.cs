@@ -122,10 +122,10 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture) : IClass
     [Fact]
     public async Task An_unreachable_gateway_is_reported_with_its_own_exit_code()
     {
-        var result = await BuiltPrograms.RunAsync(
-            BuiltPrograms.Dotnet(BuiltPrograms.CliDll, ["ls", "--gateway", $"127.0.0.1:{LoopbackPorts.Free()}"]), TimeSpan.FromSeconds(60));
+        var port = LoopbackPorts.Free();
+        var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.CliDll, ["ls", "--gateway", $"127.0.0.1:{port}"]), TimeSpan.FromSeconds(60));
         Assert.Equal(3, result.ExitCode);
-        Assert.Contains("Cannot reach the cluster", result.Stderr);
+        Assert.Contains($"Cannot reach the cluster at 127.0.0.1:{port}: no gateway answered within 10 s (nothing listens at 127.0.0.1:{port})", result.Stderr);
     }
 
     [Fact]
