@@ -27,6 +27,8 @@ catch (InvalidOperationException error)
 if (host.Problems().Concat(space.Problems()).ToList() is [_, ..] problems) return Fail("invalid configuration: " + string.Join(" ", problems));
 if (ConnectionPasswords.Holds(new ConfigurationBuilder().AddCommandLine(args).Build()["Silo:ConnectionString"]))
     return Fail("invalid configuration: " + ConnectionPasswords.CommandLineRefusal("Silo:ConnectionString on the command line"));
+// Before the schema is applied: a silo that cannot listen changes nothing.
+if (PortsInUse.Problems(host, space) is [_, ..] taken) return Fail("cannot listen: " + string.Join(" ", taken));
 
 if (host.IsPostgreSql)
 {

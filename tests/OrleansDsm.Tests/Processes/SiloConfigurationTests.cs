@@ -36,8 +36,10 @@ public sealed class SiloConfigurationTests
     public async Task A_bad_setting_stops_the_silo_with_one_line_naming_it(string arguments, string named)
     {
         // Started outside its folder, the silo reads no appsettings.json, whose logging settings would hide a failed start.
-        var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
-            [.. arguments.Split(' '), $"--Silo:HttpPort={LoopbackPorts.Free()}"], workingDirectory: Path.GetTempPath()), TimeSpan.FromSeconds(60));
+        // Free ports first, so that no other silo's ports are in the way and a case's own port settings come later and win.
+        string[] ports = [$"--Silo:SiloPort={LoopbackPorts.Free()}", $"--Silo:GatewayPort={LoopbackPorts.Free()}", $"--Silo:HttpPort={LoopbackPorts.Free()}"];
+        var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll, [.. ports, .. arguments.Split(' ')], workingDirectory: Path.GetTempPath()),
+            TimeSpan.FromSeconds(60));
 
         Assert.Equal(2, result.ExitCode);
         var line = Assert.Single(result.Stderr.Split('\n'));
@@ -45,6 +47,41 @@ public sealed class SiloConfigurationTests
         Assert.Contains(named, line);
         // Refused before the host starts: no failed start logged with its stack trace.
         Assert.DoesNotContain("   at ", result.Stdout);
+    }
+
+    [Theory]
+    [InlineData("Silo:SiloPort")]
+    [InlineData("Silo:GatewayPort")]
+    [InlineData("Silo:HttpPort")]
+    public async Task A_port_another_program_listens_on_stops_the_silo_with_one_line_naming_the_port_and_its_setting(string setting)
+    {
+        // As a second silo started on one machine with the same settings finds its ports.
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var taken = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        var ports = new Dictionary<string, int> { ["Silo:SiloPort"] = LoopbackPorts.Free(), ["Silo:GatewayPort"] = LoopbackPorts.Free(), ["Silo:HttpPort"] = LoopbackPorts.Free() };
+        ports[setting] = taken;
+
+        var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll, [.. ports.Select(port => $"--{port.Key}={port.Value}")],
+            workingDirectory: Path.GetTempPath()), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal($"orleans-dsm silo: cannot listen: {setting} {taken} on 127.0.0.1 is in use by another program. If another silo runs on this machine, "
+            + $"give this one ports of its own (--{setting}).", line);
+        Assert.DoesNotContain("   at ", result.Stdout);
+    }
+
+    [Fact]
+    public async Task A_listen_address_that_is_not_this_machines_stops_the_silo_with_one_line_naming_it()
+    {
+        // 203.0.113.0/24 is for documentation (RFC 5737), an address no machine here holds; binding to it sends nothing.
+        var result = await BuiltPrograms.RunAsync(BuiltPrograms.Dotnet(BuiltPrograms.SiloDll,
+            ["--Silo:Storage=PostgreSQL", "--Silo:ConnectionString=Host=127.0.0.1", "--Silo:ListenAddress=203.0.113.77", $"--Silo:HttpPort={LoopbackPorts.Free()}"],
+            workingDirectory: Path.GetTempPath()), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("orleans-dsm silo: cannot listen: Silo:ListenAddress 203.0.113.77 is not an address of this machine.", Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
     }
 
     [Fact]
