@@ -7,6 +7,9 @@ namespace OrleansDsm.Cli.Verbs;
 /// <summary><c>dsm add NAME INDEX DELTA</c>: atomically adds and prints the new value.</summary>
 internal static class AddVerb
 {
+    // The element types the cluster adds atomically; the client's refusal of the others names .NET types.
+    private static readonly string[] Addable = ["int32", "uint32", "int64", "uint64", "float32", "float64"];
+
     public static Command Create()
     {
         var name = RegionArguments.Name();
@@ -16,6 +19,8 @@ internal static class AddVerb
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
+            if (!Addable.Contains(region.ElementType))
+                throw new NotSupportedException($"add works on {string.Join(", ", Addable)} regions; '{region.Name}' holds {region.ElementType}.");
             await ElementTypeDispatch.Run(region.ElementType, new Addition(client, region.Name, parse.GetValue(index), parse.GetValue(delta)!, parse.GetValue(JsonOption.Instance), token));
         }, cancellation));
         return command;

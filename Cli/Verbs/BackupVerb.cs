@@ -23,7 +23,7 @@ internal static class BackupVerb
                 await using (var file = File.Create(partial)) summary = await client.BackupAsync(file, token);
                 File.Move(partial, target.FullName, overwrite: true);
                 if (parse.GetValue(JsonOption.Instance)) JsonOption.Write(new { regions = summary.Regions, pages = summary.Pages, pageBytes = summary.PageBytes, file = target.FullName });
-                else Console.WriteLine($"backup: {summary.Regions} regions, {summary.Pages} stored pages ({summary.PageBytes} bytes) written to {target.FullName}");
+                else Console.WriteLine($"backup: {Counted.Of(summary.Regions, "region")}, {Counted.Of(summary.Pages, "stored page")} ({Counted.Of(summary.PageBytes, "byte")}) written to {target.FullName}");
             }
             finally
             {

@@ -60,7 +60,7 @@ internal static class ExportVerb
             TransferProgress.Finish(path);
             var size = new FileInfo(path).Length;
             if (json) JsonOption.Write(new { region = region.Name, file = path, format = format.ToString().ToLowerInvariant(), elements = array.Length, bytes = size });
-            else Console.WriteLine($"exported {array.Length} elements of '{region.Name}' to {path} ({size} bytes, {format.ToString().ToLowerInvariant()})");
+            else Console.WriteLine($"exported {Counted.Of(array.Length, "element")} of '{region.Name}' to {path} ({Counted.Of(size, "byte")}, {format.ToString().ToLowerInvariant()})");
         }
     }
 }

@@ -54,7 +54,7 @@ internal static class ImportVerb
             progress.Done();
             TransferProgress.Finish(path);
             if (json) JsonOption.Write(new { region = region.Name, file = path, format = format.ToString().ToLowerInvariant(), elements = total });
-            else Console.WriteLine($"imported {total} elements into '{region.Name}' from {path} ({format.ToString().ToLowerInvariant()})");
+            else Console.WriteLine($"imported {Counted.Of(total, "element")} into '{region.Name}' from {path} ({format.ToString().ToLowerInvariant()})");
         }
 
         /// <summary>How many elements the file holds, once every one is known to be valid and to fit the region.</summary>

@@ -17,7 +17,7 @@ internal static class RestoreVerb
             await using var file = source.OpenRead();
             var summary = await client.RestoreAsync(file, token);
             if (parse.GetValue(JsonOption.Instance)) JsonOption.Write(new { regions = summary.Regions, pages = summary.Pages, pageBytes = summary.PageBytes, file = source.FullName });
-            else Console.WriteLine($"restore: {summary.Regions} regions, {summary.Pages} stored pages ({summary.PageBytes} bytes) from {source.FullName}");
+            else Console.WriteLine($"restore: {Counted.Of(summary.Regions, "region")}, {Counted.Of(summary.Pages, "stored page")} ({Counted.Of(summary.PageBytes, "byte")}) from {source.FullName}");
         }, cancellation));
         return command;
     }

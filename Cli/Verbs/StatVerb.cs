@@ -37,11 +37,11 @@ internal static class StatVerb
                 return;
             }
             Console.WriteLine($"region       {region.Name} ({region.ElementType} x {region.ElementCount}, {region.Consistency})");
-            Console.WriteLine($"size         {region.ByteLength} bytes in {region.PageCount} pages of {region.PageSize} bytes");
-            Console.WriteLine($"touched      {stat.PagesTouched} pages");
-            Console.WriteLine($"stored       {stat.PagesStored} pages, {stat.BytesStored} bytes{(stat.PagesExamined < stat.PagesTouched ? $" (of the {stat.PagesExamined} pages examined)" : "")}");
+            Console.WriteLine($"size         {Counted.Of(region.ByteLength, "byte")} in {Counted.Of(region.PageCount, "page")} of {region.PageSize} bytes");
+            Console.WriteLine($"touched      {Counted.Of(stat.PagesTouched, "page")}");
+            Console.WriteLine($"stored       {Counted.Of(stat.PagesStored, "page")}, {Counted.Of(stat.BytesStored, "byte")}{(stat.PagesExamined < stat.PagesTouched ? $" (of the {Counted.Of(stat.PagesExamined, "page")} examined)" : "")}");
             foreach (var page in hot) Console.WriteLine($"hot page     {page.page}: version {page.version}, first bytes {page.firstBytes}");
-            foreach (var (silo, count) in stat.PagesBySilo) Console.WriteLine($"on silo      {silo}: {count} pages");
+            foreach (var (silo, count) in stat.PagesBySilo) Console.WriteLine($"on silo      {silo}: {Counted.Of(count, "page")}");
         }, cancellation));
         return command;
     }

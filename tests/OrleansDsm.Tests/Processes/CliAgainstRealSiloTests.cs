@@ -43,6 +43,11 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture) : IClass
         Assert.Equal(0, (await fixture.Dsm("alloc", bytes, "--type", "uint8", "--length", "4")).ExitCode);
         Assert.Equal(0, (await fixture.Dsm("set", bytes, "0", "255")).ExitCode);
         Assert.Equal("255", (await fixture.Dsm("get", bytes, "0")).Stdout);
+        // The cluster adds atomically to 32- and 64-bit elements only; the refusal names the region's type, not .NET's.
+        var add = await fixture.Dsm("add", bytes, "0", "1");
+        Assert.Equal(2, add.ExitCode);
+        Assert.Equal($"dsm: add works on int32, uint32, int64, uint64, float32, float64 regions; '{bytes}' holds uint8.", add.Stderr);
+        Assert.Equal("255", (await fixture.Dsm("get", bytes, "0")).Stdout);
     }
 
     [Theory]

@@ -52,6 +52,10 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
         var text = Ok(await fixture.Dsm("stat", longs));
         Assert.Contains("touched      2 pages", text);
         Assert.Contains("stored       2 pages, 8192 bytes", text);
+        // One of a thing is singular.
+        var first = Ok(await fixture.Dsm("stat", longs, "--pages", "1"));
+        Assert.Contains("stored       1 page, 4096 bytes (of the 1 page examined)", first);
+        Assert.Contains(first.Split('\n'), line => line.StartsWith("on silo ", StringComparison.Ordinal) && line.EndsWith(": 1 page", StringComparison.Ordinal));
         Assert.Equal(2, (await fixture.Dsm("stat", longs, "--pages", "0")).ExitCode);
         Assert.Equal(1, (await fixture.Dsm("stat", longs + "-missing")).ExitCode);
     }
