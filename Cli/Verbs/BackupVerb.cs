@@ -15,6 +15,7 @@ internal static class BackupVerb
         {
             var target = parse.GetValue(output)!;
             if (target.Directory is { Exists: false } folder) throw new ArgumentException($"The folder {folder.FullName} of --out does not exist.");
+            if (Directory.Exists(target.FullName)) throw new ArgumentException($"--out {target.FullName} is a folder; it names the backup file to write.");
             // Written beside the target and renamed at the end, so a failed backup never leaves a partial file under its name.
             var partial = target.FullName + ".partial";
             try

@@ -23,6 +23,9 @@ internal static class ExportVerb
         {
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
             var path = parse.GetValue(file)!;
+            if (Directory.Exists(path)) throw new ArgumentException($"'{path}' is a folder; export writes a file.");
+            if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder && !Directory.Exists(folder))
+                throw new ArgumentException($"The folder {folder} of '{path}' does not exist.");
             var from = parse.GetValue(resume) ? TransferProgress.Load(path, "export") : new TransferProgress(0, 0);
             await ElementTypeDispatch.Run(region.ElementType, new Export(client, region, path, TransferOptions.FormatFor(parse.GetValue(format), path), from, parse.GetValue(JsonOption.Instance), token));
         }, cancellation));

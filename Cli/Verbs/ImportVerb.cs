@@ -24,6 +24,7 @@ internal static class ImportVerb
         {
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
             var path = parse.GetValue(file)!;
+            if (Directory.Exists(path)) throw new ArgumentException($"'{path}' is a folder, not a file to import.");
             if (!File.Exists(path)) throw new ArgumentException($"There is no file '{path}' to import.");
             var from = parse.GetValue(resume) ? TransferProgress.Load(path, "import") : new TransferProgress(0, 0);
             await ElementTypeDispatch.Run(region.ElementType, new Import(client, region, path, TransferOptions.FormatFor(parse.GetValue(format), path), from, parse.GetValue(JsonOption.Instance), token));

@@ -13,6 +13,7 @@ internal static class RestoreVerb
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var source = parse.GetValue(input)!;
+            if (Directory.Exists(source.FullName)) throw new ArgumentException($"{source.FullName} is a folder, not a backup file.");
             if (!source.Exists) throw new ArgumentException($"There is no backup file {source.FullName}.");
             await using var file = source.OpenRead();
             var summary = await client.RestoreAsync(file, token);

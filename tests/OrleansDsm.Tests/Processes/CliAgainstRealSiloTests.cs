@@ -68,6 +68,11 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture) : IClass
     [InlineData(2, "--count 'y' is not a whole number", "dump", "{0}", "--count", "y")]
     [InlineData(2, "--changes 'lots' is not a whole number", "watch", "{0}", "1", "--changes", "lots")]
     [InlineData(2, "--ops 'many' is not a whole number", "bench", "--ops", "many")]
+    [InlineData(2, "The folder /nonexistent-dsm of '/nonexistent-dsm/x.csv' does not exist", "export", "{0}", "/nonexistent-dsm/x.csv")]
+    [InlineData(2, "'.' is a folder; export writes a file", "export", "{0}", ".")]
+    [InlineData(2, "'.' is a folder, not a file to import", "import", "{0}", ".")]
+    [InlineData(2, "is a folder; it names the backup file to write", "backup", "--out", ".")]
+    [InlineData(2, "is a folder, not a backup file", "restore", ".")]
     public async Task Bad_input_exits_non_zero_with_one_line_naming_what_was_wrong_and_changes_nothing(int exitCode, string named, params string[] template)
     {
         // Set up and checked in this process: only the call under test pays for starting the tool.
