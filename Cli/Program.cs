@@ -28,7 +28,7 @@ var root = new RootCommand("dsm: inspect and change the OrleansDsm shared memory
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
-    await Console.Error.WriteLineAsync($"dsm: {string.Join("; ", parse.Errors.Select(error => OneLine(error.Message)))} (see dsm --help)");
+    await Console.Error.WriteLineAsync($"dsm: {string.Join("; ", parse.Errors.Select(error => OneLine(error.Message).TrimEnd('.')))} (see dsm --help)");
     return ExitCodes.BadInput;
 }
 return await parse.InvokeAsync();
