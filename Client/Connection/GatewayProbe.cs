@@ -7,7 +7,7 @@ namespace OrleansDsm.Connection;
 /// Says what is at each gateway a connect gave up on, so that "no gateway answered" comes with its likely cause: nothing
 /// listening (the silo is down, or the port is wrong), nothing answering at all (a host or firewall that drops packets),
 /// or something that accepts connections but is not this cluster's gateway (another of the silo's ports, another
-/// cluster, or a silo that wants TLS). Orleans' client only retries and times out in all three.
+/// cluster, or TLS on one side only). Orleans' client only retries and times out in all three.
 /// </summary>
 internal static class GatewayProbe
 {

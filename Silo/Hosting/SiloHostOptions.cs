@@ -152,11 +152,13 @@ public sealed class SiloHostOptions
             problems.Add($"Silo:AdvertisedAddress must be an IP address; it is '{AdvertisedAddress}'.");
         if (IsPostgreSql && !System.Net.IPAddress.TryParse(ListenAddress, out _))
             problems.Add($"Silo:ListenAddress must be an IP address (0.0.0.0 for all); it is '{ListenAddress}'.");
-        if (!string.Equals(HttpAddress, "localhost", StringComparison.OrdinalIgnoreCase) && !System.Net.IPAddress.TryParse(HttpAddress, out _))
+        var httpAddressValid = string.Equals(HttpAddress, "localhost", StringComparison.OrdinalIgnoreCase) || System.Net.IPAddress.TryParse(HttpAddress, out _);
+        if (!httpAddressValid)
             problems.Add($"Silo:HttpAddress must be 'localhost' or an IP address (0.0.0.0 for all); it is '{HttpAddress}'.");
         if (DashboardPasswordFile is not null && !File.Exists(DashboardPasswordFile))
             problems.Add($"Silo:DashboardPasswordFile names a file that does not exist: '{DashboardPasswordFile}'.");
-        else if (Dashboard && !IsHttpLocal && DashboardPassword is null && DashboardPasswordFile is null)
+        // Only for an address that is one: a typo is reported once, not again as an exposed dashboard.
+        else if (httpAddressValid && Dashboard && !IsHttpLocal && DashboardPassword is null && DashboardPasswordFile is null)
             problems.Add($"Silo:HttpAddress {HttpAddress} exposes the dashboard beyond this machine, and it has no password: set Silo__DashboardPassword in the environment or Silo:DashboardPasswordFile, or Silo:Dashboard=false.");
         if (TlsCertificate is null && (TlsAuthority is not null || TlsMutual || TlsCertificatePasswordFile is not null))
             problems.Add("Silo:TlsAuthority, Silo:TlsMutual and Silo:TlsCertificatePasswordFile need Silo:TlsCertificate, the silo's own certificate.");

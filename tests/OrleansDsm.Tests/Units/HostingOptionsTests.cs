@@ -22,6 +22,15 @@ public sealed class HostingOptionsTests
     }
 
     [Fact]
+    public void A_malformed_http_address_is_one_problem_not_also_an_exposed_dashboard()
+    {
+        Assert.Equal(["Silo:HttpAddress must be 'localhost' or an IP address (0.0.0.0 for all); it is '1.2.3.4.5'."],
+            new SiloHostOptions { HttpAddress = "1.2.3.4.5" }.Problems());
+        // A well-formed address beyond this machine without a password is still refused.
+        Assert.Contains(new SiloHostOptions { HttpAddress = "0.0.0.0" }.Problems(), p => p.Contains("exposes the dashboard"));
+    }
+
+    [Fact]
     public async Task A_malformed_gateway_is_refused_before_connecting()
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(() =>
