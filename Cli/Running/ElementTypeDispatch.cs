@@ -14,6 +14,9 @@ internal static class ElementTypeDispatch
 {
     public static readonly string[] Names = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64"];
 
+    /// <summary>Whether <paramref name="typeName"/> is one of <see cref="Names"/>, which the tool reads and writes as numbers.</summary>
+    public static bool Handles(string typeName) => Names.Contains(typeName);
+
     public static Task Run(string typeName, INumericVerb verb) => typeName switch
     {
         "int8" => verb.Run<sbyte>(typeName),

@@ -6,7 +6,8 @@ namespace OrleansDsm.Cli.Verbs;
 
 /// <summary>
 /// <c>dsm dump NAME [--from I] [--count N]</c>: prints a stretch of elements, one "index value" line each, or for
-/// byte regions a hex dump of 16 bytes a line. Read with the region's own consistency, a page at a time atomically.
+/// byte regions a hex dump of 16 bytes a line, or for regions of other types (bool, char, an app's own structs) each
+/// element's bytes in hex. Read with the region's own consistency, a page at a time atomically.
 /// </summary>
 internal static class DumpVerb
 {
@@ -18,7 +19,7 @@ internal static class DumpVerb
         var name = RegionArguments.Name();
         var from = new Option<long>("--from") { Description = "The first element to print.", DefaultValueFactory = _ => 0, CustomParser = WholeNumberParser.Parse<long> };
         var count = new Option<long?>("--count") { Description = $"How many elements to print (default: up to 256; at most {MaxCount}).", CustomParser = WholeNumberParser.ParseOptional<long> };
-        var command = new Command("dump", "Print a stretch of a region's elements (hex for uint8 and int8 regions).") { name, from, count };
+        var command = new Command("dump", "Print a stretch of a region's elements (hex for uint8 and int8 regions, and each element's bytes for other types).") { name, from, count };
         command.SetAction((parse, cancellation) => CliSession.RunAsync(parse, async (client, token) =>
         {
             var region = await client.DescribeAsync(parse.GetValue(name)!, token);
@@ -28,11 +29,26 @@ internal static class DumpVerb
             var length = parse.GetValue(count) ?? Math.Min(256, region.ElementCount - start);
             if (length < 0 || length > MaxCount)
                 throw new ArgumentException($"--count {length} is not between 0 and {MaxCount}; use 'dsm export' for more.");
+            // The largest numeric dump's bytes (2^20 int64 elements) bound a dump of larger elements too.
+            if (length * region.ElementSize > MaxCount * 8L)
+                throw new ArgumentException($"--count {length} of {region.ElementSize}-byte elements is more than a dump prints ({MaxCount * 8L} bytes); dump a shorter stretch.");
             if (length > region.ElementCount - start)
                 throw new ArgumentException($"Elements [{start}, {start + length}) are not all inside region '{region.Name}' of {region.ElementCount} elements.");
-            await ElementTypeDispatch.Run(region.ElementType, new Dump(client, region.Name, start, (int)length, parse.GetValue(JsonOption.Instance), token));
+            var json = parse.GetValue(JsonOption.Instance);
+            if (ElementTypeDispatch.Handles(region.ElementType)) await ElementTypeDispatch.Run(region.ElementType, new Dump(client, region.Name, start, (int)length, json, token));
+            else await DumpElementBytesAsync(client, region, start, (int)length, json, token);
         }, cancellation));
         return command;
+    }
+
+    /// <summary>A region of a type the tool cannot print as numbers: each element's bytes, in hex, as the region holds them.</summary>
+    private static async Task DumpElementBytesAsync(DsmClient client, Regions.RegionDescriptor region, long from, int count, bool json, CancellationToken cancellation)
+    {
+        var bytes = new byte[(long)count * region.ElementSize];
+        await client.ReadAsync(region.BaseAddress + from * region.ElementSize, bytes, cancellation);
+        var elements = Enumerable.Range(0, count).Select(i => Convert.ToHexStringLower(bytes, i * region.ElementSize, region.ElementSize)).ToArray();
+        if (json) JsonOption.Write(new { region = region.Name, type = region.ElementType, from, count, elementBytes = elements });
+        else for (var i = 0; i < count; i++) Console.WriteLine($"{from + i} {elements[i]}");
     }
 
     private sealed class Dump(DsmClient client, string name, long from, int count, bool json, CancellationToken cancellation) : INumericVerb

@@ -27,6 +27,37 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
         Assert.Equal("000000000010  00 ab 00 00 00 00 00 00 00 00 00 00 00 00 00 00", lines[1]);
     }
 
+    /// <summary>An app's own element type: the tool cannot print it as a number, only as the bytes the region holds.</summary>
+    private readonly record struct Sample(int Id, short Level, short Flags);
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential, Size = 4096)]
+    private struct PageSized
+    {
+        public byte First;
+    }
+
+    [Fact]
+    public async Task Dump_prints_each_element_of_an_apps_own_type_as_its_bytes_in_hex()
+    {
+        var samples = await AllocAsync<Sample>(4);
+        await samples.SetAsync(2, new Sample(0x01020304, 5, -1)); // little-endian: 04030201 0500 ffff
+
+        Assert.Equal("1 0000000000000000\n2 040302010500ffff", Ok(await fixture.Dsm("dump", samples.Name, "--from", "1", "--count", "2")));
+        using (var json = JsonDocument.Parse(Ok(await fixture.Dsm("dump", samples.Name, "--from", "2", "--count", "1", "--json"))))
+        {
+            Assert.Equal(typeof(Sample).FullName, json.RootElement.GetProperty("type").GetString());
+            Assert.Equal(["040302010500ffff"], json.RootElement.GetProperty("elementBytes").EnumerateArray().Select(value => value.GetString()));
+        }
+        // A dump's bytes are bounded as the largest numeric dump's are (8 MiB), whatever the element's size.
+        var pages = await AllocAsync<PageSized>(3000);
+        var tooMuch = await fixture.Dsm("dump", pages.Name, "--count", "2049");
+        Assert.Equal((2, "dsm: --count 2049 of 4096-byte elements is more than a dump prints (8388608 bytes); dump a shorter stretch."), (tooMuch.ExitCode, tooMuch.Stderr));
+        // Values the tool would have to print or parse as numbers are refused, naming the type.
+        var get = await fixture.Dsm("get", samples.Name, "2");
+        Assert.Equal(2, get.ExitCode);
+        Assert.Contains($"dsm cannot handle elements of type '{typeof(Sample).FullName}'", get.Stderr);
+    }
+
     [Fact]
     public async Task Stat_counts_touched_and_stored_pages_and_names_the_most_written_one()
     {
