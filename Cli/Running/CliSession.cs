@@ -30,6 +30,9 @@ internal static class CliSession
         ArgumentException argument => (ExitCodes.BadInput, StripParameterSuffix(argument)),
         FormatException or OverflowException or NotSupportedException or InvalidDataException => (ExitCodes.BadInput, error.Message),
         ClusterUnreachableException => (ExitCodes.Unreachable, error.Message),
+        // The client tried again for its retry budget; the tool will not, whatever Orleans' message says.
+        Orleans.Runtime.Messaging.ConnectionFailedException or SiloUnavailableException =>
+            (ExitCodes.Unreachable, $"The cluster stopped answering: {error.Message.Split(", will retry after")[0].TrimEnd('.')}."),
         DsmException => (ExitCodes.Refused, error.Message),
         OperationCanceledException => (ExitCodes.Refused, "cancelled"),
         _ => (ExitCodes.Refused, error.GetBaseException().Message),

@@ -12,6 +12,6 @@ internal static class ExitCodes
     /// <summary>The command line was wrong: unknown verb or option, malformed value, index out of range, a file that is not a usable backup.</summary>
     public const int BadInput = 2;
 
-    /// <summary>No silo answered at the gateway (or, for <c>dsm db</c>, the database could not be reached).</summary>
+    /// <summary>No silo answered at the gateway, or the cluster stopped answering while the verb ran (or, for <c>dsm db</c>, the database could not be reached).</summary>
     public const int Unreachable = 3;
 }

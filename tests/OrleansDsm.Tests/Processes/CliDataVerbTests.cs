@@ -27,6 +27,34 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
         Assert.Equal("000000000010  00 ab 00 00 00 00 00 00 00 00 00 00 00 00 00 00", lines[1]);
     }
 
+    [Fact]
+    public async Task A_watch_whose_cluster_dies_ends_with_the_unreachable_exit_code_and_no_promise_to_retry()
+    {
+        await using var silo = await SiloProcess.StartAsync("--Silo:Dashboard=false");
+        var name = UniqueNames.For("cli-orphan");
+        await using (var client = await silo.ConnectAsync()) await client.AllocateAsync<long>(name, 4);
+
+        using var watch = System.Diagnostics.Process.Start(BuiltPrograms.Dotnet(BuiltPrograms.CliDll, ["watch", name, "1", "--for", "5m", "--gateway", silo.Gateway]))!;
+        var stderr = watch.StandardError.ReadToEndAsync();
+        try
+        {
+            // Once it has printed the value it watches, it is connected: the silo's death comes while it waits.
+            Assert.Equal("0", await watch.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+            await silo.KillAsync();
+            // The client tries again for its retry budget (30 s), then the tool gives up.
+            await watch.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+        }
+        finally
+        {
+            if (!watch.HasExited) watch.Kill(entireProcessTree: true);
+        }
+
+        Assert.Equal(3, watch.ExitCode);
+        var line = Assert.Single((await stderr).TrimEnd().Split('\n'));
+        Assert.StartsWith("dsm: The cluster stopped answering: ", line);
+        Assert.DoesNotContain("will retry", line);
+    }
+
     /// <summary>An app's own element type: the tool cannot print it as a number, only as the bytes the region holds.</summary>
     private readonly record struct Sample(int Id, short Level, short Flags);
 
