@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using System.Text;
 using OrleansDsm.Cli.Running;
 
@@ -15,12 +14,12 @@ internal enum TransferFormat
     Csv,
 }
 
-/// <summary>Encoding and decoding of element chunks in a <see cref="TransferFormat"/>.</summary>
+/// <summary>Element chunks to and from CSV; raw chunks are the region's bytes as they are.</summary>
 internal static class TransferEncoding
 {
-    public static byte[] Encode<T>(TransferFormat format, ReadOnlySpan<T> values) where T : unmanaged, INumber<T>
+    /// <summary>CSV lines for <paramref name="values"/>, in UTF-8; raw chunks need no encoding, being the region's bytes.</summary>
+    public static byte[] EncodeCsv<T>(ReadOnlySpan<T> values) where T : unmanaged, INumber<T>
     {
-        if (format == TransferFormat.Raw) return MemoryMarshal.AsBytes(values).ToArray();
         var text = new StringBuilder(values.Length * 8);
         foreach (var value in values) text.Append(ElementTypeDispatch.Format(value)).Append('\n');
         return Encoding.UTF8.GetBytes(text.ToString());

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using OrleansDsm.Cli.Running;
 using OrleansDsm.Cli.Transfers;
 
@@ -27,34 +28,42 @@ internal static class ExportVerb
             if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder && !Directory.Exists(folder))
                 throw new ArgumentException($"The folder {folder} of '{path}' does not exist.");
             var from = parse.GetValue(resume) ? TransferProgress.Load(path, "export") : new TransferProgress(0, 0);
-            await ElementTypeDispatch.Run(region.ElementType, new Export(client, region, path, TransferOptions.FormatFor(parse.GetValue(format), path), from, parse.GetValue(JsonOption.Instance), token));
+            var export = new Export(client, region, path, from, parse.GetValue(JsonOption.Instance), token);
+            // Raw bytes are what the region holds, whatever its type; CSV needs values the tool can print.
+            if (TransferOptions.FormatFor(parse.GetValue(format), path) == TransferFormat.Raw) await export.RunAsync(TransferFormat.Raw, bytes => bytes.ToArray());
+            else await ElementTypeDispatch.Run(TransferOptions.CsvType(region), export);
         }, cancellation));
         return command;
     }
 
-    private sealed class Export(DsmClient client, Regions.RegionDescriptor region, string path, TransferFormat format, TransferProgress from, bool json, CancellationToken cancellation) : INumericVerb
+    private sealed class Export(DsmClient client, Regions.RegionDescriptor region, string path, TransferProgress from, bool json, CancellationToken cancellation) : INumericVerb
     {
-        public async Task Run<T>(string typeName) where T : unmanaged, INumber<T>
+        public Task Run<T>(string typeName) where T : unmanaged, INumber<T> =>
+            RunAsync(TransferFormat.Csv, bytes => TransferEncoding.EncodeCsv(MemoryMarshal.Cast<byte, T>(bytes)));
+
+        /// <summary>Reads the region a chunk at a time, each page atomically, and writes each chunk as <paramref name="encode"/> lays it out.</summary>
+        public async Task RunAsync(TransferFormat format, Func<ReadOnlySpan<byte>, byte[]> encode)
         {
-            var array = await client.OpenAsync<T>(region.Name, cancellation);
-            if (from.Elements > array.Length)
+            var length = region.ElementCount;
+            if (from.Elements > length)
                 throw new InvalidDataException($"{TransferProgress.PathFor(path)} records {from.Elements} elements, more than region '{region.Name}' holds; delete it and export again.");
-            var chunk = new T[TransferOptions.ChunkElements(region.ElementSize)];
-            var progress = new ProgressBar($"export {region.Name}", array.Length);
+            var chunk = new byte[(long)TransferOptions.ChunkElements(region.ElementSize) * region.ElementSize];
+            var progress = new ProgressBar($"export {region.Name}", length);
             await using (var output = new FileStream(path, from.Elements == 0 ? FileMode.Create : FileMode.Open, FileAccess.Write))
             {
                 // What a failed export wrote past its last saved chunk is dropped and written again.
                 output.SetLength(from.FileBytes);
                 output.Position = from.FileBytes;
                 var done = from;
-                while (done.Elements < array.Length)
+                while (done.Elements < length)
                 {
-                    var part = chunk.AsMemory(0, (int)Math.Min(chunk.Length, array.Length - done.Elements));
-                    await array.ReadAsync(done.Elements, part, cancellation);
-                    var bytes = TransferEncoding.Encode<T>(format, part.Span);
+                    var count = (int)Math.Min(chunk.Length / region.ElementSize, length - done.Elements);
+                    var part = chunk.AsMemory(0, count * region.ElementSize);
+                    await client.ReadAsync(region.BaseAddress + done.Elements * region.ElementSize, part, cancellation);
+                    var bytes = encode(part.Span);
                     await output.WriteAsync(bytes, cancellation);
                     await output.FlushAsync(cancellation);
-                    done = new TransferProgress(done.Elements + part.Length, done.FileBytes + bytes.Length);
+                    done = new TransferProgress(done.Elements + count, done.FileBytes + bytes.Length);
                     done.Save(path);
                     progress.Report(done.Elements);
                 }
@@ -62,8 +71,9 @@ internal static class ExportVerb
             progress.Done();
             TransferProgress.Finish(path);
             var size = new FileInfo(path).Length;
-            if (json) JsonOption.Write(new { region = region.Name, file = path, format = format.ToString().ToLowerInvariant(), elements = array.Length, bytes = size });
-            else Console.WriteLine($"exported {Counted.Of(array.Length, "element")} of '{region.Name}' to {path} ({Counted.Of(size, "byte")}, {format.ToString().ToLowerInvariant()})");
+            var name = format.ToString().ToLowerInvariant();
+            if (json) JsonOption.Write(new { region = region.Name, file = path, format = name, elements = length, bytes = size });
+            else Console.WriteLine($"exported {Counted.Of(length, "element")} of '{region.Name}' to {path} ({Counted.Of(size, "byte")}, {name})");
         }
     }
 }

@@ -27,25 +27,35 @@ internal static class ImportVerb
             if (Directory.Exists(path)) throw new ArgumentException($"'{path}' is a folder, not a file to import.");
             if (!File.Exists(path)) throw new ArgumentException($"There is no file '{path}' to import.");
             var from = parse.GetValue(resume) ? TransferProgress.Load(path, "import") : new TransferProgress(0, 0);
-            await ElementTypeDispatch.Run(region.ElementType, new Import(client, region, path, TransferOptions.FormatFor(parse.GetValue(format), path), from, parse.GetValue(JsonOption.Instance), token));
+            var import = new Import(client, region, path, from, parse.GetValue(JsonOption.Instance), token);
+            // Raw bytes are what the region holds, whatever its type; CSV needs values the tool can parse.
+            if (TransferOptions.FormatFor(parse.GetValue(format), path) == TransferFormat.Raw) await import.RunAsync(TransferFormat.Raw, import.CountRaw(), import.ReadRawChunksAsync);
+            else await ElementTypeDispatch.Run(TransferOptions.CsvType(region), import);
         }, cancellation));
         return command;
     }
 
-    private sealed class Import(DsmClient client, Regions.RegionDescriptor region, string path, TransferFormat format, TransferProgress from, bool json, CancellationToken cancellation) : INumericVerb
+    private sealed class Import(DsmClient client, Regions.RegionDescriptor region, string path, TransferProgress from, bool json, CancellationToken cancellation) : INumericVerb
     {
-        public async Task Run<T>(string typeName) where T : unmanaged, INumber<T>
+        public async Task Run<T>(string typeName) where T : unmanaged, INumber<T> =>
+            await RunAsync(TransferFormat.Csv, await CountCsvAsync<T>(typeName), chunk => ReadCsvChunksAsync<T>(chunk, typeName));
+
+        /// <summary>
+        /// Writes the file's elements after those already imported, as <paramref name="chunks"/> reads them into a
+        /// buffer of the region's bytes, once <paramref name="total"/> (every element in the file) is known to fit.
+        /// </summary>
+        public async Task RunAsync(TransferFormat format, long total, Func<byte[], IAsyncEnumerable<(int Count, long FileBytes)>> chunks)
         {
-            var array = await client.OpenAsync<T>(region.Name, cancellation);
-            var total = await CheckAsync<T>(typeName, array.Length);
+            if (total > region.ElementCount)
+                throw new ArgumentException($"'{path}' holds {total} elements; region '{region.Name}' has room for {region.ElementCount}.");
             if (from.Elements > total)
                 throw new InvalidDataException($"{TransferProgress.PathFor(path)} records {from.Elements} elements, more than '{path}' holds; delete it and import again.");
             var progress = new ProgressBar($"import {region.Name}", total);
-            var chunk = new T[TransferOptions.ChunkElements(region.ElementSize)];
+            var chunk = new byte[(long)TransferOptions.ChunkElements(region.ElementSize) * region.ElementSize];
             var done = from;
-            await foreach (var (count, fileBytes) in ReadChunksAsync(chunk, typeName))
+            await foreach (var (count, fileBytes) in chunks(chunk))
             {
-                await array.WriteAsync(done.Elements, chunk.AsMemory(0, count), cancellation);
+                await client.WriteAsync(region.BaseAddress + done.Elements * region.ElementSize, chunk.AsMemory(0, count * region.ElementSize), cancellation);
                 // A Release region keeps writes in this process until a release: progress is saved only once they are out.
                 await client.ReleaseAsync(cancellation);
                 done = new TransferProgress(done.Elements + count, fileBytes);
@@ -54,62 +64,53 @@ internal static class ImportVerb
             }
             progress.Done();
             TransferProgress.Finish(path);
-            if (json) JsonOption.Write(new { region = region.Name, file = path, format = format.ToString().ToLowerInvariant(), elements = total });
-            else Console.WriteLine($"imported {Counted.Of(total, "element")} into '{region.Name}' from {path} ({format.ToString().ToLowerInvariant()})");
+            var name = format.ToString().ToLowerInvariant();
+            if (json) JsonOption.Write(new { region = region.Name, file = path, format = name, elements = total });
+            else Console.WriteLine($"imported {Counted.Of(total, "element")} into '{region.Name}' from {path} ({name})");
         }
 
-        /// <summary>How many elements the file holds, once every one is known to be valid and to fit the region.</summary>
-        private async Task<long> CheckAsync<T>(string typeName, long capacity) where T : unmanaged, INumber<T>
+        /// <summary>How many elements a raw file holds: its length in the region's elements, which must be whole.</summary>
+        public long CountRaw()
         {
-            long count;
-            if (format == TransferFormat.Raw)
-            {
-                var length = new FileInfo(path).Length;
-                var size = Marshal.SizeOf<T>();
-                if (length % size != 0)
-                    throw new InvalidDataException($"'{path}' holds {length} bytes, not a whole number of {size}-byte {typeName} elements.");
-                count = length / size;
-            }
-            else
-            {
-                count = 0;
-                using var reader = new StreamReader(path);
-                while (await reader.ReadLineAsync(cancellation) is { } line)
-                {
-                    TransferEncoding.ParseLine<T>(line, ++count, typeName);
-                }
-            }
-            return count <= capacity
-                ? count
-                : throw new ArgumentException($"'{path}' holds {count} elements; region '{region.Name}' has room for {capacity}.");
+            var length = new FileInfo(path).Length;
+            return length % region.ElementSize == 0
+                ? length / region.ElementSize
+                : throw new InvalidDataException($"'{path}' holds {length} bytes, not a whole number of {region.ElementSize}-byte {region.ElementType} elements.");
         }
 
-        /// <summary>The file's elements after those already imported, a chunk at a time, with the file bytes read through each.</summary>
-        private async IAsyncEnumerable<(int Count, long FileBytes)> ReadChunksAsync<T>(T[] chunk, string typeName) where T : unmanaged, INumber<T>
+        /// <summary>The raw file's bytes after those already imported, a chunk at a time, with the file bytes read through each.</summary>
+        public async IAsyncEnumerable<(int Count, long FileBytes)> ReadRawChunksAsync(byte[] chunk)
         {
-            if (format == TransferFormat.Raw)
-            {
-                await using var input = new FileStream(path, FileMode.Open, FileAccess.Read);
-                input.Position = from.Elements * Marshal.SizeOf<T>();
-                var bytes = MemoryMarshal.AsBytes(chunk.AsSpan()).Length;
-                var buffer = new byte[bytes];
-                int read;
-                while ((read = await input.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellation)) > 0)
-                {
-                    buffer.AsSpan(0, read).CopyTo(MemoryMarshal.AsBytes(chunk.AsSpan()));
-                    yield return (read / Marshal.SizeOf<T>(), input.Position);
-                }
-                yield break;
-            }
+            await using var input = new FileStream(path, FileMode.Open, FileAccess.Read);
+            input.Position = from.Elements * region.ElementSize;
+            int read;
+            while ((read = await input.ReadAtLeastAsync(chunk, chunk.Length, throwOnEndOfStream: false, cancellation)) > 0)
+                yield return (read / region.ElementSize, input.Position);
+        }
+
+        /// <summary>How many values a CSV file holds, once every one is known to parse.</summary>
+        private async Task<long> CountCsvAsync<T>(string typeName) where T : unmanaged, INumber<T>
+        {
+            long count = 0;
+            using var reader = new StreamReader(path);
+            while (await reader.ReadLineAsync(cancellation) is { } line)
+                TransferEncoding.ParseLine<T>(line, ++count, typeName);
+            return count;
+        }
+
+        /// <summary>The CSV file's values after those already imported, parsed into the chunk a chunk at a time.</summary>
+        private async IAsyncEnumerable<(int Count, long FileBytes)> ReadCsvChunksAsync<T>(byte[] chunk, string typeName) where T : unmanaged, INumber<T>
+        {
             using var reader = new StreamReader(path);
             long line = 0;
             var filled = 0;
+            var capacity = chunk.Length / region.ElementSize;
             while (await reader.ReadLineAsync(cancellation) is { } text)
             {
                 // Lines already imported are skipped, not parsed into the region again.
                 if (++line <= from.Elements) continue;
-                chunk[filled++] = TransferEncoding.ParseLine<T>(text, line, typeName);
-                if (filled < chunk.Length) continue;
+                MemoryMarshal.Cast<byte, T>(chunk.AsSpan())[filled++] = TransferEncoding.ParseLine<T>(text, line, typeName);
+                if (filled < capacity) continue;
                 yield return (filled, 0);
                 filled = 0;
             }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using OrleansDsm.Cli.Running;
 using OrleansDsm.Cli.Transfers;
 
 namespace OrleansDsm.Cli.Verbs;
@@ -30,6 +31,12 @@ internal static class TransferOptions
     /// <summary>The format asked for, or else the one the file's name says: a <c>.csv</c> file holds CSV.</summary>
     public static TransferFormat FormatFor(TransferFormat? chosen, string path) =>
         chosen ?? (Path.GetExtension(path).Equals(".csv", StringComparison.OrdinalIgnoreCase) ? TransferFormat.Csv : TransferFormat.Raw);
+
+    /// <summary>The region's element type, when the tool can read and write its values as CSV.</summary>
+    /// <exception cref="NotSupportedException">It cannot: the region holds bool, char or an app's own type.</exception>
+    public static string CsvType(Regions.RegionDescriptor region) => ElementTypeDispatch.Handles(region.ElementType)
+        ? region.ElementType
+        : throw new NotSupportedException($"CSV needs numbers, and region '{region.Name}' holds {region.ElementType}: use --format raw.");
 
     public static Option<bool> Resume() => new("--resume")
     {

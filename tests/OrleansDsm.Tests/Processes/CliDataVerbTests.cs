@@ -55,8 +55,34 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
         Assert.DoesNotContain("will retry", line);
     }
 
-    /// <summary>An app's own element type: the tool cannot print it as a number, only as the bytes the region holds.</summary>
-    private readonly record struct Sample(int Id, short Level, short Flags);
+    [Fact]
+    public async Task Export_and_import_move_a_region_of_an_apps_own_type_as_raw_bytes_and_refuse_csv_for_it()
+    {
+        var source = await AllocAsync<Pair>(3000); // 24,000 bytes: six pages
+        await source.SetAsync(0, new Pair { Left = 1, Right = 2 });
+        await source.SetAsync(2999, new Pair { Left = -3, Right = 4 });
+        var file = Path.Combine(Path.GetTempPath(), $"{source.Name}.bin");
+        try
+        {
+            Assert.Contains("exported 3000 elements", Ok(await fixture.Dsm("export", source.Name, file)));
+            Assert.Equal(3000 * 8, new FileInfo(file).Length);
+            var target = await AllocAsync<Pair>(3000);
+            Assert.Contains("imported 3000 elements", Ok(await fixture.Dsm("import", target.Name, file)));
+            Assert.Equal(await ContentsAsync(source), await ContentsAsync(target));
+
+            // CSV would need the values as numbers: refused before anything is written, naming the type.
+            var csv = await fixture.Dsm("export", source.Name, file + ".csv");
+            Assert.Equal((2, $"dsm: CSV needs numbers, and region '{source.Name}' holds {typeof(Pair).FullName}: use --format raw."), (csv.ExitCode, csv.Stderr));
+            Assert.False(File.Exists(file + ".csv"));
+            var csvIn = await fixture.Dsm("import", target.Name, file, "--format", "csv");
+            Assert.Equal(2, csvIn.ExitCode);
+            Assert.Equal(await ContentsAsync(source), await ContentsAsync(target));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 
     [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential, Size = 4096)]
     private struct PageSized
@@ -67,14 +93,14 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
     [Fact]
     public async Task Dump_prints_each_element_of_an_apps_own_type_as_its_bytes_in_hex()
     {
-        var samples = await AllocAsync<Sample>(4);
-        await samples.SetAsync(2, new Sample(0x01020304, 5, -1)); // little-endian: 04030201 0500 ffff
+        var samples = await AllocAsync<Pair>(4);
+        await samples.SetAsync(2, new Pair { Left = 0x01020304, Right = -2 }); // little-endian: 04030201 feffffff
 
-        Assert.Equal("1 0000000000000000\n2 040302010500ffff", Ok(await fixture.Dsm("dump", samples.Name, "--from", "1", "--count", "2")));
+        Assert.Equal("1 0000000000000000\n2 04030201feffffff", Ok(await fixture.Dsm("dump", samples.Name, "--from", "1", "--count", "2")));
         using (var json = JsonDocument.Parse(Ok(await fixture.Dsm("dump", samples.Name, "--from", "2", "--count", "1", "--json"))))
         {
-            Assert.Equal(typeof(Sample).FullName, json.RootElement.GetProperty("type").GetString());
-            Assert.Equal(["040302010500ffff"], json.RootElement.GetProperty("elementBytes").EnumerateArray().Select(value => value.GetString()));
+            Assert.Equal(typeof(Pair).FullName, json.RootElement.GetProperty("type").GetString());
+            Assert.Equal(["04030201feffffff"], json.RootElement.GetProperty("elementBytes").EnumerateArray().Select(value => value.GetString()));
         }
         // A dump's bytes are bounded as the largest numeric dump's are (8 MiB), whatever the element's size.
         var pages = await AllocAsync<PageSized>(3000);
@@ -83,7 +109,7 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
         // Values the tool would have to print or parse as numbers are refused, naming the type.
         var get = await fixture.Dsm("get", samples.Name, "2");
         Assert.Equal(2, get.ExitCode);
-        Assert.Contains($"dsm cannot handle elements of type '{typeof(Sample).FullName}'", get.Stderr);
+        Assert.Contains($"dsm cannot handle elements of type '{typeof(Pair).FullName}'", get.Stderr);
     }
 
     [Fact]
@@ -470,7 +496,8 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
         var pairs = await AllocAsync<Pair>(4);
         await pairs.SetAsync(1, new Pair { Left = 3, Right = 4 });
 
-        foreach (var verb in new[] { new[] { "get", pairs.Name, "1" }, ["set", pairs.Name, "1", "5"], ["dump", pairs.Name] })
+        // dump prints its bytes, and export and import move them raw (tests above); values as numbers are refused.
+        foreach (var verb in new[] { new[] { "get", pairs.Name, "1" }, ["set", pairs.Name, "1", "5"], ["watch", pairs.Name, "1"] })
         {
             var refused = await fixture.Dsm(verb);
             Assert.Equal(2, refused.ExitCode);
