@@ -24,7 +24,8 @@ internal static partial class DurationParser
         return null;
     }
 
-    private static bool TryRead(string text, out TimeSpan duration)
+    /// <summary>Reads <paramref name="text"/> in one of the <see cref="Forms"/>, whatever its sign.</summary>
+    public static bool TryRead(string text, out TimeSpan duration)
     {
         duration = default;
         if (text.Contains(':')) return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration);

@@ -68,6 +68,8 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture) : IClass
     [InlineData(2, "--count 'y' is not a whole number", "dump", "{0}", "--count", "y")]
     [InlineData(2, "--changes 'lots' is not a whole number", "watch", "{0}", "1", "--changes", "lots")]
     [InlineData(2, "--ops 'many' is not a whole number", "bench", "--ops", "many")]
+    [InlineData(2, "--consistency 'weak' is not known: it is strict, uncached, release or bounded:DURATION", "alloc", "{0}-c", "--type", "int32", "--length", "3", "--consistency", "weak")]
+    [InlineData(2, "--consistency 'bounded:25h' is not known", "alloc", "{0}-d", "--type", "int32", "--length", "3", "--consistency", "bounded:25h")]
     [InlineData(2, "The folder /nonexistent-dsm of '/nonexistent-dsm/x.csv' does not exist", "export", "{0}", "/nonexistent-dsm/x.csv")]
     [InlineData(2, "'.' is a folder; export writes a file", "export", "{0}", ".")]
     [InlineData(2, "'.' is a folder, not a file to import", "import", "{0}", ".")]

@@ -55,6 +55,36 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
         Assert.DoesNotContain("will retry", line);
     }
 
+    [Theory]
+    [InlineData("strict", "Strict")]
+    [InlineData("release", "Release")]
+    [InlineData("uncached", "Uncached")]
+    [InlineData("bounded:250ms", "Bounded(00:00:00.2500000)")]
+    public async Task Alloc_takes_a_consistency_and_a_file_goes_in_and_out_of_a_region_of_each(string option, string model)
+    {
+        var name = UniqueNames.For("cli-model");
+        using (var allocated = JsonDocument.Parse(Ok(await fixture.Dsm("alloc", name, "--type", "int32", "--length", "5000", "--consistency", option, "--json"))))
+            Assert.Equal(model, allocated.RootElement.GetProperty("consistency").GetString());
+        var client = await fixture.ClientAsync();
+        Assert.Equal(model, (await client.DescribeAsync(name)).Consistency.ToString());
+
+        var values = Enumerable.Range(0, 5000).Select(i => i * 7 - 3).ToArray();
+        var file = Path.Combine(Path.GetTempPath(), $"{name}.raw");
+        try
+        {
+            await File.WriteAllBytesAsync(file, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+            Ok(await fixture.Dsm("import", name, file));
+            Assert.Equal(values, await ContentsAsync(await client.OpenAsync<int>(name)));
+            File.Delete(file);
+            Ok(await fixture.Dsm("export", name, file));
+            Assert.Equal(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray(), await File.ReadAllBytesAsync(file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public async Task Export_and_import_move_a_region_of_an_apps_own_type_as_raw_bytes_and_refuse_csv_for_it()
     {
