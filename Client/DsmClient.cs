@@ -367,12 +367,30 @@ public sealed class DsmClient : IAsyncDisposable
     }
 
     /// <summary>Refuses options no client can work with, before anything is started.</summary>
+    /// <summary>
+    /// Refuses options out of their range, naming the option, before anything connects: taken as they are, some would
+    /// fail in the middle of a later call (a negative retry interval at a call's first retry) and some would be read as
+    /// something else (a negative cache size as no cache).
+    /// </summary>
     private static void CheckOptions(DsmClientOptions options)
     {
-        if (options.MetricsInterval < TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(options), options.MetricsInterval, "DsmClientOptions.MetricsInterval is zero (no reports) or positive.");
-        if (options.DirectIdleTimeout <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(options), options.DirectIdleTimeout, "DsmClientOptions.DirectIdleTimeout is positive.");
+        var day = TimeSpan.FromDays(1);
+        Check(options.MetricsInterval >= TimeSpan.Zero && options.MetricsInterval <= day, nameof(options.MetricsInterval), options.MetricsInterval, "is zero (no reports) or positive, up to a day");
+        Check(options.DirectIdleTimeout > TimeSpan.Zero && options.DirectIdleTimeout <= day, nameof(options.DirectIdleTimeout), options.DirectIdleTimeout, "is positive, up to a day");
+        Check(options.CacheBytes >= 0, nameof(options.CacheBytes), options.CacheBytes, "is zero (no cache) or positive");
+        Check(options.PrefetchPages >= 0, nameof(options.PrefetchPages), options.PrefetchPages, "is zero (no prefetching) or positive");
+        Check(options.RetryBudget >= TimeSpan.Zero && options.RetryBudget <= day, nameof(options.RetryBudget), options.RetryBudget, "is zero or positive, up to a day");
+        Check(options.RetryInterval >= TimeSpan.Zero && options.RetryInterval <= day, nameof(options.RetryInterval), options.RetryInterval, "is zero or positive, up to a day");
+        Check(options.ResponseTimeout > TimeSpan.Zero && options.ResponseTimeout <= day, nameof(options.ResponseTimeout), options.ResponseTimeout, "is positive, up to a day");
+        Check(options.ConnectTimeout > TimeSpan.Zero && options.ConnectTimeout <= day, nameof(options.ConnectTimeout), options.ConnectTimeout, "is positive, up to a day");
+        Check(options.GatewayRefreshInterval > TimeSpan.Zero && options.GatewayRefreshInterval <= day, nameof(options.GatewayRefreshInterval), options.GatewayRefreshInterval, "is positive, up to a day");
+        if (string.IsNullOrWhiteSpace(options.ClusterId) || string.IsNullOrWhiteSpace(options.ServiceId))
+            throw new ArgumentException($"DsmClientOptions.ClusterId and ServiceId name the cluster; they are '{options.ClusterId}' and '{options.ServiceId}'.", nameof(options));
+
+        static void Check(bool holds, string option, object value, string rule)
+        {
+            if (!holds) throw new ArgumentOutOfRangeException(nameof(options), value, $"DsmClientOptions.{option} {rule}.");
+        }
     }
 
     private static AllocationRequest Request<T>(string name, long length, Consistency? consistency) where T : unmanaged

@@ -39,15 +39,44 @@ public sealed class HostingOptionsTests
     }
 
     [Fact]
-    public async Task No_gateway_a_port_out_of_range_and_a_negative_metrics_interval_are_refused_before_connecting()
+    public async Task No_gateway_and_a_port_out_of_range_are_refused_before_connecting()
     {
         var none = await Assert.ThrowsAsync<ArgumentException>(() => DsmClient.ConnectAsync(new OrleansDsm.Connection.DsmClientOptions { Gateways = [] }));
         Assert.Contains("At least one gateway (host:port) is needed", none.Message);
         var port = await Assert.ThrowsAsync<ArgumentException>(() =>
             DsmClient.ConnectAsync(new OrleansDsm.Connection.DsmClientOptions { Gateways = ["127.0.0.1:30000", "127.0.0.1:65536"] }));
         Assert.Contains("'127.0.0.1:65536' is not of the form host:port", port.Message);
-        var interval = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
-            DsmClient.ConnectAsync(new OrleansDsm.Connection.DsmClientOptions { MetricsInterval = TimeSpan.FromSeconds(-1) }));
-        Assert.Contains("MetricsInterval", interval.Message);
+    }
+
+    /// <summary>Each option out of its range, and the words its refusal must hold.</summary>
+    public static TheoryData<string, Action<OrleansDsm.Connection.DsmClientOptions>> OptionsOutOfRange => new()
+    {
+        { "DsmClientOptions.MetricsInterval is zero (no reports) or positive", options => options.MetricsInterval = TimeSpan.FromSeconds(-1) },
+        { "DsmClientOptions.DirectIdleTimeout is positive", options => options.DirectIdleTimeout = TimeSpan.Zero },
+        { "DsmClientOptions.CacheBytes is zero (no cache) or positive", options => options.CacheBytes = -1 },
+        { "DsmClientOptions.PrefetchPages is zero (no prefetching) or positive", options => options.PrefetchPages = -4 },
+        { "DsmClientOptions.RetryBudget is zero or positive", options => options.RetryBudget = TimeSpan.FromSeconds(-30) },
+        { "DsmClientOptions.RetryInterval is zero or positive, up to a day", options => options.RetryInterval = TimeSpan.FromDays(30) },
+        { "DsmClientOptions.ResponseTimeout is positive", options => options.ResponseTimeout = TimeSpan.Zero },
+        { "DsmClientOptions.ConnectTimeout is positive", options => options.ConnectTimeout = TimeSpan.FromSeconds(-10) },
+        { "DsmClientOptions.GatewayRefreshInterval is positive", options => options.GatewayRefreshInterval = TimeSpan.Zero },
+    };
+
+    [Theory]
+    [MemberData(nameof(OptionsOutOfRange))]
+    public async Task A_client_option_out_of_its_range_is_refused_naming_it_before_connecting(string named, Action<OrleansDsm.Connection.DsmClientOptions> spoil)
+    {
+        // A gateway where nothing listens: were the options taken, the connect would time out instead.
+        var options = new OrleansDsm.Connection.DsmClientOptions { Gateways = ["127.0.0.1:1"] };
+        spoil(options);
+        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => DsmClient.ConnectAsync(options));
+        Assert.Contains(named, refused.Message);
+    }
+
+    [Fact]
+    public async Task An_empty_cluster_id_is_refused_before_connecting()
+    {
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => DsmClient.ConnectAsync(new OrleansDsm.Connection.DsmClientOptions { ClusterId = " " }));
+        Assert.Contains("DsmClientOptions.ClusterId and ServiceId name the cluster", refused.Message);
     }
 }
