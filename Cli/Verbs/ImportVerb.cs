@@ -55,9 +55,9 @@ internal static class ImportVerb
             var done = from;
             await foreach (var (count, fileBytes) in chunks(chunk))
             {
+                // Byte writes go to the pages at once, in a Release region too (no release buffer): once this returns, the
+                // chunk is in, and its progress can be saved.
                 await client.WriteAsync(region.BaseAddress + done.Elements * region.ElementSize, chunk.AsMemory(0, count * region.ElementSize), cancellation);
-                // A Release region keeps writes in this process until a release: progress is saved only once they are out.
-                await client.ReleaseAsync(cancellation);
                 done = new TransferProgress(done.Elements + count, fileBytes);
                 done.Save(path);
                 progress.Report(done.Elements);
