@@ -32,6 +32,8 @@ internal static class BenchVerb
                 long Index(int i) => i % Pages * ElementsPerPage + i / Pages % ElementsPerPage;
                 var set = await LatenciesAsync(count, i => array.SetAsync(Index(i), i, token));
                 var get = await LatenciesAsync(count, i => array.GetAsync(Index(i), token).AsTask());
+                // More tasks than calls would only idle: the figure says how many were in flight.
+                inFlight = Math.Min(inFlight, count);
                 var next = -1;
                 var clock = Stopwatch.StartNew();
                 await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
@@ -44,8 +46,8 @@ internal static class BenchVerb
                     JsonOption.Write(new { ops = count, outstanding = inFlight, setP50Us = Percentile(set, 0.5), setP99Us = Percentile(set, 0.99), getP50Us = Percentile(get, 0.5), getP99Us = Percentile(get, 0.99), getOpsPerSecond = Math.Round(rate) });
                 else
                 {
-                    Console.WriteLine($"set  p50 {Percentile(set, 0.5),8:F1} us   p99 {Percentile(set, 0.99),8:F1} us   ({count} calls, one at a time)");
-                    Console.WriteLine($"get  p50 {Percentile(get, 0.5),8:F1} us   p99 {Percentile(get, 0.99),8:F1} us   ({count} calls, one at a time)");
+                    Console.WriteLine($"set  p50 {Percentile(set, 0.5),8:F1} us   p99 {Percentile(set, 0.99),8:F1} us   ({Counted.Of(count, "call")}, one at a time)");
+                    Console.WriteLine($"get  p50 {Percentile(get, 0.5),8:F1} us   p99 {Percentile(get, 0.99),8:F1} us   ({Counted.Of(count, "call")}, one at a time)");
                     Console.WriteLine($"get  {rate,10:F0} ops/s                  ({inFlight} in flight)");
                 }
             }

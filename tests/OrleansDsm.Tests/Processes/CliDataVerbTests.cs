@@ -187,6 +187,10 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
         Assert.True(json.RootElement.GetProperty("getOpsPerSecond").GetDouble() > 0);
         Assert.DoesNotContain("dsm-bench-", Ok(await fixture.Dsm("ls")));
         Assert.Equal(2, (await fixture.Dsm("bench", "--ops", "0")).ExitCode);
+        // One call is one call, and no more can be in flight than there are calls.
+        var one = Ok(await fixture.Dsm("bench", "--ops", "1", "--outstanding", "8")).Split('\n');
+        Assert.EndsWith("(1 call, one at a time)", one[0]);
+        Assert.EndsWith("(1 in flight)", one[2]);
     }
 
     [Theory]
