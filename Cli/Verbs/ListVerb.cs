@@ -24,9 +24,12 @@ internal static class ListVerb
                 });
                 return;
             }
-            Console.WriteLine($"{"NAME",-24} {"TYPE",-8} {"LENGTH",14} {"BYTES",16} {"ADDRESS",-20} MODE");
+            // As wide as the longest name and type (up to 128 characters, or an app's own type's full name), so columns stay columns.
+            var nameWidth = regions.Select(region => region.Name.Length).Append(24).Max();
+            var typeWidth = regions.Select(region => region.ElementType.Length).Append(8).Max();
+            Console.WriteLine($"{"NAME".PadRight(nameWidth)} {"TYPE".PadRight(typeWidth)} {"LENGTH",14} {"BYTES",16} {"ADDRESS",-20} MODE");
             foreach (var region in regions)
-                Console.WriteLine($"{region.Name,-24} {region.ElementType,-8} {region.ElementCount,14} {region.ByteLength,16} {region.BaseAddress,-20} {region.Consistency}");
+                Console.WriteLine($"{region.Name.PadRight(nameWidth)} {region.ElementType.PadRight(typeWidth)} {region.ElementCount,14} {region.ByteLength,16} {region.BaseAddress,-20} {region.Consistency}");
         }, cancellation));
         return command;
     }

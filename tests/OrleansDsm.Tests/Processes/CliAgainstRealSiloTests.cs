@@ -32,6 +32,19 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task Ls_keeps_its_columns_for_a_name_longer_than_their_usual_width()
+    {
+        var name = UniqueNames.For("cli-a-region-name-well-past-the-twenty-four-characters-of-the-column");
+        await (await fixture.ClientAsync()).AllocateAsync<byte>(name, 3);
+
+        var lines = (await fixture.Dsm("ls")).Stdout.Split('\n');
+        var type = lines[0].IndexOf("TYPE", StringComparison.Ordinal);
+        Assert.Contains(lines, line => line.StartsWith(name + " ", StringComparison.Ordinal));
+        // Every row's type starts under TYPE, after the name and its padding.
+        Assert.All(lines.Skip(1), line => Assert.True(line[type - 1] == ' ' && line[type] != ' ', $"'{line}' leaves the TYPE column at {type}"));
+    }
+
+    [Fact]
     public async Task Floating_point_and_byte_regions_print_their_values_exactly()
     {
         var doubles = UniqueNames.For("cli-f64");
