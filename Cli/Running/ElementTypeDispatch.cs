@@ -32,11 +32,15 @@ internal static class ElementTypeDispatch
         _ => throw new NotSupportedException($"dsm cannot handle elements of type '{typeName}'; use the client library with that type."),
     };
 
+    /// <summary>
+    /// Reads a value as <see cref="Format{T}"/> writes it. No group separators: with them, a decimal comma ("1,5", as
+    /// many locales write one and a half) was read as fifteen.
+    /// </summary>
     public static T Parse<T>(string text, string typeName) where T : INumber<T> =>
-        T.TryParse(text, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var value)
+        T.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
         && (typeof(T) == typeof(float) || typeof(T) == typeof(double) || !text.Contains('.'))
             ? value
-            : throw new FormatException($"'{text}' is not a valid {typeName} value.");
+            : throw new FormatException($"'{text}' is not a valid {typeName} value{(text.Contains(',') ? ": the decimal point is '.', and there are no thousands separators" : "")}.");
 
     public static string Format<T>(T value) where T : INumber<T> => value.ToString(null, CultureInfo.InvariantCulture);
 }

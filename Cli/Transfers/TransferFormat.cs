@@ -32,9 +32,9 @@ internal static class TransferEncoding
         {
             return ElementTypeDispatch.Parse<T>(line.Trim(), typeName);
         }
-        catch (FormatException)
+        catch (FormatException error)
         {
-            throw new FormatException($"Line {lineNumber}: '{line}' is not a valid {typeName} value.");
+            throw new FormatException($"Line {lineNumber}: {error.Message}");
         }
     }
 }

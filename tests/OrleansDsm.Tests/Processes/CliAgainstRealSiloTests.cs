@@ -67,6 +67,8 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture) : IClass
     [InlineData(2, "Index 5 is outside", "get", "{0}", "5")]
     [InlineData(2, "'1.5' is not a valid int32", "set", "{0}", "1", "1.5")]
     [InlineData(2, "'99999999999' is not a valid int32", "set", "{0}", "1", "99999999999")]
+    [InlineData(2, "'1,5' is not a valid int32 value: the decimal point is '.', and there are no thousands separators", "set", "{0}", "1", "1,5")]
+    [InlineData(2, "'1,000' is not a valid int32 value", "add", "{0}", "1", "1,000")]
     [InlineData(2, "Index -1 is outside", "set", "{0}", "-1", "7")]
     [InlineData(2, "'int128' not recognized", "alloc", "{0}-x", "--type", "int128", "--length", "3")]
     [InlineData(2, "Region name 'bad/name' is not valid", "alloc", "bad/name", "--type", "int32", "--length", "3")]

@@ -426,6 +426,7 @@ public sealed class CliDataVerbTests(SiloProcessFixture fixture) : IClassFixture
     [InlineData("csv", "1\n2\n3\n4\n5\n6\n7\n", "room for 6")]
     [InlineData("raw", "abcde", "whole number")]
     [InlineData("csv", "1\n2.5\n", "Line 2")]
+    [InlineData("csv", "1\n2,5\n", "Line 2: '2,5' is not a valid int32 value: the decimal point is '.', and there are no thousands separators")]
     public async Task A_bad_import_file_is_refused_before_anything_is_written(string format, string content, string named)
     {
         var target = await AllocAsync<int>(6);
