@@ -34,11 +34,13 @@ internal static class ElementTypeDispatch
 
     /// <summary>
     /// Reads a value as <see cref="Format{T}"/> writes it. No group separators: with them, a decimal comma ("1,5", as
-    /// many locales write one and a half) was read as fifteen.
+    /// many locales write one and a half) was read as fifteen. A floating point value too large for its type is out of
+    /// range, as an integer's is, rather than infinity: only "Infinity" is infinite.
     /// </summary>
     public static T Parse<T>(string text, string typeName) where T : INumber<T> =>
         T.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
         && (typeof(T) == typeof(float) || typeof(T) == typeof(double) || !text.Contains('.'))
+        && (!T.IsInfinity(value) || text.Contains("Infinity", StringComparison.OrdinalIgnoreCase))
             ? value
             : throw new FormatException($"'{text}' is not a valid {typeName} value{(text.Contains(',') ? ": the decimal point is '.', and there are no thousands separators" : "")}.");
 

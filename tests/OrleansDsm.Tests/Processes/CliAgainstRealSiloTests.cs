@@ -51,6 +51,11 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture) : IClass
         Assert.Equal(0, (await fixture.Dsm("alloc", doubles, "--type", "float64", "--length", "4")).ExitCode);
         Assert.Equal(0, (await fixture.Dsm("set", doubles, "3", "0.1")).ExitCode);
         Assert.Equal("0.30000000000000004", (await fixture.Dsm("add", doubles, "3", "0.2")).Stdout);
+        // Too large for float64 is refused, as an integer too large for its type is; infinity must be asked for.
+        var huge = await fixture.Dsm("set", doubles, "2", "1e400");
+        Assert.Equal((2, "dsm: '1e400' is not a valid float64 value."), (huge.ExitCode, huge.Stderr));
+        Assert.Equal(0, (await fixture.Dsm("set", doubles, "2", "-Infinity")).ExitCode);
+        Assert.Equal("-Infinity", (await fixture.Dsm("get", doubles, "2")).Stdout);
 
         var bytes = UniqueNames.For("cli-u8");
         Assert.Equal(0, (await fixture.Dsm("alloc", bytes, "--type", "uint8", "--length", "4")).ExitCode);
