@@ -40,10 +40,12 @@ internal static class ConnectionOptions
         Gateways = parse.GetValue(Gateway)!.Split(',', StringSplitOptions.TrimEntries),
         TlsAuthority = Load(parse.GetValue(TlsAuthority), "--tls-authority", file => X509CertificateLoader.LoadCertificateFromFile(file)),
         TlsCertificate = Load(parse.GetValue(TlsCertificate), "--tls-certificate",
-            file => X509CertificateLoader.LoadPkcs12FromFile(file, Environment.GetEnvironmentVariable(PasswordVariable))),
+            file => X509CertificateLoader.LoadPkcs12FromFile(file, Environment.GetEnvironmentVariable(PasswordVariable)),
+            // Where the password came from, or that it came from nowhere: the tool never asks for one.
+            Environment.GetEnvironmentVariable(PasswordVariable) is null ? $"{PasswordVariable}, which holds its password, is not set" : $"its password is taken from {PasswordVariable}"),
     };
 
-    private static X509Certificate2? Load(FileInfo? file, string option, Func<string, X509Certificate2> load)
+    private static X509Certificate2? Load(FileInfo? file, string option, Func<string, X509Certificate2> load, string? unreadable = null)
     {
         if (file is null) return null;
         try
@@ -52,7 +54,8 @@ internal static class ConnectionOptions
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
         {
-            throw new InvalidDataException($"{option} '{file}': {error.Message.TrimEnd('.')}.");
+            var why = error is System.Security.Cryptography.CryptographicException && unreadable is not null ? $" ({unreadable})" : "";
+            throw new InvalidDataException($"{option} '{file}': {error.Message.TrimEnd('.')}{why}.");
         }
     }
 }

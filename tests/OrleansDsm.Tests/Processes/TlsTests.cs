@@ -159,6 +159,9 @@ public sealed class TlsTests
         var wrongPassword = await DsmAsync("guess", "ls", "--gateway", process.Gateway, "--tls-authority", cluster.AuthorityFile, "--tls-certificate", client);
         Assert.Equal(2, wrongPassword.ExitCode);
         Assert.StartsWith($"dsm: --tls-certificate '{client}': ", wrongPassword.Stderr);
+        Assert.EndsWith($"(its password is taken from DSM_TLS_PASSWORD).", wrongPassword.Stderr);
+        var noPassword = await DsmAsync(null, "ls", "--gateway", process.Gateway, "--tls-authority", cluster.AuthorityFile, "--tls-certificate", client);
+        Assert.Equal((2, true), (noPassword.ExitCode, noPassword.Stderr.EndsWith("(DSM_TLS_PASSWORD, which holds its password, is not set).", StringComparison.Ordinal)));
         var notACertificate = await DsmAsync(null, "ls", "--gateway", process.Gateway, "--tls-authority", bogus);
         Assert.Equal(2, notACertificate.ExitCode);
         Assert.StartsWith($"dsm: --tls-authority '{bogus}': ", notACertificate.Stderr);
@@ -265,6 +268,7 @@ public sealed class TlsTests
     {
         var start = BuiltPrograms.Dotnet(BuiltPrograms.CliDll, arguments);
         if (password is not null) start.Environment["DSM_TLS_PASSWORD"] = password;
+        else start.Environment.Remove("DSM_TLS_PASSWORD");
         return BuiltPrograms.RunAsync(start, TimeSpan.FromSeconds(60));
     }
 
