@@ -50,7 +50,7 @@ try
 }
 catch (Exception error) when (error is System.Security.Cryptography.CryptographicException or IOException)
 {
-    return Fail($"TLS certificate: {error.Message}");
+    return Fail($"TLS: {error.Message}");
 }
 
 builder.WebHost.UseUrls($"http://{host.HttpAddress}:{host.HttpPort}");

@@ -13,16 +13,37 @@ namespace OrleansDsm.Silo.Hosting;
 public sealed record SiloTls(X509Certificate2 Certificate, X509Certificate2? Authority, bool Mutual)
 {
     /// <summary>The TLS the options ask for, or null for none.</summary>
-    /// <exception cref="CryptographicException">A file is not a certificate, the password is wrong, or the key is missing.</exception>
+    /// <exception cref="CryptographicException">
+    /// A file is not a certificate, the password is wrong, or the key is missing; the message names the setting and
+    /// the file, and for the silo's certificate where its password came from.
+    /// </exception>
     public static SiloTls? Load(SiloHostOptions host)
     {
         if (host.TlsCertificate is not { } path) return null;
-        var password = host.TlsCertificatePasswordFile is { } file ? File.ReadAllText(file).TrimEnd('\r', '\n') : null;
-        var certificate = X509CertificateLoader.LoadPkcs12FromFile(path, password);
+        var passwordFile = host.TlsCertificatePasswordFile;
+        var password = passwordFile is null ? null : File.ReadAllText(passwordFile).TrimEnd('\r', '\n');
+        var certificate = Read("Silo:TlsCertificate", path, () => X509CertificateLoader.LoadPkcs12FromFile(path, password), passwordFile is null
+            ? "a PKCS#12 file with the silo's key; no Silo:TlsCertificatePasswordFile gives it a password"
+            : $"a PKCS#12 file with the silo's key, its password read from Silo:TlsCertificatePasswordFile '{passwordFile}'");
         if (!certificate.HasPrivateKey)
             throw new CryptographicException($"Silo:TlsCertificate '{path}' holds no private key, so the silo cannot prove it owns the certificate.");
-        var authority = host.TlsAuthority is { } authorityPath ? X509CertificateLoader.LoadCertificateFromFile(authorityPath) : null;
+        var authority = host.TlsAuthority is { } authorityPath
+            ? Read("Silo:TlsAuthority", authorityPath, () => X509CertificateLoader.LoadCertificateFromFile(authorityPath), "a certificate, PEM or DER")
+            : null;
         return new SiloTls(certificate, authority, host.TlsMutual);
+    }
+
+    /// <summary>Loads one file, naming its setting, the file and what it should be when it cannot be read as that.</summary>
+    private static X509Certificate2 Read(string setting, string path, Func<X509Certificate2> load, string expected)
+    {
+        try
+        {
+            return load();
+        }
+        catch (CryptographicException error)
+        {
+            throw new CryptographicException($"{setting} '{path}' cannot be read ({expected}): {error.Message.TrimEnd('.')}.", error);
+        }
     }
 
     /// <summary>How the banner names it.</summary>

@@ -260,7 +260,7 @@ public sealed class TlsTests
 
         Assert.Equal(2, result.ExitCode);
         var line = Assert.Single(result.Stderr.Split('\n'));
-        Assert.StartsWith("orleans-dsm silo: TLS certificate: ", line);
+        Assert.StartsWith($"orleans-dsm silo: TLS: Silo:TlsCertificate '{bogus}' cannot be read (a PKCS#12 file with the silo's key; no Silo:TlsCertificatePasswordFile gives it a password): ", line);
     }
 
     /// <summary>Runs the real <c>dsm</c> tool with the certificate password, if any, in its environment.</summary>
