@@ -148,8 +148,14 @@ public sealed class SiloHostOptions
             problems.Add($"Silo:Directory '{Directory}' is not known; it is 'Default' or 'StronglyConsistent'.");
         if (Rebalance && !IsPostgreSql)
             problems.Add("Silo:Rebalance moves pages between silos, and a memory-storage silo is alone: it needs Silo:Storage=PostgreSQL.");
-        if (IsPostgreSql && !System.Net.IPAddress.TryParse(AdvertisedAddress, out _))
-            problems.Add($"Silo:AdvertisedAddress must be an IP address; it is '{AdvertisedAddress}'.");
+        if (IsPostgreSql)
+        {
+            if (!System.Net.IPAddress.TryParse(AdvertisedAddress, out var advertised))
+                problems.Add($"Silo:AdvertisedAddress must be an IP address; it is '{AdvertisedAddress}'.");
+            // "Any" is where to listen, not an address a peer can reach: other silos and clients would be sent nowhere.
+            else if (advertised.Equals(System.Net.IPAddress.Any) || advertised.Equals(System.Net.IPAddress.IPv6Any))
+                problems.Add($"Silo:AdvertisedAddress must be this machine's address as other silos and clients reach it, not {AdvertisedAddress}; Silo:ListenAddress is where 0.0.0.0 belongs.");
+        }
         if (IsPostgreSql && !System.Net.IPAddress.TryParse(ListenAddress, out _))
             problems.Add($"Silo:ListenAddress must be an IP address (0.0.0.0 for all); it is '{ListenAddress}'.");
         var httpAddressValid = string.Equals(HttpAddress, "localhost", StringComparison.OrdinalIgnoreCase) || System.Net.IPAddress.TryParse(HttpAddress, out _);

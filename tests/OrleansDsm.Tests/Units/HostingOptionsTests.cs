@@ -21,6 +21,15 @@ public sealed class HostingOptionsTests
         Assert.Contains(new SiloHostOptions { GatewayPort = 11111 }.Problems(), p => p.Contains("must differ"));
     }
 
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("::")]
+    public void An_advertised_address_that_means_any_is_refused(string any)
+    {
+        var problems = new SiloHostOptions { Storage = "PostgreSQL", ConnectionString = "Host=db", AdvertisedAddress = any }.Problems();
+        Assert.Contains(problems, p => p.StartsWith($"Silo:AdvertisedAddress must be this machine's address as other silos and clients reach it, not {any}", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_malformed_http_address_is_one_problem_not_also_an_exposed_dashboard()
     {
