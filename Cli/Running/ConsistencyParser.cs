@@ -22,12 +22,24 @@ internal static class ConsistencyParser
             "strict" => Consistency.Strict,
             "uncached" => Consistency.Uncached,
             "release" => Consistency.Release,
-            var other when other.StartsWith(bounded, StringComparison.Ordinal)
-                && DurationParser.TryRead(other[bounded.Length..], out var staleness) && staleness > TimeSpan.Zero && staleness <= TimeSpan.FromDays(1)
-                => Consistency.Bounded(staleness),
+            var other when other.StartsWith(bounded, StringComparison.Ordinal) && DurationParser.TryRead(other[bounded.Length..], out var staleness)
+                => BoundedOrNull(staleness),
             _ => null,
         };
         if (consistency is null) result.AddError($"--consistency '{text}' is not known: it is {Forms}.");
         return consistency;
+    }
+
+    /// <summary>The Bounded model, or null for a bound the model itself refuses (it keeps the range).</summary>
+    private static Consistency? BoundedOrNull(TimeSpan staleness)
+    {
+        try
+        {
+            return Consistency.Bounded(staleness);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return null;
+        }
     }
 }

@@ -7,8 +7,9 @@ namespace OrleansDsm.Cli.Verbs;
 /// <summary><c>dsm add NAME INDEX DELTA</c>: atomically adds and prints the new value.</summary>
 internal static class AddVerb
 {
-    // The element types the cluster adds atomically; the client's refusal of the others names .NET types.
-    private static readonly string[] Addable = ["int32", "uint32", "int64", "uint64", "float32", "float64"];
+    // The element types the cluster adds atomically, in the tool's names (the pages' own list, whose names are the tool's
+    // capitalized); the client's refusal of the others names .NET types.
+    private static readonly string[] Addable = [.. Enum.GetNames<Pages.NumericKind>().Select(kind => kind.ToLowerInvariant())];
 
     public static Command Create()
     {

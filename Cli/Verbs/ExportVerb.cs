@@ -30,7 +30,7 @@ internal static class ExportVerb
             var from = parse.GetValue(resume) ? TransferProgress.Load(path, "export") : new TransferProgress(0, 0);
             var export = new Export(client, region, path, from, parse.GetValue(JsonOption.Instance), token);
             // Raw bytes are what the region holds, whatever its type; CSV needs values the tool can print.
-            if (TransferOptions.FormatFor(parse.GetValue(format), path) == TransferFormat.Raw) await export.RunAsync(TransferFormat.Raw, bytes => bytes.ToArray());
+            if (TransferOptions.FormatFor(parse.GetValue(format), path) == TransferFormat.Raw) await export.RunAsync(TransferFormat.Raw, bytes => bytes);
             else await ElementTypeDispatch.Run(TransferOptions.CsvType(region), export);
         }, cancellation));
         return command;
@@ -39,10 +39,13 @@ internal static class ExportVerb
     private sealed class Export(DsmClient client, Regions.RegionDescriptor region, string path, TransferProgress from, bool json, CancellationToken cancellation) : INumericVerb
     {
         public Task Run<T>(string typeName) where T : unmanaged, INumber<T> =>
-            RunAsync(TransferFormat.Csv, bytes => TransferEncoding.EncodeCsv(MemoryMarshal.Cast<byte, T>(bytes)));
+            RunAsync(TransferFormat.Csv, bytes => TransferEncoding.EncodeCsv(MemoryMarshal.Cast<byte, T>(bytes.Span)));
 
-        /// <summary>Reads the region a chunk at a time, each page atomically, and writes each chunk as <paramref name="encode"/> lays it out.</summary>
-        public async Task RunAsync(TransferFormat format, Func<ReadOnlySpan<byte>, byte[]> encode)
+        /// <summary>
+        /// Reads the region a chunk at a time, each page atomically, and writes each chunk as <paramref name="encode"/>
+        /// lays it out (raw: the chunk itself, not a copy).
+        /// </summary>
+        public async Task RunAsync(TransferFormat format, Func<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>> encode)
         {
             var length = region.ElementCount;
             if (from.Elements > length)
@@ -60,7 +63,7 @@ internal static class ExportVerb
                     var count = (int)Math.Min(chunk.Length / region.ElementSize, length - done.Elements);
                     var part = chunk.AsMemory(0, count * region.ElementSize);
                     await client.ReadAsync(region.BaseAddress + done.Elements * region.ElementSize, part, cancellation);
-                    var bytes = encode(part.Span);
+                    var bytes = encode(part);
                     await output.WriteAsync(bytes, cancellation);
                     await output.FlushAsync(cancellation);
                     done = new TransferProgress(done.Elements + count, done.FileBytes + bytes.Length);

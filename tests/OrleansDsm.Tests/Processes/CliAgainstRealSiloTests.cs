@@ -64,7 +64,7 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture) : IClass
         // The cluster adds atomically to 32- and 64-bit elements only; the refusal names the region's type, not .NET's.
         var add = await fixture.Dsm("add", bytes, "0", "1");
         Assert.Equal(2, add.ExitCode);
-        Assert.Equal($"dsm: add works on int32, uint32, int64, uint64, float32, float64 regions; '{bytes}' holds uint8.", add.Stderr);
+        Assert.Equal($"dsm: add works on int32, int64, uint32, uint64, float32, float64 regions; '{bytes}' holds uint8.", add.Stderr);
         Assert.Equal("255", (await fixture.Dsm("get", bytes, "0")).Stdout);
     }
 
