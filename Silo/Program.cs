@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using OrleansDsm.Grains.Hosting;
+using OrleansDsm.Grains.Pages;
 using OrleansDsm.Database;
 using OrleansDsm.Silo.Hosting;
 
@@ -74,8 +75,15 @@ catch (Exception error)
 }
 Console.WriteLine(SiloComposition.Banner(host, app.Services.GetRequiredService<IOptions<AddressSpaceOptions>>().Value, tls,
     app.Services.GetRequiredService<OrleansDsm.Grains.Direct.DirectListener>().Endpoint));
+var stopping = new System.Diagnostics.Stopwatch();
+app.Lifetime.ApplicationStopping.Register(stopping.Start);
 await app.WaitForShutdownAsync();
-return 0;
+var losses = app.Services.GetRequiredService<UnstoredWriteLosses>();
+// Memory storage ends with the process, stored or not.
+var lost = host.IsPostgreSql ? losses.Pages : 0;
+Console.WriteLine(SiloComposition.Farewell(host, stopping.Elapsed, lost, losses.LastRefusal));
+// A stop that lost acknowledged writes is a failure a service manager should see.
+return lost > 0 ? 1 : 0;
 
 static int Fail(string message)
 {

@@ -22,6 +22,8 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<AddressSpaceOptions>, AddressSpaceOptionsValidator>();
         builder.Services.AddSingleton<RegionLivenessCache>();
         builder.Services.AddSingleton<LocalPages>();
+        builder.Services.AddSingleton(services => new UnstoredWriteLosses(services.GetRequiredService<LocalPages>(),
+            services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<UnstoredWriteLosses>>()));
         builder.Services.AddSingleton<Direct.DirectSessions>();
         builder.Services.AddSingleton<Direct.DirectListener>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<Direct.DirectListener>());

@@ -23,6 +23,9 @@ internal sealed class LocalPages
     /// <summary>The activation of <paramref name="page"/> on this silo, if there is one.</summary>
     public PageGrain? Find(long page) => _pages.GetValueOrDefault(page);
 
+    /// <summary>How many pages active here hold acknowledged writes storage does not have yet.</summary>
+    public int HoldingUnstoredWrites() => _pages.Values.Count(page => page.HoldsUnstoredWrites);
+
     /// <summary>The pages active here that some session caches, as of a moment ago.</summary>
     public List<long> Cached() => [.. _pages.Where(entry => entry.Value.IsCached).Select(entry => entry.Key)];
 }

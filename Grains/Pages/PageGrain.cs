@@ -291,6 +291,9 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
     /// <summary>Whether some session caches a copy of the page; read from other threads of the silo, so only a hint.</summary>
     internal bool IsCached => _holders?.Count > 0;
 
+    /// <summary>Whether this activation holds acknowledged writes storage does not have yet (write-behind).</summary>
+    internal bool HoldsUnstoredWrites => _commits?.Idle == false;
+
     public async Task Release(long epoch)
     {
         using var exclusive = Exclusive();
@@ -329,13 +332,16 @@ internal sealed partial class PageGrain : Grain, IPageGrain, PageCommits.IPublis
         // Write-behind: what was acknowledged and not yet stored is stored now, so a graceful stop loses nothing.
         if (!_commits.Idle)
         {
+            _silo.Losses.Storing();
             try
             {
                 await _commits.CommitAsync();
+                _silo.Losses.Stored();
             }
-            catch (Exception)
+            catch (Exception error)
             {
-                // Storage refused it: those writes are lost, as a crash would lose them (the write-behind window).
+                // Those writes are lost, as a crash would lose them (the write-behind window); the operator is told.
+                _silo.Losses.Refused(PageNumber, error);
             }
         }
         // Holders learn the page is going, and storage that no lease is out, so the next activation owes them nothing.

@@ -21,6 +21,7 @@ internal sealed class PageServices(
     SiloMetrics metrics,
     MemoryPressure memory,
     LocalPages local,
+    UnstoredWriteLosses losses,
     [FromKeyedServices(StorageNames.Pages)] IGrainStorage pageStorage,
     IOptions<AddressSpaceOptions> options,
     ILocalSiloDetails silo,
@@ -45,6 +46,8 @@ internal sealed class PageServices(
     public MemoryPressure Memory { get; } = memory;
 
     public LocalPages Local { get; } = local;
+
+    public UnstoredWriteLosses Losses { get; } = losses;
 
     /// <summary>The storage provider that holds page records (see <see cref="Persistence.DirectState{T}"/>).</summary>
     public IGrainStorage PageStorage { get; } = pageStorage;

@@ -150,6 +150,19 @@ public static class SiloComposition
         $"health=http://{host.HttpAddress}:{host.HttpPort}/health; " +
         (host.Dashboard ? $"dashboard=http://{host.HttpAddress}:{host.HttpPort}/dashboard{(host.DashboardPassword is not null || host.DashboardPasswordFile is not null ? $" (user {host.DashboardUser}, password)" : "")}" : "dashboard=off");
 
+    /// <summary>
+    /// The line a silo prints once it has stopped: how long the stop took and where its data is now, or how many pages
+    /// lost acknowledged writes on the way out (write-behind only).
+    /// </summary>
+    public static string Farewell(SiloHostOptions host, TimeSpan stopping, long pagesWithLostWrites, string? lastRefusal) =>
+        $"OrleansDsm silo stopped after {stopping.TotalSeconds:0.0} s: " +
+        (pagesWithLostWrites > 0
+            ? $"{pagesWithLostWrites} {(pagesWithLostWrites == 1 ? "page" : "pages")} lost acknowledged writes that were not yet stored (write-behind): " +
+              (lastRefusal is null ? "the stop ended before they were" : $"storage refused them (last refusal: {lastRefusal}); the log names each page")
+            : host.IsPostgreSql
+                ? $"every acknowledged write is stored in PostgreSQL ({DatabaseName(host.ConnectionString!)})"
+                : "storage was memory, so its regions and pages are gone");
+
     private static string WritePolicy(AddressSpaceOptions space) => space.WriteBehind > TimeSpan.Zero
         ? $"write-behind: pages stored within {space.WriteBehind.TotalSeconds:0.###} s of a write"
         : "write-through";

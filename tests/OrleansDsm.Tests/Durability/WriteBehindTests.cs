@@ -86,9 +86,70 @@ public sealed class WriteBehindTests(Xunit.Abstractions.ITestOutputHelper output
             last--;
         }
         Assert.Equal(0, await silo.StopAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("OrleansDsm silo stopped after", silo.Output);
+        Assert.Contains("every acknowledged write is stored in PostgreSQL (database window", silo.Output);
         await silo.DisposeAsync();
         await using var restarted = await SiloProcess.StartOnPortsAsync(siloPort, gatewayPort, Arguments(database, interval));
         await using (var client = await restarted.ConnectAsync())
             Assert.Equal(last, await (await client.OpenAsync<long>("counter")).GetAsync(0));
+    }
+
+    [Fact]
+    public async Task A_stop_whose_stores_storage_refuses_says_which_writes_were_lost_and_exits_with_1()
+    {
+        // Long enough that the write is still unstored when the silo stops.
+        var interval = TimeSpan.FromSeconds(30);
+        var database = await _postgres.CreateDatabaseAsync("refused");
+        var silo = await SiloProcess.StartAsync(Arguments(database, interval));
+        var (siloPort, gatewayPort) = (silo.SiloPort, silo.GatewayPort);
+        await using (var client = await silo.ConnectAsync())
+        {
+            var array = await client.AllocateAsync<long>("refused", 512, Consistency.Uncached);
+            await array.SetAsync(0, 1);
+            Assert.Equal(0, await StoredPagesAsync(database));
+            // Page rows only: membership and regions keep their tables, so the stop itself goes as usual.
+            await ExecuteAsync(database, """
+                CREATE FUNCTION refuse_pages() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'page rows refused by the test'; END $$;
+                CREATE TRIGGER refuse_pages BEFORE INSERT OR UPDATE ON dsm_pages FOR EACH ROW EXECUTE FUNCTION refuse_pages();
+                """);
+        }
+
+        var exitCode = await silo.StopAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(exitCode == 1, $"exit code {exitCode}:\n{silo.Output}");
+        Assert.Contains("1 page lost acknowledged writes that were not yet stored (write-behind): storage refused them (last refusal: ", silo.Output);
+        Assert.Contains("page rows refused by the test", silo.Output);
+        await silo.DisposeAsync();
+        // The line told the truth: the write is gone.
+        await ExecuteAsync(database, "DROP TRIGGER refuse_pages ON dsm_pages");
+        await using var restarted = await SiloProcess.StartOnPortsAsync(siloPort, gatewayPort, Arguments(database, interval));
+        await using var next = await restarted.ConnectAsync();
+        Assert.Equal(0, await (await next.OpenAsync<long>("refused")).GetAsync(0));
+    }
+
+    [Fact]
+    public async Task A_stop_cut_short_before_pages_stored_their_writes_says_they_were_lost()
+    {
+        var interval = TimeSpan.FromSeconds(30);
+        var database = await _postgres.CreateDatabaseAsync("cut");
+        // The host gives its services 3 s to stop.
+        var silo = await SiloProcess.StartAsync([.. Arguments(database, interval), "--shutdownTimeoutSeconds=3"]);
+        await using (var client = await silo.ConnectAsync())
+        {
+            var array = await client.AllocateAsync<long>("cut", 512, Consistency.Uncached);
+            await array.SetAsync(0, 1);
+        }
+        // A transaction that holds the page table keeps the page's store waiting past the host's time.
+        await using var blocker = new Npgsql.NpgsqlConnection(database);
+        await blocker.OpenAsync();
+        await using var transaction = await blocker.BeginTransactionAsync();
+        await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE dsm_pages IN ACCESS EXCLUSIVE MODE", blocker, transaction))
+            await lockTable.ExecuteNonQueryAsync();
+
+        var exitCode = await silo.StopAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(exitCode == 1, $"exit code {exitCode}:\n{silo.Output}");
+        Assert.Contains("1 page lost acknowledged writes that were not yet stored (write-behind): the stop ended before they were", silo.Output);
+        await silo.DisposeAsync();
     }
 }

@@ -107,4 +107,15 @@ public sealed class SiloConfigurationTests
 
         Assert.Contains("storage=memory (one silo only, all data lost when it stops; write-through)", silo.Output);
     }
+
+    [Fact]
+    public async Task A_silo_stopped_with_SIGTERM_says_so_in_one_line_naming_what_became_of_its_data()
+    {
+        await using var silo = await SiloProcess.StartAsync("--Silo:Dashboard=false");
+
+        Assert.Equal(0, await silo.StopAsync(TimeSpan.FromSeconds(60)));
+
+        var last = silo.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
+        Assert.Matches(@"^OrleansDsm silo stopped after \d+\.\d s: storage was memory, so its regions and pages are gone$", last);
+    }
 }

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Logging;
+
+namespace OrleansDsm.Grains.Pages;
+
+/// <summary>
+/// Acknowledged writes a stopping silo could not store. With write-behind
+/// (<see cref="Hosting.AddressSpaceOptions.WriteBehind"/>) a page stores what it holds as it deactivates; if storage
+/// refuses, or the stop is cut short before the page deactivates, those writes are lost, as a crash would lose them.
+/// Each refusal is logged as it happens; the silo program reports the count when it stops, since a graceful stop is
+/// where an operator expects to lose nothing. Write-through stores every write before acknowledging it, so it loses none.
+/// </summary>
+public sealed partial class UnstoredWriteLosses
+{
+    private readonly LocalPages _local;
+    private readonly ILogger<UnstoredWriteLosses> _log;
+    private long _refused, _storing;
+    private volatile string? _lastRefusal;
+
+    internal UnstoredWriteLosses(LocalPages local, ILogger<UnstoredWriteLosses> log) => (_local, _log) = (local, log);
+
+    /// <summary>
+    /// Pages whose acknowledged writes storage does not hold: those it refused as they deactivated, those still storing
+    /// them (a stop cut short leaves them so), and those still active with unstored writes. Meaningful once the silo
+    /// has stopped; while it runs, write-behind's pending stores count too.
+    /// </summary>
+    public long Pages => Interlocked.Read(ref _refused) + Interlocked.Read(ref _storing) + _local.HoldingUnstoredWrites();
+
+    /// <summary>Why storage refused the last page it refused; null while none.</summary>
+    public string? LastRefusal => _lastRefusal;
+
+    /// <summary>A deactivating page, no longer listed as active, began storing its unstored writes.</summary>
+    internal void Storing() => Interlocked.Increment(ref _storing);
+
+    /// <summary>The page that began storing has stored them.</summary>
+    internal void Stored() => Interlocked.Decrement(ref _storing);
+
+    /// <summary>Storage refused the writes the page began storing: they are lost.</summary>
+    internal void Refused(long page, Exception error)
+    {
+        Interlocked.Decrement(ref _storing);
+        Interlocked.Increment(ref _refused);
+        _lastRefusal = error.Message;
+        LogRefusal(_log, page, error.Message);
+    }
+
+    [LoggerMessage(LogLevel.Error, "Page {Page} deactivated with acknowledged writes that storage refused to take; they are lost: {Reason}")]
+    private static partial void LogRefusal(ILogger log, long page, string reason);
+}
