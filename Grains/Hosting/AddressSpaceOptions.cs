@@ -115,6 +115,9 @@ public sealed class AddressSpaceOptions
             problems.Add($"Dsm:MemorySheddingPercent must be from 20 to 100; it is {MemorySheddingPercent}.");
         if (MemoryRefusalPercent is < 20 or > 100)
             problems.Add($"Dsm:MemoryRefusalPercent must be from 20 to 100; it is {MemoryRefusalPercent}.");
+        else if (MemoryRefusalPercent < MemorySheddingPercent && MemorySheddingPercent <= 100)
+            problems.Add($"Dsm:MemoryRefusalPercent ({MemoryRefusalPercent}) is below Dsm:MemorySheddingPercent ({MemorySheddingPercent}): " +
+                "pages would refuse new pages' writes before idle pages are shed to make room; make it at least as high.");
         if (MetricsInterval < TimeSpan.FromMilliseconds(100) || MetricsInterval > TimeSpan.FromMinutes(10))
             problems.Add($"Dsm:MetricsInterval must be between 100 ms and 10 minutes; it is {MetricsInterval}.");
         if (DirectPort is < -1 or > 65535)

@@ -40,6 +40,18 @@ public sealed class HostingOptionsTests
     }
 
     [Fact]
+    public void Refusing_new_pages_below_the_level_that_sheds_idle_ones_is_refused()
+    {
+        var problems = new OrleansDsm.Grains.Hosting.AddressSpaceOptions { MemorySheddingPercent = 80, MemoryRefusalPercent = 70 }.Problems();
+
+        Assert.Equal(["Dsm:MemoryRefusalPercent (70) is below Dsm:MemorySheddingPercent (80): pages would refuse new pages' writes before idle pages are shed to make room; make it at least as high."],
+            problems);
+        Assert.Empty(new OrleansDsm.Grains.Hosting.AddressSpaceOptions { MemorySheddingPercent = 90, MemoryRefusalPercent = 90 }.Problems());
+        // An out-of-range value is named for its range alone.
+        Assert.Single(new OrleansDsm.Grains.Hosting.AddressSpaceOptions { MemoryRefusalPercent = 5 }.Problems());
+    }
+
+    [Fact]
     public async Task A_malformed_gateway_is_refused_before_connecting()
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(() =>
