@@ -14,6 +14,9 @@ namespace OrleansDsm.Metrics;
 /// <param name="StorageWrites">Page records a silo wrote to storage.</param>
 /// <param name="StorageWriteMilliseconds">How long those writes took, in all.</param>
 /// <param name="StorageWriteMaxMilliseconds">The longest of them.</param>
+/// <param name="StorageWriteFailures">Page records a silo's storage refused or failed to write (each write-behind retry
+/// counts): with write-through the write's caller got the error; with write-behind the page keeps the writes and tries
+/// again.</param>
 /// <param name="RevocationsUnanswered">Revocations a silo's pages sent that got no answer within the holder's lease, so
 /// the write waited the lease out: a sign of a client that is gone, cut off or too busy to answer.</param>
 /// <param name="DirectRequestsServed">Gets, sets, atomics and fills a silo's direct channel answered itself, rather than
@@ -35,7 +38,8 @@ public sealed record MetricsSample(
     double StorageWriteMaxMilliseconds = 0,
     long RevocationsUnanswered = 0,
     long DirectRequestsServed = 0,
-    long DirectConnectionsRefused = 0)
+    long DirectConnectionsRefused = 0,
+    long StorageWriteFailures = 0)
 {
     /// <summary>Both samples' counters added, and the larger maximum.</summary>
     public MetricsSample Plus(MetricsSample other) => new(
@@ -51,7 +55,8 @@ public sealed record MetricsSample(
         Math.Max(StorageWriteMaxMilliseconds, other.StorageWriteMaxMilliseconds),
         RevocationsUnanswered + other.RevocationsUnanswered,
         DirectRequestsServed + other.DirectRequestsServed,
-        DirectConnectionsRefused + other.DirectConnectionsRefused);
+        DirectConnectionsRefused + other.DirectConnectionsRefused,
+        StorageWriteFailures + other.StorageWriteFailures);
 
     /// <summary>The share of cached-region reads served from a cache, or null before any.</summary>
     public double? CacheHitRate => CacheHits + CacheMisses is var reads and > 0 ? (double)CacheHits / reads : null;

@@ -28,7 +28,7 @@ internal sealed class MetricsGrain : Grain, IMetricsGrain
         if (counters is { CacheHits: < 0 } or { CacheMisses: < 0 } or { CacheEvictions: < 0 } or { InvalidationsReceived: < 0 }
             or { InvalidationsSent: < 0 } or { WriterStalls: < 0 } or { WriterStallMilliseconds: < 0 } or { StorageWrites: < 0 }
             or { StorageWriteMilliseconds: < 0 } or { StorageWriteMaxMilliseconds: < 0 } or { RevocationsUnanswered: < 0 }
-            or { DirectRequestsServed: < 0 } or { DirectConnectionsRefused: < 0 })
+            or { DirectRequestsServed: < 0 } or { DirectConnectionsRefused: < 0 } or { StorageWriteFailures: < 0 })
             throw new ArgumentException($"Metrics from '{source}' hold a negative counter; counters only grow from zero.", nameof(counters));
         var now = DateTime.UtcNow;
         _sources[source] = new MetricsSource(source, now, counters);

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
 using OrleansDsm.Metrics;
 
 namespace OrleansDsm.Grains.Metrics;
@@ -8,9 +9,15 @@ namespace OrleansDsm.Grains.Metrics;
 /// here for the silo's reports to <see cref="IMetricsGrain"/>. One per silo (a process hosting several silos, as tests
 /// do, keeps them apart).
 /// </summary>
-internal sealed class SiloMetrics : IDisposable
+internal sealed partial class SiloMetrics : IDisposable
 {
     public const string MeterName = "OrleansDsm.Silo";
+
+    /// <summary>
+    /// At most one warning about failed storage writes in this time: storage that is down fails every page's write,
+    /// and with write-behind every page tries again each interval, so a line per failure would bury the log.
+    /// </summary>
+    public static readonly TimeSpan StorageFailureWarningInterval = TimeSpan.FromSeconds(10);
 
     private readonly Meter _meter = new(MeterName);
     private readonly Counter<long> _invalidationsSent;
@@ -19,6 +26,7 @@ internal sealed class SiloMetrics : IDisposable
     private readonly Counter<long> _revocationsUnanswered;
     private readonly Counter<long> _directRequestsServed;
     private readonly Counter<long> _directConnectionsRefused;
+    private readonly Counter<long> _storageWriteFailed;
     // Plain fields under a lock (a storage write adds to three), read into a sample only when reported.
     private readonly Lock _gate = new();
     private long _invalidationsSentCount, _writerStalls, _storageWrites, _revocationsUnansweredCount;
@@ -26,9 +34,13 @@ internal sealed class SiloMetrics : IDisposable
     // Counted without the lock: every request of the direct channel adds to it, from the threads of many connections.
     private long _directRequestsServedCount;
     private long _directConnectionsRefusedCount;
+    // Failures since the silo started, those the last warning covered, and when it was logged (TickCount64; 0: never).
+    private long _storageWriteFailures, _storageWriteFailuresWarned, _storageFailureWarnedAt;
+    private readonly ILogger<SiloMetrics> _log;
 
-    public SiloMetrics()
+    public SiloMetrics(ILogger<SiloMetrics> log)
     {
+        _log = log;
         _invalidationsSent = _meter.CreateCounter<long>("dsm.page.invalidations_sent", description: "Cached copies revoked by pages");
         _writerStall = _meter.CreateHistogram<double>("dsm.page.writer_stall", unit: "ms", description: "Time a write waited for cache holders");
         _storageWrite = _meter.CreateHistogram<double>("dsm.page.storage_write", unit: "ms", description: "Time a page's storage write took");
@@ -36,6 +48,7 @@ internal sealed class SiloMetrics : IDisposable
         _directRequestsServed = _meter.CreateCounter<long>("dsm.direct.requests_served", description: "Requests the silo's direct channel answered itself (tag dsm.operation)");
         _directConnectionsRefused = _meter.CreateCounter<long>("dsm.direct.connections_refused",
             description: "Connections to the silo's direct channel closed before serving anything (tag dsm.reason: tls or hello)");
+        _storageWriteFailed = _meter.CreateCounter<long>("dsm.page.storage_write_failures", description: "Page records storage refused or failed to write");
     }
 
     /// <summary>The counters so far.</summary>
@@ -47,7 +60,8 @@ internal sealed class SiloMetrics : IDisposable
                 return new MetricsSample(InvalidationsSent: _invalidationsSentCount, WriterStalls: _writerStalls, WriterStallMilliseconds: _writerStallMilliseconds,
                     StorageWrites: _storageWrites, StorageWriteMilliseconds: _storageWriteMilliseconds, StorageWriteMaxMilliseconds: _storageWriteMaxMilliseconds,
                     RevocationsUnanswered: _revocationsUnansweredCount, DirectRequestsServed: Interlocked.Read(ref _directRequestsServedCount),
-                    DirectConnectionsRefused: Interlocked.Read(ref _directConnectionsRefusedCount));
+                    DirectConnectionsRefused: Interlocked.Read(ref _directConnectionsRefusedCount),
+                    StorageWriteFailures: Interlocked.Read(ref _storageWriteFailures));
         }
     }
 
@@ -100,6 +114,27 @@ internal sealed class SiloMetrics : IDisposable
             _storageWriteMaxMilliseconds = Math.Max(_storageWriteMaxMilliseconds, milliseconds);
         }
     }
+
+    /// <summary>
+    /// A page's record could not be written. Logged as a warning at most once per
+    /// <see cref="StorageFailureWarningInterval"/>, with how many failed since the last one and the newest reason.
+    /// </summary>
+    public void StorageWriteFailed(Exception error)
+    {
+        _storageWriteFailed.Add(1);
+        var failures = Interlocked.Increment(ref _storageWriteFailures);
+        var now = Environment.TickCount64;
+        var warnedAt = Interlocked.Read(ref _storageFailureWarnedAt);
+        if (warnedAt != 0 && now - warnedAt < (long)StorageFailureWarningInterval.TotalMilliseconds) return;
+        // One thread of those that fail at once logs.
+        if (Interlocked.CompareExchange(ref _storageFailureWarnedAt, now, warnedAt) != warnedAt) return;
+        var since = failures - Interlocked.Exchange(ref _storageWriteFailuresWarned, failures);
+        LogStorageFailures(since, error.Message);
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Page storage writes are failing: {Failures} failed since the last such warning (write-through: their callers got the error; " +
+        "write-behind: pages keep the writes and try again, and writes wait for storage once the oldest unstored one is two intervals old). The newest: {Reason}")]
+    private partial void LogStorageFailures(long failures, string reason);
 
     public void Dispose() => _meter.Dispose();
 }

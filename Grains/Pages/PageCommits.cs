@@ -178,11 +178,19 @@ internal sealed class PageCommits(DirectState<PageState> stored, PageCommits.IPu
         (Stored, _storedThrough) = (image, covers);
     }
 
-    /// <summary>Writes the page's record, timing it for the silo's storage-write metric (failed writes are not counted).</summary>
+    /// <summary>Writes the page's record, timing it for the silo's storage-write metric; a failure is counted apart.</summary>
     private async Task StoreAsync()
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await stored.WriteAsync();
+        try
+        {
+            await stored.WriteAsync();
+        }
+        catch (Exception error)
+        {
+            metrics.StorageWriteFailed(error);
+            throw;
+        }
         metrics.StorageWritten(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 

@@ -47,6 +47,7 @@ internal static class MetricsPage
         Row(html, "th", "page storage writes", Count(summary.Totals.StorageWrites));
         Row(html, "th", "mean storage write", Milliseconds(summary.MeanStorageWriteMilliseconds));
         Row(html, "th", "longest storage write", Milliseconds(summary.Totals.StorageWrites > 0 ? summary.Totals.StorageWriteMaxMilliseconds : null));
+        Row(html, "th", "page storage writes that failed", Count(summary.Totals.StorageWriteFailures));
         html.Append("</table><h2>Reporting now</h2><table><tr><th>process</th><th>reported (UTC)</th><th>hit rate</th><th>invalidations sent</th>")
             .Append("<th>storage writes</th><th>mean storage write</th><th>direct requests</th></tr>");
         foreach (var source in summary.Sources)

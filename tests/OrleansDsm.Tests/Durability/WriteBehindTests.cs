@@ -107,11 +107,7 @@ public sealed class WriteBehindTests(Xunit.Abstractions.ITestOutputHelper output
             var array = await client.AllocateAsync<long>("refused", 512, Consistency.Uncached);
             await array.SetAsync(0, 1);
             Assert.Equal(0, await StoredPagesAsync(database));
-            // Page rows only: membership and regions keep their tables, so the stop itself goes as usual.
-            await ExecuteAsync(database, """
-                CREATE FUNCTION refuse_pages() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'page rows refused by the test'; END $$;
-                CREATE TRIGGER refuse_pages BEFORE INSERT OR UPDATE ON dsm_pages FOR EACH ROW EXECUTE FUNCTION refuse_pages();
-                """);
+            await RefusePageRowsAsync(database);
         }
 
         var exitCode = await silo.StopAsync(TimeSpan.FromSeconds(60));
@@ -152,4 +148,48 @@ public sealed class WriteBehindTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Contains("1 page lost acknowledged writes that were not yet stored (write-behind): the stop ended before they were", silo.Output);
         await silo.DisposeAsync();
     }
+
+    [Fact]
+    public async Task Storage_that_refuses_write_behind_stores_is_warned_of_and_counted_and_tried_again()
+    {
+        var interval = TimeSpan.FromMilliseconds(500);
+        var database = await _postgres.CreateDatabaseAsync("retried");
+        await using var silo = await SiloProcess.StartAsync([.. Arguments(database, interval), "--Silo:Dashboard=true", "--Dsm:MetricsInterval=00:00:00.200"]);
+        await using var client = await silo.ConnectAsync();
+        var array = await client.AllocateAsync<long>("retried", 512, Consistency.Uncached);
+        await RefusePageRowsAsync(database);
+
+        await array.SetAsync(0, 7);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!silo.Output.Contains("Page storage writes are failing: 1 failed since the last such warning"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no warning of the refused store:\n{silo.Output}");
+            await Task.Delay(100);
+        }
+        Assert.Contains("page rows refused by the test", silo.Output);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://localhost:{silo.HttpPort}") };
+        while (true)
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/dsm/metrics.json"));
+            if (json.RootElement.GetProperty("totals").GetProperty("storageWriteFailures").GetInt64() >= 1) break;
+            Assert.True(DateTime.UtcNow < deadline, $"the metrics never counted the refused store: {json.RootElement}");
+            await Task.Delay(100);
+        }
+        Assert.Equal(0, await StoredPagesAsync(database));
+        // Once storage takes rows again, the page's next try stores the write it kept.
+        await ExecuteAsync(database, "DROP TRIGGER refuse_pages ON dsm_pages");
+        while (await StoredPagesAsync(database) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the page never stored its write once storage took rows again");
+            await Task.Delay(100);
+        }
+        Assert.Equal(7, await array.GetAsync(0));
+    }
+
+    /// <summary>Makes PostgreSQL refuse page rows, and nothing else: membership and regions keep their tables.</summary>
+    private static Task RefusePageRowsAsync(string database) => ExecuteAsync(database, """
+        CREATE FUNCTION refuse_pages() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'page rows refused by the test'; END $$;
+        CREATE TRIGGER refuse_pages BEFORE INSERT OR UPDATE ON dsm_pages FOR EACH ROW EXECUTE FUNCTION refuse_pages();
+        """);
 }

@@ -34,6 +34,7 @@ public sealed class MetricsPageTests
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         var html = await page.Content.ReadAsStringAsync();
         Assert.Contains("<td>cache hit rate</td>", html.Replace("<th>", "<td>").Replace("</th>", "</td>"));
+        Assert.Contains("<th>page storage writes that failed</th><td>0</td>", html);
         Assert.Contains($"client {client.CacheSession}", html);
         Assert.Contains("silo ", html);
     }
