@@ -36,10 +36,12 @@ public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
     {
         // The same three statements run for every page: prepared once per connection, PostgreSQL skips parsing and planning.
         // A few connections serve the flushers and every page's first read; activations beyond that wait their turn
-        // instead of exhausting the server's connections.
+        // instead of exhausting the server's connections. A connection back in the pool is not reset: the store's
+        // statements change no session state (no SET, temporary table, advisory lock or LISTEN), and the reset was a
+        // round trip and a transaction of its own before every read and batch, as many as the statements themselves.
         _database = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString)
         {
-            MaxAutoPrepare = 8, AutoPrepareMinUsages = 2, MaxPoolSize = 24,
+            MaxAutoPrepare = 8, AutoPrepareMinUsages = 2, MaxPoolSize = 24, NoResetOnClose = true,
         });
         _serviceId = serviceId;
         _serializer = serializer;
