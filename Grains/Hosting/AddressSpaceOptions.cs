@@ -85,6 +85,14 @@ public sealed class AddressSpaceOptions
     /// </summary>
     public int DirectPort { get; set; }
 
+    /// <summary>
+    /// How long a direct connection may carry nothing before the silo's TCP stack asks the client whether it is still
+    /// there (TCP keepalive); three unanswered asks, a sixth of this apart (at least a second), close the connection. A
+    /// client whose machine died or was cut off says nothing, and a silo that never writes to it would otherwise keep its
+    /// connection for good. Default one minute; zero turns the asking off.
+    /// </summary>
+    public TimeSpan DirectKeepAlive { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How often the silo reports its counters to the cluster's metrics (the dashboard's MetricsGrain and <c>/dsm/metrics</c>).</summary>
     public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -122,6 +130,8 @@ public sealed class AddressSpaceOptions
             problems.Add($"Dsm:MetricsInterval must be between 100 ms and 10 minutes; it is {MetricsInterval}.");
         if (DirectPort is < -1 or > 65535)
             problems.Add($"Dsm:DirectPort must be -1 (off), 0 (any free port) or a port up to 65535; it is {DirectPort}.");
+        if (DirectKeepAlive != TimeSpan.Zero && (DirectKeepAlive < TimeSpan.FromSeconds(1) || DirectKeepAlive > TimeSpan.FromHours(2)))
+            problems.Add($"Dsm:DirectKeepAlive must be zero (off) or from 1 s to 2 hours; it is {DirectKeepAlive}.");
         if (AdminToken is { } admin && (admin.Length < 16 || admin.Any(char.IsWhiteSpace)))
             problems.Add("Dsm:AdminToken must be at least 16 characters without spaces (its value is not shown here).");
         return problems;

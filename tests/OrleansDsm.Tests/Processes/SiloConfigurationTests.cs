@@ -13,6 +13,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Dsm:AdminToken=short", "Dsm:AdminToken")]
     [InlineData("--Dsm:PagePlacement=Nearest", "Dsm:PagePlacement 'Nearest'")]
     [InlineData("--Dsm:DirectPort=-2", "Dsm:DirectPort")]
+    [InlineData("--Dsm:DirectKeepAlive=00:00:00.500", "Dsm:DirectKeepAlive must be zero (off) or from 1 s to 2 hours")]
     [InlineData("--Silo:TlsMutual=true", "Silo:TlsMutual")]
     [InlineData("--Silo:HttpAddress=0.0.0.0", "Silo:DashboardPassword")]
     [InlineData("--Silo:DashboardPasswordFile=/nonexistent/password", "Silo:DashboardPasswordFile")]
