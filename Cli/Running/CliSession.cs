@@ -20,6 +20,8 @@ internal static class CliSession
         catch (Exception error)
         {
             var (code, message) = Describe(error);
+            // An address the user did not type is the first thing to doubt.
+            if (error is ClusterUnreachableException && Verbs.ConnectionOptions.GatewaySource(parse) is { } source) message = $"{message.TrimEnd('.')}; {source}.";
             await Console.Error.WriteLineAsync($"dsm: {message}");
             return code;
         }

@@ -5,7 +5,8 @@ using OrleansDsm.Connection;
 namespace OrleansDsm.Cli.Verbs;
 
 /// <summary>
-/// How every verb reaches the cluster: <c>--gateway HOST:PORT</c> (or several, comma-separated), and for silos run with TLS
+/// How every verb reaches the cluster: <c>--gateway HOST:PORT</c> (or several, comma-separated; without it, the
+/// <c>DSM_GATEWAY</c> environment variable, then <c>localhost:30000</c>), and for silos run with TLS
 /// <c>--tls-authority FILE</c> and <c>--tls-certificate FILE</c>. The certificate's password comes from the
 /// <c>DSM_TLS_PASSWORD</c> environment variable, never the command line.
 /// </summary>
@@ -14,12 +15,21 @@ internal static class ConnectionOptions
     /// <summary>The environment variable holding the password of the <c>--tls-certificate</c> file.</summary>
     public const string PasswordVariable = "DSM_TLS_PASSWORD";
 
+    /// <summary>The environment variable naming the gateways when <c>--gateway</c> does not: set once for a remote cluster.</summary>
+    public const string GatewayVariable = "DSM_GATEWAY";
+
     public static readonly Option<string> Gateway = new("--gateway")
     {
-        Description = "The silo gateway to connect to, as HOST:PORT; several, separated by commas, are tried in turn.",
-        DefaultValueFactory = _ => "localhost:30000",
+        Description = $"The silo gateway to connect to, as HOST:PORT; several, separated by commas, are tried in turn. Without it, {GatewayVariable}, else localhost:30000.",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(GatewayVariable) is { Length: > 0 } gateways ? gateways : "localhost:30000",
         Recursive = true,
     };
+
+    /// <summary>Where the gateways came from when not from <c>--gateway</c> itself: a clause for an error about reaching them.</summary>
+    public static string? GatewaySource(ParseResult parse) =>
+        parse.GetResult(Gateway) is { Implicit: false } || Environment.GetEnvironmentVariable(GatewayVariable) is not { Length: > 0 }
+            ? null
+            : $"the gateways come from {GatewayVariable}";
 
     public static readonly Option<FileInfo?> TlsAuthority = new("--tls-authority")
     {

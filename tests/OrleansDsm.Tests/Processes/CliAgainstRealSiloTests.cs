@@ -161,6 +161,33 @@ public sealed class CliAgainstRealSiloTests(SiloProcessFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task Without_a_gateway_option_the_tool_takes_DSM_GATEWAY_and_says_so_when_it_cannot_reach_it()
+    {
+        var name = UniqueNames.For("cli-env-gateway");
+        var region = await (await fixture.ClientAsync()).AllocateAsync<int>(name, 5);
+        await region.SetAsync(2, 22);
+        var fromEnvironment = BuiltPrograms.Dotnet(BuiltPrograms.CliDll, ["get", name, "2"]);
+        fromEnvironment.Environment["DSM_GATEWAY"] = fixture.Silo.Gateway;
+
+        var result = await BuiltPrograms.RunAsync(fromEnvironment, TimeSpan.FromSeconds(60));
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("22", result.Stdout);
+
+        var port = LoopbackPorts.Free();
+        var unreachable = BuiltPrograms.Dotnet(BuiltPrograms.CliDll, ["ls"]);
+        unreachable.Environment["DSM_GATEWAY"] = $"127.0.0.1:{port}";
+        var refused = await BuiltPrograms.RunAsync(unreachable, TimeSpan.FromSeconds(60));
+        Assert.Equal(3, refused.ExitCode);
+        Assert.EndsWith($"(nothing listens at 127.0.0.1:{port}); the gateways come from DSM_GATEWAY.", Assert.Single(refused.Stderr.Split('\n')));
+
+        // The option wins over the variable, and then the variable is not blamed.
+        var both = BuiltPrograms.Dotnet(BuiltPrograms.CliDll, ["get", name, "2", "--gateway", fixture.Silo.Gateway]);
+        both.Environment["DSM_GATEWAY"] = $"127.0.0.1:{port}";
+        Assert.Equal("22", (await BuiltPrograms.RunAsync(both, TimeSpan.FromSeconds(60))).Stdout);
+    }
+
+    [Fact]
     public async Task A_gateway_whose_host_name_does_not_resolve_is_reported_as_unreachable_naming_it()
     {
         // .invalid never resolves (RFC 2606).
