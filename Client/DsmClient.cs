@@ -65,7 +65,7 @@ public sealed class DsmClient : IAsyncDisposable
         {
             // The channel is TLS when the silo's is, by the rules the client's gateway connections follow.
             var tls = options.TlsAuthority is null && options.TlsCertificate is null ? null : OrleansDsm.Direct.DirectTls.ForClient(options.TlsCertificate, options.TlsAuthority);
-            _direct = new Direct.DirectChannel(client, _requests.Session, new(options.ConnectTimeout, responseTimeout, options.DirectIdleTimeout),
+            _direct = new Direct.DirectChannel(client, _requests.Session, new(options.ConnectTimeout, responseTimeout, options.DirectIdleTimeout, options.DirectKeepAlive),
                 Cache is null ? null : Cache.ApplyRevocations, tls);
             if (Cache is not null) Cache.Direct = _direct;
             _direct.Seek();
@@ -377,6 +377,8 @@ public sealed class DsmClient : IAsyncDisposable
         var day = TimeSpan.FromDays(1);
         Check(options.MetricsInterval >= TimeSpan.Zero && options.MetricsInterval <= day, nameof(options.MetricsInterval), options.MetricsInterval, "is zero (no reports) or positive, up to a day");
         Check(options.DirectIdleTimeout > TimeSpan.Zero && options.DirectIdleTimeout <= day, nameof(options.DirectIdleTimeout), options.DirectIdleTimeout, "is positive, up to a day");
+        Check(options.DirectKeepAlive == TimeSpan.Zero || (options.DirectKeepAlive >= TimeSpan.FromSeconds(1) && options.DirectKeepAlive <= TimeSpan.FromHours(2)),
+            nameof(options.DirectKeepAlive), options.DirectKeepAlive, "is zero (never) or from 1 s to 2 hours");
         Check(options.CacheBytes >= 0, nameof(options.CacheBytes), options.CacheBytes, "is zero (no cache) or positive");
         Check(options.PrefetchPages >= 0, nameof(options.PrefetchPages), options.PrefetchPages, "is zero (no prefetching) or positive");
         Check(options.RetryBudget >= TimeSpan.Zero && options.RetryBudget <= day, nameof(options.RetryBudget), options.RetryBudget, "is zero or positive, up to a day");

@@ -112,6 +112,14 @@ public sealed class DsmClientOptions
     /// </summary>
     public TimeSpan DirectIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long a direct connection may carry nothing before the client asks whether its silo is still there (TCP
+    /// keepalive); three unanswered asks, a sixth of this apart, close it, so a connection to a silo whose machine died
+    /// or was cut off does not wait for good. The silo asks the same of its clients (<c>Dsm:DirectKeepAlive</c>).
+    /// Default one minute; zero turns the asking off. Clients share a connection only with the same value.
+    /// </summary>
+    public TimeSpan DirectKeepAlive { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long connecting may take before the cluster is reported unreachable.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

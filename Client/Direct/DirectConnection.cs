@@ -61,17 +61,20 @@ internal sealed class DirectConnection : IDisposable
     /// Connects to <paramref name="endpoint"/>, with TLS when the endpoint says so (by <paramref name="tls"/>'s rules, or,
     /// without them, presenting no certificate and admitting a silo the machine trusts), within
     /// <paramref name="connectTimeout"/>, and says hello; the silo's revocations for a member's cache are applied by
-    /// <paramref name="revoke"/>, given the member's number (none kept, where it answers null or there is none).
+    /// <paramref name="revoke"/>, given the member's number (none kept, where it answers null or there is none). After
+    /// <paramref name="keepAlive"/> with nothing on it, the connection asks whether the silo is still there (see
+    /// <see cref="DirectKeepAlive"/>; zero: never).
     /// </summary>
     /// <exception cref="System.Security.Authentication.AuthenticationException">The TLS handshake failed: the silo refused our certificate, or we its.</exception>
     public static async Task<DirectConnection> OpenAsync(DirectEndpoint endpoint, TimeSpan connectTimeout, TimeSpan responseTimeout,
-        Func<ushort, PageRevocation[], bool[]?>? revoke = null, DirectTls? tls = null)
+        Func<ushort, PageRevocation[], bool[]?>? revoke = null, DirectTls? tls = null, TimeSpan keepAlive = default)
     {
         var address = IPAddress.Parse(endpoint.Address);
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         DirectTransport? transport = null;
         try
         {
+            DirectKeepAlive.Apply(socket, keepAlive);
             using var timeout = new CancellationTokenSource(connectTimeout);
             // Connected, and with TLS authenticated, by blocking calls (on the thread pool, given up with the socket at the
             // timeout), so that the socket never has an asynchronous operation: see DirectTransport.Blocking.

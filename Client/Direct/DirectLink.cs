@@ -214,7 +214,7 @@ internal sealed class DirectLink
             {
                 slot.Used();
                 return Revoke(number, revocations);
-            }, _tls);
+            }, _tls, _timeouts.KeepAlive);
             DirectConnection? replaced;
             lock (_gate)
             {

@@ -75,7 +75,7 @@ internal sealed class DirectListener(
         DirectTransport? transport = null;
         try
         {
-            AskWhileIdle(socket, space.Value.DirectKeepAlive);
+            DirectKeepAlive.Apply(socket, space.Value.DirectKeepAlive);
             transport = await TransportAsync(socket, stopping);
             await new DirectSession(transport, local, regions, grains, sessions, leases, metrics).RunAsync(stopping);
         }
@@ -97,29 +97,6 @@ internal sealed class DirectListener(
             socket.Dispose();
         }
     }
-
-    /// <summary>
-    /// Turns on TCP keepalive (see <see cref="AddressSpaceOptions.DirectKeepAlive"/>): a receive waiting on a client that
-    /// is gone then fails, and the session ends, instead of waiting for good. On Linux the same bound holds for bytes
-    /// sent and never acknowledged (<c>TCP_USER_TIMEOUT</c>): while any are, keepalive does not ask, and the kernel
-    /// would otherwise retransmit them for about a quarter of an hour before giving up.
-    /// </summary>
-    private static void AskWhileIdle(Socket socket, TimeSpan idle)
-    {
-        if (idle <= TimeSpan.Zero) return;
-        var seconds = (int)Math.Ceiling(idle.TotalSeconds);
-        var interval = Math.Max(1, seconds / 6);
-        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, seconds);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, interval);
-        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, KeepAliveAsks);
-        if (OperatingSystem.IsLinux())
-            socket.SetRawSocketOption(IpProtocolTcp, TcpUserTimeout, BitConverter.GetBytes((seconds + KeepAliveAsks * interval) * 1000));
-    }
-
-    private const int KeepAliveAsks = 3;
-    // Linux's numbers (netinet/tcp.h), which .NET does not name.
-    private const int IpProtocolTcp = 6, TcpUserTimeout = 18;
 
     /// <summary>The socket as it is, or TLS over it once the handshake is done, which must end as soon as a hello would.</summary>
     private async Task<DirectTransport> TransportAsync(Socket socket, CancellationToken stopping)

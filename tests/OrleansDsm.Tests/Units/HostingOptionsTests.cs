@@ -74,6 +74,7 @@ public sealed class HostingOptionsTests
     {
         { "DsmClientOptions.MetricsInterval is zero (no reports) or positive", options => options.MetricsInterval = TimeSpan.FromSeconds(-1) },
         { "DsmClientOptions.DirectIdleTimeout is positive", options => options.DirectIdleTimeout = TimeSpan.Zero },
+        { "DsmClientOptions.DirectKeepAlive is zero (never) or from 1 s to 2 hours", options => options.DirectKeepAlive = TimeSpan.FromMilliseconds(500) },
         { "DsmClientOptions.CacheBytes is zero (no cache) or positive", options => options.CacheBytes = -1 },
         { "DsmClientOptions.PrefetchPages is zero (no prefetching) or positive", options => options.PrefetchPages = -4 },
         { "DsmClientOptions.RetryBudget is zero or positive", options => options.RetryBudget = TimeSpan.FromSeconds(-30) },
