@@ -7,8 +7,9 @@ namespace OrleansDsm.Cli.Verbs;
 /// <summary>
 /// How every verb reaches the cluster: <c>--gateway HOST:PORT</c> (or several, comma-separated; without it, the
 /// <c>DSM_GATEWAY</c> environment variable, then <c>localhost:30000</c>), and for silos run with TLS
-/// <c>--tls-authority FILE</c> and <c>--tls-certificate FILE</c>. The certificate's password comes from the
-/// <c>DSM_TLS_PASSWORD</c> environment variable, never the command line.
+/// <c>--tls-authority FILE</c> and <c>--tls-certificate FILE</c> (without them, <c>DSM_TLS_AUTHORITY</c> and
+/// <c>DSM_TLS_CERTIFICATE</c>). The certificate's password comes from the <c>DSM_TLS_PASSWORD</c> environment
+/// variable, never the command line. An operator of a remote cluster sets the variables once.
 /// </summary>
 internal static class ConnectionOptions
 {
@@ -31,15 +32,23 @@ internal static class ConnectionOptions
             ? null
             : $"the gateways come from {GatewayVariable}";
 
+    /// <summary>The environment variable naming the authority file when <c>--tls-authority</c> does not.</summary>
+    public const string AuthorityVariable = "DSM_TLS_AUTHORITY";
+
+    /// <summary>The environment variable naming the certificate file when <c>--tls-certificate</c> does not.</summary>
+    public const string CertificateVariable = "DSM_TLS_CERTIFICATE";
+
     public static readonly Option<FileInfo?> TlsAuthority = new("--tls-authority")
     {
-        Description = "Connect over TLS, accepting only silos whose certificate this authority (PEM or DER file) signed.",
+        Description = $"Connect over TLS, accepting only silos whose certificate this authority (PEM or DER file) signed. Without it, {AuthorityVariable}.",
+        DefaultValueFactory = _ => FromEnvironment(AuthorityVariable),
         Recursive = true,
     };
 
     public static readonly Option<FileInfo?> TlsCertificate = new("--tls-certificate")
     {
-        Description = $"This client's certificate with its key (PKCS#12), for silos that require one; its password from {PasswordVariable}.",
+        Description = $"This client's certificate with its key (PKCS#12), for silos that require one; its password from {PasswordVariable}. Without it, {CertificateVariable}.",
+        DefaultValueFactory = _ => FromEnvironment(CertificateVariable),
         Recursive = true,
     };
 
@@ -48,12 +57,19 @@ internal static class ConnectionOptions
     public static DsmClientOptions Read(ParseResult parse) => new()
     {
         Gateways = parse.GetValue(Gateway)!.Split(',', StringSplitOptions.TrimEntries),
-        TlsAuthority = Load(parse.GetValue(TlsAuthority), "--tls-authority", file => X509CertificateLoader.LoadCertificateFromFile(file)),
-        TlsCertificate = Load(parse.GetValue(TlsCertificate), "--tls-certificate",
+        TlsAuthority = Load(parse.GetValue(TlsAuthority), Named(parse, TlsAuthority, AuthorityVariable), file => X509CertificateLoader.LoadCertificateFromFile(file)),
+        TlsCertificate = Load(parse.GetValue(TlsCertificate), Named(parse, TlsCertificate, CertificateVariable),
             file => X509CertificateLoader.LoadPkcs12FromFile(file, Environment.GetEnvironmentVariable(PasswordVariable)),
             // Where the password came from, or that it came from nowhere: the tool never asks for one.
             Environment.GetEnvironmentVariable(PasswordVariable) is null ? $"{PasswordVariable}, which holds its password, is not set" : $"its password is taken from {PasswordVariable}"),
     };
+
+    private static FileInfo? FromEnvironment(string variable) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } path ? new FileInfo(path) : null;
+
+    /// <summary>What a file's error names: the option, or the environment variable the file came from.</summary>
+    private static string Named(ParseResult parse, Option<FileInfo?> option, string variable) =>
+        parse.GetResult(option) is { Implicit: false } ? option.Name : variable;
 
     private static X509Certificate2? Load(FileInfo? file, string option, Func<string, X509Certificate2> load, string? unreadable = null)
     {

@@ -165,6 +165,19 @@ public sealed class TlsTests
         var notACertificate = await DsmAsync(null, "ls", "--gateway", process.Gateway, "--tls-authority", bogus);
         Assert.Equal(2, notACertificate.ExitCode);
         Assert.StartsWith($"dsm: --tls-authority '{bogus}': ", notACertificate.Stderr);
+
+        // The same files named once in the environment, as an operator's profile would.
+        var environment = new Dictionary<string, string>
+        {
+            ["DSM_GATEWAY"] = process.Gateway, ["DSM_TLS_AUTHORITY"] = cluster.AuthorityFile, ["DSM_TLS_CERTIFICATE"] = client,
+        };
+        var fromEnvironment = await DsmAsync("operator-secret", environment, "ls");
+        Assert.True(fromEnvironment.ExitCode == 0, fromEnvironment.Stderr);
+        Assert.Contains(name + " ", fromEnvironment.Stdout);
+        environment["DSM_TLS_AUTHORITY"] = bogus;
+        var bogusFromEnvironment = await DsmAsync("operator-secret", environment, "ls");
+        Assert.Equal(2, bogusFromEnvironment.ExitCode);
+        Assert.StartsWith($"dsm: DSM_TLS_AUTHORITY '{bogus}': ", bogusFromEnvironment.Stderr);
         Assert.False(process.HasExited);
     }
 
@@ -264,9 +277,13 @@ public sealed class TlsTests
     }
 
     /// <summary>Runs the real <c>dsm</c> tool with the certificate password, if any, in its environment.</summary>
-    private static Task<ProcessResult> DsmAsync(string? password, params string[] arguments)
+    private static Task<ProcessResult> DsmAsync(string? password, params string[] arguments) =>
+        DsmAsync(password, new Dictionary<string, string>(), arguments);
+
+    private static Task<ProcessResult> DsmAsync(string? password, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = BuiltPrograms.Dotnet(BuiltPrograms.CliDll, arguments);
+        foreach (var (variable, value) in environment) start.Environment[variable] = value;
         if (password is not null) start.Environment["DSM_TLS_PASSWORD"] = password;
         else start.Environment.Remove("DSM_TLS_PASSWORD");
         return BuiltPrograms.RunAsync(start, TimeSpan.FromSeconds(60));
