@@ -14,22 +14,31 @@ namespace OrleansDsm.Database.PageStore;
 /// as one Npgsql batch, which PostgreSQL runs as one implicit transaction. While a batch is in flight the next one
 /// gathers, so under load the commits per second stay few while the writes per commit grow. No write is acknowledged
 /// before the commit that carries it, and a write that names a stale version changes nothing and fails with
-/// <see cref="InconsistentStateException"/>, as Orleans' providers do.
+/// <see cref="InconsistentStateException"/>, as Orleans' providers do. Reads gather the same way: every page that
+/// activates reads its row, and the reads queued meanwhile go as one query (up to <see cref="MaxReadBatch"/> rows).
 /// </summary>
 public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
 {
     /// <summary>The most writes one batch carries.</summary>
     public const int MaxBatch = 256;
 
+    /// <summary>The most rows one read query asks for.</summary>
+    public const int MaxReadBatch = 64;
+
     private const int Flushers = 4;
+    private const int Readers = 4;
 
     private readonly NpgsqlDataSource _database;
     private readonly string _serviceId;
     private readonly IGrainStorageSerializer _serializer;
     private readonly Channel<QueuedWrite> _queue = Channel.CreateUnbounded<QueuedWrite>(new UnboundedChannelOptions { SingleWriter = false });
     private readonly Task[] _flushers;
+    private readonly Channel<QueuedRead> _reads = Channel.CreateUnbounded<QueuedRead>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly Task[] _readers;
     private long _batches;
     private long _writes;
+    private long _readQueries;
+    private long _rowsRead;
 
     /// <summary>Creates the store on <paramref name="connectionString"/>, for the rows of <paramref name="serviceId"/>.</summary>
     public PostgreSqlPageStore(string connectionString, string serviceId, IGrainStorageSerializer serializer)
@@ -46,6 +55,7 @@ public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
         _serviceId = serviceId;
         _serializer = serializer;
         _flushers = [.. Enumerable.Range(0, Flushers).Select(_ => Task.Run(FlushAsync))];
+        _readers = [.. Enumerable.Range(0, Readers).Select(_ => Task.Run(FetchLoopAsync))];
     }
 
     /// <summary>How many batches (round trips, each one commit) the store has sent.</summary>
@@ -54,32 +64,23 @@ public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
     /// <summary>How many writes and deletions those batches carried.</summary>
     public long Writes => Interlocked.Read(ref _writes);
 
+    /// <summary>How many read queries (round trips) the store has sent.</summary>
+    public long ReadQueries => Interlocked.Read(ref _readQueries);
+
+    /// <summary>How many pages' rows those queries asked for.</summary>
+    public long RowsRead => Interlocked.Read(ref _rowsRead);
+
     /// <inheritdoc/>
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        try
-        {
-            await ReadRowAsync(grainId, grainState);
-        }
-        catch (NpgsqlException error)
-        {
-            throw new StorageUnavailableException($"PostgreSQL did not return the stored record of {grainId}: {error.Message}");
-        }
-    }
-
-    private async Task ReadRowAsync<T>(GrainId grainId, IGrainState<T> grainState)
-    {
-        await using var command = _database.CreateCommand("SELECT payload, version FROM dsm_pages WHERE service_id = $1 AND grain_id = $2");
-        command.Parameters.Add(new NpgsqlParameter { Value = _serviceId });
-        command.Parameters.Add(new NpgsqlParameter { Value = grainId.ToString() });
-        await using var reader = await command.ExecuteReaderAsync();
-        if (!await reader.ReadAsync())
+        var read = new QueuedRead(grainId.ToString());
+        if (!_reads.Writer.TryWrite(read)) throw new ObjectDisposedException(nameof(PostgreSqlPageStore), "The page store has stopped.");
+        if (await read.Done.Task is not { } row)
         {
             (grainState.State, grainState.ETag, grainState.RecordExists) = (Empty<T>(), null, false);
             return;
         }
-        var payload = reader.GetFieldValue<byte[]>(0);
-        var version = reader.GetInt64(1);
+        var (payload, version) = row;
         try
         {
             grainState.State = _serializer.Deserialize<T>(new BinaryData(payload));
@@ -109,11 +110,13 @@ public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
         (grainState.State, grainState.ETag, grainState.RecordExists) = (Empty<T>(), null, false);
     }
 
-    /// <summary>Stops taking writes, lets the flushers finish what is queued, and closes the connections.</summary>
+    /// <summary>Stops taking reads and writes, lets the flushers and readers finish what is queued, and closes the connections.</summary>
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
+        _reads.Writer.TryComplete();
         await Task.WhenAll(_flushers);
+        await Task.WhenAll(_readers);
         await _database.DisposeAsync();
     }
 
@@ -207,6 +210,50 @@ public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
         command.Parameters.Add(new NpgsqlParameter { Value = write.Payload, NpgsqlDbType = NpgsqlDbType.Bytea });
         if (write.ExpectedVersion is { } expected) command.Parameters.Add(new NpgsqlParameter { Value = expected });
         return command;
+    }
+
+    private async Task FetchLoopAsync()
+    {
+        var batch = new List<QueuedRead>(MaxReadBatch);
+        while (await _reads.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxReadBatch && _reads.Reader.TryRead(out var read)) batch.Add(read);
+            if (batch.Count == 0) continue;
+            try
+            {
+                var rows = await FetchAsync(batch);
+                Interlocked.Increment(ref _readQueries);
+                Interlocked.Add(ref _rowsRead, batch.Count);
+                foreach (var read in batch) read.Done.TrySetResult(rows.TryGetValue(read.GrainId, out var row) ? row : null);
+            }
+            catch (Exception error)
+            {
+                var failure = error is NpgsqlException or TimeoutException
+                    ? new StorageUnavailableException(
+                        $"PostgreSQL did not return {(batch.Count == 1 ? "the stored record" : $"the stored records of {batch.Count} pages, among them that")} of {batch[0].GrainId}: {error.Message}")
+                    : error;
+                foreach (var read in batch) read.Done.TrySetException(failure);
+            }
+            batch.Clear();
+        }
+    }
+
+    /// <summary>The rows of <paramref name="batch"/>'s pages that exist, by grain id, in one query.</summary>
+    private async Task<Dictionary<string, (byte[] Payload, long Version)>> FetchAsync(List<QueuedRead> batch)
+    {
+        await using var command = _database.CreateCommand("SELECT grain_id, payload, version FROM dsm_pages WHERE service_id = $1 AND grain_id = ANY($2)");
+        command.Parameters.Add(new NpgsqlParameter { Value = _serviceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Select(read => read.GrainId).Distinct().ToArray() });
+        var rows = new Dictionary<string, (byte[] Payload, long Version)>(batch.Count);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) rows[reader.GetString(0)] = (reader.GetFieldValue<byte[]>(1), reader.GetInt64(2));
+        return rows;
+    }
+
+    /// <summary>One page's read waiting for its query; completes with the row, or null when the page has none.</summary>
+    private sealed record QueuedRead(string GrainId)
+    {
+        public TaskCompletionSource<(byte[] Payload, long Version)?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>One write or deletion (no payload) waiting for its batch; completes with the row's new version, or null on a conflict.</summary>

@@ -55,6 +55,27 @@ public sealed class PageStoreTests : GrainStorageContract, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_reads_of_many_pages_share_queries_and_each_gets_its_own_row_or_none()
+    {
+        const int pages = 256;
+        // Every other page has a row; the rest read as no record.
+        await Task.WhenAll(Enumerable.Range(0, pages).Where(i => i % 2 == 0)
+            .Select(i => _store.WriteStateAsync("page", Page(5000 + i), new GrainState<string> { State = $"row {i}" })));
+        var queriesBefore = _store.ReadQueries;
+        var reads = Enumerable.Range(0, pages).Select(_ => new GrainState<string>()).ToArray();
+
+        await Task.WhenAll(reads.Select((read, i) => _store.ReadStateAsync("page", Page(5000 + i), read)));
+
+        for (var i = 0; i < pages; i++)
+        {
+            Assert.Equal(i % 2 == 0, reads[i].RecordExists);
+            Assert.Equal(i % 2 == 0 ? $"row {i}" : null, reads[i].State);
+            Assert.Equal(i % 2 == 0 ? "1" : null, reads[i].ETag);
+        }
+        Assert.InRange(_store.ReadQueries - queriesBefore, pages / PostgreSqlPageStore.MaxReadBatch, pages / 4);
+    }
+
+    [Fact]
     public async Task An_unreachable_database_fails_reads_and_writes_as_storage_unavailable()
     {
         var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
