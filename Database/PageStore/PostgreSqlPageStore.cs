@@ -146,27 +146,40 @@ public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
         };
     }
 
-    private async Task FlushAsync()
+    private Task FlushAsync() => ServeInBatchesAsync(_queue.Reader, MaxBatch, async batch =>
     {
-        var batch = new List<QueuedWrite>(MaxBatch);
-        while (await _queue.Reader.WaitToReadAsync())
+        var versions = await CommitAsync(batch);
+        Interlocked.Increment(ref _batches);
+        Interlocked.Add(ref _writes, batch.Count);
+        for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(versions[i]);
+    }, (batch, error) =>
+    {
+        // Whether the batch committed is unknown: its writers retry under their request ids.
+        var failure = error is NpgsqlException or TimeoutException
+            ? new StorageUnavailableException($"PostgreSQL did not confirm a batch of {batch.Count} page writes: {error.Message}")
+            : error;
+        foreach (var write in batch) write.Done.TrySetException(failure);
+    });
+
+    /// <summary>
+    /// Takes what <paramref name="queue"/> holds, up to <paramref name="most"/> items at a time, and has
+    /// <paramref name="serve"/> answer each batch, or <paramref name="fail"/> when it throws, until the queue is completed
+    /// and empty. While a batch is served the next one gathers.
+    /// </summary>
+    private static async Task ServeInBatchesAsync<T>(ChannelReader<T> queue, int most, Func<List<T>, Task> serve, Action<List<T>, Exception> fail)
+    {
+        var batch = new List<T>(most);
+        while (await queue.WaitToReadAsync())
         {
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var write)) batch.Add(write);
+            while (batch.Count < most && queue.TryRead(out var item)) batch.Add(item);
             if (batch.Count == 0) continue;
             try
             {
-                var versions = await CommitAsync(batch);
-                Interlocked.Increment(ref _batches);
-                Interlocked.Add(ref _writes, batch.Count);
-                for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(versions[i]);
+                await serve(batch);
             }
             catch (Exception error)
             {
-                // Whether the batch committed is unknown: its writers retry under their request ids.
-                var failure = error is NpgsqlException or TimeoutException
-                    ? new StorageUnavailableException($"PostgreSQL did not confirm a batch of {batch.Count} page writes: {error.Message}")
-                    : error;
-                foreach (var write in batch) write.Done.TrySetException(failure);
+                fail(batch, error);
             }
             batch.Clear();
         }
@@ -212,31 +225,20 @@ public sealed class PostgreSqlPageStore : IGrainStorage, IAsyncDisposable
         return command;
     }
 
-    private async Task FetchLoopAsync()
+    private Task FetchLoopAsync() => ServeInBatchesAsync(_reads.Reader, MaxReadBatch, async batch =>
     {
-        var batch = new List<QueuedRead>(MaxReadBatch);
-        while (await _reads.Reader.WaitToReadAsync())
-        {
-            while (batch.Count < MaxReadBatch && _reads.Reader.TryRead(out var read)) batch.Add(read);
-            if (batch.Count == 0) continue;
-            try
-            {
-                var rows = await FetchAsync(batch);
-                Interlocked.Increment(ref _readQueries);
-                Interlocked.Add(ref _rowsRead, batch.Count);
-                foreach (var read in batch) read.Done.TrySetResult(rows.TryGetValue(read.GrainId, out var row) ? row : null);
-            }
-            catch (Exception error)
-            {
-                var failure = error is NpgsqlException or TimeoutException
-                    ? new StorageUnavailableException(
-                        $"PostgreSQL did not return {(batch.Count == 1 ? "the stored record" : $"the stored records of {batch.Count} pages, among them that")} of {batch[0].GrainId}: {error.Message}")
-                    : error;
-                foreach (var read in batch) read.Done.TrySetException(failure);
-            }
-            batch.Clear();
-        }
-    }
+        var rows = await FetchAsync(batch);
+        Interlocked.Increment(ref _readQueries);
+        Interlocked.Add(ref _rowsRead, batch.Count);
+        foreach (var read in batch) read.Done.TrySetResult(rows.TryGetValue(read.GrainId, out var row) ? row : null);
+    }, (batch, error) =>
+    {
+        var failure = error is NpgsqlException or TimeoutException
+            ? new StorageUnavailableException(
+                $"PostgreSQL did not return {(batch.Count == 1 ? "the stored record" : $"the stored records of {batch.Count} pages, among them that")} of {batch[0].GrainId}: {error.Message}")
+            : error;
+        foreach (var read in batch) read.Done.TrySetException(failure);
+    });
 
     /// <summary>The rows of <paramref name="batch"/>'s pages that exist, by grain id, in one query.</summary>
     private async Task<Dictionary<string, (byte[] Payload, long Version)>> FetchAsync(List<QueuedRead> batch)
