@@ -366,7 +366,6 @@ public sealed class DsmClient : IAsyncDisposable
         _ownedHost.Dispose();
     }
 
-    /// <summary>Refuses options no client can work with, before anything is started.</summary>
     /// <summary>
     /// Refuses options out of their range, naming the option, before anything connects: taken as they are, some would
     /// fail in the middle of a later call (a negative retry interval at a call's first retry) and some would be read as

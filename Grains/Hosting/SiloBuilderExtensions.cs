@@ -23,7 +23,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<RegionLivenessCache>();
         builder.Services.AddSingleton<LocalPages>();
         builder.Services.AddSingleton(services => new UnstoredWriteLosses(services.GetRequiredService<LocalPages>(),
-            services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<UnstoredWriteLosses>>()));
+            services.GetRequiredService<IOptions<AddressSpaceOptions>>(), services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<UnstoredWriteLosses>>()));
         builder.Services.AddSingleton<Direct.DirectSessions>();
         builder.Services.AddSingleton<Direct.DirectListener>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<Direct.DirectListener>());

@@ -135,18 +135,49 @@ public sealed class WriteBehindTests(Xunit.Abstractions.ITestOutputHelper output
             var array = await client.AllocateAsync<long>("cut", 512, Consistency.Uncached);
             await array.SetAsync(0, 1);
         }
-        // A transaction that holds the page table keeps the page's store waiting past the host's time.
-        await using var blocker = new Npgsql.NpgsqlConnection(database);
-        await blocker.OpenAsync();
-        await using var transaction = await blocker.BeginTransactionAsync();
-        await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE dsm_pages IN ACCESS EXCLUSIVE MODE", blocker, transaction))
-            await lockTable.ExecuteNonQueryAsync();
+        // The page's store waits on the locked table past the host's time.
+        await using var blocker = await LockPageTableAsync(database);
 
         var exitCode = await silo.StopAsync(TimeSpan.FromSeconds(60));
 
         Assert.True(exitCode == 1, $"exit code {exitCode}:\n{silo.Output}");
         Assert.Contains("1 page lost acknowledged writes that were not yet stored (write-behind): the stop ended before they were", silo.Output);
         await silo.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_stop_cut_short_during_a_write_through_write_counts_no_loss_for_the_write_it_never_acknowledged()
+    {
+        var database = await _postgres.CreateDatabaseAsync("cutthrough");
+        var silo = await SiloProcess.StartAsync([.. Arguments(database, TimeSpan.Zero), "--shutdownTimeoutSeconds=3"]);
+        await using (var client = await DsmClient.ConnectAsync(new OrleansDsm.Connection.DsmClientOptions { Gateways = [silo.Gateway], RetryBudget = TimeSpan.Zero }))
+        {
+            var array = await client.AllocateAsync<long>("cutthrough", 512, Consistency.Uncached);
+            await array.SetAsync(0, 1);
+            await using var blocker = await LockPageTableAsync(database);
+            // Write-through: this write waits for the locked table, so the page holds a change nobody was told is done.
+            var unanswered = array.SetAsync(0, 2);
+            await Task.Delay(500);
+            Assert.False(unanswered.IsCompleted);
+
+            var exitCode = await silo.StopAsync(TimeSpan.FromSeconds(60));
+
+            Assert.True(exitCode == 0, $"exit code {exitCode}:\n{silo.Output}");
+            Assert.Contains("every acknowledged write is stored in PostgreSQL", silo.Output);
+            await Assert.ThrowsAnyAsync<Exception>(() => unanswered);
+        }
+        await silo.DisposeAsync();
+    }
+
+    /// <summary>A transaction that holds <c>dsm_pages</c> locked until the connection it returns is disposed: page stores wait.</summary>
+    private static async Task<Npgsql.NpgsqlConnection> LockPageTableAsync(string database)
+    {
+        var blocker = new Npgsql.NpgsqlConnection(database);
+        await blocker.OpenAsync();
+        var transaction = await blocker.BeginTransactionAsync();
+        await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE dsm_pages IN ACCESS EXCLUSIVE MODE", blocker, transaction))
+            await lockTable.ExecuteNonQueryAsync();
+        return blocker;
     }
 
     [Fact]
